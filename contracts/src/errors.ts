@@ -1,0 +1,31 @@
+/**
+ * Stable error codes used inside every service. Each edge translates them: HTTP `{code, message}`,
+ * socket acks `{ok: false, error: {code, message}}`, and `OperationOutcome` at the FHIR boundary.
+ */
+export const ErrorCodes = {
+  badRequest: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  notFound: 404,
+  conflict: 409,
+  tooManyRequests: 429,
+  unavailable: 503,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get httpStatus(): number {
+    return ErrorCodes[this.code];
+  }
+}

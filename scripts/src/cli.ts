@@ -1,0 +1,24 @@
+import { start } from './start';
+import { test } from './test';
+
+const [command, ...rest] = process.argv.slice(2);
+
+async function main(): Promise<number> {
+  switch (command) {
+    case 'start':
+      return start();
+    case 'test':
+      return test(rest);
+    default:
+      process.stderr.write('usage: bootstrap.sh start|test [test files...]\n');
+      return 2;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`[setup] ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ensureMediasoupWorker } from './mediasoup-worker';
+import { assertPortsFree } from './ports';
+import { ensurePostgres } from './postgres';
+import { ensureRedis } from './redis';
+import { ServiceProcess, stopAll, type ServiceSpec, type StartedService } from './services';
+import { loadLocalSettings, log, repoRoot, type LocalSettings } from './settings';
+
+/** Development secrets, made once per checkout and kept in the state folder so tokens survive restarts. */
+function devSecrets(stateDir: string): { jwtSecret: string } {
+  const file = path.join(stateDir, 'dev-secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { jwtSecret: string };
+  const secrets = { jwtSecret: randomBytes(48).toString('base64url') };
+  writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
+  return secrets;
+}
+
+export const attachmentsBucket = 'gpc-attachments';
+
+function serviceSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[] {
+  const host = '127.0.0.1';
+  const { jwtSecret } = devSecrets(settings.stateDir);
+  const fhirBase = `http://${host}:${settings.fhirPort}/fhir/R4`;
+  return [
+    {
+      name: 'fhir',
+      entry: 'local/fhir-server/src/server.ts',
+      env: {
+        FHIR_HOST: host,
+        FHIR_PORT: String(settings.fhirPort),
+        FHIR_DATA_FILE: path.join(settings.stateDir, 'fhir', 'resources.json'),
+      },
+      readyUrl: `${fhirBase}/metadata`,
+    },
+    {
+      name: 's3',
+      entry: 'local/s3-server/src/server.ts',
+      env: {
+        S3_HOST: host,
+        S3_PORT: String(settings.s3Port),
+        S3_DIRECTORY: path.join(settings.stateDir, 's3'),
+        S3_BUCKETS: attachmentsBucket,
+      },
+      readyUrl: `http://${host}:${settings.s3Port}/`,
+    },
+    {
+      name: 'triage',
+      entry: 'triage/src/server.ts',
+      env: {
+        TRIAGE_HOST: host,
+        TRIAGE_PORT: String(settings.triagePort),
+        TRIAGE_DATABASE_URL: settings.databaseUrl,
+        TRIAGE_JWT_SECRET: jwtSecret,
+      },
+      readyUrl: `http://${host}:${settings.triagePort}/health`,
+    },
+    {
+      name: 'signalling',
+      entry: 'signalling/src/server.ts',
+      env: {
+        MEDIASOUP_WORKER_BIN: workerBin,
+        SIGNALLING_HOST: host,
+        SIGNALLING_PORT: String(settings.signallingPort),
+        SIGNALLING_JWT_SECRET: jwtSecret,
+        SIGNALLING_REDIS_URL: settings.redisUrl,
+        SIGNALLING_MEDIA_WORKERS: String(settings.mediaWorkers),
+        SIGNALLING_RTC_PORT: String(settings.rtcPort),
+        SIGNALLING_RTC_LISTEN_IP: host,
+        SIGNALLING_RTC_ANNOUNCED_ADDRESS: settings.announcedAddress,
+      },
+      readyUrl: `http://${host}:${settings.signallingPort}/health`,
+    },
+    {
+      name: 'record',
+      entry: 'record/src/server.ts',
+      env: {
+        RECORD_HOST: host,
+        RECORD_PORT: String(settings.recordPort),
+        RECORD_DATABASE_URL: settings.databaseUrl,
+        RECORD_REDIS_URL: settings.redisUrl,
+      },
+      readyUrl: `http://${host}:${settings.recordPort}/health`,
+    },
+    {
+      name: 'web',
+      entry: 'web/src/server.ts',
+      env: {
+        WEB_HOST: host,
+        WEB_PORT: String(settings.webPort),
+        WEB_TRIAGE_URL: `http://${host}:${settings.triagePort}`,
+        WEB_SIGNALLING_URL: `http://${host}:${settings.signallingPort}`,
+      },
+      readyUrl: `http://${host}:${settings.webPort}/`,
+    },
+  ];
+}
+
+function banner(settings: LocalSettings, started: Set<string>): string {
+  const own = (name: string) => (started.has(name) ? 'started by npm start' : "this machine's own");
+  const redacted = new URL(settings.databaseUrl);
+  if (redacted.password) redacted.password = '***';
+  const lastRtcPort = settings.rtcPort + settings.mediaWorkers - 1;
+  const rows: [string, string][] = [
+    ['Web (patient pages, staff dashboard)', `http://127.0.0.1:${settings.webPort}/`],
+    ['Triage API (OpenAPI at /docs)', `http://127.0.0.1:${settings.triagePort}/`],
+    ['Signalling (socket.io)', `http://127.0.0.1:${settings.signallingPort}/`],
+    ['Record write-back worker (health)', `http://127.0.0.1:${settings.recordPort}/health`],
+    ['Local FHIR R4 server', `http://127.0.0.1:${settings.fhirPort}/fhir/R4`],
+    ['Local S3 (key/secret S3RVER)', `http://127.0.0.1:${settings.s3Port}/${attachmentsBucket}`],
+    [
+      'mediasoup WebRtcServer (UDP+TCP)',
+      `127.0.0.1:${settings.rtcPort}${lastRtcPort > settings.rtcPort ? `-${lastRtcPort}` : ''}`,
+    ],
+    ['PostgreSQL', `${redacted.toString()} (${own('PostgreSQL')})`],
+    ['Redis', `${settings.redisUrl} (${own('Redis')})`],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return [
+    '',
+    'GP Consult is running:',
+    ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`),
+    '',
+    'Press Ctrl-C to stop.',
+    '',
+  ].join('\n');
+}
+
+export async function start(): Promise<number> {
+  const settings = loadLocalSettings();
+  const begun = Date.now();
+  mkdirSync(settings.stateDir, { recursive: true });
+  await assertPortsFree([
+    { port: settings.webPort, what: 'web', setting: 'GPC_WEB_PORT' },
+    { port: settings.triagePort, what: 'triage API', setting: 'GPC_TRIAGE_PORT' },
+    { port: settings.signallingPort, what: 'signalling', setting: 'GPC_SIGNALLING_PORT' },
+    { port: settings.recordPort, what: 'record worker', setting: 'GPC_RECORD_PORT' },
+    { port: settings.fhirPort, what: 'local FHIR server', setting: 'GPC_FHIR_PORT' },
+    { port: settings.s3Port, what: 'local S3', setting: 'GPC_S3_PORT' },
+    ...Array.from({ length: settings.mediaWorkers }, (_, i) => ({
+      port: settings.rtcPort + i,
+      what: `mediasoup WebRtcServer ${i + 1}`,
+      setting: 'GPC_RTC_PORT',
+      udp: true,
+    })),
+  ]);
+
+  const started: StartedService[] = [];
+  let stopping = false;
+  const shutdown = async (code: number): Promise<never> => {
+    stopping = true;
+    log('stopping...');
+    await stopAll(started, log);
+    log('stopped');
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  try {
+    const workerBin = await ensureMediasoupWorker({ log });
+    const postgres = await ensurePostgres(settings.databaseUrl, log);
+    if (postgres) started.push(postgres);
+    const redis = await ensureRedis(settings.redisUrl, settings.stateDir, log);
+    if (redis) started.push(redis);
+
+    const processes = serviceSpecs(settings, workerBin).map((spec, index) => {
+      const service = new ServiceProcess(spec, index, repoRoot);
+      started.push(service);
+      void service.exited.then((code) => {
+        if (stopping) return;
+        log(`${service.name} exited unexpectedly (code ${code}); stopping everything`);
+        void shutdown(1);
+      });
+      return { service, spec };
+    });
+    await Promise.all(processes.map(({ service, spec }) => service.waitReady(spec.readyUrl)));
+    const ownNames = new Set(started.map((service) => service.name));
+    process.stdout.write(banner(settings, ownNames));
+    log(`ready in ${((Date.now() - begun) / 1000).toFixed(1)} s`);
+  } catch (error) {
+    if (stopping) return 0;
+    process.stderr.write(`\n[setup] ${error instanceof Error ? error.message : String(error)}\n`);
+    await stopAll(started, log);
+    return 1;
+  }
+  // keep running until a signal or a service exits
+  return new Promise<number>(() => undefined);
+}

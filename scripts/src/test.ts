@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { globSync } from 'node:fs';
+import path from 'node:path';
+import { ensureChromium } from './chromium';
+import { ensureMediasoupWorker } from './mediasoup-worker';
+import { ensurePostgres } from './postgres';
+import { ensureRedis } from './redis';
+import { stopAll, type StartedService } from './services';
+import { loadLocalSettings, log, repoRoot } from './settings';
+
+function runStep(label: string, command: string, args: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
+  log(`${label}: ${path.basename(command)} ${args.join(' ')}`);
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: repoRoot, env, stdio: 'inherit' });
+    child.once('exit', (code) => resolve(code === 0));
+  });
+}
+
+export function testFiles(): string[] {
+  return globSync('**/test/**/*.test.ts', {
+    cwd: repoRoot,
+    exclude: (name) => name === 'node_modules' || name === '.state',
+  }).sort();
+}
+
+/**
+ * `npm test`: brings up what the tests need (Chromium, the mediasoup worker, PostgreSQL, Redis), then
+ * typecheck, lint, format check and every test file. With file arguments it runs just those tests.
+ */
+export async function test(files: string[]): Promise<number> {
+  const settings = loadLocalSettings();
+  const started: StartedService[] = [];
+  try {
+    await ensureChromium(settings.chromiumPath);
+    const workerBin = await ensureMediasoupWorker({ log });
+    const postgres = await ensurePostgres(settings.testDatabaseUrl, log);
+    if (postgres) started.push(postgres);
+    const redis = await ensureRedis(settings.redisUrl, settings.stateDir, log);
+    if (redis) started.push(redis);
+
+    const env = {
+      ...process.env,
+      MEDIASOUP_WORKER_BIN: workerBin,
+      TEST_DATABASE_URL: settings.testDatabaseUrl,
+      TEST_REDIS_URL: settings.redisUrl,
+      CHROMIUM_PATH: settings.chromiumPath,
+    };
+    const bin = (name: string) => path.join(repoRoot, 'node_modules', '.bin', name);
+    const failed: string[] = [];
+    if (files.length === 0) {
+      if (!(await runStep('typecheck', bin('tsc'), ['-p', 'tsconfig.json'], env))) failed.push('typecheck');
+      if (!(await runStep('lint', bin('eslint'), ['--max-warnings=0', '.'], env))) failed.push('lint');
+      if (!(await runStep('format', bin('prettier'), ['--check', '--log-level=warn', '.'], env)))
+        failed.push('format');
+    }
+    const selected = files.length > 0 ? files : testFiles();
+    const testArgs = [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=2',
+      '--test-timeout=600000',
+      ...selected,
+    ];
+    if (!(await runStep('tests', process.execPath, testArgs, env))) failed.push('tests');
+    if (failed.length > 0) log(`failed: ${failed.join(', ')}`);
+    return failed.length > 0 ? 1 : 0;
+  } catch (error) {
+    process.stderr.write(`[setup] ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    await stopAll(started, log);
+  }
+}

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from '../src/ports';
+import { repoRoot } from '../src/settings';
+
+/** Process ids of every descendant of `pid` (from /proc), to prove nothing is left behind. */
+function descendants(pid: number): number[] {
+  const result = spawnSync('ps', ['-e', '-o', 'pid=,ppid=']);
+  const children = new Map<number, number[]>();
+  for (const line of result.stdout.toString().trim().split('\n')) {
+    const [child, parent] = line.trim().split(/\s+/).map(Number);
+    if (child === undefined || parent === undefined) continue;
+    children.set(parent, [...(children.get(parent) ?? []), child]);
+  }
+  const found: number[] = [];
+  const walk = (id: number) => {
+    for (const child of children.get(id) ?? []) {
+      found.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function collect(child: ChildProcess): { text: () => string } {
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { text: () => output };
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('npm start, as a user runs it', () => {
+  const env: Record<string, string> = {};
+  let stateDir: string;
+
+  before(async () => {
+    stateDir = mkdtempSync(path.join(tmpdir(), 'gpc-start-'));
+    // ports of its own, so a developer's running `npm start` does not collide with the test
+    const names = ['WEB', 'TRIAGE', 'SIGNALLING', 'RECORD', 'FHIR', 'S3', 'RTC'];
+    for (const name of names) env[`GPC_${name}_PORT`] = String(await freePort());
+    env.GPC_STATE_DIR = stateDir;
+    env.GPC_DATABASE_URL = `${(process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres').replace(/\/[^/]*$/, '')}/gpc_start_test`;
+  });
+
+  after(() => rmSync(stateDir, { recursive: true, force: true }));
+
+  it('brings everything up, refuses a second start on the same ports, and stops cleanly on Ctrl-C', async () => {
+    const first = spawn(process.execPath, ['--import', 'tsx', 'scripts/src/cli.ts', 'start'], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const firstOutput = collect(first);
+    const firstExit = new Promise<number | null>((resolve) => first.once('exit', resolve));
+    try {
+      await waitFor(
+        () => firstOutput.text().includes('Press Ctrl-C to stop.') || first.exitCode !== null,
+        180_000,
+        'start',
+      );
+      assert.match(firstOutput.text(), /GP Consult is running:/, firstOutput.text());
+
+      const urls = [
+        `http://127.0.0.1:${env.GPC_WEB_PORT}/`,
+        `http://127.0.0.1:${env.GPC_TRIAGE_PORT}/health`,
+        `http://127.0.0.1:${env.GPC_SIGNALLING_PORT}/health`,
+        `http://127.0.0.1:${env.GPC_RECORD_PORT}/health`,
+        `http://127.0.0.1:${env.GPC_FHIR_PORT}/fhir/R4/metadata`,
+      ];
+      for (const url of urls) {
+        const response = await fetch(url);
+        assert.equal(response.status, 200, url);
+        await response.arrayBuffer();
+      }
+      for (const url of urls)
+        assert.ok(firstOutput.text().includes(new URL(url).origin), `banner lists ${url}`);
+
+      // a second start on the same ports says so at once instead of hanging
+      const startedAt = Date.now();
+      const second = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/src/cli.ts', 'start'], {
+        cwd: repoRoot,
+        env: { ...process.env, ...env },
+        timeout: 60_000,
+      });
+      assert.notEqual(second.status, 0);
+      assert.match(
+        second.stderr.toString(),
+        new RegExp(`port ${env.GPC_WEB_PORT} \\(web\\) is already in use`),
+      );
+      assert.ok(Date.now() - startedAt < 30_000, 'the second start fails fast');
+
+      const processes = descendants(first.pid!);
+      assert.ok(processes.length >= 6, `services and mediasoup worker running (${processes.length})`);
+      first.kill('SIGINT');
+      assert.equal(await firstExit, 0);
+      await waitFor(() => processes.every((pid) => !alive(pid)), 15_000, 'every child to exit');
+    } finally {
+      if (first.exitCode === null) first.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,72 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { ConfigError } from '@gpc/contracts';
+import { MediaWorkerPool } from '@gpc/media';
+import { buildSignallingApp } from './app';
+import { loadSignallingConfig, type SignallingConfig } from './config';
+
+let config: SignallingConfig;
+try {
+  config = loadSignallingConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`signalling: ${error.message}\n`);
+  process.exit(1);
+}
+
+const logger = pino({ level: config.logLevel, base: { service: 'signalling' } });
+const media = await MediaWorkerPool.create({
+  workers: config.mediaWorkers,
+  rtcPort: config.rtcPort,
+  rtcListenIp: config.rtcListenIp,
+  ...(config.rtcAnnouncedAddress ? { rtcAnnouncedAddress: config.rtcAnnouncedAddress } : {}),
+}).catch((error: unknown) => {
+  process.stderr.write(`signalling: cannot start mediasoup workers: ${String(error)}\n`);
+  process.exit(1);
+});
+media.on('workerReplaced', (replacement, deadPid) =>
+  logger.error(
+    { deadPid, pid: replacement.worker.pid, index: replacement.index },
+    'mediasoup worker died and was replaced',
+  ),
+);
+media.on('fatal', (error) => {
+  // no way to serve calls: exit so the supervisor restarts the whole call node
+  logger.fatal({ err: error }, 'mediasoup worker could not be replaced');
+  process.exit(1);
+});
+
+const publisher = new Redis(config.redisUrl);
+const subscriber = publisher.duplicate();
+const app = buildSignallingApp({
+  media: { status: () => ({ workers: media.workers.length }) },
+  logger,
+  socketOptions: { adapter: createAdapter(publisher, subscriber) },
+});
+
+try {
+  await app.http.listen({ host: config.host, port: config.port });
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  process.stderr.write(
+    code === 'EADDRINUSE'
+      ? `signalling: port ${config.port} is already in use\n`
+      : `signalling: ${String(error)}\n`,
+  );
+  media.close();
+  process.exit(1);
+}
+
+let stopping = false;
+async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await app.close();
+  media.close();
+  publisher.disconnect();
+  subscriber.disconnect();
+  process.exit(0);
+}
+process.once('SIGINT', () => void shutdown());
+process.once('SIGTERM', () => void shutdown());

@@ -1,0 +1,35 @@
+import { AppError } from '@gpc/contracts';
+import { Type } from '@sinclair/typebox';
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+/** The body of every error answer: a stable code and a message fit to show. */
+export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() });
+
+/**
+ * Translates errors at the HTTP edge: AppError to its status and code, validation failures to
+ * 400, anything else to a 500 that reveals nothing of the internals (the log has the detail).
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+    if (error instanceof AppError) {
+      return reply.code(error.httpStatus).send({ code: error.code, message: error.message });
+    }
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation) {
+      return reply.code(400).send({ code: 'badRequest', message: fastifyError.message });
+    }
+    const status = fastifyError.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply
+        .code(status)
+        .send({ code: fastifyError.code ?? 'badRequest', message: fastifyError.message });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ code: 'internal', message: 'Internal error' });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ code: 'notFound', message: `No route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+}

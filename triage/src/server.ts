@@ -1,0 +1,51 @@
+import pg from 'pg';
+import { ConfigError } from '@gpc/contracts';
+import { buildTriageApp } from './app';
+import { loadTriageConfig, type TriageConfig } from './config';
+import { createDatabaseIfMissing, migrateDatabase } from './db/migrate';
+import { createTriageLogger } from './logger';
+
+let config: TriageConfig;
+try {
+  config = loadTriageConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`triage: ${error.message}\n`);
+  process.exit(1);
+}
+
+const logger = createTriageLogger(config.logLevel);
+try {
+  await createDatabaseIfMissing(config.databaseUrl);
+  const applied = await migrateDatabase(config.databaseUrl);
+  if (applied.length > 0) logger.info({ applied }, 'database migrated');
+} catch (error) {
+  process.stderr.write(
+    `triage: cannot prepare the database: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+}
+
+const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+const app = await buildTriageApp({ pool, logger });
+try {
+  await app.listen({ host: config.host, port: config.port });
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  process.stderr.write(
+    code === 'EADDRINUSE' ? `triage: port ${config.port} is already in use\n` : `triage: ${String(error)}\n`,
+  );
+  await pool.end();
+  process.exit(1);
+}
+
+let stopping = false;
+async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await app.close();
+  await pool.end();
+  process.exit(0);
+}
+process.once('SIGINT', () => void shutdown());
+process.once('SIGTERM', () => void shutdown());

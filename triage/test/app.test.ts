@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { buildTriageApp } from '../src/app';
+import { loadTriageConfig } from '../src/config';
+import { createTestDatabase, type TestDatabase } from './support/database';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const jwtSecret = 'a-test-secret-that-is-long-enough-0123456789';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('triage app', () => {
+  let db: TestDatabase;
+  before(async () => (db = await createTestDatabase()));
+  after(() => db.drop());
+
+  it('answers /health when the database answers, 503 when it does not', async () => {
+    const app = await buildTriageApp({ pool: db.pool });
+    const ok = await app.inject({ method: 'GET', url: '/health' });
+    assert.equal(ok.statusCode, 200);
+    assert.deepEqual(ok.json(), { status: 'ok', database: 'ok' });
+    await app.close();
+
+    const deadPool = new pg.Pool({
+      connectionString: 'postgres://postgres@127.0.0.1:1/none',
+      connectionTimeoutMillis: 500,
+    });
+    const down = await buildTriageApp({ pool: deadPool });
+    const unavailable = await down.inject({ method: 'GET', url: '/health' });
+    assert.equal(unavailable.statusCode, 503);
+    assert.deepEqual(unavailable.json(), { code: 'unavailable', message: 'The database is not answering' });
+    await down.close();
+    await deadPool.end();
+  });
+
+  it('answers unknown routes with a coded 404 and serves its OpenAPI document', async () => {
+    const app = await buildTriageApp({ pool: db.pool });
+    const missing = await app.inject({ method: 'GET', url: '/nothing?nhs=9434765919' });
+    assert.equal(missing.statusCode, 404);
+    assert.deepEqual(missing.json(), { code: 'notFound', message: 'No route GET /nothing' });
+    const openapi = await app.inject({ method: 'GET', url: '/openapi.json' });
+    assert.equal(openapi.statusCode, 200);
+    const document = openapi.json<{ openapi: string; paths: Record<string, unknown> }>();
+    assert.match(document.openapi, /^3\./);
+    assert.ok('/health' in document.paths);
+    await app.close();
+  });
+
+  it('fails at boot naming a missing required key', () => {
+    assert.throws(
+      () => loadTriageConfig({ TRIAGE_DATABASE_URL: 'postgres://x' }),
+      /TRIAGE_JWT_SECRET: required/,
+    );
+  });
+
+  it('runs as a process: migrates, serves, stops on SIGTERM; a busy port is a clear error', async () => {
+    const port = await freePort();
+    const env = {
+      ...process.env,
+      TRIAGE_PORT: String(port),
+      TRIAGE_DATABASE_URL: db.url,
+      TRIAGE_JWT_SECRET: jwtSecret,
+    };
+    const server = spawn(process.execPath, ['--import', 'tsx', 'triage/src/server.ts'], {
+      cwd: repoRoot,
+      env,
+      stdio: 'pipe',
+    });
+    const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
+    try {
+      let healthy = false;
+      for (let attempt = 0; attempt < 100 && !healthy; attempt++) {
+        healthy = await fetch(`http://127.0.0.1:${port}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (!healthy) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.ok(healthy, 'server answers /health');
+      const migrated = await db.pool.query('SELECT count(*)::int AS n FROM schema_migration');
+      assert.equal((migrated.rows[0] as { n: number }).n, 2);
+
+      const second = spawn(process.execPath, ['--import', 'tsx', 'triage/src/server.ts'], {
+        cwd: repoRoot,
+        env,
+        stdio: 'pipe',
+      });
+      let stderr = '';
+      second.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const secondCode = await new Promise<number | null>((resolve) => second.once('exit', resolve));
+      assert.equal(secondCode, 1);
+      assert.equal(stderr.trim(), `triage: port ${port} is already in use`);
+
+      server.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
+});

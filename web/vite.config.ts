@@ -1,0 +1,53 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type UserConfig } from 'vite';
+import { loadWebConfig, type WebConfig } from './src/config';
+
+/** The web package folder is vite's root, so every HTML file in it is served as a page. */
+export const webRoot = path.dirname(fileURLToPath(import.meta.url));
+
+/** NHS.UK frontend's icons; its stylesheet refers to them as `/assets/images/...`. */
+const nhsukImages = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('nhsuk-frontend/package.json')),
+  'dist/nhsuk/assets/images',
+);
+
+/** One build entry per page; the call, form, dashboard and widget pages add theirs here. */
+const pages = {
+  index: path.join(webRoot, 'index.html'),
+};
+
+/** Vite's settings for the web pages, from the service's own configuration. */
+export function viteConfig(config: WebConfig): UserConfig {
+  return {
+    root: webRoot,
+    // Several HTML pages, no client-side router: an unknown path is a 404, not index.html.
+    appType: 'mpa',
+    clearScreen: false,
+    resolve: {
+      alias: [{ find: /^\/assets\/images\/(nhsuk-icon-[\w-]+\.svg)$/, replacement: `${nhsukImages}/$1` }],
+    },
+    server: {
+      host: config.host,
+      port: config.port,
+      // A busy port must fail start-up, not move silently to a port nothing else knows about.
+      strictPort: true,
+      proxy: {
+        '/api': { target: config.triageUrl },
+        '/socket.io': { target: config.signallingUrl, ws: true },
+      },
+    },
+    build: {
+      outDir: 'dist',
+      emptyOutDir: true,
+      // lightningcss rejects the old-IE hack (`@media screen\0`) in NHS.UK frontend's CSS, which ships minified anyway.
+      cssMinify: false,
+      rolldownOptions: { input: pages },
+    },
+  };
+}
+
+// For vite's own CLI, run under tsx (e.g. `node --import tsx node_modules/vite/bin/vite.js build web`) since
+// @gpc/contracts is TypeScript; the service entry (src/server.ts) calls viteConfig directly.
+export default defineConfig(() => viteConfig(loadWebConfig()));
