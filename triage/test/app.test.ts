@@ -89,7 +89,7 @@ describe('triage app', () => {
       }
       assert.ok(healthy, 'server answers /health');
       const migrated = await db.pool.query('SELECT count(*)::int AS n FROM schema_migration');
-      assert.equal((migrated.rows[0] as { n: number }).n, 2);
+      assert.equal((migrated.rows[0] as { n: number }).n, 3);
 
       const second = spawn(process.execPath, ['--import', 'tsx', 'triage/src/server.ts'], {
         cwd: repoRoot,

@@ -26,13 +26,13 @@ describe('migrations on the real PostgreSQL', () => {
       [rows[0]!.id],
     );
 
-    assert.deepEqual(await migrateDatabase(db.url), ['0002_practice-timezone']);
+    assert.deepEqual(await migrateDatabase(db.url), ['0002_practice-timezone', '0003_consultation']);
     const practice = await db.pool.query<{ name: string; timezone: string }>(
       'SELECT name, timezone FROM practice',
     );
     assert.deepEqual(practice.rows, [{ name: 'The Surgery', timezone: 'Europe/London' }]);
     assert.equal((await db.pool.query('SELECT 1 FROM staff')).rowCount, 1);
-    assert.deepEqual(await tables(db), ['audit_event', 'practice', 'schema_migration', 'staff']);
+    assert.deepEqual(await tables(db), ['audit_event', 'consultation', 'practice', 'schema_migration', 'staff']);
   });
 
   it('does nothing when every migration has been applied', async () => {
