@@ -1,3 +1,4 @@
 export * from './config';
 export * from './errors';
 export * from './jobs';
+export * from './call/index';

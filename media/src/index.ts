@@ -1,2 +1,3 @@
 export * from './codecs';
+export * from './room';
 export * from './worker-pool';

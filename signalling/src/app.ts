@@ -1,16 +1,19 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { Server as SocketServer, type ServerOptions } from 'socket.io';
-
-export interface MediaStatus {
-  /** Live mediasoup workers. */
-  workers: number;
-}
+import { AppError } from '@gpc/contracts';
+import type { MediaWorkerPool } from '@gpc/media';
+import type { TokenService } from './auth/tokens';
+import { CallRegistry } from './calls/call';
+import { registerCallHandlers, type CallServer } from './calls/socket-handlers';
+import { registerCallRoutes } from './routes/calls';
 
 export interface SignallingAppDeps {
-  media: { status(): MediaStatus };
+  media: MediaWorkerPool;
+  tokens: TokenService;
+  publicWebUrl: string;
+  callLinkTtlSeconds: number;
   logger?: FastifyBaseLogger;
   /** e.g. the Redis adapter, so events reach sockets on other call nodes. */
   socketOptions?: Partial<ServerOptions>;
@@ -18,7 +21,8 @@ export interface SignallingAppDeps {
 
 export interface SignallingApp {
   http: FastifyInstance;
-  io: SocketServer;
+  io: CallServer;
+  calls: CallRegistry;
   close(): Promise<void>;
 }
 
@@ -26,30 +30,62 @@ const Health = Type.Object({ status: Type.Literal('ok'), mediaWorkers: Type.Inte
 const Unavailable = Type.Object({ code: Type.Literal('unavailable'), message: Type.String() });
 
 /**
- * The call node's network face: fastify for health, socket.io on the same HTTP server for call
- * signalling. Never listens by itself.
+ * The call node's network face: fastify for health and call creation, socket.io on the same HTTP
+ * server for call signalling. Never listens by itself.
  */
 export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
-  const http = Fastify({ loggerInstance: deps.logger }).withTypeProvider<TypeBoxTypeProvider>();
-  const io = new SocketServer(http.server, { serveClient: false, ...deps.socketOptions });
+  const http = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : {}),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const io: CallServer = new SocketServer(http.server, {
+    serveClient: false,
+    // a vanished peer is noticed within pingInterval + pingTimeout (8 s), not socket.io's default 45 s
+    pingInterval: 3000,
+    pingTimeout: 5000,
+    maxHttpBufferSize: 64 * 1024,
+    ...deps.socketOptions,
+  });
+  const calls = new CallRegistry();
+
+  http.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (error instanceof AppError)
+      return reply.code(error.httpStatus).send({ code: error.code, message: error.message });
+    if ((error).validation)
+      return reply.code(400).send({ code: 'badRequest', message: error.message });
+    const status = (error).statusCode ?? 500;
+    if (status < 500) return reply.code(status).send({ code: 'badRequest', message: error.message });
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ code: 'internal', message: 'Internal error' });
+  });
 
   http.get(
     '/health',
     { schema: { response: { 200: Health, 503: Unavailable } } },
     async (_request, reply) => {
-      const { workers } = deps.media.status();
+      const workers = deps.media.workers.length;
       if (workers < 1)
         return reply.code(503).send({ code: 'unavailable' as const, message: 'no live media worker' });
       return { status: 'ok' as const, mediaWorkers: workers };
     },
   );
 
+  registerCallRoutes(http, {
+    calls,
+    tokens: deps.tokens,
+    publicWebUrl: deps.publicWebUrl,
+    callLinkTtlSeconds: deps.callLinkTtlSeconds,
+  });
+  registerCallHandlers({ io, calls, media: deps.media, tokens: deps.tokens, logger: http.log });
+
   let closed: Promise<void> | undefined;
   return {
     http,
     io,
+    calls,
     close: () =>
       (closed ??= (async () => {
+        for (const call of [...calls.all()]) calls.delete(call.id);
         await io.close();
         await http.close();
       })()),

@@ -14,6 +14,10 @@ export const SignallingConfigSchema = Type.Object(
     rtcListenIp: Type.String({ default: '127.0.0.1' }),
     /** The address browsers are told to send media to (the public IP behind NAT). */
     rtcAnnouncedAddress: Type.Optional(Type.String({ minLength: 1 })),
+    /** Where the web pages are served: patients' call links point there. */
+    publicWebUrl: Type.String({ default: 'http://127.0.0.1:5173', pattern: '^https?://' }),
+    /** How long a patient's or guest's call link lets them in. */
+    callLinkTtlMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60, default: 60 }),
     logLevel: Type.Union(
       [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')],
       {

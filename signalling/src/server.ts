@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { ConfigError } from '@gpc/contracts';
 import { MediaWorkerPool } from '@gpc/media';
 import { buildSignallingApp } from './app';
+import { TokenService } from './auth/tokens';
 import { loadSignallingConfig, type SignallingConfig } from './config';
 
 let config: SignallingConfig;
@@ -40,7 +41,10 @@ media.on('fatal', (error) => {
 const publisher = new Redis(config.redisUrl);
 const subscriber = publisher.duplicate();
 const app = buildSignallingApp({
-  media: { status: () => ({ workers: media.workers.length }) },
+  media,
+  tokens: new TokenService(config.jwtSecret),
+  publicWebUrl: config.publicWebUrl,
+  callLinkTtlSeconds: config.callLinkTtlMinutes * 60,
   logger,
   socketOptions: { adapter: createAdapter(publisher, subscriber) },
 });

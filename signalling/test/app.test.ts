@@ -1,36 +1,292 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import { describe, it } from 'node:test';
-import { io as connect } from 'socket.io-client';
-import { buildSignallingApp } from '../src/app';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { io as connect, type Socket } from 'socket.io-client';
+import type { Ack, ClientResults, JoinResult, Participant } from '@gpc/contracts';
 import { loadSignallingConfig } from '../src/config';
+import { startCallNode, type CallNode } from './support/call-node';
 
-describe('signalling app', () => {
-  it('reports health from the media workers', async () => {
-    let workers = 2;
-    const app = buildSignallingApp({ media: { status: () => ({ workers }) } });
-    const ok = await app.http.inject({ method: 'GET', url: '/health' });
-    assert.equal(ok.statusCode, 200);
-    assert.deepEqual(ok.json(), { status: 'ok', mediaWorkers: 2 });
-    workers = 0;
-    const down = await app.http.inject({ method: 'GET', url: '/health' });
-    assert.equal(down.statusCode, 503);
-    assert.equal(down.json<{ code: string }>().code, 'unavailable');
-    await app.close();
+const opusParameters = {
+  codecs: [
+    {
+      mimeType: 'audio/opus',
+      payloadType: 111,
+      clockRate: 48000,
+      channels: 2,
+      parameters: {},
+      rtcpFeedback: [],
+    },
+  ],
+  encodings: [{ ssrc: 11111111 }],
+  rtcp: { cname: 'test' },
+};
+
+/** Emits an event and resolves with its ack. */
+function request<E extends keyof ClientResults>(
+  socket: Socket,
+  event: E,
+  payload: unknown,
+): Promise<Ack<ClientResults[E]>> {
+  return socket.timeout(5000).emitWithAck(event, payload) as Promise<Ack<ClientResults[E]>>;
+}
+
+async function ok<E extends keyof ClientResults>(
+  socket: Socket,
+  event: E,
+  payload: unknown,
+): Promise<ClientResults[E]> {
+  const result = await request(socket, event, payload);
+  assert.ok(result.ok, `${event}: ${JSON.stringify(result)}`);
+  return result.data;
+}
+
+/** The next arrival of a server event on a client socket. */
+function nextEvent<T extends unknown[] = unknown[]>(socket: Socket, event: string): Promise<T> {
+  return new Promise((resolve) => socket.once(event, (...args: unknown[]) => resolve(args as T)));
+}
+
+function errorCode(result: Ack<unknown>): string | undefined {
+  return result.ok ? undefined : result.error.code;
+}
+
+describe('signalling: calls over HTTP and socket.io, with real mediasoup workers', () => {
+  let node: CallNode;
+  const sockets: Socket[] = [];
+
+  before(async () => (node = await startCallNode({ workers: 2 })));
+  after(async () => {
+    for (const socket of sockets) socket.disconnect();
+    await node.close();
   });
 
-  it('accepts socket.io connections on the same port and closes idempotently', async () => {
-    const app = buildSignallingApp({ media: { status: () => ({ workers: 1 }) } });
-    await app.http.listen({ host: '127.0.0.1', port: 0 });
-    const { port } = app.http.server.address() as AddressInfo;
-    const socket = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false });
+  function open(auth: Record<string, unknown>): Socket {
+    const socket = connect(node.url, {
+      auth,
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    sockets.push(socket);
+    return socket;
+  }
+
+  /** Resolves when connected, rejects with the server's refusal code. */
+  async function connected(socket: Socket): Promise<Socket> {
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
-      socket.once('connect_error', reject);
+      socket.once('connect_error', (error) => reject(new Error(error.message)));
     });
-    assert.ok(socket.connected);
-    socket.disconnect();
-    await Promise.all([app.close(), app.close()]);
+    return socket;
+  }
+
+  async function createCall(token = node.staffToken()): Promise<{ callId: string; patientToken: string }> {
+    const response = await fetch(`${node.url}/calls`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ consultationId: 'c-1', patientName: 'Pat Example' }),
+    });
+    assert.equal(response.status, 201);
+    const body = (await response.json()) as { callId: string; patientLink: string };
+    const patientToken = new URL(body.patientLink).hash.replace('#t=', '');
+    return { callId: body.callId, patientToken };
+  }
+
+  it('reports health from its live workers', async () => {
+    const response = await fetch(`${node.url}/health`);
+    assert.deepEqual(await response.json(), { status: 'ok', mediaWorkers: 2 });
+  });
+
+  it('lets clinicians create calls and refuses everyone else with a coded error', async () => {
+    const post = (headers: Record<string, string>, body: unknown) =>
+      fetch(`${node.url}/calls`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    const valid = { consultationId: 'c-1', patientName: 'Pat' };
+    const none = await post({}, valid);
+    assert.equal(none.status, 401);
+    assert.equal(((await none.json()) as { code: string }).code, 'unauthorized');
+    const reception = await post(
+      { authorization: `Bearer ${node.staffToken({ role: 'reception' })}` },
+      valid,
+    );
+    assert.equal(reception.status, 403);
+    const extra = await post({ authorization: `Bearer ${node.staffToken()}` }, { ...valid, admin: true });
+    assert.equal(extra.status, 400);
+    const { patientToken } = await createCall();
+    const withPatientToken = await post({ authorization: `Bearer ${patientToken}` }, valid);
+    assert.equal(withPatientToken.status, 401);
+    const created = await post({ authorization: `Bearer ${node.staffToken()}` }, valid);
+    assert.equal(created.status, 201);
+    const body = (await created.json()) as { patientLink: string };
+    assert.match(body.patientLink, /^http:\/\/127\.0\.0\.1:5173\/call\.html#t=[\w-]+\.[\w-]+\.[\w-]+$/);
+  });
+
+  it('refuses connections without a valid token, with an expired link, or for another practice', async () => {
+    await assert.rejects(connected(open({})), /unauthorized/);
+    await assert.rejects(connected(open({ token: 'not-a-token-at-all' })), /unauthorized/);
+    const { callId } = await createCall();
+    const expired = node.tokens.sign(
+      { typ: 'call', sub: 'p', callId, practiceId: 'practice-a', role: 'patient', name: 'P' },
+      1,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await assert.rejects(connected(open({ token: expired })), /unauthorized/);
+    await assert.rejects(
+      connected(open({ token: node.staffToken({ practiceId: 'practice-b' }), callId })),
+      /notFound/,
+    );
+    await assert.rejects(
+      connected(open({ token: node.staffToken({ role: 'reception' }), callId })),
+      /forbidden/,
+    );
+  });
+
+  it('keeps a patient in the waiting room until the clinician admits them', async () => {
+    const { callId, patientToken } = await createCall();
+    const clinician = await connected(open({ token: node.staffToken(), callId }));
+    const clinicianJoin = await ok(clinician, 'call:join', {});
+    assert.equal(clinicianJoin.self.state, 'admitted');
+
+    const patient = await connected(open({ token: patientToken }));
+    const seesWaiting = nextEvent<[Participant[]]>(clinician, 'participants:updated');
+    const patientJoin: JoinResult = await ok(patient, 'call:join', {});
+    assert.equal(patientJoin.self.state, 'waiting');
+    const [list] = await seesWaiting;
+    assert.ok(list.some((p) => p.role === 'patient' && p.state === 'waiting' && p.name === 'Pat Example'));
+
+    // before admission the patient can neither send media nor admit anyone
+    assert.equal(errorCode(await request(patient, 'transport:create', { direction: 'send' })), 'forbidden');
+    assert.equal(
+      errorCode(await request(patient, 'call:admit', { participantId: patientJoin.self.participantId })),
+      'forbidden',
+    );
+    assert.equal(errorCode(await request(patient, 'chat:send', { text: 'hello?' })), 'forbidden');
+
+    const admitted = nextEvent(patient, 'admitted');
+    await ok(clinician, 'call:admit', { participantId: patientJoin.self.participantId });
+    await admitted;
+    const transport = await ok(patient, 'transport:create', { direction: 'send' });
+    assert.ok(transport.iceCandidates.length > 0);
+    assert.ok(
+      transport.iceCandidates.every(
+        (candidate) => candidate.port === node.rtcPort || candidate.port === node.rtcPort + 1,
+      ),
+    );
+  });
+
+  it('validates every payload and answers unknown ids with an error ack, never a crash', async () => {
+    const { callId } = await createCall();
+    const clinician = await connected(open({ token: node.staffToken(), callId }));
+    await ok(clinician, 'call:join', {});
+    assert.equal(
+      errorCode(await request(clinician, 'transport:create', { direction: 'sideways' })),
+      'badRequest',
+    );
+    assert.equal(
+      errorCode(await request(clinician, 'transport:create', { direction: 'send', extra: 1 })),
+      'badRequest',
+    );
+    assert.equal(errorCode(await request(clinician, 'transport:create', 'send')), 'badRequest');
+    assert.equal(errorCode(await request(clinician, 'chat:send', { text: 'x'.repeat(2001) })), 'badRequest');
+    assert.equal(
+      errorCode(await request(clinician, 'transport:connect', { transportId: 'nope', dtlsParameters: {} })),
+      'notFound',
+    );
+    assert.equal(errorCode(await request(clinician, 'consumer:resume', { consumerId: 'nope' })), 'notFound');
+    assert.equal(errorCode(await request(clinician, 'call:admit', { participantId: 'nobody' })), 'notFound');
+    const send = await ok(clinician, 'transport:create', { direction: 'send' });
+    const garbage = await request(clinician, 'produce', {
+      transportId: send.transportId,
+      kind: 'audio',
+      rtpParameters: { codecs: 'x' },
+    });
+    assert.equal(errorCode(garbage), 'badRequest');
+    clinician.emit('call:leave', {}); // no ack: ignored
+    const still = await request(clinician, 'transport:create', { direction: 'recv' });
+    assert.ok(still.ok, 'the socket still works after a bad event');
+  });
+
+  it('forwards media only within a call: consumers start paused, other calls cannot consume', async () => {
+    const first = await createCall();
+    const clinician = await connected(open({ token: node.staffToken(), callId: first.callId }));
+    await ok(clinician, 'call:join', {});
+    const send = await ok(clinician, 'transport:create', { direction: 'send' });
+    const { producerId } = await ok(clinician, 'produce', {
+      transportId: send.transportId,
+      kind: 'audio',
+      rtpParameters: opusParameters,
+    });
+
+    const patient = await connected(open({ token: first.patientToken }));
+    const join = await ok(patient, 'call:join', {});
+    await ok(clinician, 'call:admit', { participantId: join.self.participantId });
+    const announced = nextEvent<[{ producerId: string; kind: string }]>(patient, 'producer:new');
+    const recv = await ok(patient, 'transport:create', { direction: 'recv' });
+    const [offer] = await announced;
+    assert.equal(offer.producerId, producerId);
+    const consumed = await ok(patient, 'consume', {
+      transportId: recv.transportId,
+      producerId,
+      rtpCapabilities: join.routerRtpCapabilities,
+    });
+    assert.equal(consumed.kind, 'audio');
+    const room = node.app.calls.get(first.callId, 'practice-a')?.room;
+    assert.equal(room?.peer(join.self.participantId)?.consumer(consumed.consumerId).paused, true);
+    await ok(patient, 'consumer:resume', { consumerId: consumed.consumerId });
+    assert.equal(room?.peer(join.self.participantId)?.consumer(consumed.consumerId).paused, false);
+
+    const second = await createCall();
+    const otherClinician = await connected(open({ token: node.staffToken(), callId: second.callId }));
+    const otherJoin = await ok(otherClinician, 'call:join', {});
+    const otherRecv = await ok(otherClinician, 'transport:create', { direction: 'recv' });
+    const stolen = await request(otherClinician, 'consume', {
+      transportId: otherRecv.transportId,
+      producerId,
+      rtpCapabilities: otherJoin.routerRtpCapabilities,
+    });
+    assert.equal(errorCode(stolen), 'notFound');
+  });
+
+  it('removes a participant for good and keeps an admitted one admitted across a reconnect', async () => {
+    const { callId, patientToken } = await createCall();
+    const clinician = await connected(open({ token: node.staffToken(), callId }));
+    await ok(clinician, 'call:join', {});
+    const patient = await connected(open({ token: patientToken }));
+    const join = await ok(patient, 'call:join', {});
+    await ok(clinician, 'call:admit', { participantId: join.self.participantId });
+
+    patient.disconnect();
+    const again = await connected(open({ token: patientToken }));
+    const rejoin = await ok(again, 'call:join', {});
+    assert.equal(
+      rejoin.self.state,
+      'admitted',
+      'a dropped connection does not send the patient back to the waiting room',
+    );
+
+    const removed = nextEvent(again, 'removed');
+    await ok(clinician, 'call:remove', { participantId: join.self.participantId });
+    await removed;
+    await assert.rejects(connected(open({ token: patientToken })), /forbidden/);
+  });
+
+  it('tells everyone in a call to rejoin when its worker dies, and the rejoin works', async () => {
+    const { callId } = await createCall();
+    const clinician = await connected(open({ token: node.staffToken(), callId }));
+    await ok(clinician, 'call:join', {});
+    const room = node.app.calls.get(callId, 'practice-a')?.room;
+    assert.ok(room);
+    const rejoin = nextEvent(clinician, 'call:rejoin');
+    const replaced = once(node.media, 'workerReplaced');
+    process.kill(room.worker.worker.pid, 'SIGKILL');
+    await Promise.all([rejoin, replaced]);
+    const join = await ok(clinician, 'call:join', {});
+    assert.ok(join.routerRtpCapabilities);
+    const transport = await ok(clinician, 'transport:create', { direction: 'send' });
+    assert.ok(transport.transportId);
+    assert.equal(node.media.workers.length, 2);
   });
 
   it('fails at boot naming a missing or unknown key', () => {

@@ -1,0 +1,158 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { ErrorCode } from '../errors';
+
+/**
+ * The video call protocol between browsers and signalling (socket.io). Every client event carries
+ * one payload validated against its schema here, and an acknowledgement callback.
+ */
+
+const Id = Type.String({ minLength: 1, maxLength: 100 });
+// mediasoup's own parameter objects are checked by mediasoup; here only their outer shape and size
+const MediasoupObject = Type.Object({}, { additionalProperties: true, maxProperties: 64 });
+const Empty = Type.Object({}, { additionalProperties: false });
+
+export const ParticipantRole = Type.Union([
+  Type.Literal('clinician'),
+  Type.Literal('patient'),
+  Type.Literal('guest'),
+]);
+export type ParticipantRole = Static<typeof ParticipantRole>;
+
+export const Participant = Type.Object({
+  participantId: Id,
+  name: Type.String(),
+  role: ParticipantRole,
+  state: Type.Union([Type.Literal('waiting'), Type.Literal('admitted')]),
+});
+export type Participant = Static<typeof Participant>;
+
+export const ClientPayloads = {
+  'call:join': Empty,
+  'call:admit': Type.Object({ participantId: Id }, { additionalProperties: false }),
+  'call:remove': Type.Object({ participantId: Id }, { additionalProperties: false }),
+  'call:leave': Empty,
+  'transport:create': Type.Object(
+    { direction: Type.Union([Type.Literal('send'), Type.Literal('recv')]) },
+    { additionalProperties: false },
+  ),
+  'transport:connect': Type.Object(
+    { transportId: Id, dtlsParameters: MediasoupObject },
+    { additionalProperties: false },
+  ),
+  'transport:restart-ice': Type.Object({ transportId: Id }, { additionalProperties: false }),
+  produce: Type.Object(
+    {
+      transportId: Id,
+      kind: Type.Union([Type.Literal('audio'), Type.Literal('video')]),
+      rtpParameters: MediasoupObject,
+    },
+    { additionalProperties: false },
+  ),
+  consume: Type.Object(
+    { transportId: Id, producerId: Id, rtpCapabilities: MediasoupObject },
+    { additionalProperties: false },
+  ),
+  'consumer:resume': Type.Object({ consumerId: Id }, { additionalProperties: false }),
+  'producer:pause': Type.Object({ producerId: Id }, { additionalProperties: false }),
+  'producer:resume': Type.Object({ producerId: Id }, { additionalProperties: false }),
+  'chat:send': Type.Object(
+    { text: Type.String({ minLength: 1, maxLength: 2000 }) },
+    { additionalProperties: false },
+  ),
+} satisfies Record<string, TSchema>;
+
+export type ClientEventName = keyof typeof ClientPayloads;
+
+export interface JoinResult {
+  callId: string;
+  self: Participant;
+  participants: Participant[];
+  routerRtpCapabilities: Record<string, unknown>;
+}
+export interface TransportResult {
+  transportId: string;
+  iceParameters: Record<string, unknown>;
+  iceCandidates: Record<string, unknown>[];
+  dtlsParameters: Record<string, unknown>;
+}
+export interface ConsumeResult {
+  consumerId: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  rtpParameters: Record<string, unknown>;
+}
+export interface ProducerInfo {
+  producerId: string;
+  participantId: string;
+  kind: 'audio' | 'video';
+}
+
+/** What each event's acknowledgement carries on success. */
+export interface ClientResults {
+  'call:join': JoinResult;
+  'call:admit': NoData;
+  'call:remove': NoData;
+  'call:leave': NoData;
+  'transport:create': TransportResult;
+  'transport:connect': NoData;
+  'transport:restart-ice': { iceParameters: Record<string, unknown> };
+  produce: { producerId: string };
+  consume: ConsumeResult;
+  'consumer:resume': NoData;
+  'producer:pause': NoData;
+  'producer:resume': NoData;
+  'chat:send': NoData;
+}
+type NoData = Record<string, never>;
+
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: ErrorCode; message: string } };
+
+export type ClientToServerEvents = {
+  [E in ClientEventName]: (
+    payload: Static<(typeof ClientPayloads)[E]>,
+    ack: (result: Ack<ClientResults[E]>) => void,
+  ) => void;
+};
+
+export interface ServerToClientEvents {
+  /** To every admitted participant: who is in the call and who waits to be admitted. */
+  'participants:updated': (participants: Participant[]) => void;
+  /** To a waiting participant: you may now create transports and produce. */
+  admitted: () => void;
+  /** To a participant the clinician removed, or whose link was ended. */
+  removed: () => void;
+  'producer:new': (producer: ProducerInfo) => void;
+  'producer:closed': (producer: { producerId: string }) => void;
+  /** The server lost the call's media (e.g. a worker died): join again from scratch. */
+  'call:rejoin': (reason: { reason: string }) => void;
+  'chat:message': (message: { participantId: string; name: string; text: string; at: string }) => void;
+}
+
+/** Socket.io handshake `auth`: a staff access token or a call link token. */
+export const HandshakeAuth = Type.Object(
+  { token: Type.String({ minLength: 10, maxLength: 4096 }), callId: Type.Optional(Id) },
+  { additionalProperties: false },
+);
+export type HandshakeAuth = Static<typeof HandshakeAuth>;
+
+/** Staff create calls for a consultation over HTTP; the answer carries the patient's link. */
+export const CreateCallBody = Type.Object(
+  {
+    consultationId: Id,
+    patientName: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+export const CreateCallResult = Type.Object({
+  callId: Id,
+  patientLink: Type.String(),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
+export const InviteGuestBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+export const InviteGuestResult = Type.Object({
+  link: Type.String(),
+  expiresAt: Type.String({ format: 'date-time' }),
+});

@@ -1,0 +1,33 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const StaffRole = Type.Union([
+  Type.Literal('admin'),
+  Type.Literal('clinician'),
+  Type.Literal('reception'),
+]);
+export type StaffRole = Static<typeof StaffRole>;
+
+/** Claims of a staff access token (issued by triage at login; short-lived). */
+export const StaffTokenClaims = Type.Object({
+  typ: Type.Literal('staff'),
+  sub: Type.String({ minLength: 1, maxLength: 64 }),
+  practiceId: Type.String({ minLength: 1, maxLength: 64 }),
+  role: StaffRole,
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+});
+export type StaffTokenClaims = Static<typeof StaffTokenClaims>;
+
+/** Who a call link lets in: the patient, or a third participant such as an interpreter or carer. */
+export const CallGuestRole = Type.Union([Type.Literal('patient'), Type.Literal('guest')]);
+export type CallGuestRole = Static<typeof CallGuestRole>;
+
+/** Claims of a call link token: bound to one call, one participant and one role; expires. */
+export const CallTokenClaims = Type.Object({
+  typ: Type.Literal('call'),
+  sub: Type.String({ minLength: 1, maxLength: 64 }),
+  callId: Type.String({ minLength: 1, maxLength: 64 }),
+  practiceId: Type.String({ minLength: 1, maxLength: 64 }),
+  role: CallGuestRole,
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+});
+export type CallTokenClaims = Static<typeof CallTokenClaims>;

@@ -1,0 +1,196 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import { mediaCodecs } from './codecs';
+import type { MediaWorker } from './worker-pool';
+
+export type TransportDirection = 'send' | 'recv';
+
+/** Thrown for a request naming something this peer does not own: never another peer's or call's. */
+export class MediaNotFoundError extends Error {
+  override name = 'MediaNotFoundError';
+}
+
+/**
+ * One participant's media in a room: its transports, producers and consumers. Closing a peer
+ * closes its transports, which closes their producers and consumers (mediasoup cascades).
+ */
+export class Peer {
+  readonly transports = new Map<string, types.WebRtcTransport>();
+  readonly producers = new Map<string, types.Producer>();
+  readonly consumers = new Map<string, types.Consumer>();
+  private closedFlag = false;
+
+  constructor(
+    readonly id: string,
+    private readonly room: Room,
+  ) {}
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  async createTransport(direction: TransportDirection): Promise<types.WebRtcTransport> {
+    const transport = await this.room.router.createWebRtcTransport({
+      webRtcServer: this.room.worker.webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: 1_000_000,
+      appData: { direction, peerId: this.id },
+    });
+    if (this.closedFlag) {
+      transport.close();
+      throw new MediaNotFoundError('peer closed');
+    }
+    this.transports.set(transport.id, transport);
+    transport.observer.once('close', () => this.transports.delete(transport.id));
+    return transport;
+  }
+
+  transport(transportId: string, direction?: TransportDirection): types.WebRtcTransport {
+    const transport = this.transports.get(transportId);
+    if (!transport || (direction && transport.appData.direction !== direction)) {
+      throw new MediaNotFoundError(`no ${direction ?? ''} transport ${transportId}`);
+    }
+    return transport;
+  }
+
+  async produce(
+    transportId: string,
+    kind: types.MediaKind,
+    rtpParameters: types.RtpParameters,
+  ): Promise<types.Producer> {
+    const producer = await this.transport(transportId, 'send').produce({
+      kind,
+      rtpParameters,
+      appData: { peerId: this.id },
+    });
+    this.producers.set(producer.id, producer);
+    producer.observer.once('close', () => this.producers.delete(producer.id));
+    this.room.emit('newProducer', this, producer);
+    return producer;
+  }
+
+  producer(producerId: string): types.Producer {
+    const producer = this.producers.get(producerId);
+    if (!producer) throw new MediaNotFoundError(`no producer ${producerId}`);
+    return producer;
+  }
+
+  /** Consumers start paused: the client resumes them once it is ready, so no first frames are lost. */
+  async consume(
+    transportId: string,
+    producerId: string,
+    rtpCapabilities: types.RtpCapabilities,
+  ): Promise<types.Consumer> {
+    const transport = this.transport(transportId, 'recv');
+    const source = this.room.findProducer(producerId);
+    if (!source || source.peer === this)
+      throw new MediaNotFoundError(`no producer ${producerId} in this room`);
+    if (!this.room.router.canConsume({ producerId, rtpCapabilities })) {
+      throw new MediaNotFoundError(`cannot consume ${producerId} with these capabilities`);
+    }
+    const consumer = await transport.consume({
+      producerId,
+      rtpCapabilities,
+      paused: true,
+      appData: { peerId: this.id },
+    });
+    this.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => this.consumers.delete(consumer.id));
+    return consumer;
+  }
+
+  consumer(consumerId: string): types.Consumer {
+    const consumer = this.consumers.get(consumerId);
+    if (!consumer) throw new MediaNotFoundError(`no consumer ${consumerId}`);
+    return consumer;
+  }
+
+  /** Idempotent; cascades to transports, producers and consumers. */
+  close(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    for (const transport of this.transports.values()) transport.close();
+    this.transports.clear();
+    this.room.forgetPeer(this);
+  }
+}
+
+interface RoomEvents {
+  newProducer: [peer: Peer, producer: types.Producer];
+  /** The room's router closed underneath it (its worker died): clients must rejoin. */
+  lost: [];
+  closed: [];
+}
+
+/** One call's media: a Router on one worker, and the peers in it. */
+export class Room extends EventEmitter<RoomEvents> {
+  private readonly peers = new Map<string, Peer>();
+  private closedFlag = false;
+
+  private constructor(
+    readonly id: string,
+    readonly worker: MediaWorker,
+    readonly router: types.Router,
+  ) {
+    super();
+    router.observer.once('close', () => {
+      if (!this.closedFlag) {
+        this.emit('lost');
+        this.close();
+      }
+    });
+  }
+
+  static async create(id: string, worker: MediaWorker): Promise<Room> {
+    const router = await worker.worker.createRouter({ mediaCodecs, appData: { roomId: id } });
+    return new Room(id, worker, router);
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** A participant's peer; an existing one of the same id is closed first (a reconnect starts afresh). */
+  addPeer(peerId: string): Peer {
+    if (this.closedFlag) throw new MediaNotFoundError('room closed');
+    this.peers.get(peerId)?.close();
+    const peer = new Peer(peerId, this);
+    this.peers.set(peerId, peer);
+    return peer;
+  }
+
+  peer(peerId: string): Peer | undefined {
+    return this.peers.get(peerId);
+  }
+
+  /** @internal called by Peer.close */
+  forgetPeer(peer: Peer): void {
+    if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
+  }
+
+  findProducer(producerId: string): { peer: Peer; producer: types.Producer } | undefined {
+    for (const peer of this.peers.values()) {
+      const producer = peer.producers.get(producerId);
+      if (producer) return { peer, producer };
+    }
+    return undefined;
+  }
+
+  /** Every producer in the room but the given peer's own. */
+  producersFor(peer: Peer): { peer: Peer; producer: types.Producer }[] {
+    return [...this.peers.values()]
+      .filter((other) => other !== peer)
+      .flatMap((other) => [...other.producers.values()].map((producer) => ({ peer: other, producer })));
+  }
+
+  /** Idempotent; closes every peer, then the router. */
+  close(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    for (const peer of [...this.peers.values()]) peer.close();
+    if (!this.router.closed) this.router.close();
+    this.emit('closed');
+  }
+}

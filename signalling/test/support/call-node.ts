@@ -1,0 +1,93 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { StaffTokenClaims } from '@gpc/contracts';
+import type { MediaWorkerPool } from '@gpc/media';
+import type { SignallingApp } from '../../src/app';
+import type { TokenService } from '../../src/auth/tokens';
+
+export interface CallNode {
+  /** The signalling origin, e.g. http://127.0.0.1:41234 */
+  url: string;
+  /** The first mediasoup WebRtcServer port (UDP and TCP). */
+  rtcPort: number;
+  app: SignallingApp;
+  media: MediaWorkerPool;
+  tokens: TokenService;
+  /** A clinician's access token (practice `practice-a` unless the claims say otherwise). */
+  staffToken(claims?: Partial<StaffTokenClaims>, ttlSeconds?: number): string;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * A real call node for tests: the signalling app with real mediasoup workers on free ports, and
+ * socket.io's Redis adapter on the test Redis. mediasoup reads MEDIASOUP_WORKER_BIN when loaded,
+ * so everything that imports it is loaded here, after the variable is set.
+ */
+export async function startCallNode(
+  options: { workers?: number; publicWebUrl?: string; callLinkTtlSeconds?: number } = {},
+): Promise<CallNode> {
+  if (!process.env.MEDIASOUP_WORKER_BIN) {
+    const { ensureMediasoupWorker } = await import('../../../scripts/src/mediasoup-worker');
+    process.env.MEDIASOUP_WORKER_BIN = await ensureMediasoupWorker({ log: () => undefined });
+  }
+  const [{ MediaWorkerPool }, { buildSignallingApp }, { TokenService }, { createAdapter }, { Redis }] =
+    await Promise.all([
+      import('@gpc/media'),
+      import('../../src/app'),
+      import('../../src/auth/tokens'),
+      import('@socket.io/redis-adapter'),
+      import('ioredis'),
+    ]);
+  const rtcPort = await freePort();
+  const media = await MediaWorkerPool.create({
+    workers: options.workers ?? 1,
+    rtcPort,
+    rtcListenIp: '127.0.0.1',
+  });
+  const tokens = new TokenService(randomBytes(32).toString('hex'));
+  const publisher = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const subscriber = publisher.duplicate();
+  const app = buildSignallingApp({
+    media,
+    tokens,
+    publicWebUrl: options.publicWebUrl ?? 'http://127.0.0.1:5173',
+    callLinkTtlSeconds: options.callLinkTtlSeconds ?? 600,
+    socketOptions: { adapter: createAdapter(publisher, subscriber, { key: `gpc-test-${randomUUID()}` }) },
+  });
+  await app.http.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.http.server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    rtcPort,
+    app,
+    media,
+    tokens,
+    staffToken: (claims = {}, ttlSeconds = 900) =>
+      tokens.sign(
+        {
+          typ: 'staff',
+          sub: randomUUID(),
+          practiceId: 'practice-a',
+          role: 'clinician',
+          name: 'Dr Test',
+          ...claims,
+        },
+        ttlSeconds,
+      ),
+    async close() {
+      await app.close();
+      media.close();
+      publisher.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
