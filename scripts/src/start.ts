@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createSigner } from 'fast-jwt';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureMediasoupWorker } from './mediasoup-worker';
@@ -69,6 +70,7 @@ function serviceSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[]
         SIGNALLING_RTC_PORT: String(settings.rtcPort),
         SIGNALLING_RTC_LISTEN_IP: host,
         SIGNALLING_RTC_ANNOUNCED_ADDRESS: settings.announcedAddress,
+        SIGNALLING_PUBLIC_WEB_URL: `http://${host}:${settings.webPort}`,
       },
       readyUrl: `http://${host}:${settings.signallingPort}/health`,
     },
@@ -97,6 +99,23 @@ function serviceSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[]
   ];
 }
 
+/**
+ * A clinician's link for trying video calls on this machine before staff log-in exists: a staff
+ * token signed with the development secret, for a made-up practice, valid 12 hours.
+ */
+function devClinicianLink(settings: LocalSettings): string {
+  const { jwtSecret } = devSecrets(settings.stateDir);
+  const sign = createSigner({ key: jwtSecret, algorithm: 'HS256', expiresIn: 12 * 3600 * 1000 });
+  const token = sign({
+    typ: 'staff',
+    sub: randomUUID(),
+    practiceId: 'dev-practice',
+    role: 'clinician',
+    name: 'Dr Dev',
+  });
+  return `http://127.0.0.1:${settings.webPort}/clinician.html#t=${token}`;
+}
+
 function banner(settings: LocalSettings, started: Set<string>): string {
   const own = (name: string) => (started.has(name) ? 'started by npm start' : "this machine's own");
   const redacted = new URL(settings.databaseUrl);
@@ -121,6 +140,10 @@ function banner(settings: LocalSettings, started: Set<string>): string {
     '',
     'GP Consult is running:',
     ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`),
+    '',
+    'Try a video call: open this clinician link (development only, valid 12 hours), start a call,',
+    "then open the patient's link it shows in another tab:",
+    `  ${devClinicianLink(settings)}`,
     '',
     'Press Ctrl-C to stop.',
     '',

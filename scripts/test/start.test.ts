@@ -96,6 +96,10 @@ describe('npm start, as a user runs it', () => {
       }
       for (const url of urls)
         assert.ok(firstOutput.text().includes(new URL(url).origin), `banner lists ${url}`);
+      const clinicianLink = new RegExp(
+        `http://127\\.0\\.0\\.1:${env.GPC_WEB_PORT}/clinician\\.html#t=[\\w-]+\\.[\\w-]+\\.[\\w-]+`,
+      );
+      assert.match(firstOutput.text(), clinicianLink);
 
       // a second start on the same ports says so at once instead of hanging
       const startedAt = Date.now();
