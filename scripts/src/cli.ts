@@ -1,3 +1,4 @@
+import { bench } from './bench';
 import { start } from './start';
 import { test } from './test';
 
@@ -9,8 +10,10 @@ async function main(): Promise<number> {
       return start();
     case 'test':
       return test(rest);
+    case 'bench':
+      return bench(rest);
     default:
-      process.stderr.write('usage: bootstrap.sh start|test [test files...]\n');
+      process.stderr.write('usage: bootstrap.sh start|test|bench [files...]\n');
       return 2;
   }
 }
