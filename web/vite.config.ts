@@ -16,6 +16,8 @@ const nhsukImages = path.join(
 /** One build entry per page; the call, form, dashboard and widget pages add theirs here. */
 const pages = {
   index: path.join(webRoot, 'index.html'),
+  call: path.join(webRoot, 'call.html'),
+  clinician: path.join(webRoot, 'clinician.html'),
 };
 
 /** Vite's settings for the web pages, from the service's own configuration. */
@@ -36,6 +38,7 @@ export function viteConfig(config: WebConfig): UserConfig {
       proxy: {
         '/api': { target: config.triageUrl },
         '/socket.io': { target: config.signallingUrl, ws: true },
+        '/calls': { target: config.signallingUrl },
       },
     },
     build: {

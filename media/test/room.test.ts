@@ -84,7 +84,8 @@ describe('room and peers on a real mediasoup worker', () => {
     clinician.close();
     assert.ok(send.closed && producer.closed, 'the peer’s transport and producer closed');
     // the worker tells consumers of a closed producer asynchronously
-    for (let wait = 0; wait < 50 && !consumer.closed; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let wait = 0; wait < 50 && !consumer.closed; wait++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     assert.ok(consumer.closed, 'consumers of its producer closed too');
     assert.equal(room.peer('clinician'), undefined);
 

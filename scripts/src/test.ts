@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { globSync } from 'node:fs';
 import path from 'node:path';
+import { ensureAptPackages } from './apt';
 import { ensureChromium } from './chromium';
 import { ensureMediasoupWorker } from './mediasoup-worker';
 import { ensurePostgres } from './postgres';
@@ -32,6 +33,8 @@ export async function test(files: string[]): Promise<number> {
   const started: StartedService[] = [];
   try {
     await ensureChromium(settings.chromiumPath);
+    // the video call recovery test cuts the network with a nftables table of its own
+    await ensureAptPackages(['nftables'], 'for the video call network-cut test');
     const workerBin = await ensureMediasoupWorker({ log });
     const postgres = await ensurePostgres(settings.testDatabaseUrl, log);
     if (postgres) started.push(postgres);

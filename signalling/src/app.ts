@@ -51,9 +51,8 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
   http.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError)
       return reply.code(error.httpStatus).send({ code: error.code, message: error.message });
-    if ((error).validation)
-      return reply.code(400).send({ code: 'badRequest', message: error.message });
-    const status = (error).statusCode ?? 500;
+    if (error.validation) return reply.code(400).send({ code: 'badRequest', message: error.message });
+    const status = error.statusCode ?? 500;
     if (status < 500) return reply.code(status).send({ code: 'badRequest', message: error.message });
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ code: 'internal', message: 'Internal error' });

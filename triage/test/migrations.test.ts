@@ -32,7 +32,13 @@ describe('migrations on the real PostgreSQL', () => {
     );
     assert.deepEqual(practice.rows, [{ name: 'The Surgery', timezone: 'Europe/London' }]);
     assert.equal((await db.pool.query('SELECT 1 FROM staff')).rowCount, 1);
-    assert.deepEqual(await tables(db), ['audit_event', 'consultation', 'practice', 'schema_migration', 'staff']);
+    assert.deepEqual(await tables(db), [
+      'audit_event',
+      'consultation',
+      'practice',
+      'schema_migration',
+      'staff',
+    ]);
   });
 
   it('does nothing when every migration has been applied', async () => {

@@ -285,11 +285,7 @@ export function registerCallHandlers(deps: CallHandlerDeps): void {
     });
 
     on('consume', async ({ transportId, producerId, rtpCapabilities }) => {
-      const consumer = await admittedPeer().consume(
-        transportId,
-        producerId,
-        rtpCapabilities,
-      );
+      const consumer = await admittedPeer().consume(transportId, producerId, rtpCapabilities);
       return {
         consumerId: consumer.id,
         producerId,

@@ -1,0 +1,319 @@
+import type { types } from 'mediasoup-client';
+import { Device } from 'mediasoup-client';
+import { io, type Socket } from 'socket.io-client';
+import type {
+  Ack,
+  ClientResults,
+  ClientToServerEvents,
+  JoinResult,
+  Participant,
+  ProducerInfo,
+  ServerToClientEvents,
+} from '@gpc/contracts';
+
+export type CallState =
+  'connecting' | 'waiting' | 'in-call' | 'reconnecting' | 'ended' | 'removed' | 'expired';
+
+export interface CallClientEvents {
+  state: CallState;
+  participants: Participant[];
+  remoteTrack: { participantId: string; track: MediaStreamTrack };
+  remoteTrackEnded: { track: MediaStreamTrack };
+  chat: { name: string; text: string; at: string };
+}
+
+type Listener<K extends keyof CallClientEvents> = (value: CallClientEvents[K]) => void;
+
+const iceDisconnectedGraceMs = 2000;
+const iceRestartTimeoutMs = 6000;
+
+/**
+ * One participant's side of a video call: socket.io signalling and mediasoup-client media. It
+ * recovers on its own: ICE restart when a transport stays `disconnected` ~2 s (browsers only say
+ * `failed` after ~30 s), a full rejoin when that does not bring media back or the server asks,
+ * and a rejoin after socket.io reconnects.
+ */
+export class CallClient {
+  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private readonly listeners = new Map<keyof CallClientEvents, Set<(value: never) => void>>();
+  private device: Device | undefined;
+  private sendTransport: types.Transport | undefined;
+  private recvTransport: types.Transport | undefined;
+  private readonly producers = new Map<'audio' | 'video', types.Producer>();
+  private readonly consumers = new Map<string, types.Consumer>();
+  private joined: JoinResult | undefined;
+  private rebuilding: Promise<void> | undefined;
+  private state: CallState = 'connecting';
+  private ended = false;
+
+  constructor(
+    token: string,
+    private readonly localStream: MediaStream,
+    options: { callId?: string; url?: string } = {},
+  ) {
+    this.socket = io(options.url ?? '/', {
+      auth: options.callId ? { token, callId: options.callId } : { token },
+      transports: ['websocket', 'polling'],
+    });
+    this.socket.on('connect_error', (error) => {
+      // the server refuses with a code: an invalid or expired link will not get better by retrying
+      if (['unauthorized', 'forbidden', 'notFound'].includes(error.message)) {
+        this.socket.disconnect();
+        this.finish(error.message === 'forbidden' ? 'removed' : 'expired');
+      }
+    });
+    this.socket.on('connect', () => void this.rejoin());
+    this.socket.on('disconnect', () => {
+      if (!this.ended) this.setState('reconnecting');
+    });
+    this.socket.on('admitted', () => void this.startMedia());
+    this.socket.on('removed', () => this.finish('removed'));
+    this.socket.on('call:rejoin', () => void this.rejoin());
+    this.socket.on('participants:updated', (participants) => this.emit('participants', participants));
+    this.socket.on('producer:new', (producer) => void this.consume(producer));
+    this.socket.on('producer:closed', ({ producerId }) => this.dropConsumer(producerId));
+    this.socket.on('chat:message', (message) => this.emit('chat', message));
+    window.addEventListener('online', () => this.restartIceAll());
+  }
+
+  on<K extends keyof CallClientEvents>(event: K, listener: Listener<K>): void {
+    const set = this.listeners.get(event) ?? new Set();
+    set.add(listener);
+    this.listeners.set(event, set);
+  }
+
+  private emit<K extends keyof CallClientEvents>(event: K, value: CallClientEvents[K]): void {
+    for (const listener of this.listeners.get(event) ?? []) (listener as Listener<K>)(value);
+  }
+
+  private setState(state: CallState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit('state', state);
+  }
+
+  get currentState(): CallState {
+    return this.state;
+  }
+
+  get self(): Participant | undefined {
+    return this.joined?.self;
+  }
+
+  private async request<E extends keyof ClientResults>(
+    event: E,
+    payload: unknown,
+  ): Promise<ClientResults[E]> {
+    const emitter = this.socket.timeout(10_000) as unknown as {
+      emitWithAck(name: string, body: unknown): Promise<Ack<ClientResults[E]>>;
+    };
+    const result = await emitter.emitWithAck(event, payload);
+    if (!result.ok) throw Object.assign(new Error(result.error.message), { code: result.error.code });
+    return result.data;
+  }
+
+  /** Joins (again) from scratch: new transports, producers and consumers. */
+  private rejoin(): Promise<void> {
+    this.rebuilding ??= (async () => {
+      try {
+        this.teardownMedia();
+        this.joined = await this.request('call:join', {});
+        this.device = new Device();
+        await this.device.load({ routerRtpCapabilities: this.joined.routerRtpCapabilities });
+        if (this.joined.self.state === 'admitted') await this.startMedia();
+        else this.setState('waiting');
+      } catch (error) {
+        if (!this.ended) {
+          console.warn('rejoin failed, retrying', error);
+          setTimeout(() => void this.rejoin(), 1500);
+        }
+      } finally {
+        this.rebuilding = undefined;
+      }
+    })();
+    return this.rebuilding;
+  }
+
+  private async createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
+    const device = this.device!;
+    const options = await this.request('transport:create', { direction });
+    const params = {
+      id: options.transportId,
+      iceParameters: options.iceParameters as unknown as types.IceParameters,
+      iceCandidates: options.iceCandidates as unknown as types.IceCandidate[],
+      dtlsParameters: options.dtlsParameters as unknown as types.DtlsParameters,
+    };
+    const transport =
+      direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.request('transport:connect', { transportId: transport.id, dtlsParameters }).then(
+        () => callback(),
+        errback,
+      );
+    });
+    if (direction === 'send') {
+      transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
+        this.request('produce', { transportId: transport.id, kind, rtpParameters }).then(
+          ({ producerId }) => callback({ id: producerId }),
+          errback,
+        );
+      });
+    }
+    this.watchConnection(transport);
+    return transport;
+  }
+
+  private watchConnection(transport: types.Transport): void {
+    let disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+    let recoveryTimer: ReturnType<typeof setTimeout> | undefined;
+    transport.on('connectionstatechange', (state) => {
+      clearTimeout(disconnectedTimer);
+      if (state === 'connected') {
+        clearTimeout(recoveryTimer);
+        if (this.joined?.self.state === 'admitted') this.setState('in-call');
+        return;
+      }
+      if (state === 'disconnected') {
+        this.setState('reconnecting');
+        disconnectedTimer = setTimeout(() => {
+          void this.restartIce(transport);
+          // if ICE restart does not bring media back, start again rather than leave a frozen picture
+          recoveryTimer = setTimeout(() => {
+            if (transport.connectionState !== 'connected') void this.rejoin();
+          }, iceRestartTimeoutMs);
+        }, iceDisconnectedGraceMs);
+      }
+      if (state === 'failed') void this.rejoin();
+    });
+  }
+
+  private async restartIce(transport: types.Transport): Promise<void> {
+    if (transport.closed) return;
+    try {
+      const { iceParameters } = await this.request('transport:restart-ice', { transportId: transport.id });
+      await transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters });
+    } catch (error) {
+      console.warn('ICE restart failed', error);
+    }
+  }
+
+  private restartIceAll(): void {
+    for (const transport of [this.sendTransport, this.recvTransport])
+      if (transport) void this.restartIce(transport);
+  }
+
+  private async startMedia(): Promise<void> {
+    if (!this.device || this.ended) return;
+    if (this.joined) this.joined.self.state = 'admitted';
+    this.setState('connecting');
+    this.recvTransport = await this.createTransport('recv');
+    this.sendTransport = await this.createTransport('send');
+    const audio = this.localStream.getAudioTracks()[0];
+    if (audio)
+      this.producers.set(
+        'audio',
+        await this.sendTransport.produce({ track: audio, codecOptions: { opusDtx: true } }),
+      );
+    const video = this.localStream.getVideoTracks()[0];
+    if (video) {
+      const vp8 = this.device.rtpCapabilities.codecs?.find(
+        (codec) => codec.mimeType.toLowerCase() === 'video/vp8',
+      );
+      this.producers.set(
+        'video',
+        await this.sendTransport.produce({
+          track: video,
+          ...(vp8 ? { codec: vp8 } : {}),
+          // three simulcast layers where the camera allows; the SFU picks one per receiver
+          encodings: [
+            { scaleResolutionDownBy: 4, maxBitrate: 100_000 },
+            { scaleResolutionDownBy: 2, maxBitrate: 300_000 },
+            { scaleResolutionDownBy: 1, maxBitrate: 900_000 },
+          ],
+          codecOptions: { videoGoogleStartBitrate: 1000 },
+        }),
+      );
+    }
+    this.setState('in-call');
+  }
+
+  private async consume(producer: ProducerInfo): Promise<void> {
+    const transport = this.recvTransport;
+    if (!transport || !this.device || this.consumers.has(producer.producerId)) return;
+    const result = await this.request('consume', {
+      transportId: transport.id,
+      producerId: producer.producerId,
+      rtpCapabilities: this.device.recvRtpCapabilities,
+    });
+    const consumer = await transport.consume({
+      id: result.consumerId,
+      producerId: result.producerId,
+      kind: result.kind,
+      rtpParameters: result.rtpParameters as unknown as types.RtpParameters,
+    });
+    this.consumers.set(producer.producerId, consumer);
+    this.emit('remoteTrack', { participantId: producer.participantId, track: consumer.track });
+    await this.request('consumer:resume', { consumerId: consumer.id });
+  }
+
+  private dropConsumer(producerId: string): void {
+    const consumer = this.consumers.get(producerId);
+    if (!consumer) return;
+    consumer.close();
+    this.consumers.delete(producerId);
+    this.emit('remoteTrackEnded', { track: consumer.track });
+  }
+
+  private teardownMedia(): void {
+    for (const producerId of [...this.consumers.keys()]) this.dropConsumer(producerId);
+    for (const producer of this.producers.values()) producer.close();
+    this.producers.clear();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.sendTransport = undefined;
+    this.recvTransport = undefined;
+  }
+
+  async setMuted(kind: 'audio' | 'video', muted: boolean): Promise<void> {
+    const producer = this.producers.get(kind);
+    if (!producer) return;
+    if (muted) producer.pause();
+    else producer.resume();
+    await this.request(muted ? 'producer:pause' : 'producer:resume', { producerId: producer.id });
+  }
+
+  admit(participantId: string): Promise<unknown> {
+    return this.request('call:admit', { participantId });
+  }
+
+  remove(participantId: string): Promise<unknown> {
+    return this.request('call:remove', { participantId });
+  }
+
+  /** Inbound RTP statistics of the receiving side, for the connection panel and for tests. */
+  async inboundStats(): Promise<{ framesDecoded: number; totalSamplesReceived: number }> {
+    const stats = { framesDecoded: 0, totalSamplesReceived: 0 };
+    if (!this.recvTransport) return stats;
+    const report = await this.recvTransport.getStats();
+    report.forEach(
+      (entry: { type: string; kind?: string; framesDecoded?: number; totalSamplesReceived?: number }) => {
+        if (entry.type !== 'inbound-rtp') return;
+        if (entry.kind === 'video') stats.framesDecoded += entry.framesDecoded ?? 0;
+        if (entry.kind === 'audio') stats.totalSamplesReceived += entry.totalSamplesReceived ?? 0;
+      },
+    );
+    return stats;
+  }
+
+  async leave(): Promise<void> {
+    await this.request('call:leave', {}).catch(() => undefined);
+    this.finish('ended');
+  }
+
+  private finish(state: CallState): void {
+    this.ended = true;
+    this.teardownMedia();
+    this.socket.disconnect();
+    this.setState(state);
+  }
+}

@@ -1,0 +1,93 @@
+import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
+import './call.css';
+import type { CallClient, CallState } from './call-client';
+
+export const byId = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`missing #${id}`);
+  return element as T;
+};
+
+/** Shows one section of the page and hides the others. */
+export function showStep(id: string): void {
+  for (const section of document.querySelectorAll<HTMLElement>('main section'))
+    section.hidden = section.id !== id;
+  const heading = byId(id).querySelector('h1');
+  heading?.setAttribute('tabindex', '-1');
+  heading?.focus();
+}
+
+/** Reads a token from the page's fragment (never sent to servers or logs) and removes it from the address bar. */
+export function takeFragmentParams(): URLSearchParams {
+  const params = new URLSearchParams(location.hash.slice(1));
+  history.replaceState(null, '', location.pathname + location.search);
+  return params;
+}
+
+/** Camera and microphone errors in plain words. */
+export function explainMediaError(error: unknown): { title: string; text: string } {
+  const name = error instanceof DOMException ? error.name : '';
+  switch (name) {
+    case 'NotAllowedError':
+      return {
+        title: 'Your browser is not letting this page use your camera or microphone',
+        text: 'Allow camera and microphone for this page: tap the camera or padlock symbol next to the web address, choose Allow, then try again.',
+      };
+    case 'NotFoundError':
+      return {
+        title: 'We could not find a camera or microphone',
+        text: 'Check that your camera and microphone are connected and switched on, or use a phone or another device, then try again.',
+      };
+    case 'NotReadableError':
+      return {
+        title: 'Your camera or microphone is being used by another app',
+        text: 'Close other apps that might be using them, such as other video calls, then try again.',
+      };
+    default:
+      return {
+        title: 'We cannot use your camera or microphone',
+        text: 'Try again, or use a different browser or device. If it still does not work, contact your GP surgery.',
+      };
+  }
+}
+
+/** Wires the in-call controls and the remote video shared by both pages. */
+export function bindCallView(
+  client: CallClient,
+  localStream: MediaStream,
+  onEnd: (state: CallState) => void,
+): void {
+  const remote = byId<HTMLVideoElement>('remote-video');
+  const self = byId<HTMLVideoElement>('self-video');
+  self.srcObject = localStream;
+  const remoteStream = new MediaStream();
+  remote.srcObject = remoteStream;
+  client.on('remoteTrack', ({ track }) => {
+    remoteStream.addTrack(track);
+    void remote.play().catch(() => undefined);
+  });
+  client.on('remoteTrackEnded', ({ track }) => remoteStream.removeTrack(track));
+  client.on('state', (state) => {
+    byId('reconnecting').hidden = state !== 'reconnecting';
+    if (state === 'ended' || state === 'removed' || state === 'expired') onEnd(state);
+  });
+  const toggle = (buttonId: string, kind: 'audio' | 'video', on: string, off: string) => {
+    const button = byId<HTMLButtonElement>(buttonId);
+    button.addEventListener('click', () => {
+      const muted = button.getAttribute('aria-pressed') !== 'true';
+      button.setAttribute('aria-pressed', String(muted));
+      button.textContent = muted ? off : on;
+      void client.setMuted(kind, muted);
+    });
+  };
+  toggle('mute', 'audio', 'Mute', 'Unmute');
+  toggle('camera', 'video', 'Camera off', 'Camera on');
+  byId('leave').addEventListener('click', () => void client.leave());
+}
+
+declare global {
+  interface Window {
+    /** The page's call, for the end-to-end tests' statistics. */
+    __call?: CallClient;
+  }
+}
