@@ -5,11 +5,11 @@
  * mediasoup in the same process, then with two workers. Prints figures; asserts nothing.
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { MediaWorkerPool, Room, mediaCodecs } from '@gpc/media';
 import { RtpLoad, RtpSink, syntheticCodecs } from './sfu/rtp-load';
+import { freePort } from '../../scripts/src/ports';
 
 const steps = [10, 25, 50, 75, 100, 125, 150, 200, 250, 300, 400];
 const settleMs = 1000;
@@ -39,14 +39,6 @@ interface StepResult {
 function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 let ssrc = 1000;

@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { once } from 'node:events';
 import type * as MediaTypes from '../src/index';
+import { freePort } from '../../scripts/src/ports';
 
 type MediaModule = typeof MediaTypes;
 let media: MediaModule;
-
-/** A port free for TCP (the kernel's choice); WebRtcServer wants UDP too, which is free in practice. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 before(async () => {
   // mediasoup reads MEDIASOUP_WORKER_BIN when its module loads: set it before importing

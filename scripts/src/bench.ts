@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
 import { globSync } from 'node:fs';
-import { ensureMediasoupWorker } from './mediasoup-worker';
-import { ensurePostgres } from './postgres';
-import { ensureRedis } from './redis';
 import { stopAll, type StartedService } from './services';
 import { loadLocalSettings, log, repoRoot } from './settings';
+import { prepareTestServices } from './test-services';
 
 /**
  * `npm run bench`: every `bench/src/*.ts` in turn (or the ones named), each printing its own figures.
@@ -14,17 +12,7 @@ export async function bench(only: string[]): Promise<number> {
   const settings = loadLocalSettings();
   const started: StartedService[] = [];
   try {
-    const workerBin = await ensureMediasoupWorker({ log });
-    const postgres = await ensurePostgres(settings.testDatabaseUrl, log);
-    if (postgres) started.push(postgres);
-    const redis = await ensureRedis(settings.redisUrl, settings.stateDir, log);
-    if (redis) started.push(redis);
-    const env = {
-      ...process.env,
-      MEDIASOUP_WORKER_BIN: workerBin,
-      TEST_DATABASE_URL: settings.testDatabaseUrl,
-      TEST_REDIS_URL: settings.redisUrl,
-    };
+    const env = await prepareTestServices(settings, started);
     const files = only.length > 0 ? only : globSync('bench/src/*.ts', { cwd: repoRoot }).sort();
     let failed = 0;
     for (const file of files) {

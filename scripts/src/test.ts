@@ -3,11 +3,9 @@ import { globSync } from 'node:fs';
 import path from 'node:path';
 import { ensureAptPackages } from './apt';
 import { ensureChromium } from './chromium';
-import { ensureMediasoupWorker } from './mediasoup-worker';
-import { ensurePostgres } from './postgres';
-import { ensureRedis } from './redis';
 import { stopAll, type StartedService } from './services';
 import { loadLocalSettings, log, repoRoot } from './settings';
+import { prepareTestServices } from './test-services';
 
 function runStep(label: string, command: string, args: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
   log(`${label}: ${path.basename(command)} ${args.join(' ')}`);
@@ -35,19 +33,7 @@ export async function test(files: string[]): Promise<number> {
     await ensureChromium(settings.chromiumPath);
     // the video call recovery test cuts the network with a nftables table of its own
     await ensureAptPackages(['nftables'], 'for the video call network-cut test');
-    const workerBin = await ensureMediasoupWorker({ log });
-    const postgres = await ensurePostgres(settings.testDatabaseUrl, log);
-    if (postgres) started.push(postgres);
-    const redis = await ensureRedis(settings.redisUrl, settings.stateDir, log);
-    if (redis) started.push(redis);
-
-    const env = {
-      ...process.env,
-      MEDIASOUP_WORKER_BIN: workerBin,
-      TEST_DATABASE_URL: settings.testDatabaseUrl,
-      TEST_REDIS_URL: settings.redisUrl,
-      CHROMIUM_PATH: settings.chromiumPath,
-    };
+    const env = await prepareTestServices(settings, started);
     const bin = (name: string) => path.join(repoRoot, 'node_modules', '.bin', name);
     const failed: string[] = [];
     if (files.length === 0) {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -8,17 +7,10 @@ import pg from 'pg';
 import { buildTriageApp } from '../src/app';
 import { loadTriageConfig } from '../src/config';
 import { createTestDatabase, type TestDatabase } from './support/database';
+import { freePort } from '../../scripts/src/ports';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const jwtSecret = 'a-test-secret-that-is-long-enough-0123456789';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('triage app', () => {
   let db: TestDatabase;

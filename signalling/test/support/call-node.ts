@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { StaffTokenClaims } from '@gpc/contracts';
 import type { MediaWorkerPool } from '@gpc/media';
 import type { SignallingApp } from '../../src/app';
 import type { TokenService } from '../../src/auth/tokens';
+import { freePort } from '../../../scripts/src/ports';
 
 export interface CallNode {
   /** The signalling origin, e.g. http://127.0.0.1:41234 */
@@ -17,14 +17,6 @@ export interface CallNode {
   /** A clinician's access token (practice `practice-a` unless the claims say otherwise). */
   staffToken(claims?: Partial<StaffTokenClaims>, ttlSeconds?: number): string;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
