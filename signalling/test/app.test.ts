@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { Ack, ClientResults, JoinResult, Participant } from '@gpc/contracts';
 import { loadSignallingConfig } from '../src/config';
 import { startCallNode, type CallNode } from './support/call-node';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
 
 const opusParameters = {
   codecs: [
@@ -78,6 +83,12 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
     });
     return socket;
   }
+
+  const call = (callId: string) => {
+    const found = node.app.calls.get(callId, 'practice-a');
+    assert.ok(found);
+    return found;
+  };
 
   async function createCall(token = node.staffToken()): Promise<{ callId: string; patientToken: string }> {
     const response = await fetch(`${node.url}/calls`, {
@@ -287,6 +298,39 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
     const transport = await ok(clinician, 'transport:create', { direction: 'send' });
     assert.ok(transport.transportId);
     assert.equal(node.media.workers.length, 2);
+  });
+
+  it('notices a participant that goes silent within 10 seconds', async () => {
+    const { callId, patientToken } = await createCall();
+    const clinician = await connected(open({ token: node.staffToken(), callId }));
+    await ok(clinician, 'call:join', {});
+    const patient = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(here, 'support/frozen-client.ts'), node.url, patientToken],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      await new Promise<void>((resolve) => patient.stdout.once('data', () => resolve()));
+      const seen = call(callId).participants;
+      assert.ok(
+        [...seen.values()].some((p) => p.role === 'patient' && p.socketId),
+        'the patient is in',
+      );
+      patient.kill('SIGSTOP');
+      const frozenAt = Date.now();
+      while (
+        [...seen.values()].some((p) => p.role === 'patient' && p.socketId) &&
+        Date.now() - frozenAt < 15_000
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const noticedAfter = Date.now() - frozenAt;
+      assert.ok(noticedAfter < 10_000, `noticed after ${noticedAfter} ms`);
+    } finally {
+      patient.kill('SIGKILL');
+    }
   });
 
   it('fails at boot naming a missing or unknown key', () => {
