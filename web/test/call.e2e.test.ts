@@ -1,43 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startCallNode, type CallNode } from '../../signalling/test/support/call-node';
 import { launchBrowser, newLocalPage, startWebServer, type RunningWebServer } from './support/browser';
-
-type Stats = { framesDecoded: number; totalSamplesReceived: number };
-const stats = (page: Page): Promise<Stats> =>
-  page.evaluate(() => window.__call?.inboundStats() ?? { framesDecoded: 0, totalSamplesReceived: 0 });
-
-/** Waits until both video frames and audio samples keep arriving on this page. */
-async function mediaFlows(page: Page, label: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Stats = await stats(page);
-  while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const now = await stats(page);
-    if (now.framesDecoded > last.framesDecoded && now.totalSamplesReceived > last.totalSamplesReceived)
-      return;
-    last = now;
-  }
-  assert.fail(`${label}: media did not flow within ${timeoutMs} ms (last ${JSON.stringify(last)})`);
-}
-
-/** Drops this port's UDP and TCP traffic with a nftables table of the test's own, then removes it. */
-async function cutNetwork(port: number, milliseconds: number): Promise<void> {
-  const table = `gpccalltest${randomBytes(3).toString('hex')}`;
-  const nft = (...args: string[]) => execFileSync('nft', args, { stdio: 'pipe' });
-  try {
-    nft('add', 'table', 'inet', table);
-    nft('add', 'chain', 'inet', table, 'input', '{ type filter hook input priority 0; policy accept; }');
-    nft('add', 'rule', 'inet', table, 'input', 'udp', 'dport', String(port), 'drop');
-    nft('add', 'rule', 'inet', table, 'input', 'tcp', 'dport', String(port), 'drop');
-    await new Promise((resolve) => setTimeout(resolve, milliseconds));
-  } finally {
-    nft('delete', 'table', 'inet', table);
-  }
-}
+import { cutNetwork, joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
 
 describe('video call in Chromium: waiting room, admission, media both ways, recovery', () => {
   let node: CallNode;
@@ -58,25 +24,12 @@ describe('video call in Chromium: waiting room, admission, media both ways, reco
 
   it('connects a patient and a clinician and survives a 4-second network cut', async () => {
     const clinician = await newLocalPage(browser);
-    await clinician.goto(`${web.url}clinician.html#t=${node.staffToken()}`);
-    await clinician.fill('#consultation-id', 'C-1001');
-    await clinician.fill('#patient-name', 'Pat Example');
-    await clinician.click('button[type=submit]');
-    await clinician.waitForFunction(() =>
-      document.getElementById('patient-link')?.getAttribute('href')?.includes('#t='),
-    );
-    const patientLink = (await clinician.locator('#patient-link').getAttribute('href')) ?? '';
-    await clinician.waitForFunction(() => window.__call?.currentState === 'in-call', undefined, {
-      timeout: 15_000,
-    });
+    const patientLink = await startCallAsClinician(clinician, web.url, node.staffToken());
+    assert.ok(patientLink.includes('#t='), 'the clinician sees the patient link');
 
     const patient = await newLocalPage(browser);
-    await patient.goto(`${web.url}call.html${new URL(patientLink).hash}`);
-    await patient.locator('#join:not([disabled])').waitFor({ timeout: 10_000 });
+    await joinAsPatient(patient, web.url, patientLink);
     assert.equal(new URL(patient.url()).hash, '', 'the token is taken out of the address bar');
-    await patient.screenshot({ path: '/tmp/call-device-check.png' });
-    await patient.click('#join');
-    await patient.locator('#step-waiting').waitFor({ state: 'visible', timeout: 10_000 });
     await patient.screenshot({ path: '/tmp/call-waiting.png' });
 
     const admit = clinician.getByRole('button', { name: 'Admit Pat Example' });

@@ -1,0 +1,101 @@
+/**
+ * Join → first frame in Chromium: from the clinician's Admit to the first decoded remote video frame
+ * on each side, over 20 joins; then the time for media to flow again after 3-second network cuts.
+ * Real pages, real signalling and mediasoup, Debian's Chromium with fake camera and microphone.
+ * Prints figures; asserts nothing. The network cuts need root (nftables).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Page } from 'playwright-core';
+import { startCallNode } from '../../signalling/test/support/call-node';
+import { launchBrowser, newLocalPage, startWebServer } from '../../web/test/support/browser';
+import { cutNetwork, inboundStats, joinAsPatient, startCallAsClinician } from '../../web/test/support/call';
+
+const joins = Number(process.env.BENCH_JOINS ?? 20);
+const cuts = Number(process.env.BENCH_CUTS ?? 5);
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+const summary = (label: string, values: number[], goal: string) =>
+  console.log(
+    `${label.padEnd(46)} n=${values.length}  p50 ${Math.round(percentile(values, 50))} ms  p95 ${Math.round(percentile(values, 95))} ms  ` +
+      `min ${Math.round(Math.min(...values))}  max ${Math.round(Math.max(...values))}   (${goal})`,
+  );
+
+/** Epoch milliseconds at which the page's remote video presents its next frame. */
+function nextRemoteFrame(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const video = document.getElementById('remote-video') as HTMLVideoElement;
+        video.requestVideoFrameCallback(() => resolve(performance.timeOrigin + performance.now()));
+      }),
+  );
+}
+
+/** Milliseconds until frames decoded grows again, polling every 50 ms. */
+async function untilFramesGrow(page: Page, timeoutMs = 30_000): Promise<number> {
+  const start = Date.now();
+  const before = (await inboundStats(page)).framesDecoded;
+  while (Date.now() - start < timeoutMs) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if ((await inboundStats(page)).framesDecoded > before + 1) return Date.now() - start;
+  }
+  return NaN;
+}
+
+const node = await startCallNode();
+const web = await startWebServer({ signallingUrl: node.url });
+const browser = await launchBrowser();
+try {
+  const clinician = await newLocalPage(browser);
+  const firstLink = await startCallAsClinician(clinician, web.url, node.staffToken());
+  const { callId } = JSON.parse(
+    Buffer.from(new URL(firstLink).hash.split('.')[1] ?? '', 'base64url').toString(),
+  ) as {
+    callId: string;
+  };
+  // each join is a new patient: a link keeps its holder admitted across reconnects
+  const newPatientLink = () =>
+    `${web.url}call.html#t=${node.tokens.sign({ typ: 'call', sub: randomUUID(), callId, practiceId: 'practice-a', role: 'patient', name: 'Pat Example' }, 600)}`;
+  const patientSide: number[] = [];
+  const clinicianSide: number[] = [];
+  let patient: Page | undefined;
+  for (let join = 0; join < joins; join++) {
+    patient = await newLocalPage(browser);
+    await joinAsPatient(patient, web.url, newPatientLink());
+    const admit = clinician.getByRole('button', { name: 'Admit Pat Example' });
+    await admit.waitFor({ timeout: 10_000 });
+    const patientFrame = nextRemoteFrame(patient);
+    const clinicianFrame = nextRemoteFrame(clinician);
+    const admittedAt = Date.now();
+    await admit.click();
+    patientSide.push((await patientFrame) - admittedAt);
+    clinicianSide.push((await clinicianFrame) - admittedAt);
+    if (join < joins - 1) {
+      await patient.close();
+      // a patient rarely follows another within a second; mediasoup also spaces key frame requests
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
+  }
+  summary('admit -> first remote frame, patient side', patientSide, 'goal p50 <= 500 ms, p95 <= 1000 ms');
+  summary('admit -> first remote frame, clinician side', clinicianSide, 'goal p50 <= 500 ms, p95 <= 1000 ms');
+
+  const recovery: number[] = [];
+  for (let cut = 0; cut < cuts && patient; cut++) {
+    await cutNetwork(node.rtcPort, 3000);
+    const [onPatient, onClinician] = await Promise.all([
+      untilFramesGrow(patient),
+      untilFramesGrow(clinician),
+    ]);
+    recovery.push(Math.max(onPatient, onClinician));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+  summary('3 s network cut -> media again on both sides', recovery, 'goal p95 <= 3000 ms');
+} finally {
+  await browser.close();
+  await web.close();
+  await node.close();
+}

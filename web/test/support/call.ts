@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { Page } from 'playwright-core';
+
+export type InboundStats = { framesDecoded: number; totalSamplesReceived: number };
+
+/** The page's call statistics (the pages expose their CallClient as `window.__call`). */
+export const inboundStats = (page: Page): Promise<InboundStats> =>
+  page.evaluate(() => window.__call?.inboundStats() ?? { framesDecoded: 0, totalSamplesReceived: 0 });
+
+/** Waits until both video frames and audio samples keep arriving on this page. */
+export async function mediaFlows(
+  page: Page,
+  label: string,
+  timeoutMs = 15_000,
+  pollMs = 1000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await inboundStats(page);
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    const now = await inboundStats(page);
+    if (now.framesDecoded > last.framesDecoded && now.totalSamplesReceived > last.totalSamplesReceived)
+      return;
+    last = now;
+  }
+  assert.fail(`${label}: media did not flow within ${timeoutMs} ms (last ${JSON.stringify(last)})`);
+}
+
+/**
+ * Drops a port's UDP and TCP traffic with a nftables table of the caller's own for `milliseconds`,
+ * then deletes that table (always), touching nothing else. Needs root.
+ */
+export async function cutNetwork(port: number, milliseconds: number): Promise<void> {
+  const table = `gpccalltest${randomBytes(3).toString('hex')}`;
+  const nft = (...args: string[]) => execFileSync('nft', args, { stdio: 'pipe' });
+  try {
+    nft('add', 'table', 'inet', table);
+    nft('add', 'chain', 'inet', table, 'input', '{ type filter hook input priority 0; policy accept; }');
+    nft('add', 'rule', 'inet', table, 'input', 'udp', 'dport', String(port), 'drop');
+    nft('add', 'rule', 'inet', table, 'input', 'tcp', 'dport', String(port), 'drop');
+    await new Promise((resolve) => setTimeout(resolve, milliseconds));
+  } finally {
+    nft('delete', 'table', 'inet', table);
+  }
+}
+
+/** Starts a call from the clinician page and returns the patient's link. */
+export async function startCallAsClinician(
+  clinician: Page,
+  webUrl: string,
+  staffToken: string,
+): Promise<string> {
+  await clinician.goto(`${webUrl}clinician.html#t=${staffToken}`);
+  await clinician.fill('#consultation-id', 'C-1001');
+  await clinician.fill('#patient-name', 'Pat Example');
+  await clinician.click('button[type=submit]');
+  await clinician.waitForFunction(() =>
+    document.getElementById('patient-link')?.getAttribute('href')?.includes('#t='),
+  );
+  await clinician.waitForFunction(() => window.__call?.currentState === 'in-call', undefined, {
+    timeout: 15_000,
+  });
+  return (await clinician.locator('#patient-link').getAttribute('href')) ?? '';
+}
+
+/** Opens the patient's link, passes the device check and joins the waiting room. */
+export async function joinAsPatient(patient: Page, webUrl: string, patientLink: string): Promise<void> {
+  await patient.goto(`${webUrl}call.html${new URL(patientLink).hash}`);
+  await patient.locator('#join:not([disabled])').waitFor({ timeout: 10_000 });
+  await patient.click('#join');
+  await patient.locator('#step-waiting').waitFor({ state: 'visible', timeout: 10_000 });
+}
