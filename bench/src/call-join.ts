@@ -29,8 +29,13 @@ function nextRemoteFrame(page: Page): Promise<number> {
   return page.evaluate(
     () =>
       new Promise<number>((resolve) => {
-        const video = document.getElementById('remote-video') as HTMLVideoElement;
-        video.requestVideoFrameCallback(() => resolve(performance.timeOrigin + performance.now()));
+        // the tile appears with the first remote track, before its first frame
+        const watch = () => {
+          const video = document.querySelector<HTMLVideoElement>('video.gpc-video--remote');
+          if (!video) return void setTimeout(watch, 5);
+          video.requestVideoFrameCallback(() => resolve(performance.timeOrigin + performance.now()));
+        };
+        watch();
       }),
   );
 }

@@ -48,6 +48,55 @@ describe('video call in Chromium: waiting room, admission, media both ways, reco
     await mediaFlows(clinician, 'clinician after the cut', 20_000);
   });
 
+  it('brings in an interpreter with their own link, shows everyone in tiles, and carries messages', async () => {
+    const clinician = await newLocalPage(browser);
+    const patientLink = await startCallAsClinician(clinician, web.url, node.staffToken());
+    const patient = await newLocalPage(browser);
+    await joinAsPatient(patient, web.url, patientLink);
+    await clinician.getByRole('button', { name: 'Admit Pat Example' }).click();
+    await patient.locator('#step-call').waitFor({ state: 'visible', timeout: 15_000 });
+
+    clinician.once('dialog', (dialog) => void dialog.accept('Ana Interpreter'));
+    await clinician.click('#invite-guest');
+    await clinician.waitForFunction(() =>
+      document.getElementById('guest-link')?.getAttribute('href')?.includes('#t='),
+    );
+    const guestLink = (await clinician.locator('#guest-link').getAttribute('href')) ?? '';
+    const guest = await newLocalPage(browser);
+    await joinAsPatient(guest, web.url, guestLink);
+    await clinician.getByRole('button', { name: 'Admit Ana Interpreter' }).click();
+    await guest.locator('#step-call').waitFor({ state: 'visible', timeout: 15_000 });
+
+    // each side shows a tile, named, for each of the two others
+    for (const [page, others] of [
+      [clinician, ['Pat Example', 'Ana Interpreter']],
+      [patient, ['Dr Test', 'Ana Interpreter']],
+      [guest, ['Dr Test', 'Pat Example']],
+    ] as const) {
+      await page.waitForFunction(
+        () => document.querySelectorAll('#remote-tiles video').length === 2,
+        undefined,
+        {
+          timeout: 15_000,
+        },
+      );
+      for (const name of others)
+        await page.locator('#remote-tiles figcaption', { hasText: name }).waitFor({ timeout: 10_000 });
+    }
+    await mediaFlows(guest, 'interpreter');
+    await guest.screenshot({ path: '/tmp/call-three-way.png' });
+
+    await patient.fill('#chat-text', 'Can you hear me?');
+    await patient.click('#chat-form button');
+    await clinician
+      .locator('#chat-messages li', { hasText: 'Pat Example' })
+      .filter({ hasText: 'Can you hear me?' })
+      .waitFor({
+        timeout: 10_000,
+      });
+    await guest.locator('#chat-messages li', { hasText: 'Can you hear me?' }).waitFor({ timeout: 10_000 });
+  });
+
   it('shows a clear page for a link that is not valid', async () => {
     const page = await newLocalPage(browser);
     await page.goto(`${web.url}call.html#t=${'x'.repeat(20)}.${'y'.repeat(20)}.${'z'.repeat(20)}`);

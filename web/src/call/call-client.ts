@@ -73,7 +73,11 @@ export class CallClient {
     this.socket.on('producer:new', (producer) => void this.consume(producer));
     this.socket.on('producer:closed', ({ producerId }) => this.dropConsumer(producerId));
     this.socket.on('chat:message', (message) => this.emit('chat', message));
+    // a change of network (Wi-Fi to mobile data) gets the same treatment as a stalled path
     window.addEventListener('online', () => this.restartIceAll());
+    (navigator as Navigator & { connection?: EventTarget }).connection?.addEventListener('change', () =>
+      this.restartIceAll(),
+    );
   }
 
   on<K extends keyof CallClientEvents>(event: K, listener: Listener<K>): void {
@@ -280,6 +284,10 @@ export class CallClient {
     if (muted) producer.pause();
     else producer.resume();
     await this.request(muted ? 'producer:pause' : 'producer:resume', { producerId: producer.id });
+  }
+
+  sendChat(text: string): Promise<unknown> {
+    return this.request('chat:send', { text });
   }
 
   admit(participantId: string): Promise<unknown> {

@@ -51,25 +51,76 @@ export function explainMediaError(error: unknown): { title: string; text: string
   }
 }
 
-/** Wires the in-call controls and the remote video shared by both pages. */
+/** Wires the in-call view shared by both pages: a video tile per participant, controls and messages. */
 export function bindCallView(
   client: CallClient,
   localStream: MediaStream,
   onEnd: (state: CallState) => void,
 ): void {
-  const remote = byId<HTMLVideoElement>('remote-video');
-  const self = byId<HTMLVideoElement>('self-video');
-  self.srcObject = localStream;
-  const remoteStream = new MediaStream();
-  remote.srcObject = remoteStream;
-  client.on('remoteTrack', ({ track }) => {
-    remoteStream.addTrack(track);
-    void remote.play().catch(() => undefined);
+  byId<HTMLVideoElement>('self-video').srcObject = localStream;
+  const tiles = byId('remote-tiles');
+  const names = new Map<string, string>();
+  const tileStreams = new Map<string, { stream: MediaStream; tile: HTMLElement }>();
+  client.on('participants', (participants) => {
+    for (const participant of participants) names.set(participant.participantId, participant.name);
+    for (const [participantId, { tile }] of tileStreams) {
+      const caption = tile.querySelector('figcaption');
+      if (caption) caption.textContent = names.get(participantId) ?? '';
+    }
   });
-  client.on('remoteTrackEnded', ({ track }) => remoteStream.removeTrack(track));
+  client.on('remoteTrack', ({ participantId, track }) => {
+    let entry = tileStreams.get(participantId);
+    if (!entry) {
+      const tile = document.createElement('figure');
+      tile.className = 'gpc-tile';
+      const video = document.createElement('video');
+      video.className = 'gpc-video gpc-video--remote';
+      video.autoplay = true;
+      video.playsInline = true;
+      const caption = document.createElement('figcaption');
+      caption.textContent = names.get(participantId) ?? '';
+      tile.append(video, caption);
+      tiles.append(tile);
+      entry = { stream: new MediaStream(), tile };
+      video.srcObject = entry.stream;
+      tileStreams.set(participantId, entry);
+    }
+    entry.stream.addTrack(track);
+    void entry.tile
+      .querySelector('video')
+      ?.play()
+      .catch(() => undefined);
+  });
+  client.on('remoteTrackEnded', ({ track }) => {
+    for (const [participantId, entry] of tileStreams) {
+      if (!entry.stream.getTracks().includes(track)) continue;
+      entry.stream.removeTrack(track);
+      if (entry.stream.getTracks().length === 0) {
+        entry.tile.remove();
+        tileStreams.delete(participantId);
+      }
+    }
+  });
   client.on('state', (state) => {
     byId('reconnecting').hidden = state !== 'reconnecting';
     if (state === 'ended' || state === 'removed' || state === 'expired') onEnd(state);
+  });
+  const messages = byId('chat-messages');
+  client.on('chat', ({ name, text, at }) => {
+    const item = document.createElement('li');
+    const who = document.createElement('strong');
+    who.textContent = `${name} (${new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}): `;
+    item.append(who, document.createTextNode(text));
+    messages.append(item);
+    messages.scrollTop = messages.scrollHeight;
+  });
+  byId('chat-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const input = byId<HTMLInputElement>('chat-text');
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    void client.sendChat(text);
   });
   const toggle = (buttonId: string, kind: 'audio' | 'video', on: string, off: string) => {
     const button = byId<HTMLButtonElement>(buttonId);
