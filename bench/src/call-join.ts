@@ -29,13 +29,14 @@ function nextRemoteFrame(page: Page): Promise<number> {
   return page.evaluate(
     () =>
       new Promise<number>((resolve) => {
-        // the tile appears with the first remote track, before its first frame
-        const watch = () => {
+        // the tile appears with the first remote track, before its first frame; no named functions
+        // in here: tsx would wrap them in a helper the page does not have
+        const timer = setInterval(() => {
           const video = document.querySelector<HTMLVideoElement>('video.gpc-video--remote');
-          if (!video) return void setTimeout(watch, 5);
+          if (!video) return;
+          clearInterval(timer);
           video.requestVideoFrameCallback(() => resolve(performance.timeOrigin + performance.now()));
-        };
-        watch();
+        }, 5);
       }),
   );
 }
