@@ -46,6 +46,18 @@ describe('video call in Chromium: waiting room, admission, media both ways, reco
     await cutNetwork(node.rtcPort, 4000);
     await mediaFlows(patient, 'patient after the cut', 20_000);
     await mediaFlows(clinician, 'clinician after the cut', 20_000);
+
+    // a dropped signalling connection: socket.io reconnects, the patient rejoins still admitted
+    await patient.evaluate(() => {
+      const client = window.__call as unknown as { socket: { io: { engine: { close(): void } } } };
+      client.socket.io.engine.close();
+    });
+    await patient.waitForFunction(() => window.__call?.currentState === 'in-call', undefined, {
+      timeout: 20_000,
+    });
+    assert.ok(await patient.locator('#step-call').isVisible(), 'back in the call, not the waiting room');
+    await mediaFlows(patient, 'patient after the socket dropped', 20_000);
+    await mediaFlows(clinician, 'clinician after the patient reconnected', 20_000);
   });
 
   it('brings in an interpreter with their own link, shows everyone in tiles, and carries messages', async () => {

@@ -216,7 +216,11 @@ export class CallClient {
     if (audio)
       this.producers.set(
         'audio',
-        await this.sendTransport.produce({ track: audio, codecOptions: { opusDtx: true } }),
+        await this.sendTransport.produce({
+          track: audio,
+          stopTracks: false,
+          codecOptions: { opusDtx: true },
+        }),
       );
     const video = this.localStream.getVideoTracks()[0];
     if (video) {
@@ -227,6 +231,8 @@ export class CallClient {
         'video',
         await this.sendTransport.produce({
           track: video,
+          // the page owns the camera: a rejoin re-uses the same track
+          stopTracks: false,
           ...(vp8 ? { codec: vp8 } : {}),
           // three simulcast layers where the camera allows; the SFU picks one per receiver
           encodings: [
