@@ -53,6 +53,7 @@ function serviceSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[]
         TRIAGE_HOST: host,
         TRIAGE_PORT: String(settings.triagePort),
         TRIAGE_DATABASE_URL: settings.databaseUrl,
+        TRIAGE_REDIS_URL: settings.redisUrl,
         TRIAGE_JWT_SECRET: jwtSecret,
       },
       readyUrl: `http://${host}:${settings.triagePort}/health`,

@@ -5,10 +5,17 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import rateLimit from '@fastify/rate-limit';
+import { registerStaffAuth } from './auth/staff-auth';
 import { registerErrorHandling } from './errors';
+import { registerAuthRoutes } from './routes/auth';
+import { registerConsultationRoutes } from './routes/consultations';
 
 export interface TriageAppDeps {
   pool: pg.Pool;
+  jwtSecret: string;
+  /** Files a closed consultation's summary into the GP record (enqueues the write-back job). */
+  onConsultationClosed: (consultationId: string) => Promise<void>;
   logger?: FastifyBaseLogger;
 }
 
@@ -25,6 +32,9 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(helmet);
+  // per client; routes that need tighter limits (sign-in, the public form) set their own
+  await app.register(rateLimit, { max: 300, timeWindow: '1 minute' });
+  await registerStaffAuth(app, deps.jwtSecret);
   await app.register(swagger, {
     openapi: {
       info: {
@@ -56,5 +66,7 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
     },
   );
 
+  registerAuthRoutes(app, deps.pool);
+  registerConsultationRoutes(app, { pool: deps.pool, onClosed: deps.onConsultationClosed });
   return app;
 }

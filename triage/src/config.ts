@@ -6,6 +6,8 @@ export const TriageConfigSchema = Type.Object(
     host: Type.String({ default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
     databaseUrl: Type.String({ minLength: 1 }),
+    /** Where write-back jobs are queued for the record worker. */
+    redisUrl: Type.String({ minLength: 1 }),
     /** Signs staff access tokens and patients' link tokens. */
     jwtSecret: Type.String({ minLength: 32 }),
     logLevel: Type.Union(

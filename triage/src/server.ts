@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { createWriteBackQueue, enqueueWriteBack } from '@gpc/record';
 import { ConfigError } from '@gpc/contracts';
 import { buildTriageApp } from './app';
 import { loadTriageConfig, type TriageConfig } from './config';
@@ -27,7 +28,13 @@ try {
 }
 
 const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
-const app = await buildTriageApp({ pool, logger });
+const writeBackQueue = createWriteBackQueue(config.redisUrl);
+const app = await buildTriageApp({
+  pool,
+  jwtSecret: config.jwtSecret,
+  onConsultationClosed: (consultationId) => enqueueWriteBack(writeBackQueue, consultationId),
+  logger,
+});
 try {
   await app.listen({ host: config.host, port: config.port });
 } catch (error) {
@@ -44,6 +51,7 @@ async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
   await app.close();
+  await writeBackQueue.close();
   await pool.end();
   process.exit(0);
 }

@@ -11,6 +11,7 @@ import { freePort } from '../../scripts/src/ports';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const jwtSecret = 'a-test-secret-that-is-long-enough-0123456789';
+const appDeps = (pool: pg.Pool) => ({ pool, jwtSecret, onConsultationClosed: () => Promise.resolve() });
 
 describe('triage app', () => {
   let db: TestDatabase;
@@ -18,7 +19,7 @@ describe('triage app', () => {
   after(() => db.drop());
 
   it('answers /health when the database answers, 503 when it does not', async () => {
-    const app = await buildTriageApp({ pool: db.pool });
+    const app = await buildTriageApp(appDeps(db.pool));
     const ok = await app.inject({ method: 'GET', url: '/health' });
     assert.equal(ok.statusCode, 200);
     assert.deepEqual(ok.json(), { status: 'ok', database: 'ok' });
@@ -28,7 +29,7 @@ describe('triage app', () => {
       connectionString: 'postgres://postgres@127.0.0.1:1/none',
       connectionTimeoutMillis: 500,
     });
-    const down = await buildTriageApp({ pool: deadPool });
+    const down = await buildTriageApp(appDeps(deadPool));
     const unavailable = await down.inject({ method: 'GET', url: '/health' });
     assert.equal(unavailable.statusCode, 503);
     assert.deepEqual(unavailable.json(), { code: 'unavailable', message: 'The database is not answering' });
@@ -37,7 +38,7 @@ describe('triage app', () => {
   });
 
   it('answers unknown routes with a coded 404 and serves its OpenAPI document', async () => {
-    const app = await buildTriageApp({ pool: db.pool });
+    const app = await buildTriageApp(appDeps(db.pool));
     const missing = await app.inject({ method: 'GET', url: '/nothing?nhs=9434765919' });
     assert.equal(missing.statusCode, 404);
     assert.deepEqual(missing.json(), { code: 'notFound', message: 'No route GET /nothing' });
@@ -62,6 +63,7 @@ describe('triage app', () => {
       ...process.env,
       TRIAGE_PORT: String(port),
       TRIAGE_DATABASE_URL: db.url,
+      TRIAGE_REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
       TRIAGE_JWT_SECRET: jwtSecret,
     };
     const server = spawn(process.execPath, ['--import', 'tsx', 'triage/src/server.ts'], {
@@ -81,7 +83,7 @@ describe('triage app', () => {
       }
       assert.ok(healthy, 'server answers /health');
       const migrated = await db.pool.query('SELECT count(*)::int AS n FROM schema_migration');
-      assert.equal((migrated.rows[0] as { n: number }).n, 3);
+      assert.ok((migrated.rows[0] as { n: number }).n >= 4, 'every migration applied');
 
       const second = spawn(process.execPath, ['--import', 'tsx', 'triage/src/server.ts'], {
         cwd: repoRoot,

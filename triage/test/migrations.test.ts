@@ -26,19 +26,17 @@ describe('migrations on the real PostgreSQL', () => {
       [rows[0]!.id],
     );
 
-    assert.deepEqual(await migrateDatabase(db.url), ['0002_practice-timezone', '0003_consultation']);
+    const applied = await migrateDatabase(db.url);
+    assert.deepEqual(applied.slice(0, 2), ['0002_practice-timezone', '0003_consultation']);
     const practice = await db.pool.query<{ name: string; timezone: string }>(
       'SELECT name, timezone FROM practice',
     );
     assert.deepEqual(practice.rows, [{ name: 'The Surgery', timezone: 'Europe/London' }]);
     assert.equal((await db.pool.query('SELECT 1 FROM staff')).rowCount, 1);
-    assert.deepEqual(await tables(db), [
-      'audit_event',
-      'consultation',
-      'practice',
-      'schema_migration',
-      'staff',
-    ]);
+    const present = await tables(db);
+    for (const table of ['audit_event', 'consultation', 'practice', 'schema_migration', 'staff']) {
+      assert.ok(present.includes(table), table);
+    }
   });
 
   it('does nothing when every migration has been applied', async () => {

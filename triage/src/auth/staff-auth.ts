@@ -1,0 +1,48 @@
+import fastifyJwt from '@fastify/jwt';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { AppError, StaffTokenClaims, type StaffRole } from '@gpc/contracts';
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: StaffTokenClaims;
+    user: StaffTokenClaims;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in member of staff; set by `allowRoles`. */
+    staff: StaffTokenClaims;
+  }
+}
+
+/** Access tokens are short-lived; the refresh token (in the database) renews them. */
+export const accessTokenSeconds = 15 * 60;
+
+const checkClaims = TypeCompiler.Compile(StaffTokenClaims);
+
+export async function registerStaffAuth(app: FastifyInstance, jwtSecret: string): Promise<void> {
+  await app.register(fastifyJwt, { secret: jwtSecret, sign: { expiresIn: accessTokenSeconds } });
+  app.decorateRequest('staff', null as unknown as StaffTokenClaims);
+}
+
+/**
+ * A route's guard: a valid staff access token whose role is one of `roles`. The token's practice is
+ * then the only practice the route may touch.
+ */
+export function allowRoles(...roles: StaffRole[]) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    let claims: unknown;
+    try {
+      claims = await request.jwtVerify();
+    } catch {
+      throw new AppError('unauthorized', 'sign in again: the access token is missing, invalid or expired');
+    }
+    const { iat: _iat, exp: _exp, ...rest } = claims as Record<string, unknown>;
+    if (!checkClaims.Check(rest)) throw new AppError('unauthorized', 'not a staff access token');
+    if (!roles.includes(rest.role))
+      throw new AppError('forbidden', `this needs one of the roles: ${roles.join(', ')}`);
+    request.staff = rest;
+  };
+}

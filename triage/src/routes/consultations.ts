@@ -1,0 +1,273 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import type pg from 'pg';
+import { AppError } from '@gpc/contracts';
+import { allowRoles } from '../auth/staff-auth';
+import { ErrorBody } from '../errors';
+
+const Status = Type.Union([
+  Type.Literal('new'),
+  Type.Literal('in_progress'),
+  Type.Literal('awaiting_patient'),
+  Type.Literal('closed'),
+]);
+const Priority = Type.Union([Type.Literal('urgent'), Type.Literal('soon'), Type.Literal('routine')]);
+const Kind = Type.Union([Type.Literal('medical'), Type.Literal('admin')]);
+const Uuid = Type.String({ format: 'uuid' });
+
+const QueueItem = Type.Object({
+  id: Uuid,
+  reference: Type.String(),
+  kind: Kind,
+  status: Status,
+  priority: Priority,
+  patientName: Type.String(),
+  assignedTo: Type.Union([Uuid, Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  ageMinutes: Type.Integer(),
+});
+const QueueQuery = Type.Object(
+  {
+    status: Type.Optional(Status),
+    priority: Type.Optional(Priority),
+    kind: Type.Optional(Kind),
+    assignee: Type.Optional(Type.Union([Type.Literal('me'), Type.Literal('none'), Uuid])),
+    olderThanMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 525_600 })),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  },
+  { additionalProperties: false },
+);
+const Change = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Union([Type.Literal('new'), Type.Literal('in_progress'), Type.Literal('awaiting_patient')]),
+    ),
+    priority: Type.Optional(Priority),
+    assignedTo: Type.Optional(Type.Union([Uuid, Type.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+const Close = Type.Object(
+  {
+    // SNOMED CT concept id of the outcome
+    outcomeCode: Type.String({ pattern: '^[0-9]{6,18}$' }),
+    outcomeDisplay: Type.String({ minLength: 1, maxLength: 200 }),
+    summary: Type.String({ minLength: 1, maxLength: 20_000 }),
+  },
+  { additionalProperties: false },
+);
+const IdParams = Type.Object({ id: Uuid });
+
+interface QueueRow {
+  id: string;
+  reference: string;
+  kind: Static<typeof Kind>;
+  status: Static<typeof Status>;
+  priority: Static<typeof Priority>;
+  patient_name: string;
+  assigned_to: string | null;
+  created_at: Date;
+  age_minutes: number;
+}
+
+const toItem = (row: QueueRow): Static<typeof QueueItem> => ({
+  id: row.id,
+  reference: row.reference,
+  kind: row.kind,
+  status: row.status,
+  priority: row.priority,
+  patientName: row.patient_name,
+  assignedTo: row.assigned_to,
+  createdAt: row.created_at.toISOString(),
+  ageMinutes: row.age_minutes,
+});
+
+const selectItem = `SELECT id, reference, kind, status, priority, patient_given_name || ' ' || patient_family_name AS patient_name,
+  assigned_to, created_at, floor(extract(epoch FROM now() - created_at) / 60)::int AS age_minutes FROM consultation`;
+
+export interface ConsultationRoutesDeps {
+  pool: pg.Pool;
+  /** Called once a consultation is closed and committed: files its summary into the GP record. */
+  onClosed: (consultationId: string) => Promise<void>;
+}
+
+/** The practice's queue. Every query is scoped to the practice in the caller's token. */
+export function registerConsultationRoutes(app: FastifyInstance, deps: ConsultationRoutesDeps): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { pool } = deps;
+  const anyStaff = allowRoles('admin', 'clinician', 'reception');
+
+  typed.get(
+    '/consultations',
+    {
+      preHandler: anyStaff,
+      schema: {
+        summary: 'The queue',
+        querystring: QueueQuery,
+        response: { 200: Type.Array(QueueItem), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { status, priority, kind, assignee, olderThanMinutes, limit } = request.query;
+      const where = ['practice_id = $1'];
+      const values: unknown[] = [request.staff.practiceId];
+      const add = (clause: string, value: unknown) => {
+        values.push(value);
+        where.push(clause.replace('?', `$${values.length}`));
+      };
+      if (status) add('status = ?', status);
+      if (priority) add('priority = ?', priority);
+      if (kind) add('kind = ?', kind);
+      if (assignee === 'none') where.push('assigned_to IS NULL');
+      else if (assignee) add('assigned_to = ?', assignee === 'me' ? request.staff.sub : assignee);
+      if (olderThanMinutes !== undefined)
+        add(`created_at < now() - make_interval(mins => ?)`, olderThanMinutes);
+      values.push(limit);
+      const { rows } = await pool.query<QueueRow>(
+        `${selectItem} WHERE ${where.join(' AND ')}
+          ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'soon' THEN 1 ELSE 2 END, created_at LIMIT $${values.length}`,
+        values,
+      );
+      return rows.map(toItem);
+    },
+  );
+
+  typed.patch(
+    '/consultations/:id',
+    {
+      preHandler: anyStaff,
+      schema: {
+        summary: 'Assign, prioritise or move a request along',
+        params: IdParams,
+        body: Change,
+        response: {
+          200: QueueItem,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const { practiceId, sub } = request.staff;
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const current = await client.query<{ status: string }>(
+          'SELECT status FROM consultation WHERE id = $1 AND practice_id = $2 FOR UPDATE',
+          [request.params.id, practiceId],
+        );
+        if (!current.rows[0]) throw new AppError('notFound', 'No such request');
+        if (current.rows[0].status === 'closed') throw new AppError('conflict', 'This request is closed');
+        const { status, priority, assignedTo } = request.body;
+        if (assignedTo) {
+          const colleague = await client.query(
+            'SELECT 1 FROM staff WHERE id = $1 AND practice_id = $2 AND active',
+            [assignedTo, practiceId],
+          );
+          if (colleague.rowCount === 0)
+            throw new AppError('badRequest', 'assignedTo is not a member of this practice');
+        }
+        const { rows } = await client.query<QueueRow>(
+          `UPDATE consultation SET
+             status = COALESCE($3, status),
+             priority = COALESCE($4, priority),
+             assigned_to = CASE WHEN $5::boolean THEN $6::uuid ELSE assigned_to END,
+             updated_at = now()
+           WHERE id = $1 AND practice_id = $2
+           RETURNING id, reference, kind, status, priority, patient_given_name || ' ' || patient_family_name AS patient_name,
+             assigned_to, created_at, floor(extract(epoch FROM now() - created_at) / 60)::int AS age_minutes`,
+          [
+            request.params.id,
+            practiceId,
+            status ?? null,
+            priority ?? null,
+            assignedTo !== undefined,
+            assignedTo ?? null,
+          ],
+        );
+        for (const [field, value] of Object.entries(request.body)) {
+          await client.query(
+            `INSERT INTO audit_event (practice_id, actor, action, entity, entity_id) VALUES ($1, $2, $3, 'consultation', $4)`,
+            [practiceId, sub, `set ${field}=${value === null ? 'none' : String(value)}`, request.params.id],
+          );
+        }
+        await client.query('COMMIT');
+        return toItem(rows[0]!);
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+  );
+
+  typed.post(
+    '/consultations/:id/close',
+    {
+      preHandler: allowRoles('admin', 'clinician'),
+      schema: {
+        summary: 'Close with a coded outcome and a summary for the GP record',
+        params: IdParams,
+        body: Close,
+        response: {
+          200: QueueItem,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const { practiceId, sub } = request.staff;
+      const { outcomeCode, outcomeDisplay, summary } = request.body;
+      const client = await pool.connect();
+      let closed: QueueRow | undefined;
+      try {
+        await client.query('BEGIN');
+        const { rows } = await client.query<QueueRow>(
+          `UPDATE consultation SET status = 'closed', outcome_code = $3, outcome_display = $4, summary = $5,
+             closed_at = now(), closed_by = $6, updated_at = now()
+           WHERE id = $1 AND practice_id = $2 AND status <> 'closed'
+           RETURNING id, reference, kind, status, priority, patient_given_name || ' ' || patient_family_name AS patient_name,
+             assigned_to, created_at, floor(extract(epoch FROM now() - created_at) / 60)::int AS age_minutes`,
+          [request.params.id, practiceId, outcomeCode, outcomeDisplay, summary, sub],
+        );
+        closed = rows[0];
+        if (!closed) {
+          const exists = await client.query('SELECT 1 FROM consultation WHERE id = $1 AND practice_id = $2', [
+            request.params.id,
+            practiceId,
+          ]);
+          throw exists.rowCount
+            ? new AppError('conflict', 'This request is already closed')
+            : new AppError('notFound', 'No such request');
+        }
+        await client.query(
+          `INSERT INTO audit_event (practice_id, actor, action, entity, entity_id) VALUES ($1, $2, 'close', 'consultation', $3)`,
+          [practiceId, sub, request.params.id],
+        );
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      } finally {
+        client.release();
+      }
+      // after the commit: the write-back job carries only the id and loads what was committed
+      try {
+        await deps.onClosed(closed.id);
+      } catch (error) {
+        // the close stands; the record worker's sweep of closed, unfiled consultations picks it up
+        request.log.error({ err: error, consultationId: closed.id }, 'could not enqueue the write-back');
+      }
+      return toItem(closed);
+    },
+  );
+}

@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { createWriteBackQueue, enqueueWriteBack, type WriteBackQueue } from '@gpc/record';
+import { buildTriageApp } from '../src/app';
+import { migrateDatabase } from '../src/db/migrate';
+import { createTestDatabase, type TestDatabase } from './support/database';
+import { seedConsultation, seedPractice, type SeededPractice, type SeededStaff } from './support/practices';
+
+const jwtSecret = 'queue-test-secret-that-is-long-enough-0123456789';
+
+describe('staff sign-in and the practice queue, on the real PostgreSQL and Redis', () => {
+  let db: TestDatabase;
+  let app: FastifyInstance;
+  let queue: WriteBackQueue;
+  let practiceA: SeededPractice;
+  let practiceB: SeededPractice;
+
+  before(async () => {
+    db = await createTestDatabase();
+    await migrateDatabase(db.url);
+    queue = createWriteBackQueue(
+      process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      `gpc-test-${randomUUID()}`,
+    );
+    app = await buildTriageApp({
+      pool: db.pool,
+      jwtSecret,
+      onConsultationClosed: (id) => enqueueWriteBack(queue, id),
+    });
+    practiceA = await seedPractice(db.pool, 'A81001');
+    practiceB = await seedPractice(db.pool, 'B82002');
+  });
+
+  after(async () => {
+    await app.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    await db.drop();
+  });
+
+  async function signIn(practice: SeededPractice, staff: SeededStaff) {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { odsCode: practice.odsCode, email: staff.email, password: staff.password },
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json<{ accessToken: string; refreshToken: string }>();
+  }
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  it('signs staff in, refuses a wrong password or another practice the same way, and rotates refresh tokens', async () => {
+    const session = await signIn(practiceA, practiceA.staff.clinician);
+    const claims = app.jwt.decode<{ practiceId: string; role: string; exp: number; iat: number }>(
+      session.accessToken,
+    );
+    assert.equal(claims?.practiceId, practiceA.id);
+    assert.equal(claims?.role, 'clinician');
+    assert.ok(claims && claims.exp - claims.iat <= 15 * 60, 'access tokens are short-lived');
+
+    for (const payload of [
+      { odsCode: 'A81001', email: practiceA.staff.clinician.email, password: 'wrong' },
+      {
+        odsCode: 'B82002',
+        email: practiceA.staff.clinician.email,
+        password: practiceA.staff.clinician.password,
+      },
+      { odsCode: 'A81001', email: 'nobody@example.org', password: 'whatever' },
+    ]) {
+      const refused = await app.inject({ method: 'POST', url: '/auth/login', payload });
+      assert.equal(refused.statusCode, 401);
+      assert.deepEqual(refused.json(), {
+        code: 'unauthorized',
+        message: 'The practice, email or password is not right',
+      });
+    }
+    const extra = await app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { odsCode: 'A81001', email: 'a@b.c', password: 'x', admin: true },
+    });
+    assert.equal(extra.statusCode, 400);
+
+    const renewed = await app.inject({
+      method: 'POST',
+      url: '/auth/refresh',
+      payload: { refreshToken: session.refreshToken },
+    });
+    assert.equal(renewed.statusCode, 200);
+    const reused = await app.inject({
+      method: 'POST',
+      url: '/auth/refresh',
+      payload: { refreshToken: session.refreshToken },
+    });
+    assert.equal(reused.statusCode, 401, 'a refresh token works once');
+  });
+
+  it('lists only the caller’s practice, with filters, and refuses calls without a valid token', async () => {
+    const mine = await seedConsultation(db.pool, practiceA.id, { kind: 'admin' });
+    const theirs = await seedConsultation(db.pool, practiceB.id);
+    const { accessToken } = await signIn(practiceA, practiceA.staff.reception);
+
+    const list = await app.inject({ method: 'GET', url: '/consultations', headers: bearer(accessToken) });
+    assert.equal(list.statusCode, 200);
+    const ids = list.json<{ id: string }[]>().map((item) => item.id);
+    assert.ok(ids.includes(mine));
+    assert.ok(!ids.includes(theirs), 'another practice’s request never appears');
+
+    const filtered = await app.inject({
+      method: 'GET',
+      url: '/consultations?kind=medical',
+      headers: bearer(accessToken),
+    });
+    assert.ok(!filtered.json<{ id: string }[]>().some((item) => item.id === mine));
+
+    assert.equal((await app.inject({ method: 'GET', url: '/consultations' })).statusCode, 401);
+    const forged = app.jwt
+      .sign({ typ: 'staff', sub: 'x', practiceId: practiceB.id, role: 'admin', name: 'x' })
+      .replace(/.$/, 'A');
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/consultations', headers: bearer(forged) })).statusCode,
+      401,
+    );
+    const wrongSecret = (
+      await app.inject({ method: 'GET', url: '/consultations?status=lost', headers: bearer(accessToken) })
+    ).statusCode;
+    assert.equal(wrongSecret, 400, 'an unknown status is a validation error');
+  });
+
+  it('assigns, prioritises and moves a request along, audited, and never across practices', async () => {
+    const id = await seedConsultation(db.pool, practiceA.id);
+    const { accessToken } = await signIn(practiceA, practiceA.staff.reception);
+    const changed = await app.inject({
+      method: 'PATCH',
+      url: `/consultations/${id}`,
+      headers: bearer(accessToken),
+      payload: { assignedTo: practiceA.staff.clinician.id, priority: 'urgent', status: 'in_progress' },
+    });
+    assert.equal(changed.statusCode, 200, changed.body);
+    assert.deepEqual(
+      (({ assignedTo, priority, status }) => ({ assignedTo, priority, status }))(
+        changed.json<Record<string, unknown>>(),
+      ),
+      { assignedTo: practiceA.staff.clinician.id, priority: 'urgent', status: 'in_progress' },
+    );
+    const audit = await db.pool.query('SELECT action FROM audit_event WHERE entity_id = $1 ORDER BY id', [
+      id,
+    ]);
+    assert.equal(audit.rowCount, 3);
+
+    const toOutsider = await app.inject({
+      method: 'PATCH',
+      url: `/consultations/${id}`,
+      headers: bearer(accessToken),
+      payload: { assignedTo: practiceB.staff.clinician.id },
+    });
+    assert.equal(toOutsider.statusCode, 400, 'cannot assign to another practice’s staff');
+
+    const { accessToken: otherPractice } = await signIn(practiceB, practiceB.staff.admin);
+    const crossPractice = await app.inject({
+      method: 'PATCH',
+      url: `/consultations/${id}`,
+      headers: bearer(otherPractice),
+      payload: { priority: 'routine' },
+    });
+    assert.equal(crossPractice.statusCode, 404, 'another practice’s request is as good as missing');
+    const closeCross = await app.inject({
+      method: 'POST',
+      url: `/consultations/${id}/close`,
+      headers: bearer(otherPractice),
+      payload: { outcomeCode: '182836005', outcomeDisplay: 'Review of medication', summary: 'x' },
+    });
+    assert.equal(closeCross.statusCode, 404);
+  });
+
+  it('lets clinicians close with a coded outcome, and enqueues the write-back once', async () => {
+    const id = await seedConsultation(db.pool, practiceA.id);
+    const reception = await signIn(practiceA, practiceA.staff.reception);
+    const close = (token: string) =>
+      app.inject({
+        method: 'POST',
+        url: `/consultations/${id}/close`,
+        headers: bearer(token),
+        payload: {
+          outcomeCode: '182836005',
+          outcomeDisplay: 'Review of medication',
+          summary: 'Medication reviewed; no change.',
+        },
+      });
+    assert.equal(
+      (await close(reception.accessToken)).statusCode,
+      403,
+      'reception cannot close a consultation',
+    );
+
+    const clinician = await signIn(practiceA, practiceA.staff.clinician);
+    const closed = await close(clinician.accessToken);
+    assert.equal(closed.statusCode, 200, closed.body);
+    assert.equal(closed.json<{ status: string }>().status, 'closed');
+    assert.equal((await close(clinician.accessToken)).statusCode, 409);
+
+    const jobs = await queue.getJobs(['waiting', 'delayed', 'active']);
+    assert.deepEqual(
+      jobs.filter((job) => job.data.consultationId === id).map((job) => job.data),
+      [{ consultationId: id }],
+    );
+    const bad = await app.inject({
+      method: 'POST',
+      url: `/consultations/${await seedConsultation(db.pool, practiceA.id)}/close`,
+      headers: bearer(clinician.accessToken),
+      payload: { outcomeCode: 'not-snomed', outcomeDisplay: 'x', summary: 'x' },
+    });
+    assert.equal(bad.statusCode, 400);
+  });
+});

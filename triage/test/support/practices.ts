@@ -1,0 +1,56 @@
+import type pg from 'pg';
+import type { StaffRole } from '@gpc/contracts';
+import { hashPassword } from '../../src/auth/passwords';
+
+export interface SeededStaff {
+  id: string;
+  email: string;
+  password: string;
+  role: StaffRole;
+}
+export interface SeededPractice {
+  id: string;
+  odsCode: string;
+  staff: Record<StaffRole, SeededStaff>;
+}
+
+/** A practice with one member of staff of each role, each with a known password. */
+export async function seedPractice(pool: pg.Pool, odsCode: string): Promise<SeededPractice> {
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO practice (ods_code, name) VALUES ($1, $2) RETURNING id`,
+    [odsCode, `Practice ${odsCode}`],
+  );
+  const practiceId = rows[0]!.id;
+  const staff = {} as Record<StaffRole, SeededStaff>;
+  for (const role of ['admin', 'clinician', 'reception'] as const) {
+    const email = `${role}@${odsCode.toLowerCase()}.example.org`;
+    const password = `correct horse ${role} ${odsCode}`;
+    const inserted = await pool.query<{ id: string }>(
+      `INSERT INTO staff (practice_id, email, display_name, role, password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [practiceId, email, `${role} of ${odsCode}`, role, await hashPassword(password)],
+    );
+    staff[role] = { id: inserted.rows[0]!.id, email, password, role };
+  }
+  return { id: practiceId, odsCode, staff };
+}
+
+let sequence = 0;
+
+/** A request in the practice's queue, as the public form would leave it. */
+export async function seedConsultation(
+  pool: pg.Pool,
+  practiceId: string,
+  overrides: { kind?: 'medical' | 'admin' } = {},
+): Promise<string> {
+  sequence++;
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date, patient_nhs_number)
+     VALUES ($1, $2, $3, 'Pat', 'Example', '1980-02-03', '9434765919') RETURNING id`,
+    [
+      practiceId,
+      `GPC-T${String(sequence).padStart(5, '0')}${Math.floor(Math.random() * 1e4)}`,
+      overrides.kind ?? 'medical',
+    ],
+  );
+  return rows[0]!.id;
+}
