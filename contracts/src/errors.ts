@@ -8,6 +8,10 @@ export const ErrorCodes = {
   forbidden: 403,
   notFound: 404,
   conflict: 409,
+  /** The practice is not taking online requests at this time (outside its hours). */
+  practiceClosed: 409,
+  /** The practice has taken as many online requests today as it can handle. */
+  capacityReached: 409,
   tooManyRequests: 429,
   unavailable: 503,
   internal: 500,

@@ -2,3 +2,4 @@ export * from './config';
 export * from './errors';
 export * from './jobs';
 export * from './call/index';
+export * from './nhs-number';

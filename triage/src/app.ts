@@ -10,6 +10,7 @@ import { registerStaffAuth } from './auth/staff-auth';
 import { registerErrorHandling } from './errors';
 import { registerAuthRoutes } from './routes/auth';
 import { registerConsultationRoutes } from './routes/consultations';
+import { registerSubmissionRoutes } from './routes/submissions';
 
 export interface TriageAppDeps {
   pool: pg.Pool;
@@ -17,6 +18,8 @@ export interface TriageAppDeps {
   /** Files a closed consultation's summary into the GP record (enqueues the write-back job). */
   onConsultationClosed: (consultationId: string) => Promise<void>;
   logger?: FastifyBaseLogger;
+  /** The clock for opening hours and capacity (tests set it). */
+  now?: () => Date;
 }
 
 const Health = Type.Object({ status: Type.Literal('ok'), database: Type.Literal('ok') });
@@ -68,5 +71,6 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
 
   registerAuthRoutes(app, deps.pool);
   registerConsultationRoutes(app, { pool: deps.pool, onClosed: deps.onConsultationClosed });
+  registerSubmissionRoutes(app, { pool: deps.pool, now: deps.now ?? (() => new Date()) });
   return app;
 }

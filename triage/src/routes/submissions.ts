@@ -1,0 +1,249 @@
+import { randomInt } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type pg from 'pg';
+import { AppError, isValidNhsNumber } from '@gpc/contracts';
+import { ErrorBody } from '../errors';
+import { isOpen, localDate, type OpeningHours } from '../practice-hours';
+
+const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
+const Submission = Type.Object(
+  {
+    /** Made by the form once per request: a retry or a double click sends the same key. */
+    idempotencyKey: Type.String({ format: 'uuid' }),
+    kind: Type.Union([Type.Literal('medical'), Type.Literal('admin')]),
+    patient: Type.Object(
+      {
+        givenName: Name,
+        familyName: Name,
+        birthDate: Type.String({ format: 'date' }),
+        nhsNumber: Type.Optional(Type.String({ pattern: '^[0-9 ]{10,12}$' })),
+        phone: Type.Optional(Type.String({ pattern: '^\\+?[0-9 ()-]{7,20}$' })),
+        email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
+      },
+      { additionalProperties: false },
+    ),
+    submittedBy: Type.Union([
+      Type.Object({ type: Type.Literal('patient') }, { additionalProperties: false }),
+      Type.Object(
+        {
+          type: Type.Literal('proxy'),
+          name: Name,
+          relationship: Type.String({ minLength: 1, maxLength: 100 }),
+        },
+        { additionalProperties: false },
+      ),
+    ]),
+    preferredContact: Type.Union([Type.Literal('phone'), Type.Literal('sms'), Type.Literal('email')]),
+    preferredTimes: Type.Optional(Type.String({ maxLength: 200 })),
+    /** The answers, as a FHIR QuestionnaireResponse. */
+    answers: Type.Object(
+      {
+        resourceType: Type.Literal('QuestionnaireResponse'),
+        status: Type.Literal('completed'),
+        questionnaire: Type.Optional(Type.String({ maxLength: 500 })),
+        item: Type.Array(
+          Type.Object(
+            { linkId: Type.String({ minLength: 1, maxLength: 100 }) },
+            { additionalProperties: true },
+          ),
+          {
+            minItems: 1,
+            maxItems: 200,
+          },
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+const Receipt = Type.Object({ reference: Type.String(), duplicate: Type.Boolean() });
+
+// no 0/O or 1/I, which read alike over the phone
+const referenceAlphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+const newReference = () =>
+  `GPC-${Array.from({ length: 8 }, () => referenceAlphabet[randomInt(referenceAlphabet.length)]).join('')}`;
+
+/** pg errors that mean the database could not be reached or went away: the patient should retry. */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  return (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      '57P01',
+      '57P02',
+      '57P03',
+      '08000',
+      '08003',
+      '08006',
+    ].includes(code) ||
+    /Connection terminated|timeout exceeded when trying to connect/i.test((error as Error).message ?? '')
+  );
+}
+
+interface PracticeRow {
+  id: string;
+  timezone: string;
+  opening_hours: OpeningHours;
+  daily_capacity: number;
+}
+
+export interface SubmissionRoutesDeps {
+  pool: pg.Pool;
+  now: () => Date;
+}
+
+/**
+ * The public form's endpoint. A request is acknowledged only once it, its answers and its audit
+ * event are committed together; if anything fails, nothing is half-written and the patient is
+ * told to try again.
+ */
+export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionRoutesDeps): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  typed.post(
+    '/practices/:ods/submissions',
+    {
+      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+      schema: {
+        summary: 'Send a request to the practice (public)',
+        params: Type.Object({ ods: Type.String({ pattern: '^[A-Za-z0-9]{3,10}$' }) }),
+        body: Submission,
+        response: {
+          200: Receipt,
+          201: Receipt,
+          400: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+          429: ErrorBody,
+          503: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const nhsNumber = body.patient.nhsNumber?.replace(/\s+/g, '');
+      if (nhsNumber !== undefined && !isValidNhsNumber(nhsNumber)) {
+        throw new AppError('badRequest', 'The NHS number is not valid: check it, or leave it out');
+      }
+      const now = deps.now();
+      const birth = new Date(`${body.patient.birthDate}T00:00:00Z`);
+      if (Number.isNaN(birth.getTime()) || birth > now || birth.getUTCFullYear() < 1900) {
+        throw new AppError('badRequest', 'The date of birth is not valid');
+      }
+      if ((body.preferredContact === 'phone' || body.preferredContact === 'sms') && !body.patient.phone) {
+        throw new AppError('badRequest', 'Give a phone number to be contacted by phone or text message');
+      }
+      if (body.preferredContact === 'email' && !body.patient.email) {
+        throw new AppError('badRequest', 'Give an email address to be contacted by email');
+      }
+
+      const client = await deps.pool.connect().catch((error: unknown) => {
+        throw new AppError(
+          'unavailable',
+          'We could not send your request just now. Please try again in a few minutes.',
+          { cause: error },
+        );
+      });
+      try {
+        await client.query('BEGIN');
+        const practice = (
+          await client.query<PracticeRow>(
+            'SELECT id, timezone, opening_hours, daily_capacity FROM practice WHERE ods_code = $1',
+            [request.params.ods.toUpperCase()],
+          )
+        ).rows[0];
+        if (!practice) throw new AppError('notFound', 'No practice with that code uses this service');
+
+        const earlier = await client.query<{ reference: string }>(
+          'SELECT reference FROM consultation WHERE practice_id = $1 AND idempotency_key = $2',
+          [practice.id, body.idempotencyKey],
+        );
+        if (earlier.rows[0]) {
+          await client.query('ROLLBACK');
+          return reply.code(200).send({ reference: earlier.rows[0].reference, duplicate: true });
+        }
+        if (!isOpen(practice.opening_hours, practice.timezone, now)) {
+          throw new AppError(
+            'practiceClosed',
+            'Your GP surgery is not taking online requests at the moment. If you need help now, call 111.',
+          );
+        }
+        // one submission at a time per practice while counting, so the capacity is never overshot
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [practice.id]);
+        const today = localDate(practice.timezone, now);
+        const taken = await client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM consultation WHERE practice_id = $1 AND (created_at AT TIME ZONE $2)::date = $3::date`,
+          [practice.id, practice.timezone, today],
+        );
+        if ((taken.rows[0]?.n ?? 0) >= practice.daily_capacity) {
+          throw new AppError(
+            'capacityReached',
+            'Your GP surgery cannot take more online requests today. Please try again tomorrow, or call the surgery.',
+          );
+        }
+        const reference = newReference();
+        const inserted = await client.query<{ id: string; reference: string }>(
+          `INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date,
+             patient_nhs_number, questionnaire_response, idempotency_key, submitted_by, proxy_name, proxy_relationship,
+             contact_phone, contact_email, preferred_contact, preferred_times, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
+           ON CONFLICT (practice_id, idempotency_key) DO NOTHING
+           RETURNING id, reference`,
+          [
+            practice.id,
+            reference,
+            body.kind,
+            body.patient.givenName.trim(),
+            body.patient.familyName.trim(),
+            body.patient.birthDate,
+            nhsNumber ?? null,
+            JSON.stringify(body.answers),
+            body.idempotencyKey,
+            body.submittedBy.type,
+            body.submittedBy.type === 'proxy' ? body.submittedBy.name : null,
+            body.submittedBy.type === 'proxy' ? body.submittedBy.relationship : null,
+            body.patient.phone ?? null,
+            body.patient.email ?? null,
+            body.preferredContact,
+            body.preferredTimes ?? null,
+            now,
+          ],
+        );
+        const row = inserted.rows[0];
+        if (!row) {
+          // the same key committed by a concurrent retry a moment ago
+          await client.query('ROLLBACK');
+          const first = await deps.pool.query<{ reference: string }>(
+            'SELECT reference FROM consultation WHERE practice_id = $1 AND idempotency_key = $2',
+            [practice.id, body.idempotencyKey],
+          );
+          return reply.code(200).send({ reference: first.rows[0]?.reference ?? '', duplicate: true });
+        }
+        await client.query(
+          `INSERT INTO audit_event (practice_id, actor, action, entity, entity_id) VALUES ($1, 'patient-form', 'submit', 'consultation', $2)`,
+          [practice.id, row.id],
+        );
+        await client.query('COMMIT');
+        request.log.info({ consultationId: row.id, practiceId: practice.id }, 'request received');
+        return reply.code(201).send({ reference: row.reference, duplicate: false });
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        if (error instanceof AppError) throw error;
+        if (isDatabaseUnavailable(error)) {
+          throw new AppError(
+            'unavailable',
+            'We could not send your request just now. Please try again in a few minutes.',
+            { cause: error },
+          );
+        }
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+  );
+}
