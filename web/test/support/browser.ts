@@ -58,7 +58,7 @@ export async function newLocalContext(
   const context = await browser.newContext(options);
   await context.route(
     (url) => !isLocalUrl(url),
-    (route) => route.abort('blockedbyclient'),
+    (route) => route.abort('blockedbyclient').catch(() => undefined),
   );
   return context;
 }
@@ -67,7 +67,8 @@ export async function newLocalContext(
 export async function newLocalPage(browser: Browser, options?: BrowserContextOptions): Promise<Page> {
   const context = await newLocalContext(browser, options);
   const page = await context.newPage();
-  page.once('close', () => void context.close());
+  // the browser may already be closing everything: a context closed twice is not an error here
+  page.once('close', () => void context.close().catch(() => undefined));
   return page;
 }
 
