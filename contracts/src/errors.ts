@@ -12,6 +12,8 @@ export const ErrorCodes = {
   practiceClosed: 409,
   /** The practice has taken as many online requests today as it can handle. */
   capacityReached: 409,
+  /** An answer means the patient needs urgent help now, not a form: the message says where to get it. */
+  redFlag: 422,
   tooManyRequests: 429,
   unavailable: 503,
   internal: 500,

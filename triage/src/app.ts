@@ -10,6 +10,7 @@ import { registerStaffAuth } from './auth/staff-auth';
 import { registerErrorHandling } from './errors';
 import { registerAuthRoutes } from './routes/auth';
 import { registerConsultationRoutes } from './routes/consultations';
+import { registerFormRoutes } from './routes/forms';
 import { registerSubmissionRoutes } from './routes/submissions';
 
 export interface TriageAppDeps {
@@ -71,6 +72,8 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
 
   registerAuthRoutes(app, deps.pool);
   registerConsultationRoutes(app, { pool: deps.pool, onClosed: deps.onConsultationClosed });
-  registerSubmissionRoutes(app, { pool: deps.pool, now: deps.now ?? (() => new Date()) });
+  const now = deps.now ?? (() => new Date());
+  registerFormRoutes(app, { pool: deps.pool, now });
+  registerSubmissionRoutes(app, { pool: deps.pool, now });
   return app;
 }

@@ -15,9 +15,10 @@ const jwtSecret = 'submission-test-secret-long-enough-0123456789';
 // Monday 13 July 2026, 10:00 in London: the practice is open
 const mondayMorning = new Date('2026-07-13T09:00:00Z');
 
+let medicalFormId = '';
 const validBody = () => ({
   idempotencyKey: randomUUID(),
-  kind: 'medical',
+  formId: medicalFormId,
   patient: {
     givenName: 'Zebedee',
     familyName: 'Quartermaine',
@@ -30,7 +31,11 @@ const validBody = () => ({
   answers: {
     resourceType: 'QuestionnaireResponse',
     status: 'completed',
-    item: [{ linkId: 'problem', answer: [{ valueString: 'persistent-cough-secret-detail' }] }],
+    item: [
+      { linkId: 'chest-pain', answer: [{ valueBoolean: false }] },
+      { linkId: 'problem', answer: [{ valueString: 'persistent-cough-secret-detail' }] },
+      { linkId: 'getting-worse', answer: [{ valueCoding: { code: 'no' } }] },
+    ],
   },
 });
 
@@ -60,6 +65,10 @@ describe('public submissions on the real PostgreSQL', () => {
       logger,
       now: () => now,
     });
+    const practice = await app.inject({ method: 'GET', url: '/practices/a81001' });
+    medicalFormId = practice
+      .json<{ forms: { id: string; slug: string }[] }>()
+      .forms.find((form) => form.slug === 'medical')!.id;
   });
   after(async () => {
     await app.close();
@@ -108,6 +117,63 @@ describe('public submissions on the real PostgreSQL', () => {
       body.idempotencyKey,
     ]);
     assert.equal(count.rowCount, 1);
+  });
+
+  it('serves the practice, whether it is open, and its forms as FHIR Questionnaires', async () => {
+    const practice = await app.inject({ method: 'GET', url: '/practices/A81001' });
+    assert.equal(practice.statusCode, 200);
+    const info = practice.json<{
+      name: string;
+      openNow: boolean;
+      forms: { id: string; slug: string; kind: string }[];
+    }>();
+    assert.equal(info.openNow, true);
+    assert.deepEqual(info.forms.map((form) => form.slug).sort(), [
+      'fit-note',
+      'letter',
+      'medical',
+      'referral',
+      'repeat-prescription',
+      'something-else',
+      'test-results',
+      'update-details',
+    ]);
+    const form = await app.inject({ method: 'GET', url: `/practices/A81001/forms/${medicalFormId}` });
+    assert.equal(form.json<{ resourceType: string }>().resourceType, 'Questionnaire');
+    assert.equal(
+      (await app.inject({ method: 'GET', url: `/practices/A81001/forms/${randomUUID()}` })).statusCode,
+      404,
+    );
+    assert.equal((await app.inject({ method: 'GET', url: '/practices/ZZZ999' })).statusCode, 404);
+  });
+
+  it('stops at a red-flag answer with urgent advice, records it, and stores nothing else', async () => {
+    const body = validBody();
+    body.answers.item[0] = { linkId: 'chest-pain', answer: [{ valueBoolean: true }] };
+    now = new Date('2026-07-11T10:00:00Z'); // even when the practice is closed
+    const stopped = await submit(body);
+    now = mondayMorning;
+    assert.equal(stopped.statusCode, 422);
+    assert.equal(stopped.json<{ code: string }>().code, 'redFlag');
+    assert.match(stopped.json<{ message: string }>().message, /999/);
+    const stored = await db.pool.query('SELECT 1 FROM consultation WHERE idempotency_key = $1', [
+      body.idempotencyKey,
+    ]);
+    assert.equal(stored.rowCount, 0);
+    const events = await db.pool.query("SELECT 1 FROM red_flag_event WHERE link_id = 'chest-pain'");
+    assert.equal(events.rowCount, 1);
+
+    const recorded = await app.inject({
+      method: 'POST',
+      url: '/practices/A81001/red-flag-events',
+      payload: { formId: medicalFormId, linkId: 'stroke' },
+    });
+    assert.equal(recorded.statusCode, 204);
+    const worse = validBody();
+    worse.answers.item[2] = { linkId: 'getting-worse', answer: [{ valueCoding: { code: 'yes' } }] };
+    const getsWorse = await submit(worse);
+    assert.equal(getsWorse.json<{ code: string }>().code, 'redFlag');
+    assert.match(getsWorse.json<{ message: string }>().message, /111/);
   });
 
   it('explains what is wrong with bad details', async () => {
@@ -185,7 +251,7 @@ describe('public submissions on the real PostgreSQL', () => {
           fc.anything(),
           fc.record({
             idempotencyKey: fc.oneof(fc.uuid(), fc.string()),
-            kind: fc.constantFrom('medical', 'admin', 'other'),
+            formId: fc.oneof(fc.constant(medicalFormId), fc.uuid()),
             patient: fc.record({
               givenName: fc.string(),
               familyName: fc.string(),
@@ -223,9 +289,15 @@ describe('public submissions on the real PostgreSQL', () => {
       '9434765919',
       '943 476 5919',
       'persistent-cough-secret-detail',
-      '07700',
+      '07700 900123',
     ]) {
-      assert.ok(!logged.includes(secret), `"${secret}" appeared in the logs`);
+      assert.ok(
+        !logged.includes(secret),
+        `"${secret}" appeared in the logs: ${logLines
+          .filter((line) => line.includes(secret))
+          .join('')
+          .slice(0, 600)}`,
+      );
     }
   });
 });

@@ -4,7 +4,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type pg from 'pg';
 import { AppError, isValidNhsNumber } from '@gpc/contracts';
+import type { Questionnaire } from '@medplum/fhirtypes';
 import { ErrorBody } from '../errors';
+import { redFlagsRaised } from '../forms/red-flags';
 import { isOpen, localDate, type OpeningHours } from '../practice-hours';
 
 const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
@@ -12,7 +14,8 @@ const Submission = Type.Object(
   {
     /** Made by the form once per request: a retry or a double click sends the same key. */
     idempotencyKey: Type.String({ format: 'uuid' }),
-    kind: Type.Union([Type.Literal('medical'), Type.Literal('admin')]),
+    /** The practice's form (Questionnaire) the answers are to. */
+    formId: Type.String({ format: 'uuid' }),
     patient: Type.Object(
       {
         givenName: Name,
@@ -166,6 +169,22 @@ export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionR
           await client.query('ROLLBACK');
           return reply.code(200).send({ reference: earlier.rows[0].reference, duplicate: true });
         }
+        const form = (
+          await client.query<{ id: string; kind: 'medical' | 'admin'; resource: Questionnaire }>(
+            'SELECT id, kind, resource FROM questionnaire WHERE id = $1 AND practice_id = $2 AND active',
+            [body.formId, practice.id],
+          )
+        ).rows[0];
+        if (!form) throw new AppError('badRequest', 'formId is not one of this practice’s forms');
+        // urgent answers stop the request whatever the hour: the patient needs 999 or 111, not a queue
+        const [redFlag] = redFlagsRaised(form.resource, body.answers);
+        if (redFlag) {
+          await deps.pool.query(
+            'INSERT INTO red_flag_event (practice_id, questionnaire_id, link_id) VALUES ($1, $2, $3)',
+            [practice.id, form.id, redFlag.linkId],
+          );
+          throw new AppError('redFlag', redFlag.advice);
+        }
         if (!isOpen(practice.opening_hours, practice.timezone, now)) {
           throw new AppError(
             'practiceClosed',
@@ -189,14 +208,14 @@ export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionR
         const inserted = await client.query<{ id: string; reference: string }>(
           `INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date,
              patient_nhs_number, questionnaire_response, idempotency_key, submitted_by, proxy_name, proxy_relationship,
-             contact_phone, contact_email, preferred_contact, preferred_times, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
+             contact_phone, contact_email, preferred_contact, preferred_times, created_at, updated_at, questionnaire_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18)
            ON CONFLICT (practice_id, idempotency_key) DO NOTHING
            RETURNING id, reference`,
           [
             practice.id,
             reference,
-            body.kind,
+            form.kind,
             body.patient.givenName.trim(),
             body.patient.familyName.trim(),
             body.patient.birthDate,
@@ -211,6 +230,7 @@ export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionR
             body.preferredContact,
             body.preferredTimes ?? null,
             now,
+            form.id,
           ],
         );
         const row = inserted.rows[0];

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { StaffRole } from '@gpc/contracts';
 import { hashPassword } from '../../src/auth/passwords';
+import { createPractice } from '../../src/practices';
 
 export interface SeededStaff {
   id: string;
@@ -16,11 +17,7 @@ export interface SeededPractice {
 
 /** A practice with one member of staff of each role, each with a known password. */
 export async function seedPractice(pool: pg.Pool, odsCode: string): Promise<SeededPractice> {
-  const { rows } = await pool.query<{ id: string }>(
-    `INSERT INTO practice (ods_code, name) VALUES ($1, $2) RETURNING id`,
-    [odsCode, `Practice ${odsCode}`],
-  );
-  const practiceId = rows[0]!.id;
+  const practiceId = await createPractice(pool, { odsCode, name: `Practice ${odsCode}` });
   const staff = {} as Record<StaffRole, SeededStaff>;
   for (const role of ['admin', 'clinician', 'reception'] as const) {
     const email = `${role}@${odsCode.toLowerCase()}.example.org`;

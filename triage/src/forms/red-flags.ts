@@ -1,0 +1,50 @@
+import type {
+  Questionnaire,
+  QuestionnaireItem,
+  QuestionnaireResponse,
+  QuestionnaireResponseItem,
+} from '@medplum/fhirtypes';
+
+/**
+ * Marks an answer as a red flag: on a boolean item, answering yes; on an answer option, choosing it.
+ * Its valueString is the urgent advice to show (999 or NHS 111) instead of sending the form.
+ */
+export const redFlagExtensionUrl = 'https://gp-consult.example/fhir/StructureDefinition/red-flag';
+
+export interface RedFlag {
+  linkId: string;
+  advice: string;
+}
+
+function adviceOf(extensions: { url: string; valueString?: string }[] | undefined): string | undefined {
+  return extensions?.find((extension) => extension.url === redFlagExtensionUrl)?.valueString;
+}
+
+function flatten<T extends { item?: T[] }>(items: T[] | undefined): T[] {
+  return (items ?? []).flatMap((item) => [item, ...flatten(item.item)]);
+}
+
+/** The red flags a response raises against its questionnaire, if any. */
+export function redFlagsRaised(questionnaire: Questionnaire, response: QuestionnaireResponse): RedFlag[] {
+  const questions = new Map(
+    flatten<QuestionnaireItem>(questionnaire.item).map((item) => [item.linkId, item]),
+  );
+  const raised: RedFlag[] = [];
+  for (const answered of flatten<QuestionnaireResponseItem>(response.item)) {
+    const question = questions.get(answered.linkId);
+    if (!question) continue;
+    for (const answer of answered.answer ?? []) {
+      if (question.type === 'boolean' && answer.valueBoolean === true) {
+        const advice = adviceOf(question.extension);
+        if (advice) raised.push({ linkId: question.linkId, advice });
+      }
+      const chosen = answer.valueCoding?.code ?? answer.valueString;
+      const option = question.answerOption?.find(
+        (candidate) => (candidate.valueCoding?.code ?? candidate.valueString) === chosen,
+      );
+      const advice = option && adviceOf(option.extension);
+      if (advice) raised.push({ linkId: question.linkId, advice });
+    }
+  }
+  return raised;
+}
