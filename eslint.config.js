@@ -33,7 +33,18 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.js'],
+    // plain scripts served as they are (the practice widget), outside the TypeScript project
+    files: ['eslint.config.js', 'web/public/**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        customElements: 'readonly',
+        HTMLElement: 'readonly',
+        URL: 'readonly',
+      },
+    },
   },
 );

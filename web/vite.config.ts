@@ -18,6 +18,7 @@ const pages = {
   index: path.join(webRoot, 'index.html'),
   call: path.join(webRoot, 'call.html'),
   clinician: path.join(webRoot, 'clinician.html'),
+  form: path.join(webRoot, 'form.html'),
 };
 
 /** Vite's settings for the web pages, from the service's own configuration. */
@@ -36,7 +37,8 @@ export function viteConfig(config: WebConfig): UserConfig {
       // A busy port must fail start-up, not move silently to a port nothing else knows about.
       strictPort: true,
       proxy: {
-        '/api': { target: config.triageUrl },
+        // triage's routes live at its root; the pages call them under /api on their own origin
+        '/api': { target: config.triageUrl, rewrite: (path) => path.replace(/^\/api(?=\/|$)/, '') },
         '/socket.io': { target: config.signallingUrl, ws: true },
         '/calls': { target: config.signallingUrl },
       },

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import AxeBuilder from '@axe-core/playwright';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
+import { buildTriageApp } from '../../triage/src/app';
+import { migrateDatabase } from '../../triage/src/db/migrate';
+import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
+import { seedPractice } from '../../triage/test/support/practices';
+import { launchBrowser, newLocalPage, startWebServer, type RunningWebServer } from './support/browser';
+
+// Monday 13 July 2026, 10:00 in London: the practice is open
+const mondayMorning = new Date('2026-07-13T09:00:00Z');
+
+async function expectNoAxeViolations(page: Page, label: string): Promise<void> {
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+    .analyze();
+  assert.deepEqual(
+    results.violations.map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.length})`),
+    [],
+    `${label}: accessibility violations`,
+  );
+}
+
+async function answer(form: FrameLocator | Page, label: string): Promise<void> {
+  await form.getByLabel(label, { exact: true }).check();
+  await form.getByRole('button', { name: 'Continue' }).click();
+}
+
+describe('the practice widget and the online form in Chromium, against the real triage API and PostgreSQL', () => {
+  let db: TestDatabase;
+  let triage: FastifyInstance;
+  let web: RunningWebServer;
+  let host: Server;
+  let hostUrl: string;
+  let browser: Browser;
+
+  before(async () => {
+    db = await createTestDatabase();
+    await migrateDatabase(db.url);
+    await seedPractice(db.pool, 'A81001');
+    triage = await buildTriageApp({
+      pool: db.pool,
+      jwtSecret: 'form-test-secret-that-is-long-enough-0123456789',
+      onConsultationClosed: () => Promise.resolve(),
+      now: () => mondayMorning,
+    });
+    await triage.listen({ host: '127.0.0.1', port: 0 });
+    web = await startWebServer({
+      triageUrl: `http://127.0.0.1:${(triage.server.address() as AddressInfo).port}`,
+    });
+    // a practice's own website, on another origin, with styles that would break a careless widget
+    host = createServer((_request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end(`<!doctype html><html lang="en"><head><title>Riverside Surgery</title>
+        <style>* { font-size: 40px !important; color: red !important; } button { display: none !important; } iframe { display: none !important; }</style>
+        </head><body><h1>Riverside Surgery</h1><script src="${web.url}widget.js" data-practice="A81001" async></script></body></html>`);
+    });
+    await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+    hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}/`;
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((resolve) => host?.close(resolve));
+    await web?.close();
+    await triage?.close();
+    await db?.drop();
+  });
+
+  it('opens from the widget on a foreign page, whatever its CSS, and stops at a red flag with urgent advice', async () => {
+    const page = await newLocalPage(browser);
+    await page.goto(hostUrl);
+    const button = page.getByRole('button', { name: 'Contact your GP surgery online' });
+    await button.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(
+      await button.evaluate((node) => getComputedStyle(node).fontSize),
+      '16px',
+      'host CSS does not reach the widget',
+    );
+    await button.click();
+    const form = page.frameLocator('iframe[title="Contact your GP surgery online"]');
+    await form.getByText('Practice A81001').waitFor({ timeout: 10_000 });
+    await answer(form, 'Ask about a health problem (medical)');
+    await answer(form, 'Yes');
+    await form.getByRole('heading', { name: 'Do not use this form' }).waitFor();
+    assert.match(await form.locator('main').innerText(), /Call 999/);
+    await page.screenshot({ path: '/tmp/form-widget-red-flag.png' });
+    for (let wait = 0; wait < 20; wait++) {
+      if ((await db.pool.query("SELECT 1 FROM red_flag_event WHERE link_id = 'chest-pain'")).rowCount) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(
+      (await db.pool.query("SELECT 1 FROM red_flag_event WHERE link_id = 'chest-pain'")).rowCount,
+      1,
+      'the stop was recorded',
+    );
+    assert.equal((await db.pool.query('SELECT 1 FROM consultation')).rowCount, 0, 'nothing was sent');
+  });
+
+  it('takes a request from start to reference, accessibly, one question per page', async () => {
+    const page = await newLocalPage(browser, { viewport: { width: 390, height: 844 } });
+    await page.goto(`${web.url}form.html?practice=A81001`);
+    await page.getByRole('heading', { name: 'What do you need help with?' }).waitFor({ timeout: 10_000 });
+    await expectNoAxeViolations(page, 'choose a form');
+    await answer(page, 'Ask about a health problem (medical)');
+    for (let question = 0; question < 4; question++) await answer(page, 'No');
+    await expectNoAxeViolations(page, 'a question');
+    await page.getByLabel('Your answer', { exact: true }).fill('A cough for three weeks');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await answer(page, '1 to 4 weeks');
+    await answer(page, 'No');
+    await page.getByRole('button', { name: 'Continue' }).click(); // optional question left blank
+    await answer(page, 'Myself');
+    await page.getByLabel('First name').fill('Pat');
+    await page.getByLabel('Last name').fill('Example');
+    await page.getByLabel('Date of birth').fill('1980-02-03');
+    await page.getByLabel('NHS number (optional)').fill('943 476 5919');
+    await page.getByLabel('Mobile or phone number').fill('07700 900123');
+    await page.getByLabel('Text message').check();
+    await expectNoAxeViolations(page, 'about you');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Check your answers before sending' }).waitFor();
+    await page.getByRole('button', { name: 'Send request' }).click();
+    await page.getByRole('heading', { name: 'Your request has been sent' }).waitFor({ timeout: 10_000 });
+    const reference = /GPC-[A-Z2-9]{8}/.exec(await page.locator('main').innerText())?.[0];
+    assert.ok(reference, 'the patient sees a reference');
+    await expectNoAxeViolations(page, 'confirmation');
+    await page.screenshot({ path: '/tmp/form-done.png', fullPage: true });
+    const stored = await db.pool.query<{ kind: string; patient_nhs_number: string }>(
+      'SELECT kind, patient_nhs_number FROM consultation WHERE reference = $1',
+      [reference],
+    );
+    assert.deepEqual(stored.rows, [{ kind: 'medical', patient_nhs_number: '9434765919' }]);
+  });
+});
