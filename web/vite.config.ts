@@ -19,6 +19,7 @@ const pages = {
   call: path.join(webRoot, 'call.html'),
   clinician: path.join(webRoot, 'clinician.html'),
   form: path.join(webRoot, 'form.html'),
+  widgetDemo: path.join(webRoot, 'widget-demo.html'),
 };
 
 /** Vite's settings for the web pages, from the service's own configuration. */

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { devPractice, devStaffEmails, seedDevPractice } from './dev-seed';
 import { ensureMediasoupWorker } from './mediasoup-worker';
 import { assertPortsFree } from './ports';
 import { ensurePostgres } from './postgres';
@@ -10,10 +11,16 @@ import { ServiceProcess, stopAll, type ServiceSpec, type StartedService } from '
 import { loadLocalSettings, log, repoRoot, type LocalSettings } from './settings';
 
 /** Development secrets, made once per checkout and kept in the state folder so tokens survive restarts. */
-function devSecrets(stateDir: string): { jwtSecret: string } {
+function devSecrets(stateDir: string): { jwtSecret: string; staffPassword: string } {
   const file = path.join(stateDir, 'dev-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { jwtSecret: string };
-  const secrets = { jwtSecret: randomBytes(48).toString('base64url') };
+  const saved = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { jwtSecret: string; staffPassword?: string })
+    : undefined;
+  if (saved?.staffPassword) return { jwtSecret: saved.jwtSecret, staffPassword: saved.staffPassword };
+  const secrets = {
+    jwtSecret: saved?.jwtSecret ?? randomBytes(48).toString('base64url'),
+    staffPassword: randomBytes(9).toString('base64url'),
+  };
   writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
   return secrets;
 }
@@ -142,6 +149,10 @@ function banner(settings: LocalSettings, started: Set<string>): string {
     'GP Consult is running:',
     ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`),
     '',
+    `Online form (development practice ${devPractice.odsCode}): http://127.0.0.1:${settings.webPort}/form.html?practice=${devPractice.odsCode}`,
+    `Widget on a sample practice website:          http://127.0.0.1:${settings.webPort}/widget-demo.html`,
+    `Staff sign-in (triage API): practice ${devPractice.odsCode}, ${Object.values(devStaffEmails).join(' / ')}, password ${devSecrets(settings.stateDir).staffPassword}`,
+    '',
     'Try a video call: open this clinician link (development only, valid 12 hours), start a call,',
     "then open the patient's link it shows in another tab:",
     `  ${devClinicianLink(settings)}`,
@@ -200,6 +211,8 @@ export async function start(): Promise<number> {
       return { service, spec };
     });
     await Promise.all(processes.map(({ service, spec }) => service.waitReady(spec.readyUrl)));
+    // triage has migrated by now: give a newcomer a practice to try
+    await seedDevPractice(settings.databaseUrl, devSecrets(settings.stateDir).staffPassword);
     const ownNames = new Set(started.map((service) => service.name));
     process.stdout.write(banner(settings, ownNames));
     log(`ready in ${((Date.now() - begun) / 1000).toFixed(1)} s`);

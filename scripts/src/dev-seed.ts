@@ -1,0 +1,39 @@
+import pg from 'pg';
+import { createPractice, hashPassword } from '@gpc/triage';
+
+export const devPractice = { odsCode: 'A81001', name: 'Riverside Surgery (development)' };
+export const devStaffEmails = {
+  admin: 'admin@riverside.example',
+  clinician: 'clinician@riverside.example',
+  reception: 'reception@riverside.example',
+} as const;
+
+/**
+ * A practice to try the service with on a developer's machine: its forms, one member of staff per
+ * role (the password is this checkout's development password) and opening hours round the clock.
+ * Does nothing when the practice exists.
+ */
+export async function seedDevPractice(databaseUrl: string, password: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  try {
+    const existing = await pool.query('SELECT 1 FROM practice WHERE ods_code = $1', [devPractice.odsCode]);
+    if (existing.rowCount) return;
+    const practiceId = await createPractice(pool, devPractice);
+    const allDay = [['00:00', '24:00']];
+    await pool.query('UPDATE practice SET opening_hours = $2 WHERE id = $1', [
+      practiceId,
+      JSON.stringify(
+        Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => [day, allDay])),
+      ),
+    ]);
+    const passwordHash = await hashPassword(password);
+    for (const [role, email] of Object.entries(devStaffEmails)) {
+      await pool.query(
+        'INSERT INTO staff (practice_id, email, display_name, role, password_hash) VALUES ($1, $2, $3, $4, $5)',
+        [practiceId, email, `Dev ${role}`, role, passwordHash],
+      );
+    }
+  } finally {
+    await pool.end();
+  }
+}
