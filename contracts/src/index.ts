@@ -3,3 +3,4 @@ export * from './errors';
 export * from './jobs';
 export * from './call/index';
 export * from './nhs-number';
+export * from './outcomes';

@@ -7,7 +7,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import rateLimit from '@fastify/rate-limit';
 import { registerStaffAuth } from './auth/staff-auth';
+import type { ServerOptions } from 'socket.io';
 import { registerErrorHandling } from './errors';
+import { createStaffLive, type QueueChange } from './live';
 import { registerAuthRoutes } from './routes/auth';
 import { registerConsultationRoutes } from './routes/consultations';
 import { registerFormRoutes } from './routes/forms';
@@ -21,6 +23,8 @@ export interface TriageAppDeps {
   logger?: FastifyBaseLogger;
   /** The clock for opening hours and capacity (tests set it). */
   now?: () => Date;
+  /** Live queue updates to staff dashboards: socket.io options (e.g. the Redis adapter); off when absent. */
+  live?: Partial<ServerOptions>;
 }
 
 const Health = Type.Object({ status: Type.Literal('ok'), database: Type.Literal('ok') });
@@ -70,10 +74,16 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
     },
   );
 
+  const staffLive = deps.live
+    ? createStaffLive(app.server, (token) => app.jwt.verify(token), deps.live)
+    : undefined;
+  if (staffLive) app.addHook('preClose', () => staffLive.close());
+  const notify = (practiceId: string, change: QueueChange) => staffLive?.notify(practiceId, change);
+
   registerAuthRoutes(app, deps.pool);
-  registerConsultationRoutes(app, { pool: deps.pool, onClosed: deps.onConsultationClosed });
+  registerConsultationRoutes(app, { pool: deps.pool, onClosed: deps.onConsultationClosed, notify });
   const now = deps.now ?? (() => new Date());
   registerFormRoutes(app, { pool: deps.pool, now });
-  registerSubmissionRoutes(app, { pool: deps.pool, now });
+  registerSubmissionRoutes(app, { pool: deps.pool, now, notify });
   return app;
 }

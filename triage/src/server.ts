@@ -1,3 +1,5 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createWriteBackQueue, enqueueWriteBack } from '@gpc/record';
 import { ConfigError } from '@gpc/contracts';
@@ -29,11 +31,14 @@ try {
 
 const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
 const writeBackQueue = createWriteBackQueue(config.redisUrl);
+const redisPublisher = new Redis(config.redisUrl);
+const redisSubscriber = redisPublisher.duplicate();
 const app = await buildTriageApp({
   pool,
   jwtSecret: config.jwtSecret,
   onConsultationClosed: (consultationId) => enqueueWriteBack(writeBackQueue, consultationId),
   logger,
+  live: { adapter: createAdapter(redisPublisher, redisSubscriber, { key: 'gpc-staff-live' }) },
 });
 try {
   await app.listen({ host: config.host, port: config.port });
@@ -52,6 +57,8 @@ async function shutdown(): Promise<void> {
   stopping = true;
   await app.close();
   await writeBackQueue.close();
+  redisPublisher.disconnect();
+  redisSubscriber.disconnect();
   await pool.end();
   process.exit(0);
 }

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type pg from 'pg';
 import { AppError } from '@gpc/contracts';
 import { allowRoles } from '../auth/staff-auth';
 import { ErrorBody } from '../errors';
+import type { QueueChange } from '../live';
 
 const Status = Type.Union([
   Type.Literal('new'),
@@ -58,6 +59,41 @@ const Close = Type.Object(
   { additionalProperties: false },
 );
 const IdParams = Type.Object({ id: Uuid });
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Detail = Type.Composite([
+  QueueItem,
+  Type.Object({
+    birthDate: Type.String(),
+    nhsNumber: Nullable(Type.String()),
+    contact: Type.Object({
+      phone: Nullable(Type.String()),
+      email: Nullable(Type.String()),
+      preferred: Nullable(Type.String()),
+      times: Nullable(Type.String()),
+    }),
+    submittedBy: Nullable(Type.Object({ name: Type.String(), relationship: Type.String() })),
+    formTitle: Nullable(Type.String()),
+    answers: Nullable(Type.Object({}, { additionalProperties: true })),
+    outcome: Nullable(Type.String()),
+    summary: Nullable(Type.String()),
+  }),
+]);
+
+interface DetailRow extends QueueRow {
+  birth_date: string;
+  patient_nhs_number: string | null;
+  contact_phone: string | null;
+  contact_email: string | null;
+  preferred_contact: string | null;
+  preferred_times: string | null;
+  submitted_by: string;
+  proxy_name: string | null;
+  proxy_relationship: string | null;
+  questionnaire_response: Record<string, unknown> | null;
+  form_title: string | null;
+  outcome_display: string | null;
+  summary: string | null;
+}
 
 interface QueueRow {
   id: string;
@@ -90,6 +126,8 @@ export interface ConsultationRoutesDeps {
   pool: pg.Pool;
   /** Called once a consultation is closed and committed: files its summary into the GP record. */
   onClosed: (consultationId: string) => Promise<void>;
+  /** Tells the practice's dashboards that a request changed. */
+  notify: (practiceId: string, change: QueueChange) => void;
 }
 
 /** The practice's queue. Every query is scoped to the practice in the caller's token. */
@@ -130,6 +168,57 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
         values,
       );
       return rows.map(toItem);
+    },
+  );
+
+  typed.get(
+    '/consultations/:id',
+    {
+      preHandler: anyStaff,
+      schema: {
+        summary: 'One request in full',
+        params: IdParams,
+        response: { 200: Detail, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { practiceId, sub } = request.staff;
+      const { rows } = await pool.query<DetailRow>(
+        `SELECT c.id, c.reference, c.kind, c.status, c.priority, c.patient_given_name || ' ' || c.patient_family_name AS patient_name,
+           c.assigned_to, c.created_at, floor(extract(epoch FROM now() - c.created_at) / 60)::int AS age_minutes,
+           c.patient_birth_date::text AS birth_date, c.patient_nhs_number, c.contact_phone, c.contact_email, c.preferred_contact,
+           c.preferred_times, c.submitted_by, c.proxy_name, c.proxy_relationship, c.questionnaire_response,
+           q.resource ->> 'title' AS form_title, c.outcome_display, c.summary
+         FROM consultation c LEFT JOIN questionnaire q ON q.id = c.questionnaire_id
+         WHERE c.id = $1 AND c.practice_id = $2`,
+        [request.params.id, practiceId],
+      );
+      const row = rows[0];
+      if (!row) throw new AppError('notFound', 'No such request');
+      // reading a patient's request is itself an event worth a trail
+      await pool.query(
+        `INSERT INTO audit_event (practice_id, actor, action, entity, entity_id) VALUES ($1, $2, 'view', 'consultation', $3)`,
+        [practiceId, sub, row.id],
+      );
+      return {
+        ...toItem(row),
+        birthDate: row.birth_date,
+        nhsNumber: row.patient_nhs_number,
+        contact: {
+          phone: row.contact_phone,
+          email: row.contact_email,
+          preferred: row.preferred_contact,
+          times: row.preferred_times,
+        },
+        submittedBy:
+          row.submitted_by === 'proxy'
+            ? { name: row.proxy_name ?? '', relationship: row.proxy_relationship ?? '' }
+            : null,
+        formTitle: row.form_title,
+        answers: row.questionnaire_response,
+        outcome: row.outcome_display,
+        summary: row.summary,
+      };
     },
   );
 
@@ -196,6 +285,7 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
           );
         }
         await client.query('COMMIT');
+        deps.notify(practiceId, { consultationId: request.params.id, change: 'updated' });
         return toItem(rows[0]!);
       } catch (error) {
         await client.query('ROLLBACK');
@@ -260,6 +350,7 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
       } finally {
         client.release();
       }
+      deps.notify(practiceId, { consultationId: closed.id, change: 'closed' });
       // after the commit: the write-back job carries only the id and loads what was committed
       try {
         await deps.onClosed(closed.id);

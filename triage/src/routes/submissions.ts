@@ -7,6 +7,7 @@ import { AppError, isValidNhsNumber } from '@gpc/contracts';
 import type { Questionnaire } from '@medplum/fhirtypes';
 import { ErrorBody } from '../errors';
 import { redFlagsRaised } from '../forms/red-flags';
+import type { QueueChange } from '../live';
 import { isOpen, localDate, type OpeningHours } from '../practice-hours';
 
 const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
@@ -98,6 +99,7 @@ interface PracticeRow {
 export interface SubmissionRoutesDeps {
   pool: pg.Pool;
   now: () => Date;
+  notify: (practiceId: string, change: QueueChange) => void;
 }
 
 /**
@@ -249,6 +251,7 @@ export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionR
         );
         await client.query('COMMIT');
         request.log.info({ consultationId: row.id, practiceId: practice.id }, 'request received');
+        deps.notify(practice.id, { consultationId: row.id, change: 'created' });
         return reply.code(201).send({ reference: row.reference, duplicate: false });
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);

@@ -1,0 +1,56 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server, type ServerOptions } from 'socket.io';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { StaffTokenClaims } from '@gpc/contracts';
+
+/** What staff dashboards are told: which request changed, never its contents (they fetch those with their token). */
+export interface QueueChange {
+  consultationId: string;
+  change: 'created' | 'updated' | 'closed';
+}
+
+export interface StaffLive {
+  notify(practiceId: string, change: QueueChange): void;
+  close(): Promise<void>;
+}
+
+const checkClaims = TypeCompiler.Compile(StaffTokenClaims);
+export const staffLivePath = '/staff-live';
+
+/**
+ * Live queue updates for staff over socket.io (its own path, beside signalling's). Each socket
+ * joins its practice's room only, from its verified access token; with the Redis adapter a change
+ * made through any triage replica reaches every dashboard of that practice.
+ */
+export function createStaffLive(
+  httpServer: HttpServer,
+  verify: (token: string) => unknown,
+  options: Partial<ServerOptions> = {},
+): StaffLive {
+  const io = new Server(httpServer, { path: staffLivePath, serveClient: false, ...options });
+  const staff = io.of('/staff');
+  staff.use((socket, next) => {
+    try {
+      const token = (socket.handshake.auth as { token?: unknown }).token;
+      const {
+        iat: _iat,
+        exp: _exp,
+        ...claims
+      } = verify(typeof token === 'string' ? token : '') as Record<string, unknown>;
+      if (!checkClaims.Check(claims)) throw new Error('not a staff token');
+      void socket.join(`practice:${claims.practiceId}`);
+      next();
+    } catch {
+      next(Object.assign(new Error('unauthorized'), { data: { code: 'unauthorized' } }));
+    }
+  });
+  return {
+    notify: (practiceId, change) => void staff.to(`practice:${practiceId}`).emit('queue:changed', change),
+    // the HTTP server belongs to fastify, which closes it: only let go of the sockets here
+    close: () => {
+      io.disconnectSockets(true);
+      io.engine.close();
+      return Promise.resolve();
+    },
+  };
+}
