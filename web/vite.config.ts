@@ -20,6 +20,7 @@ const pages = {
   clinician: path.join(webRoot, 'clinician.html'),
   form: path.join(webRoot, 'form.html'),
   widgetDemo: path.join(webRoot, 'widget-demo.html'),
+  staff: path.join(webRoot, 'staff.html'),
 };
 
 /** Vite's settings for the web pages, from the service's own configuration. */
@@ -42,6 +43,7 @@ export function viteConfig(config: WebConfig): UserConfig {
         '/api': { target: config.triageUrl, rewrite: (path) => path.replace(/^\/api(?=\/|$)/, '') },
         '/socket.io': { target: config.signallingUrl, ws: true },
         '/calls': { target: config.signallingUrl },
+        '/staff-live': { target: config.triageUrl, ws: true },
       },
     },
     build: {

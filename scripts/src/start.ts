@@ -151,7 +151,7 @@ function banner(settings: LocalSettings, started: Set<string>): string {
     '',
     `Online form (development practice ${devPractice.odsCode}): http://127.0.0.1:${settings.webPort}/form.html?practice=${devPractice.odsCode}`,
     `Widget on a sample practice website:          http://127.0.0.1:${settings.webPort}/widget-demo.html`,
-    `Staff sign-in (triage API): practice ${devPractice.odsCode}, ${Object.values(devStaffEmails).join(' / ')}, password ${devSecrets(settings.stateDir).staffPassword}`,
+    `Staff dashboard: http://127.0.0.1:${settings.webPort}/staff.html, practice ${devPractice.odsCode}, ${Object.values(devStaffEmails).join(' / ')}, password ${devSecrets(settings.stateDir).staffPassword}`,
     '',
     'Try a video call: open this clinician link (development only, valid 12 hours), start a call,',
     "then open the patient's link it shows in another tab:",

@@ -1,0 +1,280 @@
+import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
+import '../call/call.css';
+import { io, type Socket } from 'socket.io-client';
+import { consultationOutcomes } from '@gpc/contracts';
+
+/**
+ * The staff dashboard: sign in, the practice's queue kept live over socket.io, a request's detail,
+ * assign, start a video call, close with a coded outcome and a summary for the GP record.
+ */
+
+interface Session {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  staff: { id: string; name: string; role: string; practiceId: string };
+}
+interface QueueItem {
+  id: string;
+  reference: string;
+  kind: string;
+  status: string;
+  priority: string;
+  patientName: string;
+  assignedTo: string | null;
+  ageMinutes: number;
+}
+interface Detail extends QueueItem {
+  birthDate: string;
+  nhsNumber: string | null;
+  contact: { phone: string | null; email: string | null; preferred: string | null; times: string | null };
+  submittedBy: { name: string; relationship: string } | null;
+  formTitle: string | null;
+  answers: { item?: { linkId: string; answer?: Record<string, unknown>[] }[] } | null;
+}
+
+const byId = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+let session: Session | undefined;
+let live: Socket | undefined;
+let openId: string | undefined;
+let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+
+function show(section: 'sign-in' | 'queue' | 'detail'): void {
+  for (const id of ['sign-in', 'queue', 'detail']) byId(id).hidden = id !== section;
+  byId(section).querySelector('h1')?.focus();
+}
+
+function showError(message?: string): void {
+  byId('error-summary').hidden = !message;
+  byId('error-text').textContent = message ?? '';
+  if (message) byId('error-summary').focus();
+}
+
+async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(`/api${path}`, {
+    ...init,
+    headers: {
+      'content-type': 'application/json',
+      ...(session ? { authorization: `Bearer ${session.accessToken}` } : {}),
+    },
+  });
+  const body = (await response.json().catch(() => ({}))) as T & { message?: string };
+  if (!response.ok) throw new Error(body.message ?? `request failed (${response.status})`);
+  return body;
+}
+
+function startSession(next: Session): void {
+  session = next;
+  sessionStorage.setItem('gpc-refresh', next.refreshToken);
+  clearTimeout(refreshTimer);
+  // renew a minute before the access token runs out
+  refreshTimer = setTimeout(() => void refresh(), Math.max(10, next.expiresIn - 60) * 1000);
+  live?.disconnect();
+  live = io('/staff', { path: '/staff-live', auth: { token: next.accessToken } });
+  live.on('queue:changed', () => {
+    void loadQueue();
+    if (openId) void openRequest(openId, false);
+  });
+}
+
+async function refresh(): Promise<void> {
+  const refreshToken = sessionStorage.getItem('gpc-refresh');
+  if (!refreshToken) return show('sign-in');
+  try {
+    startSession(
+      await call<Session>('/auth/refresh', { method: 'POST', body: JSON.stringify({ refreshToken }) }),
+    );
+  } catch {
+    session = undefined;
+    show('sign-in');
+  }
+}
+
+const cell = (text: string) => {
+  const td = document.createElement('td');
+  td.className = 'nhsuk-table__cell';
+  td.textContent = text;
+  return td;
+};
+const label = (value: string) => value.replace('_', ' ');
+const age = (minutes: number) =>
+  minutes < 60
+    ? `${minutes} min`
+    : minutes < 1440
+      ? `${Math.floor(minutes / 60)} h`
+      : `${Math.floor(minutes / 1440)} d`;
+
+async function loadQueue(): Promise<void> {
+  if (!session) return;
+  const filter = byId<HTMLSelectElement>('status-filter').value;
+  const items =
+    filter === 'open'
+      ? (
+          await Promise.all(
+            ['new', 'in_progress', 'awaiting_patient'].map((status) =>
+              call<QueueItem[]>(`/consultations?status=${status}`),
+            ),
+          )
+        ).flat()
+      : await call<QueueItem[]>(`/consultations?status=${filter}`);
+  const rows = items.map((item) => {
+    const row = document.createElement('tr');
+    row.className = 'nhsuk-table__row';
+    const reference = document.createElement('td');
+    reference.className = 'nhsuk-table__cell';
+    const link = document.createElement('a');
+    link.href = `#${item.id}`;
+    link.textContent = item.reference;
+    link.addEventListener('click', (event) => {
+      event.preventDefault();
+      void openRequest(item.id);
+    });
+    reference.append(link);
+    row.append(
+      reference,
+      cell(item.patientName),
+      cell(item.kind),
+      cell(item.priority),
+      cell(label(item.status)),
+      cell(age(item.ageMinutes)),
+      cell(item.assignedTo === session?.staff.id ? 'You' : item.assignedTo ? 'Colleague' : '—'),
+    );
+    return row;
+  });
+  byId('queue-rows').replaceChildren(...rows);
+  byId('queue-empty').hidden = rows.length > 0;
+}
+
+function summaryRow(list: HTMLElement, key: string, value: string): void {
+  const row = document.createElement('div');
+  row.className = 'nhsuk-summary-list__row';
+  const dt = document.createElement('dt');
+  dt.className = 'nhsuk-summary-list__key';
+  dt.textContent = key;
+  const dd = document.createElement('dd');
+  dd.className = 'nhsuk-summary-list__value';
+  dd.textContent = value;
+  row.append(dt, dd);
+  list.append(row);
+}
+
+async function openRequest(id: string, focus = true): Promise<void> {
+  const detail = await call<Detail>(`/consultations/${id}`);
+  openId = id;
+  byId('detail-title').textContent = `${detail.reference}: ${detail.formTitle ?? detail.kind}`;
+  const list = byId('detail-list');
+  list.replaceChildren();
+  summaryRow(list, 'Patient', detail.patientName);
+  summaryRow(list, 'Date of birth', detail.birthDate);
+  summaryRow(list, 'NHS number', detail.nhsNumber ?? 'Not given');
+  summaryRow(
+    list,
+    'Contact',
+    [detail.contact.preferred, detail.contact.phone, detail.contact.email, detail.contact.times]
+      .filter(Boolean)
+      .join(', '),
+  );
+  if (detail.submittedBy)
+    summaryRow(list, 'Sent by', `${detail.submittedBy.name} (${detail.submittedBy.relationship})`);
+  summaryRow(list, 'Status', `${label(detail.status)}, ${detail.priority}`);
+  summaryRow(
+    list,
+    'Assigned',
+    detail.assignedTo === session?.staff.id ? 'You' : detail.assignedTo ? 'A colleague' : 'Nobody',
+  );
+  const answers = byId('detail-answers');
+  answers.replaceChildren();
+  for (const item of detail.answers?.item ?? []) {
+    const answer = item.answer?.[0] ?? {};
+    const coding = answer.valueCoding as { display?: string; code?: string } | undefined;
+    const text =
+      typeof answer.valueString === 'string'
+        ? answer.valueString
+        : coding
+          ? (coding.display ?? coding.code ?? '')
+          : answer.valueBoolean === true
+            ? 'Yes'
+            : 'No';
+    summaryRow(answers, item.linkId, text);
+  }
+  byId('actions').hidden = detail.status === 'closed';
+  if (focus) show('detail');
+}
+
+byId('sign-in-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  showError();
+  const body = {
+    odsCode: byId<HTMLInputElement>('ods').value.trim(),
+    email: byId<HTMLInputElement>('email').value.trim(),
+    password: byId<HTMLInputElement>('password').value,
+  };
+  call<Session>('/auth/login', { method: 'POST', body: JSON.stringify(body) }).then(
+    (next) => {
+      startSession(next);
+      byId('signed-in-as').textContent = `Signed in as ${next.staff.name} (${next.staff.role})`;
+      show('queue');
+      void loadQueue();
+    },
+    (error: unknown) => showError(error instanceof Error ? error.message : 'Could not sign in'),
+  );
+});
+
+byId('status-filter').addEventListener('change', () => void loadQueue());
+byId('back').addEventListener('click', (event) => {
+  event.preventDefault();
+  openId = undefined;
+  show('queue');
+  void loadQueue();
+});
+byId('assign-me').addEventListener('click', () => {
+  if (!openId || !session) return;
+  void call(`/consultations/${openId}`, {
+    method: 'PATCH',
+    body: JSON.stringify({ assignedTo: session.staff.id, status: 'in_progress' }),
+  })
+    .then(() => openRequest(openId!, false))
+    .catch((error: unknown) => showError(error instanceof Error ? error.message : 'Could not assign'));
+});
+byId('start-call').addEventListener('click', () => {
+  if (!openId || !session) return;
+  const patientName = byId('detail-list').querySelector('dd')?.textContent ?? 'Patient';
+  fetch('/calls', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${session.accessToken}` },
+    body: JSON.stringify({ consultationId: openId, patientName }),
+  })
+    .then(async (response) => {
+      const body = (await response.json()) as { callId?: string; patientLink?: string; message?: string };
+      if (!response.ok || !body.callId || !body.patientLink)
+        throw new Error(body.message ?? 'Could not start a call');
+      const anchor = byId<HTMLAnchorElement>('call-link');
+      anchor.href = body.patientLink;
+      anchor.textContent = body.patientLink;
+      byId('call-link-row').hidden = false;
+      window.open(`/clinician.html#t=${session!.accessToken}&call=${body.callId}`, '_blank', 'noopener');
+    })
+    .catch((error: unknown) => showError(error instanceof Error ? error.message : 'Could not start a call'));
+});
+
+const outcome = byId<HTMLSelectElement>('outcome');
+for (const option of consultationOutcomes) outcome.append(new Option(option.display, option.code));
+byId('close-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const summary = byId<HTMLTextAreaElement>('summary').value.trim();
+  if (!summary) return showError('Write a summary for the GP record');
+  const chosen = consultationOutcomes.find((option) => option.code === outcome.value);
+  void call(`/consultations/${openId ?? ''}/close`, {
+    method: 'POST',
+    body: JSON.stringify({ outcomeCode: chosen?.code, outcomeDisplay: chosen?.display, summary }),
+  })
+    .then(() => {
+      byId<HTMLTextAreaElement>('summary').value = '';
+      openId = undefined;
+      show('queue');
+      return loadQueue();
+    })
+    .catch((error: unknown) => showError(error instanceof Error ? error.message : 'Could not close'));
+});
+
+void refresh();

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import AxeBuilder from '@axe-core/playwright';
+import type { FastifyInstance } from 'fastify';
+import type { Browser } from 'playwright-core';
+import { buildTriageApp } from '../../triage/src/app';
+import { migrateDatabase } from '../../triage/src/db/migrate';
+import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
+import { seedPractice, type SeededPractice } from '../../triage/test/support/practices';
+import { launchBrowser, newLocalPage, startWebServer, type RunningWebServer } from './support/browser';
+
+describe('staff dashboard in Chromium: sign in, live queue, assign, close', () => {
+  let db: TestDatabase;
+  let triage: FastifyInstance;
+  let web: RunningWebServer;
+  let browser: Browser;
+  let practice: SeededPractice;
+  const enqueued: string[] = [];
+
+  before(async () => {
+    db = await createTestDatabase();
+    await migrateDatabase(db.url);
+    practice = await seedPractice(db.pool, 'A81001');
+    triage = await buildTriageApp({
+      pool: db.pool,
+      jwtSecret: 'staff-test-secret-that-is-long-enough-0123456789',
+      onConsultationClosed: (id) => {
+        enqueued.push(id);
+        return Promise.resolve();
+      },
+      live: {},
+      now: () => new Date('2026-07-13T09:00:00Z'),
+    });
+    await triage.listen({ host: '127.0.0.1', port: 0 });
+    web = await startWebServer({
+      triageUrl: `http://127.0.0.1:${(triage.server.address() as AddressInfo).port}`,
+    });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await web?.close();
+    await triage?.close();
+    await db?.drop();
+  });
+
+  it('shows a new request without reloading, and takes it from assignment to a coded close', async () => {
+    const page = await newLocalPage(browser, { viewport: { width: 1280, height: 900 } });
+    await page.goto(`${web.url}staff.html`);
+    await page.getByLabel('Practice code').fill('A81001');
+    await page.getByLabel('Email address').fill(practice.staff.clinician.email);
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('The practice, email or password is not right').waitFor();
+    await page.getByLabel('Password').fill(practice.staff.clinician.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Requests' }).waitFor();
+    await page.getByText('No requests to show.').waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the live connection is up
+
+    // a patient sends a request meanwhile
+    const forms = (await triage.inject({ method: 'GET', url: '/practices/A81001' })).json<{
+      forms: { id: string; slug: string }[];
+    }>().forms;
+    const submitted = await triage.inject({
+      method: 'POST',
+      url: '/practices/A81001/submissions',
+      payload: {
+        idempotencyKey: randomUUID(),
+        formId: forms.find((form) => form.slug === 'repeat-prescription')!.id,
+        patient: {
+          givenName: 'Robin',
+          familyName: 'Sample',
+          birthDate: '1975-05-06',
+          nhsNumber: '9434765919',
+          phone: '07700 900456',
+        },
+        submittedBy: { type: 'patient' },
+        preferredContact: 'sms',
+        answers: {
+          resourceType: 'QuestionnaireResponse',
+          status: 'completed',
+          item: [{ linkId: 'details', answer: [{ valueString: 'Inhaler running low' }] }],
+        },
+      },
+    });
+    const { reference } = submitted.json<{ reference: string }>();
+    await page.getByRole('link', { name: reference }).waitFor({ timeout: 10_000 });
+    const axe = await new AxeBuilder({ page })
+      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+      .analyze();
+    assert.deepEqual(
+      axe.violations.map((v) => `${v.id}: ${v.help}`),
+      [],
+      'queue page accessibility',
+    );
+
+    await page.getByRole('link', { name: reference }).click();
+    await page.getByText('Inhaler running low').waitFor();
+    await page.getByRole('button', { name: 'Assign to me' }).click();
+    await page.locator('#detail-list').getByText('You', { exact: true }).waitFor();
+    await page.screenshot({ path: '/tmp/staff-detail.png', fullPage: true });
+
+    await page.getByLabel('Outcome').selectOption({ label: 'Review of medication' });
+    await page.getByLabel('Summary for the GP record').fill('Repeat inhaler issued; review in 6 months.');
+    await page.getByRole('button', { name: 'Close request' }).click();
+    await page.getByRole('heading', { name: 'Requests' }).waitFor();
+    const { rows } = await db.pool.query<{
+      status: string;
+      outcome_code: string;
+      assigned_to: string;
+      id: string;
+    }>('SELECT id, status, outcome_code, assigned_to FROM consultation WHERE reference = $1', [reference]);
+    assert.equal(rows[0]?.status, 'closed');
+    assert.equal(rows[0]?.outcome_code, '182836005');
+    assert.equal(rows[0]?.assigned_to, practice.staff.clinician.id);
+    assert.deepEqual(enqueued, [rows[0]?.id], 'closing asks for the write-back');
+  });
+});
