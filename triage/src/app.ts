@@ -8,7 +8,9 @@ import type pg from 'pg';
 import rateLimit from '@fastify/rate-limit';
 import { registerStaffAuth } from './auth/staff-auth';
 import type { ServerOptions } from 'socket.io';
+import type { AttachmentStore } from './attachments/store';
 import { registerErrorHandling } from './errors';
+import { registerAttachmentRoutes } from './routes/attachments';
 import { createStaffLive, type QueueChange } from './live';
 import { registerAuthRoutes } from './routes/auth';
 import { registerConsultationRoutes } from './routes/consultations';
@@ -23,6 +25,8 @@ export interface TriageAppDeps {
   logger?: FastifyBaseLogger;
   /** The clock for opening hours and capacity (tests set it). */
   now?: () => Date;
+  /** Patients' attachments in S3; without it, requests cannot carry files. */
+  attachments?: AttachmentStore;
   /** Live queue updates to staff dashboards: socket.io options (e.g. the Redis adapter); off when absent. */
   live?: Partial<ServerOptions>;
 }
@@ -84,6 +88,12 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
   registerConsultationRoutes(app, { pool: deps.pool, onClosed: deps.onConsultationClosed, notify });
   const now = deps.now ?? (() => new Date());
   registerFormRoutes(app, { pool: deps.pool, now });
-  registerSubmissionRoutes(app, { pool: deps.pool, now, notify });
+  registerSubmissionRoutes(app, {
+    pool: deps.pool,
+    now,
+    notify,
+    ...(deps.attachments ? { attachments: deps.attachments } : {}),
+  });
+  if (deps.attachments) registerAttachmentRoutes(app, { pool: deps.pool, store: deps.attachments });
   return app;
 }

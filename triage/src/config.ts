@@ -10,6 +10,13 @@ export const TriageConfigSchema = Type.Object(
     redisUrl: Type.String({ minLength: 1 }),
     /** Signs staff access tokens and patients' link tokens. */
     jwtSecret: Type.String({ minLength: 32 }),
+    /** Attachments: an S3 bucket (or S3-compatible server, with its endpoint and path-style URLs). */
+    s3Bucket: Type.String({ minLength: 3 }),
+    s3Region: Type.String({ default: 'eu-west-2' }),
+    s3Endpoint: Type.Optional(Type.String({ pattern: '^https?://' })),
+    s3AccessKeyId: Type.String({ minLength: 1 }),
+    s3SecretAccessKey: Type.String({ minLength: 1 }),
+    s3ForcePathStyle: Type.Boolean({ default: false }),
     logLevel: Type.Union(
       [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')],
       {

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { createWriteBackQueue, enqueueWriteBack } from '@gpc/record';
 import { ConfigError } from '@gpc/contracts';
 import { buildTriageApp } from './app';
+import { AttachmentStore } from './attachments/store';
 import { loadTriageConfig, type TriageConfig } from './config';
 import { createDatabaseIfMissing, migrateDatabase } from './db/migrate';
 import { createTriageLogger } from './logger';
@@ -31,6 +32,14 @@ try {
 
 const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
 const writeBackQueue = createWriteBackQueue(config.redisUrl);
+const attachments = new AttachmentStore({
+  bucket: config.s3Bucket,
+  region: config.s3Region,
+  accessKeyId: config.s3AccessKeyId,
+  secretAccessKey: config.s3SecretAccessKey,
+  forcePathStyle: config.s3ForcePathStyle,
+  ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+});
 const redisPublisher = new Redis(config.redisUrl);
 const redisSubscriber = redisPublisher.duplicate();
 const app = await buildTriageApp({
@@ -38,6 +47,7 @@ const app = await buildTriageApp({
   jwtSecret: config.jwtSecret,
   onConsultationClosed: (consultationId) => enqueueWriteBack(writeBackQueue, consultationId),
   logger,
+  attachments,
   live: { adapter: createAdapter(redisPublisher, redisSubscriber, { key: 'gpc-staff-live' }) },
 });
 try {
@@ -57,6 +67,7 @@ async function shutdown(): Promise<void> {
   stopping = true;
   await app.close();
   await writeBackQueue.close();
+  attachments.destroy();
   redisPublisher.disconnect();
   redisSubscriber.disconnect();
   await pool.end();

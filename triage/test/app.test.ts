@@ -64,6 +64,9 @@ describe('triage app', () => {
       TRIAGE_PORT: String(port),
       TRIAGE_DATABASE_URL: db.url,
       TRIAGE_REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      TRIAGE_S3_BUCKET: 'unused-here',
+      TRIAGE_S3_ACCESS_KEY_ID: 'S3RVER',
+      TRIAGE_S3_SECRET_ACCESS_KEY: 'S3RVER',
       TRIAGE_JWT_SECRET: jwtSecret,
     };
     const server = spawn(process.execPath, ['--import', 'tsx', 'triage/src/server.ts'], {

@@ -116,17 +116,21 @@ describe('staff sign-in and the practice queue, on the real PostgreSQL and Redis
     assert.ok(!filtered.json<{ id: string }[]>().some((item) => item.id === mine));
 
     assert.equal((await app.inject({ method: 'GET', url: '/consultations' })).statusCode, 401);
-    const forged = app.jwt
-      .sign({ typ: 'staff', sub: 'x', practiceId: practiceB.id, role: 'admin', name: 'x' })
-      .replace(/.$/, 'A');
+    // a real token whose claims were edited to another practice: the signature no longer matches
+    const [header, payload, signature] = accessToken.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
+    const edited = Buffer.from(
+      JSON.stringify({ ...claims, practiceId: practiceB.id, role: 'admin' }),
+    ).toString('base64url');
+    const forged = `${header}.${edited}.${signature}`;
     assert.equal(
       (await app.inject({ method: 'GET', url: '/consultations', headers: bearer(forged) })).statusCode,
       401,
     );
-    const wrongSecret = (
+    const unknownStatus = (
       await app.inject({ method: 'GET', url: '/consultations?status=lost', headers: bearer(accessToken) })
     ).statusCode;
-    assert.equal(wrongSecret, 400, 'an unknown status is a validation error');
+    assert.equal(unknownStatus, 400, 'an unknown status is a validation error');
   });
 
   it('assigns, prioritises and moves a request along, audited, and never across practices', async () => {

@@ -5,6 +5,12 @@ import { Type } from '@sinclair/typebox';
 import type pg from 'pg';
 import { AppError, isValidNhsNumber } from '@gpc/contracts';
 import type { Questionnaire } from '@medplum/fhirtypes';
+import {
+  allowedContentTypes,
+  maxAttachmentBytes,
+  type AllowedContentType,
+  type AttachmentStore,
+} from '../attachments/store';
 import { ErrorBody } from '../errors';
 import { redFlagsRaised } from '../forms/red-flags';
 import type { QueueChange } from '../live';
@@ -41,6 +47,18 @@ const Submission = Type.Object(
     ]),
     preferredContact: Type.Union([Type.Literal('phone'), Type.Literal('sms'), Type.Literal('email')]),
     preferredTimes: Type.Optional(Type.String({ maxLength: 200 })),
+    /** Files already uploaded with keys from /practices/:ods/uploads. */
+    attachments: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { key: Type.String({ pattern: '^uploads/[0-9a-f-]{36}/[0-9a-f-]{36}$' }) },
+          { additionalProperties: false },
+        ),
+        {
+          maxItems: 5,
+        },
+      ),
+    ),
     /** The answers, as a FHIR QuestionnaireResponse. */
     answers: Type.Object(
       {
@@ -98,6 +116,8 @@ interface PracticeRow {
 
 export interface SubmissionRoutesDeps {
   pool: pg.Pool;
+  /** Where attachments were uploaded; without it, requests cannot carry attachments. */
+  attachments?: AttachmentStore;
   now: () => Date;
   notify: (practiceId: string, change: QueueChange) => void;
 }
@@ -187,6 +207,24 @@ export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionR
           );
           throw new AppError('redFlag', redFlag.advice);
         }
+        // every attachment must be this practice's upload, present, and of an allowed type and size
+        const files: { key: string; contentType: string; size: number }[] = [];
+        for (const { key } of body.attachments ?? []) {
+          const stored = key.startsWith(`uploads/${practice.id}/`)
+            ? await deps.attachments?.describe(key)
+            : undefined;
+          if (
+            !stored ||
+            stored.size > maxAttachmentBytes ||
+            !allowedContentTypes.includes((stored.contentType ?? '') as AllowedContentType)
+          ) {
+            throw new AppError(
+              'badRequest',
+              'An attached file did not arrive or is not allowed: please attach it again',
+            );
+          }
+          files.push({ key, contentType: stored.contentType ?? '', size: stored.size });
+        }
         if (!isOpen(practice.opening_hours, practice.timezone, now)) {
           throw new AppError(
             'practiceClosed',
@@ -244,6 +282,12 @@ export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionR
             [practice.id, body.idempotencyKey],
           );
           return reply.code(200).send({ reference: first.rows[0]?.reference ?? '', duplicate: true });
+        }
+        for (const file of files) {
+          await client.query(
+            'INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes) VALUES ($1, $2, $3, $4, $5)',
+            [practice.id, row.id, file.key, file.contentType, file.size],
+          );
         }
         await client.query(
           `INSERT INTO audit_event (practice_id, actor, action, entity, entity_id) VALUES ($1, 'patient-form', 'submit', 'consultation', $2)`,

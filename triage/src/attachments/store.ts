@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+
+export const allowedContentTypes = [
+  'image/jpeg',
+  'image/png',
+  'image/heic',
+  'image/webp',
+  'application/pdf',
+] as const;
+export type AllowedContentType = (typeof allowedContentTypes)[number];
+export const maxAttachmentBytes = 10 * 1024 * 1024;
+
+export interface S3Settings {
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Path-style URLs, as S3-compatible servers such as the local one need. */
+  forcePathStyle: boolean;
+}
+
+export interface StoredObject {
+  contentType: string | undefined;
+  size: number;
+}
+
+/**
+ * Attachments in S3: patients upload straight to S3 with short-lived presigned PUTs bound to the
+ * type and size they declared; staff read them with short-lived presigned GETs.
+ */
+export class AttachmentStore {
+  private readonly client: S3Client;
+
+  constructor(private readonly settings: S3Settings) {
+    this.client = new S3Client({
+      region: settings.region,
+      forcePathStyle: settings.forcePathStyle,
+      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+      credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
+    });
+  }
+
+  /** Uploads not yet part of a request are keyed by practice, so one practice's upload never joins another's request. */
+  newUploadKey(practiceId: string): string {
+    return `uploads/${practiceId}/${randomUUID()}`;
+  }
+
+  uploadUrl(key: string, contentType: AllowedContentType, size: number): Promise<string> {
+    // content type and length are signed: S3 refuses a PUT of another type or size
+    const command = new PutObjectCommand({
+      Bucket: this.settings.bucket,
+      Key: key,
+      ContentType: contentType,
+      ContentLength: size,
+    });
+    return getSignedUrl(this.client, command, {
+      expiresIn: 600,
+      signableHeaders: new Set(['content-type', 'content-length']),
+    });
+  }
+
+  downloadUrl(key: string): Promise<string> {
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }), {
+      expiresIn: 300,
+    });
+  }
+
+  async describe(key: string): Promise<StoredObject | undefined> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+      return { contentType: head.ContentType, size: head.ContentLength ?? 0 };
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if ((error as { name?: string }).name === 'NotFound' || status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}

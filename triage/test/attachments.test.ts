@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { createLocalS3Server } from '@gpc/local-s3-server';
+import { buildTriageApp } from '../src/app';
+import { AttachmentStore } from '../src/attachments/store';
+import { migrateDatabase } from '../src/db/migrate';
+import { createTestDatabase, type TestDatabase } from './support/database';
+import { seedPractice, type SeededPractice } from './support/practices';
+
+describe('attachments through the real local S3 server', () => {
+  let db: TestDatabase;
+  let s3: Server;
+  let s3Directory: string;
+  let store: AttachmentStore;
+  let app: FastifyInstance;
+  let practiceA: SeededPractice;
+  let practiceB: SeededPractice;
+  let formId: string;
+
+  before(async () => {
+    db = await createTestDatabase();
+    await migrateDatabase(db.url);
+    practiceA = await seedPractice(db.pool, 'A81001');
+    practiceB = await seedPractice(db.pool, 'B82002');
+    s3Directory = mkdtempSync(path.join(tmpdir(), 'gpc-attach-'));
+    s3 = await createLocalS3Server({ directory: s3Directory, buckets: ['attachments'] });
+    await new Promise<void>((resolve) => s3.listen(0, '127.0.0.1', resolve));
+    store = new AttachmentStore({
+      endpoint: `http://127.0.0.1:${(s3.address() as AddressInfo).port}`,
+      region: 'eu-west-2',
+      bucket: 'attachments',
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+      forcePathStyle: true,
+    });
+    app = await buildTriageApp({
+      pool: db.pool,
+      jwtSecret: 'attachment-test-secret-long-enough-0123456789',
+      onConsultationClosed: () => Promise.resolve(),
+      attachments: store,
+      now: () => new Date('2026-07-13T09:00:00Z'),
+    });
+    const forms = (await app.inject({ method: 'GET', url: '/practices/A81001' })).json<{
+      forms: { id: string; slug: string }[];
+    }>().forms;
+    formId = forms.find((form) => form.slug === 'something-else')!.id;
+  });
+
+  after(async () => {
+    await app.close();
+    store.destroy();
+    await new Promise((resolve) => s3.close(resolve));
+    rmSync(s3Directory, { recursive: true, force: true });
+    await db.drop();
+  });
+
+  async function upload(ods: string, bytes: Buffer, contentType = 'image/jpeg'): Promise<string> {
+    const grant = await app.inject({
+      method: 'POST',
+      url: `/practices/${ods}/uploads`,
+      payload: { contentType, size: bytes.length },
+    });
+    assert.equal(grant.statusCode, 201, grant.body);
+    const { key, url, headers } = grant.json<{ key: string; url: string; headers: Record<string, string> }>();
+    const put = await fetch(url, { method: 'PUT', headers, body: new Uint8Array(bytes) });
+    assert.equal(put.status, 200);
+    return key;
+  }
+
+  const submission = (attachments: { key: string }[]) => ({
+    idempotencyKey: randomUUID(),
+    formId,
+    patient: { givenName: 'Pat', familyName: 'Example', birthDate: '1980-02-03', email: 'pat@example.org' },
+    submittedBy: { type: 'patient' },
+    preferredContact: 'email',
+    answers: {
+      resourceType: 'QuestionnaireResponse',
+      status: 'completed',
+      item: [{ linkId: 'details', answer: [{ valueString: 'See photo' }] }],
+    },
+    attachments,
+  });
+
+  it('takes a photo uploaded straight to S3 with the request, and shows it to the practice’s staff only', async () => {
+    const photo = Buffer.from('not really a jpeg, but bytes all the same');
+    const key = await upload('A81001', photo);
+    const sent = await app.inject({
+      method: 'POST',
+      url: '/practices/A81001/submissions',
+      payload: submission([{ key }]),
+    });
+    assert.equal(sent.statusCode, 201, sent.body);
+    const { rows } = await db.pool.query<{ id: string }>(
+      'SELECT consultation_id AS id FROM attachment WHERE s3_key = $1',
+      [key],
+    );
+    const consultationId = rows[0]!.id;
+
+    const token = (practice: SeededPractice) =>
+      app.jwt.sign({
+        typ: 'staff',
+        sub: practice.staff.reception.id,
+        practiceId: practice.id,
+        role: 'reception',
+        name: 'R',
+      });
+    const listed = await app.inject({
+      method: 'GET',
+      url: `/consultations/${consultationId}/attachments`,
+      headers: { authorization: `Bearer ${token(practiceA)}` },
+    });
+    assert.equal(listed.statusCode, 200);
+    const [view] = listed.json<{ url: string; size: number; contentType: string }[]>();
+    assert.equal(view?.size, photo.length);
+    assert.equal(view?.contentType, 'image/jpeg');
+    const download = await fetch(view.url);
+    assert.equal(Buffer.from(await download.arrayBuffer()).toString(), photo.toString());
+
+    const other = await app.inject({
+      method: 'GET',
+      url: `/consultations/${consultationId}/attachments`,
+      headers: { authorization: `Bearer ${token(practiceB)}` },
+    });
+    assert.equal(other.statusCode, 404, 'another practice cannot list or fetch them');
+    assert.equal(
+      (await app.inject({ method: 'GET', url: `/consultations/${consultationId}/attachments` })).statusCode,
+      401,
+    );
+  });
+
+  it('refuses files that never arrived, another practice’s uploads, and types or sizes not allowed', async () => {
+    const missing = `uploads/${practiceA.id}/${randomUUID()}`;
+    const notArrived = await app.inject({
+      method: 'POST',
+      url: '/practices/A81001/submissions',
+      payload: submission([{ key: missing }]),
+    });
+    assert.equal(notArrived.statusCode, 400);
+    assert.match(notArrived.json<{ message: string }>().message, /attach it again/);
+
+    const theirs = await upload('B82002', Buffer.from('practice B file'));
+    const borrowed = await app.inject({
+      method: 'POST',
+      url: '/practices/A81001/submissions',
+      payload: submission([{ key: theirs }]),
+    });
+    assert.equal(borrowed.statusCode, 400, 'an upload made for one practice cannot join another’s request');
+
+    const exe = await app.inject({
+      method: 'POST',
+      url: '/practices/A81001/uploads',
+      payload: { contentType: 'application/x-msdownload', size: 10 },
+    });
+    assert.equal(exe.statusCode, 400);
+    const huge = await app.inject({
+      method: 'POST',
+      url: '/practices/A81001/uploads',
+      payload: { contentType: 'image/png', size: 50 * 1024 * 1024 },
+    });
+    assert.equal(huge.statusCode, 400);
+    const nothingStored = await db.pool.query('SELECT 1 FROM attachment WHERE s3_key = ANY($1)', [
+      [missing, theirs],
+    ]);
+    assert.equal(nothingStored.rowCount, 0);
+  });
+});
