@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { createLocalS3Server } from '@gpc/local-s3-server';
+import { AttachmentStore } from '../../triage/src/attachments/store';
 import AxeBuilder from '@axe-core/playwright';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
@@ -37,12 +42,27 @@ describe('the practice widget and the online form in Chromium, against the real 
   let host: Server;
   let hostUrl: string;
   let browser: Browser;
+  let s3: Server;
+  let s3Directory: string;
+  let store: AttachmentStore;
 
   before(async () => {
     db = await createTestDatabase();
     await migrateDatabase(db.url);
     await seedPractice(db.pool, 'A81001');
+    s3Directory = mkdtempSync(path.join(tmpdir(), 'gpc-form-s3-'));
+    s3 = await createLocalS3Server({ directory: s3Directory, buckets: ['attachments'] });
+    await new Promise<void>((resolve) => s3.listen(0, '127.0.0.1', resolve));
+    store = new AttachmentStore({
+      endpoint: `http://127.0.0.1:${(s3.address() as AddressInfo).port}`,
+      region: 'eu-west-2',
+      bucket: 'attachments',
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+      forcePathStyle: true,
+    });
     triage = await buildTriageApp({
+      attachments: store,
       pool: db.pool,
       jwtSecret: 'form-test-secret-that-is-long-enough-0123456789',
       onConsultationClosed: () => Promise.resolve(),
@@ -69,6 +89,9 @@ describe('the practice widget and the online form in Chromium, against the real 
     await new Promise((resolve) => host?.close(resolve));
     await web?.close();
     await triage?.close();
+    store?.destroy();
+    await new Promise((resolve) => s3?.close(resolve));
+    if (s3Directory) rmSync(s3Directory, { recursive: true, force: true });
     await db?.drop();
   });
 
@@ -115,6 +138,14 @@ describe('the practice widget and the online form in Chromium, against the real 
     await answer(page, '1 to 4 weeks');
     await answer(page, 'No');
     await page.getByRole('button', { name: 'Continue' }).click(); // optional question left blank
+    await page.getByRole('heading', { name: 'Photos or documents' }).waitFor();
+    await page.setInputFiles('#photos', {
+      name: 'rash.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('89504e470d0a1a0a', 'hex'),
+    });
+    await page.getByText('rash.png: uploaded').waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'Continue' }).click();
     await answer(page, 'Myself');
     await page.getByLabel('First name').fill('Pat');
     await page.getByLabel('Last name').fill('Example');
@@ -136,5 +167,14 @@ describe('the practice widget and the online form in Chromium, against the real 
       [reference],
     );
     assert.deepEqual(stored.rows, [{ kind: 'medical', patient_nhs_number: '9434765919' }]);
+    const attached = await db.pool.query<{ content_type: string }>(
+      'SELECT a.content_type FROM attachment a JOIN consultation c ON c.id = a.consultation_id WHERE c.reference = $1',
+      [reference],
+    );
+    assert.deepEqual(
+      attached.rows,
+      [{ content_type: 'image/png' }],
+      'the photo went to S3 and joined the request',
+    );
   });
 });

@@ -24,12 +24,20 @@ interface State {
   answers: Map<string, QuestionnaireResponseItemAnswer>;
   position: number;
   proxy?: { name: string; relationship: string };
+  /** Keys of files uploaded to storage, sent with the request. */
+  uploads: { key: string; name: string }[];
   about: Record<string, string>;
   /** One per request: a retry after a failure or a double click sends the same key, never a second request. */
   idempotencyKey: string;
 }
 
-const state: State = { answers: new Map(), position: 0, about: {}, idempotencyKey: crypto.randomUUID() };
+const state: State = {
+  answers: new Map(),
+  position: 0,
+  about: {},
+  uploads: [],
+  idempotencyKey: crypto.randomUUID(),
+};
 const stepRoot = document.getElementById('step')!;
 
 function element<K extends keyof HTMLElementTagNameMap>(
@@ -190,7 +198,7 @@ async function loadForm(formId: string): Promise<void> {
 function questionPage(): void {
   const items = state.form?.item ?? [];
   const item = items[state.position];
-  if (!item) return whoPage();
+  if (!item) return uploadPage();
   const previous = state.answers.get(item.linkId);
   let field: Node;
   if (item.type === 'boolean') {
@@ -242,6 +250,84 @@ function questionPage(): void {
       state.position++;
       questionPage();
     }, field),
+  );
+}
+
+/** PUTs a file straight to storage, reporting progress (fetch cannot report upload progress). */
+function putWithProgress(
+  url: string,
+  file: File,
+  headers: Record<string, string>,
+  progress: HTMLProgressElement,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open('PUT', url);
+    for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
+    request.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) progress.value = event.loaded / event.total;
+    });
+    request.addEventListener('load', () =>
+      request.status < 300 ? resolve() : reject(new Error(`upload failed (${request.status})`)),
+    );
+    request.addEventListener('error', () => reject(new Error('upload failed')));
+    request.send(file);
+  });
+}
+
+function uploadPage(): void {
+  const input = element('input', {
+    class: 'nhsuk-file-upload',
+    id: 'photos',
+    type: 'file',
+    accept: 'image/jpeg,image/png,image/heic,image/webp,application/pdf',
+    multiple: '',
+  });
+  const group = element('div', { class: 'nhsuk-form-group' });
+  group.append(
+    element('label', { class: 'nhsuk-label', for: 'photos' }, 'Add photos or documents (optional)'),
+    element(
+      'div',
+      { class: 'nhsuk-hint', id: 'photos-hint' },
+      'Up to 5 files, 10 MB each: photos (JPEG, PNG, HEIC) or PDF.',
+    ),
+    input,
+  );
+  input.setAttribute('aria-describedby', 'photos-hint');
+  const list = element('ul', { class: 'nhsuk-list', id: 'uploaded' });
+  for (const upload of state.uploads) list.append(element('li', {}, `${upload.name}: uploaded`));
+  input.addEventListener('change', () => {
+    for (const file of [...(input.files ?? [])].slice(0, 5 - state.uploads.length)) {
+      const item = element('li', {}, `${file.name}: `);
+      const progress = element('progress', { max: '1', value: '0', 'aria-label': `Uploading ${file.name}` });
+      item.append(progress);
+      list.append(item);
+      void (async () => {
+        try {
+          const grant = await fetch(api('/uploads'), {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ contentType: file.type, size: file.size }),
+          });
+          if (!grant.ok) throw new Error('This type or size of file cannot be sent');
+          const { key, url, headers } = (await grant.json()) as {
+            key: string;
+            url: string;
+            headers: Record<string, string>;
+          };
+          await putWithProgress(url, file, headers, progress);
+          state.uploads.push({ key, name: file.name });
+          item.textContent = `${file.name}: uploaded`;
+        } catch (error) {
+          item.textContent = `${file.name}: not uploaded. ${error instanceof Error ? error.message : ''}`;
+        }
+      })();
+    }
+  });
+  page(
+    'Photos or documents',
+    element('p', {}, 'A photo can help, for example of a rash. You can skip this.'),
+    form(() => whoPage(), group, list),
   );
 }
 
@@ -384,6 +470,7 @@ async function submit(button: HTMLButtonElement): Promise<void> {
     submittedBy: state.proxy ? { type: 'proxy', ...state.proxy } : { type: 'patient' },
     preferredContact: about.contact,
     ...(about.times ? { preferredTimes: about.times } : {}),
+    ...(state.uploads.length > 0 ? { attachments: state.uploads.map(({ key }) => ({ key })) } : {}),
     answers: {
       resourceType: 'QuestionnaireResponse',
       status: 'completed',
@@ -428,6 +515,7 @@ function donePage(reference: string): void {
     ),
   );
   state.idempotencyKey = crypto.randomUUID();
+  state.uploads = [];
 }
 
 async function start(): Promise<void> {
