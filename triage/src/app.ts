@@ -27,6 +27,8 @@ export interface TriageAppDeps {
   now?: () => Date;
   /** Patients' attachments in S3; without it, requests cannot carry files. */
   attachments?: AttachmentStore;
+  /** Clients the rate limits do not apply to (e.g. a load test's own address). */
+  rateLimitAllowList?: string[];
   /** Live queue updates to staff dashboards: socket.io options (e.g. the Redis adapter); off when absent. */
   live?: Partial<ServerOptions>;
 }
@@ -38,14 +40,18 @@ const Unavailable = Type.Object({ code: Type.Literal('unavailable'), message: Ty
 export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : {}),
-    // unknown body fields are refused rather than silently dropped
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // unknown fields are refused rather than dropped; query strings arrive as text, so they are coerced
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
     bodyLimit: 1024 * 1024,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(helmet);
   // per client; routes that need tighter limits (sign-in, the public form) set their own
-  await app.register(rateLimit, { max: 300, timeWindow: '1 minute' });
+  await app.register(rateLimit, {
+    max: 300,
+    timeWindow: '1 minute',
+    allowList: deps.rateLimitAllowList ?? [],
+  });
   await registerStaffAuth(app, deps.jwtSecret);
   await app.register(swagger, {
     openapi: {

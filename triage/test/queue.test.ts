@@ -110,9 +110,10 @@ describe('staff sign-in and the practice queue, on the real PostgreSQL and Redis
 
     const filtered = await app.inject({
       method: 'GET',
-      url: '/consultations?kind=medical',
+      url: '/consultations?kind=medical&limit=50&olderThanMinutes=0',
       headers: bearer(accessToken),
     });
+    assert.equal(filtered.statusCode, 200, 'numbers in the query string are read as numbers');
     assert.ok(!filtered.json<{ id: string }[]>().some((item) => item.id === mine));
 
     assert.equal((await app.inject({ method: 'GET', url: '/consultations' })).statusCode, 401);

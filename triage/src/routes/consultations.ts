@@ -164,7 +164,7 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
       values.push(limit);
       const { rows } = await pool.query<QueueRow>(
         `${selectItem} WHERE ${where.join(' AND ')}
-          ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'soon' THEN 1 ELSE 2 END, created_at LIMIT $${values.length}`,
+          ORDER BY priority_rank, created_at LIMIT $${values.length}`,
         values,
       );
       return rows.map(toItem);

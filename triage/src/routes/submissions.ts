@@ -231,19 +231,6 @@ export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionR
             'Your GP surgery is not taking online requests at the moment. If you need help now, call 111.',
           );
         }
-        // one submission at a time per practice while counting, so the capacity is never overshot
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [practice.id]);
-        const today = localDate(practice.timezone, now);
-        const taken = await client.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM consultation WHERE practice_id = $1 AND (created_at AT TIME ZONE $2)::date = $3::date`,
-          [practice.id, practice.timezone, today],
-        );
-        if ((taken.rows[0]?.n ?? 0) >= practice.daily_capacity) {
-          throw new AppError(
-            'capacityReached',
-            'Your GP surgery cannot take more online requests today. Please try again tomorrow, or call the surgery.',
-          );
-        }
         const reference = newReference();
         const inserted = await client.query<{ id: string; reference: string }>(
           `INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date,
@@ -282,6 +269,19 @@ export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionR
             [practice.id, body.idempotencyKey],
           );
           return reply.code(200).send({ reference: first.rows[0]?.reference ?? '', duplicate: true });
+        }
+        // counted last, so the practice-day row is locked only until the commit that follows
+        const counted = await client.query(
+          `INSERT INTO practice_daily_submissions AS d (practice_id, day, submitted) VALUES ($1, $2, 1)
+           ON CONFLICT (practice_id, day) DO UPDATE SET submitted = d.submitted + 1 WHERE d.submitted < $3
+           RETURNING submitted`,
+          [practice.id, localDate(practice.timezone, now), practice.daily_capacity],
+        );
+        if (counted.rowCount === 0 || practice.daily_capacity === 0) {
+          throw new AppError(
+            'capacityReached',
+            'Your GP surgery cannot take more online requests today. Please try again tomorrow, or call the surgery.',
+          );
         }
         for (const file of files) {
           await client.query(
