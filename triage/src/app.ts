@@ -15,6 +15,7 @@ import { createStaffLive, type QueueChange } from './live';
 import { registerAuthRoutes } from './routes/auth';
 import { registerConsultationRoutes } from './routes/consultations';
 import { registerFormRoutes } from './routes/forms';
+import { registerNavigationRoutes } from './routes/navigation';
 import { registerSubmissionRoutes } from './routes/submissions';
 
 export interface TriageAppDeps {
@@ -91,6 +92,7 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
   const notify = (practiceId: string, change: QueueChange) => staffLive?.notify(practiceId, change);
 
   registerAuthRoutes(app, deps.pool);
+  registerNavigationRoutes(app, deps.pool);
   registerConsultationRoutes(app, { pool: deps.pool, onClosed: deps.onConsultationClosed, notify });
   const now = deps.now ?? (() => new Date());
   registerFormRoutes(app, { pool: deps.pool, now });

@@ -76,6 +76,8 @@ const Detail = Type.Composite([
     answers: Nullable(Type.Object({}, { additionalProperties: true })),
     outcome: Nullable(Type.String()),
     summary: Nullable(Type.String()),
+    /** Who has the request open now (within 15 minutes). */
+    claimedBy: Nullable(Type.Object({ id: Type.String(), name: Type.String() })),
   }),
 ]);
 
@@ -93,6 +95,8 @@ interface DetailRow extends QueueRow {
   form_title: string | null;
   outcome_display: string | null;
   summary: string | null;
+  claimed_by: string | null;
+  claimed_by_name: string | null;
 }
 
 interface QueueRow {
@@ -183,13 +187,22 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
     },
     async (request) => {
       const { practiceId, sub } = request.staff;
+      // opening a request claims it, unless a colleague opened it in the last 15 minutes
+      const claimed = await pool.query(
+        `UPDATE consultation SET claimed_by = $3, claimed_at = now()
+          WHERE id = $1 AND practice_id = $2 AND status <> 'closed'
+            AND (claimed_by IS NULL OR claimed_by = $3 OR claimed_at < now() - interval '15 minutes')`,
+        [request.params.id, practiceId, sub],
+      );
+      if (claimed.rowCount) deps.notify(practiceId, { consultationId: request.params.id, change: 'updated' });
       const { rows } = await pool.query<DetailRow>(
         `SELECT c.id, c.reference, c.kind, c.status, c.priority, c.patient_given_name || ' ' || c.patient_family_name AS patient_name,
            c.assigned_to, c.created_at, floor(extract(epoch FROM now() - c.created_at) / 60)::int AS age_minutes,
            c.patient_birth_date::text AS birth_date, c.patient_nhs_number, c.contact_phone, c.contact_email, c.preferred_contact,
            c.preferred_times, c.submitted_by, c.proxy_name, c.proxy_relationship, c.questionnaire_response,
-           q.resource ->> 'title' AS form_title, c.outcome_display, c.summary
+           q.resource ->> 'title' AS form_title, c.outcome_display, c.summary, c.claimed_by, holder.display_name AS claimed_by_name
          FROM consultation c LEFT JOIN questionnaire q ON q.id = c.questionnaire_id
+           LEFT JOIN staff holder ON holder.id = c.claimed_by AND c.claimed_at > now() - interval '15 minutes'
          WHERE c.id = $1 AND c.practice_id = $2`,
         [request.params.id, practiceId],
       );
@@ -218,6 +231,8 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
         answers: row.questionnaire_response,
         outcome: row.outcome_display,
         summary: row.summary,
+        claimedBy:
+          row.claimed_by && row.claimed_by_name ? { id: row.claimed_by, name: row.claimed_by_name } : null,
       };
     },
   );

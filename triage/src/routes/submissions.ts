@@ -192,8 +192,13 @@ export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionR
           return reply.code(200).send({ reference: earlier.rows[0].reference, duplicate: true });
         }
         const form = (
-          await client.query<{ id: string; kind: 'medical' | 'admin'; resource: Questionnaire }>(
-            'SELECT id, kind, resource FROM questionnaire WHERE id = $1 AND practice_id = $2 AND active',
+          await client.query<{
+            id: string;
+            kind: 'medical' | 'admin';
+            slug: string;
+            resource: Questionnaire;
+          }>(
+            'SELECT id, kind, slug, resource FROM questionnaire WHERE id = $1 AND practice_id = $2 AND active',
             [body.formId, practice.id],
           )
         ).rows[0];
@@ -283,6 +288,15 @@ export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionR
             'Your GP surgery cannot take more online requests today. Please try again tomorrow, or call the surgery.',
           );
         }
+        // care navigation: the practice's first matching rule assigns the request as it arrives
+        await client.query(
+          `UPDATE consultation c SET assigned_to = r.assign_to, priority = COALESCE(r.set_priority, c.priority)
+             FROM (SELECT assign_to, set_priority FROM navigation_rule
+                    WHERE practice_id = $1 AND (match_kind IS NULL OR match_kind = $2) AND (match_form_slug IS NULL OR match_form_slug = $3)
+                    ORDER BY position LIMIT 1) r
+            WHERE c.id = $4`,
+          [practice.id, form.kind, form.slug, row.id],
+        );
         for (const file of files) {
           await client.query(
             'INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes) VALUES ($1, $2, $3, $4, $5)',

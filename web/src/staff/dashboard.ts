@@ -31,6 +31,7 @@ interface Detail extends QueueItem {
   submittedBy: { name: string; relationship: string } | null;
   formTitle: string | null;
   answers: { item?: { linkId: string; answer?: Record<string, unknown>[] }[] } | null;
+  claimedBy: { id: string; name: string } | null;
 }
 
 const byId = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -198,6 +199,12 @@ async function openRequest(id: string, focus = true): Promise<void> {
     summaryRow(answers, item.linkId, text);
   }
   byId('actions').hidden = detail.status === 'closed';
+  // two people should never work the same request without knowing
+  const heldByColleague = detail.claimedBy && detail.claimedBy.id !== session?.staff.id;
+  byId('claim-notice').hidden = !heldByColleague;
+  byId('claim-text').textContent = heldByColleague
+    ? `${detail.claimedBy!.name} opened this request in the last 15 minutes.`
+    : '';
   if (focus) show('detail');
 }
 
