@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { startCallNode, type CallNode } from '../../signalling/test/support/call-node';
+import { expectNoAxeViolations } from './support/axe';
 import { launchBrowser, newLocalPage, startWebServer, type RunningWebServer } from './support/browser';
 import { cutNetwork, joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
 
@@ -31,6 +32,8 @@ describe('video call in Chromium: waiting room, admission, media both ways, reco
     await joinAsPatient(patient, web.url, patientLink);
     assert.equal(new URL(patient.url()).hash, '', 'the token is taken out of the address bar');
     await patient.screenshot({ path: '/tmp/call-waiting.png' });
+    await expectNoAxeViolations(patient, 'waiting room');
+    await expectNoAxeViolations(clinician, 'clinician call page');
 
     const admit = clinician.getByRole('button', { name: 'Admit Pat Example' });
     await admit.waitFor({ timeout: 10_000 });
@@ -41,6 +44,7 @@ describe('video call in Chromium: waiting room, admission, media both ways, reco
     await mediaFlows(patient, 'patient');
     await mediaFlows(clinician, 'clinician');
     await patient.screenshot({ path: '/tmp/call-patient-in-call.png' });
+    await expectNoAxeViolations(patient, 'patient in the call');
     await clinician.screenshot({ path: '/tmp/call-clinician-in-call.png', fullPage: true });
 
     await cutNetwork(node.rtcPort, 4000);

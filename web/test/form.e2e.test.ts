@@ -7,28 +7,17 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLocalS3Server } from '@gpc/local-s3-server';
 import { AttachmentStore } from '../../triage/src/attachments/store';
-import AxeBuilder from '@axe-core/playwright';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { buildTriageApp } from '../../triage/src/app';
 import { migrateDatabase } from '../../triage/src/db/migrate';
 import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
 import { seedPractice } from '../../triage/test/support/practices';
+import { expectNoAxeViolations } from './support/axe';
 import { launchBrowser, newLocalPage, startWebServer, type RunningWebServer } from './support/browser';
 
 // Monday 13 July 2026, 10:00 in London: the practice is open
 const mondayMorning = new Date('2026-07-13T09:00:00Z');
-
-async function expectNoAxeViolations(page: Page, label: string): Promise<void> {
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
-    .analyze();
-  assert.deepEqual(
-    results.violations.map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.length})`),
-    [],
-    `${label}: accessibility violations`,
-  );
-}
 
 async function answer(form: FrameLocator | Page, label: string): Promise<void> {
   await form.getByLabel(label, { exact: true }).check();

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import AxeBuilder from '@axe-core/playwright';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { buildTriageApp } from '../../triage/src/app';
 import { migrateDatabase } from '../../triage/src/db/migrate';
 import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
 import { seedPractice, type SeededPractice } from '../../triage/test/support/practices';
+import { expectNoAxeViolations } from './support/axe';
 import { launchBrowser, newLocalPage, startWebServer, type RunningWebServer } from './support/browser';
 
 describe('staff dashboard in Chromium: sign in, live queue, assign, close', () => {
@@ -89,20 +89,14 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close', () =
     });
     const { reference } = submitted.json<{ reference: string }>();
     await page.getByRole('link', { name: reference }).waitFor({ timeout: 10_000 });
-    const axe = await new AxeBuilder({ page })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
-      .analyze();
-    assert.deepEqual(
-      axe.violations.map((v) => `${v.id}: ${v.help}`),
-      [],
-      'queue page accessibility',
-    );
+    await expectNoAxeViolations(page, 'queue');
 
     await page.getByRole('link', { name: reference }).click();
     await page.getByText('Inhaler running low').waitFor();
     await page.getByRole('button', { name: 'Assign to me' }).click();
     await page.locator('#detail-list').getByText('You', { exact: true }).waitFor();
     await page.screenshot({ path: '/tmp/staff-detail.png', fullPage: true });
+    await expectNoAxeViolations(page, 'request detail');
 
     await page.getByLabel('Outcome').selectOption({ label: 'Review of medication' });
     await page.getByLabel('Summary for the GP record').fill('Repeat inhaler issued; review in 6 months.');

@@ -475,7 +475,12 @@ async function submit(button: HTMLButtonElement): Promise<void> {
       resourceType: 'QuestionnaireResponse',
       status: 'completed',
       questionnaire: state.form?.url,
-      item: [...state.answers].map(([linkId, answer]) => ({ linkId, answer: [answer] })),
+      // each answer carries its question's text, so staff read the question, not its id
+      item: [...state.answers].map(([linkId, answer]) => ({
+        linkId,
+        text: state.form?.item?.find((item) => item.linkId === linkId)?.text,
+        answer: [answer],
+      })),
     },
   };
   try {

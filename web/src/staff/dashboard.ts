@@ -30,7 +30,7 @@ interface Detail extends QueueItem {
   contact: { phone: string | null; email: string | null; preferred: string | null; times: string | null };
   submittedBy: { name: string; relationship: string } | null;
   formTitle: string | null;
-  answers: { item?: { linkId: string; answer?: Record<string, unknown>[] }[] } | null;
+  answers: { item?: { linkId: string; text?: string; answer?: Record<string, unknown>[] }[] } | null;
   claimedBy: { id: string; name: string } | null;
 }
 
@@ -196,8 +196,28 @@ async function openRequest(id: string, focus = true): Promise<void> {
           : answer.valueBoolean === true
             ? 'Yes'
             : 'No';
-    summaryRow(answers, item.linkId, text);
+    summaryRow(answers, item.text ?? item.linkId, text);
   }
+  const files = await call<{ id: string; contentType: string; size: number; url: string }[]>(
+    `/consultations/${id}/attachments`,
+  ).catch(() => []);
+  files.forEach((file, index) => {
+    const row = document.createElement('div');
+    row.className = 'nhsuk-summary-list__row';
+    const dt = document.createElement('dt');
+    dt.className = 'nhsuk-summary-list__key';
+    dt.textContent = `Attachment ${index + 1}`;
+    const dd = document.createElement('dd');
+    dd.className = 'nhsuk-summary-list__value';
+    const link = document.createElement('a');
+    link.href = file.url;
+    link.target = '_blank';
+    link.rel = 'noopener';
+    link.textContent = `${file.contentType}, ${Math.ceil(file.size / 1024)} KB (link valid 5 minutes)`;
+    dd.append(link);
+    row.append(dt, dd);
+    answers.append(row);
+  });
   byId('actions').hidden = detail.status === 'closed';
   // two people should never work the same request without knowing
   const heldByColleague = detail.claimedBy && detail.claimedBy.id !== session?.staff.id;
