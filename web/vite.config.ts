@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineConfig, type UserConfig } from 'vite';
+import { readFileSync } from 'node:fs';
+import { defineConfig, type Plugin, type UserConfig } from 'vite';
 import { loadWebConfig, type WebConfig } from './src/config';
 
 /** The web package folder is vite's root, so every HTML file in it is served as a page. */
@@ -23,10 +24,21 @@ const pages = {
   staff: path.join(webRoot, 'staff.html'),
 };
 
+/** Every page's header, written once: pages say `<!-- gpc:header -->` where it goes. */
+const headerPartial = readFileSync(path.join(webRoot, 'partials/header.html'), 'utf8').replace(
+  /^<!--.*?-->\n/,
+  '',
+);
+const sharedHeader: Plugin = {
+  name: 'gpc-shared-header',
+  transformIndexHtml: (html) => html.replace('<!-- gpc:header -->', headerPartial),
+};
+
 /** Vite's settings for the web pages, from the service's own configuration. */
 export function viteConfig(config: WebConfig): UserConfig {
   return {
     root: webRoot,
+    plugins: [sharedHeader],
     // Several HTML pages, no client-side router: an unknown path is a 404, not index.html.
     appType: 'mpa',
     clearScreen: false,

@@ -16,6 +16,8 @@ try {
 
 const logger = pino({ level: config.logLevel, base: { service: 'record' } });
 const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5 });
+// an idle connection the server drops (restart, failover) is replaced on next use: log it, never crash
+pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 const queue = createWriteBackQueue(config.redisUrl);
 const app = buildRecordApp({ queue, pool, logger });
 

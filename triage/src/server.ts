@@ -31,6 +31,8 @@ try {
 }
 
 const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+// an idle connection the server drops (restart, failover) is replaced on next use: log it, never crash
+pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 const writeBackQueue = createWriteBackQueue(config.redisUrl);
 const attachments = new AttachmentStore({
   bucket: config.s3Bucket,

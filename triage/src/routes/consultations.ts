@@ -123,8 +123,10 @@ const toItem = (row: QueueRow): Static<typeof QueueItem> => ({
   ageMinutes: row.age_minutes,
 });
 
-const selectItem = `SELECT id, reference, kind, status, priority, patient_given_name || ' ' || patient_family_name AS patient_name,
-  assigned_to, created_at, floor(extract(epoch FROM now() - created_at) / 60)::int AS age_minutes FROM consultation`;
+/** A queue item's columns, for SELECT and for RETURNING. */
+const itemColumns = `id, reference, kind, status, priority, patient_given_name || ' ' || patient_family_name AS patient_name,
+  assigned_to, created_at, floor(extract(epoch FROM now() - created_at) / 60)::int AS age_minutes`;
+const selectItem = `SELECT ${itemColumns} FROM consultation`;
 
 export interface ConsultationRoutesDeps {
   pool: pg.Pool;
@@ -282,8 +284,7 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
              assigned_to = CASE WHEN $5::boolean THEN $6::uuid ELSE assigned_to END,
              updated_at = now()
            WHERE id = $1 AND practice_id = $2
-           RETURNING id, reference, kind, status, priority, patient_given_name || ' ' || patient_family_name AS patient_name,
-             assigned_to, created_at, floor(extract(epoch FROM now() - created_at) / 60)::int AS age_minutes`,
+           RETURNING ${itemColumns}`,
           [
             request.params.id,
             practiceId,
@@ -340,8 +341,7 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
           `UPDATE consultation SET status = 'closed', outcome_code = $3, outcome_display = $4, summary = $5,
              closed_at = now(), closed_by = $6, updated_at = now()
            WHERE id = $1 AND practice_id = $2 AND status <> 'closed'
-           RETURNING id, reference, kind, status, priority, patient_given_name || ' ' || patient_family_name AS patient_name,
-             assigned_to, created_at, floor(extract(epoch FROM now() - created_at) / 60)::int AS age_minutes`,
+           RETURNING ${itemColumns}`,
           [request.params.id, practiceId, outcomeCode, outcomeDisplay, summary, sub],
         );
         closed = rows[0];
