@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from './db/transaction';
 import { defaultForms } from './forms/default-forms';
 
 /** Creates a practice with the default forms, in one transaction. */
@@ -6,9 +7,7 @@ export async function createPractice(
   pool: pg.Pool,
   practice: { odsCode: string; name: string },
 ): Promise<string> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ id: string }>(
       'INSERT INTO practice (ods_code, name) VALUES ($1, $2) RETURNING id',
       [practice.odsCode.toUpperCase(), practice.name],
@@ -20,12 +19,6 @@ export async function createPractice(
         [practiceId, form.slug, form.kind, JSON.stringify(form.resource)],
       );
     }
-    await client.query('COMMIT');
     return practiceId;
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

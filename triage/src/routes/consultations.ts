@@ -4,6 +4,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type pg from 'pg';
 import { AppError } from '@gpc/contracts';
 import { allowRoles } from '../auth/staff-auth';
+import { withTransaction } from '../db/transaction';
 import { ErrorBody } from '../errors';
 import type { QueueChange } from '../live';
 
@@ -259,9 +260,7 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
     },
     async (request) => {
       const { practiceId, sub } = request.staff;
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      const item = await withTransaction(pool, async (client) => {
         const current = await client.query<{ status: string }>(
           'SELECT status FROM consultation WHERE id = $1 AND practice_id = $2 FOR UPDATE',
           [request.params.id, practiceId],
@@ -300,15 +299,10 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
             [practiceId, sub, `set ${field}=${value === null ? 'none' : String(value)}`, request.params.id],
           );
         }
-        await client.query('COMMIT');
-        deps.notify(practiceId, { consultationId: request.params.id, change: 'updated' });
         return toItem(rows[0]!);
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
+      deps.notify(practiceId, { consultationId: request.params.id, change: 'updated' });
+      return item;
     },
   );
 
@@ -333,10 +327,7 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
     async (request) => {
       const { practiceId, sub } = request.staff;
       const { outcomeCode, outcomeDisplay, summary } = request.body;
-      const client = await pool.connect();
-      let closed: QueueRow | undefined;
-      try {
-        await client.query('BEGIN');
+      const closed = await withTransaction(pool, async (client) => {
         const { rows } = await client.query<QueueRow>(
           `UPDATE consultation SET status = 'closed', outcome_code = $3, outcome_display = $4, summary = $5,
              closed_at = now(), closed_by = $6, updated_at = now()
@@ -344,8 +335,8 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
            RETURNING ${itemColumns}`,
           [request.params.id, practiceId, outcomeCode, outcomeDisplay, summary, sub],
         );
-        closed = rows[0];
-        if (!closed) {
+        const row = rows[0];
+        if (!row) {
           const exists = await client.query('SELECT 1 FROM consultation WHERE id = $1 AND practice_id = $2', [
             request.params.id,
             practiceId,
@@ -358,13 +349,8 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
           `INSERT INTO audit_event (practice_id, actor, action, entity, entity_id) VALUES ($1, $2, 'close', 'consultation', $3)`,
           [practiceId, sub, request.params.id],
         );
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      } finally {
-        client.release();
-      }
+        return row;
+      });
       deps.notify(practiceId, { consultationId: closed.id, change: 'closed' });
       // after the commit: the write-back job carries only the id and loads what was committed
       try {

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type pg from 'pg';
 import { AppError } from '@gpc/contracts';
 import { allowRoles } from '../auth/staff-auth';
+import { withTransaction } from '../db/transaction';
 import { ErrorBody } from '../errors';
 
 const Rule = Type.Object(
@@ -63,9 +64,7 @@ export function registerNavigationRoutes(app: FastifyInstance, pool: pg.Pool): v
     },
     async (request) => {
       const { practiceId, sub } = request.staff;
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await withTransaction(pool, async (client) => {
         for (const rule of request.body) {
           const member = await client.query(
             'SELECT 1 FROM staff WHERE id = $1 AND practice_id = $2 AND active',
@@ -92,14 +91,8 @@ export function registerNavigationRoutes(app: FastifyInstance, pool: pg.Pool): v
           `INSERT INTO audit_event (practice_id, actor, action, entity, entity_id) VALUES ($1, $2, 'set navigation rules', 'practice', $3)`,
           [practiceId, sub, practiceId],
         );
-        await client.query('COMMIT');
-        return request.body;
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
+      return request.body;
     },
   );
 }
