@@ -24,21 +24,23 @@ const pages = {
   staff: path.join(webRoot, 'staff.html'),
 };
 
-/** Every page's header, written once: pages say `<!-- gpc:header -->` where it goes. */
-const headerPartial = readFileSync(path.join(webRoot, 'partials/header.html'), 'utf8').replace(
-  /^<!--.*?-->\n/,
-  '',
-);
-const sharedHeader: Plugin = {
-  name: 'gpc-shared-header',
-  transformIndexHtml: (html) => html.replace('<!-- gpc:header -->', headerPartial),
+/**
+ * Markup several pages share, written once in web/partials: a page says `<!-- gpc:header -->` (or
+ * another partial's name) where it goes.
+ */
+const partials: Plugin = {
+  name: 'gpc-partials',
+  transformIndexHtml: (html) =>
+    html.replace(/<!-- gpc:([a-z-]+) -->/g, (_marker, name: string) =>
+      readFileSync(path.join(webRoot, 'partials', `${name}.html`), 'utf8').replace(/^<!--.*?-->\n/, ''),
+    ),
 };
 
 /** Vite's settings for the web pages, from the service's own configuration. */
 export function viteConfig(config: WebConfig): UserConfig {
   return {
     root: webRoot,
-    plugins: [sharedHeader],
+    plugins: [partials],
     // Several HTML pages, no client-side router: an unknown path is a 404, not index.html.
     appType: 'mpa',
     clearScreen: false,

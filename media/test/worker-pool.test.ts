@@ -2,18 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { once } from 'node:events';
 import type * as MediaTypes from '../src/index';
+import { loadMedia } from './support/load-media';
 import { freePort } from '../../scripts/src/ports';
 
 type MediaModule = typeof MediaTypes;
 let media: MediaModule;
 
 before(async () => {
-  // mediasoup reads MEDIASOUP_WORKER_BIN when its module loads: set it before importing
-  if (!process.env.MEDIASOUP_WORKER_BIN) {
-    const { ensureMediasoupWorker } = await import('../../scripts/src/mediasoup-worker');
-    process.env.MEDIASOUP_WORKER_BIN = await ensureMediasoupWorker({ log: () => undefined });
-  }
-  media = await import('../src/index');
+  media = await loadMedia();
 });
 
 describe('media worker pool on real mediasoup workers', () => {

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { createLocalS3Server } from '@gpc/local-s3-server';
+import { startLocalS3, type RunningLocalS3 } from '@gpc/local-s3-server';
 import { buildTriageApp } from '../src/app';
 import { AttachmentStore } from '../src/attachments/store';
 import { migrateDatabase } from '../src/db/migrate';
@@ -16,8 +11,7 @@ import { seedPractice, type SeededPractice } from './support/practices';
 
 describe('attachments through the real local S3 server', () => {
   let db: TestDatabase;
-  let s3: Server;
-  let s3Directory: string;
+  let s3: RunningLocalS3;
   let store: AttachmentStore;
   let app: FastifyInstance;
   let practiceA: SeededPractice;
@@ -29,11 +23,9 @@ describe('attachments through the real local S3 server', () => {
     await migrateDatabase(db.url);
     practiceA = await seedPractice(db.pool, 'A81001');
     practiceB = await seedPractice(db.pool, 'B82002');
-    s3Directory = mkdtempSync(path.join(tmpdir(), 'gpc-attach-'));
-    s3 = await createLocalS3Server({ directory: s3Directory, buckets: ['attachments'] });
-    await new Promise<void>((resolve) => s3.listen(0, '127.0.0.1', resolve));
+    s3 = await startLocalS3(['attachments']);
     store = new AttachmentStore({
-      endpoint: `http://127.0.0.1:${(s3.address() as AddressInfo).port}`,
+      endpoint: s3.endpoint,
       region: 'eu-west-2',
       bucket: 'attachments',
       accessKeyId: 'S3RVER',
@@ -56,8 +48,7 @@ describe('attachments through the real local S3 server', () => {
   after(async () => {
     await app.close();
     store.destroy();
-    await new Promise((resolve) => s3.close(resolve));
-    rmSync(s3Directory, { recursive: true, force: true });
+    await s3.close();
     await db.drop();
   });
 

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createLocalS3Server } from '@gpc/local-s3-server';
+import { startLocalS3, type RunningLocalS3 } from '@gpc/local-s3-server';
 import { AttachmentStore } from '../../triage/src/attachments/store';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
@@ -31,19 +28,16 @@ describe('the practice widget and the online form in Chromium, against the real 
   let host: Server;
   let hostUrl: string;
   let browser: Browser;
-  let s3: Server;
-  let s3Directory: string;
+  let s3: RunningLocalS3;
   let store: AttachmentStore;
 
   before(async () => {
     db = await createTestDatabase();
     await migrateDatabase(db.url);
     await seedPractice(db.pool, 'A81001');
-    s3Directory = mkdtempSync(path.join(tmpdir(), 'gpc-form-s3-'));
-    s3 = await createLocalS3Server({ directory: s3Directory, buckets: ['attachments'] });
-    await new Promise<void>((resolve) => s3.listen(0, '127.0.0.1', resolve));
+    s3 = await startLocalS3(['attachments']);
     store = new AttachmentStore({
-      endpoint: `http://127.0.0.1:${(s3.address() as AddressInfo).port}`,
+      endpoint: s3.endpoint,
       region: 'eu-west-2',
       bucket: 'attachments',
       accessKeyId: 'S3RVER',
@@ -79,8 +73,7 @@ describe('the practice widget and the online form in Chromium, against the real 
     await web?.close();
     await triage?.close();
     store?.destroy();
-    await new Promise((resolve) => s3?.close(resolve));
-    if (s3Directory) rmSync(s3Directory, { recursive: true, force: true });
+    await s3?.close();
     await db?.drop();
   });
 
