@@ -115,6 +115,14 @@ describe('the practice widget and the online form in Chromium, against the real 
     await answer(page, 'Ask about a health problem (medical)');
     for (let question = 0; question < 4; question++) await answer(page, 'No');
     await expectNoAxeViolations(page, 'a question');
+    await answer(page, 'A sore throat');
+    await page.getByRole('heading', { name: 'You may be able to look after this yourself' }).waitFor();
+    assert.equal(
+      await page.getByRole('link', { name: /NHS advice/ }).getAttribute('href'),
+      'https://www.nhs.uk/conditions/sore-throat/',
+    );
+    await expectNoAxeViolations(page, 'self-care advice');
+    await page.getByRole('button', { name: 'Continue with my request' }).click();
     await page.getByLabel('Your answer', { exact: true }).fill('A cough for three weeks');
     await page.getByRole('button', { name: 'Continue' }).click();
     await answer(page, '1 to 4 weeks');

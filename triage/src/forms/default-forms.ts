@@ -9,6 +9,18 @@ const crisis =
 
 const redFlag = (advice: string) => [{ url: redFlagExtensionUrl, valueString: advice }];
 
+/** Marks an answer option that many people can look after themselves: the form offers the advice first. */
+export const selfCareExtensionUrl = 'https://gp-consult.example/fhir/StructureDefinition/self-care';
+const selfCare = (advice: string, url: string) => [
+  {
+    url: selfCareExtensionUrl,
+    extension: [
+      { url: 'advice', valueString: advice },
+      { url: 'link', valueUrl: url },
+    ],
+  },
+];
+
 const yesNoFlag = (linkId: string, text: string, advice: string): QuestionnaireItem => ({
   linkId,
   text,
@@ -41,6 +53,29 @@ const medical: Questionnaire = {
       `${call999} These can be signs of a stroke.`,
     ),
     yesNoFlag('suicidal', 'Are you having thoughts of ending your life or harming yourself?', crisis),
+    {
+      linkId: 'topic',
+      text: 'What is it mainly about?',
+      type: 'choice',
+      required: true,
+      answerOption: [
+        {
+          valueCoding: { code: 'cold-flu', display: 'Cold, flu or COVID-19 symptoms' },
+          extension: selfCare(
+            'Most colds and flu get better on their own within 1 to 2 weeks with rest, fluids and painkillers.',
+            'https://www.nhs.uk/conditions/common-cold/',
+          ),
+        },
+        {
+          valueCoding: { code: 'sore-throat', display: 'A sore throat' },
+          extension: selfCare(
+            'Sore throats usually get better by themselves within a week; a pharmacist can help.',
+            'https://www.nhs.uk/conditions/sore-throat/',
+          ),
+        },
+        { valueCoding: { code: 'other', display: 'Something else' } },
+      ],
+    },
     { linkId: 'problem', text: 'What is the problem?', type: 'text', required: true, maxLength: 2000 },
     {
       linkId: 'duration',

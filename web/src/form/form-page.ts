@@ -8,6 +8,7 @@ import type { Questionnaire, QuestionnaireItem, QuestionnaireResponseItemAnswer 
  */
 
 const redFlagUrl = 'https://gp-consult.example/fhir/StructureDefinition/red-flag';
+const selfCareUrl = 'https://gp-consult.example/fhir/StructureDefinition/self-care';
 const ods = new URLSearchParams(location.search).get('practice') ?? '';
 const api = (path: string) => `/api/practices/${encodeURIComponent(ods)}${path}`;
 
@@ -140,6 +141,40 @@ function redFlagAdvice(item: QuestionnaireItem, answer: QuestionnaireResponseIte
   return option ? advice(option.extension) : undefined;
 }
 
+/** Self-care advice an answer option carries, if any: offered before the request goes on. */
+function selfCareAdvice(
+  item: QuestionnaireItem,
+  answer: QuestionnaireResponseItemAnswer,
+): { advice: string; link: string } | undefined {
+  const option = item.answerOption?.find(
+    (candidate) => candidate.valueCoding?.code === answer.valueCoding?.code,
+  );
+  const extension = option?.extension?.find((candidate) => candidate.url === selfCareUrl);
+  const advice = extension?.extension?.find((part) => part.url === 'advice')?.valueString;
+  const link = extension?.extension?.find((part) => part.url === 'link')?.valueUrl;
+  return advice && link ? { advice, link } : undefined;
+}
+
+function selfCarePage(advice: { advice: string; link: string }, next: () => void): void {
+  const more = element(
+    'a',
+    { href: advice.link, target: '_blank', rel: 'noopener' },
+    'Read the NHS advice (opens in a new tab)',
+  );
+  const carryOn = element('button', { class: 'nhsuk-button', type: 'button' }, 'Continue with my request');
+  carryOn.addEventListener('click', next);
+  const inset = element('div', { class: 'nhsuk-inset-text' });
+  const linkLine = element('p');
+  linkLine.append(more);
+  inset.append(element('p', {}, advice.advice), linkLine);
+  page(
+    'You may be able to look after this yourself',
+    inset,
+    element('p', {}, 'If you still want your GP surgery to look at it, carry on.'),
+    carryOn,
+  );
+}
+
 function stopPage(advice: string, linkId: string): void {
   void fetch(api('/red-flag-events'), {
     method: 'POST',
@@ -246,6 +281,11 @@ function questionPage(): void {
         const advice = redFlagAdvice(item, answer);
         if (advice) return stopPage(advice, item.linkId);
         state.answers.set(item.linkId, answer);
+        const selfCare = selfCareAdvice(item, answer);
+        if (selfCare) {
+          state.position++;
+          return selfCarePage(selfCare, questionPage);
+        }
       } else state.answers.delete(item.linkId);
       state.position++;
       questionPage();
