@@ -6,7 +6,13 @@ import fc from 'fast-check';
 import { buildTriageApp } from '../src/app';
 import { migrateDatabase } from '../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { seedConsultation, seedPractice, type SeededPractice, type SeededStaff } from './support/practices';
+import {
+  medicalAnswers,
+  seedConsultation,
+  seedPractice,
+  type SeededPractice,
+  type SeededStaff,
+} from './support/practices';
 
 describe('care navigation, claims, and the queue routes under arbitrary input', () => {
   let db: TestDatabase;
@@ -48,10 +54,7 @@ describe('care navigation, claims, and the queue routes under arbitrary input', 
     const form = forms.find((candidate) => candidate.slug === slug)!;
     const answers =
       slug === 'medical'
-        ? [
-            { linkId: 'chest-pain', answer: [{ valueBoolean: false }] },
-            { linkId: 'problem', answer: [{ valueString: 'sore knee' }] },
-          ]
+        ? medicalAnswers().item
         : [{ linkId: 'details', answer: [{ valueString: 'please' }] }];
     const response = await app.inject({
       method: 'POST',

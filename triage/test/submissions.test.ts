@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { buildTriageApp } from '../src/app';
 import { migrateDatabase } from '../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { seedPractice } from './support/practices';
+import { medicalAnswers, seedPractice } from './support/practices';
 
 const jwtSecret = 'submission-test-secret-long-enough-0123456789';
 // Monday 13 July 2026, 10:00 in London: the practice is open
@@ -28,15 +28,7 @@ const validBody = () => ({
   },
   submittedBy: { type: 'patient' },
   preferredContact: 'sms',
-  answers: {
-    resourceType: 'QuestionnaireResponse',
-    status: 'completed',
-    item: [
-      { linkId: 'chest-pain', answer: [{ valueBoolean: false }] },
-      { linkId: 'problem', answer: [{ valueString: 'persistent-cough-secret-detail' }] },
-      { linkId: 'getting-worse', answer: [{ valueCoding: { code: 'no' } }] },
-    ],
-  },
+  answers: medicalAnswers({}, 'persistent-cough-secret-detail'),
 });
 
 describe('public submissions on the real PostgreSQL', () => {
@@ -149,7 +141,7 @@ describe('public submissions on the real PostgreSQL', () => {
 
   it('stops at a red-flag answer with urgent advice, records it, and stores nothing else', async () => {
     const body = validBody();
-    body.answers.item[0] = { linkId: 'chest-pain', answer: [{ valueBoolean: true }] };
+    body.answers = medicalAnswers({ 'chest-pain': { valueBoolean: true } });
     now = new Date('2026-07-11T10:00:00Z'); // even when the practice is closed
     const stopped = await submit(body);
     now = mondayMorning;
@@ -170,7 +162,7 @@ describe('public submissions on the real PostgreSQL', () => {
     });
     assert.equal(recorded.statusCode, 204);
     const worse = validBody();
-    worse.answers.item[2] = { linkId: 'getting-worse', answer: [{ valueCoding: { code: 'yes' } }] };
+    worse.answers = medicalAnswers({ 'getting-worse': { valueCoding: { code: 'yes' } } });
     const getsWorse = await submit(worse);
     assert.equal(getsWorse.json<{ code: string }>().code, 'redFlag');
     assert.match(getsWorse.json<{ message: string }>().message, /111/);
@@ -196,6 +188,19 @@ describe('public submissions on the real PostgreSQL', () => {
         /submittedBy|must/,
       ],
       ['no answers', (b) => ({ ...b, answers: { ...b.answers, item: [] } }), /item/],
+      [
+        'urgent question skipped',
+        (b) => ({
+          ...b,
+          answers: { ...b.answers, item: b.answers.item.filter((item) => item.linkId !== 'suicidal') },
+        }),
+        /"suicidal" needs an answer/,
+      ],
+      [
+        'answer not on the form',
+        (b) => ({ ...b, answers: medicalAnswers({ duration: { valueCoding: { code: 'forever' } } }) }),
+        /"duration" is not one this question takes/,
+      ],
     ];
     for (const [label, change, message] of cases) {
       const response = await submit(change(validBody()));

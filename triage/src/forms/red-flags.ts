@@ -48,3 +48,42 @@ export function redFlagsRaised(questionnaire: Questionnaire, response: Questionn
   }
   return raised;
 }
+
+/**
+ * What is wrong with a response to its questionnaire, if anything: questions it does not have,
+ * required questions left unanswered (the urgent ones among them), answers of the wrong kind.
+ */
+export function responseProblems(questionnaire: Questionnaire, response: QuestionnaireResponse): string[] {
+  const questions = new Map(
+    flatten<QuestionnaireItem>(questionnaire.item).map((item) => [item.linkId, item]),
+  );
+  const answered = new Map(
+    flatten<QuestionnaireResponseItem>(response.item).map((item) => [item.linkId, item]),
+  );
+  const problems: string[] = [];
+  for (const [linkId, item] of answered) {
+    const question = questions.get(linkId);
+    if (!question) {
+      problems.push(`"${linkId}" is not a question on this form`);
+      continue;
+    }
+    for (const answer of item.answer ?? []) {
+      const fits =
+        question.type === 'boolean'
+          ? typeof answer.valueBoolean === 'boolean'
+          : question.type === 'choice'
+            ? (question.answerOption ?? []).some(
+                (option) => option.valueCoding?.code === answer.valueCoding?.code,
+              )
+            : typeof answer.valueString === 'string' &&
+              answer.valueString.length <= (question.maxLength ?? 2000);
+      if (!fits) problems.push(`the answer to "${linkId}" is not one this question takes`);
+    }
+  }
+  for (const question of questions.values()) {
+    if (question.required && !(answered.get(question.linkId)?.answer?.length ?? 0)) {
+      problems.push(`"${question.linkId}" needs an answer`);
+    }
+  }
+  return problems;
+}

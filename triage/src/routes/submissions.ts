@@ -12,7 +12,7 @@ import {
   type AttachmentStore,
 } from '../attachments/store';
 import { ErrorBody } from '../errors';
-import { redFlagsRaised } from '../forms/red-flags';
+import { redFlagsRaised, responseProblems } from '../forms/red-flags';
 import type { QueueChange } from '../live';
 import { isOpen, localDate, type OpeningHours } from '../practice-hours';
 
@@ -203,6 +203,13 @@ export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionR
           )
         ).rows[0];
         if (!form) throw new AppError('badRequest', 'formId is not one of this practice’s forms');
+        // the form is checked here as well as in the page: no client may skip a required (urgent) question
+        const problems = responseProblems(form.resource, body.answers);
+        if (problems.length > 0)
+          throw new AppError(
+            'badRequest',
+            `The answers do not fit the form: ${problems.slice(0, 3).join('; ')}`,
+          );
         // urgent answers stop the request whatever the hour: the patient needs 999 or 111, not a queue
         const [redFlag] = redFlagsRaised(form.resource, body.answers);
         if (redFlag) {

@@ -51,3 +51,25 @@ export async function seedConsultation(
   );
   return rows[0]!.id;
 }
+
+type Answer = { valueBoolean?: boolean; valueString?: string; valueCoding?: { code: string } };
+
+/** A complete response to the default medical form: nothing urgent, unless `changes` says otherwise. */
+export function medicalAnswers(changes: Record<string, Answer> = {}, problem = 'A cough for three weeks') {
+  const answers: Record<string, Answer> = {
+    'chest-pain': { valueBoolean: false },
+    breathing: { valueBoolean: false },
+    stroke: { valueBoolean: false },
+    suicidal: { valueBoolean: false },
+    topic: { valueCoding: { code: 'other' } },
+    problem: { valueString: problem },
+    duration: { valueCoding: { code: 'weeks' } },
+    'getting-worse': { valueCoding: { code: 'no' } },
+    ...changes,
+  };
+  return {
+    resourceType: 'QuestionnaireResponse' as const,
+    status: 'completed' as const,
+    item: Object.entries(answers).map(([linkId, answer]) => ({ linkId, answer: [answer] })),
+  };
+}
