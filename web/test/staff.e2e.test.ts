@@ -9,6 +9,7 @@ import { migrateDatabase } from '../../triage/src/db/migrate';
 import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
 import { seedPractice, type SeededPractice } from '../../triage/test/support/practices';
 import { expectNoAxeViolations } from './support/axe';
+import { startCallNode, type CallNode } from '../../signalling/test/support/call-node';
 import { launchBrowser, newLocalPage, startWebServer, type RunningWebServer } from './support/browser';
 
 describe('staff dashboard in Chromium: sign in, live queue, assign, close', () => {
@@ -18,6 +19,9 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close', () =
   let browser: Browser;
   let practice: SeededPractice;
   const enqueued: string[] = [];
+  // the same secret as the call node's: staff tokens triage signs must open calls in signalling
+  const jwtSecret = 'staff-test-secret-that-is-long-enough-0123456789';
+  let callNode: CallNode | undefined;
 
   before(async () => {
     db = await createTestDatabase();
@@ -25,7 +29,7 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close', () =
     practice = await seedPractice(db.pool, 'A81001');
     triage = await buildTriageApp({
       pool: db.pool,
-      jwtSecret: 'staff-test-secret-that-is-long-enough-0123456789',
+      jwtSecret,
       onConsultationClosed: (id) => {
         enqueued.push(id);
         return Promise.resolve();
@@ -34,8 +38,10 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close', () =
       now: () => new Date('2026-07-13T09:00:00Z'),
     });
     await triage.listen({ host: '127.0.0.1', port: 0 });
+    callNode = await startCallNode({ jwtSecret });
     web = await startWebServer({
       triageUrl: `http://127.0.0.1:${(triage.server.address() as AddressInfo).port}`,
+      signallingUrl: callNode.url,
     });
     browser = await launchBrowser();
   });
@@ -44,6 +50,7 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close', () =
     await browser?.close();
     await web?.close();
     await triage?.close();
+    await callNode?.close();
     await db?.drop();
   });
 
@@ -97,6 +104,16 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close', () =
     await page.locator('#detail-list').getByText('You', { exact: true }).waitFor();
     await page.screenshot({ path: '/tmp/staff-detail.png', fullPage: true });
     await expectNoAxeViolations(page, 'request detail');
+
+    // a video call from the request: signalling accepts triage's staff token, and the clinician is in
+    const callTab = page.context().waitForEvent('page');
+    await page.getByRole('button', { name: 'Start video call' }).click();
+    const clinicianTab = await callTab;
+    await clinicianTab.waitForFunction(() => window.__call?.currentState === 'in-call', undefined, {
+      timeout: 15_000,
+    });
+    assert.match((await page.locator('#call-link').getAttribute('href')) ?? '', /\/call\.html#t=/);
+    await clinicianTab.close();
 
     await page.getByLabel('Outcome').selectOption({ label: 'Review of medication' });
     await page.getByLabel('Summary for the GP record').fill('Repeat inhaler issued; review in 6 months.');

@@ -25,7 +25,7 @@ export interface CallNode {
  * so everything that imports it is loaded here, after the variable is set.
  */
 export async function startCallNode(
-  options: { workers?: number; publicWebUrl?: string; callLinkTtlSeconds?: number } = {},
+  options: { workers?: number; publicWebUrl?: string; callLinkTtlSeconds?: number; jwtSecret?: string } = {},
 ): Promise<CallNode> {
   if (!process.env.MEDIASOUP_WORKER_BIN) {
     const { ensureMediasoupWorker } = await import('../../../scripts/src/mediasoup-worker');
@@ -45,7 +45,7 @@ export async function startCallNode(
     rtcPort,
     rtcListenIp: '127.0.0.1',
   });
-  const tokens = new TokenService(randomBytes(32).toString('hex'));
+  const tokens = new TokenService(options.jwtSecret ?? randomBytes(32).toString('hex'));
   const publisher = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
   const subscriber = publisher.duplicate();
   const app = buildSignallingApp({
