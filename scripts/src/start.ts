@@ -66,6 +66,7 @@ function serviceSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[]
         TRIAGE_S3_ACCESS_KEY_ID: 'S3RVER',
         TRIAGE_S3_SECRET_ACCESS_KEY: 'S3RVER',
         TRIAGE_S3_FORCE_PATH_STYLE: 'true',
+        TRIAGE_PUBLIC_WEB_URL: `http://${host}:${settings.webPort}`,
         TRIAGE_JWT_SECRET: jwtSecret,
       },
       readyUrl: `http://${host}:${settings.triagePort}/health`,

@@ -15,6 +15,7 @@ import { createStaffLive, type QueueChange } from './live';
 import { registerAuthRoutes } from './routes/auth';
 import { registerConsultationRoutes } from './routes/consultations';
 import { registerFormRoutes } from './routes/forms';
+import { registerMessageRoutes } from './routes/messages';
 import { registerNavigationRoutes } from './routes/navigation';
 import { registerSubmissionRoutes } from './routes/submissions';
 
@@ -28,6 +29,8 @@ export interface TriageAppDeps {
   now?: () => Date;
   /** Patients' attachments in S3; without it, requests cannot carry files. */
   attachments?: AttachmentStore;
+  /** Where the web pages are served: patients' thread links point there. */
+  publicWebUrl?: string;
   /** Clients the rate limits do not apply to (e.g. a load test's own address). */
   rateLimitAllowList?: string[];
   /** Live queue updates to staff dashboards: socket.io options (e.g. the Redis adapter); off when absent. */
@@ -93,6 +96,11 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
 
   registerAuthRoutes(app, deps.pool);
   registerNavigationRoutes(app, deps.pool);
+  registerMessageRoutes(app, {
+    pool: deps.pool,
+    publicWebUrl: deps.publicWebUrl ?? 'http://127.0.0.1:5173',
+    notify,
+  });
   registerConsultationRoutes(app, { pool: deps.pool, onClosed: deps.onConsultationClosed, notify });
   const now = deps.now ?? (() => new Date());
   registerFormRoutes(app, { pool: deps.pool, now });

@@ -10,6 +10,8 @@ export const TriageConfigSchema = Type.Object(
     redisUrl: Type.String({ minLength: 1 }),
     /** Signs staff access tokens and patients' link tokens. */
     jwtSecret: Type.String({ minLength: 32 }),
+    /** Where the web pages are served: patients' thread links point there. */
+    publicWebUrl: Type.String({ default: 'http://127.0.0.1:5173', pattern: '^https?://' }),
     /** Attachments: an S3 bucket (or S3-compatible server, with its endpoint and path-style URLs). */
     s3Bucket: Type.String({ minLength: 3 }),
     s3Region: Type.String({ default: 'eu-west-2' }),

@@ -50,6 +50,7 @@ const app = await buildTriageApp({
   onConsultationClosed: (consultationId) => enqueueWriteBack(writeBackQueue, consultationId),
   logger,
   attachments,
+  publicWebUrl: config.publicWebUrl,
   live: { adapter: createAdapter(redisPublisher, redisSubscriber, { key: 'gpc-staff-live' }) },
 });
 try {

@@ -1,0 +1,295 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type pg from 'pg';
+import { AppError } from '@gpc/contracts';
+import { allowRoles } from '../auth/staff-auth';
+import { withTransaction } from '../db/transaction';
+import { ErrorBody } from '../errors';
+import type { QueueChange } from '../live';
+
+const maxTries = 5;
+const lockMinutes = 30;
+const linkDays = 14;
+
+const ThreadLinkClaims = Type.Object({
+  typ: Type.Literal('thread'),
+  consultationId: Type.String(),
+  practiceId: Type.String(),
+});
+const ThreadSessionClaims = Type.Object({
+  typ: Type.Literal('thread-session'),
+  consultationId: Type.String(),
+  practiceId: Type.String(),
+});
+const checkLink = TypeCompiler.Compile(ThreadLinkClaims);
+const checkSession = TypeCompiler.Compile(ThreadSessionClaims);
+
+const Message = Type.Object({
+  id: Type.String(),
+  author: Type.String(),
+  body: Type.String(),
+  at: Type.String({ format: 'date-time' }),
+});
+const Body = Type.Object(
+  { body: Type.String({ minLength: 1, maxLength: 5000, pattern: '\\S' }) },
+  { additionalProperties: false },
+);
+const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+interface MessageRow {
+  id: string;
+  author: string;
+  body: string;
+  created_at: Date;
+}
+const toMessage = (row: MessageRow) => ({
+  id: row.id,
+  author: row.author,
+  body: row.body,
+  at: row.created_at.toISOString(),
+});
+
+export interface MessageRoutesDeps {
+  pool: pg.Pool;
+  /** Where the web pages are served: the patient's thread link points there. */
+  publicWebUrl: string;
+  notify: (practiceId: string, change: QueueChange) => void;
+}
+
+/**
+ * Staff message a patient about a request; the patient follows a signed link, proves who they are
+ * with their date of birth (locked after five wrong tries), reads and replies. Replies land back
+ * in the queue.
+ */
+export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesDeps): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { pool } = deps;
+  const anyStaff = allowRoles('admin', 'clinician', 'reception');
+
+  const messagesOf = async (consultationId: string) =>
+    (
+      await pool.query<MessageRow>(
+        'SELECT id, author, body, created_at FROM message WHERE consultation_id = $1 ORDER BY created_at',
+        [consultationId],
+      )
+    ).rows.map(toMessage);
+
+  typed.get(
+    '/consultations/:id/messages',
+    {
+      preHandler: anyStaff,
+      schema: {
+        summary: 'The messages on a request',
+        params: IdParams,
+        response: { 200: Type.Array(Message), 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const found = await pool.query('SELECT 1 FROM consultation WHERE id = $1 AND practice_id = $2', [
+        request.params.id,
+        request.staff.practiceId,
+      ]);
+      if (found.rowCount === 0) throw new AppError('notFound', 'No such request');
+      return messagesOf(request.params.id);
+    },
+  );
+
+  typed.post(
+    '/consultations/:id/messages',
+    {
+      preHandler: anyStaff,
+      schema: {
+        summary: 'Message the patient; answers with the link to send them',
+        params: IdParams,
+        body: Body,
+        response: {
+          201: Type.Object({ message: Message, threadLink: Type.String() }),
+          400: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { practiceId, sub } = request.staff;
+      const message = await withTransaction(pool, async (client) => {
+        const current = await client.query<{ status: string }>(
+          'SELECT status FROM consultation WHERE id = $1 AND practice_id = $2 FOR UPDATE',
+          [request.params.id, practiceId],
+        );
+        if (!current.rows[0]) throw new AppError('notFound', 'No such request');
+        if (current.rows[0].status === 'closed') throw new AppError('conflict', 'This request is closed');
+        const { rows } = await client.query<MessageRow>(
+          `INSERT INTO message (practice_id, consultation_id, author, staff_id, body) VALUES ($1, $2, 'staff', $3, $4)
+           RETURNING id, author, body, created_at`,
+          [practiceId, request.params.id, sub, request.body.body],
+        );
+        await client.query(
+          `UPDATE consultation SET status = 'awaiting_patient', updated_at = now() WHERE id = $1`,
+          [request.params.id],
+        );
+        await client.query(
+          `INSERT INTO audit_event (practice_id, actor, action, entity, entity_id) VALUES ($1, $2, 'message patient', 'consultation', $3)`,
+          [practiceId, sub, request.params.id],
+        );
+        return toMessage(rows[0]!);
+      });
+      deps.notify(practiceId, { consultationId: request.params.id, change: 'updated' });
+      const token = app.jwt.sign({ typ: 'thread', consultationId: request.params.id, practiceId } as never, {
+        expiresIn: `${linkDays}d`,
+      });
+      return reply
+        .code(201)
+        .send({ message, threadLink: `${deps.publicWebUrl.replace(/\/$/, '')}/thread.html#t=${token}` });
+    },
+  );
+
+  typed.post(
+    '/threads/unlock',
+    {
+      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+      schema: {
+        summary: 'A patient opens their thread with the link and their date of birth (public)',
+        body: Type.Object(
+          {
+            token: Type.String({ minLength: 10, maxLength: 2000 }),
+            birthDate: Type.String({ format: 'date' }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ sessionToken: Type.String(), reference: Type.String() }),
+          400: ErrorBody,
+          401: ErrorBody,
+          429: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      let claims: unknown;
+      try {
+        const { iat: _iat, exp: _exp, ...rest } = app.jwt.verify<Record<string, unknown>>(request.body.token);
+        claims = rest;
+      } catch {
+        throw new AppError('unauthorized', 'This link has expired or is not valid. Contact your GP surgery.');
+      }
+      if (!checkLink.Check(claims))
+        throw new AppError('unauthorized', 'This link has expired or is not valid. Contact your GP surgery.');
+      const { consultationId, practiceId } = claims;
+      return withTransaction(pool, async (client) => {
+        await client.query('INSERT INTO thread_access (consultation_id) VALUES ($1) ON CONFLICT DO NOTHING', [
+          consultationId,
+        ]);
+        const { rows } = await client.query<{
+          failed_attempts: number;
+          locked: boolean;
+          birth_date: string;
+          reference: string;
+        }>(
+          `SELECT t.failed_attempts, coalesce(t.locked_until > now(), false) AS locked, c.patient_birth_date::text AS birth_date, c.reference
+             FROM thread_access t JOIN consultation c ON c.id = t.consultation_id
+            WHERE t.consultation_id = $1 AND c.practice_id = $2 FOR UPDATE OF t`,
+          [consultationId, practiceId],
+        );
+        const access = rows[0];
+        if (!access)
+          throw new AppError(
+            'unauthorized',
+            'This link has expired or is not valid. Contact your GP surgery.',
+          );
+        if (access.locked)
+          throw new AppError(
+            'tooManyRequests',
+            `Too many wrong tries. Try again in ${lockMinutes} minutes, or contact your GP surgery.`,
+          );
+        if (access.birth_date !== request.body.birthDate) {
+          const attempts = access.failed_attempts + 1;
+          await client.query(
+            `UPDATE thread_access
+                SET failed_attempts = CASE WHEN $2::int >= $3::int THEN 0 ELSE $2::int END,
+                    locked_until = CASE WHEN $2::int >= $3::int THEN now() + make_interval(mins => $4::int) END
+              WHERE consultation_id = $1`,
+            [consultationId, attempts, maxTries, lockMinutes],
+          );
+          // a wrong answer is committed, not rolled back: the count must survive
+          return { wrong: true as const };
+        }
+        await client.query(
+          'UPDATE thread_access SET failed_attempts = 0, locked_until = NULL WHERE consultation_id = $1',
+          [consultationId],
+        );
+        const sessionToken = app.jwt.sign({ typ: 'thread-session', consultationId, practiceId } as never, {
+          expiresIn: '30m',
+        });
+        return { sessionToken, reference: access.reference };
+      }).then((result) => {
+        if ('wrong' in result)
+          throw new AppError('unauthorized', 'That date of birth does not match our records');
+        return result;
+      });
+    },
+  );
+
+  function threadSession(request: FastifyRequest): { consultationId: string; practiceId: string } {
+    const header = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+    try {
+      const { iat: _iat, exp: _exp, ...claims } = app.jwt.verify<Record<string, unknown>>(header);
+      if (checkSession.Check(claims)) return claims;
+    } catch {
+      // fall through
+    }
+    throw new AppError('unauthorized', 'Open the link again and enter your date of birth');
+  }
+
+  typed.get(
+    '/threads/messages',
+    {
+      schema: {
+        summary: 'The patient reads their thread',
+        response: { 200: Type.Array(Message), 401: ErrorBody },
+      },
+    },
+    async (request) => messagesOf(threadSession(request).consultationId),
+  );
+
+  typed.post(
+    '/threads/messages',
+    {
+      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+      schema: {
+        summary: 'The patient replies',
+        body: Body,
+        response: { 201: Message, 400: ErrorBody, 401: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { consultationId, practiceId } = threadSession(request);
+      const message = await withTransaction(pool, async (client) => {
+        const current = await client.query<{ status: string }>(
+          'SELECT status FROM consultation WHERE id = $1 AND practice_id = $2 FOR UPDATE',
+          [consultationId, practiceId],
+        );
+        if (!current.rows[0] || current.rows[0].status === 'closed')
+          throw new AppError('conflict', 'This request is closed. Contact your GP surgery.');
+        const { rows } = await client.query<MessageRow>(
+          `INSERT INTO message (practice_id, consultation_id, author, body) VALUES ($1, $2, 'patient', $3) RETURNING id, author, body, created_at`,
+          [practiceId, consultationId, request.body.body],
+        );
+        // the reply puts the request back in front of staff
+        await client.query(
+          `UPDATE consultation SET status = 'in_progress', updated_at = now() WHERE id = $1 AND status = 'awaiting_patient'`,
+          [consultationId],
+        );
+        await client.query(
+          `INSERT INTO audit_event (practice_id, actor, action, entity, entity_id) VALUES ($1, 'patient-thread', 'reply', 'consultation', $2)`,
+          [practiceId, consultationId],
+        );
+        return toMessage(rows[0]!);
+      });
+      deps.notify(practiceId, { consultationId, change: 'updated' });
+      return reply.code(201).send(message);
+    },
+  );
+}
