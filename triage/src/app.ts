@@ -50,13 +50,25 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(helmet);
+  await registerStaffAuth(app, deps.jwtSecret);
   // per client; routes that need tighter limits (sign-in, the public form) set their own
   await app.register(rateLimit, {
     max: 300,
     timeWindow: '1 minute',
     allowList: deps.rateLimitAllowList ?? [],
+    // signed-in staff are counted each on their own: a practice's staff often share one address
+    keyGenerator: (request) => {
+      const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+      if (token) {
+        try {
+          return `staff:${app.jwt.verify<{ sub: string }>(token).sub}`;
+        } catch {
+          // not a valid token: counted by address like everyone else
+        }
+      }
+      return request.ip;
+    },
   });
-  await registerStaffAuth(app, deps.jwtSecret);
   await app.register(swagger, {
     openapi: {
       info: {

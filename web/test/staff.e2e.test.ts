@@ -105,6 +105,26 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close', () =
     await page.screenshot({ path: '/tmp/staff-detail.png', fullPage: true });
     await expectNoAxeViolations(page, 'request detail');
 
+    // a message to the patient, who opens the link, proves their date of birth and replies
+    await page.getByLabel('Message to the patient').fill('Which inhaler is it, the blue or the brown one?');
+    await page.getByRole('button', { name: 'Send message' }).click();
+    await page.locator('#thread-link-row').waitFor({ state: 'visible' });
+    const threadLink = (await page.locator('#thread-link').getAttribute('href')) ?? '';
+    const patient = await newLocalPage(browser, { viewport: { width: 390, height: 844 } });
+    await patient.goto(`${web.url}thread.html${new URL(threadLink).hash}`);
+    await patient.getByLabel('Date of birth').fill('1990-01-01');
+    await patient.getByRole('button', { name: 'Continue' }).click();
+    await patient.getByText('That date of birth does not match our records').waitFor();
+    await patient.getByLabel('Date of birth').fill('1975-05-06');
+    await patient.getByRole('button', { name: 'Continue' }).click();
+    await patient.getByText('Which inhaler is it, the blue or the brown one?').waitFor();
+    await expectNoAxeViolations(patient, 'patient thread');
+    await patient.getByLabel('Reply to your GP surgery').fill('The blue one');
+    await patient.getByRole('button', { name: 'Send reply' }).click();
+    await patient.getByText('The blue one').waitFor();
+    await patient.screenshot({ path: '/tmp/thread-patient.png', fullPage: true });
+    await page.locator('#message-list').getByText('The blue one').waitFor({ timeout: 10_000 });
+
     // a video call from the request: signalling accepts triage's staff token, and the clinician is in
     const callTab = page.context().waitForEvent('page');
     await page.getByRole('button', { name: 'Start video call' }).click();

@@ -190,14 +190,23 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
     },
     async (request) => {
       const { practiceId, sub } = request.staff;
-      // opening a request claims it, unless a colleague opened it in the last 15 minutes
-      const claimed = await pool.query(
-        `UPDATE consultation SET claimed_by = $3, claimed_at = now()
-          WHERE id = $1 AND practice_id = $2 AND status <> 'closed'
-            AND (claimed_by IS NULL OR claimed_by = $3 OR claimed_at < now() - interval '15 minutes')`,
+      // opening a request claims it, unless a colleague opened it in the last 15 minutes; colleagues
+      // are told only when the holder changes (re-opening your own must not ring every dashboard)
+      const claimed = await pool.query<{ previous: string | null; updated: number }>(
+        `WITH before AS (SELECT claimed_by, claimed_at FROM consultation WHERE id = $1 AND practice_id = $2),
+              changed AS (
+                UPDATE consultation SET claimed_by = $3, claimed_at = now()
+                 WHERE id = $1 AND practice_id = $2 AND status <> 'closed'
+                   AND (claimed_by IS NULL OR claimed_by = $3 OR claimed_at < now() - interval '15 minutes')
+                RETURNING 1)
+         SELECT (SELECT CASE WHEN claimed_at > now() - interval '15 minutes' THEN claimed_by END FROM before) AS previous,
+                (SELECT count(*)::int FROM changed) AS updated`,
         [request.params.id, practiceId, sub],
       );
-      if (claimed.rowCount) deps.notify(practiceId, { consultationId: request.params.id, change: 'updated' });
+      const claim = claimed.rows[0];
+      if (claim && claim.updated > 0 && claim.previous !== sub) {
+        deps.notify(practiceId, { consultationId: request.params.id, change: 'updated' });
+      }
       const { rows } = await pool.query<DetailRow>(
         `SELECT c.id, c.reference, c.kind, c.status, c.priority, c.patient_given_name || ' ' || c.patient_family_name AS patient_name,
            c.assigned_to, c.created_at, floor(extract(epoch FROM now() - c.created_at) / 60)::int AS age_minutes,

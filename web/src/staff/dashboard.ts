@@ -218,6 +218,18 @@ async function openRequest(id: string, focus = true): Promise<void> {
     row.append(dt, dd);
     answers.append(row);
   });
+  const messages = await call<{ author: string; body: string; at: string }[]>(
+    `/consultations/${id}/messages`,
+  ).catch(() => []);
+  byId('message-list').replaceChildren(
+    ...messages.map((message) => {
+      const item = document.createElement('li');
+      const who = document.createElement('strong');
+      who.textContent = `${message.author === 'staff' ? 'Practice' : 'Patient'}, ${new Date(message.at).toLocaleString()}: `;
+      item.append(who, document.createTextNode(message.body));
+      return item;
+    }),
+  );
   byId('actions').hidden = detail.status === 'closed';
   // two people should never work the same request without knowing
   const heldByColleague = detail.claimedBy && detail.claimedBy.id !== session?.staff.id;
@@ -282,6 +294,26 @@ byId('start-call').addEventListener('click', () => {
       window.open(`/clinician.html#t=${session!.accessToken}&call=${body.callId}`, '_blank', 'noopener');
     })
     .catch((error: unknown) => showError(error instanceof Error ? error.message : 'Could not start a call'));
+});
+
+byId('message-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = byId<HTMLTextAreaElement>('message-body');
+  const body = input.value.trim();
+  if (!body || !openId) return showError('Write a message');
+  void call<{ threadLink: string }>(`/consultations/${openId}/messages`, {
+    method: 'POST',
+    body: JSON.stringify({ body }),
+  })
+    .then(({ threadLink }) => {
+      input.value = '';
+      const anchor = byId<HTMLAnchorElement>('thread-link');
+      anchor.href = threadLink;
+      anchor.textContent = threadLink;
+      byId('thread-link-row').hidden = false;
+      return openRequest(openId!, false);
+    })
+    .catch((error: unknown) => showError(error instanceof Error ? error.message : 'Could not send'));
 });
 
 const outcome = byId<HTMLSelectElement>('outcome');
