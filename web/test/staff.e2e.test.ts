@@ -102,6 +102,8 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close', () =
     await page.getByText('Inhaler running low').waitFor();
     await page.getByRole('button', { name: 'Assign to me' }).click();
     await page.locator('#detail-list').getByText('You', { exact: true }).waitFor();
+    await page.getByLabel('Priority').selectOption('urgent');
+    await page.locator('#detail-list').getByText('in progress, urgent').waitFor();
     await page.screenshot({ path: '/tmp/staff-detail.png', fullPage: true });
     await expectNoAxeViolations(page, 'request detail');
 

@@ -230,6 +230,7 @@ async function openRequest(id: string, focus = true): Promise<void> {
       return item;
     }),
   );
+  byId<HTMLSelectElement>('priority').value = detail.priority;
   byId('actions').hidden = detail.status === 'closed';
   // two people should never work the same request without knowing
   const heldByColleague = detail.claimedBy && detail.claimedBy.id !== session?.staff.id;
@@ -294,6 +295,16 @@ byId('start-call').addEventListener('click', () => {
       window.open(`/clinician.html#t=${session!.accessToken}&call=${body.callId}`, '_blank', 'noopener');
     })
     .catch((error: unknown) => showError(error instanceof Error ? error.message : 'Could not start a call'));
+});
+
+byId('priority').addEventListener('change', () => {
+  if (!openId) return;
+  const priority = byId<HTMLSelectElement>('priority').value;
+  void call(`/consultations/${openId}`, { method: 'PATCH', body: JSON.stringify({ priority }) })
+    .then(() => openRequest(openId!, false))
+    .catch((error: unknown) =>
+      showError(error instanceof Error ? error.message : 'Could not change the priority'),
+    );
 });
 
 byId('message-form').addEventListener('submit', (event) => {
