@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { AppError } from '@gpc/contracts';
 
 export const allowedContentTypes = [
   'image/jpeg',
@@ -82,4 +83,37 @@ export class AttachmentStore {
   destroy(): void {
     this.client.destroy();
   }
+}
+
+export interface VerifiedUpload {
+  key: string;
+  contentType: string;
+  size: number;
+}
+
+/**
+ * The uploads a request or reply names, each checked: this practice's, present in storage, of an
+ * allowed type and size. Throws a patient-facing error otherwise.
+ */
+export async function verifyUploads(
+  store: AttachmentStore | undefined,
+  practiceId: string,
+  keys: readonly string[],
+): Promise<VerifiedUpload[]> {
+  const verified: VerifiedUpload[] = [];
+  for (const key of keys) {
+    const stored = key.startsWith(`uploads/${practiceId}/`) ? await store?.describe(key) : undefined;
+    if (
+      !stored ||
+      stored.size > maxAttachmentBytes ||
+      !allowedContentTypes.includes((stored.contentType ?? '') as AllowedContentType)
+    ) {
+      throw new AppError(
+        'badRequest',
+        'An attached file did not arrive or is not allowed: please attach it again',
+      );
+    }
+    verified.push({ key, contentType: stored.contentType ?? '', size: stored.size });
+  }
+  return verified;
 }

@@ -5,12 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type pg from 'pg';
 import { AppError, isValidNhsNumber } from '@gpc/contracts';
 import type { Questionnaire } from '@medplum/fhirtypes';
-import {
-  allowedContentTypes,
-  maxAttachmentBytes,
-  type AllowedContentType,
-  type AttachmentStore,
-} from '../attachments/store';
+import { verifyUploads, type AttachmentStore } from '../attachments/store';
 import { ErrorBody } from '../errors';
 import { redFlagsRaised, responseProblems } from '../forms/red-flags';
 import type { QueueChange } from '../live';
@@ -220,23 +215,11 @@ export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionR
           throw new AppError('redFlag', redFlag.advice);
         }
         // every attachment must be this practice's upload, present, and of an allowed type and size
-        const files: { key: string; contentType: string; size: number }[] = [];
-        for (const { key } of body.attachments ?? []) {
-          const stored = key.startsWith(`uploads/${practice.id}/`)
-            ? await deps.attachments?.describe(key)
-            : undefined;
-          if (
-            !stored ||
-            stored.size > maxAttachmentBytes ||
-            !allowedContentTypes.includes((stored.contentType ?? '') as AllowedContentType)
-          ) {
-            throw new AppError(
-              'badRequest',
-              'An attached file did not arrive or is not allowed: please attach it again',
-            );
-          }
-          files.push({ key, contentType: stored.contentType ?? '', size: stored.size });
-        }
+        const files = await verifyUploads(
+          deps.attachments,
+          practice.id,
+          (body.attachments ?? []).map(({ key }) => key),
+        );
         if (!isOpen(practice.opening_hours, practice.timezone, now)) {
           throw new AppError(
             'practiceClosed',
