@@ -112,6 +112,7 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
     pool: deps.pool,
     publicWebUrl: deps.publicWebUrl ?? 'http://127.0.0.1:5173',
     notify,
+    ...(deps.attachments ? { attachments: deps.attachments } : {}),
   });
   registerConsultationRoutes(app, { pool: deps.pool, onClosed: deps.onConsultationClosed, notify });
   const now = deps.now ?? (() => new Date());

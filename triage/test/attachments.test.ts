@@ -7,7 +7,7 @@ import { buildTriageApp } from '../src/app';
 import { AttachmentStore } from '../src/attachments/store';
 import { migrateDatabase } from '../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from './support/database';
-import { seedPractice, type SeededPractice } from './support/practices';
+import { seedConsultation, seedPractice, type SeededPractice } from './support/practices';
 
 describe('attachments through the real local S3 server', () => {
   let db: TestDatabase;
@@ -160,5 +160,63 @@ describe('attachments through the real local S3 server', () => {
       [missing, theirs],
     ]);
     assert.equal(nothingStored.rowCount, 0);
+  });
+
+  it('lets a patient add a photo to a reply in their thread, and only an upload made for that practice', async () => {
+    const id = await seedConsultation(db.pool, practiceA.id);
+    const staff = app.jwt.sign({
+      typ: 'staff',
+      sub: practiceA.staff.clinician.id,
+      practiceId: practiceA.id,
+      role: 'clinician',
+      name: 'C',
+    });
+    const sent = await app.inject({
+      method: 'POST',
+      url: `/consultations/${id}/messages`,
+      headers: { authorization: `Bearer ${staff}` },
+      payload: { body: 'Could you send a photo?' },
+    });
+    const token = new URL(sent.json<{ threadLink: string }>().threadLink).hash.replace('#t=', '');
+    const { sessionToken } = (
+      await app.inject({
+        method: 'POST',
+        url: '/threads/unlock',
+        payload: { token, birthDate: '1980-02-03' },
+      })
+    ).json<{ sessionToken: string }>();
+    const session = { authorization: `Bearer ${sessionToken}` };
+    const photo = new Uint8Array(Buffer.from('photo for the reply'));
+    const grant = await app.inject({
+      method: 'POST',
+      url: '/threads/uploads',
+      headers: session,
+      payload: { contentType: 'image/jpeg', size: photo.length },
+    });
+    assert.equal(grant.statusCode, 201, grant.body);
+    const { key, url, headers } = grant.json<{ key: string; url: string; headers: Record<string, string> }>();
+    assert.equal((await fetch(url, { method: 'PUT', headers, body: photo })).status, 200);
+
+    const theirs = await upload('B82002', Buffer.from('practice B file'));
+    const borrowed = await app.inject({
+      method: 'POST',
+      url: '/threads/messages',
+      headers: session,
+      payload: { body: 'here', attachments: [{ key: theirs }] },
+    });
+    assert.equal(borrowed.statusCode, 400);
+
+    const replied = await app.inject({
+      method: 'POST',
+      url: '/threads/messages',
+      headers: session,
+      payload: { body: 'Here it is', attachments: [{ key }] },
+    });
+    assert.equal(replied.statusCode, 201, replied.body);
+    const stored = await db.pool.query(
+      'SELECT 1 FROM attachment WHERE consultation_id = $1 AND s3_key = $2',
+      [id, key],
+    );
+    assert.equal(stored.rowCount, 1);
   });
 });

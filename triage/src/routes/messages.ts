@@ -4,6 +4,12 @@ import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type pg from 'pg';
 import { AppError } from '@gpc/contracts';
+import {
+  allowedContentTypes,
+  maxAttachmentBytes,
+  verifyUploads,
+  type AttachmentStore,
+} from '../attachments/store';
 import { allowRoles } from '../auth/staff-auth';
 import { withTransaction } from '../db/transaction';
 import { ErrorBody } from '../errors';
@@ -37,6 +43,24 @@ const Body = Type.Object(
   { additionalProperties: false },
 );
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const Reply = Type.Object(
+  {
+    body: Type.String({ minLength: 1, maxLength: 5000, pattern: '\\S' }),
+    /** Photos uploaded with /threads/uploads. */
+    attachments: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { key: Type.String({ pattern: '^uploads/[0-9a-f-]{36}/[0-9a-f-]{36}$' }) },
+          { additionalProperties: false },
+        ),
+        {
+          maxItems: 5,
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 interface MessageRow {
   id: string;
@@ -53,6 +77,8 @@ const toMessage = (row: MessageRow) => ({
 
 export interface MessageRoutesDeps {
   pool: pg.Pool;
+  /** Where patients' photos go; without it, replies cannot carry photos. */
+  attachments?: AttachmentStore;
   /** Where the web pages are served: the patient's thread link points there. */
   publicWebUrl: string;
   notify: (practiceId: string, change: QueueChange) => void;
@@ -243,6 +269,39 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
     throw new AppError('unauthorized', 'Open the link again and enter your date of birth');
   }
 
+  typed.post(
+    '/threads/uploads',
+    {
+      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+      schema: {
+        summary: 'Permission to upload a photo to go with a reply',
+        body: Type.Object(
+          {
+            contentType: Type.Union(allowedContentTypes.map((type) => Type.Literal(type))),
+            size: Type.Integer({ minimum: 1, maximum: maxAttachmentBytes }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object({
+            key: Type.String(),
+            url: Type.String(),
+            headers: Type.Record(Type.String(), Type.String()),
+          }),
+          400: ErrorBody,
+          401: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { practiceId } = threadSession(request);
+      if (!deps.attachments) throw new AppError('badRequest', 'Photos cannot be sent here');
+      const key = deps.attachments.newUploadKey(practiceId);
+      const url = await deps.attachments.uploadUrl(key, request.body.contentType, request.body.size);
+      return reply.code(201).send({ key, url, headers: { 'content-type': request.body.contentType } });
+    },
+  );
+
   typed.get(
     '/threads/messages',
     {
@@ -260,12 +319,17 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
       config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
       schema: {
         summary: 'The patient replies',
-        body: Body,
+        body: Reply,
         response: { 201: Message, 400: ErrorBody, 401: ErrorBody, 409: ErrorBody },
       },
     },
     async (request, reply) => {
       const { consultationId, practiceId } = threadSession(request);
+      const files = await verifyUploads(
+        deps.attachments,
+        practiceId,
+        (request.body.attachments ?? []).map(({ key }) => key),
+      );
       const message = await withTransaction(pool, async (client) => {
         const current = await client.query<{ status: string }>(
           'SELECT status FROM consultation WHERE id = $1 AND practice_id = $2 FOR UPDATE',
@@ -277,6 +341,12 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
           `INSERT INTO message (practice_id, consultation_id, author, body) VALUES ($1, $2, 'patient', $3) RETURNING id, author, body, created_at`,
           [practiceId, consultationId, request.body.body],
         );
+        for (const file of files) {
+          await client.query(
+            'INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes) VALUES ($1, $2, $3, $4, $5)',
+            [practiceId, consultationId, file.key, file.contentType, file.size],
+          );
+        }
         // the reply puts the request back in front of staff
         await client.query(
           `UPDATE consultation SET status = 'in_progress', updated_at = now() WHERE id = $1 AND status = 'awaiting_patient'`,
