@@ -1,5 +1,6 @@
 import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
 import type { Questionnaire, QuestionnaireItem, QuestionnaireResponseItemAnswer } from '@medplum/fhirtypes';
+import { uploadFiles } from '../shared/upload';
 
 /**
  * The online consultation form: the practice's Questionnaire one question per page (easy on a phone),
@@ -293,28 +294,6 @@ function questionPage(): void {
   );
 }
 
-/** PUTs a file straight to storage, reporting progress (fetch cannot report upload progress). */
-function putWithProgress(
-  url: string,
-  file: File,
-  headers: Record<string, string>,
-  progress: HTMLProgressElement,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const request = new XMLHttpRequest();
-    request.open('PUT', url);
-    for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
-    request.upload.addEventListener('progress', (event) => {
-      if (event.lengthComputable) progress.value = event.loaded / event.total;
-    });
-    request.addEventListener('load', () =>
-      request.status < 300 ? resolve() : reject(new Error(`upload failed (${request.status})`)),
-    );
-    request.addEventListener('error', () => reject(new Error('upload failed')));
-    request.send(file);
-  });
-}
-
 function uploadPage(): void {
   const input = element('input', {
     class: 'nhsuk-file-upload',
@@ -337,32 +316,17 @@ function uploadPage(): void {
   const list = element('ul', { class: 'nhsuk-list', id: 'uploaded' });
   for (const upload of state.uploads) list.append(element('li', {}, `${upload.name}: uploaded`));
   input.addEventListener('change', () => {
-    for (const file of [...(input.files ?? [])].slice(0, 5 - state.uploads.length)) {
-      const item = element('li', {}, `${file.name}: `);
-      const progress = element('progress', { max: '1', value: '0', 'aria-label': `Uploading ${file.name}` });
-      item.append(progress);
-      list.append(item);
-      void (async () => {
-        try {
-          const grant = await fetch(api('/uploads'), {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ contentType: file.type, size: file.size }),
-          });
-          if (!grant.ok) throw new Error('This type or size of file cannot be sent');
-          const { key, url, headers } = (await grant.json()) as {
-            key: string;
-            url: string;
-            headers: Record<string, string>;
-          };
-          await putWithProgress(url, file, headers, progress);
-          state.uploads.push({ key, name: file.name });
-          item.textContent = `${file.name}: uploaded`;
-        } catch (error) {
-          item.textContent = `${file.name}: not uploaded. ${error instanceof Error ? error.message : ''}`;
-        }
-      })();
-    }
+    uploadFiles(
+      [...(input.files ?? [])].slice(0, 5 - state.uploads.length),
+      list,
+      (file) =>
+        fetch(api('/uploads'), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ contentType: file.type, size: file.size }),
+        }),
+      (key, name) => state.uploads.push({ key, name }),
+    );
   });
   page(
     'Photos or documents',

@@ -1,4 +1,5 @@
 import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
+import { uploadFiles } from '../shared/upload';
 
 /** The patient's message thread: opened by a link, unlocked with the date of birth, then read and reply. */
 
@@ -13,6 +14,7 @@ const byId = <T extends HTMLElement = HTMLElement>(id: string) => document.getEl
 const linkToken = new URLSearchParams(location.hash.slice(1)).get('t') ?? '';
 history.replaceState(null, '', location.pathname);
 let sessionToken = '';
+let uploads: string[] = [];
 
 function showError(message?: string): void {
   byId('error-summary').hidden = !message;
@@ -74,15 +76,36 @@ byId('reply-form').addEventListener('submit', (event) => {
   const reply = byId<HTMLTextAreaElement>('reply');
   const body = reply.value.trim();
   if (!body) return showError('Write your reply');
-  api('/threads/messages', { method: 'POST', body: JSON.stringify({ body }) })
+  const attachments = uploads.map((key) => ({ key }));
+  api('/threads/messages', {
+    method: 'POST',
+    body: JSON.stringify({ body, ...(attachments.length ? { attachments } : {}) }),
+  })
     .then(async () => {
       reply.value = '';
+      uploads = [];
+      byId('uploaded').replaceChildren();
       showError();
       await loadMessages();
     })
     .catch((error: unknown) =>
       showError(error instanceof Error ? error.message : 'Your reply was not sent: try again'),
     );
+});
+
+byId<HTMLInputElement>('photos').addEventListener('change', (event) => {
+  const input = event.target as HTMLInputElement;
+  uploadFiles(
+    [...(input.files ?? [])].slice(0, 5 - uploads.length),
+    byId('uploaded'),
+    (file) =>
+      fetch('/api/threads/uploads', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${sessionToken}` },
+        body: JSON.stringify({ contentType: file.type, size: file.size }),
+      }),
+    (key) => uploads.push(key),
+  );
 });
 
 if (!linkToken) showError('This link is not complete. Open it again from the message you were sent.');
