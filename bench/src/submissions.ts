@@ -11,6 +11,7 @@ import { buildTriageApp } from '../../triage/src/app';
 import { migrateDatabase } from '../../triage/src/db/migrate';
 import { createTestDatabase } from '../../triage/test/support/database';
 import { seedPractice } from '../../triage/test/support/practices';
+import { noWriteBacks } from '../../triage/test/support/write-back';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = 20;
@@ -36,7 +37,7 @@ try {
   const triage = await buildTriageApp({
     pool: db.pool,
     jwtSecret: 'bench-secret-that-is-long-enough-0123456789',
-    onConsultationClosed: () => Promise.resolve(),
+    writeBack: noWriteBacks,
     now: () => monday,
     rateLimitAllowList: ['127.0.0.1'],
   });

@@ -6,12 +6,31 @@ export const QueueNames = {
   writeBack: 'fhir-write-back',
 } as const;
 
-/** Jobs carry ids, never snapshots: the worker loads the current data when it runs. */
+/**
+ * Jobs carry ids, never snapshots: the worker loads the current data when it runs. The practice
+ * id is there so the queue can rate-limit each practice's GP system on its own.
+ */
 export const WriteBackJobSchema = Type.Object(
-  { consultationId: Type.String({ format: 'uuid' }) },
+  { consultationId: Type.String({ format: 'uuid' }), practiceId: Type.String({ format: 'uuid' }) },
   { additionalProperties: false },
 );
 export type WriteBackJob = Static<typeof WriteBackJobSchema>;
 
-/** One job per consultation: enqueueing the same consultation twice is a no-op. */
-export const writeBackJobId = (consultationId: string): string => `write-back:${consultationId}`;
+/**
+ * One job per consultation: enqueueing the same consultation twice is a no-op. Bull's per-group
+ * rate limiter appends `:<practiceId>` to the id it is given, so this is the id the queue holds.
+ */
+export const writeBackJobId = (job: WriteBackJob): string =>
+  `write-back-${job.consultationId}:${job.practiceId}`;
+/** The id handed to `queue.add`, before bull appends the practice. */
+export const writeBackJobIdBase = (consultationId: string): string => `write-back-${consultationId}`;
+
+/**
+ * Where a consultation's summary stands on its way into the GP record:
+ * - `needs_patient_match`: no valid NHS number yet; it waits for staff and is never filed against a guess
+ * - `pending`: queued, or being retried
+ * - `filed`: the GP system accepted it
+ * - `failed`: refused, or out of retries; kept for a person to fix and replay
+ */
+export const WriteBackStatuses = ['needs_patient_match', 'pending', 'filed', 'failed'] as const;
+export type WriteBackStatus = (typeof WriteBackStatuses)[number];

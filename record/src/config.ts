@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { loadConfig } from '@gpc/contracts';
 
+const Milliseconds = (defaultValue: number) => Type.Integer({ minimum: 1, default: defaultValue });
+
 export const RecordConfigSchema = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1' }),
@@ -8,11 +10,37 @@ export const RecordConfigSchema = Type.Object(
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 3003 }),
     databaseUrl: Type.String({ minLength: 1 }),
     redisUrl: Type.String({ minLength: 1 }),
+    /** Must match the producers' (triage) prefix; tests and benchmarks use their own. */
+    queuePrefix: Type.String({ minLength: 1, default: 'gpc' }),
+    /** Write-backs in flight at once in this process. */
+    concurrency: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+    /** Attempts at the GP system before a write-back is failed for a person to look at. */
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
+    retryBaseDelayMs: Milliseconds(5_000),
+    retryMaxDelayMs: Milliseconds(15 * 60_000),
+    /** A GP system that has not answered by then is treated as down for this attempt. */
+    fhirTimeoutMs: Milliseconds(20_000),
+    /**
+     * Write-backs started per practice per window. With the timeout, it bounds how many workers
+     * one slow GP system can hold (max × timeout / window): keep that under the concurrency.
+     */
+    practiceRateMax: Type.Integer({ minimum: 1, default: 5 }),
+    practiceRateWindowMs: Milliseconds(1_000),
+    lockDurationMs: Milliseconds(30_000),
+    stalledIntervalMs: Milliseconds(30_000),
+    /** How often pending write-backs are checked for a job Redis lost. */
+    sweepIntervalMs: Milliseconds(30_000),
+    sweepAfterMs: Milliseconds(120_000),
+    /** Where patients' attachments are kept: they are filed as DocumentReferences. */
+    s3Bucket: Type.String({ minLength: 3 }),
+    s3Region: Type.String({ default: 'eu-west-2' }),
+    s3Endpoint: Type.Optional(Type.String({ pattern: '^https?://' })),
+    s3AccessKeyId: Type.String({ minLength: 1 }),
+    s3SecretAccessKey: Type.String({ minLength: 1 }),
+    s3ForcePathStyle: Type.Boolean({ default: false }),
     logLevel: Type.Union(
       [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')],
-      {
-        default: 'info',
-      },
+      { default: 'info' },
     ),
   },
   { additionalProperties: false },

@@ -1,9 +1,13 @@
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { pino } from 'pino';
 import { ConfigError } from '@gpc/contracts';
 import { buildRecordApp } from './app';
 import { loadRecordConfig, type RecordConfig } from './config';
+import { FhirClient } from './fhir/client';
+import { loadR4Definitions } from './fhir/validate';
 import { createWriteBackQueue } from './queue';
+import { startWriteBackWorker } from './worker';
 
 let config: RecordConfig;
 try {
@@ -15,10 +19,42 @@ try {
 }
 
 const logger = pino({ level: config.logLevel, base: { service: 'record' } });
-const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5 });
+const pool = new pg.Pool({ connectionString: config.databaseUrl, max: Math.min(20, config.concurrency + 2) });
 // an idle connection the server drops (restart, failover) is replaced on next use: log it, never crash
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
-const queue = createWriteBackQueue(config.redisUrl);
+
+const s3 = new S3Client({
+  region: config.s3Region,
+  forcePathStyle: config.s3ForcePathStyle,
+  ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+  credentials: { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey },
+});
+async function readDocument(key: string): Promise<Buffer> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: config.s3Bucket, Key: key }));
+  if (!object.Body) throw new Error('attachment has no body');
+  return Buffer.from(await object.Body.transformToByteArray());
+}
+
+// half a second, once, before the first job rather than during it
+loadR4Definitions();
+const queue = createWriteBackQueue(config.redisUrl, {
+  prefix: config.queuePrefix,
+  perPracticeLimit: { max: config.practiceRateMax, durationMs: config.practiceRateWindowMs },
+  retry: { baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
+  lockDurationMs: config.lockDurationMs,
+  stalledIntervalMs: config.stalledIntervalMs,
+});
+const worker = startWriteBackWorker({
+  queue,
+  pool,
+  fhir: new FhirClient({ timeoutMs: config.fhirTimeoutMs }),
+  readDocument,
+  logger,
+  concurrency: config.concurrency,
+  maxAttempts: config.maxAttempts,
+  sweepIntervalMs: config.sweepIntervalMs,
+  sweepAfterMs: config.sweepAfterMs,
+});
 const app = buildRecordApp({ queue, pool, logger });
 
 try {
@@ -35,9 +71,12 @@ let stopping = false;
 async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
+  logger.info('stopping: finishing the write-backs in flight');
   await app.close();
-  await queue.close();
+  // jobs in flight finish (each is bounded by the FHIR timeout); waiting ones stay queued
+  await worker.close();
   await pool.end();
+  s3.destroy();
   process.exit(0);
 }
 process.once('SIGINT', () => void shutdown());

@@ -3,7 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { buildRecordApp } from '../src/app';
-import { createWriteBackQueue, enqueueWriteBack, type WriteBackQueue } from '../src/queue';
+import { writeBackJobId } from '@gpc/contracts';
+import { FhirSendError } from '../src/fhir/client';
+import {
+  createWriteBackQueue,
+  enqueueWriteBack,
+  requeueWriteBack,
+  writeBackDelay,
+  type WriteBackQueue,
+} from '../src/queue';
 
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
@@ -14,7 +22,7 @@ describe('write-back queue on the real Redis', () => {
 
   before(() => {
     // a prefix of its own, so this test never sees another run's jobs
-    queue = createWriteBackQueue(redisUrl, `gpc-test-${randomUUID()}`);
+    queue = createWriteBackQueue(redisUrl, { prefix: `gpc-test-${randomUUID()}` });
     pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   });
 
@@ -29,15 +37,63 @@ describe('write-back queue on the real Redis', () => {
   });
 
   it('enqueues a consultation once however often it is closed', async () => {
-    const consultationId = randomUUID();
-    await enqueueWriteBack(queue, consultationId);
-    await enqueueWriteBack(queue, consultationId);
+    const job = { consultationId: randomUUID(), practiceId: randomUUID() };
+    await enqueueWriteBack(queue, job);
+    await enqueueWriteBack(queue, job);
     const waiting = await queue.getWaiting();
     assert.equal(waiting.length, 1);
-    assert.deepEqual(waiting[0]?.data, { consultationId });
+    assert.deepEqual(waiting[0]?.data, job);
+    assert.equal(waiting[0]?.id, writeBackJobId(job));
+  });
+
+  it('replaces a finished job when a write-back is queued again, and leaves a waiting one alone', async () => {
+    await queue.empty();
+    const job = { consultationId: randomUUID(), practiceId: randomUUID() };
+    await enqueueWriteBack(queue, job);
+    assert.equal(await requeueWriteBack(queue, job), false, 'already waiting');
+    // a worker takes it and the GP system refuses it for good
+    const taken = await queue.getNextJob();
+    assert.equal(taken?.id, writeBackJobId(job));
+    void taken?.discard();
+    await taken?.moveToFailed({ message: 'refused' });
+    assert.equal(await taken?.getState(), 'failed');
+    assert.equal(await requeueWriteBack(queue, job), true);
+    assert.equal(await (await queue.getJob(writeBackJobId(job)))?.getState(), 'waiting');
+    await (await queue.getJob(writeBackJobId(job)))?.remove();
+  });
+
+  it('backs off exponentially with jitter, and as long as Retry-After says', () => {
+    const policy = { baseDelayMs: 1000, maxDelayMs: 60_000 };
+    assert.equal(
+      writeBackDelay(1, new Error('x'), policy, () => 0),
+      500,
+    );
+    assert.equal(
+      writeBackDelay(1, new Error('x'), policy, () => 1),
+      1000,
+    );
+    assert.equal(
+      writeBackDelay(4, new Error('x'), policy, () => 1),
+      8000,
+    );
+    assert.equal(
+      writeBackDelay(20, new Error('x'), policy, () => 1),
+      60_000,
+      'capped',
+    );
+    const later = new FhirSendError('429', true, 429, 30_000);
+    assert.equal(
+      writeBackDelay(1, later, policy, () => 0),
+      30_000,
+    );
+    assert.equal(
+      writeBackDelay(1, new FhirSendError('429', true, 429, 3_600_000), policy, () => 0),
+      60_000,
+    );
   });
 
   it('reports health with the queue depth', async () => {
+    await enqueueWriteBack(queue, { consultationId: randomUUID(), practiceId: randomUUID() });
     const app = buildRecordApp({ queue, pool });
     const response = await app.inject({ method: 'GET', url: '/health' });
     assert.equal(response.statusCode, 200);

@@ -11,20 +11,28 @@ export const devStaffEmails = {
 /**
  * A practice to try the service with on a developer's machine: its forms, one member of staff per
  * role (the password is this checkout's development password) and opening hours round the clock.
- * Does nothing when the practice exists.
+ * Its GP record is the local FHIR server, whatever port that is on today; the rest is made once.
  */
-export async function seedDevPractice(databaseUrl: string, password: string): Promise<void> {
+export async function seedDevPractice(
+  databaseUrl: string,
+  password: string,
+  fhirBaseUrl: string,
+): Promise<void> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   try {
-    const existing = await pool.query('SELECT 1 FROM practice WHERE ods_code = $1', [devPractice.odsCode]);
+    const existing = await pool.query('UPDATE practice SET fhir_base_url = $2 WHERE ods_code = $1', [
+      devPractice.odsCode,
+      fhirBaseUrl,
+    ]);
     if (existing.rowCount) return;
     const practiceId = await createPractice(pool, devPractice);
     const allDay = [['00:00', '24:00']];
-    await pool.query('UPDATE practice SET opening_hours = $2 WHERE id = $1', [
+    await pool.query('UPDATE practice SET opening_hours = $2, fhir_base_url = $3 WHERE id = $1', [
       practiceId,
       JSON.stringify(
         Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => [day, allDay])),
       ),
+      fhirBaseUrl,
     ]);
     const passwordHash = await hashPassword(password);
     for (const [role, email] of Object.entries(devStaffEmails)) {

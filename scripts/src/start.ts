@@ -96,6 +96,14 @@ function serviceSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[]
         RECORD_PORT: String(settings.recordPort),
         RECORD_DATABASE_URL: settings.databaseUrl,
         RECORD_REDIS_URL: settings.redisUrl,
+        RECORD_S3_ENDPOINT: `http://${host}:${settings.s3Port}`,
+        RECORD_S3_BUCKET: attachmentsBucket,
+        RECORD_S3_ACCESS_KEY_ID: 'S3RVER',
+        RECORD_S3_SECRET_ACCESS_KEY: 'S3RVER',
+        RECORD_S3_FORCE_PATH_STYLE: 'true',
+        // a developer closing a request wants to see it filed, not wait out a long backoff
+        RECORD_RETRY_BASE_DELAY_MS: '2000',
+        RECORD_SWEEP_AFTER_MS: '30000',
       },
       readyUrl: `http://${host}:${settings.recordPort}/health`,
     },
@@ -218,7 +226,11 @@ export async function start(): Promise<number> {
     });
     await Promise.all(processes.map(({ service, spec }) => service.waitReady(spec.readyUrl)));
     // triage has migrated by now: give a newcomer a practice to try
-    await seedDevPractice(settings.databaseUrl, devSecrets(settings.stateDir).staffPassword);
+    await seedDevPractice(
+      settings.databaseUrl,
+      devSecrets(settings.stateDir).staffPassword,
+      `http://127.0.0.1:${settings.fhirPort}/fhir/R4`,
+    );
     const ownNames = new Set(started.map((service) => service.name));
     process.stdout.write(banner(settings, ownNames));
     log(`ready in ${((Date.now() - begun) / 1000).toFixed(1)} s`);

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import type { WriteBackJob } from '@gpc/contracts';
 import rateLimit from '@fastify/rate-limit';
 import { registerStaffAuth } from './auth/staff-auth';
 import type { ServerOptions } from 'socket.io';
@@ -18,12 +19,20 @@ import { registerFormRoutes } from './routes/forms';
 import { registerMessageRoutes } from './routes/messages';
 import { registerNavigationRoutes } from './routes/navigation';
 import { registerSubmissionRoutes } from './routes/submissions';
+import { registerWriteBackRoutes } from './routes/write-back';
+
+export interface WriteBackQueueing {
+  /** Queues a newly closed consultation's write-back (a no-op if it is queued already). */
+  queue: (job: WriteBackJob) => Promise<void>;
+  /** Queues it again after a replay or a patient match, replacing a finished job. */
+  requeue: (job: WriteBackJob) => Promise<void>;
+}
 
 export interface TriageAppDeps {
   pool: pg.Pool;
   jwtSecret: string;
-  /** Files a closed consultation's summary into the GP record (enqueues the write-back job). */
-  onConsultationClosed: (consultationId: string) => Promise<void>;
+  /** The write-back queue: closed consultations' summaries on their way into the GP record. */
+  writeBack: WriteBackQueueing;
   logger?: FastifyBaseLogger;
   /** The clock for opening hours and capacity (tests set it). */
   now?: () => Date;
@@ -114,7 +123,8 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
     notify,
     ...(deps.attachments ? { attachments: deps.attachments } : {}),
   });
-  registerConsultationRoutes(app, { pool: deps.pool, onClosed: deps.onConsultationClosed, notify });
+  registerConsultationRoutes(app, { pool: deps.pool, queueWriteBack: deps.writeBack.queue, notify });
+  registerWriteBackRoutes(app, { pool: deps.pool, requeueWriteBack: deps.writeBack.requeue, notify });
   const now = deps.now ?? (() => new Date());
   registerFormRoutes(app, { pool: deps.pool, now });
   registerSubmissionRoutes(app, {

@@ -1,7 +1,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { createWriteBackQueue, enqueueWriteBack } from '@gpc/record';
+import { createWriteBackQueue, enqueueWriteBack, requeueWriteBack } from '@gpc/record';
 import { ConfigError } from '@gpc/contracts';
 import { buildTriageApp } from './app';
 import { AttachmentStore } from './attachments/store';
@@ -47,7 +47,12 @@ const redisSubscriber = redisPublisher.duplicate();
 const app = await buildTriageApp({
   pool,
   jwtSecret: config.jwtSecret,
-  onConsultationClosed: (consultationId) => enqueueWriteBack(writeBackQueue, consultationId),
+  writeBack: {
+    queue: (job) => enqueueWriteBack(writeBackQueue, job),
+    requeue: async (job) => {
+      await requeueWriteBack(writeBackQueue, job);
+    },
+  },
   logger,
   attachments,
   publicWebUrl: config.publicWebUrl,

@@ -5,13 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { buildTriageApp } from '../src/app';
+import { noWriteBacks } from './support/write-back';
 import { loadTriageConfig } from '../src/config';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { freePort } from '../../scripts/src/ports';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const jwtSecret = 'a-test-secret-that-is-long-enough-0123456789';
-const appDeps = (pool: pg.Pool) => ({ pool, jwtSecret, onConsultationClosed: () => Promise.resolve() });
+const appDeps = (pool: pg.Pool) => ({ pool, jwtSecret, writeBack: noWriteBacks });
 
 describe('triage app', () => {
   let db: TestDatabase;

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { startLocalS3, type RunningLocalS3 } from '@gpc/local-s3-server';
 import { buildTriageApp } from '../src/app';
+import { noWriteBacks } from './support/write-back';
 import { AttachmentStore } from '../src/attachments/store';
 import { migrateDatabase } from '../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -35,7 +36,7 @@ describe('attachments through the real local S3 server', () => {
     app = await buildTriageApp({
       pool: db.pool,
       jwtSecret: 'attachment-test-secret-long-enough-0123456789',
-      onConsultationClosed: () => Promise.resolve(),
+      writeBack: noWriteBacks,
       attachments: store,
       now: () => new Date('2026-07-13T09:00:00Z'),
     });

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { io as connect, type Socket } from 'socket.io-client';
 import { buildTriageApp } from '../src/app';
+import { noWriteBacks } from './support/write-back';
 import { migrateDatabase } from '../src/db/migrate';
 import { staffLivePath } from '../src/live';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -26,7 +27,7 @@ describe('live queue updates to staff dashboards, and the request detail', () =>
     app = await buildTriageApp({
       pool: db.pool,
       jwtSecret: 'live-test-secret-that-is-long-enough-0123456789',
-      onConsultationClosed: () => Promise.resolve(),
+      writeBack: noWriteBacks,
       live: {},
       now: () => new Date('2026-07-13T09:00:00Z'),
     });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildTriageApp } from '../src/app';
+import { noWriteBacks } from './support/write-back';
 import { migrateDatabase } from '../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { seedConsultation, seedPractice, type SeededPractice } from './support/practices';
@@ -20,7 +21,7 @@ describe('messages between staff and patient, with the date-of-birth check', () 
     app = await buildTriageApp({
       pool: db.pool,
       jwtSecret: 'messages-test-secret-long-enough-0123456789',
-      onConsultationClosed: () => Promise.resolve(),
+      writeBack: noWriteBacks,
       publicWebUrl: 'https://consult.example',
     });
   });

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import fc from 'fast-check';
 import { buildTriageApp } from '../src/app';
+import { noWriteBacks } from './support/write-back';
 import { migrateDatabase } from '../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import {
@@ -28,7 +29,7 @@ describe('care navigation, claims, and the queue routes under arbitrary input', 
     app = await buildTriageApp({
       pool: db.pool,
       jwtSecret: 'navigation-test-secret-long-enough-0123456789',
-      onConsultationClosed: () => Promise.resolve(),
+      writeBack: noWriteBacks,
       now: () => new Date('2026-07-13T09:00:00Z'),
     });
   });

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { createWriteBackQueue, enqueueWriteBack, type WriteBackQueue } from '@gpc/record';
+import { createWriteBackQueue, type WriteBackQueue } from '@gpc/record';
 import { buildTriageApp } from '../src/app';
 import { migrateDatabase } from '../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { seedConsultation, seedPractice, type SeededPractice, type SeededStaff } from './support/practices';
+import { writeBacksTo } from './support/write-back';
 
 const jwtSecret = 'queue-test-secret-that-is-long-enough-0123456789';
 
@@ -20,15 +21,10 @@ describe('staff sign-in and the practice queue, on the real PostgreSQL and Redis
   before(async () => {
     db = await createTestDatabase();
     await migrateDatabase(db.url);
-    queue = createWriteBackQueue(
-      process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
-      `gpc-test-${randomUUID()}`,
-    );
-    app = await buildTriageApp({
-      pool: db.pool,
-      jwtSecret,
-      onConsultationClosed: (id) => enqueueWriteBack(queue, id),
+    queue = createWriteBackQueue(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', {
+      prefix: `gpc-test-${randomUUID()}`,
     });
+    app = await buildTriageApp({ pool: db.pool, jwtSecret, writeBack: writeBacksTo(queue) });
     practiceA = await seedPractice(db.pool, 'A81001');
     practiceB = await seedPractice(db.pool, 'B82002');
   });
@@ -209,8 +205,16 @@ describe('staff sign-in and the practice queue, on the real PostgreSQL and Redis
     const jobs = await queue.getJobs(['waiting', 'delayed', 'active']);
     assert.deepEqual(
       jobs.filter((job) => job.data.consultationId === id).map((job) => job.data),
-      [{ consultationId: id }],
+      [{ consultationId: id, practiceId: practiceA.id }],
     );
+    // the outbox row committed with the close: the summary is owed to the GP record
+    const owed = await db.pool.query(
+      'SELECT status, practice_id FROM write_back WHERE consultation_id = $1',
+      [id],
+    );
+    assert.deepEqual(owed.rows, [{ status: 'pending', practice_id: practiceA.id }]);
+    const detail = await app.inject({ url: `/consultations/${id}`, headers: bearer(clinician.accessToken) });
+    assert.equal(detail.json<{ writeBack: { status: string } }>().writeBack.status, 'pending');
     const bad = await app.inject({
       method: 'POST',
       url: `/consultations/${await seedConsultation(db.pool, practiceA.id)}/close`,

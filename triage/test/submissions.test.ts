@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { pino } from 'pino';
 import { buildTriageApp } from '../src/app';
+import { noWriteBacks } from './support/write-back';
 import { migrateDatabase } from '../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { medicalAnswers, seedPractice } from './support/practices';
@@ -53,7 +54,7 @@ describe('public submissions on the real PostgreSQL', () => {
     app = await buildTriageApp({
       pool: db.pool,
       jwtSecret,
-      onConsultationClosed: () => Promise.resolve(),
+      writeBack: noWriteBacks,
       logger,
       now: () => now,
     });
@@ -235,7 +236,7 @@ describe('public submissions on the real PostgreSQL', () => {
     const down = await buildTriageApp({
       pool: deadPool,
       jwtSecret,
-      onConsultationClosed: () => Promise.resolve(),
+      writeBack: noWriteBacks,
       now: () => mondayMorning,
     });
     const response = await down.inject({

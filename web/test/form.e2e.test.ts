@@ -10,6 +10,7 @@ import { buildTriageApp } from '../../triage/src/app';
 import { migrateDatabase } from '../../triage/src/db/migrate';
 import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
 import { seedPractice } from '../../triage/test/support/practices';
+import { noWriteBacks } from '../../triage/test/support/write-back';
 import { expectNoAxeViolations } from './support/axe';
 import { launchBrowser, newLocalPage, startWebServer, type RunningWebServer } from './support/browser';
 
@@ -48,7 +49,7 @@ describe('the practice widget and the online form in Chromium, against the real 
       attachments: store,
       pool: db.pool,
       jwtSecret: 'form-test-secret-that-is-long-enough-0123456789',
-      onConsultationClosed: () => Promise.resolve(),
+      writeBack: noWriteBacks,
       now: () => mondayMorning,
     });
     await triage.listen({ host: '127.0.0.1', port: 0 });

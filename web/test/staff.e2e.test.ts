@@ -30,9 +30,12 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close', () =
     triage = await buildTriageApp({
       pool: db.pool,
       jwtSecret,
-      onConsultationClosed: (id) => {
-        enqueued.push(id);
-        return Promise.resolve();
+      writeBack: {
+        queue: (job) => {
+          enqueued.push(job.consultationId);
+          return Promise.resolve();
+        },
+        requeue: () => Promise.resolve(),
       },
       live: {},
       now: () => new Date('2026-07-13T09:00:00Z'),

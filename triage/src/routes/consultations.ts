@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type pg from 'pg';
-import { AppError } from '@gpc/contracts';
+import { AppError, isValidNhsNumber, WriteBackStatuses, type WriteBackJob } from '@gpc/contracts';
 import { allowRoles } from '../auth/staff-auth';
 import { withTransaction } from '../db/transaction';
 import { ErrorBody } from '../errors';
@@ -17,6 +17,7 @@ const Status = Type.Union([
 const Priority = Type.Union([Type.Literal('urgent'), Type.Literal('soon'), Type.Literal('routine')]);
 const Kind = Type.Union([Type.Literal('medical'), Type.Literal('admin')]);
 const Uuid = Type.String({ format: 'uuid' });
+const WriteBackStatus = Type.Union(WriteBackStatuses.map((status) => Type.Literal(status)));
 
 const QueueItem = Type.Object({
   id: Uuid,
@@ -28,6 +29,8 @@ const QueueItem = Type.Object({
   assignedTo: Type.Union([Uuid, Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   ageMinutes: Type.Integer(),
+  /** Where a closed request's summary stands on its way into the GP record; null while open. */
+  writeBackStatus: Type.Union([WriteBackStatus, Type.Null()]),
 });
 const QueueQuery = Type.Object(
   {
@@ -61,6 +64,16 @@ const Close = Type.Object(
 );
 const IdParams = Type.Object({ id: Uuid });
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const WriteBackView = Type.Object({
+  status: WriteBackStatus,
+  attempts: Type.Integer(),
+  /** The GP system's own words when it refused, or what went wrong on the way. */
+  lastError: Nullable(Type.String()),
+  lastAttemptAt: Nullable(Type.String({ format: 'date-time' })),
+  filedAt: Nullable(Type.String({ format: 'date-time' })),
+  /** Where the GP system filed each resource. */
+  serverLocations: Type.Array(Type.String()),
+});
 const Detail = Type.Composite([
   QueueItem,
   Type.Object({
@@ -79,6 +92,7 @@ const Detail = Type.Composite([
     summary: Nullable(Type.String()),
     /** Who has the request open now (within 15 minutes). */
     claimedBy: Nullable(Type.Object({ id: Type.String(), name: Type.String() })),
+    writeBack: Nullable(WriteBackView),
   }),
 ]);
 
@@ -98,6 +112,11 @@ interface DetailRow extends QueueRow {
   summary: string | null;
   claimed_by: string | null;
   claimed_by_name: string | null;
+  wb_attempts: number | null;
+  wb_last_error: string | null;
+  wb_last_attempt_at: Date | null;
+  wb_filed_at: Date | null;
+  wb_server_locations: string[] | null;
 }
 
 interface QueueRow {
@@ -110,6 +129,7 @@ interface QueueRow {
   assigned_to: string | null;
   created_at: Date;
   age_minutes: number;
+  write_back_status: Static<typeof WriteBackStatus> | null;
 }
 
 const toItem = (row: QueueRow): Static<typeof QueueItem> => ({
@@ -122,17 +142,19 @@ const toItem = (row: QueueRow): Static<typeof QueueItem> => ({
   assignedTo: row.assigned_to,
   createdAt: row.created_at.toISOString(),
   ageMinutes: row.age_minutes,
+  writeBackStatus: row.write_back_status,
 });
 
 /** A queue item's columns, for SELECT and for RETURNING. */
 const itemColumns = `id, reference, kind, status, priority, patient_given_name || ' ' || patient_family_name AS patient_name,
-  assigned_to, created_at, floor(extract(epoch FROM now() - created_at) / 60)::int AS age_minutes`;
+  assigned_to, created_at, floor(extract(epoch FROM now() - created_at) / 60)::int AS age_minutes,
+  (SELECT w.status FROM write_back w WHERE w.consultation_id = consultation.id) AS write_back_status`;
 const selectItem = `SELECT ${itemColumns} FROM consultation`;
 
 export interface ConsultationRoutesDeps {
   pool: pg.Pool;
-  /** Called once a consultation is closed and committed: files its summary into the GP record. */
-  onClosed: (consultationId: string) => Promise<void>;
+  /** Queues a closed consultation's summary for the GP record, once it is committed. */
+  queueWriteBack: (job: WriteBackJob) => Promise<void>;
   /** Tells the practice's dashboards that a request changed. */
   notify: (practiceId: string, change: QueueChange) => void;
 }
@@ -212,9 +234,12 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
            c.assigned_to, c.created_at, floor(extract(epoch FROM now() - c.created_at) / 60)::int AS age_minutes,
            c.patient_birth_date::text AS birth_date, c.patient_nhs_number, c.contact_phone, c.contact_email, c.preferred_contact,
            c.preferred_times, c.submitted_by, c.proxy_name, c.proxy_relationship, c.questionnaire_response,
-           q.resource ->> 'title' AS form_title, c.outcome_display, c.summary, c.claimed_by, holder.display_name AS claimed_by_name
+           q.resource ->> 'title' AS form_title, c.outcome_display, c.summary, c.claimed_by, holder.display_name AS claimed_by_name,
+           w.status AS write_back_status, w.attempts AS wb_attempts, w.last_error AS wb_last_error,
+           w.last_attempt_at AS wb_last_attempt_at, w.filed_at AS wb_filed_at, w.server_locations AS wb_server_locations
          FROM consultation c LEFT JOIN questionnaire q ON q.id = c.questionnaire_id
            LEFT JOIN staff holder ON holder.id = c.claimed_by AND c.claimed_at > now() - interval '15 minutes'
+           LEFT JOIN write_back w ON w.consultation_id = c.id
          WHERE c.id = $1 AND c.practice_id = $2`,
         [request.params.id, practiceId],
       );
@@ -245,6 +270,16 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
         summary: row.summary,
         claimedBy:
           row.claimed_by && row.claimed_by_name ? { id: row.claimed_by, name: row.claimed_by_name } : null,
+        writeBack: row.write_back_status
+          ? {
+              status: row.write_back_status,
+              attempts: row.wb_attempts ?? 0,
+              lastError: row.wb_last_error,
+              lastAttemptAt: row.wb_last_attempt_at?.toISOString() ?? null,
+              filedAt: row.wb_filed_at?.toISOString() ?? null,
+              serverLocations: row.wb_server_locations ?? [],
+            }
+          : null,
       };
     },
   );
@@ -358,15 +393,30 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
           `INSERT INTO audit_event (practice_id, actor, action, entity, entity_id) VALUES ($1, $2, 'close', 'consultation', $3)`,
           [practiceId, sub, request.params.id],
         );
-        return row;
+        // the outbox row commits with the close: the summary is owed to the GP record from now on,
+        // whatever happens to the queue. Without a valid NHS number it waits for staff to match the patient.
+        const nhs = await client.query<{ patient_nhs_number: string | null }>(
+          'SELECT patient_nhs_number FROM consultation WHERE id = $1',
+          [request.params.id],
+        );
+        const number = nhs.rows[0]?.patient_nhs_number;
+        const status = number && isValidNhsNumber(number) ? 'pending' : 'needs_patient_match';
+        await client.query(
+          `INSERT INTO write_back (consultation_id, practice_id, status) VALUES ($1, $2, $3)
+           ON CONFLICT (consultation_id) DO NOTHING`,
+          [request.params.id, practiceId, status],
+        );
+        return { ...row, write_back_status: status } satisfies QueueRow;
       });
       deps.notify(practiceId, { consultationId: closed.id, change: 'closed' });
-      // after the commit: the write-back job carries only the id and loads what was committed
-      try {
-        await deps.onClosed(closed.id);
-      } catch (error) {
-        // the close stands; the record worker's sweep of closed, unfiled consultations picks it up
-        request.log.error({ err: error, consultationId: closed.id }, 'could not enqueue the write-back');
+      if (closed.write_back_status === 'pending') {
+        // after the commit: the job carries only ids and the worker loads what was committed
+        try {
+          await deps.queueWriteBack({ consultationId: closed.id, practiceId });
+        } catch (error) {
+          // the close stands: the record worker's sweep queues pending write-backs the queue lacks
+          request.log.error({ err: error, consultationId: closed.id }, 'could not queue the write-back');
+        }
       }
       return toItem(closed);
     },

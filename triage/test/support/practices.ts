@@ -37,16 +37,17 @@ let sequence = 0;
 export async function seedConsultation(
   pool: pg.Pool,
   practiceId: string,
-  overrides: { kind?: 'medical' | 'admin' } = {},
+  overrides: { kind?: 'medical' | 'admin'; nhsNumber?: string | null } = {},
 ): Promise<string> {
   sequence++;
   const { rows } = await pool.query<{ id: string }>(
     `INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date, patient_nhs_number)
-     VALUES ($1, $2, $3, 'Pat', 'Example', '1980-02-03', '9434765919') RETURNING id`,
+     VALUES ($1, $2, $3, 'Pat', 'Example', '1980-02-03', $4) RETURNING id`,
     [
       practiceId,
       `GPC-T${String(sequence).padStart(5, '0')}${Math.floor(Math.random() * 1e4)}`,
       overrides.kind ?? 'medical',
+      overrides.nhsNumber === undefined ? '9434765919' : overrides.nhsNumber,
     ],
   );
   return rows[0]!.id;

@@ -1,0 +1,100 @@
+import type pg from 'pg';
+import type { FilingData } from '../fhir/bundle';
+
+/** Reads a stored attachment's bytes (S3 in production). */
+export type DocumentSource = (s3Key: string) => Promise<Buffer>;
+
+export interface FilingTarget {
+  /** Null when the practice has not set up its FHIR endpoint. */
+  fhirBaseUrl: string | null;
+  fhirAuth: unknown;
+}
+
+interface ConsultationRow {
+  id: string;
+  reference: string;
+  kind: 'medical' | 'admin';
+  mode: 'online' | 'video';
+  ods_code: string;
+  practice_name: string;
+  fhir_base_url: string | null;
+  fhir_auth: unknown;
+  patient_nhs_number: string | null;
+  created_at: Date;
+  closed_at: Date | null;
+  closed_by: string | null;
+  closed_by_name: string | null;
+  outcome_code: string | null;
+  outcome_display: string | null;
+  summary: string | null;
+  form_title: string | null;
+  questionnaire_response: { questionnaire?: string; item?: unknown[] } | null;
+}
+
+/**
+ * Loads what a write-back files, as committed now (the job carries only ids). Undefined when the
+ * consultation is not a closed one of this practice.
+ */
+export async function loadFilingData(
+  pool: pg.Pool,
+  consultationId: string,
+  practiceId: string,
+  readDocument: DocumentSource,
+): Promise<
+  { data: Omit<FilingData, 'nhsNumber'> & { nhsNumber: string | null }; target: FilingTarget } | undefined
+> {
+  const { rows } = await pool.query<ConsultationRow>(
+    `SELECT c.id, c.reference, c.kind, c.mode, p.ods_code, p.name AS practice_name, p.fhir_base_url, p.fhir_auth,
+            c.patient_nhs_number, c.created_at, c.closed_at, c.closed_by, s.display_name AS closed_by_name,
+            c.outcome_code, c.outcome_display, c.summary, q.resource ->> 'title' AS form_title, c.questionnaire_response
+       FROM consultation c
+       JOIN practice p ON p.id = c.practice_id
+       LEFT JOIN staff s ON s.id = c.closed_by
+       LEFT JOIN questionnaire q ON q.id = c.questionnaire_id
+      WHERE c.id = $1 AND c.practice_id = $2 AND c.status = 'closed'`,
+    [consultationId, practiceId],
+  );
+  const row = rows[0];
+  if (!row?.closed_at || !row.outcome_code || !row.outcome_display || row.summary === null) return undefined;
+  const files = await pool.query<{ id: string; s3_key: string; content_type: string; created_at: Date }>(
+    `SELECT id, s3_key, content_type, created_at FROM attachment
+      WHERE consultation_id = $1 AND practice_id = $2 ORDER BY created_at, id`,
+    [consultationId, practiceId],
+  );
+  const documents = [];
+  for (const file of files.rows) {
+    documents.push({
+      id: file.id,
+      contentType: file.content_type,
+      data: await readDocument(file.s3_key),
+      createdAt: file.created_at,
+    });
+  }
+  return {
+    target: { fhirBaseUrl: row.fhir_base_url, fhirAuth: row.fhir_auth },
+    data: {
+      consultationId: row.id,
+      reference: row.reference,
+      kind: row.kind,
+      mode: row.mode,
+      practice: { odsCode: row.ods_code, name: row.practice_name },
+      nhsNumber: row.patient_nhs_number,
+      createdAt: row.created_at,
+      closedAt: row.closed_at,
+      // a clinician who has since left is still the author; only the id may remain
+      closedBy: { id: row.closed_by ?? 'unknown', name: row.closed_by_name ?? 'Practice clinician' },
+      outcome: { code: row.outcome_code, display: row.outcome_display },
+      summary: row.summary,
+      formTitle: row.form_title,
+      answers: row.questionnaire_response
+        ? {
+            ...(row.questionnaire_response.questionnaire
+              ? { questionnaire: row.questionnaire_response.questionnaire }
+              : {}),
+            item: row.questionnaire_response.item ?? [],
+          }
+        : null,
+      documents,
+    },
+  };
+}

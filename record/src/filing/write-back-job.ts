@@ -1,0 +1,111 @@
+import type { Job } from 'bull';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { isValidNhsNumber, type WriteBackJob } from '@gpc/contracts';
+import { buildWriteBackBundle } from '../fhir/bundle';
+import { FhirSendError, parseFhirAuth, type FhirClient } from '../fhir/client';
+import { findBundleProblems } from '../fhir/validate';
+import { loadFilingData, type DocumentSource } from './load';
+
+export interface WriteBackProcessorDeps {
+  pool: pg.Pool;
+  fhir: FhirClient;
+  readDocument: DocumentSource;
+  logger: Logger;
+  /** Attempts at the GP system before the write-back is failed for a person to look at. */
+  maxAttempts: number;
+}
+
+export type WriteBackResult =
+  | { outcome: 'filed'; locations: string[]; alreadyFiled: boolean }
+  | { outcome: 'needs_patient_match' }
+  | { outcome: 'skipped'; reason: string };
+
+/** A failure no retry can mend: the write-back is marked failed at once, with the reason. */
+class PermanentFailure extends Error {
+  override name = 'PermanentFailure';
+}
+
+/**
+ * Files one consultation's summary into its practice's GP record. The `write_back` row decides:
+ * only a pending write-back is sent, so a job that outlives its row's state (filed, failed,
+ * waiting for a patient match) does nothing. Every attempt is counted before it is made.
+ */
+export function createWriteBackProcessor(deps: WriteBackProcessorDeps) {
+  const { pool, logger } = deps;
+
+  return async function processWriteBack(job: Job<WriteBackJob>): Promise<WriteBackResult> {
+    const { consultationId, practiceId } = job.data;
+    const log = logger.child({ consultationId, jobId: job.id });
+    const claimed = await pool.query<{ attempts: number }>(
+      `UPDATE write_back SET attempts = attempts + 1, last_attempt_at = now(), updated_at = now()
+        WHERE consultation_id = $1 AND practice_id = $2 AND status = 'pending'
+        RETURNING attempts`,
+      [consultationId, practiceId],
+    );
+    if (claimed.rowCount === 0) return { outcome: 'skipped', reason: 'not pending' };
+    const isLastAttempt = job.attemptsMade + 1 >= deps.maxAttempts;
+
+    try {
+      const loaded = await loadFilingData(pool, consultationId, practiceId, deps.readDocument);
+      if (!loaded) throw new PermanentFailure('the consultation is not a closed request of this practice');
+      const { data, target } = loaded;
+      if (!data.nhsNumber || !isValidNhsNumber(data.nhsNumber)) {
+        // never filed against a guess: staff record the number, which queues it again
+        await pool.query(
+          `UPDATE write_back SET status = 'needs_patient_match', updated_at = now()
+            WHERE consultation_id = $1 AND status = 'pending'`,
+          [consultationId],
+        );
+        log.info('write-back waits for a patient match');
+        return { outcome: 'needs_patient_match' };
+      }
+      if (!target.fhirBaseUrl) throw new PermanentFailure('the practice has no FHIR endpoint set up');
+      const auth = parseFhirAuth(target.fhirAuth);
+      if (!auth) throw new PermanentFailure("the practice's FHIR authentication settings are not valid");
+      const bundle = buildWriteBackBundle({ ...data, nhsNumber: data.nhsNumber });
+      const problems = findBundleProblems(bundle);
+      if (problems) throw new PermanentFailure(`the summary does not make a valid FHIR bundle: ${problems}`);
+
+      const filed = await deps.fhir.postTransaction(target.fhirBaseUrl, auth, bundle);
+      await pool.query(
+        `UPDATE write_back SET status = 'filed', filed_at = now(), server_locations = $2, last_error = NULL, updated_at = now()
+          WHERE consultation_id = $1 AND status = 'pending'`,
+        [consultationId, JSON.stringify(filed.locations)],
+      );
+      log.info({ alreadyFiled: filed.alreadyFiled, attempt: job.attemptsMade + 1 }, 'write-back filed');
+      return { outcome: 'filed', ...filed };
+    } catch (error) {
+      const permanent =
+        error instanceof PermanentFailure ||
+        (error instanceof FhirSendError && !error.retryable) ||
+        isLastAttempt;
+      const message = error instanceof Error ? error.message : String(error);
+      if (permanent) {
+        await pool.query(
+          `UPDATE write_back SET status = 'failed', last_error = $2, updated_at = now()
+            WHERE consultation_id = $1 AND status = 'pending'`,
+          [consultationId, message],
+        );
+        // kept in the failed set as the dead letter; a replay starts it afresh
+        void job.discard(); // synchronous in bull; typed as a promise
+        log.warn(
+          { attempt: job.attemptsMade + 1, status: (error as FhirSendError).status },
+          'write-back failed',
+        );
+      } else {
+        await pool
+          .query(`UPDATE write_back SET last_error = $2, updated_at = now() WHERE consultation_id = $1`, [
+            consultationId,
+            message,
+          ])
+          .catch(() => undefined); // the database may be what failed; the retry is what matters
+        log.info(
+          { attempt: job.attemptsMade + 1, status: (error as FhirSendError).status },
+          'write-back will retry',
+        );
+      }
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,95 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { FhirClient } from './fhir/client';
+import type { DocumentSource } from './filing/load';
+import { createWriteBackProcessor } from './filing/write-back-job';
+import { requeueWriteBack, type WriteBackQueue } from './queue';
+
+export interface WriteBackWorkerDeps {
+  queue: WriteBackQueue;
+  pool: pg.Pool;
+  fhir: FhirClient;
+  readDocument: DocumentSource;
+  logger: Logger;
+  /** Jobs in flight at once in this process. */
+  concurrency: number;
+  maxAttempts: number;
+  /** How often pending write-backs are checked for a job the queue has lost (0: never). */
+  sweepIntervalMs: number;
+  /** A pending write-back untouched this long without a live job is queued again. */
+  sweepAfterMs: number;
+}
+
+export interface WriteBackWorker {
+  /** Sweeps once now; returns how many write-backs were queued again. */
+  sweep(): Promise<number>;
+  /** Stops taking jobs, lets jobs in flight finish, and stops the sweep. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The record worker: takes write-back jobs off the queue and files them, and sweeps the
+ * `write_back` outbox so a job lost with Redis (or never queued because Redis was down when the
+ * request was closed) is queued again. PostgreSQL, not Redis, is where nothing may be lost.
+ */
+export function startWriteBackWorker(deps: WriteBackWorkerDeps): WriteBackWorker {
+  const { queue, pool, logger } = deps;
+  const processor = createWriteBackProcessor(deps);
+  void queue.process(deps.concurrency, processor).catch((error: unknown) => {
+    logger.error({ err: error }, 'the write-back worker stopped taking jobs');
+  });
+
+  // failures that never reach the processor's own handling, e.g. a job whose worker died too often
+  queue.on('failed', (job, error) => {
+    void (async () => {
+      if (!(await job.isFailed())) return; // a retry is scheduled
+      await pool.query(
+        `UPDATE write_back SET status = 'failed', last_error = $2, updated_at = now()
+          WHERE consultation_id = $1 AND status = 'pending'`,
+        [job.data.consultationId, error.message],
+      );
+    })().catch((err: unknown) => logger.warn({ err, jobId: job.id }, 'could not record a failed write-back'));
+  });
+  queue.on('error', (error) => logger.warn({ err: error }, 'write-back queue error'));
+
+  async function sweep(): Promise<number> {
+    const { rows } = await pool.query<{ consultation_id: string; practice_id: string }>(
+      `SELECT consultation_id, practice_id FROM write_back
+        WHERE status = 'pending' AND updated_at < now() - make_interval(secs => $1)
+        ORDER BY updated_at LIMIT 1000`,
+      [deps.sweepAfterMs / 1000],
+    );
+    let requeued = 0;
+    for (const row of rows) {
+      const job = { consultationId: row.consultation_id, practiceId: row.practice_id };
+      if (await requeueWriteBack(queue, job)) requeued++;
+    }
+    if (requeued > 0) logger.warn({ requeued }, 'queued again write-backs the queue had lost');
+    return requeued;
+  }
+
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const timer =
+    deps.sweepIntervalMs > 0
+      ? setInterval(() => {
+          sweeping = sweep().catch((error: unknown) =>
+            logger.warn({ err: error }, 'write-back sweep failed'),
+          );
+        }, deps.sweepIntervalMs)
+      : undefined;
+  timer?.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    sweep,
+    close() {
+      closing ??= (async () => {
+        if (timer) clearInterval(timer);
+        await sweeping;
+        // bull waits for the jobs in flight to finish before it closes
+        await queue.close();
+      })();
+      return closing;
+    },
+  };
+}

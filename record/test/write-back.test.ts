@@ -1,0 +1,289 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { writeBackJobId } from '@gpc/contracts';
+import type { FhirServer } from '@gpc/local-fhir-server';
+import { buildTriageApp, migrateDatabase } from '@gpc/triage';
+import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
+import { seedConsultation, seedPractice, type SeededPractice } from '../../triage/test/support/practices';
+import { writeBacksTo } from '../../triage/test/support/write-back';
+import { FhirClient } from '../src/fhir/client';
+import { createWriteBackQueue, type WriteBackQueue } from '../src/queue';
+import { startWriteBackWorker, type WriteBackWorker } from '../src/worker';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
+import { compositionsFor, startLocalFhir, waitFor } from './support/fhir';
+
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const jwtSecret = 'record-test-secret-that-is-long-enough-0123456789';
+const maxAttempts = 4;
+
+interface WriteBackView {
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  serverLocations: string[];
+}
+
+describe('the record worker filing summaries into the GP record (real PostgreSQL, Redis, FHIR server)', () => {
+  let db: TestDatabase;
+  let fhir: { server: FhirServer; base: string };
+  let proxy: FaultProxy;
+  let queue: WriteBackQueue;
+  let worker: WriteBackWorker;
+  let triage: FastifyInstance;
+  let practice: SeededPractice;
+  let otherPractice: SeededPractice;
+  const tokens = new Map<string, string>();
+  const prefix = `gpc-test-${randomUUID()}`;
+
+  before(async () => {
+    db = await createTestDatabase();
+    await migrateDatabase(db.url);
+    fhir = await startLocalFhir();
+    proxy = await startFaultProxy(fhir.base);
+    practice = await seedPractice(db.pool, 'A81001');
+    otherPractice = await seedPractice(db.pool, 'B82002');
+    await db.pool.query('UPDATE practice SET fhir_base_url = $1', [proxy.url]);
+    queue = createWriteBackQueue(redisUrl, {
+      prefix,
+      retry: { baseDelayMs: 100, maxDelayMs: 3000 },
+      perPracticeLimit: { max: 100, durationMs: 1000 },
+    });
+    worker = startWriteBackWorker({
+      queue,
+      pool: db.pool,
+      fhir: new FhirClient({ timeoutMs: 1000 }),
+      readDocument: () => Promise.reject(new Error('no attachments in these tests')),
+      logger: pino({ level: 'silent' }),
+      concurrency: 4,
+      maxAttempts,
+      sweepIntervalMs: 0,
+      sweepAfterMs: 1000,
+    });
+    // the producer side, as triage runs it: its own queue object on the same Redis keys
+    const producer = createWriteBackQueue(redisUrl, { prefix });
+    triage = await buildTriageApp({ pool: db.pool, jwtSecret, writeBack: writeBacksTo(producer) });
+    triage.addHook('onClose', () => producer.close());
+    for (const [p, role] of [
+      [practice, 'clinician'],
+      [practice, 'admin'],
+      [practice, 'reception'],
+      [otherPractice, 'admin'],
+    ] as const) {
+      const login = await triage.inject({
+        method: 'POST',
+        url: '/auth/login',
+        payload: { odsCode: p.odsCode, email: p.staff[role].email, password: p.staff[role].password },
+      });
+      tokens.set(`${p.odsCode}:${role}`, login.json<{ accessToken: string }>().accessToken);
+    }
+  });
+
+  after(async () => {
+    await triage.close();
+    await worker.close();
+    const cleanup = createWriteBackQueue(redisUrl, { prefix });
+    await cleanup.obliterate({ force: true }).catch(() => undefined);
+    await cleanup.close();
+    await proxy.close();
+    await fhir.server.close();
+    await db.drop();
+  });
+
+  const as = (practiceCode: string, role: string) => ({
+    authorization: `Bearer ${tokens.get(`${practiceCode}:${role}`)}`,
+  });
+
+  async function close(consultationId: string) {
+    const response = await triage.inject({
+      method: 'POST',
+      url: `/consultations/${consultationId}/close`,
+      headers: as('A81001', 'clinician'),
+      payload: {
+        outcomeCode: '182836005',
+        outcomeDisplay: 'Review of medication',
+        summary: 'Medication reviewed; no change.',
+      },
+    });
+    assert.equal(response.statusCode, 200, response.body);
+  }
+
+  const writeBack = async (consultationId: string) => {
+    const response = await triage.inject({
+      url: `/consultations/${consultationId}`,
+      headers: as('A81001', 'admin'),
+    });
+    return response.json<{ writeBack: WriteBackView }>().writeBack;
+  };
+
+  const settled = (consultationId: string, status: string) =>
+    waitFor(`write-back ${status}`, async () => {
+      const view = await writeBack(consultationId);
+      return view.status === status ? view : undefined;
+    });
+
+  it('files a closed request into the GP record once: Encounter and Composition, found by our identifier', async () => {
+    const id = await seedConsultation(db.pool, practice.id);
+    await close(id);
+    const view = await settled(id, 'filed');
+    assert.equal(view.attempts, 1);
+    assert.deepEqual(
+      view.serverLocations.map((location) => location.split('/')[0]),
+      ['Encounter', 'Composition'],
+    );
+    const filed = await compositionsFor(fhir.base, id);
+    assert.equal(filed.length, 1);
+    assert.equal(filed[0]?.subject?.identifier?.value, '9434765919');
+    assert.equal(filed[0]?.custodian?.identifier?.value, 'A81001');
+    assert.equal(`Composition/${filed[0]?.id}`, view.serverLocations[1]?.split('/_history')[0]);
+  });
+
+  it('holds a request without an NHS number until staff match the patient, then files it', async () => {
+    const id = await seedConsultation(db.pool, practice.id, { nhsNumber: null });
+    await close(id);
+    assert.equal((await writeBack(id)).status, 'needs_patient_match');
+    assert.equal(await queue.getJob(writeBackJobId({ consultationId: id, practiceId: practice.id })), null);
+
+    const setNumber = (nhsNumber: string, headers = as('A81001', 'reception')) =>
+      triage.inject({
+        method: 'PUT',
+        url: `/consultations/${id}/nhs-number`,
+        headers,
+        payload: { nhsNumber },
+      });
+    const wrongDigit = await setNumber('943 476 5918');
+    assert.equal(wrongDigit.statusCode, 400);
+    assert.match(wrongDigit.json<{ message: string }>().message, /not a valid NHS number/);
+    assert.equal((await setNumber('943 476 5919', as('B82002', 'admin'))).statusCode, 404);
+    assert.equal((await compositionsFor(fhir.base, id)).length, 0, 'nothing is filed against a guess');
+
+    const matched = await setNumber('943 476 5919');
+    assert.equal(matched.statusCode, 200, matched.body);
+    const view = await settled(id, 'filed');
+    assert.equal(view.attempts, 1);
+    assert.equal((await compositionsFor(fhir.base, id))[0]?.subject?.identifier?.value, '9434765919');
+    assert.equal((await setNumber('943 476 5919')).statusCode, 409, 'a filed summary keeps its number');
+  });
+
+  it("fails on a 422 with the GP system's words, lists it, and files it when an admin replays after the fix", async () => {
+    const id = await seedConsultation(db.pool, practice.id);
+    proxy.setRule((body) =>
+      body.includes(id)
+        ? { kind: 'status', status: 422, text: 'Patient 9434765919 is not registered at this practice' }
+        : { kind: 'pass' },
+    );
+    await close(id);
+    const failed = await settled(id, 'failed');
+    assert.equal(failed.attempts, 1, 'a 4xx is not retried');
+    assert.equal(failed.lastError, '422: Patient 9434765919 is not registered at this practice');
+    const listed = await triage.inject({
+      url: '/write-backs?status=failed',
+      headers: as('A81001', 'reception'),
+    });
+    assert.deepEqual(
+      listed.json<{ consultationId: string }[]>().map((row) => row.consultationId),
+      [id],
+    );
+    const otherList = await triage.inject({
+      url: '/write-backs?status=failed',
+      headers: as('B82002', 'admin'),
+    });
+    assert.deepEqual(otherList.json(), []);
+    assert.equal(
+      (await queue.getFailed()).filter((job) => job.data.consultationId === id).length,
+      1,
+      'dead letter kept',
+    );
+
+    const replay = (headers: Record<string, string>) =>
+      triage.inject({ method: 'POST', url: `/consultations/${id}/write-back/replay`, headers });
+    assert.equal((await replay(as('A81001', 'clinician'))).statusCode, 403, 'replay is for admins');
+    assert.equal((await replay(as('B82002', 'admin'))).statusCode, 404);
+
+    proxy.setRule(() => ({ kind: 'pass' })); // the practice fixed the registration
+    const replayed = await replay(as('A81001', 'admin'));
+    assert.equal(replayed.statusCode, 200, replayed.body);
+    const view = await settled(id, 'filed');
+    assert.equal(view.lastError, null);
+    assert.equal((await compositionsFor(fhir.base, id)).length, 1);
+    assert.equal((await replay(as('A81001', 'admin'))).statusCode, 409, 'only a failed one is replayed');
+  });
+
+  it('retries 503s, waiting as long as Retry-After says, and files once the GP system is back', async () => {
+    const id = await seedConsultation(db.pool, practice.id);
+    let refusals = 0;
+    proxy.setRule((body) =>
+      body.includes(id) && refusals++ < 2
+        ? { kind: 'status', status: 503, retryAfter: '1', text: 'down for maintenance' }
+        : { kind: 'pass' },
+    );
+    await close(id);
+    const view = await settled(id, 'filed');
+    assert.equal(view.attempts, 3);
+    const times = proxy.requests.filter((request) => request.body.includes(id)).map((request) => request.at);
+    assert.equal(times.length, 3);
+    assert.ok(times[1]! - times[0]! >= 1000 && times[2]! - times[1]! >= 1000, 'Retry-After: 1 was honoured');
+  });
+
+  it('times out a GP system that does not answer, and the retry finds what the lost answer had filed', async () => {
+    const id = await seedConsultation(db.pool, practice.id);
+    const actions = ['hang', 'lose-answer'] as const;
+    let next = 0;
+    proxy.setRule((body) =>
+      body.includes(id) && next < actions.length ? { kind: actions[next++]! } : { kind: 'pass' },
+    );
+    await close(id);
+    const view = await settled(id, 'filed');
+    assert.equal(view.attempts, 3);
+    assert.equal(
+      (await compositionsFor(fhir.base, id)).length,
+      1,
+      'filed once, although sent after it was filed',
+    );
+  });
+
+  it('gives up after the last attempt, keeps the job as a dead letter and says why', async () => {
+    const id = await seedConsultation(db.pool, practice.id);
+    proxy.setRule((body) =>
+      body.includes(id) ? { kind: 'status', status: 500, text: 'internal error' } : { kind: 'pass' },
+    );
+    await close(id);
+    const view = await settled(id, 'failed');
+    assert.equal(view.attempts, maxAttempts);
+    assert.equal(view.lastError, '500: internal error');
+    const job = await queue.getJob(writeBackJobId({ consultationId: id, practiceId: practice.id }));
+    assert.equal(await job?.getState(), 'failed');
+    proxy.setRule(() => ({ kind: 'pass' }));
+  });
+
+  it('fails with a clear reason when the practice has no FHIR endpoint', async () => {
+    await db.pool.query('UPDATE practice SET fhir_base_url = NULL WHERE id = $1', [practice.id]);
+    try {
+      const id = await seedConsultation(db.pool, practice.id);
+      await close(id);
+      const view = await settled(id, 'failed');
+      assert.equal(view.lastError, 'the practice has no FHIR endpoint set up');
+    } finally {
+      await db.pool.query('UPDATE practice SET fhir_base_url = $2 WHERE id = $1', [practice.id, proxy.url]);
+    }
+  });
+
+  it('queues again a pending write-back whose job the queue lost', async () => {
+    const id = await seedConsultation(db.pool, practice.id);
+    // closed while Redis was unreachable: the outbox row committed, the job never did
+    await db.pool.query(
+      `UPDATE consultation SET status = 'closed', closed_at = now(), closed_by = $2, outcome_code = '11429006',
+         outcome_display = 'Consultation', summary = 'Seen.' WHERE id = $1`,
+      [id, practice.staff.clinician.id],
+    );
+    await db.pool.query(
+      `INSERT INTO write_back (consultation_id, practice_id, status, updated_at) VALUES ($1, $2, 'pending', now() - interval '5 seconds')`,
+      [id, practice.id],
+    );
+    assert.equal(await worker.sweep(), 1);
+    await settled(id, 'filed');
+    assert.equal(await worker.sweep(), 0, 'nothing left to sweep');
+  });
+});
