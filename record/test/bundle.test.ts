@@ -199,7 +199,7 @@ describe('the write-back bundle', () => {
   it('reports what is wrong with an invalid bundle, by path', () => {
     const bundle = buildWriteBackBundle(filing({ documents: [] }));
     delete (resourceOf<Encounter>(bundle, 'Encounter') as Partial<Encounter>).class;
-    assert.match(findBundleProblems(bundle) ?? '', /Encounter: .*Encounter\.class/);
+    assert.match(findBundleProblems(bundle) ?? '', /Bundle\.entry\[0\]\.resource\.class/);
   });
 });
 

@@ -109,7 +109,7 @@ function cleanItems(items: unknown[]): QuestionnaireResponseItem[] {
   for (const raw of items) {
     if (typeof raw !== 'object' || raw === null) continue;
     const item = raw as Record<string, unknown>;
-    if (typeof item.linkId !== 'string' || item.linkId === '') continue;
+    if (typeof item.linkId !== 'string' || item.linkId.trim() === '') continue;
     const out: QuestionnaireResponseItem = { linkId: item.linkId };
     if (typeof item.text === 'string' && item.text.trim() !== '') out.text = fhirText(item.text);
     if (Array.isArray(item.answer)) {

@@ -28,8 +28,8 @@ export function loadR4Definitions(): void {
 export function findBundleProblems(bundle: Bundle): string | undefined {
   loadR4Definitions();
   const problems: string[] = [];
-  for (const resource of [bundle, ...(bundle.entry ?? []).map((e) => e.resource)]) {
-    if (!resource) continue;
+  // the Bundle's own validation walks every entry's resource against that resource's definition
+  for (const resource of [bundle]) {
     try {
       validateResource(resource);
     } catch (error) {

@@ -1,0 +1,302 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { CONSULTATION_SYSTEM } from '../src/fhir/identifiers';
+import { buildTriageApp, migrateDatabase } from '@gpc/triage';
+import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
+import { seedPractice, type SeededPractice } from '../../triage/test/support/practices';
+import { writeBacksTo } from '../../triage/test/support/write-back';
+import { FhirClient } from '../src/fhir/client';
+import { createWriteBackQueue } from '../src/queue';
+import { startWriteBackWorker } from '../src/worker';
+import { startFaultProxy, type FaultAction, type FaultProxy } from './support/fault-proxy';
+import { allCompositions, startLocalFhir, waitFor } from './support/fhir';
+import { spawnRecordWorker, startRedis, type ChildService } from './support/processes';
+
+const sharedRedisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const jwtSecret = 'reliability-test-secret-that-is-long-enough-0123';
+const batch = 500;
+const silent = pino({ level: 'silent' });
+
+/**
+ * The promise this service exists to keep: every closed consultation's summary reaches the GP
+ * record exactly once, whatever the GP system, the worker or Redis does meanwhile.
+ */
+describe('write-back reliability: 500 summaries, each filed exactly once (real PostgreSQL, Redis, FHIR server)', () => {
+  let db: TestDatabase;
+  let practiceCount = 0;
+
+  before(async () => {
+    db = await createTestDatabase();
+    await migrateDatabase(db.url);
+  });
+  after(() => db.drop());
+
+  interface Scenario {
+    practice: SeededPractice;
+    fhirBase: string;
+    proxy: FaultProxy;
+    prefix: string;
+    ids: string[];
+    cleanup: () => Promise<void>;
+  }
+
+  /**
+   * A practice whose GP system is a fresh local FHIR server behind a fault proxy, and `batch`
+   * requests closed by a clinician through the real triage route (which queues the write-backs).
+   */
+  async function scenario(redisUrl: string): Promise<Scenario> {
+    practiceCount++;
+    const practice = await seedPractice(db.pool, `R${String(practiceCount).padStart(5, '0')}`);
+    const fhir = await startLocalFhir();
+    const proxy = await startFaultProxy(fhir.base);
+    // nothing reaches the GP system until the test says so
+    proxy.setRule(() => ({ kind: 'status', status: 503, text: 'not yet' }));
+    await db.pool.query('UPDATE practice SET fhir_base_url = $2 WHERE id = $1', [practice.id, proxy.url]);
+    const { rows } = await db.pool.query<{ id: string }>(
+      `INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date, patient_nhs_number)
+       SELECT $1, 'GPC-R' || $2 || lpad(n::text, 5, '0'), 'medical', 'Pat', 'Example', '1980-02-03', '9434765919'
+         FROM generate_series(1, $3) AS n RETURNING id`,
+      [practice.id, String(practiceCount), batch],
+    );
+    const ids = rows.map((row) => row.id);
+
+    const prefix = `gpc-test-${randomUUID()}`;
+    const producer = createWriteBackQueue(redisUrl, { prefix });
+    const triage: FastifyInstance = await buildTriageApp({
+      pool: db.pool,
+      jwtSecret,
+      writeBack: writeBacksTo(producer),
+      rateLimitAllowList: ['127.0.0.1'],
+    });
+    const login = await triage.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: {
+        odsCode: practice.odsCode,
+        email: practice.staff.clinician.email,
+        password: practice.staff.clinician.password,
+      },
+    });
+    const headers = { authorization: `Bearer ${login.json<{ accessToken: string }>().accessToken}` };
+    for (let i = 0; i < ids.length; i += 25) {
+      await Promise.all(
+        ids.slice(i, i + 25).map(async (id) => {
+          const closed = await triage.inject({
+            method: 'POST',
+            url: `/consultations/${id}/close`,
+            headers,
+            payload: { outcomeCode: '11429006', outcomeDisplay: 'Consultation', summary: `Summary of ${id}` },
+          });
+          assert.equal(closed.statusCode, 200, closed.body);
+        }),
+      );
+    }
+    await triage.close();
+    await producer.close();
+    return {
+      practice,
+      fhirBase: fhir.base,
+      proxy,
+      prefix,
+      ids,
+      async cleanup() {
+        const queue = createWriteBackQueue(redisUrl, { prefix });
+        await queue.obliterate({ force: true }).catch(() => undefined);
+        await queue.close();
+        await proxy.close();
+        await fhir.server.close();
+      },
+    };
+  }
+
+  const filedCount = async (practiceId: string): Promise<number> => {
+    const { rows } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM write_back WHERE practice_id = $1 AND status = 'filed'`,
+      [practiceId],
+    );
+    return rows[0]!.n;
+  };
+
+  const allFiled = (s: Scenario, timeoutMs: number) =>
+    waitFor(
+      'every write-back filed',
+      async () => ((await filedCount(s.practice.id)) === batch ? true : undefined),
+      timeoutMs,
+    );
+
+  /** Searches the GP record: each consultation's Composition and Encounter once, and nothing else. */
+  async function assertFiledExactlyOnce(s: Scenario): Promise<void> {
+    const compositions = await allCompositions(s.fhirBase);
+    const perConsultation = new Map<string, number>();
+    for (const composition of compositions) {
+      const own =
+        composition.identifier?.system === CONSULTATION_SYSTEM ? composition.identifier.value : undefined;
+      if (own) perConsultation.set(own, (perConsultation.get(own) ?? 0) + 1);
+    }
+    assert.equal(
+      compositions.length,
+      batch,
+      `${compositions.length} Compositions for ${batch} consultations`,
+    );
+    assert.deepEqual(
+      s.ids.filter((id) => perConsultation.get(id) !== 1),
+      [],
+      'every consultation has exactly one Composition',
+    );
+    const encounters = (await (await fetch(`${s.fhirBase}/Encounter?_summary=count`)).json()) as {
+      total: number;
+    };
+    assert.equal(encounters.total, batch);
+    const states = await db.pool.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM write_back WHERE practice_id = $1 GROUP BY status`,
+      [s.practice.id],
+    );
+    assert.deepEqual(states.rows, [{ status: 'filed', n: batch }]);
+  }
+
+  it('files each exactly once while the GP system answers 503, then times out, then loses answers, then recovers', async () => {
+    const s = await scenario(sharedRedisUrl);
+    const queue = createWriteBackQueue(sharedRedisUrl, {
+      prefix: s.prefix,
+      retry: { baseDelayMs: 200, maxDelayMs: 2000 },
+      perPracticeLimit: { max: 10_000, durationMs: 1000 },
+    });
+    const worker = startWriteBackWorker({
+      queue,
+      pool: db.pool,
+      fhir: new FhirClient({ timeoutMs: 500 }),
+      readDocument: () => Promise.reject(new Error('no attachments here')),
+      logger: silent,
+      concurrency: 10,
+      maxAttempts: 200,
+      sweepIntervalMs: 0,
+      sweepAfterMs: 60_000,
+    });
+    try {
+      const started = Date.now();
+      let n = 0;
+      s.proxy.setRule((): FaultAction => {
+        const elapsed = Date.now() - started;
+        n++;
+        if (elapsed < 3000)
+          return n % 2
+            ? { kind: 'status', status: 503, retryAfter: '1', text: 'busy' }
+            : { kind: 'status', status: 503 };
+        if (elapsed < 5000) return { kind: 'hang' };
+        if (elapsed < 7000) return n % 3 === 0 ? { kind: 'lose-answer' } : { kind: 'status', status: 502 };
+        return n % 4 === 0 ? { kind: 'lose-answer' } : { kind: 'pass' };
+      });
+      await allFiled(s, 120_000);
+      const seen = new Set(s.proxy.requests.map((request) => request.action));
+      for (const action of ['status', 'hang', 'lose-answer', 'pass'])
+        assert.ok(seen.has(action as never), action);
+      await assertFiledExactlyOnce(s);
+    } finally {
+      await worker.close();
+      await s.cleanup();
+    }
+  });
+
+  it('files each exactly once when the worker is stopped mid-batch, then killed mid-batch, and restarted', async () => {
+    const s = await scenario(sharedRedisUrl);
+    const env = {
+      RECORD_DATABASE_URL: db.url,
+      RECORD_REDIS_URL: sharedRedisUrl,
+      RECORD_QUEUE_PREFIX: s.prefix,
+      RECORD_CONCURRENCY: '10',
+      RECORD_MAX_ATTEMPTS: '200',
+      RECORD_RETRY_BASE_DELAY_MS: '200',
+      RECORD_RETRY_MAX_DELAY_MS: '2000',
+      RECORD_FHIR_TIMEOUT_MS: '3000',
+      RECORD_PRACTICE_RATE_MAX: '10000',
+      // a dead worker's jobs are taken over within a few seconds
+      RECORD_LOCK_DURATION_MS: '2000',
+      RECORD_STALLED_INTERVAL_MS: '1000',
+      RECORD_SWEEP_INTERVAL_MS: '1000',
+      RECORD_SWEEP_AFTER_MS: '10000',
+    };
+    // slow enough that the batch is mid-way when the worker goes
+    s.proxy.setRule(() => ({ kind: 'delay', ms: 40 }));
+    const workers: ChildService[] = [];
+    try {
+      const first = spawnRecordWorker(env);
+      workers.push(first);
+      await waitFor(
+        'a first hundred filed',
+        async () => ((await filedCount(s.practice.id)) >= 100 ? true : undefined),
+        60_000,
+      );
+      assert.equal(await first.stop(), 0, `graceful stop exits 0: ${first.output()}`);
+      const queue = createWriteBackQueue(sharedRedisUrl, { prefix: s.prefix });
+      try {
+        assert.equal((await queue.getJobCounts()).active, 0, 'a graceful stop finishes or returns its jobs');
+      } finally {
+        await queue.close();
+      }
+      const afterStop = await filedCount(s.practice.id);
+      assert.ok(afterStop < batch, 'stopped mid-batch');
+
+      const second = spawnRecordWorker(env);
+      workers.push(second);
+      await waitFor(
+        'more filed',
+        async () => ((await filedCount(s.practice.id)) >= afterStop + 100 ? true : undefined),
+        60_000,
+      );
+      await second.kill();
+      const afterKill = await filedCount(s.practice.id);
+      assert.ok(afterKill < batch, 'killed mid-batch');
+
+      const third = spawnRecordWorker(env);
+      workers.push(third);
+      await allFiled(s, 120_000);
+      assert.equal(await third.stop(), 0);
+      await assertFiledExactlyOnce(s);
+    } finally {
+      for (const worker of workers) await worker.kill();
+      await s.cleanup();
+    }
+  });
+
+  it('files each exactly once when Redis crashes (SIGKILL) mid-batch and comes back from its append-only file', async () => {
+    const redis = await startRedis();
+    const s = await scenario(redis.url);
+    const queue = createWriteBackQueue(redis.url, {
+      prefix: s.prefix,
+      retry: { baseDelayMs: 200, maxDelayMs: 2000 },
+      perPracticeLimit: { max: 10_000, durationMs: 1000 },
+      lockDurationMs: 2000,
+      stalledIntervalMs: 1000,
+    });
+    const worker = startWriteBackWorker({
+      queue,
+      pool: db.pool,
+      fhir: new FhirClient({ timeoutMs: 3000 }),
+      readDocument: () => Promise.reject(new Error('no attachments here')),
+      logger: silent,
+      concurrency: 10,
+      maxAttempts: 200,
+      sweepIntervalMs: 1000,
+      sweepAfterMs: 5000,
+    });
+    try {
+      s.proxy.setRule(() => ({ kind: 'delay', ms: 30 }));
+      await waitFor(
+        '150 filed',
+        async () => ((await filedCount(s.practice.id)) >= 150 ? true : undefined),
+        60_000,
+      );
+      await redis.crashAndRestart(1500);
+      assert.ok((await filedCount(s.practice.id)) < batch, 'Redis went down mid-batch');
+      await allFiled(s, 120_000);
+      await assertFiledExactlyOnce(s);
+    } finally {
+      await worker.close();
+      await s.cleanup();
+      await redis.remove();
+    }
+  });
+});
