@@ -1,10 +1,10 @@
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { pino } from 'pino';
 import { ConfigError } from '@gpc/contracts';
 import { buildRecordApp } from './app';
 import { loadRecordConfig, type RecordConfig } from './config';
 import { FhirClient } from './fhir/client';
+import { createS3DocumentSource } from './filing/s3-documents';
 import { loadR4Definitions } from './fhir/validate';
 import { createWriteBackQueue } from './queue';
 import { startWriteBackWorker } from './worker';
@@ -23,17 +23,14 @@ const pool = new pg.Pool({ connectionString: config.databaseUrl, max: Math.min(2
 // an idle connection the server drops (restart, failover) is replaced on next use: log it, never crash
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 
-const s3 = new S3Client({
+const documents = createS3DocumentSource({
+  bucket: config.s3Bucket,
   region: config.s3Region,
+  accessKeyId: config.s3AccessKeyId,
+  secretAccessKey: config.s3SecretAccessKey,
   forcePathStyle: config.s3ForcePathStyle,
   ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
-  credentials: { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey },
 });
-async function readDocument(key: string): Promise<Buffer> {
-  const object = await s3.send(new GetObjectCommand({ Bucket: config.s3Bucket, Key: key }));
-  if (!object.Body) throw new Error('attachment has no body');
-  return Buffer.from(await object.Body.transformToByteArray());
-}
 
 // half a second, once, before the first job rather than during it
 loadR4Definitions();
@@ -48,7 +45,7 @@ const worker = startWriteBackWorker({
   queue,
   pool,
   fhir: new FhirClient({ timeoutMs: config.fhirTimeoutMs }),
-  readDocument,
+  readDocument: documents.read,
   logger,
   concurrency: config.concurrency,
   maxAttempts: config.maxAttempts,
@@ -76,7 +73,7 @@ async function shutdown(): Promise<void> {
   // jobs in flight finish (each is bounded by the FHIR timeout); waiting ones stay queued
   await worker.close();
   await pool.end();
-  s3.destroy();
+  documents.destroy();
   process.exit(0);
 }
 process.once('SIGINT', () => void shutdown());
