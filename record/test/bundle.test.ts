@@ -153,6 +153,12 @@ describe('the write-back bundle', () => {
     assert.equal(attachment?.contentType, 'image/png');
     assert.equal(Buffer.from(attachment?.data ?? '', 'base64').toString(), 'not really a png');
     assert.equal(attachment?.size, 16);
+    const documentUrl = bundle.entry?.find(
+      (entry) => entry.resource?.resourceType === 'DocumentReference',
+    )?.fullUrl;
+    const sent = resourceOf<Composition>(bundle, 'Composition').section?.at(-1);
+    assert.equal(sent?.title, 'Sent by the patient');
+    assert.deepEqual(sent?.entry, [{ reference: documentUrl }]);
   });
 
   it('leaves out the answers when there are none, and the documents when there are none', () => {
@@ -160,6 +166,10 @@ describe('the write-back bundle', () => {
     assert.deepEqual(
       bundle.entry?.map((entry) => entry.resource?.resourceType),
       ['Encounter', 'Composition'],
+    );
+    assert.deepEqual(
+      resourceOf<Composition>(bundle, 'Composition').section?.map((section) => section.title),
+      ['Summary', 'Outcome'],
     );
   });
 

@@ -2,14 +2,19 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
 import { pino } from 'pino';
 import { writeBackJobId } from '@gpc/contracts';
 import type { FhirServer } from '@gpc/local-fhir-server';
+import { startLocalS3, type RunningLocalS3 } from '@gpc/local-s3-server';
 import { buildTriageApp, migrateDatabase } from '@gpc/triage';
 import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
 import { seedConsultation, seedPractice, type SeededPractice } from '../../triage/test/support/practices';
 import { writeBacksTo } from '../../triage/test/support/write-back';
 import { FhirClient } from '../src/fhir/client';
+import { ATTACHMENT_SYSTEM } from '../src/fhir/identifiers';
+import { createS3DocumentSource } from '../src/filing/s3-documents';
 import { createWriteBackQueue, type WriteBackQueue } from '../src/queue';
 import { startWriteBackWorker, type WriteBackWorker } from '../src/worker';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
@@ -18,6 +23,8 @@ import { compositionsFor, startLocalFhir, waitFor } from './support/fhir';
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const jwtSecret = 'record-test-secret-that-is-long-enough-0123456789';
 const maxAttempts = 4;
+const bucket = 'record-test-attachments';
+const s3Credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 interface WriteBackView {
   status: string;
@@ -30,6 +37,8 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
   let db: TestDatabase;
   let fhir: { server: FhirServer; base: string };
   let proxy: FaultProxy;
+  let s3: RunningLocalS3;
+  let documents: ReturnType<typeof createS3DocumentSource>;
   let queue: WriteBackQueue;
   let worker: WriteBackWorker;
   let triage: FastifyInstance;
@@ -43,6 +52,14 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
     await migrateDatabase(db.url);
     fhir = await startLocalFhir();
     proxy = await startFaultProxy(fhir.base);
+    s3 = await startLocalS3([bucket]);
+    documents = createS3DocumentSource({
+      bucket,
+      region: 'eu-west-2',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      ...s3Credentials,
+    });
     practice = await seedPractice(db.pool, 'A81001');
     otherPractice = await seedPractice(db.pool, 'B82002');
     await db.pool.query('UPDATE practice SET fhir_base_url = $1', [proxy.url]);
@@ -55,7 +72,7 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
       queue,
       pool: db.pool,
       fhir: new FhirClient({ timeoutMs: 1000 }),
-      readDocument: () => Promise.reject(new Error('no attachments in these tests')),
+      readDocument: documents.read,
       logger: pino({ level: 'silent' }),
       concurrency: 4,
       maxAttempts,
@@ -88,6 +105,8 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
     await cleanup.obliterate({ force: true }).catch(() => undefined);
     await cleanup.close();
     await proxy.close();
+    documents.destroy();
+    await s3.close();
     await fhir.server.close();
     await db.drop();
   });
@@ -138,6 +157,56 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
     assert.equal(filed[0]?.subject?.identifier?.value, '9434765919');
     assert.equal(filed[0]?.custodian?.identifier?.value, 'A81001');
     assert.equal(`Composition/${filed[0]?.id}`, view.serverLocations[1]?.split('/_history')[0]);
+  });
+
+  it("files the patient's photo from S3 as a DocumentReference beside the summary, byte for byte", async () => {
+    const id = await seedConsultation(db.pool, practice.id);
+    const photo = Buffer.from([
+      0xff,
+      0xd8,
+      0xff,
+      0xe0,
+      ...Array.from({ length: 3000 }, (_, i) => i % 251),
+      0xff,
+      0xd9,
+    ]);
+    const key = `${practice.id}/${id}/${randomUUID()}`;
+    const client = new S3Client({
+      region: 'eu-west-2',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: s3Credentials,
+    });
+    await client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: photo, ContentType: 'image/jpeg' }),
+    );
+    client.destroy();
+    const { rows } = await db.pool.query<{ id: string }>(
+      `INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes)
+       VALUES ($1, $2, $3, 'image/jpeg', $4) RETURNING id`,
+      [practice.id, id, key, photo.length],
+    );
+    await close(id);
+    const view = await settled(id, 'filed');
+    assert.deepEqual(
+      view.serverLocations.map((location) => location.split('/')[0]),
+      ['Encounter', 'Composition', 'DocumentReference'],
+    );
+    const search = await fetch(
+      `${fhir.base}/DocumentReference?identifier=${ATTACHMENT_SYSTEM}|${rows[0]!.id}`,
+    );
+    const found = ((await search.json()) as Bundle<DocumentReference>).entry ?? [];
+    assert.equal(found.length, 1);
+    const document = found[0]!.resource!;
+    assert.equal(document.subject?.identifier?.value, '9434765919');
+    const attachment = document.content[0]?.attachment;
+    assert.equal(attachment?.contentType, 'image/jpeg');
+    assert.ok(Buffer.from(attachment?.data ?? '', 'base64').equals(photo), 'the bytes the patient uploaded');
+    const composition = (await compositionsFor(fhir.base, id))[0];
+    assert.ok(
+      JSON.stringify(composition).includes(`DocumentReference/${document.id}`),
+      'the summary points at the document',
+    );
   });
 
   it('holds a request without an NHS number until staff match the patient, then files it', async () => {

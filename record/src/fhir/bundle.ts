@@ -219,6 +219,21 @@ export function buildWriteBackBundle(data: FilingData): Bundle {
         code: { coding: [outcome] },
         text: { status: 'generated', div: narrative(outcome.display) },
       },
+      // the GP reading the summary should see that the patient sent photos, and open them from here
+      ...(data.documents.length > 0
+        ? [
+            {
+              title: 'Sent by the patient',
+              text: {
+                status: 'generated' as const,
+                div: narrative(
+                  `${data.documents.length} ${data.documents.length === 1 ? 'file' : 'files'} sent with the request`,
+                ),
+              },
+              entry: data.documents.map((document) => ({ reference: `urn:uuid:${document.id}` })),
+            },
+          ]
+        : []),
     ],
   };
   entries.push(entry(`urn:uuid:${derivedUuid(data.consultationId, 'composition')}`, composition));
