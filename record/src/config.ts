@@ -21,9 +21,11 @@ export const RecordConfigSchema = Type.Object(
     /** A GP system that has not answered by then is treated as down for this attempt. */
     fhirTimeoutMs: Milliseconds(20_000),
     /**
-     * Write-backs started per practice per window. With the timeout, it bounds how many workers
-     * one slow GP system can hold (max × timeout / window): keep that under the concurrency.
+     * Write-backs of one practice in flight at once in this process: a slow GP system holds at most
+     * this many of the `concurrency` slots, and the other practices' write-backs use the rest.
      */
+    practiceConcurrency: Type.Integer({ minimum: 1, maximum: 200, default: 3 }),
+    /** Write-backs started per practice per window, so a backlog never floods one GP system. */
     practiceRateMax: Type.Integer({ minimum: 1, default: 5 }),
     practiceRateWindowMs: Milliseconds(1_000),
     lockDurationMs: Milliseconds(30_000),

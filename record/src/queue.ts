@@ -14,7 +14,7 @@ export interface RetryPolicy {
 export interface WriteBackQueueOptions {
   /** Keeps one deployment's (or test's) queues apart from another's on the same Redis. */
   prefix?: string;
-  /** Jobs started per practice per `durationMs`: one slow GP system cannot take every worker. */
+  /** Jobs started per practice per `durationMs`, so no practice's backlog floods its GP system. */
   perPracticeLimit?: { max: number; durationMs: number };
   retry?: RetryPolicy;
   /** How long a worker holds a job before another may take it as stalled (the worker died). */
@@ -23,6 +23,35 @@ export interface WriteBackQueueOptions {
 }
 
 export const defaultRetryPolicy: RetryPolicy = { baseDelayMs: 5_000, maxDelayMs: 15 * 60_000 };
+
+/**
+ * A retry after a real attempt at the GP system. Carries the attempt number from the `write_back`
+ * row (bull's own count also counts hand-backs, and restarts when a lost job is queued again).
+ */
+export class WriteBackRetry extends Error {
+  override name = 'WriteBackRetry';
+  constructor(
+    message: string,
+    readonly attempt: number,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Hands a job back untried: its practice already has as many write-backs in flight in this worker
+ * as it may, so a slow GP system waits its turn instead of holding every slot.
+ */
+export class PracticeBusy extends Error {
+  override name = 'PracticeBusy';
+  constructor() {
+    super('the practice already has its share of write-backs in flight');
+  }
+}
+
+/** A handed-back job comes back after about this long. */
+const PRACTICE_BUSY_DELAY_MS = 500;
 
 /**
  * Exponential backoff with jitter: attempt n waits between half and all of base·2^(n-1), so
@@ -35,9 +64,12 @@ export function writeBackDelay(
   policy: RetryPolicy,
   random = Math.random,
 ): number {
-  const retryAfter = error instanceof FhirSendError ? error.retryAfterMs : undefined;
+  if (error instanceof PracticeBusy) return Math.round(PRACTICE_BUSY_DELAY_MS * (0.5 + random()));
+  const retryAfter =
+    error instanceof WriteBackRetry || error instanceof FhirSendError ? error.retryAfterMs : undefined;
   if (retryAfter !== undefined) return Math.min(policy.maxDelayMs, Math.round(retryAfter + random() * 1000));
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attemptsMade - 1));
+  const attempt = error instanceof WriteBackRetry ? error.attempt : attemptsMade;
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
@@ -67,9 +99,11 @@ export function createWriteBackQueue(redisUrl: string, options: WriteBackQueueOp
 export async function enqueueWriteBack(queue: WriteBackQueue, job: WriteBackJob): Promise<void> {
   await queue.add(job, {
     jobId: writeBackJobIdBase(job.consultationId),
-    // the worker's policy fails a job well before this; bull needs a ceiling to retry at all
-    attempts: 1000,
+    // the worker counts real attempts in the write_back row and fails the job itself; bull's count
+    // also counts hand-backs (PracticeBusy), so its ceiling is only there because bull needs one
+    attempts: 1_000_000,
     backoff: { type: 'writeBack' },
+    stackTraceLimit: 3,
     // the write_back row is the record of what happened: a finished job is not needed, a failed one is kept
     removeOnComplete: true,
     removeOnFail: false,

@@ -49,6 +49,7 @@ const worker = startWriteBackWorker({
   logger,
   concurrency: config.concurrency,
   maxAttempts: config.maxAttempts,
+  practiceConcurrency: config.practiceConcurrency,
   sweepIntervalMs: config.sweepIntervalMs,
   sweepAfterMs: config.sweepAfterMs,
 });

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { FhirClient } from './fhir/client';
 import type { DocumentSource } from './filing/load';
 import { createWriteBackProcessor } from './filing/write-back-job';
-import { requeueWriteBack, type WriteBackQueue } from './queue';
+import { PracticeBusy, requeueWriteBack, type WriteBackQueue } from './queue';
 
 export interface WriteBackWorkerDeps {
   queue: WriteBackQueue;
@@ -14,6 +14,8 @@ export interface WriteBackWorkerDeps {
   /** Jobs in flight at once in this process. */
   concurrency: number;
   maxAttempts: number;
+  /** Write-backs of one practice in flight at once here; the rest of the slots stay for others. */
+  practiceConcurrency: number;
   /** How often pending write-backs are checked for a job the queue has lost (0: never). */
   sweepIntervalMs: number;
   /** A pending write-back untouched this long without a live job is queued again. */
@@ -41,6 +43,7 @@ export function startWriteBackWorker(deps: WriteBackWorkerDeps): WriteBackWorker
 
   // failures that never reach the processor's own handling, e.g. a job whose worker died too often
   queue.on('failed', (job, error) => {
+    if (error instanceof PracticeBusy) return; // handed back untried
     void (async () => {
       if (!(await job.isFailed())) return; // a retry is scheduled
       await pool.query(

@@ -8,8 +8,10 @@ import { FhirSendError } from '../src/fhir/client';
 import {
   createWriteBackQueue,
   enqueueWriteBack,
+  PracticeBusy,
   requeueWriteBack,
   writeBackDelay,
+  WriteBackRetry,
   type WriteBackQueue,
 } from '../src/queue';
 
@@ -90,6 +92,17 @@ describe('write-back queue on the real Redis', () => {
       writeBackDelay(1, new FhirSendError('429', true, 429, 3_600_000), policy, () => 0),
       60_000,
     );
+    // bull's count includes hand-backs: the worker's own attempt number is what backs off
+    assert.equal(
+      writeBackDelay(40, new WriteBackRetry('503', 2), policy, () => 1),
+      2000,
+    );
+    assert.equal(
+      writeBackDelay(40, new WriteBackRetry('429', 2, 7000), policy, () => 0),
+      7000,
+    );
+    const handBack = writeBackDelay(40, new PracticeBusy(), policy, Math.random);
+    assert.ok(handBack >= 250 && handBack <= 750, 'a handed-back job comes back soon');
   });
 
   it('reports health with the queue depth', async () => {

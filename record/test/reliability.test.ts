@@ -171,6 +171,7 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
       readDocument: () => Promise.reject(new Error('no attachments here')),
       logger: silent,
       concurrency: 10,
+      practiceConcurrency: 10, // one practice: these tests are about faults, not fairness
       maxAttempts: 200,
       sweepIntervalMs: 0,
       sweepAfterMs: 60_000,
@@ -278,6 +279,7 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
       readDocument: () => Promise.reject(new Error('no attachments here')),
       logger: silent,
       concurrency: 10,
+      practiceConcurrency: 10, // one practice: these tests are about faults, not fairness
       maxAttempts: 200,
       sweepIntervalMs: 1000,
       sweepAfterMs: 5000,

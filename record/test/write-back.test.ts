@@ -75,6 +75,7 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
       readDocument: documents.read,
       logger: pino({ level: 'silent' }),
       concurrency: 4,
+      practiceConcurrency: 4,
       maxAttempts,
       sweepIntervalMs: 0,
       sweepAfterMs: 1000,

@@ -5,6 +5,7 @@ import { isValidNhsNumber, type WriteBackJob } from '@gpc/contracts';
 import { buildWriteBackBundle } from '../fhir/bundle';
 import { FhirSendError, parseFhirAuth, type FhirClient } from '../fhir/client';
 import { findBundleProblems } from '../fhir/validate';
+import { PracticeBusy, WriteBackRetry } from '../queue';
 import { loadFilingData, type DocumentSource } from './load';
 
 export interface WriteBackProcessorDeps {
@@ -14,6 +15,8 @@ export interface WriteBackProcessorDeps {
   logger: Logger;
   /** Attempts at the GP system before the write-back is failed for a person to look at. */
   maxAttempts: number;
+  /** Write-backs of one practice in flight at once in this worker; more are handed back for later. */
+  practiceConcurrency: number;
 }
 
 export type WriteBackResult =
@@ -34,7 +37,24 @@ class PermanentFailure extends Error {
 export function createWriteBackProcessor(deps: WriteBackProcessorDeps) {
   const { pool, logger } = deps;
 
+  // practice id -> write-backs in flight: a slow GP system holds at most its share of the slots
+  const inFlight = new Map<string, number>();
+
   return async function processWriteBack(job: Job<WriteBackJob>): Promise<WriteBackResult> {
+    const { practiceId } = job.data;
+    const busy = inFlight.get(practiceId) ?? 0;
+    if (busy >= deps.practiceConcurrency) throw new PracticeBusy();
+    inFlight.set(practiceId, busy + 1);
+    try {
+      return await attemptWriteBack(job);
+    } finally {
+      const left = (inFlight.get(practiceId) ?? 1) - 1;
+      if (left > 0) inFlight.set(practiceId, left);
+      else inFlight.delete(practiceId);
+    }
+  };
+
+  async function attemptWriteBack(job: Job<WriteBackJob>): Promise<WriteBackResult> {
     const { consultationId, practiceId } = job.data;
     const log = logger.child({ consultationId, jobId: job.id });
     const claimed = await pool.query<{ attempts: number }>(
@@ -44,7 +64,8 @@ export function createWriteBackProcessor(deps: WriteBackProcessorDeps) {
       [consultationId, practiceId],
     );
     if (claimed.rowCount === 0) return { outcome: 'skipped', reason: 'not pending' };
-    const isLastAttempt = job.attemptsMade + 1 >= deps.maxAttempts;
+    const attempt = claimed.rows[0]!.attempts;
+    const isLastAttempt = attempt >= deps.maxAttempts;
 
     try {
       const loaded = await loadFilingData(pool, consultationId, practiceId, deps.readDocument);
@@ -73,7 +94,7 @@ export function createWriteBackProcessor(deps: WriteBackProcessorDeps) {
           WHERE consultation_id = $1 AND status = 'pending'`,
         [consultationId, JSON.stringify(filed.locations)],
       );
-      log.info({ alreadyFiled: filed.alreadyFiled, attempt: job.attemptsMade + 1 }, 'write-back filed');
+      log.info({ alreadyFiled: filed.alreadyFiled, attempt }, 'write-back filed');
       return { outcome: 'filed', ...filed };
     } catch (error) {
       const permanent =
@@ -89,23 +110,21 @@ export function createWriteBackProcessor(deps: WriteBackProcessorDeps) {
         );
         // kept in the failed set as the dead letter; a replay starts it afresh
         void job.discard(); // synchronous in bull; typed as a promise
-        log.warn(
-          { attempt: job.attemptsMade + 1, status: (error as FhirSendError).status },
-          'write-back failed',
-        );
-      } else {
-        await pool
-          .query(`UPDATE write_back SET last_error = $2, updated_at = now() WHERE consultation_id = $1`, [
-            consultationId,
-            message,
-          ])
-          .catch(() => undefined); // the database may be what failed; the retry is what matters
-        log.info(
-          { attempt: job.attemptsMade + 1, status: (error as FhirSendError).status },
-          'write-back will retry',
-        );
+        log.warn({ attempt, status: (error as FhirSendError).status }, 'write-back failed');
+        throw error;
       }
-      throw error;
+      await pool
+        .query(`UPDATE write_back SET last_error = $2, updated_at = now() WHERE consultation_id = $1`, [
+          consultationId,
+          message,
+        ])
+        .catch(() => undefined); // the database may be what failed; the retry is what matters
+      log.info({ attempt, status: (error as FhirSendError).status }, 'write-back will retry');
+      throw new WriteBackRetry(
+        message,
+        attempt,
+        error instanceof FhirSendError ? error.retryAfterMs : undefined,
+      );
     }
-  };
+  }
 }

@@ -15,6 +15,8 @@ export type FaultAction =
 
 export interface ProxiedRequest {
   at: number;
+  /** When the client got its answer (or gave up). */
+  doneAt?: number;
   body: string;
   action: FaultAction['kind'];
 }
@@ -73,7 +75,9 @@ export async function startFaultProxy(fhirBaseUrl: string): Promise<FaultProxy> 
     void (async () => {
       const body = await readBody(request);
       const action = rule(body.toString('utf8'));
-      requests.push({ at: Date.now(), body: body.toString('utf8'), action: action.kind });
+      const record: ProxiedRequest = { at: Date.now(), body: body.toString('utf8'), action: action.kind };
+      requests.push(record);
+      response.once('close', () => (record.doneAt = Date.now()));
       const outcome = (text: string) =>
         JSON.stringify({
           resourceType: 'OperationOutcome',

@@ -59,6 +59,7 @@ export function spawnRecordWorker(env: Record<string, string>): ChildService {
       RECORD_S3_ACCESS_KEY_ID: 'unused',
       RECORD_S3_SECRET_ACCESS_KEY: 'unused',
       RECORD_LOG_LEVEL: 'warn',
+      RECORD_PRACTICE_CONCURRENCY: '10',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
