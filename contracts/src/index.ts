@@ -4,3 +4,4 @@ export * from './jobs';
 export * from './call/index';
 export * from './nhs-number';
 export * from './outcomes';
+export * from './staff-live';

@@ -7,6 +7,7 @@ import { FhirClient } from './fhir/client';
 import { createS3DocumentSource } from './filing/s3-documents';
 import { loadR4Definitions } from './fhir/validate';
 import { createWriteBackQueue } from './queue';
+import { createWriteBackAnnouncer } from './staff-live';
 import { startWriteBackWorker } from './worker';
 
 let config: RecordConfig;
@@ -52,6 +53,8 @@ const worker = startWriteBackWorker({
   practiceConcurrency: config.practiceConcurrency,
   sweepIntervalMs: config.sweepIntervalMs,
   sweepAfterMs: config.sweepAfterMs,
+  // bull's command connection also carries the announcements: no extra connection to Redis
+  announce: createWriteBackAnnouncer(queue.client, logger),
 });
 const app = buildRecordApp({ queue, pool, logger });
 

@@ -1,21 +1,10 @@
-import type pg from 'pg';
-import type { Logger } from 'pino';
-import type { FhirClient } from './fhir/client';
-import type { DocumentSource } from './filing/load';
-import { createWriteBackProcessor } from './filing/write-back-job';
+import { createWriteBackProcessor, type WriteBackProcessorDeps } from './filing/write-back-job';
 import { PracticeBusy, requeueWriteBack, type WriteBackQueue } from './queue';
 
-export interface WriteBackWorkerDeps {
+export interface WriteBackWorkerDeps extends WriteBackProcessorDeps {
   queue: WriteBackQueue;
-  pool: pg.Pool;
-  fhir: FhirClient;
-  readDocument: DocumentSource;
-  logger: Logger;
   /** Jobs in flight at once in this process. */
   concurrency: number;
-  maxAttempts: number;
-  /** Write-backs of one practice in flight at once here; the rest of the slots stay for others. */
-  practiceConcurrency: number;
   /** How often pending write-backs are checked for a job the queue has lost (0: never). */
   sweepIntervalMs: number;
   /** A pending write-back untouched this long without a live job is queued again. */
@@ -46,11 +35,12 @@ export function startWriteBackWorker(deps: WriteBackWorkerDeps): WriteBackWorker
     if (error instanceof PracticeBusy) return; // handed back untried
     void (async () => {
       if (!(await job.isFailed())) return; // a retry is scheduled
-      await pool.query(
+      const updated = await pool.query(
         `UPDATE write_back SET status = 'failed', last_error = $2, updated_at = now()
           WHERE consultation_id = $1 AND status = 'pending'`,
         [job.data.consultationId, error.message],
       );
+      if (updated.rowCount) deps.announce?.(job.data);
     })().catch((err: unknown) => logger.warn({ err, jobId: job.id }, 'could not record a failed write-back'));
   });
   queue.on('error', (error) => logger.warn({ err: error }, 'write-back queue error'));

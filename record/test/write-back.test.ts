@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { writeBackJobId } from '@gpc/contracts';
+import { io as connect, type Socket } from 'socket.io-client';
+import { StaffLive, writeBackJobId, type QueueChange } from '@gpc/contracts';
 import type { FhirServer } from '@gpc/local-fhir-server';
 import { startLocalS3, type RunningLocalS3 } from '@gpc/local-s3-server';
 import { buildTriageApp, migrateDatabase } from '@gpc/triage';
@@ -16,6 +20,7 @@ import { FhirClient } from '../src/fhir/client';
 import { ATTACHMENT_SYSTEM } from '../src/fhir/identifiers';
 import { createS3DocumentSource } from '../src/filing/s3-documents';
 import { createWriteBackQueue, type WriteBackQueue } from '../src/queue';
+import { createWriteBackAnnouncer } from '../src/staff-live';
 import { startWriteBackWorker, type WriteBackWorker } from '../src/worker';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
 import { compositionsFor, startLocalFhir, waitFor } from './support/fhir';
@@ -45,6 +50,9 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
   let practice: SeededPractice;
   let otherPractice: SeededPractice;
   const tokens = new Map<string, string>();
+  const liveRedis = new Redis(redisUrl);
+  const liveRedisSubscriber = liveRedis.duplicate();
+  const dashboards: Socket[] = [];
   const prefix = `gpc-test-${randomUUID()}`;
 
   before(async () => {
@@ -79,11 +87,18 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
       maxAttempts,
       sweepIntervalMs: 0,
       sweepAfterMs: 1000,
+      announce: createWriteBackAnnouncer(queue.client, pino({ level: 'silent' })),
     });
     // the producer side, as triage runs it: its own queue object on the same Redis keys
     const producer = createWriteBackQueue(redisUrl, { prefix });
-    triage = await buildTriageApp({ pool: db.pool, jwtSecret, writeBack: writeBacksTo(producer) });
+    triage = await buildTriageApp({
+      pool: db.pool,
+      jwtSecret,
+      writeBack: writeBacksTo(producer),
+      live: { adapter: createAdapter(liveRedis, liveRedisSubscriber, { key: StaffLive.redisKey }) },
+    });
     triage.addHook('onClose', () => producer.close());
+    await triage.listen({ host: '127.0.0.1', port: 0 });
     for (const [p, role] of [
       [practice, 'clinician'],
       [practice, 'admin'],
@@ -100,7 +115,10 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
   });
 
   after(async () => {
+    for (const socket of dashboards) socket.disconnect();
     await triage.close();
+    liveRedis.disconnect();
+    liveRedisSubscriber.disconnect();
     await worker.close();
     const cleanup = createWriteBackQueue(redisUrl, { prefix });
     await cleanup.obliterate({ force: true }).catch(() => undefined);
@@ -208,6 +226,44 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
       JSON.stringify(composition).includes(`DocumentReference/${document.id}`),
       'the summary points at the document',
     );
+  });
+
+  it("tells the practice's open dashboards, and only them, as the write-back moves on", async () => {
+    const dashboard = async (practiceCode: string) => {
+      const socket = connect(
+        `http://127.0.0.1:${(triage.server.address() as AddressInfo).port}${StaffLive.namespace}`,
+        {
+          path: StaffLive.path,
+          auth: { token: tokens.get(`${practiceCode}:reception`) ?? tokens.get(`${practiceCode}:admin`) },
+          transports: ['websocket'],
+          reconnection: false,
+        },
+      );
+      dashboards.push(socket);
+      const changes: QueueChange[] = [];
+      socket.on('queue:changed', (change: QueueChange) => changes.push(change));
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('connect_error', reject);
+      });
+      return changes;
+    };
+    const ours = await dashboard('A81001');
+    const theirs = await dashboard('B82002');
+    const id = await seedConsultation(db.pool, practice.id);
+    await close(id);
+    await settled(id, 'filed');
+    // the worker's announcement comes after its database update: wait for it, not for the status
+    await waitFor('the filing announced', () =>
+      Promise.resolve(
+        ours.some((change) => change.consultationId === id && change.change === 'updated') ? true : undefined,
+      ),
+    );
+    assert.deepEqual(
+      ours.filter((change) => change.consultationId === id).map((change) => change.change),
+      ['closed', 'updated'],
+    );
+    assert.deepEqual(theirs, [], 'another practice hears nothing');
   });
 
   it('holds a request without an NHS number until staff match the patient, then files it', async () => {

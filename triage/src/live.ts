@@ -1,13 +1,14 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions } from 'socket.io';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { StaffTokenClaims } from '@gpc/contracts';
+import {
+  StaffLive,
+  StaffTokenClaims,
+  type QueueChange,
+  type StaffLiveServerToClientEvents,
+} from '@gpc/contracts';
 
-/** What staff dashboards are told: which request changed, never its contents (they fetch those with their token). */
-export interface QueueChange {
-  consultationId: string;
-  change: 'created' | 'updated' | 'closed';
-}
+export type { QueueChange };
 
 export interface StaffLive {
   notify(practiceId: string, change: QueueChange): void;
@@ -15,7 +16,7 @@ export interface StaffLive {
 }
 
 const checkClaims = TypeCompiler.Compile(StaffTokenClaims);
-export const staffLivePath = '/staff-live';
+export const staffLivePath = StaffLive.path;
 
 /**
  * Live queue updates for staff over socket.io (its own path, beside signalling's). Each socket
@@ -27,8 +28,12 @@ export function createStaffLive(
   verify: (token: string) => unknown,
   options: Partial<ServerOptions> = {},
 ): StaffLive {
-  const io = new Server(httpServer, { path: staffLivePath, serveClient: false, ...options });
-  const staff = io.of('/staff');
+  const io = new Server<Record<string, never>, StaffLiveServerToClientEvents>(httpServer, {
+    path: staffLivePath,
+    serveClient: false,
+    ...options,
+  });
+  const staff = io.of(StaffLive.namespace);
   staff.use((socket, next) => {
     try {
       const token = (socket.handshake.auth as { token?: unknown }).token;
@@ -38,14 +43,14 @@ export function createStaffLive(
         ...claims
       } = verify(typeof token === 'string' ? token : '') as Record<string, unknown>;
       if (!checkClaims.Check(claims)) throw new Error('not a staff token');
-      void socket.join(`practice:${claims.practiceId}`);
+      void socket.join(StaffLive.room(claims.practiceId));
       next();
     } catch {
       next(Object.assign(new Error('unauthorized'), { data: { code: 'unauthorized' } }));
     }
   });
   return {
-    notify: (practiceId, change) => void staff.to(`practice:${practiceId}`).emit('queue:changed', change),
+    notify: (practiceId, change) => void staff.to(StaffLive.room(practiceId)).emit('queue:changed', change),
     // the HTTP server belongs to fastify, which closes it: only let go of the sockets here
     close: () => {
       io.disconnectSockets(true);

@@ -2,7 +2,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createWriteBackQueue, enqueueWriteBack, requeueWriteBack } from '@gpc/record';
-import { ConfigError } from '@gpc/contracts';
+import { ConfigError, StaffLive } from '@gpc/contracts';
 import { buildTriageApp } from './app';
 import { AttachmentStore } from './attachments/store';
 import { loadTriageConfig, type TriageConfig } from './config';
@@ -56,7 +56,7 @@ const app = await buildTriageApp({
   logger,
   attachments,
   publicWebUrl: config.publicWebUrl,
-  live: { adapter: createAdapter(redisPublisher, redisSubscriber, { key: 'gpc-staff-live' }) },
+  live: { adapter: createAdapter(redisPublisher, redisSubscriber, { key: StaffLive.redisKey }) },
 });
 try {
   await app.listen({ host: config.host, port: config.port });

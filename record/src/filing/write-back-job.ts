@@ -6,6 +6,7 @@ import { buildWriteBackBundle } from '../fhir/bundle';
 import { FhirSendError, parseFhirAuth, type FhirClient } from '../fhir/client';
 import { findBundleProblems } from '../fhir/validate';
 import { PracticeBusy, WriteBackRetry } from '../queue';
+import type { AnnounceWriteBack } from '../staff-live';
 import { loadFilingData, type DocumentSource } from './load';
 
 export interface WriteBackProcessorDeps {
@@ -17,6 +18,8 @@ export interface WriteBackProcessorDeps {
   maxAttempts: number;
   /** Write-backs of one practice in flight at once in this worker; more are handed back for later. */
   practiceConcurrency: number;
+  /** Called after every attempt, whatever came of it, so dashboards show it as it happens. */
+  announce?: AnnounceWriteBack;
 }
 
 export type WriteBackResult =
@@ -64,7 +67,15 @@ export function createWriteBackProcessor(deps: WriteBackProcessorDeps) {
       [consultationId, practiceId],
     );
     if (claimed.rowCount === 0) return { outcome: 'skipped', reason: 'not pending' };
-    const attempt = claimed.rows[0]!.attempts;
+    try {
+      return await fileClaimed(job, log, claimed.rows[0]!.attempts);
+    } finally {
+      deps.announce?.(job.data);
+    }
+  }
+
+  async function fileClaimed(job: Job<WriteBackJob>, log: Logger, attempt: number): Promise<WriteBackResult> {
+    const { consultationId, practiceId } = job.data;
     const isLastAttempt = attempt >= deps.maxAttempts;
 
     try {
