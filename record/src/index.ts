@@ -6,3 +6,4 @@ export * from './fhir/bundle';
 export * from './fhir/client';
 export * from './fhir/identifiers';
 export * from './fhir/validate';
+export * from './staff-live';

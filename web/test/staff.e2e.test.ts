@@ -3,22 +3,45 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { Browser } from 'playwright-core';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import type { Browser, Page } from 'playwright-core';
+import { StaffLive } from '@gpc/contracts';
+import {
+  createWriteBackAnnouncer,
+  createWriteBackQueue,
+  FhirClient,
+  startWriteBackWorker,
+  type WriteBackQueue,
+  type WriteBackWorker,
+} from '@gpc/record';
+import { startFaultProxy, type FaultProxy } from '../../record/test/support/fault-proxy';
+import { compositionsFor, startLocalFhir } from '../../record/test/support/fhir';
+import { writeBacksTo } from '../../triage/test/support/write-back';
 import { buildTriageApp } from '../../triage/src/app';
 import { migrateDatabase } from '../../triage/src/db/migrate';
 import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
-import { seedPractice, type SeededPractice } from '../../triage/test/support/practices';
+import { seedConsultation, seedPractice, type SeededPractice } from '../../triage/test/support/practices';
 import { expectNoAxeViolations } from './support/axe';
 import { startCallNode, type CallNode } from '../../signalling/test/support/call-node';
 import { launchBrowser, newLocalPage, startWebServer, type RunningWebServer } from './support/browser';
 
-describe('staff dashboard in Chromium: sign in, live queue, assign, close', () => {
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+describe('staff dashboard in Chromium: sign in, live queue, assign, close, and the summary into the GP record', () => {
   let db: TestDatabase;
   let triage: FastifyInstance;
   let web: RunningWebServer;
   let browser: Browser;
   let practice: SeededPractice;
-  const enqueued: string[] = [];
+  let fhir: Awaited<ReturnType<typeof startLocalFhir>>;
+  let proxy: FaultProxy;
+  let queue: WriteBackQueue;
+  let worker: WriteBackWorker;
+  const liveRedis = new Redis(redisUrl);
+  const liveRedisSubscriber = liveRedis.duplicate();
+  const queuePrefix = `gpc-test-${randomUUID()}`;
   // the same secret as the call node's: staff tokens triage signs must open calls in signalling
   const jwtSecret = 'staff-test-secret-that-is-long-enough-0123456789';
   let callNode: CallNode | undefined;
@@ -27,19 +50,37 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close', () =
     db = await createTestDatabase();
     await migrateDatabase(db.url);
     practice = await seedPractice(db.pool, 'A81001');
+    // the record worker as production runs it, filing into the local FHIR server through a proxy
+    // that can play a GP system refusing a summary
+    fhir = await startLocalFhir();
+    proxy = await startFaultProxy(fhir.base);
+    await db.pool.query('UPDATE practice SET fhir_base_url = $1 WHERE id = $2', [proxy.url, practice.id]);
+    queue = createWriteBackQueue(redisUrl, {
+      prefix: queuePrefix,
+      retry: { baseDelayMs: 200, maxDelayMs: 2000 },
+    });
+    worker = startWriteBackWorker({
+      queue,
+      pool: db.pool,
+      fhir: new FhirClient({ timeoutMs: 5000 }),
+      readDocument: () => Promise.reject(new Error('no attachments in these tests')),
+      logger: pino({ level: 'silent' }),
+      concurrency: 4,
+      practiceConcurrency: 4,
+      maxAttempts: 5,
+      sweepIntervalMs: 0,
+      sweepAfterMs: 60_000,
+      announce: createWriteBackAnnouncer(queue.client, pino({ level: 'silent' })),
+    });
+    const producer = createWriteBackQueue(redisUrl, { prefix: queuePrefix });
     triage = await buildTriageApp({
       pool: db.pool,
       jwtSecret,
-      writeBack: {
-        queue: (job) => {
-          enqueued.push(job.consultationId);
-          return Promise.resolve();
-        },
-        requeue: () => Promise.resolve(),
-      },
-      live: {},
+      writeBack: writeBacksTo(producer),
+      live: { adapter: createAdapter(liveRedis, liveRedisSubscriber, { key: StaffLive.redisKey }) },
       now: () => new Date('2026-07-13T09:00:00Z'),
     });
+    triage.addHook('onClose', () => producer.close());
     await triage.listen({ host: '127.0.0.1', port: 0 });
     callNode = await startCallNode({ jwtSecret });
     web = await startWebServer({
@@ -53,9 +94,26 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close', () =
     await browser?.close();
     await web?.close();
     await triage?.close();
+    await worker?.close();
+    const cleanup = createWriteBackQueue(redisUrl, { prefix: queuePrefix });
+    await cleanup.obliterate({ force: true }).catch(() => undefined);
+    await cleanup.close();
+    liveRedis.disconnect();
+    liveRedisSubscriber.disconnect();
+    await proxy?.close();
+    await fhir?.server.close();
     await callNode?.close();
     await db?.drop();
   });
+
+  async function signIn(page: Page, role: 'clinician' | 'admin'): Promise<void> {
+    await page.goto(`${web.url}staff.html`);
+    await page.getByLabel('Practice code').fill('A81001');
+    await page.getByLabel('Email address').fill(practice.staff[role].email);
+    await page.getByLabel('Password').fill(practice.staff[role].password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Requests' }).waitFor();
+  }
 
   it('shows a new request without reloading, and takes it from assignment to a coded close', async () => {
     const page = await newLocalPage(browser, { viewport: { width: 1280, height: 900 } });
@@ -153,6 +211,106 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close', () =
     assert.equal(rows[0]?.status, 'closed');
     assert.equal(rows[0]?.outcome_code, '182836005');
     assert.equal(rows[0]?.assigned_to, practice.staff.clinician.id);
-    assert.deepEqual(enqueued, [rows[0]?.id], 'closing asks for the write-back');
+
+    // the summary reaches the GP record, and the dashboard says so without a reload
+    await page.getByLabel('Show').selectOption('closed');
+    const closedRow = page.getByRole('row').filter({ has: page.getByRole('link', { name: reference }) });
+    await closedRow.getByRole('cell', { name: 'Filed', exact: true }).waitFor({ timeout: 15_000 });
+    await closedRow.getByRole('link', { name: reference }).click();
+    await page
+      .locator('#record-list')
+      .getByText(/^Filed in the GP record on /)
+      .waitFor();
+    await page
+      .locator('#record-list')
+      .getByText(/^Encounter\/.+, Composition\//)
+      .waitFor();
+    await page.screenshot({ path: '/tmp/staff-filed.png', fullPage: true });
+    await expectNoAxeViolations(page, 'closed request, filed');
+    const filed = await compositionsFor(fhir.base, rows[0].id);
+    assert.equal(filed.length, 1, 'one Composition in the GP record');
+    assert.match(JSON.stringify(filed[0]?.section), /Repeat inhaler issued; review in 6 months\./);
+  });
+
+  it('lets staff record a missing NHS number, and an admin send a refused summary again once it is fixed', async () => {
+    const unmatched = await seedConsultation(db.pool, practice.id, { nhsNumber: null });
+    const refused = await seedConsultation(db.pool, practice.id);
+    proxy.setRule((body) =>
+      body.includes(refused)
+        ? { kind: 'status', status: 422, text: 'Patient 9434765919 is not registered at this practice' }
+        : { kind: 'pass' },
+    );
+    const clinicianToken = triage.jwt.sign({
+      typ: 'staff',
+      sub: practice.staff.clinician.id,
+      practiceId: practice.id,
+      role: 'clinician',
+      name: 'Clinician',
+    });
+    for (const id of [unmatched, refused]) {
+      const closed = await triage.inject({
+        method: 'POST',
+        url: `/consultations/${id}/close`,
+        headers: { authorization: `Bearer ${clinicianToken}` },
+        payload: { outcomeCode: '182836005', outcomeDisplay: 'Review of medication', summary: 'Reviewed.' },
+      });
+      assert.equal(closed.statusCode, 200, closed.body);
+    }
+    const references = await db.pool.query<{ id: string; reference: string }>(
+      'SELECT id, reference FROM consultation WHERE id = ANY($1)',
+      [[unmatched, refused]],
+    );
+    const referenceOf = (id: string) => references.rows.find((row) => row.id === id)!.reference;
+
+    const page = await newLocalPage(browser, { viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'admin');
+    const attention = page.locator('#record-attention');
+    await attention.getByRole('link', { name: referenceOf(unmatched) }).waitFor();
+    await attention.getByRole('link', { name: referenceOf(refused) }).waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: '/tmp/staff-record-attention.png', fullPage: true });
+    await expectNoAxeViolations(page, 'queue with summaries not filed');
+
+    // no NHS number: nothing is filed until someone records it, and a mistyped one is refused
+    await attention.getByRole('link', { name: referenceOf(unmatched) }).click();
+    await page
+      .locator('#record-list')
+      .getByText(/^Not filed: there is no NHS number/)
+      .waitFor();
+    await page.getByLabel("Patient's NHS number").fill('943 476 5918');
+    await page.getByRole('button', { name: 'Save and file in the GP record' }).click();
+    await page
+      .locator('#match-error')
+      .getByText(/not a valid NHS number/)
+      .waitFor();
+    await page.screenshot({ path: '/tmp/staff-patient-match.png', fullPage: true });
+    await expectNoAxeViolations(page, 'patient match with an error');
+    assert.equal((await compositionsFor(fhir.base, unmatched)).length, 0, 'never filed against a guess');
+    await page.getByLabel("Patient's NHS number").fill('943 476 5919');
+    await page.getByRole('button', { name: 'Save and file in the GP record' }).click();
+    await page
+      .locator('#record-list')
+      .getByText(/^Filed in the GP record on /)
+      .waitFor({ timeout: 15_000 });
+    assert.equal((await compositionsFor(fhir.base, unmatched)).length, 1);
+
+    // refused by the GP system: its words are shown, and the admin sends it again after the fix
+    await page.getByRole('link', { name: 'Back to requests' }).click();
+    await attention.getByRole('link', { name: referenceOf(refused) }).click();
+    await page.locator('#record-list').getByText('Not filed: the GP system refused it').waitFor();
+    await page
+      .locator('#record-list')
+      .getByText('422: Patient 9434765919 is not registered at this practice')
+      .waitFor();
+    await page.screenshot({ path: '/tmp/staff-record-refused.png', fullPage: true });
+    await expectNoAxeViolations(page, 'refused summary');
+    proxy.setRule(() => ({ kind: 'pass' }));
+    await page.getByRole('button', { name: 'Send to the GP record again' }).click();
+    await page
+      .locator('#record-list')
+      .getByText(/^Filed in the GP record on /)
+      .waitFor({ timeout: 15_000 });
+    assert.equal((await compositionsFor(fhir.base, refused)).length, 1);
+    await page.getByRole('link', { name: 'Back to requests' }).click();
+    await attention.waitFor({ state: 'hidden' });
   });
 });

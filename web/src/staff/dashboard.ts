@@ -5,7 +5,8 @@ import { consultationOutcomes } from '@gpc/contracts';
 
 /**
  * The staff dashboard: sign in, the practice's queue kept live over socket.io, a request's detail,
- * assign, start a video call, close with a coded outcome and a summary for the GP record.
+ * assign, start a video call, close with a coded outcome and a summary for the GP record, and see
+ * that summary into the GP record (patient match, replay of a refused one).
  */
 
 interface Session {
@@ -23,6 +24,22 @@ interface QueueItem {
   patientName: string;
   assignedTo: string | null;
   ageMinutes: number;
+  writeBackStatus: WriteBackStatus | null;
+}
+type WriteBackStatus = 'pending' | 'filed' | 'failed' | 'needs_patient_match';
+interface WriteBackView {
+  status: WriteBackStatus;
+  attempts: number;
+  lastError: string | null;
+  lastAttemptAt: string | null;
+  filedAt: string | null;
+  serverLocations: string[];
+}
+interface WriteBackListItem extends WriteBackView {
+  consultationId: string;
+  reference: string;
+  patientName: string;
+  closedAt: string;
 }
 interface Detail extends QueueItem {
   birthDate: string;
@@ -32,6 +49,9 @@ interface Detail extends QueueItem {
   formTitle: string | null;
   answers: { item?: { linkId: string; text?: string; answer?: Record<string, unknown>[] }[] } | null;
   claimedBy: { id: string; name: string } | null;
+  outcome: string | null;
+  summary: string | null;
+  writeBack: WriteBackView | null;
 }
 
 const byId = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -97,6 +117,19 @@ const cell = (text: string) => {
   td.textContent = text;
   return td;
 };
+/** A table cell with the request's reference, opening it. */
+function requestLinkCell(id: string, reference: string): HTMLTableCellElement {
+  const td = cell('');
+  const link = document.createElement('a');
+  link.href = `#${id}`;
+  link.textContent = reference;
+  link.addEventListener('click', (event) => {
+    event.preventDefault();
+    void openRequest(id);
+  });
+  td.append(link);
+  return td;
+}
 const label = (value: string) => value.replace('_', ' ');
 const age = (minutes: number) =>
   minutes < 60
@@ -121,32 +154,100 @@ async function loadQueue(): Promise<void> {
   const rows = items.map((item) => {
     const row = document.createElement('tr');
     row.className = 'nhsuk-table__row';
-    const reference = document.createElement('td');
-    reference.className = 'nhsuk-table__cell';
-    const link = document.createElement('a');
-    link.href = `#${item.id}`;
-    link.textContent = item.reference;
-    link.addEventListener('click', (event) => {
-      event.preventDefault();
-      void openRequest(item.id);
-    });
-    reference.append(link);
     row.append(
-      reference,
+      requestLinkCell(item.id, item.reference),
       cell(item.patientName),
       cell(item.kind),
       cell(item.priority),
       cell(label(item.status)),
       cell(age(item.ageMinutes)),
       cell(item.assignedTo === session?.staff.id ? 'You' : item.assignedTo ? 'Colleague' : '—'),
+      cell(item.writeBackStatus ? recordStatusShort[item.writeBackStatus] : '—'),
     );
     return row;
   });
   byId('queue-rows').replaceChildren(...rows);
   byId('queue-empty').hidden = rows.length > 0;
+  await loadRecordAttention();
 }
 
-function summaryRow(list: HTMLElement, key: string, value: string): void {
+const recordStatusShort: Record<WriteBackStatus, string> = {
+  pending: 'Sending',
+  filed: 'Filed',
+  failed: 'Not filed',
+  needs_patient_match: 'Needs NHS number',
+};
+
+/** Closed requests whose summary cannot reach the GP record until someone acts: shown above the queue. */
+async function loadRecordAttention(): Promise<void> {
+  const [failed, unmatched] = await Promise.all([
+    call<WriteBackListItem[]>('/write-backs?status=failed'),
+    call<WriteBackListItem[]>('/write-backs?status=needs_patient_match'),
+  ]);
+  const rows = [...failed, ...unmatched].map((item) => {
+    const row = document.createElement('tr');
+    row.className = 'nhsuk-table__row';
+    row.append(
+      requestLinkCell(item.consultationId, item.reference),
+      cell(item.patientName),
+      cell(when(item.closedAt)),
+      cell(
+        item.status === 'failed'
+          ? 'The GP system refused it: fix the problem, then send it again'
+          : 'The patient’s NHS number',
+      ),
+    );
+    return row;
+  });
+  byId('record-attention-rows').replaceChildren(...rows);
+  byId('record-attention').hidden = rows.length === 0;
+}
+
+const when = (iso: string) =>
+  new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+
+/** Where the summary stands on its way into the GP record, in words, and what a person can do. */
+function renderRecord(detail: Detail): void {
+  const writeBack = detail.writeBack;
+  byId('record').hidden = !writeBack;
+  const list = byId('record-list');
+  list.replaceChildren();
+  byId('match-form').hidden = writeBack?.status !== 'needs_patient_match';
+  byId('replay').hidden = !(writeBack?.status === 'failed' && session?.staff.role === 'admin');
+  byId('replay-ask-admin').hidden = !(writeBack?.status === 'failed' && session?.staff.role !== 'admin');
+  if (!writeBack) return;
+  const status = {
+    pending:
+      writeBack.attempts === 0
+        ? 'Being sent to the GP record'
+        : 'Not filed yet: the GP system has not accepted it so far, and it will keep trying',
+    filed: `Filed in the GP record${writeBack.filedAt ? ` on ${when(writeBack.filedAt)}` : ''}`,
+    failed: 'Not filed: the GP system refused it',
+    needs_patient_match:
+      'Not filed: there is no NHS number, and a summary is never filed against a guess. Record the number below.',
+  }[writeBack.status];
+  summaryRow(list, 'Status', status);
+  if (detail.outcome) summaryRow(list, 'Outcome', detail.outcome);
+  // the clinician's own line breaks, as the GP record keeps them
+  if (detail.summary) summaryRow(list, 'Summary', detail.summary).style.whiteSpace = 'pre-line';
+  if (writeBack.lastError && writeBack.status !== 'filed') summaryRow(list, 'Reason', writeBack.lastError);
+  if (writeBack.attempts > 0) {
+    summaryRow(
+      list,
+      'Attempts',
+      `${writeBack.attempts}${writeBack.lastAttemptAt ? `, the last on ${when(writeBack.lastAttemptAt)}` : ''}`,
+    );
+  }
+  if (writeBack.serverLocations.length > 0) {
+    summaryRow(
+      list,
+      'Filed as',
+      writeBack.serverLocations.map((location) => location.split('/_history')[0]).join(', '),
+    );
+  }
+}
+
+function summaryRow(list: HTMLElement, key: string, value: string): HTMLElement {
   const row = document.createElement('div');
   row.className = 'nhsuk-summary-list__row';
   const dt = document.createElement('dt');
@@ -157,6 +258,7 @@ function summaryRow(list: HTMLElement, key: string, value: string): void {
   dd.textContent = value;
   row.append(dt, dd);
   list.append(row);
+  return dd;
 }
 
 async function openRequest(id: string, focus = true): Promise<void> {
@@ -218,6 +320,7 @@ async function openRequest(id: string, focus = true): Promise<void> {
     row.append(dt, dd);
     answers.append(row);
   });
+  if (!answers.hasChildNodes()) summaryRow(answers, 'Answers', 'None: the request was made without a form');
   const messages = await call<{ author: string; body: string; at: string }[]>(
     `/consultations/${id}/messages`,
   ).catch(() => []);
@@ -230,6 +333,7 @@ async function openRequest(id: string, focus = true): Promise<void> {
       return item;
     }),
   );
+  renderRecord(detail);
   byId<HTMLSelectElement>('priority').value = detail.priority;
   byId('actions').hidden = detail.status === 'closed';
   // two people should never work the same request without knowing
@@ -325,6 +429,45 @@ byId('message-form').addEventListener('submit', (event) => {
       return openRequest(openId!, false);
     })
     .catch((error: unknown) => showError(error instanceof Error ? error.message : 'Could not send'));
+});
+
+function showMatchError(message?: string): void {
+  byId('match-group').classList.toggle('nhsuk-form-group--error', Boolean(message));
+  byId('match-nhs-number').classList.toggle('nhsuk-input--error', Boolean(message));
+  byId('match-error').hidden = !message;
+  byId('match-error').textContent = message ? `Error: ${message}` : '';
+  byId('match-nhs-number').setAttribute(
+    'aria-describedby',
+    message ? 'match-hint match-error' : 'match-hint',
+  );
+}
+
+byId('match-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const nhsNumber = byId<HTMLInputElement>('match-nhs-number').value.trim();
+  if (!/^[0-9 ]{10,12}$/.test(nhsNumber)) {
+    showMatchError('Enter the 10-digit NHS number');
+    return byId('match-nhs-number').focus();
+  }
+  showMatchError();
+  void call(`/consultations/${openId ?? ''}/nhs-number`, {
+    method: 'PUT',
+    body: JSON.stringify({ nhsNumber }),
+  })
+    .then(() => {
+      byId<HTMLInputElement>('match-nhs-number').value = '';
+      return openRequest(openId!, false);
+    })
+    .catch((error: unknown) => {
+      showMatchError(error instanceof Error ? error.message : 'Could not save the NHS number');
+      byId('match-nhs-number').focus();
+    });
+});
+
+byId('replay').addEventListener('click', () => {
+  void call(`/consultations/${openId ?? ''}/write-back/replay`, { method: 'POST', body: '{}' })
+    .then(() => openRequest(openId!, false))
+    .catch((error: unknown) => showError(error instanceof Error ? error.message : 'Could not send it again'));
 });
 
 const outcome = byId<HTMLSelectElement>('outcome');
