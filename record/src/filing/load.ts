@@ -31,43 +31,63 @@ interface ConsultationRow {
   questionnaire_response: { questionnaire?: string; item?: unknown[] } | null;
 }
 
+type Loaded = { data: Omit<FilingData, 'nhsNumber'> & { nhsNumber: string | null }; target: FilingTarget };
+
 /**
- * Loads what a write-back files, as committed now (the job carries only ids). Undefined when the
- * consultation is not a closed one of this practice.
+ * Claims a pending write-back for one attempt (counting it) and loads what it files, as committed
+ * now (the job carries only ids), in one statement: one round trip per job, not four. Undefined when
+ * the write-back is not pending (nothing to do); `loaded` undefined when the consultation is not a
+ * closed one of this practice. Attachments' bytes are read from S3 afterwards, inside the attempt.
  */
-export async function loadFilingData(
+export async function claimFiling(
   pool: pg.Pool,
   consultationId: string,
   practiceId: string,
   readDocument: DocumentSource,
-): Promise<
-  { data: Omit<FilingData, 'nhsNumber'> & { nhsNumber: string | null }; target: FilingTarget } | undefined
-> {
-  const { rows } = await pool.query<ConsultationRow>(
-    `SELECT c.id, c.reference, c.kind, c.mode, p.ods_code, p.name AS practice_name, p.fhir_base_url, p.fhir_auth,
-            c.patient_nhs_number, c.created_at, c.closed_at, c.closed_by, s.display_name AS closed_by_name,
-            c.outcome_code, c.outcome_display, c.summary, q.resource ->> 'title' AS form_title, c.questionnaire_response
-       FROM consultation c
-       JOIN practice p ON p.id = c.practice_id
+): Promise<{ attempt: number; load: () => Promise<Loaded | undefined> } | undefined> {
+  const { rows } = await pool.query<
+    ConsultationRow & {
+      attempts: number;
+      attachments: { id: string; s3_key: string; content_type: string; created_at: string }[];
+    }
+  >(
+    `WITH claimed AS (
+       UPDATE write_back SET attempts = attempts + 1, last_attempt_at = now(), updated_at = now()
+        WHERE consultation_id = $1 AND practice_id = $2 AND status = 'pending'
+        RETURNING consultation_id, practice_id, attempts)
+     SELECT w.attempts, c.id, c.reference, c.kind, c.mode, p.ods_code, p.name AS practice_name, p.fhir_base_url,
+            p.fhir_auth, c.patient_nhs_number, c.created_at, c.closed_at, c.closed_by, s.display_name AS closed_by_name,
+            c.outcome_code, c.outcome_display, c.summary, q.resource ->> 'title' AS form_title, c.questionnaire_response,
+            (SELECT coalesce(json_agg(json_build_object('id', a.id, 's3_key', a.s3_key, 'content_type', a.content_type,
+                                                        'created_at', a.created_at) ORDER BY a.created_at, a.id), '[]')
+               FROM attachment a WHERE a.consultation_id = c.id AND a.practice_id = c.practice_id) AS attachments
+       FROM claimed w
+       LEFT JOIN consultation c ON c.id = w.consultation_id AND c.practice_id = w.practice_id AND c.status = 'closed'
+       LEFT JOIN practice p ON p.id = c.practice_id
        LEFT JOIN staff s ON s.id = c.closed_by
-       LEFT JOIN questionnaire q ON q.id = c.questionnaire_id
-      WHERE c.id = $1 AND c.practice_id = $2 AND c.status = 'closed'`,
+       LEFT JOIN questionnaire q ON q.id = c.questionnaire_id`,
     [consultationId, practiceId],
   );
   const row = rows[0];
-  if (!row?.closed_at || !row.outcome_code || !row.outcome_display || row.summary === null) return undefined;
-  const files = await pool.query<{ id: string; s3_key: string; content_type: string; created_at: Date }>(
-    `SELECT id, s3_key, content_type, created_at FROM attachment
-      WHERE consultation_id = $1 AND practice_id = $2 ORDER BY created_at, id`,
-    [consultationId, practiceId],
-  );
+  if (!row) return undefined;
+  return { attempt: row.attempts, load: () => toFilingData(row, row.attachments, readDocument) };
+}
+
+async function toFilingData(
+  row: ConsultationRow,
+  attachments: { id: string; s3_key: string; content_type: string; created_at: string }[],
+  readDocument: DocumentSource,
+): Promise<Loaded | undefined> {
+  if (!row.id || !row.closed_at || !row.outcome_code || !row.outcome_display || row.summary === null) {
+    return undefined;
+  }
   const documents = [];
-  for (const file of files.rows) {
+  for (const file of attachments) {
     documents.push({
       id: file.id,
       contentType: file.content_type,
       data: await readDocument(file.s3_key),
-      createdAt: file.created_at,
+      createdAt: new Date(file.created_at),
     });
   }
   return {

@@ -7,7 +7,7 @@ import { FhirSendError, parseFhirAuth, type FhirClient } from '../fhir/client';
 import { findBundleProblems } from '../fhir/validate';
 import { PracticeBusy, WriteBackRetry } from '../queue';
 import type { AnnounceWriteBack } from '../staff-live';
-import { loadFilingData, type DocumentSource } from './load';
+import { claimFiling, type DocumentSource } from './load';
 
 export interface WriteBackProcessorDeps {
   pool: pg.Pool;
@@ -60,26 +60,25 @@ export function createWriteBackProcessor(deps: WriteBackProcessorDeps) {
   async function attemptWriteBack(job: Job<WriteBackJob>): Promise<WriteBackResult> {
     const { consultationId, practiceId } = job.data;
     const log = logger.child({ consultationId, jobId: job.id });
-    const claimed = await pool.query<{ attempts: number }>(
-      `UPDATE write_back SET attempts = attempts + 1, last_attempt_at = now(), updated_at = now()
-        WHERE consultation_id = $1 AND practice_id = $2 AND status = 'pending'
-        RETURNING attempts`,
-      [consultationId, practiceId],
-    );
-    if (claimed.rowCount === 0) return { outcome: 'skipped', reason: 'not pending' };
+    const claimed = await claimFiling(pool, consultationId, practiceId, deps.readDocument);
+    if (!claimed) return { outcome: 'skipped', reason: 'not pending' };
     try {
-      return await fileClaimed(job, log, claimed.rows[0]!.attempts);
+      return await fileClaimed(job, log, claimed);
     } finally {
       deps.announce?.(job.data);
     }
   }
 
-  async function fileClaimed(job: Job<WriteBackJob>, log: Logger, attempt: number): Promise<WriteBackResult> {
-    const { consultationId, practiceId } = job.data;
+  async function fileClaimed(
+    job: Job<WriteBackJob>,
+    log: Logger,
+    { attempt, load }: NonNullable<Awaited<ReturnType<typeof claimFiling>>>,
+  ): Promise<WriteBackResult> {
+    const { consultationId } = job.data;
     const isLastAttempt = attempt >= deps.maxAttempts;
 
     try {
-      const loaded = await loadFilingData(pool, consultationId, practiceId, deps.readDocument);
+      const loaded = await load();
       if (!loaded) throw new PermanentFailure('the consultation is not a closed request of this practice');
       const { data, target } = loaded;
       if (!data.nhsNumber || !isValidNhsNumber(data.nhsNumber)) {
