@@ -6,14 +6,16 @@ import type { Logger } from 'pino';
 
 /**
  * Keeps the server's resources in a JSON file (a FHIR `collection` Bundle, readable and hand-editable)
- * so a developer's data survives restarts. Writes are debounced, and atomic: a temporary file is
- * renamed over the old one, so a crash mid-write never leaves half a file.
+ * so a developer's data survives restarts. Writes are debounced (longer as the store grows), and
+ * atomic: a temporary file is renamed over the old one, so a crash mid-write never leaves half a file.
  */
 export class DataFile {
   private timer: NodeJS.Timeout | undefined;
   private dirty = false;
   /** Writes run one after another so two never share the temporary file; never rejects. */
   private writing: Promise<void> = Promise.resolve();
+  /** How long the last write took: the whole store is written each time, so it grows with the data. */
+  private lastWriteMs = 0;
 
   constructor(
     readonly filePath: string,
@@ -48,6 +50,8 @@ export class DataFile {
   scheduleSave(): void {
     this.dirty = true;
     if (this.timer) return;
+    // the whole store is written each time: under steady writes, spend at most about a tenth of the time saving
+    const delayMs = Math.max(this.saveDelayMs, this.lastWriteMs * 10);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush().catch((error: unknown) => {
@@ -57,7 +61,7 @@ export class DataFile {
           'cannot save FHIR data file',
         );
       });
-    }, this.saveDelayMs);
+    }, delayMs);
     // a pending save must not keep the process alive; shutdown flushes explicitly
     this.timer.unref();
   }
@@ -75,6 +79,7 @@ export class DataFile {
   private async write(): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
+    const started = performance.now();
     try {
       const resources = await this.snapshot();
       const bundle: Bundle = {
@@ -86,6 +91,7 @@ export class DataFile {
       const temporary = `${this.filePath}.${process.pid}.tmp`;
       await writeFile(temporary, `${JSON.stringify(bundle, null, 2)}\n`);
       await rename(temporary, this.filePath);
+      this.lastWriteMs = performance.now() - started;
     } catch (error) {
       this.dirty = true; // try again with the next change or at shutdown
       throw error;
