@@ -4,7 +4,14 @@ import { Type, type Static } from '@sinclair/typebox';
 export const QueueNames = {
   /** Consultation summaries bound for the GP record over FHIR. */
   writeBack: 'fhir-write-back',
+  /** Links to message threads, on their way to patients by email or text message. */
+  patientNotifications: 'patient-notifications',
 } as const;
+
+/** A notification to send (or whose delivery to check): the `notification` row says the rest. */
+export interface NotificationJob {
+  notificationId: string;
+}
 
 /**
  * Jobs carry ids, never snapshots: the worker loads the current data when it runs. The practice

@@ -16,7 +16,9 @@ import { createStaffLive, type QueueChange } from './live';
 import { registerAuthRoutes } from './routes/auth';
 import { registerConsultationRoutes } from './routes/consultations';
 import { registerFormRoutes } from './routes/forms';
-import { registerMessageRoutes } from './routes/messages';
+import { registerMessageRoutes, threadLinkFor } from './routes/messages';
+import { enqueueNotification, type NotificationQueue } from './notifications/queue';
+import { startNotificationWorker, type NotificationWorkerDeps } from './notifications/worker';
 import { registerNavigationRoutes } from './routes/navigation';
 import { registerSubmissionRoutes } from './routes/submissions';
 import { registerWriteBackRoutes } from './routes/write-back';
@@ -44,6 +46,15 @@ export interface TriageAppDeps {
   rateLimitAllowList?: string[];
   /** Live queue updates to staff dashboards: socket.io options (e.g. the Redis adapter); off when absent. */
   live?: Partial<ServerOptions>;
+  /**
+   * Sends thread links to patients by email or text message (GOV.UK Notify or SMTP, per practice)
+   * and follows their delivery; the app runs the sender and closes the queue. Without it, staff
+   * send the links themselves.
+   */
+  notifications?: { queue: NotificationQueue } & Omit<
+    NotificationWorkerDeps,
+    'queue' | 'pool' | 'logger' | 'threadLink' | 'announce'
+  >;
 }
 
 const Health = Type.Object({ status: Type.Literal('ok'), database: Type.Literal('ok') });
@@ -119,12 +130,32 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
   if (staffLive) app.addHook('preClose', () => staffLive.close());
   const notify = (practiceId: string, change: QueueChange) => staffLive?.notify(practiceId, change);
 
+  const publicWebUrl = deps.publicWebUrl ?? 'http://127.0.0.1:5173';
+  const notifications = deps.notifications;
+  if (notifications) {
+    const sender = startNotificationWorker({
+      ...notifications,
+      pool: deps.pool,
+      logger: app.log,
+      threadLink: (consultationId, practiceId) =>
+        threadLinkFor(app, publicWebUrl, consultationId, practiceId),
+      announce: (practiceId, consultationId) => notify(practiceId, { consultationId, change: 'updated' }),
+    });
+    app.addHook('onClose', () => sender.close());
+  }
+
   registerAuthRoutes(app, deps.pool);
   registerNavigationRoutes(app, deps.pool);
   registerMessageRoutes(app, {
     pool: deps.pool,
-    publicWebUrl: deps.publicWebUrl ?? 'http://127.0.0.1:5173',
+    publicWebUrl,
     notify,
+    ...(notifications
+      ? {
+          queueNotification: (notificationId: string) =>
+            enqueueNotification(notifications.queue, notificationId),
+        }
+      : {}),
     ...(deps.attachments ? { attachments: deps.attachments } : {}),
   });
   registerConsultationRoutes(app, { pool: deps.pool, queueWriteBack: deps.writeBack.queue, notify });

@@ -5,6 +5,12 @@ import type pg from 'pg';
 import { AppError, isValidNhsNumber, WriteBackStatuses, type WriteBackJob } from '@gpc/contracts';
 import { allowRoles } from '../auth/staff-auth';
 import { withTransaction } from '../db/transaction';
+import {
+  NotificationView,
+  notificationColumns,
+  toNotificationView,
+  type NotificationRow,
+} from '../notifications/view';
 import { ErrorBody } from '../errors';
 import type { QueueChange } from '../live';
 
@@ -93,6 +99,8 @@ const Detail = Type.Composite([
     /** Who has the request open now (within 15 minutes). */
     claimedBy: Nullable(Type.Object({ id: Type.String(), name: Type.String() })),
     writeBack: Nullable(WriteBackView),
+    /** Links sent to the patient by email or text, newest last, with where each stands. */
+    notifications: Type.Array(NotificationView),
   }),
 ]);
 
@@ -250,8 +258,13 @@ export function registerConsultationRoutes(app: FastifyInstance, deps: Consultat
         `INSERT INTO audit_event (practice_id, actor, action, entity, entity_id) VALUES ($1, $2, 'view', 'consultation', $3)`,
         [practiceId, sub, row.id],
       );
+      const notifications = await pool.query<NotificationRow>(
+        `SELECT ${notificationColumns} FROM notification WHERE consultation_id = $1 AND practice_id = $2 ORDER BY created_at`,
+        [row.id, practiceId],
+      );
       return {
         ...toItem(row),
+        notifications: notifications.rows.map(toNotificationView),
         birthDate: row.birth_date,
         nhsNumber: row.patient_nhs_number,
         contact: {

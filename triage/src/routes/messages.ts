@@ -14,6 +14,13 @@ import { allowRoles } from '../auth/staff-auth';
 import { withTransaction } from '../db/transaction';
 import { ErrorBody } from '../errors';
 import type { QueueChange } from '../live';
+import { chooseChannel, parseNotificationSettings, type PatientContact } from '../notifications/settings';
+import {
+  NotificationView,
+  notificationColumns,
+  toNotificationView,
+  type NotificationRow,
+} from '../notifications/view';
 
 const maxTries = 5;
 const lockMinutes = 30;
@@ -77,11 +84,26 @@ const toMessage = (row: MessageRow) => ({
 
 export interface MessageRoutesDeps {
   pool: pg.Pool;
+  /** Sends the link to the patient by email or text, for practices that have a provider set up. */
+  queueNotification?: (notificationId: string) => Promise<void>;
   /** Where patients' photos go; without it, replies cannot carry photos. */
   attachments?: AttachmentStore;
   /** Where the web pages are served: the patient's thread link points there. */
   publicWebUrl: string;
   notify: (practiceId: string, change: QueueChange) => void;
+}
+
+/** A signed link to the patient's thread, valid for two weeks; the thread also asks for their date of birth. */
+export function threadLinkFor(
+  app: FastifyInstance,
+  publicWebUrl: string,
+  consultationId: string,
+  practiceId: string,
+): string {
+  const token = app.jwt.sign({ typ: 'thread', consultationId, practiceId } as never, {
+    expiresIn: `${linkDays}d`,
+  });
+  return `${publicWebUrl.replace(/\/$/, '')}/thread.html#t=${token}`;
 }
 
 /**
@@ -131,7 +153,12 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
         params: IdParams,
         body: Body,
         response: {
-          201: Type.Object({ message: Message, threadLink: Type.String() }),
+          201: Type.Object({
+            message: Message,
+            threadLink: Type.String(),
+            /** How the link goes to the patient; null when the practice sends links itself. */
+            notification: Type.Union([NotificationView, Type.Null()]),
+          }),
           400: ErrorBody,
           404: ErrorBody,
           409: ErrorBody,
@@ -140,9 +167,17 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
     },
     async (request, reply) => {
       const { practiceId, sub } = request.staff;
-      const message = await withTransaction(pool, async (client) => {
-        const current = await client.query<{ status: string }>(
-          'SELECT status FROM consultation WHERE id = $1 AND practice_id = $2 FOR UPDATE',
+      const { message, notification } = await withTransaction(pool, async (client) => {
+        const current = await client.query<{
+          status: string;
+          contact_phone: string | null;
+          contact_email: string | null;
+          preferred_contact: PatientContact['preferred'];
+          notification_settings: unknown;
+        }>(
+          `SELECT c.status, c.contact_phone, c.contact_email, c.preferred_contact, p.notification_settings
+             FROM consultation c JOIN practice p ON p.id = c.practice_id
+            WHERE c.id = $1 AND c.practice_id = $2 FOR UPDATE OF c`,
           [request.params.id, practiceId],
         );
         if (!current.rows[0]) throw new AppError('notFound', 'No such request');
@@ -160,15 +195,62 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
           `INSERT INTO audit_event (practice_id, actor, action, entity, entity_id) VALUES ($1, $2, 'message patient', 'consultation', $3)`,
           [practiceId, sub, request.params.id],
         );
-        return toMessage(rows[0]!);
+        // the link goes to the patient from the outbox, in this transaction: a queue outage delays it, never loses it
+        const row = current.rows[0];
+        let notification: NotificationRow | undefined;
+        if (row.notification_settings !== null) {
+          const settings = parseNotificationSettings(row.notification_settings);
+          const route = chooseChannel(settings, {
+            phone: row.contact_phone,
+            email: row.contact_email,
+            preferred: row.preferred_contact,
+          });
+          const inserted = await client.query<NotificationRow>(
+            `INSERT INTO notification (practice_id, consultation_id, message_id, channel, destination, provider, status, last_error)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${notificationColumns}`,
+            'unreachable' in route
+              ? [
+                  practiceId,
+                  request.params.id,
+                  rows[0]!.id,
+                  'email',
+                  '',
+                  settings?.provider ?? 'smtp',
+                  'failed',
+                  route.unreachable,
+                ]
+              : [
+                  practiceId,
+                  request.params.id,
+                  rows[0]!.id,
+                  route.channel,
+                  route.destination,
+                  settings?.provider ?? 'smtp',
+                  'queued',
+                  null,
+                ],
+          );
+          notification = inserted.rows[0];
+        }
+        return { message: toMessage(rows[0]!), notification };
       });
       deps.notify(practiceId, { consultationId: request.params.id, change: 'updated' });
-      const token = app.jwt.sign({ typ: 'thread', consultationId: request.params.id, practiceId } as never, {
-        expiresIn: `${linkDays}d`,
+      if (notification?.status === 'queued' && deps.queueNotification) {
+        // committed already: if the queue is down, the worker's sweep sends it later
+        await deps
+          .queueNotification(notification.id)
+          .catch((error: unknown) =>
+            request.log.warn(
+              { err: error, notificationId: notification.id },
+              'could not queue a notification',
+            ),
+          );
+      }
+      return reply.code(201).send({
+        message,
+        threadLink: threadLinkFor(app, deps.publicWebUrl, request.params.id, practiceId),
+        notification: notification ? toNotificationView(notification) : null,
       });
-      return reply
-        .code(201)
-        .send({ message, threadLink: `${deps.publicWebUrl.replace(/\/$/, '')}/thread.html#t=${token}` });
     },
   );
 
