@@ -1,7 +1,8 @@
 import pg from 'pg';
-import { createPractice, hashPassword } from '@gpc/triage';
+import { createPractice, hashPassword, type NotificationSettings } from '@gpc/triage';
 
 export const devPractice = { odsCode: 'A81001', name: 'Riverside Surgery (development)' };
+export const devPracticeSender = 'Riverside Surgery (development) <riverside.surgery@example.org>';
 export const devStaffEmails = {
   admin: 'admin@riverside.example',
   clinician: 'clinician@riverside.example',
@@ -17,23 +18,29 @@ export async function seedDevPractice(
   databaseUrl: string,
   password: string,
   fhirBaseUrl: string,
+  notificationSettings: NotificationSettings,
 ): Promise<void> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   try {
-    const existing = await pool.query('UPDATE practice SET fhir_base_url = $2 WHERE ods_code = $1', [
-      devPractice.odsCode,
-      fhirBaseUrl,
-    ]);
+    // every start: the local FHIR server and mail catcher are where this checkout runs them now
+    const existing = await pool.query(
+      'UPDATE practice SET fhir_base_url = $2, notification_settings = $3 WHERE ods_code = $1',
+      [devPractice.odsCode, fhirBaseUrl, JSON.stringify(notificationSettings)],
+    );
     if (existing.rowCount) return;
     const practiceId = await createPractice(pool, devPractice);
     const allDay = [['00:00', '24:00']];
-    await pool.query('UPDATE practice SET opening_hours = $2, fhir_base_url = $3 WHERE id = $1', [
-      practiceId,
-      JSON.stringify(
-        Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => [day, allDay])),
-      ),
-      fhirBaseUrl,
-    ]);
+    await pool.query(
+      'UPDATE practice SET opening_hours = $2, fhir_base_url = $3, notification_settings = $4 WHERE id = $1',
+      [
+        practiceId,
+        JSON.stringify(
+          Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => [day, allDay])),
+        ),
+        fhirBaseUrl,
+        JSON.stringify(notificationSettings),
+      ],
+    );
     const passwordHash = await hashPassword(password);
     for (const [role, email] of Object.entries(devStaffEmails)) {
       await pool.query(

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { devPractice, devStaffEmails, seedDevPractice } from './dev-seed';
+import { devPractice, devPracticeSender, devStaffEmails, seedDevPractice } from './dev-seed';
 import { ensureMediasoupWorker } from './mediasoup-worker';
 import { assertPortsFree } from './ports';
 import { ensurePostgres } from './postgres';
@@ -52,6 +52,16 @@ function serviceSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[]
         S3_BUCKETS: attachmentsBucket,
       },
       readyUrl: `http://${host}:${settings.s3Port}/`,
+    },
+    {
+      name: 'mail',
+      entry: 'local/mail-catcher/src/server.ts',
+      env: {
+        MAIL_HOST: host,
+        MAIL_SMTP_PORT: String(settings.mailSmtpPort),
+        MAIL_WEB_PORT: String(settings.mailWebPort),
+      },
+      readyUrl: `http://${host}:${settings.mailWebPort}/api/healthz`,
     },
     {
       name: 'triage',
@@ -150,6 +160,7 @@ function banner(settings: LocalSettings, started: Set<string>): string {
     ['Record write-back worker (health)', `http://127.0.0.1:${settings.recordPort}/health`],
     ['Local FHIR R4 server', `http://127.0.0.1:${settings.fhirPort}/fhir/R4`],
     ['Local S3 (key/secret S3RVER)', `http://127.0.0.1:${settings.s3Port}/${attachmentsBucket}`],
+    ["Mail catcher (patients' emails land here)", `http://127.0.0.1:${settings.mailWebPort}/`],
     [
       'mediasoup WebRtcServer (UDP+TCP)',
       `127.0.0.1:${settings.rtcPort}${lastRtcPort > settings.rtcPort ? `-${lastRtcPort}` : ''}`,
@@ -187,6 +198,8 @@ export async function start(): Promise<number> {
     { port: settings.recordPort, what: 'record worker', setting: 'GPC_RECORD_PORT' },
     { port: settings.fhirPort, what: 'local FHIR server', setting: 'GPC_FHIR_PORT' },
     { port: settings.s3Port, what: 'local S3', setting: 'GPC_S3_PORT' },
+    { port: settings.mailSmtpPort, what: 'mail catcher (SMTP)', setting: 'GPC_MAIL_SMTP_PORT' },
+    { port: settings.mailWebPort, what: 'mail catcher (inbox)', setting: 'GPC_MAIL_WEB_PORT' },
     ...Array.from({ length: settings.mediaWorkers }, (_, i) => ({
       port: settings.rtcPort + i,
       what: `mediasoup WebRtcServer ${i + 1}`,
@@ -230,6 +243,13 @@ export async function start(): Promise<number> {
       settings.databaseUrl,
       devSecrets(settings.stateDir).staffPassword,
       `http://127.0.0.1:${settings.fhirPort}/fhir/R4`,
+      {
+        provider: 'smtp',
+        host: '127.0.0.1',
+        port: settings.mailSmtpPort,
+        secure: false,
+        from: devPracticeSender,
+      },
     );
     const ownNames = new Set(started.map((service) => service.name));
     process.stdout.write(banner(settings, ownNames));

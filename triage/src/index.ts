@@ -4,3 +4,4 @@ export * from './db/migrate';
 export * from './errors';
 export * from './practices';
 export * from './auth/passwords';
+export * from './notifications/settings';

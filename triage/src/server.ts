@@ -8,6 +8,7 @@ import { AttachmentStore } from './attachments/store';
 import { loadTriageConfig, type TriageConfig } from './config';
 import { createDatabaseIfMissing, migrateDatabase } from './db/migrate';
 import { createTriageLogger } from './logger';
+import { createNotificationQueue } from './notifications/queue';
 
 let config: TriageConfig;
 try {
@@ -34,6 +35,8 @@ const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
 // an idle connection the server drops (restart, failover) is replaced on next use: log it, never crash
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 const writeBackQueue = createWriteBackQueue(config.redisUrl);
+// this process also sends the links staff messages create, by each practice's provider
+const notificationQueue = createNotificationQueue(config.redisUrl);
 const attachments = new AttachmentStore({
   bucket: config.s3Bucket,
   region: config.s3Region,
@@ -57,6 +60,7 @@ const app = await buildTriageApp({
   attachments,
   publicWebUrl: config.publicWebUrl,
   live: { adapter: createAdapter(redisPublisher, redisSubscriber, { key: StaffLive.redisKey }) },
+  notifications: { queue: notificationQueue },
 });
 try {
   await app.listen({ host: config.host, port: config.port });

@@ -20,6 +20,8 @@ import { startFaultProxy, type FaultProxy } from '../../record/test/support/faul
 import { compositionsFor, startLocalFhir } from '../../record/test/support/fhir';
 import { writeBacksTo } from '../../triage/test/support/write-back';
 import { buildTriageApp } from '../../triage/src/app';
+import { createNotificationQueue } from '../../triage/src/notifications/queue';
+import { startMailRelay, type MailRelay } from '../../triage/test/support/mail';
 import { migrateDatabase } from '../../triage/src/db/migrate';
 import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
 import { seedConsultation, seedPractice, type SeededPractice } from '../../triage/test/support/practices';
@@ -42,6 +44,7 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
   const liveRedis = new Redis(redisUrl);
   const liveRedisSubscriber = liveRedis.duplicate();
   const queuePrefix = `gpc-test-${randomUUID()}`;
+  let mailRelay: MailRelay;
   // the same secret as the call node's: staff tokens triage signs must open calls in signalling
   const jwtSecret = 'staff-test-secret-that-is-long-enough-0123456789';
   let callNode: CallNode | undefined;
@@ -55,6 +58,17 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     fhir = await startLocalFhir();
     proxy = await startFaultProxy(fhir.base);
     await db.pool.query('UPDATE practice SET fhir_base_url = $1 WHERE id = $2', [proxy.url, practice.id]);
+    mailRelay = await startMailRelay();
+    await db.pool.query('UPDATE practice SET notification_settings = $1 WHERE id = $2', [
+      JSON.stringify({
+        provider: 'smtp',
+        host: '127.0.0.1',
+        port: mailRelay.port,
+        secure: false,
+        from: 'Riverside Surgery <riverside@example.org>',
+      }),
+      practice.id,
+    ]);
     queue = createWriteBackQueue(redisUrl, {
       prefix: queuePrefix,
       retry: { baseDelayMs: 200, maxDelayMs: 2000 },
@@ -78,6 +92,10 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
       jwtSecret,
       writeBack: writeBacksTo(producer),
       live: { adapter: createAdapter(liveRedis, liveRedisSubscriber, { key: StaffLive.redisKey }) },
+      notifications: {
+        queue: createNotificationQueue(redisUrl, { prefix: queuePrefix }),
+        sweepIntervalMs: 0,
+      },
       now: () => new Date('2026-07-13T09:00:00Z'),
     });
     triage.addHook('onClose', () => producer.close());
@@ -101,6 +119,7 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     liveRedis.disconnect();
     liveRedisSubscriber.disconnect();
     await proxy?.close();
+    await mailRelay?.close();
     await fhir?.server.close();
     await callNode?.close();
     await db?.drop();
@@ -145,9 +164,10 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
           birthDate: '1975-05-06',
           nhsNumber: '9434765919',
           phone: '07700 900456',
+          email: 'robin.sample@example.org',
         },
         submittedBy: { type: 'patient' },
-        preferredContact: 'sms',
+        preferredContact: 'email',
         answers: {
           resourceType: 'QuestionnaireResponse',
           status: 'completed',
@@ -171,8 +191,17 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     // a message to the patient, who opens the link, proves their date of birth and replies
     await page.getByLabel('Message to the patient').fill('Which inhaler is it, the blue or the brown one?');
     await page.getByRole('button', { name: 'Send message' }).click();
-    await page.locator('#thread-link-row').waitFor({ state: 'visible' });
-    const threadLink = (await page.locator('#thread-link').getAttribute('href')) ?? '';
+    // the practice's mail relay takes the link to the patient; the dashboard follows it there
+    await page
+      .locator('#notification-list')
+      .getByText(/^Email to robin\.sample@example\.org: sent /)
+      .waitFor({ timeout: 15_000 });
+    assert.ok(await page.locator('#thread-link-row').isHidden(), 'no link for staff to send by hand');
+    await page.screenshot({ path: '/tmp/staff-message-sent.png', fullPage: true });
+    await expectNoAxeViolations(page, 'request with a link sent to the patient');
+    const email = mailRelay.received.find((mail) => mail.to.includes('robin.sample@example.org'));
+    assert.ok(email, 'the patient was emailed');
+    const threadLink = /http\S+thread\.html#t=\S+/.exec(email.text)?.[0] ?? '';
     const patient = await newLocalPage(browser, { viewport: { width: 390, height: 844 } });
     await patient.goto(`${web.url}thread.html${new URL(threadLink).hash}`);
     await patient.getByLabel('Date of birth').fill('1990-01-01');

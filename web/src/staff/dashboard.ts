@@ -52,6 +52,32 @@ interface Detail extends QueueItem {
   outcome: string | null;
   summary: string | null;
   writeBack: WriteBackView | null;
+  notifications: NotificationView[];
+}
+interface NotificationView {
+  channel: 'email' | 'sms';
+  destination: string;
+  status: 'queued' | 'sent' | 'delivered' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  sentAt: string | null;
+  deliveredAt: string | null;
+}
+
+/** One link sent to the patient, in words: how, to where, and whether it got there. */
+function notificationText(notification: NotificationView): string {
+  const how = `${notification.channel === 'email' ? 'Email' : 'Text message'}${notification.destination ? ` to ${notification.destination}` : ''}`;
+  switch (notification.status) {
+    case 'queued':
+      return `${how}: waiting to send${notification.lastError ? ` (tried ${notification.attempts} times; last: ${notification.lastError})` : ''}`;
+    case 'sent':
+      return `${how}: sent ${when(notification.sentAt ?? notification.createdAt)}`;
+    case 'delivered':
+      return `${how}: delivered ${when(notification.deliveredAt ?? notification.createdAt)}`;
+    case 'failed':
+      return `Not sent: ${notification.lastError ?? 'the provider refused it'}`;
+  }
 }
 
 const byId = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -334,6 +360,14 @@ async function openRequest(id: string, focus = true): Promise<void> {
     }),
   );
   renderRecord(detail);
+  byId('notification-list').replaceChildren(
+    ...detail.notifications.map((notification) => {
+      const item = document.createElement('li');
+      item.textContent = notificationText(notification);
+      return item;
+    }),
+  );
+  byId('notifications').hidden = detail.notifications.length === 0;
   byId<HTMLSelectElement>('priority').value = detail.priority;
   byId('actions').hidden = detail.status === 'closed';
   // two people should never work the same request without knowing
@@ -416,16 +450,20 @@ byId('message-form').addEventListener('submit', (event) => {
   const input = byId<HTMLTextAreaElement>('message-body');
   const body = input.value.trim();
   if (!body || !openId) return showError('Write a message');
-  void call<{ threadLink: string }>(`/consultations/${openId}/messages`, {
-    method: 'POST',
-    body: JSON.stringify({ body }),
-  })
-    .then(({ threadLink }) => {
+  void call<{ threadLink: string; notification: NotificationView | null }>(
+    `/consultations/${openId}/messages`,
+    {
+      method: 'POST',
+      body: JSON.stringify({ body }),
+    },
+  )
+    .then(({ threadLink, notification }) => {
       input.value = '';
       const anchor = byId<HTMLAnchorElement>('thread-link');
       anchor.href = threadLink;
       anchor.textContent = threadLink;
-      byId('thread-link-row').hidden = false;
+      // the practice's provider sends it; staff get the link to send themselves only when it cannot
+      byId('thread-link-row').hidden = notification !== null && notification.status !== 'failed';
       return openRequest(openId!, false);
     })
     .catch((error: unknown) => showError(error instanceof Error ? error.message : 'Could not send'));
