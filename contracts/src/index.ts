@@ -5,3 +5,4 @@ export * from './call/index';
 export * from './nhs-number';
 export * from './outcomes';
 export * from './staff-live';
+export * from './fhir-auth';

@@ -1,29 +1,8 @@
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
-import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import type { FhirAuth } from '@gpc/contracts';
 
-/** How the worker authenticates to a practice's FHIR endpoint (the `practice.fhir_auth` column). */
-export const FhirAuthSchema = Type.Union([
-  Type.Object({ type: Type.Literal('none') }, { additionalProperties: false }),
-  Type.Object(
-    { type: Type.Literal('bearer'), token: Type.String({ minLength: 1 }) },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    {
-      type: Type.Literal('client_credentials'),
-      tokenUrl: Type.String({ pattern: '^https?://' }),
-      clientId: Type.String({ minLength: 1 }),
-      clientSecret: Type.String({ minLength: 1 }),
-      scope: Type.Optional(Type.String()),
-    },
-    { additionalProperties: false },
-  ),
-]);
-export type FhirAuth = Static<typeof FhirAuthSchema>;
-
-export const parseFhirAuth = (value: unknown): FhirAuth | undefined =>
-  Value.Check(FhirAuthSchema, value) ? value : undefined;
+// the auth settings are a shared contract: practice admins set them through triage
+export { FhirAuthSchema, parseFhirAuth, type FhirAuth } from '@gpc/contracts';
 
 /**
  * Why a send failed, and whether trying again can help. `retryable` covers what passes
