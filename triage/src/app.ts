@@ -20,6 +20,7 @@ import { registerMessageRoutes, threadLinkFor } from './routes/messages';
 import { enqueueNotification, type NotificationQueue } from './notifications/queue';
 import { startNotificationWorker, type NotificationWorkerDeps } from './notifications/worker';
 import { registerNavigationRoutes } from './routes/navigation';
+import { registerPracticeAdminRoutes } from './routes/practice-admin';
 import { registerSubmissionRoutes } from './routes/submissions';
 import { registerWriteBackRoutes } from './routes/write-back';
 
@@ -146,6 +147,7 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
 
   registerAuthRoutes(app, deps.pool);
   registerNavigationRoutes(app, deps.pool);
+  registerPracticeAdminRoutes(app, deps.pool);
   registerMessageRoutes(app, {
     pool: deps.pool,
     publicWebUrl,
