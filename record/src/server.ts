@@ -72,12 +72,20 @@ let stopping = false;
 async function shutdown(): Promise<void> {
   if (stopping) return;
   stopping = true;
+  // a library's late callback failing on a connection already closed must not turn an orderly
+  // stop into a crash: the jobs are safe in Redis and the outbox either way
+  process.on('unhandledRejection', (reason) => logger.warn({ err: reason }, 'ignored while stopping'));
   logger.info('stopping: finishing the write-backs in flight');
-  await app.close();
-  // jobs in flight finish (each is bounded by the FHIR timeout); waiting ones stay queued
-  await worker.close();
-  await pool.end();
-  documents.destroy();
+  try {
+    await app.close();
+    // jobs in flight finish (each is bounded by the FHIR timeout); waiting ones stay queued
+    await worker.close();
+    await pool.end();
+    documents.destroy();
+  } catch (error) {
+    logger.error({ err: error }, 'could not stop cleanly');
+    process.exit(1);
+  }
   process.exit(0);
 }
 process.once('SIGINT', () => void shutdown());

@@ -254,7 +254,7 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
       const third = spawnRecordWorker(env);
       workers.push(third);
       await allFiled(s, 120_000);
-      assert.equal(await third.stop(), 0);
+      assert.equal(await third.stop(), 0, `graceful stop exits 0: ${third.output()}`);
       await assertFiledExactlyOnce(s);
     } finally {
       for (const worker of workers) await worker.kill();
