@@ -161,82 +161,113 @@ export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionR
         throw new AppError('badRequest', 'Give an email address to be contacted by email');
       }
 
-      const client = await deps.pool.connect().catch((error: unknown) => {
-        throw new AppError(
+      const unavailable = (cause: unknown) =>
+        new AppError(
           'unavailable',
           'We could not send your request just now. Please try again in a few minutes.',
-          { cause: error },
+          {
+            cause,
+          },
         );
-      });
-      try {
-        await client.query('BEGIN');
-        const practice = (
-          await client.query<PracticeRow>(
-            'SELECT id, timezone, opening_hours, daily_capacity FROM practice WHERE ods_code = $1',
-            [request.params.ods.toUpperCase()],
-          )
-        ).rows[0];
-        if (!practice) throw new AppError('notFound', 'No practice with that code uses this service');
+      const query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) =>
+        deps.pool.query<R>(text, values).catch((error: unknown) => {
+          throw isDatabaseUnavailable(error) ? unavailable(error) : error;
+        });
 
-        const earlier = await client.query<{ reference: string }>(
-          'SELECT reference FROM consultation WHERE practice_id = $1 AND idempotency_key = $2',
-          [practice.id, body.idempotencyKey],
-        );
-        if (earlier.rows[0]) {
-          await client.query('ROLLBACK');
-          return reply.code(200).send({ reference: earlier.rows[0].reference, duplicate: true });
-        }
-        const form = (
-          await client.query<{
-            id: string;
+      // one round trip for everything the checks need: the practice, the form, an earlier send of this request
+      const found = (
+        await query<
+          PracticeRow & {
+            form_id: string | null;
             kind: 'medical' | 'admin';
             slug: string;
             resource: Questionnaire;
-          }>(
-            'SELECT id, kind, slug, resource FROM questionnaire WHERE id = $1 AND practice_id = $2 AND active',
-            [body.formId, practice.id],
-          )
-        ).rows[0];
-        if (!form) throw new AppError('badRequest', 'formId is not one of this practice’s forms');
-        // the form is checked here as well as in the page: no client may skip a required (urgent) question
-        const problems = responseProblems(form.resource, body.answers);
-        if (problems.length > 0)
-          throw new AppError(
-            'badRequest',
-            `The answers do not fit the form: ${problems.slice(0, 3).join('; ')}`,
-          );
-        // urgent answers stop the request whatever the hour: the patient needs 999 or 111, not a queue
-        const [redFlag] = redFlagsRaised(form.resource, body.answers);
-        if (redFlag) {
-          await deps.pool.query(
-            'INSERT INTO red_flag_event (practice_id, questionnaire_id, link_id) VALUES ($1, $2, $3)',
-            [practice.id, form.id, redFlag.linkId],
-          );
-          throw new AppError('redFlag', redFlag.advice);
-        }
-        // every attachment must be this practice's upload, present, and of an allowed type and size
-        const files = await verifyUploads(
-          deps.attachments,
-          practice.id,
-          (body.attachments ?? []).map(({ key }) => key),
+            earlier_reference: string | null;
+          }
+        >(
+          `SELECT p.id, p.timezone, p.opening_hours, p.daily_capacity, q.id AS form_id, q.kind, q.slug, q.resource,
+                  (SELECT reference FROM consultation WHERE practice_id = p.id AND idempotency_key = $3) AS earlier_reference
+             FROM practice p LEFT JOIN questionnaire q ON q.id = $2 AND q.practice_id = p.id AND q.active
+            WHERE p.ods_code = $1`,
+          [request.params.ods.toUpperCase(), body.formId, body.idempotencyKey],
+        )
+      ).rows[0];
+      if (!found) throw new AppError('notFound', 'No practice with that code uses this service');
+      if (found.earlier_reference) {
+        return reply.code(200).send({ reference: found.earlier_reference, duplicate: true });
+      }
+      const practice = found;
+      if (!found.form_id) throw new AppError('badRequest', 'formId is not one of this practice’s forms');
+      const form = { id: found.form_id, kind: found.kind, slug: found.slug, resource: found.resource };
+      // the form is checked here as well as in the page: no client may skip a required (urgent) question
+      const problems = responseProblems(form.resource, body.answers);
+      if (problems.length > 0)
+        throw new AppError(
+          'badRequest',
+          `The answers do not fit the form: ${problems.slice(0, 3).join('; ')}`,
         );
-        if (!isOpen(practice.opening_hours, practice.timezone, now)) {
-          throw new AppError(
-            'practiceClosed',
-            'Your GP surgery is not taking online requests at the moment. If you need help now, call 111.',
-          );
-        }
-        const reference = newReference();
-        const inserted = await client.query<{ id: string; reference: string }>(
-          `INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date,
-             patient_nhs_number, questionnaire_response, idempotency_key, submitted_by, proxy_name, proxy_relationship,
-             contact_phone, contact_email, preferred_contact, preferred_times, created_at, updated_at, questionnaire_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18)
-           ON CONFLICT (practice_id, idempotency_key) DO NOTHING
-           RETURNING id, reference`,
+      // urgent answers stop the request whatever the hour: the patient needs 999 or 111, not a queue
+      const [redFlag] = redFlagsRaised(form.resource, body.answers);
+      if (redFlag) {
+        await query(
+          'INSERT INTO red_flag_event (practice_id, questionnaire_id, link_id) VALUES ($1, $2, $3)',
+          [practice.id, form.id, redFlag.linkId],
+        );
+        throw new AppError('redFlag', redFlag.advice);
+      }
+      // every attachment must be this practice's upload, present, and of an allowed type and size
+      const files = await verifyUploads(
+        deps.attachments,
+        practice.id,
+        (body.attachments ?? []).map(({ key }) => key),
+      );
+      if (!isOpen(practice.opening_hours, practice.timezone, now)) {
+        throw new AppError(
+          'practiceClosed',
+          'Your GP surgery is not taking online requests at the moment. If you need help now, call 111.',
+        );
+      }
+      const full = new AppError(
+        'capacityReached',
+        'Your GP surgery cannot take more online requests today. Please try again tomorrow, or call the surgery.',
+      );
+      if (practice.daily_capacity === 0) throw full;
+
+      // one statement, so one transaction: the day's count (the practice-day row is locked only for
+      // this statement, not across round trips), the request assigned by the first matching care
+      // navigation rule, its files and its audit event, all or nothing
+      const written = (
+        await query<{ submitted: number | null; id: string | null; reference: string | null }>(
+          `WITH counted AS (
+             INSERT INTO practice_daily_submissions AS d (practice_id, day, submitted) VALUES ($1, $19, 1)
+             ON CONFLICT (practice_id, day) DO UPDATE SET submitted = d.submitted + 1 WHERE d.submitted < $20
+             RETURNING submitted
+           ), rule AS (
+             SELECT assign_to, set_priority FROM navigation_rule
+              WHERE practice_id = $1 AND (match_kind IS NULL OR match_kind = $3) AND (match_form_slug IS NULL OR match_form_slug = $21)
+              ORDER BY position LIMIT 1
+           ), inserted AS (
+             INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date,
+               patient_nhs_number, questionnaire_response, idempotency_key, submitted_by, proxy_name, proxy_relationship,
+               contact_phone, contact_email, preferred_contact, preferred_times, created_at, updated_at, questionnaire_id,
+               assigned_to, priority)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18,
+                    (SELECT assign_to FROM rule), COALESCE((SELECT set_priority FROM rule), 'routine')
+              WHERE EXISTS (SELECT 1 FROM counted)
+             ON CONFLICT (practice_id, idempotency_key) DO NOTHING
+             RETURNING id, reference
+           ), files AS (
+             INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes)
+             SELECT $1, i.id, f.key, f.content_type, f.size_bytes
+               FROM inserted i, unnest($22::text[], $23::text[], $24::int[]) AS f (key, content_type, size_bytes)
+           ), audited AS (
+             INSERT INTO audit_event (practice_id, actor, action, entity, entity_id)
+             SELECT $1, 'patient-form', 'submit', 'consultation', id::text FROM inserted
+           )
+           SELECT (SELECT submitted FROM counted) AS submitted, i.id, i.reference FROM (SELECT 1) AS one LEFT JOIN inserted i ON true`,
           [
             practice.id,
-            reference,
+            newReference(),
             form.kind,
             body.patient.givenName.trim(),
             body.patient.familyName.trim(),
@@ -253,68 +284,27 @@ export function registerSubmissionRoutes(app: FastifyInstance, deps: SubmissionR
             body.preferredTimes ?? null,
             now,
             form.id,
+            localDate(practice.timezone, now),
+            practice.daily_capacity,
+            form.slug,
+            files.map((file) => file.key),
+            files.map((file) => file.contentType),
+            files.map((file) => file.size),
           ],
+        )
+      ).rows[0]!;
+      if (written.submitted === null) throw full;
+      if (!written.id || !written.reference) {
+        // the same key committed by a concurrent retry a moment ago (it was counted twice: harmless)
+        const first = await query<{ reference: string }>(
+          'SELECT reference FROM consultation WHERE practice_id = $1 AND idempotency_key = $2',
+          [practice.id, body.idempotencyKey],
         );
-        const row = inserted.rows[0];
-        if (!row) {
-          // the same key committed by a concurrent retry a moment ago
-          await client.query('ROLLBACK');
-          const first = await deps.pool.query<{ reference: string }>(
-            'SELECT reference FROM consultation WHERE practice_id = $1 AND idempotency_key = $2',
-            [practice.id, body.idempotencyKey],
-          );
-          return reply.code(200).send({ reference: first.rows[0]?.reference ?? '', duplicate: true });
-        }
-        // counted last, so the practice-day row is locked only until the commit that follows
-        const counted = await client.query(
-          `INSERT INTO practice_daily_submissions AS d (practice_id, day, submitted) VALUES ($1, $2, 1)
-           ON CONFLICT (practice_id, day) DO UPDATE SET submitted = d.submitted + 1 WHERE d.submitted < $3
-           RETURNING submitted`,
-          [practice.id, localDate(practice.timezone, now), practice.daily_capacity],
-        );
-        if (counted.rowCount === 0 || practice.daily_capacity === 0) {
-          throw new AppError(
-            'capacityReached',
-            'Your GP surgery cannot take more online requests today. Please try again tomorrow, or call the surgery.',
-          );
-        }
-        // care navigation: the practice's first matching rule assigns the request as it arrives
-        await client.query(
-          `UPDATE consultation c SET assigned_to = r.assign_to, priority = COALESCE(r.set_priority, c.priority)
-             FROM (SELECT assign_to, set_priority FROM navigation_rule
-                    WHERE practice_id = $1 AND (match_kind IS NULL OR match_kind = $2) AND (match_form_slug IS NULL OR match_form_slug = $3)
-                    ORDER BY position LIMIT 1) r
-            WHERE c.id = $4`,
-          [practice.id, form.kind, form.slug, row.id],
-        );
-        for (const file of files) {
-          await client.query(
-            'INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes) VALUES ($1, $2, $3, $4, $5)',
-            [practice.id, row.id, file.key, file.contentType, file.size],
-          );
-        }
-        await client.query(
-          `INSERT INTO audit_event (practice_id, actor, action, entity, entity_id) VALUES ($1, 'patient-form', 'submit', 'consultation', $2)`,
-          [practice.id, row.id],
-        );
-        await client.query('COMMIT');
-        request.log.info({ consultationId: row.id, practiceId: practice.id }, 'request received');
-        deps.notify(practice.id, { consultationId: row.id, change: 'created' });
-        return reply.code(201).send({ reference: row.reference, duplicate: false });
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        if (error instanceof AppError) throw error;
-        if (isDatabaseUnavailable(error)) {
-          throw new AppError(
-            'unavailable',
-            'We could not send your request just now. Please try again in a few minutes.',
-            { cause: error },
-          );
-        }
-        throw error;
-      } finally {
-        client.release();
+        return reply.code(200).send({ reference: first.rows[0]?.reference ?? '', duplicate: true });
       }
+      request.log.info({ consultationId: written.id, practiceId: practice.id }, 'request received');
+      deps.notify(practice.id, { consultationId: written.id, change: 'created' });
+      return reply.code(201).send({ reference: written.reference, duplicate: false });
     },
   );
 }
