@@ -6,3 +6,4 @@ export * from './nhs-number';
 export * from './outcomes';
 export * from './staff-live';
 export * from './fhir-auth';
+export * from './periodic';

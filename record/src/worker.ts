@@ -1,3 +1,4 @@
+import { runEvery } from '@gpc/contracts';
 import { createWriteBackProcessor, type WriteBackProcessorDeps } from './filing/write-back-job';
 import { PracticeBusy, requeueWriteBack, type WriteBackQueue } from './queue';
 
@@ -61,24 +62,16 @@ export function startWriteBackWorker(deps: WriteBackWorkerDeps): WriteBackWorker
     return requeued;
   }
 
-  let sweeping: Promise<unknown> = Promise.resolve();
-  const timer =
-    deps.sweepIntervalMs > 0
-      ? setInterval(() => {
-          sweeping = sweep().catch((error: unknown) =>
-            logger.warn({ err: error }, 'write-back sweep failed'),
-          );
-        }, deps.sweepIntervalMs)
-      : undefined;
-  timer?.unref();
+  const sweeps = runEvery(deps.sweepIntervalMs, sweep, (error) =>
+    logger.warn({ err: error }, 'write-back sweep failed'),
+  );
 
   let closing: Promise<void> | undefined;
   return {
     sweep,
     close() {
       closing ??= (async () => {
-        if (timer) clearInterval(timer);
-        await sweeping;
+        await sweeps.stop();
         // bull waits for the jobs in flight to finish before it closes
         await queue.close();
       })();

@@ -1,7 +1,7 @@
 import type { Job } from 'bull';
 import type pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
-import type { NotificationJob } from '@gpc/contracts';
+import { runEvery, type NotificationJob } from '@gpc/contracts';
 import { enqueueDeliveryCheck, NotificationJobs, requeueNotification, type NotificationQueue } from './queue';
 import { createSender, NotificationSendError, type NotificationSender } from './senders';
 import { parseNotificationSettings, type NotificationSettings } from './settings';
@@ -171,25 +171,16 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Notificat
     if (requeued > 0) logger.warn({ requeued }, 'queued again notifications the queue had lost');
     return requeued;
   }
-  let sweeping: Promise<unknown> = Promise.resolve();
-  const interval = deps.sweepIntervalMs ?? 30_000;
-  const timer =
-    interval > 0
-      ? setInterval(() => {
-          sweeping = sweep().catch((error: unknown) =>
-            logger.warn({ err: error }, 'notification sweep failed'),
-          );
-        }, interval)
-      : undefined;
-  timer?.unref();
+  const sweeps = runEvery(deps.sweepIntervalMs ?? 30_000, sweep, (error) =>
+    logger.warn({ err: error }, 'notification sweep failed'),
+  );
 
   let closing: Promise<void> | undefined;
   return {
     sweep,
     close() {
       closing ??= (async () => {
-        if (timer) clearInterval(timer);
-        await sweeping;
+        await sweeps.stop();
         await queue.close();
       })();
       return closing;
