@@ -4,7 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { FhirServer } from '@gpc/local-fhir-server';
 import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
-import { seedConsultation, seedPractice, type SeededPractice } from '../../triage/test/support/practices';
+import {
+  closeWithPendingWriteBack,
+  seedConsultation,
+  seedPractice,
+  type SeededPractice,
+} from '../../triage/test/support/practices';
 import { migrateDatabase } from '@gpc/triage';
 import { FhirClient } from '../src/fhir/client';
 import { createWriteBackQueue, enqueueWriteBack } from '../src/queue';
@@ -55,15 +60,7 @@ describe('one slow GP system does not hold up the other practices (real PostgreS
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       const id = await seedConsultation(db.pool, practice.id);
-      await db.pool.query(
-        `UPDATE consultation SET status = 'closed', closed_at = now(), closed_by = $2, outcome_code = '11429006',
-           outcome_display = 'Consultation', summary = 'Seen.' WHERE id = $1`,
-        [id, practice.staff.clinician.id],
-      );
-      await db.pool.query(
-        `INSERT INTO write_back (consultation_id, practice_id, status) VALUES ($1, $2, 'pending')`,
-        [id, practice.id],
-      );
+      await closeWithPendingWriteBack(db.pool, id, practice);
       ids.push(id);
     }
     return ids;

@@ -14,7 +14,12 @@ import type { FhirServer } from '@gpc/local-fhir-server';
 import { startLocalS3, type RunningLocalS3 } from '@gpc/local-s3-server';
 import { buildTriageApp, migrateDatabase } from '@gpc/triage';
 import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
-import { seedConsultation, seedPractice, type SeededPractice } from '../../triage/test/support/practices';
+import {
+  closeWithPendingWriteBack,
+  seedConsultation,
+  seedPractice,
+  type SeededPractice,
+} from '../../triage/test/support/practices';
 import { writeBacksTo } from '../../triage/test/support/write-back';
 import { FhirClient } from '../src/fhir/client';
 import { ATTACHMENT_SYSTEM } from '../src/fhir/identifiers';
@@ -399,15 +404,7 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
   it('queues again a pending write-back whose job the queue lost', async () => {
     const id = await seedConsultation(db.pool, practice.id);
     // closed while Redis was unreachable: the outbox row committed, the job never did
-    await db.pool.query(
-      `UPDATE consultation SET status = 'closed', closed_at = now(), closed_by = $2, outcome_code = '11429006',
-         outcome_display = 'Consultation', summary = 'Seen.' WHERE id = $1`,
-      [id, practice.staff.clinician.id],
-    );
-    await db.pool.query(
-      `INSERT INTO write_back (consultation_id, practice_id, status, updated_at) VALUES ($1, $2, 'pending', now() - interval '5 seconds')`,
-      [id, practice.id],
-    );
+    await closeWithPendingWriteBack(db.pool, id, practice, 5);
     assert.equal(await worker.sweep(), 1);
     await settled(id, 'filed');
     assert.equal(await worker.sweep(), 0, 'nothing left to sweep');

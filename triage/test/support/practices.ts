@@ -53,6 +53,28 @@ export async function seedConsultation(
   return rows[0]!.id;
 }
 
+/**
+ * Closes a request as a clinician's close leaves it, with its write-back pending, straight in the
+ * database: as if the job never reached the queue. `pendingForSeconds` backdates the write-back.
+ */
+export async function closeWithPendingWriteBack(
+  pool: pg.Pool,
+  consultationId: string,
+  practice: SeededPractice,
+  pendingForSeconds = 0,
+): Promise<void> {
+  await pool.query(
+    `UPDATE consultation SET status = 'closed', closed_at = now(), closed_by = $2, outcome_code = '11429006',
+       outcome_display = 'Consultation', summary = 'Seen.' WHERE id = $1`,
+    [consultationId, practice.staff.clinician.id],
+  );
+  await pool.query(
+    `INSERT INTO write_back (consultation_id, practice_id, status, updated_at)
+     VALUES ($1, $2, 'pending', now() - make_interval(secs => $3))`,
+    [consultationId, practice.id, pendingForSeconds],
+  );
+}
+
 type Answer = { valueBoolean?: boolean; valueString?: string; valueCoding?: { code: string } };
 
 /** A complete response to the default medical form: nothing urgent, unless `changes` says otherwise. */
