@@ -1,4 +1,4 @@
-import { AppError } from '@gpc/contracts';
+import { AppError, ErrorCodes, type ErrorCode } from '@gpc/contracts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyInstance } from 'fastify';
 
@@ -20,9 +20,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     const status = fastifyError.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      return reply
-        .code(status)
-        .send({ code: fastifyError.code ?? 'badRequest', message: fastifyError.message });
+      // fastify's and its plugins' own refusals (a rate limit, a body too large) in our codes, not theirs
+      const code =
+        (Object.keys(ErrorCodes) as ErrorCode[]).find((name) => ErrorCodes[name] === status) ?? 'badRequest';
+      return reply.code(status).send({ code, message: fastifyError.message });
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ code: 'internal', message: 'Internal error' });

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { buildTriageApp } from '../src/app';
 import { noWriteBacks } from './support/write-back';
 import { loadTriageConfig } from '../src/config';
+import { migrateDatabase } from '../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { freePort } from '../../scripts/src/ports';
 
@@ -49,6 +50,32 @@ describe('triage app', () => {
     assert.match(document.openapi, /^3\./);
     assert.ok('/health' in document.paths);
     await app.close();
+  });
+
+  it('answers its framework’s own refusals in its own codes: too many sign-ins, a body too large', async () => {
+    const migrated = await createTestDatabase();
+    await migrateDatabase(migrated.url);
+    const app = await buildTriageApp(appDeps(migrated.pool));
+    const signIn = () =>
+      app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        payload: { odsCode: 'A81001', email: 'nobody@example.org', password: 'not the password' },
+      });
+    for (let attempt = 0; attempt < 10; attempt++) assert.equal((await signIn()).statusCode, 401);
+    const limited = await signIn();
+    assert.equal(limited.statusCode, 429);
+    assert.equal(limited.json<{ code: string }>().code, 'tooManyRequests');
+    const huge = await app.inject({
+      method: 'POST',
+      url: '/practices/A81001/submissions',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) }),
+    });
+    assert.equal(huge.statusCode, 413);
+    assert.equal(huge.json<{ code: string }>().code, 'badRequest', 'a status we have no code of our own for');
+    await app.close();
+    await migrated.drop();
   });
 
   it('fails at boot naming a missing required key', () => {
