@@ -1,9 +1,6 @@
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import type { FhirAuth } from '@gpc/contracts';
 
-// the auth settings are a shared contract: practice admins set them through triage
-export { FhirAuthSchema, parseFhirAuth, type FhirAuth } from '@gpc/contracts';
-
 /**
  * Why a send failed, and whether trying again can help. `retryable` covers what passes
  * (network errors, timeouts, 5xx, 408, 429); anything else is the GP system refusing the

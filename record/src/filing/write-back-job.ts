@@ -1,9 +1,9 @@
 import type { Job } from 'bull';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { isValidNhsNumber, type WriteBackJob } from '@gpc/contracts';
+import { isValidNhsNumber, parseFhirAuth, type WriteBackJob } from '@gpc/contracts';
 import { buildWriteBackBundle } from '../fhir/bundle';
-import { FhirSendError, parseFhirAuth, type FhirClient } from '../fhir/client';
+import { FhirSendError, type FhirClient } from '../fhir/client';
 import { findBundleProblems } from '../fhir/validate';
 import { PracticeBusy, WriteBackRetry } from '../queue';
 import type { AnnounceWriteBack } from '../staff-live';
