@@ -205,30 +205,24 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
             email: row.contact_email,
             preferred: row.preferred_contact,
           });
+          // no way to reach the patient is recorded too, as a failed notification saying why
+          const [channel, destination, status, lastError] =
+            'unreachable' in route
+              ? ['email', '', 'failed', route.unreachable]
+              : [route.channel, route.destination, 'queued', null];
           const inserted = await client.query<NotificationRow>(
             `INSERT INTO notification (practice_id, consultation_id, message_id, channel, destination, provider, status, last_error)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${notificationColumns}`,
-            'unreachable' in route
-              ? [
-                  practiceId,
-                  request.params.id,
-                  rows[0]!.id,
-                  'email',
-                  '',
-                  settings?.provider ?? 'smtp',
-                  'failed',
-                  route.unreachable,
-                ]
-              : [
-                  practiceId,
-                  request.params.id,
-                  rows[0]!.id,
-                  route.channel,
-                  route.destination,
-                  settings?.provider ?? 'smtp',
-                  'queued',
-                  null,
-                ],
+            [
+              practiceId,
+              request.params.id,
+              rows[0]!.id,
+              channel,
+              destination,
+              settings?.provider ?? 'smtp',
+              status,
+              lastError,
+            ],
           );
           notification = inserted.rows[0];
         }
