@@ -7,3 +7,4 @@ export * from './outcomes';
 export * from './staff-live';
 export * from './fhir-auth';
 export * from './periodic';
+export * from './rest/index';

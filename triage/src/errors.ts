@@ -1,9 +1,8 @@
 import { AppError, ErrorCodes, type ErrorCode } from '@gpc/contracts';
-import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyInstance } from 'fastify';
 
 /** The body of every error answer: a stable code and a message fit to show. */
-export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() });
+export { ErrorBody } from '@gpc/contracts';
 
 /**
  * Translates errors at the HTTP edge: AppError to its status and code, validation failures to

@@ -1,0 +1,3 @@
+// The triage REST API's request and response bodies: the server validates with these schemas and
+// the pages import their types. One file per route group.
+export * from './common';
