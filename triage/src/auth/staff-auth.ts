@@ -12,8 +12,12 @@ declare module '@fastify/jwt' {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The signed-in member of staff; set by `allowRoles`. */
+    /** The signed-in member of staff; set by `allowRoles` or `requireStaff`. */
     staff: StaffTokenClaims;
+  }
+  interface FastifyContextConfig {
+    /** The staff roles a route under `requireStaff` allows; every role when absent. */
+    roles?: readonly StaffRole[];
   }
 }
 
@@ -32,17 +36,30 @@ export async function registerStaffAuth(app: FastifyInstance, jwtSecret: string)
  * then the only practice the route may touch.
  */
 export function allowRoles(...roles: StaffRole[]) {
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    let claims: unknown;
-    try {
-      claims = await request.jwtVerify();
-    } catch {
-      throw new AppError('unauthorized', 'sign in again: the access token is missing, invalid or expired');
-    }
-    const { iat: _iat, exp: _exp, ...rest } = claims as Record<string, unknown>;
-    if (!checkClaims.Check(rest)) throw new AppError('unauthorized', 'not a staff access token');
-    if (!roles.includes(rest.role))
-      throw new AppError('forbidden', `this needs one of the roles: ${roles.join(', ')}`);
-    request.staff = rest;
-  };
+  return (request: FastifyRequest, _reply: FastifyReply): Promise<void> => checkStaff(request, roles);
+}
+
+const everyRole: readonly StaffRole[] = ['admin', 'clinician', 'reception'];
+
+/**
+ * A route group's guard, added once per plugin (`app.addHook('preHandler', requireStaff)`, as `allowRoles` ran): every
+ * route in the plugin needs a valid staff access token, and a route that allows fewer roles than
+ * all says so in its options, `config: { roles: ['admin'] }`.
+ */
+export async function requireStaff(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  await checkStaff(request, request.routeOptions.config.roles ?? everyRole);
+}
+
+async function checkStaff(request: FastifyRequest, roles: readonly StaffRole[]): Promise<void> {
+  let claims: unknown;
+  try {
+    claims = await request.jwtVerify();
+  } catch {
+    throw new AppError('unauthorized', 'sign in again: the access token is missing, invalid or expired');
+  }
+  const { iat: _iat, exp: _exp, ...rest } = claims as Record<string, unknown>;
+  if (!checkClaims.Check(rest)) throw new AppError('unauthorized', 'not a staff access token');
+  if (!roles.includes(rest.role))
+    throw new AppError('forbidden', `this needs one of the roles: ${roles.join(', ')}`);
+  request.staff = rest;
 }
