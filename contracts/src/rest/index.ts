@@ -1,3 +1,9 @@
 // The triage REST API's request and response bodies: the server validates with these schemas and
 // the pages import their types. One file per route group.
 export * from './common';
+export * from './consultations';
+export * from './write-backs';
+export * from './notifications';
+export * from './navigation';
+export * from './forms';
+export * from './attachments';

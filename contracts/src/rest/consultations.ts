@@ -1,0 +1,105 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { NotificationView } from './notifications';
+import { WriteBackStatusSchema, WriteBackView } from './write-backs';
+
+const Uuid = Type.String({ format: 'uuid' });
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const ConsultationStatus = Type.Union([
+  Type.Literal('new'),
+  Type.Literal('in_progress'),
+  Type.Literal('awaiting_patient'),
+  Type.Literal('closed'),
+]);
+export type ConsultationStatus = Static<typeof ConsultationStatus>;
+
+export const ConsultationPriority = Type.Union([
+  Type.Literal('urgent'),
+  Type.Literal('soon'),
+  Type.Literal('routine'),
+]);
+export type ConsultationPriority = Static<typeof ConsultationPriority>;
+
+export const ConsultationKind = Type.Union([Type.Literal('medical'), Type.Literal('admin')]);
+export type ConsultationKind = Static<typeof ConsultationKind>;
+
+/** One request in the practice's queue. */
+export const QueueItem = Type.Object({
+  id: Uuid,
+  reference: Type.String(),
+  kind: ConsultationKind,
+  status: ConsultationStatus,
+  priority: ConsultationPriority,
+  patientName: Type.String(),
+  assignedTo: Type.Union([Uuid, Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  ageMinutes: Type.Integer(),
+  /** Where a closed request's summary stands on its way into the GP record; null while open. */
+  writeBackStatus: Type.Union([WriteBackStatusSchema, Type.Null()]),
+});
+export type QueueItem = Static<typeof QueueItem>;
+
+/** `GET /consultations`: the queue's filters. */
+export const QueueQuery = Type.Object(
+  {
+    status: Type.Optional(ConsultationStatus),
+    priority: Type.Optional(ConsultationPriority),
+    kind: Type.Optional(ConsultationKind),
+    assignee: Type.Optional(Type.Union([Type.Literal('me'), Type.Literal('none'), Uuid])),
+    olderThanMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 525_600 })),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  },
+  { additionalProperties: false },
+);
+export type QueueQuery = Static<typeof QueueQuery>;
+
+/** `PATCH /consultations/:id`: assign, prioritise or move an open request along (closing has its own route). */
+export const ConsultationChange = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Union([Type.Literal('new'), Type.Literal('in_progress'), Type.Literal('awaiting_patient')]),
+    ),
+    priority: Type.Optional(ConsultationPriority),
+    assignedTo: Type.Optional(Type.Union([Uuid, Type.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type ConsultationChange = Static<typeof ConsultationChange>;
+
+/** `POST /consultations/:id/close`: the coded outcome and the summary for the GP record. */
+export const CloseConsultationBody = Type.Object(
+  {
+    // SNOMED CT concept id of the outcome
+    outcomeCode: Type.String({ pattern: '^[0-9]{6,18}$' }),
+    outcomeDisplay: Type.String({ minLength: 1, maxLength: 200 }),
+    summary: Type.String({ minLength: 1, maxLength: 20_000 }),
+  },
+  { additionalProperties: false },
+);
+export type CloseConsultationBody = Static<typeof CloseConsultationBody>;
+
+/** `GET /consultations/:id`: one request in full. */
+export const ConsultationDetail = Type.Composite([
+  QueueItem,
+  Type.Object({
+    birthDate: Type.String(),
+    nhsNumber: Nullable(Type.String()),
+    contact: Type.Object({
+      phone: Nullable(Type.String()),
+      email: Nullable(Type.String()),
+      preferred: Nullable(Type.String()),
+      times: Nullable(Type.String()),
+    }),
+    submittedBy: Nullable(Type.Object({ name: Type.String(), relationship: Type.String() })),
+    formTitle: Nullable(Type.String()),
+    answers: Nullable(Type.Object({}, { additionalProperties: true })),
+    outcome: Nullable(Type.String()),
+    summary: Nullable(Type.String()),
+    /** Who has the request open now (within 15 minutes). */
+    claimedBy: Nullable(Type.Object({ id: Type.String(), name: Type.String() })),
+    writeBack: Nullable(WriteBackView),
+    /** Links sent to the patient by email or text, newest last, with where each stands. */
+    notifications: Type.Array(NotificationView),
+  }),
+]);
+export type ConsultationDetail = Static<typeof ConsultationDetail>;

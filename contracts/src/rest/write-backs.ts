@@ -1,0 +1,54 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { WriteBackStatuses } from '../jobs';
+
+/** Where a closed request's summary stands on its way into the GP record (the type is `WriteBackStatus`). */
+export const WriteBackStatusSchema = Type.Union(WriteBackStatuses.map((status) => Type.Literal(status)));
+
+/** A closed request's summary on its way into the GP record. */
+export const WriteBackView = Type.Object({
+  status: WriteBackStatusSchema,
+  attempts: Type.Integer(),
+  /** The GP system's own words when it refused, or what went wrong on the way. */
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  lastAttemptAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  filedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  /** Where the GP system filed each resource. */
+  serverLocations: Type.Array(Type.String()),
+});
+export type WriteBackView = Static<typeof WriteBackView>;
+
+/** `GET /write-backs`: one state's write-backs, oldest first. */
+export const WriteBackListQuery = Type.Object(
+  {
+    status: WriteBackStatusSchema,
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  },
+  { additionalProperties: false },
+);
+export type WriteBackListQuery = Static<typeof WriteBackListQuery>;
+
+/** One row of `GET /write-backs`: the request it belongs to and its write-back. */
+export const WriteBackListItem = Type.Composite([
+  Type.Object({
+    consultationId: Type.String({ format: 'uuid' }),
+    reference: Type.String(),
+    patientName: Type.String(),
+    closedAt: Type.String({ format: 'date-time' }),
+  }),
+  WriteBackView,
+]);
+export type WriteBackListItem = Static<typeof WriteBackListItem>;
+
+/** `PUT /consultations/:id/nhs-number`: the patient's NHS number, as staff typed it. */
+export const NhsNumberBody = Type.Object(
+  { nhsNumber: Type.String({ pattern: '^[0-9 ]{10,12}$', description: '10 digits; spaces allowed' }) },
+  { additionalProperties: false },
+);
+export type NhsNumberBody = Static<typeof NhsNumberBody>;
+
+/** The answer to `PUT /consultations/:id/nhs-number`: the number recorded, and the write-back it released (if any). */
+export const NhsNumberRecorded = Type.Object({
+  nhsNumber: Type.String(),
+  writeBack: Type.Union([WriteBackView, Type.Null()]),
+});
+export type NhsNumberRecorded = Static<typeof NhsNumberRecorded>;
