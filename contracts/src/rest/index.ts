@@ -7,3 +7,7 @@ export * from './notifications';
 export * from './navigation';
 export * from './forms';
 export * from './attachments';
+export * from './auth';
+export * from './messages';
+export * from './practice-admin';
+export * from './submissions';

@@ -1,0 +1,53 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { NotificationView } from './notifications';
+import { UploadedFiles } from './submissions';
+
+/** One message on a request's thread, from staff or from the patient. */
+export const ThreadMessage = Type.Object({
+  id: Type.String(),
+  /** 'staff' or 'patient'. */
+  author: Type.String(),
+  body: Type.String(),
+  at: Type.String({ format: 'date-time' }),
+});
+export type ThreadMessage = Static<typeof ThreadMessage>;
+
+const MessageText = Type.String({ minLength: 1, maxLength: 5000, pattern: '\\S' });
+
+/** `POST /consultations/:id/messages`: staff write to the patient. */
+export const StaffMessageBody = Type.Object({ body: MessageText }, { additionalProperties: false });
+export type StaffMessageBody = Static<typeof StaffMessageBody>;
+
+/** The answer to a staff message: the message, the patient's link, and how the link goes to them. */
+export const StaffMessageSent = Type.Object({
+  message: ThreadMessage,
+  threadLink: Type.String(),
+  /** How the link goes to the patient; null when the practice sends links itself. */
+  notification: Type.Union([NotificationView, Type.Null()]),
+});
+export type StaffMessageSent = Static<typeof StaffMessageSent>;
+
+/** `POST /threads/unlock`: the patient opens their thread with the link's token and their date of birth. */
+export const ThreadUnlockBody = Type.Object(
+  {
+    token: Type.String({ minLength: 10, maxLength: 2000 }),
+    birthDate: Type.String({ format: 'date' }),
+  },
+  { additionalProperties: false },
+);
+export type ThreadUnlockBody = Static<typeof ThreadUnlockBody>;
+
+/** An unlocked thread: a short session token for the patient's reads and replies, and the request's reference. */
+export const ThreadUnlocked = Type.Object({ sessionToken: Type.String(), reference: Type.String() });
+export type ThreadUnlocked = Static<typeof ThreadUnlocked>;
+
+/** `POST /threads/messages`: the patient replies, with photos uploaded through `/threads/uploads`. */
+export const PatientReplyBody = Type.Object(
+  {
+    body: MessageText,
+    /** Photos uploaded with /threads/uploads. */
+    attachments: Type.Optional(UploadedFiles),
+  },
+  { additionalProperties: false },
+);
+export type PatientReplyBody = Static<typeof PatientReplyBody>;

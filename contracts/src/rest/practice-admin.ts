@@ -1,0 +1,143 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { StaffRole } from '../call/tokens';
+import { FhirAuthSchema } from '../fhir-auth';
+
+const Time = Type.String({ pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$' });
+const Day = Type.Array(Type.Tuple([Time, Time]), { maxItems: 6 });
+
+/** When the practice takes online requests: per weekday, periods from "HH:MM" to "HH:MM" in its time zone. */
+export const OpeningHoursSchema = Type.Object(
+  {
+    mon: Type.Optional(Day),
+    tue: Type.Optional(Day),
+    wed: Type.Optional(Day),
+    thu: Type.Optional(Day),
+    fri: Type.Optional(Day),
+    sat: Type.Optional(Day),
+    sun: Type.Optional(Day),
+  },
+  { additionalProperties: false },
+);
+export type OpeningHoursSettings = Static<typeof OpeningHoursSchema>;
+
+/** A practice's own mail relay (NHSmail, or the practice's provider). Email only. */
+export const SmtpSettings = Type.Object(
+  {
+    provider: Type.Literal('smtp'),
+    host: Type.String({ minLength: 1 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    /** TLS from the start (465); otherwise STARTTLS is used when the relay offers it. */
+    secure: Type.Boolean(),
+    user: Type.Optional(Type.String({ minLength: 1 })),
+    password: Type.Optional(Type.String({ minLength: 1 })),
+    /** e.g. "Riverside Surgery <riverside.surgery@nhs.net>" */
+    from: Type.String({ minLength: 3 }),
+  },
+  { additionalProperties: false },
+);
+export type SmtpSettings = Static<typeof SmtpSettings>;
+
+// a pattern, not `format: 'uuid'`: the compiled checker knows no formats unless they are registered
+const uuidPattern = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+/** GOV.UK Notify: email and text messages, with delivery receipts. */
+export const NotifySettings = Type.Object(
+  {
+    provider: Type.Literal('govuk-notify'),
+    apiKey: Type.String({ minLength: 74 }),
+    /** Templates with the placeholders ((practice)), ((reference)) and ((link)). */
+    emailTemplateId: Type.String({ pattern: uuidPattern }),
+    smsTemplateId: Type.String({ pattern: uuidPattern }),
+    /** Notify's API; set only to point at a stand-in. */
+    baseUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+  },
+  { additionalProperties: false },
+);
+export type NotifySettings = Static<typeof NotifySettings>;
+
+/** How links reach the practice's patients (`practice.notification_settings`). */
+export const NotificationSettings = Type.Union([SmtpSettings, NotifySettings]);
+export type NotificationSettings = Static<typeof NotificationSettings>;
+
+/** `GET /practice`: what staff see of the practice's settings: never a secret, only whether one is set. */
+export const PracticeSettingsView = Type.Object({
+  odsCode: Type.String(),
+  name: Type.String(),
+  timezone: Type.String(),
+  openingHours: OpeningHoursSchema,
+  dailyCapacity: Type.Integer(),
+  fhir: Type.Object({
+    baseUrl: Type.Union([Type.String(), Type.Null()]),
+    authType: Type.String(),
+  }),
+  notifications: Type.Union([
+    Type.Null(),
+    Type.Object({
+      provider: Type.String(),
+      /** The sender (SMTP) or the service's templates (Notify); credentials are never shown. */
+      from: Type.Optional(Type.String()),
+      host: Type.Optional(Type.String()),
+      emailTemplateId: Type.Optional(Type.String()),
+      smsTemplateId: Type.Optional(Type.String()),
+    }),
+  ]),
+});
+export type PracticeSettingsView = Static<typeof PracticeSettingsView>;
+
+/** `PATCH /practice`: the settings to change; those left out stay as they are. */
+export const PracticeSettingsChange = Type.Object(
+  {
+    openingHours: Type.Optional(OpeningHoursSchema),
+    dailyCapacity: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
+    fhir: Type.Optional(
+      Type.Object(
+        {
+          baseUrl: Type.Union([Type.String({ pattern: '^https?://', maxLength: 500 }), Type.Null()]),
+          auth: FhirAuthSchema,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Replaces the provider settings whole (with their credentials); null: staff send links themselves. */
+    notifications: Type.Optional(Type.Union([NotificationSettings, Type.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type PracticeSettingsChange = Static<typeof PracticeSettingsChange>;
+
+/** A member of the practice's staff, as its admins see them. */
+export const StaffMemberView = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  email: Type.String(),
+  name: Type.String(),
+  role: StaffRole,
+  active: Type.Boolean(),
+});
+export type StaffMemberView = Static<typeof StaffMemberView>;
+
+const StaffName = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+
+/** `POST /staff`: an admin adds a member of staff. */
+export const NewStaffMember = Type.Object(
+  {
+    email: Type.String({ format: 'email', maxLength: 254 }),
+    name: StaffName,
+    role: StaffRole,
+    /** The first password, given to them in person; at least 12 characters. */
+    password: Type.String({ minLength: 12, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+export type NewStaffMember = Static<typeof NewStaffMember>;
+
+/** `PATCH /staff/:id`: a new name or role, or access stopped. */
+export const StaffMemberChange = Type.Object(
+  {
+    name: Type.Optional(StaffName),
+    role: Type.Optional(StaffRole),
+    /** false: they can no longer sign in, and their sessions end. */
+    active: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type StaffMemberChange = Static<typeof StaffMemberChange>;
