@@ -1,6 +1,7 @@
 export * from './app';
 export * from './config';
 export * from './queue';
+export * from './filing/errors';
 export * from './worker';
 export * from './fhir/bundle';
 export * from './fhir/client';

@@ -1,6 +1,8 @@
+// `@gpc/record/queue`: the write-back queue on bull, for producers (triage) and the worker alike.
+// Loads no FHIR definitions: triage imports this without the worker's side.
 import Queue from 'bull';
 import { QueueNames, writeBackJobId, writeBackJobIdBase, type WriteBackJob } from '@gpc/contracts';
-import { FhirSendError } from './fhir/client';
+import { FhirSendError, PracticeBusy, WriteBackRetry } from './filing/errors';
 
 export type WriteBackQueue = Queue.Queue<WriteBackJob>;
 
@@ -24,31 +26,8 @@ export interface WriteBackQueueOptions {
 
 export const defaultRetryPolicy: RetryPolicy = { baseDelayMs: 5_000, maxDelayMs: 15 * 60_000 };
 
-/**
- * A retry after a real attempt at the GP system. Carries the attempt number from the `write_back`
- * row (bull's own count also counts hand-backs, and restarts when a lost job is queued again).
- */
-export class WriteBackRetry extends Error {
-  override name = 'WriteBackRetry';
-  constructor(
-    message: string,
-    readonly attempt: number,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * Hands a job back untried: its practice already has as many write-backs in flight in this worker
- * as it may, so a slow GP system waits its turn instead of holding every slot.
- */
-export class PracticeBusy extends Error {
-  override name = 'PracticeBusy';
-  constructor() {
-    super('the practice already has its share of write-backs in flight');
-  }
-}
+// kept importable from here, where the queue's callers first found them
+export { PracticeBusy, WriteBackRetry };
 
 /** A handed-back job comes back after about this long. */
 const PRACTICE_BUSY_DELAY_MS = 500;

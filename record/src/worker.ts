@@ -1,6 +1,8 @@
 import { runEvery } from '@gpc/contracts';
 import { createWriteBackProcessor, type WriteBackProcessorDeps } from './filing/write-back-job';
-import { PracticeBusy, requeueWriteBack, type WriteBackQueue } from './queue';
+import { PracticeBusy } from './filing/errors';
+import { requeueWriteBack, type WriteBackQueue } from './queue';
+import { listUntouchedPending, markFailed } from './write-back';
 
 export interface WriteBackWorkerDeps extends WriteBackProcessorDeps {
   queue: WriteBackQueue;
@@ -36,28 +38,15 @@ export function startWriteBackWorker(deps: WriteBackWorkerDeps): WriteBackWorker
     if (error instanceof PracticeBusy) return; // handed back untried
     void (async () => {
       if (!(await job.isFailed())) return; // a retry is scheduled
-      const updated = await pool.query(
-        `UPDATE write_back SET status = 'failed', last_error = $2, updated_at = now()
-          WHERE consultation_id = $1 AND status = 'pending'`,
-        [job.data.consultationId, error.message],
-      );
-      if (updated.rowCount) deps.announce?.(job.data);
+      if (await markFailed(pool, job.data.consultationId, error.message)) deps.announce?.(job.data);
     })().catch((err: unknown) => logger.warn({ err, jobId: job.id }, 'could not record a failed write-back'));
   });
   queue.on('error', (error) => logger.warn({ err: error }, 'write-back queue error'));
 
   async function sweep(): Promise<number> {
-    const { rows } = await pool.query<{ consultation_id: string; practice_id: string }>(
-      `SELECT consultation_id, practice_id FROM write_back
-        WHERE status = 'pending' AND updated_at < now() - make_interval(secs => $1)
-        ORDER BY updated_at LIMIT 1000`,
-      [deps.sweepAfterMs / 1000],
-    );
+    const lost = await listUntouchedPending(pool, { untouchedForMs: deps.sweepAfterMs, limit: 1000 });
     let requeued = 0;
-    for (const row of rows) {
-      const job = { consultationId: row.consultation_id, practiceId: row.practice_id };
-      if (await requeueWriteBack(queue, job)) requeued++;
-    }
+    for (const job of lost) if (await requeueWriteBack(queue, job)) requeued++;
     if (requeued > 0) logger.warn({ requeued }, 'queued again write-backs the queue had lost');
     return requeued;
   }

@@ -1,23 +1,9 @@
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import type { FhirAuth } from '@gpc/contracts';
+import { FhirSendError } from '../filing/errors';
 
-/**
- * Why a send failed, and whether trying again can help. `retryable` covers what passes
- * (network errors, timeouts, 5xx, 408, 429); anything else is the GP system refusing the
- * bundle, which a retry would only repeat.
- */
-export class FhirSendError extends Error {
-  override name = 'FhirSendError';
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    readonly status?: number,
-    /** From `Retry-After`, when the server said when to come back. */
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
+// kept importable from here, where it was first defined
+export { FhirSendError };
 
 export interface FiledResult {
   /** `Type/id/_history/n` for each entry, in bundle order. */

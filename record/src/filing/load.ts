@@ -1,5 +1,5 @@
-import type pg from 'pg';
 import type { FilingData } from '../fhir/bundle';
+import { claimAttemptSql, type Queryable } from '../write-back';
 
 /** Reads a stored attachment's bytes (S3 in production). */
 export type DocumentSource = (s3Key: string) => Promise<Buffer>;
@@ -31,41 +31,45 @@ interface ConsultationRow {
   questionnaire_response: { questionnaire?: string; item?: unknown[] } | null;
 }
 
-type Loaded = { data: Omit<FilingData, 'nhsNumber'> & { nhsNumber: string | null }; target: FilingTarget };
+interface AttachmentRow {
+  id: string;
+  s3_key: string;
+  content_type: string;
+  created_at: string;
+}
+
+/** What a write-back files, and where; the NHS number is checked before anything is sent. */
+export type Loaded = {
+  data: Omit<FilingData, 'nhsNumber'> & { nhsNumber: string | null };
+  target: FilingTarget;
+};
 
 /**
- * Claims a pending write-back for one attempt (counting it) and loads what it files, as committed
- * now (the job carries only ids), in one statement: one round trip per job, not four. Undefined when
- * the write-back is not pending (nothing to do); `loaded` undefined when the consultation is not a
- * closed one of this practice. Attachments' bytes are read from S3 afterwards, inside the attempt.
+ * Claims a pending write-back for one attempt (counting it: the write-back module's claim) and loads
+ * what it files, as committed now (the job carries only ids), in one statement: one round trip per
+ * job, not four. Undefined when the write-back is not pending (nothing to do); `load` gives
+ * undefined when the consultation is not a closed one of this practice. Attachments' bytes are read from S3 afterwards, inside the attempt.
  */
 export async function claimFiling(
-  pool: pg.Pool,
+  db: Queryable,
   consultationId: string,
   practiceId: string,
   readDocument: DocumentSource,
 ): Promise<{ attempt: number; load: () => Promise<Loaded | undefined> } | undefined> {
-  const { rows } = await pool.query<
-    ConsultationRow & {
-      attempts: number;
-      attachments: { id: string; s3_key: string; content_type: string; created_at: string }[];
-    }
-  >(
-    `WITH claimed AS (
-       UPDATE write_back SET attempts = attempts + 1, last_attempt_at = now(), updated_at = now()
-        WHERE consultation_id = $1 AND practice_id = $2 AND status = 'pending'
-        RETURNING consultation_id, practice_id, attempts)
-     SELECT w.attempts, c.id, c.reference, c.kind, c.mode, p.ods_code, p.name AS practice_name, p.fhir_base_url,
-            p.fhir_auth, c.patient_nhs_number, c.created_at, c.closed_at, c.closed_by, s.display_name AS closed_by_name,
-            c.outcome_code, c.outcome_display, c.summary, q.resource ->> 'title' AS form_title, c.questionnaire_response,
-            (SELECT coalesce(json_agg(json_build_object('id', a.id, 's3_key', a.s3_key, 'content_type', a.content_type,
-                                                        'created_at', a.created_at) ORDER BY a.created_at, a.id), '[]')
-               FROM attachment a WHERE a.consultation_id = c.id AND a.practice_id = c.practice_id) AS attachments
-       FROM claimed w
-       LEFT JOIN consultation c ON c.id = w.consultation_id AND c.practice_id = w.practice_id AND c.status = 'closed'
-       LEFT JOIN practice p ON p.id = c.practice_id
-       LEFT JOIN staff s ON s.id = c.closed_by
-       LEFT JOIN questionnaire q ON q.id = c.questionnaire_id`,
+  const { rows } = await db.query<ConsultationRow & { attempts: number; attachments: AttachmentRow[] }>(
+    claimAttemptSql(
+      `SELECT w.attempts, c.id, c.reference, c.kind, c.mode, p.ods_code, p.name AS practice_name, p.fhir_base_url,
+              p.fhir_auth, c.patient_nhs_number, c.created_at, c.closed_at, c.closed_by, s.display_name AS closed_by_name,
+              c.outcome_code, c.outcome_display, c.summary, q.resource ->> 'title' AS form_title, c.questionnaire_response,
+              (SELECT coalesce(json_agg(json_build_object('id', a.id, 's3_key', a.s3_key, 'content_type', a.content_type,
+                                                          'created_at', a.created_at) ORDER BY a.created_at, a.id), '[]')
+                 FROM attachment a WHERE a.consultation_id = c.id AND a.practice_id = c.practice_id) AS attachments
+         FROM claimed w
+         LEFT JOIN consultation c ON c.id = w.consultation_id AND c.practice_id = w.practice_id AND c.status = 'closed'
+         LEFT JOIN practice p ON p.id = c.practice_id
+         LEFT JOIN staff s ON s.id = c.closed_by
+         LEFT JOIN questionnaire q ON q.id = c.questionnaire_id`,
+    ),
     [consultationId, practiceId],
   );
   const row = rows[0];
@@ -75,7 +79,7 @@ export async function claimFiling(
 
 async function toFilingData(
   row: ConsultationRow,
-  attachments: { id: string; s3_key: string; content_type: string; created_at: string }[],
+  attachments: AttachmentRow[],
   readDocument: DocumentSource,
 ): Promise<Loaded | undefined> {
   if (!row.id || !row.closed_at || !row.outcome_code || !row.outcome_display || row.summary === null) {

@@ -1,13 +1,15 @@
 import type { Job } from 'bull';
+import type { Bundle } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { isValidNhsNumber, parseFhirAuth, type WriteBackJob } from '@gpc/contracts';
+import { isValidNhsNumber, parseFhirAuth, type FhirAuth, type WriteBackJob } from '@gpc/contracts';
 import { buildWriteBackBundle } from '../fhir/bundle';
-import { FhirSendError, type FhirClient } from '../fhir/client';
+import type { FhirClient } from '../fhir/client';
 import { findBundleProblems } from '../fhir/validate';
-import { PracticeBusy, WriteBackRetry } from '../queue';
 import type { AnnounceWriteBack } from '../staff-live';
-import { claimFiling, type DocumentSource } from './load';
+import { markFailed, markFiled, markNeedsPatientMatch, noteRetryableError } from '../write-back';
+import { FhirSendError, PermanentFailure, PracticeBusy, WriteBackRetry } from './errors';
+import { claimFiling, type DocumentSource, type Loaded } from './load';
 
 export interface WriteBackProcessorDeps {
   pool: pg.Pool;
@@ -27,9 +29,14 @@ export type WriteBackResult =
   | { outcome: 'needs_patient_match' }
   | { outcome: 'skipped'; reason: string };
 
-/** A failure no retry can mend: the write-back is marked failed at once, with the reason. */
-class PermanentFailure extends Error {
-  override name = 'PermanentFailure';
+/** One attempt's claim: its number, and the load of what it files. */
+type Claimed = NonNullable<Awaited<ReturnType<typeof claimFiling>>>;
+
+/** A bundle ready to post to the practice's FHIR endpoint. */
+interface ReadyToSend {
+  baseUrl: string;
+  auth: FhirAuth;
+  bundle: Bundle;
 }
 
 /**
@@ -38,8 +45,6 @@ class PermanentFailure extends Error {
  * waiting for a patient match) does nothing. Every attempt is counted before it is made.
  */
 export function createWriteBackProcessor(deps: WriteBackProcessorDeps) {
-  const { pool, logger } = deps;
-
   // practice id -> write-backs in flight: a slow GP system holds at most its share of the slots
   const inFlight = new Map<string, number>();
 
@@ -49,92 +54,93 @@ export function createWriteBackProcessor(deps: WriteBackProcessorDeps) {
     if (busy >= deps.practiceConcurrency) throw new PracticeBusy();
     inFlight.set(practiceId, busy + 1);
     try {
-      return await attemptWriteBack(job);
+      return await attemptWriteBack(deps, job);
     } finally {
       const left = (inFlight.get(practiceId) ?? 1) - 1;
       if (left > 0) inFlight.set(practiceId, left);
       else inFlight.delete(practiceId);
     }
   };
+}
 
-  async function attemptWriteBack(job: Job<WriteBackJob>): Promise<WriteBackResult> {
-    const { consultationId, practiceId } = job.data;
-    const log = logger.child({ consultationId, jobId: job.id });
-    const claimed = await claimFiling(pool, consultationId, practiceId, deps.readDocument);
-    if (!claimed) return { outcome: 'skipped', reason: 'not pending' };
-    try {
-      return await fileClaimed(job, log, claimed);
-    } finally {
-      deps.announce?.(job.data);
-    }
+async function attemptWriteBack(
+  deps: WriteBackProcessorDeps,
+  job: Job<WriteBackJob>,
+): Promise<WriteBackResult> {
+  const { consultationId, practiceId } = job.data;
+  const log = deps.logger.child({ consultationId, jobId: job.id });
+  const claimed = await claimFiling(deps.pool, consultationId, practiceId, deps.readDocument);
+  if (!claimed) return { outcome: 'skipped', reason: 'not pending' };
+  try {
+    return await fileClaimed(deps, job, log, claimed);
+  } catch (error) {
+    return await failAttempt(deps, job, log, claimed.attempt, error);
+  } finally {
+    deps.announce?.(job.data);
   }
+}
 
-  async function fileClaimed(
-    job: Job<WriteBackJob>,
-    log: Logger,
-    { attempt, load }: NonNullable<Awaited<ReturnType<typeof claimFiling>>>,
-  ): Promise<WriteBackResult> {
-    const { consultationId } = job.data;
-    const isLastAttempt = attempt >= deps.maxAttempts;
-
-    try {
-      const loaded = await load();
-      if (!loaded) throw new PermanentFailure('the consultation is not a closed request of this practice');
-      const { data, target } = loaded;
-      if (!data.nhsNumber || !isValidNhsNumber(data.nhsNumber)) {
-        // never filed against a guess: staff record the number, which queues it again
-        await pool.query(
-          `UPDATE write_back SET status = 'needs_patient_match', updated_at = now()
-            WHERE consultation_id = $1 AND status = 'pending'`,
-          [consultationId],
-        );
-        log.info('write-back waits for a patient match');
-        return { outcome: 'needs_patient_match' };
-      }
-      if (!target.fhirBaseUrl) throw new PermanentFailure('the practice has no FHIR endpoint set up');
-      const auth = parseFhirAuth(target.fhirAuth);
-      if (!auth) throw new PermanentFailure("the practice's FHIR authentication settings are not valid");
-      const bundle = buildWriteBackBundle({ ...data, nhsNumber: data.nhsNumber });
-      const problems = findBundleProblems(bundle);
-      if (problems) throw new PermanentFailure(`the summary does not make a valid FHIR bundle: ${problems}`);
-
-      const filed = await deps.fhir.postTransaction(target.fhirBaseUrl, auth, bundle);
-      await pool.query(
-        `UPDATE write_back SET status = 'filed', filed_at = now(), server_locations = $2, last_error = NULL, updated_at = now()
-          WHERE consultation_id = $1 AND status = 'pending'`,
-        [consultationId, JSON.stringify(filed.locations)],
-      );
-      log.info({ alreadyFiled: filed.alreadyFiled, attempt }, 'write-back filed');
-      return { outcome: 'filed', ...filed };
-    } catch (error) {
-      const permanent =
-        error instanceof PermanentFailure ||
-        (error instanceof FhirSendError && !error.retryable) ||
-        isLastAttempt;
-      const message = error instanceof Error ? error.message : String(error);
-      if (permanent) {
-        await pool.query(
-          `UPDATE write_back SET status = 'failed', last_error = $2, updated_at = now()
-            WHERE consultation_id = $1 AND status = 'pending'`,
-          [consultationId, message],
-        );
-        // kept in the failed set as the dead letter; a replay starts it afresh
-        void job.discard(); // synchronous in bull; typed as a promise
-        log.warn({ attempt, status: (error as FhirSendError).status }, 'write-back failed');
-        throw error;
-      }
-      await pool
-        .query(`UPDATE write_back SET last_error = $2, updated_at = now() WHERE consultation_id = $1`, [
-          consultationId,
-          message,
-        ])
-        .catch(() => undefined); // the database may be what failed; the retry is what matters
-      log.info({ attempt, status: (error as FhirSendError).status }, 'write-back will retry');
-      throw new WriteBackRetry(
-        message,
-        attempt,
-        error instanceof FhirSendError ? error.retryAfterMs : undefined,
-      );
-    }
+async function fileClaimed(
+  deps: WriteBackProcessorDeps,
+  job: Job<WriteBackJob>,
+  log: Logger,
+  { attempt, load }: Claimed,
+): Promise<WriteBackResult> {
+  const { consultationId } = job.data;
+  const ready = prepareSend(await load());
+  if (ready === 'needs_patient_match') {
+    await markNeedsPatientMatch(deps.pool, consultationId);
+    log.info('write-back waits for a patient match');
+    return { outcome: 'needs_patient_match' };
   }
+  const filed = await deps.fhir.postTransaction(ready.baseUrl, ready.auth, ready.bundle);
+  await markFiled(deps.pool, consultationId, { transport: 'fhir-r4', serverLocations: filed.locations });
+  log.info({ alreadyFiled: filed.alreadyFiled, attempt }, 'write-back filed');
+  return { outcome: 'filed', ...filed };
+}
+
+/**
+ * The bundle to send, or `needs_patient_match` when there is no valid NHS number (never filed
+ * against a guess: staff record the number, which queues it again). Throws `PermanentFailure`
+ * when no retry could make a bundle to send.
+ */
+function prepareSend(loaded: Loaded | undefined): ReadyToSend | 'needs_patient_match' {
+  if (!loaded) throw new PermanentFailure('the consultation is not a closed request of this practice');
+  const { data, target } = loaded;
+  if (!data.nhsNumber || !isValidNhsNumber(data.nhsNumber)) return 'needs_patient_match';
+  if (!target.fhirBaseUrl) throw new PermanentFailure('the practice has no FHIR endpoint set up');
+  const auth = parseFhirAuth(target.fhirAuth);
+  if (!auth) throw new PermanentFailure("the practice's FHIR authentication settings are not valid");
+  const bundle = buildWriteBackBundle({ ...data, nhsNumber: data.nhsNumber });
+  const problems = findBundleProblems(bundle);
+  if (problems) throw new PermanentFailure(`the summary does not make a valid FHIR bundle: ${problems}`);
+  return { baseUrl: target.fhirBaseUrl, auth, bundle };
+}
+
+/**
+ * Records a failed attempt and throws what bull should see: the error itself when the write-back
+ * is failed for good (no retry can mend it, or it was the last attempt), a `WriteBackRetry` otherwise.
+ */
+async function failAttempt(
+  deps: WriteBackProcessorDeps,
+  job: Job<WriteBackJob>,
+  log: Logger,
+  attempt: number,
+  error: unknown,
+): Promise<never> {
+  const { consultationId } = job.data;
+  const reason = error instanceof Error ? error.message : String(error);
+  const status = error instanceof FhirSendError ? error.status : undefined;
+  const permanent = error instanceof PermanentFailure || (error instanceof FhirSendError && !error.retryable);
+  if (permanent || attempt >= deps.maxAttempts) {
+    await markFailed(deps.pool, consultationId, reason);
+    // kept in the failed set as the dead letter; a replay starts it afresh
+    void job.discard(); // synchronous in bull; typed as a promise
+    log.warn({ attempt, status }, 'write-back failed');
+    throw error;
+  }
+  // the database may be what failed; the retry is what matters
+  await noteRetryableError(deps.pool, consultationId, reason).catch(() => undefined);
+  log.info({ attempt, status }, 'write-back will retry');
+  throw new WriteBackRetry(reason, attempt, error instanceof FhirSendError ? error.retryAfterMs : undefined);
 }
