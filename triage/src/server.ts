@@ -1,7 +1,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { createWriteBackQueue, enqueueWriteBack, requeueWriteBack } from '@gpc/record';
+import { createWriteBackQueue, enqueueWriteBack, requeueWriteBack } from '@gpc/record/queue';
 import { ConfigError, StaffLive } from '@gpc/contracts';
 import { buildTriageApp } from './app';
 import { AttachmentStore } from './attachments/store';
