@@ -8,3 +8,4 @@ export * from './staff-live';
 export * from './fhir-auth';
 export * from './periodic';
 export * from './rest/index';
+export * from './forms/red-flags';

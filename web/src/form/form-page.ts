@@ -1,5 +1,7 @@
 import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
 import type { Questionnaire, QuestionnaireItem, QuestionnaireResponseItemAnswer } from '@medplum/fhirtypes';
+// Through its own subpath: the package index would bring TypeBox into the form's bundle.
+import { redFlagsRaised } from '@gpc/contracts/forms/red-flags';
 import { uploadFiles } from '../shared/upload';
 
 /**
@@ -8,7 +10,6 @@ import { uploadFiles } from '../shared/upload';
  * a reference. Data stays in the page until the practice has confirmed it.
  */
 
-const redFlagUrl = 'https://gp-consult.example/fhir/StructureDefinition/red-flag';
 const selfCareUrl = 'https://gp-consult.example/fhir/StructureDefinition/self-care';
 const ods = new URLSearchParams(location.search).get('practice') ?? '';
 const api = (path: string) => `/api/practices/${encodeURIComponent(ods)}${path}`;
@@ -132,14 +133,10 @@ const value = (data: FormData, name: string): string => {
   return typeof entry === 'string' ? entry.trim() : '';
 };
 
+/** The urgent advice an answer raises, by the same rule triage refuses a submission with. */
 function redFlagAdvice(item: QuestionnaireItem, answer: QuestionnaireResponseItemAnswer): string | undefined {
-  const advice = (extensions?: { url: string; valueString?: string }[]) =>
-    extensions?.find((e) => e.url === redFlagUrl)?.valueString;
-  if (item.type === 'boolean' && answer.valueBoolean === true) return advice(item.extension);
-  const option = item.answerOption?.find(
-    (candidate) => candidate.valueCoding?.code === answer.valueCoding?.code,
-  );
-  return option ? advice(option.extension) : undefined;
+  const [raised] = redFlagsRaised(state.form ?? {}, { item: [{ linkId: item.linkId, answer: [answer] }] });
+  return raised?.advice;
 }
 
 /** Self-care advice an answer option carries, if any: offered before the request goes on. */
