@@ -76,100 +76,12 @@ export function loadFhirDefinitions(): void {
 export async function createFhirServer(deps: FhirServerDeps = {}): Promise<FhirServer> {
   loadFhirDefinitions();
   const logger = deps.logger ?? pino({ name: 'local-fhir-server' });
-  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  // one request (or transaction) at a time, and a save never sees one half done
   const exclusive = serialQueue();
-
-  let dataFile: DataFile | undefined;
-  const repository = new LocalFhirRepository(() => dataFile?.scheduleSave());
-  if (deps.dataFile) {
-    const file = new DataFile(
-      deps.dataFile,
-      // through the queue, so a save never sees a request (or transaction) half done
-      () => exclusive(() => repository.exportResources()),
-      logger,
-      deps.saveDelayMs ?? 200,
-    );
-    try {
-      await repository.importResources(await file.load());
-    } catch (error) {
-      // validation problems name paths and rules (at most a bad code), not patient details
-      throw new Error(`cannot load FHIR data file ${deps.dataFile}: ${normalizeErrorString(error)}`);
-    }
-    dataFile = file; // only now: loading is not a change to save
-  }
-
-  const router = new FhirRouter();
-  const capabilityStatement = buildCapabilityStatement();
-  // the router has no `metadata` route; a literal segment beats `:resourceType`
-  router.add('GET', 'metadata', () => Promise.resolve([allOk, capabilityStatement]));
-
-  async function respond(request: IncomingMessage): Promise<Reply> {
-    // prefixed rather than resolved against a base, so a path like `//x` cannot become a host
-    const url = URL.canParse(`http://localhost${request.url}`)
-      ? new URL(`http://localhost${request.url}`)
-      : undefined;
-    if (!url || (url.pathname !== FHIR_BASE_PATH && !url.pathname.startsWith(`${FHIR_BASE_PATH}/`))) {
-      return { status: 404, body: problem('not-found', `not a FHIR URL: the base is ${FHIR_BASE_PATH}`) };
-    }
-    const method = request.method;
-    if (!isRoutedMethod(method)) {
-      return { status: 405, body: problem('not-supported', `method ${method} is not supported`) };
-    }
-
-    const raw = await readBody(request, maxBodyBytes);
-    if (raw === undefined) {
-      // the client may still be sending: answer now, and do not keep the connection
-      return {
-        status: 413,
-        body: contentTooLarge(`request body is over ${maxBodyBytes} bytes`),
-        headers: { connection: 'close' },
-      };
-    }
-    const relativePath = url.pathname.slice(FHIR_BASE_PATH.length);
-    // MemoryRepository answers a search of an unknown type with an empty Bundle; a real server says 404
-    const firstSegment = relativePath.split('/')[1] ?? '';
-    if (/^[A-Z]/.test(firstSegment) && !isResourceType(firstSegment)) {
-      return { status: 404, body: problem('not-supported', `unknown resource type ${firstSegment}`) };
-    }
-    const isFormSearch = method === 'POST' && relativePath.endsWith('/_search');
-    const parsed = parseBody(
-      raw,
-      isFormSearch && request.headers['content-type']?.startsWith('application/x-www-form-urlencoded'),
-    );
-    if ('problem' in parsed) return { status: 400, body: badRequest(parsed.problem) };
-    if (parsed.body == null && method !== 'GET' && method !== 'DELETE' && !isFormSearch) {
-      return { status: 400, body: badRequest(`${method} needs a request body`) };
-    }
-
-    const fhirRequest: FhirRequest = {
-      method,
-      url: relativePath + url.search,
-      pathname: '', // 5.x refuses a request with `pathname` set; it derives it from `url`
-      query: {}, // filled in by the router from `url`
-      params: {},
-      body: parsed.body,
-      headers: request.headers,
-      // without this the router runs a `transaction` Bundle as a `batch`: entry by entry, not all or nothing
-      config: { transactions: true },
-    };
-    const response = await exclusive(() => router.handleRequest(fhirRequest, repository));
-    return toReply(response, `http://${request.headers.host ?? 'localhost'}${FHIR_BASE_PATH}`);
-  }
-
+  const { repository, dataFile } = await openRepository(deps, exclusive, logger);
+  const respond = createResponder(repository, exclusive, deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   const server = createServer((request, response) => {
-    const started = performance.now();
-    response.once('close', () => {
-      // no query string, headers or bodies: they carry identifiers and clinical data
-      logger.info(
-        {
-          method: request.method,
-          path: request.url?.split('?')[0],
-          status: response.statusCode,
-          durationMs: Math.round(performance.now() - started),
-        },
-        'request',
-      );
-    });
+    logRequest(logger, request, response);
     respond(request).then(
       (reply) => send(response, reply),
       (error: unknown) => {
@@ -199,6 +111,125 @@ export async function createFhirServer(deps: FhirServerDeps = {}): Promise<FhirS
       await flush();
     },
   };
+}
+
+/** The repository, loaded from the data file when there is one, which it then saves to after changes. */
+async function openRepository(
+  deps: FhirServerDeps,
+  exclusive: <T>(work: () => Promise<T>) => Promise<T>,
+  logger: Logger,
+): Promise<{ repository: LocalFhirRepository; dataFile: DataFile | undefined }> {
+  let dataFile: DataFile | undefined = undefined; // set once loaded: the repository saves through it
+  const repository = new LocalFhirRepository(() => dataFile?.scheduleSave());
+  if (!deps.dataFile) return { repository, dataFile };
+  const file = new DataFile(
+    deps.dataFile,
+    () => exclusive(() => repository.exportResources()),
+    logger,
+    deps.saveDelayMs ?? 200,
+  );
+  try {
+    await repository.importResources(await file.load());
+  } catch (error) {
+    // validation problems name paths and rules (at most a bad code), not patient details
+    throw new Error(`cannot load FHIR data file ${deps.dataFile}: ${normalizeErrorString(error)}`);
+  }
+  dataFile = file; // only now: loading is not a change to save
+  return { repository, dataFile };
+}
+
+/** Logs each request once it is answered: no query string, headers or bodies (identifiers, clinical data). */
+function logRequest(logger: Logger, request: IncomingMessage, response: ServerResponse): void {
+  const started = performance.now();
+  response.once('close', () => {
+    logger.info(
+      {
+        method: request.method,
+        path: request.url?.split('?')[0],
+        status: response.statusCode,
+        durationMs: Math.round(performance.now() - started),
+      },
+      'request',
+    );
+  });
+}
+
+/** Answers one HTTP request: checked and parsed here, then handed to Medplum's router. */
+function createResponder(
+  repository: LocalFhirRepository,
+  exclusive: <T>(work: () => Promise<T>) => Promise<T>,
+  maxBodyBytes: number,
+): (request: IncomingMessage) => Promise<Reply> {
+  const router = new FhirRouter();
+  const capabilityStatement = buildCapabilityStatement();
+  // the router has no `metadata` route; a literal segment beats `:resourceType`
+  router.add('GET', 'metadata', () => Promise.resolve([allOk, capabilityStatement]));
+
+  return async (request) => {
+    const checked = checkTarget(request);
+    if ('refusal' in checked) return checked.refusal;
+    const { url, method, relativePath } = checked;
+    const raw = await readBody(request, maxBodyBytes);
+    if (raw === undefined) {
+      // the client may still be sending: answer now, and do not keep the connection
+      return {
+        status: 413,
+        body: contentTooLarge(`request body is over ${maxBodyBytes} bytes`),
+        headers: { connection: 'close' },
+      };
+    }
+    const isFormSearch = method === 'POST' && relativePath.endsWith('/_search');
+    const parsed = parseBody(
+      raw,
+      isFormSearch && request.headers['content-type']?.startsWith('application/x-www-form-urlencoded'),
+    );
+    if ('problem' in parsed) return { status: 400, body: badRequest(parsed.problem) };
+    if (parsed.body == null && method !== 'GET' && method !== 'DELETE' && !isFormSearch) {
+      return { status: 400, body: badRequest(`${method} needs a request body`) };
+    }
+
+    const fhirRequest: FhirRequest = {
+      method,
+      url: relativePath + url.search,
+      pathname: '', // 5.x refuses a request with `pathname` set; it derives it from `url`
+      query: {}, // filled in by the router from `url`
+      params: {},
+      body: parsed.body,
+      headers: request.headers,
+      // without this the router runs a `transaction` Bundle as a `batch`: entry by entry, not all or nothing
+      config: { transactions: true },
+    };
+    const response = await exclusive(() => router.handleRequest(fhirRequest, repository));
+    return toReply(response, `http://${request.headers.host ?? 'localhost'}${FHIR_BASE_PATH}`);
+  };
+}
+
+/** The request's URL and method, or the answer refusing them (not a FHIR URL, method, or resource type). */
+function checkTarget(
+  request: IncomingMessage,
+): { url: URL; method: HttpMethod; relativePath: string } | { refusal: Reply } {
+  // prefixed rather than resolved against a base, so a path like `//x` cannot become a host
+  const url = URL.canParse(`http://localhost${request.url}`)
+    ? new URL(`http://localhost${request.url}`)
+    : undefined;
+  if (!url || (url.pathname !== FHIR_BASE_PATH && !url.pathname.startsWith(`${FHIR_BASE_PATH}/`))) {
+    return {
+      refusal: { status: 404, body: problem('not-found', `not a FHIR URL: the base is ${FHIR_BASE_PATH}`) },
+    };
+  }
+  const method = request.method;
+  if (!isRoutedMethod(method)) {
+    return { refusal: { status: 405, body: problem('not-supported', `method ${method} is not supported`) } };
+  }
+  const relativePath = url.pathname.slice(FHIR_BASE_PATH.length);
+  // MemoryRepository answers a search of an unknown type with an empty Bundle; a real server says 404
+  const firstSegment = relativePath.split('/')[1] ?? '';
+  if (/^[A-Z]/.test(firstSegment) && !isResourceType(firstSegment)) {
+    return {
+      refusal: { status: 404, body: problem('not-supported', `unknown resource type ${firstSegment}`) },
+    };
+  }
+  return { url, method, relativePath };
 }
 
 interface Reply {
