@@ -1,7 +1,7 @@
 // The `write_back` row as the rest of the code sees it: its status, its attempts, and what its
 // transport reported. Only this module (state.ts, transitions.ts, reads.ts) reads the row's columns.
 import type pg from 'pg';
-import type { WriteBackStatus } from '@gpc/contracts';
+import type { WriteBackStatus, WriteBackView } from '@gpc/contracts';
 
 /** What write-back SQL runs on: the pool, or a transaction's client (e.g. triage's close). */
 export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
@@ -28,16 +28,6 @@ export interface WriteBackState {
   lastAttemptAt: Date | null;
   filedAt: Date | null;
   detail: WriteBackDetail;
-}
-
-/** The state as the triage API shows it (its `WriteBackView`). */
-export interface WriteBackStateView {
-  status: WriteBackStatus;
-  attempts: number;
-  lastError: string | null;
-  lastAttemptAt: string | null;
-  filedAt: string | null;
-  serverLocations: string[];
 }
 
 /** A `write_back` row as `writeBackColumns` reads it. */
@@ -79,7 +69,7 @@ function toDetail(row: WriteBackRow): WriteBackDetail {
 }
 
 /** Maps a write-back to the view staff see on a request's page and in `/write-backs`. */
-export function toWriteBackView(state: WriteBackState): WriteBackStateView {
+export function toWriteBackView(state: WriteBackState): WriteBackView {
   return {
     status: state.status,
     attempts: state.attempts,
