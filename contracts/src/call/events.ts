@@ -1,5 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ErrorCode } from '../errors';
+import { DisplayName } from './fields';
+import { CallGuestRole } from './tokens';
 
 /**
  * The video call protocol between browsers and signalling (socket.io). Every client event carries
@@ -11,18 +13,19 @@ const Id = Type.String({ minLength: 1, maxLength: 100 });
 const MediasoupObject = Type.Object({}, { additionalProperties: true, maxProperties: 64 });
 const Empty = Type.Object({}, { additionalProperties: false });
 
-export const ParticipantRole = Type.Union([
-  Type.Literal('clinician'),
-  Type.Literal('patient'),
-  Type.Literal('guest'),
-]);
+/** The clinician (from a staff token), or whoever a call link lets in. */
+export const ParticipantRole = Type.Union([Type.Literal('clinician'), CallGuestRole]);
 export type ParticipantRole = Static<typeof ParticipantRole>;
+
+/** Clinicians are admitted at once; patients and guests wait until the clinician admits them. */
+export const ParticipantState = Type.Union([Type.Literal('waiting'), Type.Literal('admitted')]);
+export type ParticipantState = Static<typeof ParticipantState>;
 
 export const Participant = Type.Object({
   participantId: Id,
   name: Type.String(),
   role: ParticipantRole,
-  state: Type.Union([Type.Literal('waiting'), Type.Literal('admitted')]),
+  state: ParticipantState,
 });
 export type Participant = Static<typeof Participant>;
 
@@ -105,7 +108,12 @@ export interface ClientResults {
 }
 type NoData = Record<string, never>;
 
-export type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: ErrorCode; message: string } };
+/** Why a request was refused: a stable code (contracts/src/errors.ts) and words for a person. */
+export interface AckError {
+  code: ErrorCode;
+  message: string;
+}
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: AckError };
 
 export type ClientToServerEvents = {
   [E in ClientEventName]: (
@@ -139,7 +147,7 @@ export type HandshakeAuth = Static<typeof HandshakeAuth>;
 export const CreateCallBody = Type.Object(
   {
     consultationId: Id,
-    patientName: Type.String({ minLength: 1, maxLength: 200 }),
+    patientName: DisplayName,
   },
   { additionalProperties: false },
 );
@@ -148,10 +156,7 @@ export const CreateCallResult = Type.Object({
   patientLink: Type.String(),
   expiresAt: Type.String({ format: 'date-time' }),
 });
-export const InviteGuestBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 200 }) },
-  { additionalProperties: false },
-);
+export const InviteGuestBody = Type.Object({ name: DisplayName }, { additionalProperties: false });
 export const InviteGuestResult = Type.Object({
   link: Type.String(),
   expiresAt: Type.String({ format: 'date-time' }),

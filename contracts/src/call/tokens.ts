@@ -1,4 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { DisplayName } from './fields';
+
+/** Ids of our own making in a token's claims: uuids and practice ids. */
+const ClaimId = Type.String({ minLength: 1, maxLength: 64 });
 
 export const StaffRole = Type.Union([
   Type.Literal('admin'),
@@ -10,10 +14,10 @@ export type StaffRole = Static<typeof StaffRole>;
 /** Claims of a staff access token (issued by triage at login; short-lived). */
 export const StaffTokenClaims = Type.Object({
   typ: Type.Literal('staff'),
-  sub: Type.String({ minLength: 1, maxLength: 64 }),
-  practiceId: Type.String({ minLength: 1, maxLength: 64 }),
+  sub: ClaimId,
+  practiceId: ClaimId,
   role: StaffRole,
-  name: Type.String({ minLength: 1, maxLength: 200 }),
+  name: DisplayName,
 });
 export type StaffTokenClaims = Static<typeof StaffTokenClaims>;
 
@@ -24,10 +28,10 @@ export type CallGuestRole = Static<typeof CallGuestRole>;
 /** Claims of a call link token: bound to one call, one participant and one role; expires. */
 export const CallTokenClaims = Type.Object({
   typ: Type.Literal('call'),
-  sub: Type.String({ minLength: 1, maxLength: 64 }),
-  callId: Type.String({ minLength: 1, maxLength: 64 }),
-  practiceId: Type.String({ minLength: 1, maxLength: 64 }),
+  sub: ClaimId,
+  callId: ClaimId,
+  practiceId: ClaimId,
   role: CallGuestRole,
-  name: Type.String({ minLength: 1, maxLength: 200 }),
+  name: DisplayName,
 });
 export type CallTokenClaims = Static<typeof CallTokenClaims>;
