@@ -1,3 +1,4 @@
 export * from './codecs';
+export * from './errors';
 export * from './room';
 export * from './worker-pool';

@@ -1,13 +1,25 @@
 import { EventEmitter } from 'node:events';
+import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { mediaCodecs } from './codecs';
+import { InvalidMediaParametersError, MediaNotFoundError } from './errors';
 import type { MediaWorker } from './worker-pool';
 
 export type TransportDirection = 'send' | 'recv';
 
-/** Thrown for a request naming something this peer does not own: never another peer's or call's. */
-export class MediaNotFoundError extends Error {
-  override name = 'MediaNotFoundError';
+/**
+ * Runs a mediasoup operation on parameters a client sent. mediasoup checks them with TypeError (in
+ * Node and in the worker, whose type errors reach Node as TypeError) and refuses codecs the router
+ * lacks with UnsupportedError: both are the client's fault, so they become InvalidMediaParametersError.
+ */
+async function withClientParameters<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof mediasoup.types.UnsupportedError)
+      throw new InvalidMediaParametersError(error.message, { cause: error });
+    throw error;
+  }
 }
 
 /**
@@ -55,16 +67,20 @@ export class Peer {
     return transport;
   }
 
+  async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
+    const transport = this.transport(transportId);
+    await withClientParameters(() => transport.connect({ dtlsParameters }));
+  }
+
   async produce(
     transportId: string,
     kind: types.MediaKind,
     rtpParameters: types.RtpParameters,
   ): Promise<types.Producer> {
-    const producer = await this.transport(transportId, 'send').produce({
-      kind,
-      rtpParameters,
-      appData: { peerId: this.id },
-    });
+    const transport = this.transport(transportId, 'send');
+    const producer = await withClientParameters(() =>
+      transport.produce({ kind, rtpParameters, appData: { peerId: this.id } }),
+    );
     this.producers.set(producer.id, producer);
     producer.observer.once('close', () => this.producers.delete(producer.id));
     this.room.emit('newProducer', this, producer);
@@ -90,12 +106,9 @@ export class Peer {
     if (!this.room.router.canConsume({ producerId, rtpCapabilities })) {
       throw new MediaNotFoundError(`cannot consume ${producerId} with these capabilities`);
     }
-    const consumer = await transport.consume({
-      producerId,
-      rtpCapabilities,
-      paused: true,
-      appData: { peerId: this.id },
-    });
+    const consumer = await withClientParameters(() =>
+      transport.consume({ producerId, rtpCapabilities, paused: true, appData: { peerId: this.id } }),
+    );
     this.consumers.set(consumer.id, consumer);
     consumer.observer.once('close', () => this.consumers.delete(consumer.id));
     return consumer;
@@ -105,6 +118,13 @@ export class Peer {
     const consumer = this.consumers.get(consumerId);
     if (!consumer) throw new MediaNotFoundError(`no consumer ${consumerId}`);
     return consumer;
+  }
+
+  /** The client is ready for the media: a fresh keyframe shows the first picture at once, not at the next one. */
+  async resumeConsumer(consumerId: string): Promise<void> {
+    const consumer = this.consumer(consumerId);
+    await consumer.resume();
+    if (consumer.kind === 'video') await consumer.requestKeyFrame();
   }
 
   /** Idempotent; cascades to transports, producers and consumers. */

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { waitFor } from '@gpc/test-support/wait';
 import type * as MediaTypes from '../src/index';
+import { freePort } from '../../scripts/src/ports';
 import { loadMedia } from './support/load-media';
+import { opusRtpParameters } from './support/rtp-parameters';
 
 type MediaModule = typeof MediaTypes;
 let media: MediaModule;
@@ -11,41 +13,34 @@ before(async () => {
   media = await loadMedia();
 });
 
-const opus = {
-  codecs: [
-    {
-      mimeType: 'audio/opus',
-      payloadType: 111,
-      clockRate: 48000,
-      channels: 2,
-      parameters: {},
-      rtcpFeedback: [],
-    },
-  ],
-  encodings: [{ ssrc: 22222222 }],
-  rtcp: { cname: 'room-test' },
-};
+const opus = opusRtpParameters(22222222, 'room-test');
 
 describe('room and peers on a real mediasoup worker', () => {
   let pool: MediaTypes.MediaWorkerPool;
 
   before(async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as { port: number };
-    await new Promise((resolve) => probe.close(resolve));
-    pool = await media.MediaWorkerPool.create({ workers: 1, rtcPort: port, rtcListenIp: '127.0.0.1' });
+    pool = await media.MediaWorkerPool.create({
+      workers: 1,
+      rtcPort: await freePort(),
+      rtcListenIp: '127.0.0.1',
+    });
   });
   after(() => pool.close());
 
-  it('lets a peer consume another peer’s producer, paused, and nothing of its own or unknown', async () => {
-    const room = await media.Room.create('call-1', pool.leastLoaded());
+  /** A room where the patient consumes the clinician's audio: the clinician sends, the patient receives. */
+  async function roomWithOneConsumer(roomId: string) {
+    const room = await media.Room.create(roomId, pool.leastLoaded());
     const clinician = room.addPeer('clinician');
     const patient = room.addPeer('patient');
     const send = await clinician.createTransport('send');
     const producer = await clinician.produce(send.id, 'audio', opus);
     const recv = await patient.createTransport('recv');
     const consumer = await patient.consume(recv.id, producer.id, room.router.rtpCapabilities);
+    return { room, clinician, patient, send, producer, recv, consumer };
+  }
+
+  it('lets a peer consume another peer’s producer, paused, and nothing of its own or unknown', async () => {
+    const { room, clinician, patient, send, producer, recv, consumer } = await roomWithOneConsumer('call-1');
     assert.equal(consumer.paused, true);
     assert.deepEqual(
       room.producersFor(patient).map(({ producer: p }) => p.id),
@@ -68,20 +63,16 @@ describe('room and peers on a real mediasoup worker', () => {
   });
 
   it('cascades close from peer to transports, producers and consumers, and from room to router, idempotently', async () => {
-    const room = await media.Room.create('call-2', pool.leastLoaded());
-    const clinician = room.addPeer('clinician');
-    const patient = room.addPeer('patient');
-    const send = await clinician.createTransport('send');
-    const producer = await clinician.produce(send.id, 'audio', opus);
-    const recv = await patient.createTransport('recv');
-    const consumer = await patient.consume(recv.id, producer.id, room.router.rtpCapabilities);
+    const { room, clinician, patient, send, producer, recv, consumer } = await roomWithOneConsumer('call-2');
 
     clinician.close();
     clinician.close();
     assert.ok(send.closed && producer.closed, 'the peer’s transport and producer closed');
     // the worker tells consumers of a closed producer asynchronously
-    for (let wait = 0; wait < 50 && !consumer.closed; wait++)
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor('the consumer of the closed producer to close', () => consumer.closed, {
+      timeoutMs: 1000,
+      intervalMs: 20,
+    });
     assert.ok(consumer.closed, 'consumers of its producer closed too');
     assert.equal(room.peer('clinician'), undefined);
 
@@ -92,6 +83,22 @@ describe('room and peers on a real mediasoup worker', () => {
     assert.ok(room.router.closed && recv.closed && patient.closed);
     assert.equal(closedEvents, 1);
     assert.equal(pool.leastLoaded().routers, 0);
+  });
+
+  it('refuses a client’s malformed or unsupported media parameters by type, and keeps the peer working', async () => {
+    const { room, clinician, send } = await roomWithOneConsumer('call-4');
+    const malformed = { ...opus, codecs: 'x' } as unknown as typeof opus;
+    await assert.rejects(clinician.produce(send.id, 'audio', malformed), media.InvalidMediaParametersError);
+    const g722 = { ...opus, codecs: [{ ...opus.codecs[0]!, mimeType: 'audio/G722', clockRate: 8000 }] };
+    await assert.rejects(clinician.produce(send.id, 'audio', g722), media.InvalidMediaParametersError);
+    const noFingerprints = {} as Parameters<typeof clinician.connectTransport>[1];
+    await assert.rejects(
+      clinician.connectTransport(send.id, noFingerprints),
+      media.InvalidMediaParametersError,
+    );
+    await assert.rejects(clinician.connectTransport('unknown', noFingerprints), media.MediaNotFoundError);
+    assert.ok(await clinician.createTransport('send'), 'the peer still works');
+    room.close();
   });
 
   it('replaces a peer that joins again: the old one is closed', async () => {
