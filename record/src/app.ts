@@ -27,7 +27,8 @@ const Unavailable = Type.Object({ code: Type.Literal('unavailable'), message: Ty
 /** The record worker's HTTP face: health and queue depth for operators. Never listens by itself. */
 export function buildRecordApp(deps: RecordAppDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger }).withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/health', { schema: { response: { 200: Health, 503: Unavailable } } }, async (_request, reply) => {
+  // probes poll this every few seconds: their requests are not worth a log line each
+  app.get('/health', { logLevel: 'warn', schema: { response: { 200: Health, 503: Unavailable } } }, async (_request, reply) => {
     try {
       await deps.pool.query('select 1');
       await deps.queue.client.ping();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { prettyFactory } from 'pino-pretty';
 
 /** Something the set-up started and must stop again. */
 export interface StartedService {
@@ -18,6 +19,17 @@ export interface ServiceSpec {
 
 const colours = [36, 33, 35, 32, 34, 31];
 
+/**
+ * The services log JSON (pino) for machines; a developer's terminal gets one readable line per
+ * entry: time, level, message, then the entry's ids. Lines that are not JSON pass through as they are.
+ */
+const readableLogLine = prettyFactory({
+  colorize: process.stdout.isTTY,
+  singleLine: true,
+  translateTime: 'SYS:HH:MM:ss',
+  ignore: 'pid,hostname,service',
+});
+
 /** A service process: its output prefixed with its name; stopped with SIGTERM, then SIGKILL after a grace period. */
 export class ServiceProcess implements StartedService {
   readonly name: string;
@@ -34,7 +46,9 @@ export class ServiceProcess implements StartedService {
     const prefix = `\x1b[${colours[index % colours.length]}m[${spec.name}]\x1b[0m `;
     for (const stream of [this.child.stdout, this.child.stderr]) {
       if (stream)
-        createInterface({ input: stream }).on('line', (line) => process.stdout.write(prefix + line + '\n'));
+        createInterface({ input: stream }).on('line', (line) =>
+          process.stdout.write(prefix + readableLogLine(line).trimEnd() + '\n'),
+        );
     }
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }

@@ -3,6 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../src/ports';
 import { repoRoot } from '../src/settings';
@@ -96,6 +97,18 @@ describe('npm start, as a user runs it', () => {
       }
       for (const url of urls)
         assert.ok(firstOutput.text().includes(new URL(url).origin), `banner lists ${url}`);
+      // services log JSON; the terminal shows one readable line per entry, and no line per health probe
+      const lines = stripVTControlCharacters(firstOutput.text()).split('\n');
+      assert.deepEqual(
+        lines.filter((line) => /^\[[\w -]+\] \{"level"/.test(line)),
+        [],
+        'no raw JSON log lines',
+      );
+      assert.ok(
+        lines.some((line) => /^\[triage\] \[\d\d:\d\d:\d\d\] INFO: /.test(line)),
+        'triage logs as readable lines',
+      );
+      assert.doesNotMatch(firstOutput.text(), /"url":"\/health"/, 'health checks are not logged');
       const clinicianLink = new RegExp(
         `http://127\\.0\\.0\\.1:${env.GPC_WEB_PORT}/clinician\\.html#t=[\\w-]+\\.[\\w-]+\\.[\\w-]+`,
       );

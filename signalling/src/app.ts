@@ -60,7 +60,8 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
 
   http.get(
     '/health',
-    { schema: { response: { 200: Health, 503: Unavailable } } },
+    // probes poll this every few seconds: their requests are not worth a log line each
+    { logLevel: 'warn', schema: { response: { 200: Health, 503: Unavailable } } },
     async (_request, reply) => {
       const workers = deps.media.workers.length;
       if (workers < 1)

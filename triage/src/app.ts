@@ -111,6 +111,8 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
   app.get(
     '/health',
     {
+      // probes poll this every few seconds: their requests are not worth a log line each
+      logLevel: 'warn',
       schema: { summary: 'Liveness and database reachability', response: { 200: Health, 503: Unavailable } },
     },
     async (_request, reply) => {
