@@ -5,8 +5,9 @@ import { Server as SocketServer, type ServerOptions } from 'socket.io';
 import { AppError } from '@gpc/contracts';
 import type { MediaWorkerPool } from '@gpc/media';
 import type { TokenService } from './auth/tokens';
-import { CallRegistry } from './calls/call';
-import { registerCallHandlers, type CallServer } from './calls/socket-handlers';
+import { CallRegistry } from './calls/call-registry';
+import type { CallServer } from './calls/call-socket';
+import { registerCallHandlers } from './calls/socket-handlers';
 import { registerCallRoutes } from './routes/calls';
 
 export interface SignallingAppDeps {
@@ -46,7 +47,7 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
     maxHttpBufferSize: 64 * 1024,
     ...deps.socketOptions,
   });
-  const calls = new CallRegistry();
+  const calls = new CallRegistry({ io, media: deps.media, logger: http.log });
 
   http.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError)
@@ -76,7 +77,7 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
     publicWebUrl: deps.publicWebUrl,
     callLinkTtlSeconds: deps.callLinkTtlSeconds,
   });
-  registerCallHandlers({ io, calls, media: deps.media, tokens: deps.tokens, logger: http.log });
+  registerCallHandlers({ io, calls, tokens: deps.tokens, logger: http.log });
 
   let closed: Promise<void> | undefined;
   return {

@@ -1,4 +1,5 @@
 export * from './app';
 export * from './auth/tokens';
-export * from './calls/call';
+export * from './calls/call-registry';
+export * from './calls/call-session';
 export * from './config';

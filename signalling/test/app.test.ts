@@ -5,26 +5,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { io as connect, type Socket } from 'socket.io-client';
+import { waitFor } from '@gpc/test-support/wait';
 import type { Ack, ClientResults, JoinResult, Participant } from '@gpc/contracts';
+import { opusRtpParameters } from '../../media/test/support/rtp-parameters';
 import { loadSignallingConfig } from '../src/config';
 import { startCallNode, type CallNode } from './support/call-node';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-const opusParameters = {
-  codecs: [
-    {
-      mimeType: 'audio/opus',
-      payloadType: 111,
-      clockRate: 48000,
-      channels: 2,
-      parameters: {},
-      rtcpFeedback: [],
-    },
-  ],
-  encodings: [{ ssrc: 11111111 }],
-  rtcp: { cname: 'test' },
-};
+const opusParameters = opusRtpParameters(11111111, 'test');
 
 /** Emits an event and resolves with its ack. */
 function request<E extends keyof ClientResults>(
@@ -314,18 +303,14 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
     try {
       await new Promise<void>((resolve) => patient.stdout.once('data', () => resolve()));
       const seen = call(callId).participants;
-      assert.ok(
-        [...seen.values()].some((p) => p.role === 'patient' && p.socketId),
-        'the patient is in',
-      );
+      const patientIn = () => [...seen.values()].some((p) => p.role === 'patient' && p.socketId);
+      assert.ok(patientIn(), 'the patient is in');
       patient.kill('SIGSTOP');
       const frozenAt = Date.now();
-      while (
-        [...seen.values()].some((p) => p.role === 'patient' && p.socketId) &&
-        Date.now() - frozenAt < 15_000
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      await waitFor('signalling to notice the frozen patient', () => !patientIn(), {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      });
       const noticedAfter = Date.now() - frozenAt;
       assert.ok(noticedAfter < 10_000, `noticed after ${noticedAfter} ms`);
     } finally {

@@ -1,9 +1,14 @@
 import { createSigner, createVerifier, TOKEN_ERROR_CODES, TokenError } from 'fast-jwt';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { AppError, CallTokenClaims, StaffTokenClaims } from '@gpc/contracts';
+import { AppError, CallTokenClaims, StaffTokenClaims, type StaffRole } from '@gpc/contracts';
 
 const checkStaff = TypeCompiler.Compile(StaffTokenClaims);
 const checkCall = TypeCompiler.Compile(CallTokenClaims);
+
+/** Staff who may start a video call and run it (admit, remove); reception staff may not. */
+export function mayHostCalls(role: StaffRole): boolean {
+  return role === 'clinician' || role === 'admin';
+}
 
 export type VerifiedToken =
   { kind: 'staff'; claims: StaffTokenClaims } | { kind: 'call'; claims: CallTokenClaims };

@@ -6,12 +6,15 @@ import {
   AppError,
   CreateCallBody,
   CreateCallResult,
+  ErrorBody,
   InviteGuestBody,
   InviteGuestResult,
+  type CallGuestRole,
   type StaffTokenClaims,
 } from '@gpc/contracts';
-import type { TokenService } from '../auth/tokens';
-import type { CallRegistry } from '../calls/call';
+import { mayHostCalls, type TokenService } from '../auth/tokens';
+import type { CallRegistry } from '../calls/call-registry';
+import type { CallSession } from '../calls/call-session';
 
 export interface CallRoutesDeps {
   calls: CallRegistry;
@@ -21,8 +24,6 @@ export interface CallRoutesDeps {
   callLinkTtlSeconds: number;
 }
 
-const ErrorBody = Type.Object({ code: Type.String(), message: Type.String() });
-
 /** Clinicians (and admins) of a practice create calls for its consultations and invite guests. */
 function staffFrom(request: FastifyRequest, tokens: TokenService): StaffTokenClaims {
   const header = request.headers.authorization ?? '';
@@ -30,16 +31,27 @@ function staffFrom(request: FastifyRequest, tokens: TokenService): StaffTokenCla
   if (!match?.[1]) throw new AppError('unauthorized', 'a staff access token is required');
   const verified = tokens.verify(match[1]);
   if (verified.kind !== 'staff') throw new AppError('unauthorized', 'a staff access token is required');
-  if (verified.claims.role !== 'clinician' && verified.claims.role !== 'admin') {
+  if (!mayHostCalls(verified.claims.role))
     throw new AppError('forbidden', 'only clinicians can start video calls');
-  }
   return verified.claims;
 }
 
 export function registerCallRoutes(app: FastifyInstance, deps: CallRoutesDeps): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-  const link = (token: string) => `${deps.publicWebUrl.replace(/\/$/, '')}/call.html#t=${token}`;
   const expiry = () => new Date(Date.now() + deps.callLinkTtlSeconds * 1000).toISOString();
+  /** A link that lets one new participant, with this role and name, into the call. */
+  const link = (call: CallSession, role: CallGuestRole, name: string) => {
+    const claims = {
+      typ: 'call' as const,
+      sub: randomUUID(),
+      callId: call.id,
+      practiceId: call.practiceId,
+      role,
+      name,
+    };
+    const token = deps.tokens.sign(claims, deps.callLinkTtlSeconds);
+    return `${deps.publicWebUrl.replace(/\/$/, '')}/call.html#t=${token}`;
+  };
 
   typed.post(
     '/calls',
@@ -57,19 +69,9 @@ export function registerCallRoutes(app: FastifyInstance, deps: CallRoutesDeps): 
         staff.sub,
         deps.callLinkTtlSeconds,
       );
-      const token = deps.tokens.sign(
-        {
-          typ: 'call',
-          sub: randomUUID(),
-          callId: call.id,
-          practiceId: call.practiceId,
-          role: 'patient',
-          name: request.body.patientName,
-        },
-        deps.callLinkTtlSeconds,
-      );
+      const patientLink = link(call, 'patient', request.body.patientName);
       request.log.info({ callId: call.id, consultationId: call.consultationId }, 'call created');
-      return reply.code(201).send({ callId: call.id, patientLink: link(token), expiresAt: expiry() });
+      return reply.code(201).send({ callId: call.id, patientLink, expiresAt: expiry() });
     },
   );
 
@@ -86,18 +88,7 @@ export function registerCallRoutes(app: FastifyInstance, deps: CallRoutesDeps): 
       const staff = staffFrom(request, deps.tokens);
       const call = deps.calls.get(request.params.callId, staff.practiceId);
       if (!call) throw new AppError('notFound', 'no such call');
-      const token = deps.tokens.sign(
-        {
-          typ: 'call',
-          sub: randomUUID(),
-          callId: call.id,
-          practiceId: call.practiceId,
-          role: 'guest',
-          name: request.body.name,
-        },
-        deps.callLinkTtlSeconds,
-      );
-      return reply.code(201).send({ link: link(token), expiresAt: expiry() });
+      return reply.code(201).send({ link: link(call, 'guest', request.body.name), expiresAt: expiry() });
     },
   );
 }
