@@ -11,14 +11,11 @@ export const StaffRole = Type.Union([
 ]);
 export type StaffRole = Static<typeof StaffRole>;
 
+/** Who every token names: one person (`sub`, shown by `name`) of one practice. */
+const PersonClaims = { sub: ClaimId, practiceId: ClaimId, name: DisplayName };
+
 /** Claims of a staff access token (issued by triage at login; short-lived). */
-export const StaffTokenClaims = Type.Object({
-  typ: Type.Literal('staff'),
-  sub: ClaimId,
-  practiceId: ClaimId,
-  role: StaffRole,
-  name: DisplayName,
-});
+export const StaffTokenClaims = Type.Object({ typ: Type.Literal('staff'), ...PersonClaims, role: StaffRole });
 export type StaffTokenClaims = Static<typeof StaffTokenClaims>;
 
 /** Who a call link lets in: the patient, or a third participant such as an interpreter or carer. */
@@ -28,10 +25,8 @@ export type CallGuestRole = Static<typeof CallGuestRole>;
 /** Claims of a call link token: bound to one call, one participant and one role; expires. */
 export const CallTokenClaims = Type.Object({
   typ: Type.Literal('call'),
-  sub: ClaimId,
+  ...PersonClaims,
   callId: ClaimId,
-  practiceId: ClaimId,
   role: CallGuestRole,
-  name: DisplayName,
 });
 export type CallTokenClaims = Static<typeof CallTokenClaims>;
