@@ -30,6 +30,34 @@ export interface SignallingApp {
 const Health = Type.Object({ status: Type.Literal('ok'), mediaWorkers: Type.Integer({ minimum: 1 }) });
 const Unavailable = Type.Object({ code: Type.Literal('unavailable'), message: Type.String() });
 
+/** Every HTTP refusal as `{code, message}` with our error codes; faults logged, never shown. */
+function answerWithErrorCodes(http: FastifyInstance): void {
+  http.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (error instanceof AppError)
+      return reply.code(error.httpStatus).send({ code: error.code, message: error.message });
+    if (error.validation) return reply.code(400).send({ code: 'badRequest', message: error.message });
+    const status = error.statusCode ?? 500;
+    if (status < 500) return reply.code(status).send({ code: 'badRequest', message: error.message });
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ code: 'internal', message: 'Internal error' });
+  });
+}
+
+/** Healthy while at least one mediasoup worker lives: without one no call can have media. */
+function registerHealth(http: FastifyInstance, media: MediaWorkerPool): void {
+  http.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/health',
+    // probes poll this every few seconds: their requests are not worth a log line each
+    { logLevel: 'warn', schema: { response: { 200: Health, 503: Unavailable } } },
+    async (_request, reply) => {
+      const workers = media.workers.length;
+      if (workers < 1)
+        return reply.code(503).send({ code: 'unavailable' as const, message: 'no live media worker' });
+      return { status: 'ok' as const, mediaWorkers: workers };
+    },
+  );
+}
+
 /**
  * The call node's network face: fastify for health and call creation, socket.io on the same HTTP
  * server for call signalling. Never listens by itself.
@@ -49,28 +77,8 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
   });
   const calls = new CallRegistry({ io, media: deps.media, logger: http.log });
 
-  http.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    if (error instanceof AppError)
-      return reply.code(error.httpStatus).send({ code: error.code, message: error.message });
-    if (error.validation) return reply.code(400).send({ code: 'badRequest', message: error.message });
-    const status = error.statusCode ?? 500;
-    if (status < 500) return reply.code(status).send({ code: 'badRequest', message: error.message });
-    request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send({ code: 'internal', message: 'Internal error' });
-  });
-
-  http.get(
-    '/health',
-    // probes poll this every few seconds: their requests are not worth a log line each
-    { logLevel: 'warn', schema: { response: { 200: Health, 503: Unavailable } } },
-    async (_request, reply) => {
-      const workers = deps.media.workers.length;
-      if (workers < 1)
-        return reply.code(503).send({ code: 'unavailable' as const, message: 'no live media worker' });
-      return { status: 'ok' as const, mediaWorkers: workers };
-    },
-  );
-
+  answerWithErrorCodes(http);
+  registerHealth(http, deps.media);
   registerCallRoutes(http, {
     calls,
     tokens: deps.tokens,
