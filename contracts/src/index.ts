@@ -7,5 +7,6 @@ export * from './outcomes';
 export * from './staff-live';
 export * from './fhir-auth';
 export * from './periodic';
+export * from './service';
 export * from './rest/index';
 export * from './forms/red-flags';

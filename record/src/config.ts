@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { loadConfig } from '@gpc/contracts';
+import { loadConfig, LogLevelSetting, S3ConfigFields } from '@gpc/contracts';
 
 const Milliseconds = (defaultValue: number) => Type.Integer({ minimum: 1, default: defaultValue });
 
@@ -34,16 +34,8 @@ export const RecordConfigSchema = Type.Object(
     sweepIntervalMs: Milliseconds(30_000),
     sweepAfterMs: Milliseconds(120_000),
     /** Where patients' attachments are kept: they are filed as DocumentReferences. */
-    s3Bucket: Type.String({ minLength: 3 }),
-    s3Region: Type.String({ default: 'eu-west-2' }),
-    s3Endpoint: Type.Optional(Type.String({ pattern: '^https?://' })),
-    s3AccessKeyId: Type.String({ minLength: 1 }),
-    s3SecretAccessKey: Type.String({ minLength: 1 }),
-    s3ForcePathStyle: Type.Boolean({ default: false }),
-    logLevel: Type.Union(
-      [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')],
-      { default: 'info' },
-    ),
+    ...S3ConfigFields,
+    logLevel: LogLevelSetting,
   },
   { additionalProperties: false },
 );

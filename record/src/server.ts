@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { pino } from 'pino';
-import { ConfigError } from '@gpc/contracts';
+import { listenFailure, loadConfigOrExit, s3Settings, stopOnSignal } from '@gpc/contracts';
 import { buildRecordApp } from './app';
-import { loadRecordConfig, type RecordConfig } from './config';
+import { loadRecordConfig } from './config';
 import { FhirClient } from './fhir/client';
 import { createS3DocumentSource } from './filing/s3-documents';
 import { loadR4Definitions } from './fhir/validate';
@@ -10,28 +10,14 @@ import { createWriteBackQueue } from './queue';
 import { createWriteBackAnnouncer } from './staff-live';
 import { startWriteBackWorker } from './worker';
 
-let config: RecordConfig;
-try {
-  config = loadRecordConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`record: ${error.message}\n`);
-  process.exit(1);
-}
+const config = loadConfigOrExit('record', loadRecordConfig);
 
 const logger = pino({ level: config.logLevel, base: { service: 'record' } });
 const pool = new pg.Pool({ connectionString: config.databaseUrl, max: Math.min(20, config.concurrency + 2) });
 // an idle connection the server drops (restart, failover) is replaced on next use: log it, never crash
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 
-const documents = createS3DocumentSource({
-  bucket: config.s3Bucket,
-  region: config.s3Region,
-  accessKeyId: config.s3AccessKeyId,
-  secretAccessKey: config.s3SecretAccessKey,
-  forcePathStyle: config.s3ForcePathStyle,
-  ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
-});
+const documents = createS3DocumentSource(s3Settings(config));
 
 // half a second, once, before the first job rather than during it
 loadR4Definitions();
@@ -61,17 +47,11 @@ const app = buildRecordApp({ queue, pool, logger });
 try {
   await app.listen({ host: config.host, port: config.port });
 } catch (error) {
-  const code = (error as NodeJS.ErrnoException).code;
-  process.stderr.write(
-    code === 'EADDRINUSE' ? `record: port ${config.port} is already in use\n` : `record: ${String(error)}\n`,
-  );
+  process.stderr.write(`${listenFailure('record', config.port, error)}\n`);
   process.exit(1);
 }
 
-let stopping = false;
-async function shutdown(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
+stopOnSignal(async () => {
   // a library's late callback failing on a connection already closed must not turn an orderly
   // stop into a crash: the jobs are safe in Redis and the outbox either way
   process.on('unhandledRejection', (reason) => logger.warn({ err: reason }, 'ignored while stopping'));
@@ -87,6 +67,4 @@ async function shutdown(): Promise<void> {
     process.exit(1);
   }
   process.exit(0);
-}
-process.once('SIGINT', () => void shutdown());
-process.once('SIGTERM', () => void shutdown());
+});

@@ -1,4 +1,4 @@
-import { runEvery } from '@gpc/contracts';
+import { closeOnce, runEvery } from '@gpc/contracts';
 import { createWriteBackProcessor, type WriteBackProcessorDeps } from './filing/write-back-job';
 import { PracticeBusy } from './filing/errors';
 import { requeueWriteBack, type WriteBackQueue } from './queue';
@@ -55,16 +55,12 @@ export function startWriteBackWorker(deps: WriteBackWorkerDeps): WriteBackWorker
     logger.warn({ err: error }, 'write-back sweep failed'),
   );
 
-  let closing: Promise<void> | undefined;
   return {
     sweep,
-    close() {
-      closing ??= (async () => {
-        await sweeps.stop();
-        // bull waits for the jobs in flight to finish before it closes
-        await queue.close();
-      })();
-      return closing;
-    },
+    close: closeOnce(async () => {
+      await sweeps.stop();
+      // bull waits for the jobs in flight to finish before it closes
+      await queue.close();
+    }),
   };
 }

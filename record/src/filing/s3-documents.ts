@@ -1,17 +1,9 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Settings } from '@gpc/contracts';
 import type { DocumentSource } from './load';
 
-export interface S3DocumentSettings {
-  bucket: string;
-  region: string;
-  endpoint?: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  forcePathStyle: boolean;
-}
-
 /** Reads patients' attachments from the S3 bucket triage stored them in, to file them as documents. */
-export function createS3DocumentSource(settings: S3DocumentSettings): {
+export function createS3DocumentSource(settings: S3Settings): {
   read: DocumentSource;
   destroy(): void;
 } {
