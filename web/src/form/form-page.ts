@@ -1,8 +1,19 @@
 import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
 import type { Questionnaire, QuestionnaireItem, QuestionnaireResponseItemAnswer } from '@medplum/fhirtypes';
+import type { PracticeInfo, PreferredContact, SubmissionBody } from '@gpc/contracts';
 // Through its own subpath: the package index would bring TypeBox into the form's bundle.
 import { redFlagsRaised } from '@gpc/contracts/forms/red-flags';
+import { ApiError } from '../shared/api';
+import {
+  addSummaryRow,
+  button,
+  element,
+  radios,
+  showErrorSummary as showError,
+  textField,
+} from '../shared/nhsuk';
 import { uploadFiles } from '../shared/upload';
+import { PracticeApi } from './api';
 
 /**
  * The online consultation form: the practice's Questionnaire one question per page (easy on a phone),
@@ -11,14 +22,7 @@ import { uploadFiles } from '../shared/upload';
  */
 
 const selfCareUrl = 'https://gp-consult.example/fhir/StructureDefinition/self-care';
-const ods = new URLSearchParams(location.search).get('practice') ?? '';
-const api = (path: string) => `/api/practices/${encodeURIComponent(ods)}${path}`;
-
-interface PracticeInfo {
-  name: string;
-  openNow: boolean;
-  forms: { id: string; slug: string; kind: string; title: string }[];
-}
+const api = new PracticeApi(new URLSearchParams(location.search).get('practice') ?? '');
 
 interface State {
   practice?: PracticeInfo;
@@ -43,24 +47,6 @@ const state: State = {
 };
 const stepRoot = document.getElementById('step')!;
 
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Record<string, string> = {},
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function showError(message: string | undefined): void {
-  const summary = document.getElementById('error-summary')!;
-  summary.hidden = !message;
-  document.getElementById('error-text')!.textContent = message ?? '';
-  if (message) summary.focus();
-}
-
 function page(title: string, ...content: Node[]): void {
   showError(undefined);
   const heading = element('h1', { tabindex: '-1' }, title);
@@ -69,58 +55,9 @@ function page(title: string, ...content: Node[]): void {
   window.scrollTo(0, 0);
 }
 
-function continueButton(label = 'Continue'): HTMLButtonElement {
-  return element('button', { class: 'nhsuk-button', type: 'submit' }, label);
-}
-
-function radios(
-  name: string,
-  options: { value: string; label: string }[],
-  legend: string,
-  checked?: string,
-): HTMLFieldSetElement {
-  const fieldset = element('fieldset', { class: 'nhsuk-fieldset' });
-  fieldset.append(element('legend', { class: 'nhsuk-fieldset__legend nhsuk-fieldset__legend--s' }, legend));
-  const group = element('div', { class: 'nhsuk-radios' });
-  options.forEach((option, index) => {
-    const id = `${name}-${index}`;
-    const item = element('div', { class: 'nhsuk-radios__item' });
-    const input = element('input', {
-      class: 'nhsuk-radios__input',
-      id,
-      name,
-      type: 'radio',
-      value: option.value,
-    });
-    if (option.value === checked) input.checked = true;
-    item.append(input, element('label', { class: 'nhsuk-label nhsuk-radios__label', for: id }, option.label));
-    group.append(item);
-  });
-  fieldset.append(group);
-  return fieldset;
-}
-
-function textField(
-  id: string,
-  label: string,
-  options: { type?: string; hint?: string; value?: string; multiline?: boolean; autocomplete?: string } = {},
-): HTMLDivElement {
-  const group = element('div', { class: 'nhsuk-form-group' });
-  group.append(element('label', { class: 'nhsuk-label', for: id }, label));
-  if (options.hint) group.append(element('div', { class: 'nhsuk-hint', id: `${id}-hint` }, options.hint));
-  const input = options.multiline
-    ? element('textarea', { class: 'nhsuk-textarea', id, name: id, rows: '5' })
-    : element('input', { class: 'nhsuk-input', id, name: id, type: options.type ?? 'text' });
-  if (options.hint) input.setAttribute('aria-describedby', `${id}-hint`);
-  if (options.autocomplete) input.setAttribute('autocomplete', options.autocomplete);
-  input.value = options.value ?? '';
-  group.append(input);
-  return group;
-}
-
 function form(onSubmit: (data: FormData) => void, ...fields: Node[]): HTMLFormElement {
   const node = element('form', { novalidate: '' });
-  node.append(...fields, continueButton());
+  node.append(...fields, button('Continue', { type: 'submit' }));
   node.addEventListener('submit', (event) => {
     event.preventDefault();
     onSubmit(new FormData(node));
@@ -159,7 +96,7 @@ function selfCarePage(advice: { advice: string; link: string }, next: () => void
     { href: advice.link, target: '_blank', rel: 'noopener' },
     'Read the NHS advice (opens in a new tab)',
   );
-  const carryOn = element('button', { class: 'nhsuk-button', type: 'button' }, 'Continue with my request');
+  const carryOn = button('Continue with my request');
   carryOn.addEventListener('click', next);
   const inset = element('div', { class: 'nhsuk-inset-text' });
   const linkLine = element('p');
@@ -174,11 +111,8 @@ function selfCarePage(advice: { advice: string; link: string }, next: () => void
 }
 
 function stopPage(advice: string, linkId: string): void {
-  void fetch(api('/red-flag-events'), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ formId: state.formId, linkId }),
-  }).catch(() => undefined);
+  // only the fact of the stop is recorded; the patient is not kept waiting for it
+  void api.redFlagStopped({ formId: state.formId ?? '', linkId }).catch(() => undefined);
   const callout = element('div', { class: 'nhsuk-card nhsuk-card--care nhsuk-card--care--emergency' });
   const heading = element('div', { class: 'nhsuk-card--care__heading-container' });
   heading.append(element('h2', { class: 'nhsuk-card--care__heading' }, 'Get help now'));
@@ -220,74 +154,80 @@ function choosePage(): void {
 }
 
 async function loadForm(formId: string): Promise<void> {
-  const response = await fetch(api(`/forms/${formId}`));
-  if (!response.ok) return showError('We could not load this form. Please try again.');
-  state.form = (await response.json()) as Questionnaire;
+  try {
+    state.form = await api.form(formId);
+  } catch {
+    return showError('We could not load this form. Please try again.');
+  }
   state.formId = formId;
   state.position = 0;
   questionPage();
 }
 
-function questionPage(): void {
-  const items = state.form?.item ?? [];
-  const item = items[state.position];
-  if (!item) return uploadPage();
-  const previous = state.answers.get(item.linkId);
-  let field: Node;
+/** The field a question is answered in, filled with the answer given before, if any. */
+function questionField(item: QuestionnaireItem, previous: QuestionnaireResponseItemAnswer | undefined): Node {
   if (item.type === 'boolean') {
-    field = radios(
+    const yesNo = [
+      { value: 'yes', label: 'Yes' },
+      { value: 'no', label: 'No' },
+    ];
+    return radios(
       item.linkId,
-      [
-        { value: 'yes', label: 'Yes' },
-        { value: 'no', label: 'No' },
-      ],
+      yesNo,
       'Choose one',
       previous ? (previous.valueBoolean ? 'yes' : 'no') : undefined,
     );
-  } else if (item.type === 'choice') {
-    field = radios(
-      item.linkId,
-      (item.answerOption ?? []).map((option) => ({
-        value: option.valueCoding?.code ?? '',
-        label: option.valueCoding?.display ?? '',
-      })),
-      'Choose one',
-      previous?.valueCoding?.code,
-    );
-  } else {
-    field = textField(item.linkId, item.required ? 'Your answer' : 'Your answer (optional)', {
-      multiline: item.type === 'text',
-      value: previous?.valueString,
-    });
   }
+  if (item.type === 'choice') {
+    const options = (item.answerOption ?? []).map((option) => ({
+      value: option.valueCoding?.code ?? '',
+      label: option.valueCoding?.display ?? '',
+    }));
+    return radios(item.linkId, options, 'Choose one', previous?.valueCoding?.code);
+  }
+  return textField(item.linkId, item.required ? 'Your answer' : 'Your answer (optional)', {
+    multiline: item.type === 'text',
+    value: previous?.valueString,
+  });
+}
+
+/** The FHIR answer for what the patient chose or typed. */
+function answerFrom(item: QuestionnaireItem, raw: string): QuestionnaireResponseItemAnswer {
+  if (item.type === 'boolean') return { valueBoolean: raw === 'yes' };
+  if (item.type === 'choice') {
+    const option = item.answerOption?.find((candidate) => candidate.valueCoding?.code === raw);
+    return { valueCoding: option?.valueCoding ?? { code: raw } };
+  }
+  return { valueString: raw.slice(0, item.maxLength ?? 2000) };
+}
+
+/** Takes a question's answer: urgent ones stop the form, self-care advice is offered, otherwise on to the next. */
+function answerQuestion(item: QuestionnaireItem, raw: string): void {
+  if (!raw && item.required) return showError('Answer this question to continue');
+  if (raw) {
+    const answer = answerFrom(item, raw);
+    const advice = redFlagAdvice(item, answer);
+    if (advice) return stopPage(advice, item.linkId);
+    state.answers.set(item.linkId, answer);
+    const selfCare = selfCareAdvice(item, answer);
+    if (selfCare) {
+      state.position++;
+      return selfCarePage(selfCare, questionPage);
+    }
+  } else state.answers.delete(item.linkId);
+  state.position++;
+  questionPage();
+}
+
+function questionPage(): void {
+  const item = state.form?.item?.[state.position];
+  if (!item) return uploadPage();
   page(
     item.text ?? '',
-    form((data) => {
-      const raw = value(data, item.linkId);
-      if (!raw && item.required) return showError('Answer this question to continue');
-      if (raw) {
-        const answer: QuestionnaireResponseItemAnswer =
-          item.type === 'boolean'
-            ? { valueBoolean: raw === 'yes' }
-            : item.type === 'choice'
-              ? {
-                  valueCoding: item.answerOption?.find((o) => o.valueCoding?.code === raw)?.valueCoding ?? {
-                    code: raw,
-                  },
-                }
-              : { valueString: raw.slice(0, item.maxLength ?? 2000) };
-        const advice = redFlagAdvice(item, answer);
-        if (advice) return stopPage(advice, item.linkId);
-        state.answers.set(item.linkId, answer);
-        const selfCare = selfCareAdvice(item, answer);
-        if (selfCare) {
-          state.position++;
-          return selfCarePage(selfCare, questionPage);
-        }
-      } else state.answers.delete(item.linkId);
-      state.position++;
-      questionPage();
-    }, field),
+    form(
+      (data) => answerQuestion(item, value(data, item.linkId)),
+      questionField(item, state.answers.get(item.linkId)),
+    ),
   );
 }
 
@@ -316,12 +256,7 @@ function uploadPage(): void {
     uploadFiles(
       [...(input.files ?? [])].slice(0, 5 - state.uploads.length),
       list,
-      (file) =>
-        fetch(api('/uploads'), {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ contentType: file.type, size: file.size }),
-        }),
+      (request) => api.upload(request),
       (key, name) => state.uploads.push({ key, name }),
     );
   });
@@ -430,46 +365,40 @@ function aboutPage(): void {
 
 function checkPage(): void {
   const list = element('dl', { class: 'nhsuk-summary-list' });
-  const row = (key: string, text: string) => {
-    const entry = element('div', { class: 'nhsuk-summary-list__row' });
-    entry.append(
-      element('dt', { class: 'nhsuk-summary-list__key' }, key),
-      element('dd', { class: 'nhsuk-summary-list__value' }, text),
-    );
-    list.append(entry);
-  };
   for (const item of state.form?.item ?? []) {
     const answer = state.answers.get(item.linkId);
     if (!answer) continue;
-    row(
+    addSummaryRow(
+      list,
       item.text ?? item.linkId,
       answer.valueString ?? answer.valueCoding?.display ?? (answer.valueBoolean ? 'Yes' : 'No'),
     );
   }
-  row('Name', `${state.about['given-name']} ${state.about['family-name']}`);
-  row('Date of birth', state.about['birth-date'] ?? '');
-  if (state.proxy) row('Sent by', `${state.proxy.name} (${state.proxy.relationship})`);
-  const send = element('button', { class: 'nhsuk-button', type: 'button' }, 'Send request');
+  addSummaryRow(list, 'Name', `${state.about['given-name']} ${state.about['family-name']}`);
+  addSummaryRow(list, 'Date of birth', state.about['birth-date'] ?? '');
+  if (state.proxy) addSummaryRow(list, 'Sent by', `${state.proxy.name} (${state.proxy.relationship})`);
+  const send = button('Send request');
   send.addEventListener('click', () => void submit(send));
   page('Check your answers before sending', list, send);
 }
 
-async function submit(button: HTMLButtonElement): Promise<void> {
-  button.disabled = true;
+/** The request as the API takes it, from what the patient entered. */
+function submission(): SubmissionBody {
   const about = state.about;
-  const body = {
+  return {
     idempotencyKey: state.idempotencyKey,
-    formId: state.formId,
+    formId: state.formId ?? '',
     patient: {
-      givenName: about['given-name'],
-      familyName: about['family-name'],
-      birthDate: about['birth-date'],
+      givenName: about['given-name'] ?? '',
+      familyName: about['family-name'] ?? '',
+      birthDate: about['birth-date'] ?? '',
       ...(about['nhs-number'] ? { nhsNumber: about['nhs-number'] } : {}),
       ...(about.phone ? { phone: about.phone } : {}),
       ...(about.email ? { email: about.email } : {}),
     },
     submittedBy: state.proxy ? { type: 'proxy', ...state.proxy } : { type: 'patient' },
-    preferredContact: about.contact,
+    // aboutPage only goes on once one of the three is chosen
+    preferredContact: about.contact as PreferredContact,
     ...(about.times ? { preferredTimes: about.times } : {}),
     ...(state.uploads.length > 0 ? { attachments: state.uploads.map(({ key }) => ({ key })) } : {}),
     answers: {
@@ -484,24 +413,27 @@ async function submit(button: HTMLButtonElement): Promise<void> {
       })),
     },
   };
+}
+
+/** What the patient sees when the practice refuses the request. */
+function refused(error: ApiError): void {
+  if (error.code === 'redFlag') return stopPage(error.message, 'server');
+  if (error.code === 'practiceClosed' || error.code === 'capacityReached')
+    return page('Your GP surgery cannot take this request now', element('p', {}, error.message));
+  showError(error.message);
+}
+
+async function submit(sendButton: HTMLButtonElement): Promise<void> {
+  sendButton.disabled = true;
   try {
-    const response = await fetch(api('/submissions'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const result = (await response.json()) as { reference?: string; code?: string; message?: string };
-    if (response.ok && result.reference) return donePage(result.reference);
-    if (result.code === 'redFlag') return stopPage(result.message ?? '', 'server');
-    if (result.code === 'practiceClosed' || result.code === 'capacityReached')
-      return page('Your GP surgery cannot take this request now', element('p', {}, result.message ?? ''));
-    showError(result.message ?? 'Something went wrong. Please try again.');
-  } catch {
+    donePage((await api.submit(submission())).reference);
+  } catch (error) {
+    if (error instanceof ApiError) return refused(error);
     showError(
       'We could not send your request. Check your internet connection and try again: nothing has been lost.',
     );
   } finally {
-    button.disabled = false;
+    sendButton.disabled = false;
   }
 }
 
@@ -525,15 +457,18 @@ function donePage(reference: string): void {
 }
 
 async function start(): Promise<void> {
-  const response = await fetch(api('')).catch(() => undefined);
-  if (!response?.ok)
+  let practice: PracticeInfo;
+  try {
+    practice = await api.practice();
+  } catch {
     return page(
       'This form is not available',
       element('p', {}, 'Check the link, or contact your GP surgery by phone.'),
     );
-  state.practice = (await response.json()) as PracticeInfo;
-  document.getElementById('practice-name')!.textContent = state.practice.name;
-  if (!state.practice.openNow) {
+  }
+  state.practice = practice;
+  document.getElementById('practice-name')!.textContent = practice.name;
+  if (!practice.openNow) {
     return page(
       'Your GP surgery is not taking online requests at the moment',
       element(

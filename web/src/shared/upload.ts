@@ -1,3 +1,6 @@
+import type { UploadGrant, UploadRequest } from '@gpc/contracts';
+import { ApiError } from './api';
+
 /** PUTs a file straight to storage with a presigned URL, reporting progress (fetch cannot report upload progress). */
 export function putWithProgress(
   url: string,
@@ -20,6 +23,19 @@ export function putWithProgress(
   });
 }
 
+/** Asks for permission to upload one file; a refusal means the API does not take its type or size. */
+async function grantFor(
+  file: File,
+  grant: (request: UploadRequest) => Promise<UploadGrant>,
+): Promise<UploadGrant> {
+  try {
+    // the API checks the type against the contract's list; the browser's word for it is all we have
+    return await grant({ contentType: file.type as UploadRequest['contentType'], size: file.size });
+  } catch (error) {
+    throw error instanceof ApiError ? new Error('This type or size of file cannot be sent') : error;
+  }
+}
+
 /**
  * Uploads the chosen files one by one: asks `grant` for permission (a presigned PUT), sends each
  * with a progress bar in `list`, and reports each stored key. Failures are shown beside the file.
@@ -27,7 +43,7 @@ export function putWithProgress(
 export function uploadFiles(
   files: File[],
   list: HTMLElement,
-  grant: (file: File) => Promise<Response>,
+  grant: (request: UploadRequest) => Promise<UploadGrant>,
   onUploaded: (key: string, name: string) => void,
 ): void {
   for (const file of files) {
@@ -41,13 +57,7 @@ export function uploadFiles(
     list.append(item);
     void (async () => {
       try {
-        const response = await grant(file);
-        if (!response.ok) throw new Error('This type or size of file cannot be sent');
-        const { key, url, headers } = (await response.json()) as {
-          key: string;
-          url: string;
-          headers: Record<string, string>;
-        };
+        const { key, url, headers } = await grantFor(file, grant);
         await putWithProgress(url, file, headers, progress);
         onUploaded(key, file.name);
         item.textContent = `${file.name}: uploaded`;

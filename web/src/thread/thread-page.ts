@@ -1,50 +1,36 @@
 import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
+import type {
+  PatientReplyBody,
+  ThreadMessage,
+  ThreadUnlockBody,
+  ThreadUnlocked,
+  UploadGrant,
+  UploadRequest,
+} from '@gpc/contracts';
+import { ApiClient, errorText } from '../shared/api';
+import { byId, messageItem, showErrorSummary as showError } from '../shared/nhsuk';
 import { uploadFiles } from '../shared/upload';
 
 /** The patient's message thread: opened by a link, unlocked with the date of birth, then read and reply. */
 
-interface Message {
-  id: string;
-  author: string;
-  body: string;
-  at: string;
-}
-
-const byId = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const linkToken = new URLSearchParams(location.hash.slice(1)).get('t') ?? '';
 history.replaceState(null, '', location.pathname);
 let sessionToken = '';
 let uploads: string[] = [];
-
-function showError(message?: string): void {
-  byId('error-summary').hidden = !message;
-  byId('error-text').textContent = message ?? '';
-  if (message) byId('error-summary').focus();
-}
-
-async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const response = await fetch(`/api${path}`, {
-    ...init,
-    headers: {
-      'content-type': 'application/json',
-      ...(sessionToken ? { authorization: `Bearer ${sessionToken}` } : {}),
-    },
-  });
-  const body = (await response.json().catch(() => ({}))) as T & { message?: string };
-  if (!response.ok) throw new Error(body.message ?? 'Something went wrong. Please try again.');
-  return body;
-}
+const api = new ApiClient({
+  token: () => sessionToken,
+  unexplained: () => 'Something went wrong. Please try again.',
+});
 
 async function loadMessages(): Promise<void> {
-  const messages = await api<Message[]>('/threads/messages');
+  const messages = await api.get<ThreadMessage[]>('/threads/messages');
   byId('messages').replaceChildren(
     ...messages.map((message) => {
-      const item = document.createElement('li');
-      const who = document.createElement('strong');
       const when = new Date(message.at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
-      who.textContent = `${message.author === 'staff' ? 'Your GP surgery' : 'You'}, ${when}: `;
-      item.append(who, document.createTextNode(message.body));
-      return item;
+      return messageItem(
+        `${message.author === 'staff' ? 'Your GP surgery' : 'You'}, ${when}: `,
+        message.body,
+      );
     }),
   );
 }
@@ -54,10 +40,8 @@ byId('unlock-form').addEventListener('submit', (event) => {
   showError();
   const birthDate = byId<HTMLInputElement>('birth-date').value;
   if (!birthDate) return showError('Enter the date of birth');
-  api<{ sessionToken: string; reference: string }>('/threads/unlock', {
-    method: 'POST',
-    body: JSON.stringify({ token: linkToken, birthDate }),
-  })
+  api
+    .send<ThreadUnlockBody, ThreadUnlocked>('POST', '/threads/unlock', { token: linkToken, birthDate })
     .then(async ({ sessionToken: token, reference }) => {
       sessionToken = token;
       byId('thread-title').textContent = `Messages about your request ${reference}`;
@@ -66,9 +50,7 @@ byId('unlock-form').addEventListener('submit', (event) => {
       byId('thread').hidden = false;
       byId('thread-title').focus();
     })
-    .catch((error: unknown) =>
-      showError(error instanceof Error ? error.message : 'Could not open your messages'),
-    );
+    .catch((error: unknown) => showError(errorText(error, 'Could not open your messages')));
 });
 
 byId('reply-form').addEventListener('submit', (event) => {
@@ -77,10 +59,11 @@ byId('reply-form').addEventListener('submit', (event) => {
   const body = reply.value.trim();
   if (!body) return showError('Write your reply');
   const attachments = uploads.map((key) => ({ key }));
-  api('/threads/messages', {
-    method: 'POST',
-    body: JSON.stringify({ body, ...(attachments.length ? { attachments } : {}) }),
-  })
+  api
+    .send<PatientReplyBody, ThreadMessage>('POST', '/threads/messages', {
+      body,
+      ...(attachments.length ? { attachments } : {}),
+    })
     .then(async () => {
       reply.value = '';
       uploads = [];
@@ -88,9 +71,7 @@ byId('reply-form').addEventListener('submit', (event) => {
       showError();
       await loadMessages();
     })
-    .catch((error: unknown) =>
-      showError(error instanceof Error ? error.message : 'Your reply was not sent: try again'),
-    );
+    .catch((error: unknown) => showError(errorText(error, 'Your reply was not sent: try again')));
 });
 
 byId<HTMLInputElement>('photos').addEventListener('change', (event) => {
@@ -98,12 +79,7 @@ byId<HTMLInputElement>('photos').addEventListener('change', (event) => {
   uploadFiles(
     [...(input.files ?? [])].slice(0, 5 - uploads.length),
     byId('uploaded'),
-    (file) =>
-      fetch('/api/threads/uploads', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${sessionToken}` },
-        body: JSON.stringify({ contentType: file.type, size: file.size }),
-      }),
+    (request) => api.send<UploadRequest, UploadGrant>('POST', '/threads/uploads', request),
     (key) => uploads.push(key),
   );
 });
