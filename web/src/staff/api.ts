@@ -1,0 +1,149 @@
+import { io, type Socket } from 'socket.io-client';
+import type { Static } from '@sinclair/typebox';
+import {
+  StaffLive,
+  type AttachmentView,
+  type CloseConsultationBody,
+  type ConsultationChange,
+  type ConsultationDetail,
+  type ConsultationStatus,
+  type CreateCallBody,
+  type CreateCallResult,
+  type NhsNumberBody,
+  type NhsNumberRecorded,
+  type QueueItem,
+  type RefreshTokenBody,
+  type SignInBody,
+  type StaffLiveServerToClientEvents,
+  type StaffMessageBody,
+  type StaffMessageSent,
+  type StaffSession,
+  type ThreadMessage,
+  type WriteBackListItem,
+  type WriteBackStatus,
+  type WriteBackView,
+} from '@gpc/contracts';
+import { ApiClient } from '../shared/api';
+
+/** The statuses the queue's "Open requests" choice shows together. */
+export const openStatuses: ConsultationStatus[] = ['new', 'in_progress', 'awaiting_patient'];
+
+/** This tab's refresh token survives a reload, never the tab (sessionStorage, not localStorage). */
+const refreshTokenKey = 'gpc-refresh';
+
+export interface StaffClientHandlers {
+  /** The session could not be renewed: staff must sign in again. */
+  signedOut: () => void;
+  /** Something in the practice's queue changed (the live feed says which, the views fetch again). */
+  queueChanged: () => void;
+}
+
+/**
+ * Staff's side of triage, like `CallClient` for a call: the session (renewed a minute before its
+ * access token runs out), each REST call typed by the contracts, and the live queue feed. No DOM.
+ */
+export class StaffClient {
+  private session: StaffSession | undefined;
+  private live: Socket<StaffLiveServerToClientEvents> | undefined;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly api = new ApiClient({ token: () => this.session?.accessToken });
+  /** Calls are made by signalling, served at the origin's root (`/calls`), with the same token. */
+  private readonly signalling = new ApiClient({
+    base: '',
+    token: () => this.session?.accessToken,
+    unexplained: () => 'Could not start a call',
+  });
+
+  constructor(private readonly handlers: StaffClientHandlers) {}
+
+  /** Who is signed in, if anyone. */
+  get staff(): StaffSession['staff'] | undefined {
+    return this.session?.staff;
+  }
+
+  get accessToken(): string | undefined {
+    return this.session?.accessToken;
+  }
+
+  async signIn(credentials: SignInBody): Promise<StaffSession> {
+    const session = await this.api.send<SignInBody, StaffSession>('POST', '/auth/login', credentials);
+    this.start(session);
+    return session;
+  }
+
+  /** Renews the session with this tab's refresh token; false when there is none or triage refuses it. */
+  async renew(): Promise<boolean> {
+    const refreshToken = sessionStorage.getItem(refreshTokenKey);
+    if (!refreshToken) return false;
+    try {
+      this.start(
+        await this.api.send<RefreshTokenBody, StaffSession>('POST', '/auth/refresh', { refreshToken }),
+      );
+      return true;
+    } catch {
+      this.session = undefined;
+      return false;
+    }
+  }
+
+  private start(session: StaffSession): void {
+    this.session = session;
+    sessionStorage.setItem(refreshTokenKey, session.refreshToken);
+    clearTimeout(this.refreshTimer);
+    // renew a minute before the access token runs out
+    this.refreshTimer = setTimeout(
+      () => void this.renew().then((renewed) => renewed || this.handlers.signedOut()),
+      Math.max(10, session.expiresIn - 60) * 1000,
+    );
+    this.live?.disconnect();
+    this.live = io(StaffLive.namespace, { path: StaffLive.path, auth: { token: session.accessToken } });
+    this.live.on('queue:changed', () => this.handlers.queueChanged());
+  }
+
+  queue(status: ConsultationStatus): Promise<QueueItem[]> {
+    return this.api.get(`/consultations?status=${status}`);
+  }
+
+  /** Closed requests whose summary is in this state on its way into the GP record. */
+  writeBacks(status: WriteBackStatus): Promise<WriteBackListItem[]> {
+    return this.api.get(`/write-backs?status=${status}`);
+  }
+
+  consultation(id: string): Promise<ConsultationDetail> {
+    return this.api.get(`/consultations/${id}`);
+  }
+
+  attachments(id: string): Promise<AttachmentView[]> {
+    return this.api.get(`/consultations/${id}/attachments`);
+  }
+
+  messages(id: string): Promise<ThreadMessage[]> {
+    return this.api.get(`/consultations/${id}/messages`);
+  }
+
+  /** Assigns, prioritises or moves an open request along. */
+  change(id: string, change: ConsultationChange): Promise<QueueItem> {
+    return this.api.send('PATCH', `/consultations/${id}`, change);
+  }
+
+  sendMessage(id: string, message: StaffMessageBody): Promise<StaffMessageSent> {
+    return this.api.send('POST', `/consultations/${id}/messages`, message);
+  }
+
+  recordNhsNumber(id: string, body: NhsNumberBody): Promise<NhsNumberRecorded> {
+    return this.api.send('PUT', `/consultations/${id}/nhs-number`, body);
+  }
+
+  /** Sends a refused summary to the GP record again (practice admins only). */
+  replayWriteBack(id: string): Promise<WriteBackView> {
+    return this.api.send('POST', `/consultations/${id}/write-back/replay`, {});
+  }
+
+  close(id: string, body: CloseConsultationBody): Promise<QueueItem> {
+    return this.api.send('POST', `/consultations/${id}/close`, body);
+  }
+
+  startCall(body: Static<typeof CreateCallBody>): Promise<Static<typeof CreateCallResult>> {
+    return this.signalling.send('POST', '/calls', body);
+  }
+}

@@ -1,0 +1,78 @@
+import type { QuestionnaireResponse } from '@medplum/fhirtypes';
+import type { ConsultationDetail, StaffSession } from '@gpc/contracts';
+import { addSummaryRow, byId, element, messageItem, newTabLink } from '../shared/nhsuk';
+import { renderRecord } from './record-view';
+import type { OpenRequest } from './state';
+import { assigneeLabel, notificationText, statusLabel } from './words';
+
+/** The detail section: one request, its answers and files, its messages, where its summary stands. */
+
+export function renderRequest(request: OpenRequest, staff: StaffSession['staff'] | undefined): void {
+  const { detail } = request;
+  byId('detail-title').textContent = `${detail.reference}: ${detail.formTitle ?? detail.kind}`;
+  renderPatient(detail, staff?.id);
+  renderAnswers(request);
+  byId('message-list').replaceChildren(
+    ...request.messages.map((message) =>
+      messageItem(
+        `${message.author === 'staff' ? 'Practice' : 'Patient'}, ${new Date(message.at).toLocaleString()}: `,
+        message.body,
+      ),
+    ),
+  );
+  renderRecord(detail, staff?.role);
+  byId('notification-list').replaceChildren(
+    ...detail.notifications.map((notification) => element('li', {}, notificationText(notification))),
+  );
+  byId('notifications').hidden = detail.notifications.length === 0;
+  byId<HTMLSelectElement>('priority').value = detail.priority;
+  byId('actions').hidden = detail.status === 'closed';
+  // two people should never work the same request without knowing
+  const heldByColleague =
+    detail.claimedBy && detail.claimedBy.id !== staff?.id ? detail.claimedBy : undefined;
+  byId('claim-notice').hidden = !heldByColleague;
+  byId('claim-text').textContent = heldByColleague
+    ? `${heldByColleague.name} opened this request in the last 15 minutes.`
+    : '';
+}
+
+function renderPatient(detail: ConsultationDetail, me: string | undefined): void {
+  const list = byId('detail-list');
+  list.replaceChildren();
+  addSummaryRow(list, 'Patient', detail.patientName);
+  addSummaryRow(list, 'Date of birth', detail.birthDate);
+  addSummaryRow(list, 'NHS number', detail.nhsNumber ?? 'Not given');
+  const { preferred, phone, email, times } = detail.contact;
+  addSummaryRow(list, 'Contact', [preferred, phone, email, times].filter(Boolean).join(', '));
+  if (detail.submittedBy)
+    addSummaryRow(list, 'Sent by', `${detail.submittedBy.name} (${detail.submittedBy.relationship})`);
+  addSummaryRow(list, 'Status', `${statusLabel(detail.status)}, ${detail.priority}`);
+  addSummaryRow(
+    list,
+    'Assigned',
+    assigneeLabel(detail.assignedTo, me, { colleague: 'A colleague', nobody: 'Nobody' }),
+  );
+}
+
+/** An answer in words, whichever kind of answer it is. */
+function answerText(answer: NonNullable<QuestionnaireResponse['item']>[number]['answer']): string {
+  const first = answer?.[0] ?? {};
+  if (typeof first.valueString === 'string') return first.valueString;
+  if (first.valueCoding) return first.valueCoding.display ?? first.valueCoding.code ?? '';
+  return first.valueBoolean === true ? 'Yes' : 'No';
+}
+
+function renderAnswers({ detail, attachments }: OpenRequest): void {
+  const answers = byId('detail-answers');
+  answers.replaceChildren();
+  // the patient's answers are a FHIR QuestionnaireResponse, which the contract leaves open
+  for (const item of (detail.answers as QuestionnaireResponse | null)?.item ?? []) {
+    addSummaryRow(answers, item.text ?? item.linkId, answerText(item.answer));
+  }
+  attachments.forEach((file, index) => {
+    const size = `${file.contentType}, ${Math.ceil(file.size / 1024)} KB (link valid 5 minutes)`;
+    addSummaryRow(answers, `Attachment ${index + 1}`, newTabLink(file.url, size));
+  });
+  if (!answers.hasChildNodes())
+    addSummaryRow(answers, 'Answers', 'None: the request was made without a form');
+}

@@ -1,0 +1,63 @@
+import type { NotificationView, WriteBackStatus, WriteBackView } from '@gpc/contracts';
+
+/** The dashboard's data in words: dates, waiting times, statuses. No DOM. */
+
+export const when = (iso: string): string =>
+  new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+
+/** A status code as words (`in_progress` → `in progress`). */
+export const statusLabel = (value: string): string => value.replace('_', ' ');
+
+/** How long a request has waited, in its largest whole unit. */
+export const waitingTime = (minutes: number): string =>
+  minutes < 60
+    ? `${minutes} min`
+    : minutes < 1440
+      ? `${Math.floor(minutes / 60)} h`
+      : `${Math.floor(minutes / 1440)} d`;
+
+/** Who has a request, as the person looking at it would say it. */
+export const assigneeLabel = (
+  assignedTo: string | null,
+  me: string | undefined,
+  words: { colleague: string; nobody: string },
+): string => (assignedTo === me ? 'You' : assignedTo ? words.colleague : words.nobody);
+
+/** A write-back's state in the queue's GP record column. */
+export const recordStatusShort: Record<WriteBackStatus, string> = {
+  pending: 'Sending',
+  filed: 'Filed',
+  failed: 'Not filed',
+  needs_patient_match: 'Needs NHS number',
+};
+
+/** Where a summary stands on its way into the GP record, in a sentence. */
+export function recordStatusText(writeBack: WriteBackView): string {
+  switch (writeBack.status) {
+    case 'pending':
+      return writeBack.attempts === 0
+        ? 'Being sent to the GP record'
+        : 'Not filed yet: the GP system has not accepted it so far, and it will keep trying';
+    case 'filed':
+      return `Filed in the GP record${writeBack.filedAt ? ` on ${when(writeBack.filedAt)}` : ''}`;
+    case 'failed':
+      return 'Not filed: the GP system refused it';
+    case 'needs_patient_match':
+      return 'Not filed: there is no NHS number, and a summary is never filed against a guess. Record the number below.';
+  }
+}
+
+/** One link sent to the patient, in words: how, to where, and whether it got there. */
+export function notificationText(notification: NotificationView): string {
+  const how = `${notification.channel === 'email' ? 'Email' : 'Text message'}${notification.destination ? ` to ${notification.destination}` : ''}`;
+  switch (notification.status) {
+    case 'queued':
+      return `${how}: waiting to send${notification.lastError ? ` (tried ${notification.attempts} times; last: ${notification.lastError})` : ''}`;
+    case 'sent':
+      return `${how}: sent ${when(notification.sentAt ?? notification.createdAt)}`;
+    case 'delivered':
+      return `${how}: delivered ${when(notification.deliveredAt ?? notification.createdAt)}`;
+    case 'failed':
+      return `Not sent: ${notification.lastError ?? 'the provider refused it'}`;
+  }
+}
