@@ -187,11 +187,9 @@ function banner(settings: LocalSettings, started: Set<string>): string {
   ].join('\n');
 }
 
-export async function start(): Promise<number> {
-  const settings = loadLocalSettings();
-  const begun = Date.now();
-  mkdirSync(settings.stateDir, { recursive: true });
-  await assertPortsFree([
+/** Every port `npm start` listens on, so a taken one is named before anything starts. */
+function portsToClaim(settings: LocalSettings): Parameters<typeof assertPortsFree>[0] {
+  return [
     { port: settings.webPort, what: 'web', setting: 'GPC_WEB_PORT' },
     { port: settings.triagePort, what: 'triage API', setting: 'GPC_TRIAGE_PORT' },
     { port: settings.signallingPort, what: 'signalling', setting: 'GPC_SIGNALLING_PORT' },
@@ -206,7 +204,30 @@ export async function start(): Promise<number> {
       setting: 'GPC_RTC_PORT',
       udp: true,
     })),
-  ]);
+  ];
+}
+
+/** Starts every service process and waits until each answers; one that exits stops everything. */
+async function startServices(
+  settings: LocalSettings,
+  workerBin: string,
+  started: StartedService[],
+  onUnexpectedExit: (name: string, code: number | null) => void,
+): Promise<void> {
+  const processes = serviceSpecs(settings, workerBin).map((spec, index) => {
+    const service = new ServiceProcess(spec, index, repoRoot);
+    started.push(service);
+    void service.exited.then((code) => onUnexpectedExit(service.name, code));
+    return { service, spec };
+  });
+  await Promise.all(processes.map(({ service, spec }) => service.waitReady(spec.readyUrl)));
+}
+
+export async function start(): Promise<number> {
+  const settings = loadLocalSettings();
+  const begun = Date.now();
+  mkdirSync(settings.stateDir, { recursive: true });
+  await assertPortsFree(portsToClaim(settings));
 
   const started: StartedService[] = [];
   let stopping = false;
@@ -226,18 +247,11 @@ export async function start(): Promise<number> {
     if (postgres) started.push(postgres);
     const redis = await ensureRedis(settings.redisUrl, settings.stateDir, log);
     if (redis) started.push(redis);
-
-    const processes = serviceSpecs(settings, workerBin).map((spec, index) => {
-      const service = new ServiceProcess(spec, index, repoRoot);
-      started.push(service);
-      void service.exited.then((code) => {
-        if (stopping) return;
-        log(`${service.name} exited unexpectedly (code ${code}); stopping everything`);
-        void shutdown(1);
-      });
-      return { service, spec };
+    await startServices(settings, workerBin, started, (name, code) => {
+      if (stopping) return;
+      log(`${name} exited unexpectedly (code ${code}); stopping everything`);
+      void shutdown(1);
     });
-    await Promise.all(processes.map(({ service, spec }) => service.waitReady(spec.readyUrl)));
     // triage has migrated by now: give a newcomer a practice to try
     await seedDevPractice(
       settings.databaseUrl,
@@ -251,8 +265,7 @@ export async function start(): Promise<number> {
         from: devPracticeSender,
       },
     );
-    const ownNames = new Set(started.map((service) => service.name));
-    process.stdout.write(banner(settings, ownNames));
+    process.stdout.write(banner(settings, new Set(started.map((service) => service.name))));
     log(`ready in ${((Date.now() - begun) / 1000).toFixed(1)} s`);
   } catch (error) {
     if (stopping) return 0;

@@ -59,7 +59,7 @@ describe('npm start, as a user runs it', () => {
   before(async () => {
     stateDir = mkdtempSync(path.join(tmpdir(), 'gpc-start-'));
     // ports of its own, so a developer's running `npm start` does not collide with the test
-    const names = ['WEB', 'TRIAGE', 'SIGNALLING', 'RECORD', 'FHIR', 'S3', 'RTC'];
+    const names = ['WEB', 'TRIAGE', 'SIGNALLING', 'RECORD', 'FHIR', 'S3', 'MAIL_SMTP', 'MAIL_WEB', 'RTC'];
     for (const name of names) env[`GPC_${name}_PORT`] = String(await freePort());
     env.GPC_STATE_DIR = stateDir;
     env.GPC_DATABASE_URL = `${(process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres').replace(/\/[^/]*$/, '')}/gpc_start_test`;
@@ -134,7 +134,19 @@ describe('npm start, as a user runs it', () => {
       assert.equal(await firstExit, 0);
       await waitFor(() => processes.every((pid) => !alive(pid)), 15_000, 'every child to exit');
     } finally {
-      if (first.exitCode === null) first.kill('SIGKILL');
+      // after a failed assertion: stop it as Ctrl-C does, so its services are not left running
+      if (first.exitCode === null) {
+        const services = descendants(first.pid!);
+        first.kill('SIGINT');
+        await Promise.race([firstExit, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+        for (const pid of [first.pid!, ...services].filter(alive)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone in the meantime
+          }
+        }
+      }
     }
   });
 });
