@@ -11,18 +11,18 @@ import { registerStaffAuth } from './auth/staff-auth';
 import type { ServerOptions } from 'socket.io';
 import type { AttachmentStore } from './attachments/store';
 import { registerErrorHandling } from './errors';
-import { registerAttachmentRoutes } from './routes/attachments';
+import { attachmentRoutes } from './routes/attachments';
 import { createStaffLive, type QueueChange } from './live';
 import { registerAuthRoutes } from './routes/auth';
-import { registerConsultationRoutes } from './routes/consultations';
-import { registerFormRoutes } from './routes/forms';
+import { consultationRoutes } from './routes/consultations';
+import { formRoutes } from './routes/forms';
 import { registerMessageRoutes, threadLinkFor } from './routes/messages';
 import { enqueueNotification, type NotificationQueue } from './notifications/queue';
 import { startNotificationWorker, type NotificationWorkerDeps } from './notifications/worker';
-import { registerNavigationRoutes } from './routes/navigation';
+import { navigationRoutes } from './routes/navigation';
 import { registerPracticeAdminRoutes } from './routes/practice-admin';
 import { registerSubmissionRoutes } from './routes/submissions';
-import { registerWriteBackRoutes } from './routes/write-back';
+import { writeBackRoutes } from './routes/write-back';
 
 export interface WriteBackQueueing {
   /** Queues a newly closed consultation's write-back (a no-op if it is queued already). */
@@ -148,7 +148,7 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
   }
 
   registerAuthRoutes(app, deps.pool);
-  registerNavigationRoutes(app, deps.pool);
+  await app.register(navigationRoutes, { prefix: '/navigation-rules', pool: deps.pool });
   registerPracticeAdminRoutes(app, deps.pool);
   registerMessageRoutes(app, {
     pool: deps.pool,
@@ -162,16 +162,21 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
       : {}),
     ...(deps.attachments ? { attachments: deps.attachments } : {}),
   });
-  registerConsultationRoutes(app, { pool: deps.pool, queueWriteBack: deps.writeBack.queue, notify });
-  registerWriteBackRoutes(app, { pool: deps.pool, requeueWriteBack: deps.writeBack.requeue, notify });
+  await app.register(consultationRoutes, {
+    prefix: '/consultations',
+    pool: deps.pool,
+    queueWriteBack: deps.writeBack.queue,
+    notify,
+  });
+  await app.register(writeBackRoutes, { pool: deps.pool, requeueWriteBack: deps.writeBack.requeue, notify });
   const now = deps.now ?? (() => new Date());
-  registerFormRoutes(app, { pool: deps.pool, now });
+  await app.register(formRoutes, { prefix: '/practices', pool: deps.pool, now });
   registerSubmissionRoutes(app, {
     pool: deps.pool,
     now,
     notify,
     ...(deps.attachments ? { attachments: deps.attachments } : {}),
   });
-  if (deps.attachments) registerAttachmentRoutes(app, { pool: deps.pool, store: deps.attachments });
+  if (deps.attachments) await app.register(attachmentRoutes, { pool: deps.pool, store: deps.attachments });
   return app;
 }

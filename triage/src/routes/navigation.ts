@@ -1,98 +1,69 @@
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
-import { AppError } from '@gpc/contracts';
-import { allowRoles } from '../auth/staff-auth';
+import { AppError, ErrorBody, NavigationRules, type NavigationRule } from '@gpc/contracts';
+import { requireStaff } from '../auth/staff-auth';
+import { recordAudit } from '../db/audit';
+import { isAssignableStaff } from '../db/consultations';
+import { listNavigationRules, replaceNavigationRules } from '../db/navigation';
+import type { Queryable } from '../db/queryable';
 import { withTransaction } from '../db/transaction';
-import { ErrorBody } from '../errors';
 
-const Rule = Type.Object(
-  {
-    matchKind: Type.Optional(Type.Union([Type.Literal('medical'), Type.Literal('admin')])),
-    matchFormSlug: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{2,60}$' })),
-    assignTo: Type.String({ format: 'uuid' }),
-    setPriority: Type.Optional(
-      Type.Union([Type.Literal('urgent'), Type.Literal('soon'), Type.Literal('routine')]),
-    ),
-  },
-  { additionalProperties: false },
-);
-const Rules = Type.Array(Rule, { maxItems: 50 });
+export interface NavigationRoutesDeps {
+  pool: pg.Pool;
+}
 
-/** Care navigation: practice admins set the rules that assign new requests as they arrive. */
-export function registerNavigationRoutes(app: FastifyInstance, pool: pg.Pool): void {
-  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+/** Care navigation, under `/navigation-rules`: practice admins set the rules that assign new requests as they arrive. */
+export const navigationRoutes: FastifyPluginCallbackTypebox<NavigationRoutesDeps> = (app, { pool }, done) => {
+  app.addHook('preHandler', requireStaff);
 
-  typed.get(
-    '/navigation-rules',
+  app.get(
+    '',
     {
-      preHandler: allowRoles('admin', 'clinician', 'reception'),
       schema: {
         summary: 'The practice’s care navigation rules, in order',
-        response: { 200: Rules, 401: ErrorBody, 403: ErrorBody },
+        response: { 200: NavigationRules, 401: ErrorBody, 403: ErrorBody },
       },
     },
-    async (request) => {
-      const { rows } = await pool.query<{
-        match_kind: 'medical' | 'admin' | null;
-        match_form_slug: string | null;
-        assign_to: string;
-        set_priority: 'urgent' | 'soon' | 'routine' | null;
-      }>(
-        'SELECT match_kind, match_form_slug, assign_to, set_priority FROM navigation_rule WHERE practice_id = $1 ORDER BY position',
-        [request.staff.practiceId],
-      );
-      return rows.map((row) => ({
-        ...(row.match_kind ? { matchKind: row.match_kind } : {}),
-        ...(row.match_form_slug ? { matchFormSlug: row.match_form_slug } : {}),
-        assignTo: row.assign_to,
-        ...(row.set_priority ? { setPriority: row.set_priority } : {}),
-      }));
-    },
+    async (request) => listNavigationRules(pool, request.staff.practiceId),
   );
 
-  typed.put(
-    '/navigation-rules',
+  app.put(
+    '',
     {
-      preHandler: allowRoles('admin'),
+      config: { roles: ['admin'] },
       schema: {
         summary: 'Replace the care navigation rules (admins)',
-        body: Rules,
-        response: { 200: Rules, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+        body: NavigationRules,
+        response: { 200: NavigationRules, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
       },
     },
     async (request) => {
       const { practiceId, sub } = request.staff;
       await withTransaction(pool, async (client) => {
-        for (const rule of request.body) {
-          const member = await client.query(
-            'SELECT 1 FROM staff WHERE id = $1 AND practice_id = $2 AND active',
-            [rule.assignTo, practiceId],
-          );
-          if (member.rowCount === 0)
-            throw new AppError('badRequest', 'assignTo must be a member of this practice');
-        }
-        await client.query('DELETE FROM navigation_rule WHERE practice_id = $1', [practiceId]);
-        for (const [position, rule] of request.body.entries()) {
-          await client.query(
-            'INSERT INTO navigation_rule (practice_id, position, match_kind, match_form_slug, assign_to, set_priority) VALUES ($1, $2, $3, $4, $5, $6)',
-            [
-              practiceId,
-              position,
-              rule.matchKind ?? null,
-              rule.matchFormSlug ?? null,
-              rule.assignTo,
-              rule.setPriority ?? null,
-            ],
-          );
-        }
-        await client.query(
-          `INSERT INTO audit_event (practice_id, actor, action, entity, entity_id) VALUES ($1, $2, 'set navigation rules', 'practice', $3)`,
-          [practiceId, sub, practiceId],
-        );
+        await checkAssignees(client, practiceId, request.body);
+        await replaceNavigationRules(client, practiceId, request.body);
+        await recordAudit(client, {
+          practiceId,
+          actor: sub,
+          action: 'set navigation rules',
+          entity: 'practice',
+          entityId: practiceId,
+        });
       });
       return request.body;
     },
   );
+  done();
+};
+
+/** Every rule assigns to an active member of the practice's staff. */
+async function checkAssignees(
+  client: Queryable,
+  practiceId: string,
+  rules: readonly NavigationRule[],
+): Promise<void> {
+  for (const rule of rules) {
+    if (!(await isAssignableStaff(client, practiceId, rule.assignTo)))
+      throw new AppError('badRequest', 'assignTo must be a member of this practice');
+  }
 }

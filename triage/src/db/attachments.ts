@@ -1,0 +1,28 @@
+// The `attachment` table, as staff read it: a request's files and where they are stored.
+import type { Queryable } from './queryable';
+
+export interface StoredAttachment {
+  id: string;
+  contentType: string;
+  sizeBytes: number;
+  /** Where the file is in the attachment store. */
+  s3Key: string;
+}
+
+/** A request's attachments, oldest first. */
+export async function listAttachments(
+  db: Queryable,
+  practiceId: string,
+  consultationId: string,
+): Promise<StoredAttachment[]> {
+  const { rows } = await db.query<{ id: string; content_type: string; size_bytes: number; s3_key: string }>(
+    'SELECT id, content_type, size_bytes, s3_key FROM attachment WHERE consultation_id = $1 AND practice_id = $2 ORDER BY created_at',
+    [consultationId, practiceId],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    contentType: row.content_type,
+    sizeBytes: row.size_bytes,
+    s3Key: row.s3_key,
+  }));
+}
