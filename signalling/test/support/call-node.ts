@@ -5,6 +5,7 @@ import type { MediaWorkerPool } from '@gpc/media';
 import type { SignallingApp } from '../../src/app';
 import type { TokenService } from '../../src/auth/tokens';
 import { freePort } from '../../../scripts/src/ports';
+import { loadMedia } from '../../../media/test/support/load-media';
 
 export interface CallNode {
   /** The signalling origin, e.g. http://127.0.0.1:41234 */
@@ -22,23 +23,18 @@ export interface CallNode {
 /**
  * A real call node for tests: the signalling app with real mediasoup workers on free ports, and
  * socket.io's Redis adapter on the test Redis. mediasoup reads MEDIASOUP_WORKER_BIN when loaded,
- * so everything that imports it is loaded here, after the variable is set.
+ * so media comes through loadMedia, and everything else that imports it is loaded after.
  */
 export async function startCallNode(
   options: { workers?: number; publicWebUrl?: string; callLinkTtlSeconds?: number; jwtSecret?: string } = {},
 ): Promise<CallNode> {
-  if (!process.env.MEDIASOUP_WORKER_BIN) {
-    const { ensureMediasoupWorker } = await import('../../../scripts/src/mediasoup-worker');
-    process.env.MEDIASOUP_WORKER_BIN = await ensureMediasoupWorker({ log: () => undefined });
-  }
-  const [{ MediaWorkerPool }, { buildSignallingApp }, { TokenService }, { createAdapter }, { Redis }] =
-    await Promise.all([
-      import('@gpc/media'),
-      import('../../src/app'),
-      import('../../src/auth/tokens'),
-      import('@socket.io/redis-adapter'),
-      import('ioredis'),
-    ]);
+  const { MediaWorkerPool } = await loadMedia();
+  const [{ buildSignallingApp }, { TokenService }, { createAdapter }, { Redis }] = await Promise.all([
+    import('../../src/app'),
+    import('../../src/auth/tokens'),
+    import('@socket.io/redis-adapter'),
+    import('ioredis'),
+  ]);
   const rtcPort = await freePort();
   const media = await MediaWorkerPool.create({
     workers: options.workers ?? 1,
