@@ -2,6 +2,7 @@ import type {
   Bundle,
   BundleEntry,
   Composition,
+  CompositionSection,
   DocumentReference,
   Encounter,
   Organization,
@@ -138,6 +139,18 @@ function cleanItems(items: unknown[]): QuestionnaireResponseItem[] {
   return cleaned;
 }
 
+/** What every resource of one consultation's bundle refers to. */
+interface BundleContext {
+  patient: Reference<Patient>;
+  practice: Reference<Organization>;
+  clinician: Reference<Practitioner>;
+  consultationIdentifier: { system: string; value: string };
+  encounterRef: Reference<Encounter>;
+  outcome: { system: string; code: string; display: string };
+  /** Why the patient was seen, as the Encounter and the Composition's title say it. */
+  reason: string;
+}
+
 /**
  * One FHIR R4 `transaction` Bundle per consultation: the Encounter, the patient's answers, the
  * clinician's summary as a Composition, and a DocumentReference per file the patient sent.
@@ -146,72 +159,90 @@ function cleanItems(items: unknown[]): QuestionnaireResponseItem[] {
  * own identifier, so sending the same bundle twice files it once.
  */
 export function buildWriteBackBundle(data: FilingData): Bundle {
-  const patient: Reference<Patient> = {
-    type: 'Patient',
-    identifier: { system: NHS_NUMBER_SYSTEM, value: data.nhsNumber },
-  };
-  const practice: Reference<Organization> = {
-    type: 'Organization',
-    identifier: { system: ODS_CODE_SYSTEM, value: data.practice.odsCode },
-    display: fhirText(data.practice.name, data.practice.odsCode),
-  };
-  const clinician: Reference<Practitioner> = {
-    type: 'Practitioner',
-    identifier: { system: STAFF_SYSTEM, value: data.closedBy.id },
-    display: fhirText(data.closedBy.name, 'Practice clinician'),
-  };
-  const consultationIdentifier = { system: CONSULTATION_SYSTEM, value: data.consultationId };
-  const encounterUrl = `urn:uuid:${data.consultationId}`;
-  const encounterRef: Reference<Encounter> = { reference: encounterUrl };
-  const outcome = { system: SNOMED_SYSTEM, code: data.outcome.code, display: fhirText(data.outcome.display) };
-  const reason = `${data.mode === 'video' ? 'Video' : 'Online'} consultation${data.formTitle ? `: ${fhirText(data.formTitle)}` : ''}`;
+  const context = bundleContext(data);
+  const answers = data.answers ? answersResource(data, data.answers, context) : undefined;
+  const entries: BundleEntry[] = [
+    entry(`urn:uuid:${data.consultationId}`, encounterResource(data, context)),
+    ...(answers ? [entry(`urn:uuid:${derivedUuid(data.consultationId, 'qr')}`, answers)] : []),
+    entry(`urn:uuid:${derivedUuid(data.consultationId, 'composition')}`, compositionResource(data, context)),
+    ...data.documents.map((document) =>
+      entry(`urn:uuid:${document.id}`, documentResource(data, document, context)),
+    ),
+  ];
+  return { resourceType: 'Bundle', type: 'transaction', entry: entries };
+}
 
-  const encounter: Encounter = {
+function bundleContext(data: FilingData): BundleContext {
+  return {
+    patient: { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: data.nhsNumber } },
+    practice: {
+      type: 'Organization',
+      identifier: { system: ODS_CODE_SYSTEM, value: data.practice.odsCode },
+      display: fhirText(data.practice.name, data.practice.odsCode),
+    },
+    clinician: {
+      type: 'Practitioner',
+      identifier: { system: STAFF_SYSTEM, value: data.closedBy.id },
+      display: fhirText(data.closedBy.name, 'Practice clinician'),
+    },
+    consultationIdentifier: { system: CONSULTATION_SYSTEM, value: data.consultationId },
+    encounterRef: { reference: `urn:uuid:${data.consultationId}` },
+    outcome: { system: SNOMED_SYSTEM, code: data.outcome.code, display: fhirText(data.outcome.display) },
+    reason: `${data.mode === 'video' ? 'Video' : 'Online'} consultation${data.formTitle ? `: ${fhirText(data.formTitle)}` : ''}`,
+  };
+}
+
+function encounterResource(data: FilingData, context: BundleContext): Encounter {
+  return {
     resourceType: 'Encounter',
     identifier: [
-      consultationIdentifier,
+      context.consultationIdentifier,
       { system: `${CONSULTATION_SYSTEM}-reference`, value: data.reference },
     ],
     status: 'finished',
     class: VIRTUAL,
-    type: [{ coding: [outcome], text: outcome.display }],
-    subject: patient,
-    participant: [{ individual: clinician }],
+    type: [{ coding: [context.outcome], text: context.outcome.display }],
+    subject: context.patient,
+    participant: [{ individual: context.clinician }],
     period: { start: data.createdAt.toISOString(), end: data.closedAt.toISOString() },
-    reasonCode: [{ text: reason }],
-    serviceProvider: practice,
+    reasonCode: [{ text: context.reason }],
+    serviceProvider: context.practice,
   };
+}
 
-  const entries: BundleEntry[] = [entry(encounterUrl, encounter)];
+/** The patient's answers; undefined when nothing FHIR can carry is left of them. */
+function answersResource(
+  data: FilingData,
+  answers: NonNullable<FilingData['answers']>,
+  context: BundleContext,
+): QuestionnaireResponse | undefined {
+  const items = cleanItems(answers.item);
+  if (items.length === 0) return undefined;
+  return {
+    resourceType: 'QuestionnaireResponse',
+    identifier: context.consultationIdentifier,
+    ...(answers.questionnaire ? { questionnaire: answers.questionnaire } : {}),
+    status: 'completed',
+    subject: context.patient,
+    encounter: context.encounterRef,
+    authored: data.createdAt.toISOString(),
+    item: items,
+  };
+}
 
-  if (data.answers) {
-    const items = cleanItems(data.answers.item);
-    if (items.length > 0) {
-      const response: QuestionnaireResponse = {
-        resourceType: 'QuestionnaireResponse',
-        identifier: consultationIdentifier,
-        ...(data.answers.questionnaire ? { questionnaire: data.answers.questionnaire } : {}),
-        status: 'completed',
-        subject: patient,
-        encounter: encounterRef,
-        authored: data.createdAt.toISOString(),
-        item: items,
-      };
-      entries.push(entry(`urn:uuid:${derivedUuid(data.consultationId, 'qr')}`, response));
-    }
-  }
-
-  const composition: Composition = {
+function compositionResource(data: FilingData, context: BundleContext): Composition {
+  const { outcome } = context;
+  return {
     resourceType: 'Composition',
-    identifier: consultationIdentifier,
+    identifier: context.consultationIdentifier,
     status: 'final',
     type: { coding: [CONSULTATION_REPORT] },
-    subject: patient,
-    encounter: encounterRef,
+    subject: context.patient,
+    encounter: context.encounterRef,
     date: data.closedAt.toISOString(),
-    author: [clinician],
-    title: `${reason} (${data.reference})`,
-    custodian: practice,
+    author: [context.clinician],
+    title: `${context.reason} (${data.reference})`,
+    custodian: context.practice,
     section: [
       { title: 'Summary', text: { status: 'generated', div: narrative(data.summary) } },
       {
@@ -220,50 +251,46 @@ export function buildWriteBackBundle(data: FilingData): Bundle {
         text: { status: 'generated', div: narrative(outcome.display) },
       },
       // the GP reading the summary should see that the patient sent photos, and open them from here
-      ...(data.documents.length > 0
-        ? [
-            {
-              title: 'Sent by the patient',
-              text: {
-                status: 'generated' as const,
-                div: narrative(
-                  `${data.documents.length} ${data.documents.length === 1 ? 'file' : 'files'} sent with the request`,
-                ),
-              },
-              entry: data.documents.map((document) => ({ reference: `urn:uuid:${document.id}` })),
-            },
-          ]
-        : []),
+      ...(data.documents.length > 0 ? [documentsSection(data.documents)] : []),
     ],
   };
-  entries.push(entry(`urn:uuid:${derivedUuid(data.consultationId, 'composition')}`, composition));
+}
 
-  for (const document of data.documents) {
-    const reference: DocumentReference = {
-      resourceType: 'DocumentReference',
-      identifier: [{ system: ATTACHMENT_SYSTEM, value: document.id }],
-      status: 'current',
-      type: { coding: [RECORD_ARTIFACT] },
-      subject: patient,
-      date: document.createdAt.toISOString(),
-      custodian: practice,
-      description: `Sent by the patient with ${data.reference}`,
-      content: [
-        {
-          attachment: {
-            contentType: document.contentType,
-            data: document.data.toString('base64'),
-            size: document.data.length,
-            creation: document.createdAt.toISOString(),
-          },
+function documentsSection(documents: FilingDocument[]): CompositionSection {
+  const count = `${documents.length} ${documents.length === 1 ? 'file' : 'files'}`;
+  return {
+    title: 'Sent by the patient',
+    text: { status: 'generated', div: narrative(`${count} sent with the request`) },
+    entry: documents.map((document) => ({ reference: `urn:uuid:${document.id}` })),
+  };
+}
+
+function documentResource(
+  data: FilingData,
+  document: FilingDocument,
+  context: BundleContext,
+): DocumentReference {
+  return {
+    resourceType: 'DocumentReference',
+    identifier: [{ system: ATTACHMENT_SYSTEM, value: document.id }],
+    status: 'current',
+    type: { coding: [RECORD_ARTIFACT] },
+    subject: context.patient,
+    date: document.createdAt.toISOString(),
+    custodian: context.practice,
+    description: `Sent by the patient with ${data.reference}`,
+    content: [
+      {
+        attachment: {
+          contentType: document.contentType,
+          data: document.data.toString('base64'),
+          size: document.data.length,
+          creation: document.createdAt.toISOString(),
         },
-      ],
-      context: { encounter: [encounterRef] },
-    };
-    entries.push(entry(`urn:uuid:${document.id}`, reference));
-  }
-
-  return { resourceType: 'Bundle', type: 'transaction', entry: entries };
+      },
+    ],
+    context: { encounter: [context.encounterRef] },
+  };
 }
 
 /** A conditional create: the GP system makes it only if nothing carries its identifier yet. */

@@ -48,17 +48,26 @@ export class FhirClient {
     this.now = options.now ?? Date.now;
   }
 
+  /** Posts one transaction Bundle; `FhirSendError` says why it was not filed and whether a retry can help. */
   async postTransaction(baseUrl: string, auth: FhirAuth, bundle: Bundle): Promise<FiledResult> {
+    const response = await this.send(baseUrl, auth, bundle);
+    const body: unknown = await response.json().catch(() => undefined);
+    if (!response.ok) {
+      if (response.status === 401 && auth.type === 'client_credentials') this.tokens.delete(auth.tokenUrl);
+      throw this.refusal(response, body);
+    }
+    return filedResult(bundle, response.status, body);
+  }
+
+  private async send(baseUrl: string, auth: FhirAuth, bundle: Bundle): Promise<Response> {
     const headers: Record<string, string> = {
       'content-type': 'application/fhir+json',
       accept: 'application/fhir+json',
     };
     const token = await this.accessToken(auth);
     if (token) headers.authorization = `Bearer ${token}`;
-
-    let response: Response;
     try {
-      response = await this.fetch(baseUrl.replace(/\/+$/, ''), {
+      return await this.fetch(baseUrl.replace(/\/+$/, ''), {
         method: 'POST',
         headers,
         body: JSON.stringify(bundle),
@@ -71,45 +80,21 @@ export class FhirClient {
           : `could not reach the GP system (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`;
       throw new FhirSendError(reason, true);
     }
+  }
 
-    let body: unknown;
-    try {
-      body = await response.json();
-    } catch {
-      body = undefined;
-    }
-    if (!response.ok) {
-      if (response.status === 401 && auth.type === 'client_credentials') this.tokens.delete(auth.tokenUrl);
-      const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
-      const text =
-        isOutcome(body) && outcomeText(body)
-          ? outcomeText(body)
-          : `HTTP ${response.status} ${response.statusText}`;
-      throw new FhirSendError(
-        `${response.status}: ${text}`,
-        retryable,
-        response.status,
-        parseRetryAfter(response.headers.get('retry-after'), this.now()),
-      );
-    }
-    if (!isBundle(body) || body.type !== 'transaction-response') {
-      throw new FhirSendError(
-        'the GP system answered without a transaction-response Bundle',
-        false,
-        response.status,
-      );
-    }
-    const statuses = (body.entry ?? []).map((e) => e.response?.status ?? '');
-    if (statuses.length !== (bundle.entry ?? []).length || statuses.some((s) => !/^2\d\d/.test(s))) {
-      throw new FhirSendError(
-        `the GP system's answer does not confirm every entry (${statuses.join(', ')})`,
-        false,
-      );
-    }
-    return {
-      locations: (body.entry ?? []).map((e) => e.response?.location ?? ''),
-      alreadyFiled: statuses.every((s) => s.startsWith('200')),
-    };
+  /** A non-2xx answer, in the GP system's own words when it gave an OperationOutcome. */
+  private refusal(response: Response, body: unknown): FhirSendError {
+    const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
+    const text =
+      isOutcome(body) && outcomeText(body)
+        ? outcomeText(body)
+        : `HTTP ${response.status} ${response.statusText}`;
+    return new FhirSendError(
+      `${response.status}: ${text}`,
+      retryable,
+      response.status,
+      parseRetryAfter(response.headers.get('retry-after'), this.now()),
+    );
   }
 
   /** Bearer tokens as configured; client-credentials tokens fetched and kept until just before they expire. */
@@ -159,6 +144,24 @@ export class FhirClient {
       }
     }
   }
+}
+
+/** A 2xx answer: filed only when it is a transaction-response confirming every entry. */
+function filedResult(bundle: Bundle, status: number, body: unknown): FiledResult {
+  if (!isBundle(body) || body.type !== 'transaction-response') {
+    throw new FhirSendError('the GP system answered without a transaction-response Bundle', false, status);
+  }
+  const statuses = (body.entry ?? []).map((e) => e.response?.status ?? '');
+  if (statuses.length !== (bundle.entry ?? []).length || statuses.some((s) => !/^2\d\d/.test(s))) {
+    throw new FhirSendError(
+      `the GP system's answer does not confirm every entry (${statuses.join(', ')})`,
+      false,
+    );
+  }
+  return {
+    locations: (body.entry ?? []).map((e) => e.response?.location ?? ''),
+    alreadyFiled: statuses.every((s) => s.startsWith('200')),
+  };
 }
 
 const isOutcome = (value: unknown): value is OperationOutcome =>
