@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { loadConfig } from '@gpc/contracts';
+import { loadConfig, LogLevelSetting, S3ConfigFields } from '@gpc/contracts';
 
 export const TriageConfigSchema = Type.Object(
   {
@@ -13,18 +13,8 @@ export const TriageConfigSchema = Type.Object(
     /** Where the web pages are served: patients' thread links point there. */
     publicWebUrl: Type.String({ default: 'http://127.0.0.1:5173', pattern: '^https?://' }),
     /** Attachments: an S3 bucket (or S3-compatible server, with its endpoint and path-style URLs). */
-    s3Bucket: Type.String({ minLength: 3 }),
-    s3Region: Type.String({ default: 'eu-west-2' }),
-    s3Endpoint: Type.Optional(Type.String({ pattern: '^https?://' })),
-    s3AccessKeyId: Type.String({ minLength: 1 }),
-    s3SecretAccessKey: Type.String({ minLength: 1 }),
-    s3ForcePathStyle: Type.Boolean({ default: false }),
-    logLevel: Type.Union(
-      [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')],
-      {
-        default: 'info',
-      },
-    ),
+    ...S3ConfigFields,
+    logLevel: LogLevelSetting,
   },
   { additionalProperties: false },
 );

@@ -2,22 +2,15 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createWriteBackQueue, enqueueWriteBack, requeueWriteBack } from '@gpc/record/queue';
-import { ConfigError, StaffLive } from '@gpc/contracts';
+import { listenFailure, loadConfigOrExit, s3Settings, StaffLive, stopOnSignal } from '@gpc/contracts';
 import { buildTriageApp } from './app';
 import { AttachmentStore } from './attachments/store';
-import { loadTriageConfig, type TriageConfig } from './config';
+import { loadTriageConfig } from './config';
 import { createDatabaseIfMissing, migrateDatabase } from './db/migrate';
 import { createTriageLogger } from './logger';
 import { createNotificationQueue } from './notifications/queue';
 
-let config: TriageConfig;
-try {
-  config = loadTriageConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`triage: ${error.message}\n`);
-  process.exit(1);
-}
+const config = loadConfigOrExit('triage', loadTriageConfig);
 
 const logger = createTriageLogger(config.logLevel);
 try {
@@ -37,14 +30,7 @@ pool.on('error', (error) => logger.warn({ err: error }, 'idle database connectio
 const writeBackQueue = createWriteBackQueue(config.redisUrl);
 // this process also sends the links staff messages create, by each practice's provider
 const notificationQueue = createNotificationQueue(config.redisUrl);
-const attachments = new AttachmentStore({
-  bucket: config.s3Bucket,
-  region: config.s3Region,
-  accessKeyId: config.s3AccessKeyId,
-  secretAccessKey: config.s3SecretAccessKey,
-  forcePathStyle: config.s3ForcePathStyle,
-  ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
-});
+const attachments = new AttachmentStore(s3Settings(config));
 const redisPublisher = new Redis(config.redisUrl);
 const redisSubscriber = redisPublisher.duplicate();
 const app = await buildTriageApp({
@@ -65,18 +51,12 @@ const app = await buildTriageApp({
 try {
   await app.listen({ host: config.host, port: config.port });
 } catch (error) {
-  const code = (error as NodeJS.ErrnoException).code;
-  process.stderr.write(
-    code === 'EADDRINUSE' ? `triage: port ${config.port} is already in use\n` : `triage: ${String(error)}\n`,
-  );
+  process.stderr.write(`${listenFailure('triage', config.port, error)}\n`);
   await pool.end();
   process.exit(1);
 }
 
-let stopping = false;
-async function shutdown(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
+stopOnSignal(async () => {
   await app.close();
   await writeBackQueue.close();
   attachments.destroy();
@@ -84,6 +64,4 @@ async function shutdown(): Promise<void> {
   redisSubscriber.disconnect();
   await pool.end();
   process.exit(0);
-}
-process.once('SIGINT', () => void shutdown());
-process.once('SIGTERM', () => void shutdown());
+});
