@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { Server as SocketServer, type ServerOptions } from 'socket.io';
-import { AppError } from '@gpc/contracts';
+import { AppError, closeOnce } from '@gpc/contracts';
 import type { MediaWorkerPool } from '@gpc/media';
 import type { TokenService } from './auth/tokens';
 import { CallRegistry } from './calls/call-registry';
@@ -87,16 +87,14 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
   });
   registerCallHandlers({ io, calls, tokens: deps.tokens, logger: http.log });
 
-  let closed: Promise<void> | undefined;
   return {
     http,
     io,
     calls,
-    close: () =>
-      (closed ??= (async () => {
-        for (const call of [...calls.all()]) calls.delete(call.id);
-        await io.close();
-        await http.close();
-      })()),
+    close: closeOnce(async () => {
+      for (const call of [...calls.all()]) calls.delete(call.id);
+      await io.close();
+      await http.close();
+    }),
   };
 }

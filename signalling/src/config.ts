@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { loadConfig } from '@gpc/contracts';
+import { loadConfig, LogLevelSetting } from '@gpc/contracts';
 
 export const SignallingConfigSchema = Type.Object(
   {
@@ -18,12 +18,7 @@ export const SignallingConfigSchema = Type.Object(
     publicWebUrl: Type.String({ default: 'http://127.0.0.1:5173', pattern: '^https?://' }),
     /** How long a patient's or guest's call link lets them in. */
     callLinkTtlMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60, default: 60 }),
-    logLevel: Type.Union(
-      [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')],
-      {
-        default: 'info',
-      },
-    ),
+    logLevel: LogLevelSetting,
   },
   { additionalProperties: false },
 );

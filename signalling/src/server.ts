@@ -1,20 +1,13 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { ConfigError } from '@gpc/contracts';
+import { listenFailure, loadConfigOrExit, stopOnSignal } from '@gpc/contracts';
 import { MediaWorkerPool } from '@gpc/media';
 import { buildSignallingApp } from './app';
 import { TokenService } from './auth/tokens';
-import { loadSignallingConfig, type SignallingConfig } from './config';
+import { loadSignallingConfig } from './config';
 
-let config: SignallingConfig;
-try {
-  config = loadSignallingConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`signalling: ${error.message}\n`);
-  process.exit(1);
-}
+const config = loadConfigOrExit('signalling', () => loadSignallingConfig());
 
 const logger = pino({ level: config.logLevel, base: { service: 'signalling' } });
 const media = await MediaWorkerPool.create({
@@ -52,25 +45,15 @@ const app = buildSignallingApp({
 try {
   await app.http.listen({ host: config.host, port: config.port });
 } catch (error) {
-  const code = (error as NodeJS.ErrnoException).code;
-  process.stderr.write(
-    code === 'EADDRINUSE'
-      ? `signalling: port ${config.port} is already in use\n`
-      : `signalling: ${String(error)}\n`,
-  );
+  process.stderr.write(`${listenFailure('signalling', config.port, error)}\n`);
   media.close();
   process.exit(1);
 }
 
-let stopping = false;
-async function shutdown(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
+stopOnSignal(async () => {
   await app.close();
   media.close();
   publisher.disconnect();
   subscriber.disconnect();
   process.exit(0);
-}
-process.once('SIGINT', () => void shutdown());
-process.once('SIGTERM', () => void shutdown());
+});
