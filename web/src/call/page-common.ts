@@ -1,12 +1,9 @@
 import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
 import './call.css';
+import { byId, messageItem } from '../shared/nhsuk';
 import type { CallClient, CallState } from './call-client';
 
-export const byId = <T extends HTMLElement = HTMLElement>(id: string): T => {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`missing #${id}`);
-  return element as T;
-};
+export { byId };
 
 /** Shows one section of the page and hides the others. */
 export function showStep(id: string): void {
@@ -58,6 +55,32 @@ export function bindCallView(
   onEnd: (state: CallState) => void,
 ): void {
   byId<HTMLVideoElement>('self-video').srcObject = localStream;
+  bindTiles(client);
+  client.on('state', (state) => {
+    byId('reconnecting').hidden = state !== 'reconnecting';
+    if (state === 'ended' || state === 'removed' || state === 'expired') onEnd(state);
+  });
+  bindChat(client);
+  bindControls(client);
+}
+
+/** A tile for a participant: their video and their name under it. */
+function remoteTile(stream: MediaStream, name: string): HTMLElement {
+  const tile = document.createElement('figure');
+  tile.className = 'gpc-tile';
+  const video = document.createElement('video');
+  video.className = 'gpc-video gpc-video--remote';
+  video.autoplay = true;
+  video.playsInline = true;
+  const caption = document.createElement('figcaption');
+  caption.textContent = name;
+  tile.append(video, caption);
+  video.srcObject = stream;
+  return tile;
+}
+
+/** One tile per participant with media, named from the participant list, gone when their last track ends. */
+function bindTiles(client: CallClient): void {
   const tiles = byId('remote-tiles');
   const names = new Map<string, string>();
   const tileStreams = new Map<string, { stream: MediaStream; tile: HTMLElement }>();
@@ -71,18 +94,9 @@ export function bindCallView(
   client.on('remoteTrack', ({ participantId, track }) => {
     let entry = tileStreams.get(participantId);
     if (!entry) {
-      const tile = document.createElement('figure');
-      tile.className = 'gpc-tile';
-      const video = document.createElement('video');
-      video.className = 'gpc-video gpc-video--remote';
-      video.autoplay = true;
-      video.playsInline = true;
-      const caption = document.createElement('figcaption');
-      caption.textContent = names.get(participantId) ?? '';
-      tile.append(video, caption);
-      tiles.append(tile);
-      entry = { stream: new MediaStream(), tile };
-      video.srcObject = entry.stream;
+      const stream = new MediaStream();
+      entry = { stream, tile: remoteTile(stream, names.get(participantId) ?? '') };
+      tiles.append(entry.tile);
       tileStreams.set(participantId, entry);
     }
     entry.stream.addTrack(track);
@@ -101,17 +115,14 @@ export function bindCallView(
       }
     }
   });
-  client.on('state', (state) => {
-    byId('reconnecting').hidden = state !== 'reconnecting';
-    if (state === 'ended' || state === 'removed' || state === 'expired') onEnd(state);
-  });
+}
+
+/** The call's messages: shown as they come, sent from the form. */
+function bindChat(client: CallClient): void {
   const messages = byId('chat-messages');
   client.on('chat', ({ name, text, at }) => {
-    const item = document.createElement('li');
-    const who = document.createElement('strong');
-    who.textContent = `${name} (${new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}): `;
-    item.append(who, document.createTextNode(text));
-    messages.append(item);
+    const time = new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    messages.append(messageItem(`${name} (${time}): `, text));
     messages.scrollTop = messages.scrollHeight;
   });
   byId('chat-form').addEventListener('submit', (event) => {
@@ -122,6 +133,10 @@ export function bindCallView(
     input.value = '';
     void client.sendChat(text);
   });
+}
+
+/** Mute, camera and leave: the two toggles say what pressing them again will do. */
+function bindControls(client: CallClient): void {
   const toggle = (buttonId: string, kind: 'audio' | 'video', on: string, off: string) => {
     const button = byId<HTMLButtonElement>(buttonId);
     button.addEventListener('click', () => {
