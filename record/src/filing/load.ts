@@ -39,23 +39,30 @@ interface AttachmentRow {
 }
 
 /** What a write-back files, and where; the NHS number is checked before anything is sent. */
-export type Loaded = {
+export interface LoadedFiling {
   data: Omit<FilingData, 'nhsNumber'> & { nhsNumber: string | null };
   target: FilingTarget;
-};
+}
+
+/** A write-back claimed for one attempt: the attempt's number, and the load of what it files. */
+export interface ClaimedFiling {
+  attempt: number;
+  /** Undefined when the consultation is not a closed one of this practice. */
+  load: () => Promise<LoadedFiling | undefined>;
+}
 
 /**
  * Claims a pending write-back for one attempt (counting it: the write-back module's claim) and loads
  * what it files, as committed now (the job carries only ids), in one statement: one round trip per
- * job, not four. Undefined when the write-back is not pending (nothing to do); `load` gives
- * undefined when the consultation is not a closed one of this practice. Attachments' bytes are read from S3 afterwards, inside the attempt.
+ * job, not four. Undefined when the write-back is not pending (nothing to do). Attachments' bytes
+ * are read from S3 by `load`, inside the attempt.
  */
 export async function claimFiling(
   db: Queryable,
   consultationId: string,
   practiceId: string,
   readDocument: DocumentSource,
-): Promise<{ attempt: number; load: () => Promise<Loaded | undefined> } | undefined> {
+): Promise<ClaimedFiling | undefined> {
   const { rows } = await db.query<ConsultationRow & { attempts: number; attachments: AttachmentRow[] }>(
     claimAttemptSql(
       `SELECT w.attempts, c.id, c.reference, c.kind, c.mode, p.ods_code, p.name AS practice_name, p.fhir_base_url,
@@ -81,7 +88,7 @@ async function toFilingData(
   row: ConsultationRow,
   attachments: AttachmentRow[],
   readDocument: DocumentSource,
-): Promise<Loaded | undefined> {
+): Promise<LoadedFiling | undefined> {
   if (!row.id || !row.closed_at || !row.outcome_code || !row.outcome_display || row.summary === null) {
     return undefined;
   }

@@ -9,7 +9,7 @@ import { findBundleProblems } from '../fhir/validate';
 import type { AnnounceWriteBack } from '../staff-live';
 import { markFailed, markFiled, markNeedsPatientMatch, noteRetryableError } from '../write-back';
 import { FhirSendError, PermanentFailure, PracticeBusy, WriteBackRetry } from './errors';
-import { claimFiling, type DocumentSource, type Loaded } from './load';
+import { claimFiling, type ClaimedFiling, type DocumentSource, type LoadedFiling } from './load';
 
 export interface WriteBackProcessorDeps {
   pool: pg.Pool;
@@ -28,9 +28,6 @@ export type WriteBackResult =
   | { outcome: 'filed'; locations: string[]; alreadyFiled: boolean }
   | { outcome: 'needs_patient_match' }
   | { outcome: 'skipped'; reason: string };
-
-/** One attempt's claim: its number, and the load of what it files. */
-type Claimed = NonNullable<Awaited<ReturnType<typeof claimFiling>>>;
 
 /** A bundle ready to post to the practice's FHIR endpoint. */
 interface ReadyToSend {
@@ -84,7 +81,7 @@ async function fileClaimed(
   deps: WriteBackProcessorDeps,
   job: Job<WriteBackJob>,
   log: Logger,
-  { attempt, load }: Claimed,
+  { attempt, load }: ClaimedFiling,
 ): Promise<WriteBackResult> {
   const { consultationId } = job.data;
   const ready = prepareSend(await load());
@@ -104,7 +101,7 @@ async function fileClaimed(
  * against a guess: staff record the number, which queues it again). Throws `PermanentFailure`
  * when no retry could make a bundle to send.
  */
-function prepareSend(loaded: Loaded | undefined): ReadyToSend | 'needs_patient_match' {
+function prepareSend(loaded: LoadedFiling | undefined): ReadyToSend | 'needs_patient_match' {
   if (!loaded) throw new PermanentFailure('the consultation is not a closed request of this practice');
   const { data, target } = loaded;
   if (!data.nhsNumber || !isValidNhsNumber(data.nhsNumber)) return 'needs_patient_match';
