@@ -12,6 +12,7 @@ import {
   isValidNhsNumber,
   QueueItem,
   QueueQuery,
+  type StaffTokenClaims,
   type WriteBackJob,
 } from '@gpc/contracts';
 import { createWriteBack } from '@gpc/record/write-back';
@@ -28,10 +29,12 @@ import {
   listQueue,
   lockConsultation,
   type ConsultationClosure,
+  type QueueFilter,
 } from '../db/consultations';
 import type { Queryable } from '../db/queryable';
 import { withTransaction } from '../db/transaction';
 import type { QueueChange } from '../live';
+import { queueWriteBackSafely } from './write-back';
 
 export interface ConsultationRoutesDeps {
   pool: pg.Pool;
@@ -43,119 +46,132 @@ export interface ConsultationRoutesDeps {
 
 const refusals = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
+const schemas = {
+  queue: {
+    summary: 'The queue',
+    querystring: QueueQuery,
+    response: { 200: Type.Array(QueueItem), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+  },
+  detail: {
+    summary: 'One request in full',
+    params: IdParams,
+    response: { 200: ConsultationDetail, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+  },
+  change: {
+    summary: 'Assign, prioritise or move a request along',
+    params: IdParams,
+    body: ConsultationChange,
+    response: { 200: QueueItem, ...refusals },
+  },
+  close: {
+    summary: 'Close with a coded outcome and a summary for the GP record',
+    params: IdParams,
+    body: CloseConsultationBody,
+    response: { 200: QueueItem, ...refusals },
+  },
+};
+
+/** The signed-in member of staff a route acts for. */
+type Staff = Pick<StaffTokenClaims, 'practiceId' | 'sub'>;
+
 /** The practice's queue, under `/consultations`. Every query is scoped to the practice in the caller's token. */
 export const consultationRoutes: FastifyPluginCallbackTypebox<ConsultationRoutesDeps> = (app, deps, done) => {
-  const { pool } = deps;
   app.addHook('preHandler', requireStaff);
-
-  app.get(
-    '',
-    {
-      schema: {
-        summary: 'The queue',
-        querystring: QueueQuery,
-        response: { 200: Type.Array(QueueItem), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
-      },
-    },
-    async (request) => {
-      const { assignee, ...filter } = request.query;
-      return listQueue(pool, request.staff.practiceId, {
-        ...filter,
-        ...(assignee === undefined ? {} : { assignee: resolveAssignee(assignee, request.staff.sub) }),
-      });
-    },
+  app.get('', { schema: schemas.queue }, (request) =>
+    listQueue(deps.pool, request.staff.practiceId, queueFilter(request.query, request.staff.sub)),
   );
-
-  app.get(
-    '/:id',
-    {
-      schema: {
-        summary: 'One request in full',
-        params: IdParams,
-        response: { 200: ConsultationDetail, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
-      },
-    },
-    async (request) => {
-      const { practiceId, sub } = request.staff;
-      const { id } = request.params;
-      // opening a request claims it; colleagues are told only when the holder changes
-      if (await claimConsultation(pool, practiceId, id, sub)) {
-        deps.notify(practiceId, { consultationId: id, change: 'updated' });
-      }
-      const consultation = await findConsultation(pool, practiceId, id);
-      if (!consultation) throw new AppError('notFound', 'No such request');
-      // reading a patient's request is itself an event worth a trail
-      await recordAudit(pool, {
-        practiceId,
-        actor: sub,
-        action: 'view',
-        entity: 'consultation',
-        entityId: id,
-      });
-      const notifications = await listConsultationNotifications(pool, practiceId, id);
-      return { ...consultation, notifications };
-    },
+  app.get('/:id', { schema: schemas.detail }, (request) =>
+    openConsultation(deps, request.staff, request.params.id),
   );
-
-  app.patch(
-    '/:id',
-    {
-      schema: {
-        summary: 'Assign, prioritise or move a request along',
-        params: IdParams,
-        body: ConsultationChange,
-        response: { 200: QueueItem, ...refusals },
-      },
-    },
-    async (request) => {
-      const { practiceId, sub } = request.staff;
-      const { id } = request.params;
-      const item = await withTransaction(pool, async (client) => {
-        await checkChangeable(client, practiceId, id, request.body.assignedTo);
-        const changed = await changeConsultation(client, practiceId, id, request.body);
-        for (const [field, value] of Object.entries(request.body)) {
-          const action = `set ${field}=${value === null ? 'none' : String(value)}`;
-          await recordAudit(client, { practiceId, actor: sub, action, entity: 'consultation', entityId: id });
-        }
-        return changed;
-      });
-      deps.notify(practiceId, { consultationId: id, change: 'updated' });
-      return item;
-    },
+  app.patch('/:id', { schema: schemas.change }, (request) =>
+    changeAndTell(deps, request.staff, request.params.id, request.body),
   );
-
-  app.post(
-    '/:id/close',
-    {
-      config: { roles: ['admin', 'clinician'] },
-      schema: {
-        summary: 'Close with a coded outcome and a summary for the GP record',
-        params: IdParams,
-        body: CloseConsultationBody,
-        response: { 200: QueueItem, ...refusals },
-      },
-    },
-    async (request) => {
-      const { practiceId, sub } = request.staff;
-      const { id } = request.params;
-      const closure = { ...request.body, closedBy: sub };
-      const closed = await withTransaction(pool, (client) =>
-        closeWithWriteBack(client, practiceId, id, closure),
-      );
-      deps.notify(practiceId, { consultationId: id, change: 'closed' });
-      if (closed.writeBackStatus === 'pending') {
-        await queueWriteBackSafely(deps.queueWriteBack, { consultationId: id, practiceId }, request.log);
-      }
-      return closed;
-    },
+  app.post('/:id/close', { config: { roles: ['admin', 'clinician'] }, schema: schemas.close }, (request) =>
+    closeAndQueue(deps, request.staff, request.params.id, request.body, request.log),
   );
   done();
 };
 
-/** `assignee` as the queue filter takes it: 'me' is the caller, 'none' is no one. */
-function resolveAssignee(assignee: string, staffId: string): string | null {
-  if (assignee === 'none') return null;
-  return assignee === 'me' ? staffId : assignee;
+/** The queue's filters from its query string: `assignee` 'me' is the caller, 'none' is no one. */
+function queueFilter(query: QueueQuery, staffId: string): QueueFilter {
+  const { assignee, ...filter } = query;
+  if (assignee === undefined) return filter;
+  if (assignee === 'none') return { ...filter, assignee: null };
+  return { ...filter, assignee: assignee === 'me' ? staffId : assignee };
+}
+
+/**
+ * One request in full. Opening it claims it (colleagues are told only when the holder changes),
+ * and reading a patient's request is itself an event worth a trail.
+ */
+async function openConsultation(
+  deps: ConsultationRoutesDeps,
+  staff: Staff,
+  consultationId: string,
+): Promise<ConsultationDetail> {
+  const { pool } = deps;
+  const { practiceId, sub } = staff;
+  if (await claimConsultation(pool, practiceId, consultationId, sub)) {
+    deps.notify(practiceId, { consultationId, change: 'updated' });
+  }
+  const consultation = await findConsultation(pool, practiceId, consultationId);
+  if (!consultation) throw new AppError('notFound', 'No such request');
+  await recordAudit(pool, {
+    practiceId,
+    actor: sub,
+    action: 'view',
+    entity: 'consultation',
+    entityId: consultationId,
+  });
+  const notifications = await listConsultationNotifications(pool, practiceId, consultationId);
+  return { ...consultation, notifications };
+}
+
+/** Assigns, prioritises or moves an open request along, audits each field set, and tells the dashboards. */
+async function changeAndTell(
+  deps: ConsultationRoutesDeps,
+  staff: Staff,
+  consultationId: string,
+  change: ConsultationChange,
+): Promise<QueueItem> {
+  const { practiceId, sub } = staff;
+  const item = await withTransaction(deps.pool, async (client) => {
+    await checkChangeable(client, practiceId, consultationId, change.assignedTo);
+    const changed = await changeConsultation(client, practiceId, consultationId, change);
+    for (const [field, value] of Object.entries(change)) {
+      const action = `set ${field}=${value === null ? 'none' : String(value)}`;
+      await recordAudit(client, {
+        practiceId,
+        actor: sub,
+        action,
+        entity: 'consultation',
+        entityId: consultationId,
+      });
+    }
+    return changed;
+  });
+  deps.notify(practiceId, { consultationId, change: 'updated' });
+  return item;
+}
+
+/** Closes the request with its write-back, tells the dashboards, and queues the write-back once committed. */
+async function closeAndQueue(
+  deps: ConsultationRoutesDeps,
+  staff: Staff,
+  consultationId: string,
+  body: CloseConsultationBody,
+  log: FastifyBaseLogger,
+): Promise<QueueItem> {
+  const { practiceId } = staff;
+  const closure = { ...body, closedBy: staff.sub };
+  const closed = await withTransaction(deps.pool, (client) =>
+    closeWithWriteBack(client, practiceId, consultationId, closure),
+  );
+  deps.notify(practiceId, { consultationId, change: 'closed' });
+  if (closed.writeBackStatus === 'pending') {
+    await queueWriteBackSafely(deps.queueWriteBack, { consultationId, practiceId }, log);
+  }
+  return closed;
 }
 
 /** Locks an open request for a change, and checks whom it is to be assigned to. */
@@ -199,21 +215,4 @@ async function closeWithWriteBack(
   const status = closed.nhsNumber && isValidNhsNumber(closed.nhsNumber) ? 'pending' : 'needs_patient_match';
   await createWriteBack(client, { consultationId, practiceId, status });
   return { ...closed.item, writeBackStatus: status };
-}
-
-/**
- * Queues a committed write-back. The close stands if the queue cannot take it now: the record
- * worker's sweep queues pending write-backs the queue lacks.
- */
-async function queueWriteBackSafely(
-  queue: (job: WriteBackJob) => Promise<void>,
-  job: WriteBackJob,
-  log: FastifyBaseLogger,
-): Promise<void> {
-  try {
-    // after the commit: the job carries only ids and the worker loads what was committed
-    await queue(job);
-  } catch (error) {
-    log.error({ err: error, consultationId: job.consultationId }, 'could not queue the write-back');
-  }
 }

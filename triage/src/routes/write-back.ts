@@ -12,6 +12,7 @@ import {
   WriteBackListItem,
   WriteBackListQuery,
   WriteBackView,
+  type StaffTokenClaims,
   type WriteBackJob,
 } from '@gpc/contracts';
 import {
@@ -42,107 +43,123 @@ interface StaffAction {
   consultationId: string;
 }
 
+const schemas = {
+  list: {
+    summary: 'Write-backs in one state, oldest first (e.g. the failed ones an admin should look at)',
+    querystring: WriteBackListQuery,
+    response: { 200: Type.Array(WriteBackListItem), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+  },
+  nhsNumber: {
+    summary: "Record the patient's NHS number (matches the patient, so a waiting summary can be filed)",
+    params: IdParams,
+    body: NhsNumberBody,
+    response: {
+      200: NhsNumberRecorded,
+      400: ErrorBody,
+      401: ErrorBody,
+      403: ErrorBody,
+      404: ErrorBody,
+      409: ErrorBody,
+    },
+  },
+  replay: {
+    summary: 'Send a failed write-back again (after the data or the GP system is fixed)',
+    params: IdParams,
+    response: { 200: WriteBackView, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+  },
+};
+
 /**
  * Summaries on their way into the GP record: what needs a person (a patient to match, a refusal
  * to fix and replay). The `write_back` rows are `@gpc/record/write-back`'s; every query is scoped
  * to the practice in the caller's token.
  */
 export const writeBackRoutes: FastifyPluginCallbackTypebox<WriteBackRoutesDeps> = (app, deps, done) => {
-  const { pool } = deps;
   app.addHook('preHandler', requireStaff);
-
-  app.get(
-    '/write-backs',
-    {
-      schema: {
-        summary: 'Write-backs in one state, oldest first (e.g. the failed ones an admin should look at)',
-        querystring: WriteBackListQuery,
-        response: { 200: Type.Array(WriteBackListItem), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
-      },
-    },
-    async (request) => {
-      const listed = await listWriteBacks(pool, { practiceId: request.staff.practiceId, ...request.query });
-      return listed.map(({ writeBack, closedAt, ...consultation }) => ({
-        ...consultation,
-        closedAt: closedAt.toISOString(),
-        ...toWriteBackView(writeBack),
-      }));
-    },
+  app.get('/write-backs', { schema: schemas.list }, (request) =>
+    listForStaff(deps.pool, { practiceId: request.staff.practiceId, ...request.query }),
   );
-
-  app.put(
-    '/consultations/:id/nhs-number',
-    {
-      schema: {
-        summary: "Record the patient's NHS number (matches the patient, so a waiting summary can be filed)",
-        params: IdParams,
-        body: NhsNumberBody,
-        response: {
-          200: NhsNumberRecorded,
-          400: ErrorBody,
-          401: ErrorBody,
-          403: ErrorBody,
-          404: ErrorBody,
-          409: ErrorBody,
-        },
-      },
-    },
-    async (request) => {
-      const action = {
-        practiceId: request.staff.practiceId,
-        staffId: request.staff.sub,
-        consultationId: request.params.id,
-      };
-      const nhsNumber = request.body.nhsNumber.replace(/\s+/g, '');
-      if (!isValidNhsNumber(nhsNumber)) {
-        throw new AppError('badRequest', 'That is not a valid NHS number: please check the digits');
-      }
-      const resumed = await withTransaction(pool, (client) => matchPatient(client, action, nhsNumber));
-      if (resumed) await requeueSafely(action, request.log);
-      deps.notify(action.practiceId, { consultationId: action.consultationId, change: 'updated' });
-      const writeBack = await findWriteBack(pool, action);
-      return { nhsNumber, writeBack: writeBack ? toWriteBackView(writeBack) : null };
-    },
+  app.put('/consultations/:id/nhs-number', { schema: schemas.nhsNumber }, (request) =>
+    recordNhsNumber(deps, staffAction(request.staff, request.params.id), request.body, request.log),
   );
-
   app.post(
     '/consultations/:id/write-back/replay',
-    {
-      config: { roles: ['admin'] },
-      schema: {
-        summary: 'Send a failed write-back again (after the data or the GP system is fixed)',
-        params: IdParams,
-        response: { 200: WriteBackView, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
-      },
-    },
-    async (request) => {
-      const action = {
-        practiceId: request.staff.practiceId,
-        staffId: request.staff.sub,
-        consultationId: request.params.id,
-      };
-      await withTransaction(pool, (client) => replay(client, action));
-      await requeueSafely(action, request.log);
-      deps.notify(action.practiceId, { consultationId: action.consultationId, change: 'updated' });
-      const writeBack = await findWriteBack(pool, action);
-      if (!writeBack) throw new AppError('notFound', 'No write-back for this request');
-      return toWriteBackView(writeBack);
-    },
+    { config: { roles: ['admin'] }, schema: schemas.replay },
+    (request) => replayWriteBack(deps, staffAction(request.staff, request.params.id), request.log),
   );
-
-  /** The row is pending and committed: if the queue cannot take it now, the worker's sweep will. */
-  async function requeueSafely(job: WriteBackJob, log: FastifyBaseLogger): Promise<void> {
-    try {
-      await deps.requeueWriteBack({ consultationId: job.consultationId, practiceId: job.practiceId });
-    } catch (error) {
-      log.error(
-        { err: error, consultationId: job.consultationId },
-        'could not queue the write-back; the sweep will',
-      );
-    }
-  }
   done();
 };
+
+const staffAction = (staff: StaffTokenClaims, consultationId: string): StaffAction => ({
+  practiceId: staff.practiceId,
+  staffId: staff.sub,
+  consultationId,
+});
+
+/** A practice's write-backs in one status, with the requests they belong to. */
+async function listForStaff(
+  pool: pg.Pool,
+  query: { practiceId: string } & WriteBackListQuery,
+): Promise<WriteBackListItem[]> {
+  const listed = await listWriteBacks(pool, query);
+  return listed.map(({ writeBack, closedAt, ...consultation }) => ({
+    ...consultation,
+    closedAt: closedAt.toISOString(),
+    ...toWriteBackView(writeBack),
+  }));
+}
+
+/** Records the patient's NHS number; a write-back that waited for it is queued again. */
+async function recordNhsNumber(
+  deps: WriteBackRoutesDeps,
+  action: StaffAction,
+  body: NhsNumberBody,
+  log: FastifyBaseLogger,
+): Promise<NhsNumberRecorded> {
+  const nhsNumber = body.nhsNumber.replace(/\s+/g, '');
+  if (!isValidNhsNumber(nhsNumber)) {
+    throw new AppError('badRequest', 'That is not a valid NHS number: please check the digits');
+  }
+  const resumed = await withTransaction(deps.pool, (client) => matchPatient(client, action, nhsNumber));
+  if (resumed) await queueWriteBackSafely(deps.requeueWriteBack, action, log);
+  deps.notify(action.practiceId, { consultationId: action.consultationId, change: 'updated' });
+  const writeBack = await findWriteBack(deps.pool, action);
+  return { nhsNumber, writeBack: writeBack ? toWriteBackView(writeBack) : null };
+}
+
+/** Replays a failed write-back (admins) and queues it again. */
+async function replayWriteBack(
+  deps: WriteBackRoutesDeps,
+  action: StaffAction,
+  log: FastifyBaseLogger,
+): Promise<WriteBackView> {
+  await withTransaction(deps.pool, (client) => replay(client, action));
+  await queueWriteBackSafely(deps.requeueWriteBack, action, log);
+  deps.notify(action.practiceId, { consultationId: action.consultationId, change: 'updated' });
+  const writeBack = await findWriteBack(deps.pool, action);
+  if (!writeBack) throw new AppError('notFound', 'No write-back for this request');
+  return toWriteBackView(writeBack);
+}
+
+/**
+ * Queues a committed write-back (after the close, a patient match or a replay). If the queue cannot
+ * take it now, the write-back stands, pending: the record worker's sweep queues it.
+ */
+export async function queueWriteBackSafely(
+  queue: (job: WriteBackJob) => Promise<void>,
+  job: WriteBackJob,
+  log: FastifyBaseLogger,
+): Promise<void> {
+  try {
+    // the job carries only ids and the worker loads what was committed
+    await queue({ consultationId: job.consultationId, practiceId: job.practiceId });
+  } catch (error) {
+    log.error(
+      { err: error, consultationId: job.consultationId },
+      'could not queue the write-back; the sweep will',
+    );
+  }
+}
 
 /**
  * Records the patient's NHS number on the request and releases a write-back that waited for it.
