@@ -13,15 +13,16 @@ import type { AttachmentStore } from './attachments/store';
 import { registerErrorHandling } from './errors';
 import { attachmentRoutes } from './routes/attachments';
 import { createStaffLive, type QueueChange } from './live';
-import { registerAuthRoutes } from './routes/auth';
+import { authRoutes } from './routes/auth';
 import { consultationRoutes } from './routes/consultations';
 import { formRoutes } from './routes/forms';
-import { registerMessageRoutes, threadLinkFor } from './routes/messages';
+import { staffMessageRoutes, threadLinkFor } from './routes/messages';
+import { patientThreadRoutes } from './routes/threads';
 import { enqueueNotification, type NotificationQueue } from './notifications/queue';
 import { startNotificationWorker, type NotificationWorkerDeps } from './notifications/worker';
 import { navigationRoutes } from './routes/navigation';
-import { registerPracticeAdminRoutes } from './routes/practice-admin';
-import { registerSubmissionRoutes } from './routes/submissions';
+import { practiceSettingsRoutes, staffAdminRoutes } from './routes/practice-admin';
+import { submissionRoutes } from './routes/submissions';
 import { writeBackRoutes } from './routes/write-back';
 
 export interface WriteBackQueueing {
@@ -147,10 +148,12 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
     app.addHook('onClose', () => sender.close());
   }
 
-  registerAuthRoutes(app, deps.pool);
+  await app.register(authRoutes, { prefix: '/auth', pool: deps.pool });
   await app.register(navigationRoutes, { prefix: '/navigation-rules', pool: deps.pool });
-  registerPracticeAdminRoutes(app, deps.pool);
-  registerMessageRoutes(app, {
+  await app.register(practiceSettingsRoutes, { prefix: '/practice', pool: deps.pool });
+  await app.register(staffAdminRoutes, { prefix: '/staff', pool: deps.pool });
+  await app.register(staffMessageRoutes, {
+    prefix: '/consultations',
     pool: deps.pool,
     publicWebUrl,
     notify,
@@ -160,6 +163,11 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
             enqueueNotification(notifications.queue, notificationId),
         }
       : {}),
+  });
+  await app.register(patientThreadRoutes, {
+    prefix: '/threads',
+    pool: deps.pool,
+    notify,
     ...(deps.attachments ? { attachments: deps.attachments } : {}),
   });
   await app.register(consultationRoutes, {
@@ -171,7 +179,8 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
   await app.register(writeBackRoutes, { pool: deps.pool, requeueWriteBack: deps.writeBack.requeue, notify });
   const now = deps.now ?? (() => new Date());
   await app.register(formRoutes, { prefix: '/practices', pool: deps.pool, now });
-  registerSubmissionRoutes(app, {
+  await app.register(submissionRoutes, {
+    prefix: '/practices',
     pool: deps.pool,
     now,
     notify,

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { insertPractice, insertQuestionnaire } from './db/practices';
 import { withTransaction } from './db/transaction';
 import { defaultForms } from './forms/default-forms';
 
@@ -8,17 +9,8 @@ export async function createPractice(
   practice: { odsCode: string; name: string },
 ): Promise<string> {
   return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ id: string }>(
-      'INSERT INTO practice (ods_code, name) VALUES ($1, $2) RETURNING id',
-      [practice.odsCode.toUpperCase(), practice.name],
-    );
-    const practiceId = rows[0]!.id;
-    for (const form of defaultForms) {
-      await client.query(
-        'INSERT INTO questionnaire (practice_id, slug, kind, resource) VALUES ($1, $2, $3, $4)',
-        [practiceId, form.slug, form.kind, JSON.stringify(form.resource)],
-      );
-    }
+    const practiceId = await insertPractice(client, practice);
+    for (const form of defaultForms) await insertQuestionnaire(client, practiceId, form);
     return practiceId;
   });
 }

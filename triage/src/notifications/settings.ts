@@ -1,41 +1,8 @@
-import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { NotificationSettings } from '@gpc/contracts';
 
-/** A practice's own mail relay (NHSmail, or the practice's provider). Email only. */
-export const SmtpSettings = Type.Object(
-  {
-    provider: Type.Literal('smtp'),
-    host: Type.String({ minLength: 1 }),
-    port: Type.Integer({ minimum: 1, maximum: 65535 }),
-    /** TLS from the start (465); otherwise STARTTLS is used when the relay offers it. */
-    secure: Type.Boolean(),
-    user: Type.Optional(Type.String({ minLength: 1 })),
-    password: Type.Optional(Type.String({ minLength: 1 })),
-    /** e.g. "Riverside Surgery <riverside.surgery@nhs.net>" */
-    from: Type.String({ minLength: 3 }),
-  },
-  { additionalProperties: false },
-);
-
-// a pattern, not `format: 'uuid'`: the compiled checker knows no formats unless they are registered
-const uuidPattern = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-
-/** GOV.UK Notify: email and text messages, with delivery receipts. */
-export const NotifySettings = Type.Object(
-  {
-    provider: Type.Literal('govuk-notify'),
-    apiKey: Type.String({ minLength: 74 }),
-    /** Templates with the placeholders ((practice)), ((reference)) and ((link)). */
-    emailTemplateId: Type.String({ pattern: uuidPattern }),
-    smsTemplateId: Type.String({ pattern: uuidPattern }),
-    /** Notify's API; set only to point at a stand-in. */
-    baseUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
-  },
-  { additionalProperties: false },
-);
-
-export const NotificationSettings = Type.Union([SmtpSettings, NotifySettings]);
-export type NotificationSettings = Static<typeof NotificationSettings>;
+// the settings' schemas are the REST contract's (an admin sets them with PATCH /practice)
+export { NotifySettings, SmtpSettings, NotificationSettings } from '@gpc/contracts';
 
 const check = TypeCompiler.Compile(NotificationSettings);
 

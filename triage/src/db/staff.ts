@@ -1,0 +1,142 @@
+import type { StaffMemberChange, StaffMemberView, StaffRole } from '@gpc/contracts';
+import type { Queryable } from './queryable';
+
+/** A practice's staff (`staff`) and their sign-in sessions (`staff_session`, one row per refresh token). */
+
+interface StaffMemberRow {
+  id: string;
+  email: string;
+  display_name: string;
+  role: StaffRole;
+  active: boolean;
+}
+const memberColumns = 'id, email, display_name, role, active';
+
+const toStaffMemberView = (row: StaffMemberRow): StaffMemberView => ({
+  id: row.id,
+  email: row.email,
+  name: row.display_name,
+  role: row.role,
+  active: row.active,
+});
+
+/** The practice's staff: active first, then by name. */
+export async function listStaff(db: Queryable, practiceId: string): Promise<StaffMemberView[]> {
+  const { rows } = await db.query<StaffMemberRow>(
+    `SELECT ${memberColumns} FROM staff WHERE practice_id = $1 ORDER BY active DESC, display_name`,
+    [practiceId],
+  );
+  return rows.map(toStaffMemberView);
+}
+
+/** Adds a member of staff; undefined when someone at the practice already has that email address. */
+export async function insertStaff(
+  db: Queryable,
+  member: { practiceId: string; email: string; name: string; role: StaffRole; passwordHash: string },
+): Promise<StaffMemberView | undefined> {
+  const { rows } = await db.query<StaffMemberRow>(
+    `INSERT INTO staff (practice_id, email, display_name, role, password_hash) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (practice_id, email) DO NOTHING RETURNING ${memberColumns}`,
+    [member.practiceId, member.email, member.name, member.role, member.passwordHash],
+  );
+  return rows[0] && toStaffMemberView(rows[0]);
+}
+
+/** Changes the practice's member of staff; fields left out stay as they are. Undefined when there is no such member. */
+export async function updateStaff(
+  db: Queryable,
+  practiceId: string,
+  staffId: string,
+  change: StaffMemberChange,
+): Promise<StaffMemberView | undefined> {
+  const { rows } = await db.query<StaffMemberRow>(
+    `UPDATE staff SET display_name = COALESCE($3, display_name), role = COALESCE($4, role), active = COALESCE($5, active)
+      WHERE id = $1 AND practice_id = $2 RETURNING ${memberColumns}`,
+    [staffId, practiceId, change.name ?? null, change.role ?? null, change.active ?? null],
+  );
+  return rows[0] && toStaffMemberView(rows[0]);
+}
+
+/** Who a session belongs to, as a staff access token names them. */
+export interface StaffIdentity {
+  id: string;
+  practiceId: string;
+  name: string;
+  role: StaffRole;
+}
+
+interface StaffIdentityRow {
+  id: string;
+  practice_id: string;
+  display_name: string;
+  role: StaffRole;
+}
+const toStaffIdentity = (row: StaffIdentityRow): StaffIdentity => ({
+  id: row.id,
+  practiceId: row.practice_id,
+  name: row.display_name,
+  role: row.role,
+});
+
+/** The active member of staff signing in with this practice and email, with their password hash. */
+export async function findStaffForSignIn(
+  db: Queryable,
+  odsCode: string,
+  email: string,
+): Promise<(StaffIdentity & { passwordHash: string }) | undefined> {
+  const { rows } = await db.query<StaffIdentityRow & { password_hash: string }>(
+    `SELECT s.id, s.practice_id, s.display_name, s.role, s.password_hash
+       FROM staff s JOIN practice p ON p.id = s.practice_id
+      WHERE p.ods_code = $1 AND s.email = $2 AND s.active`,
+    [odsCode, email],
+  );
+  const row = rows[0];
+  return row && { ...toStaffIdentity(row), passwordHash: row.password_hash };
+}
+
+/** Opens a session: the refresh token (stored hashed only) works for `days`. */
+export async function insertStaffSession(
+  db: Queryable,
+  staffId: string,
+  refreshTokenHash: string,
+  days: number,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO staff_session (staff_id, refresh_token_hash, expires_at) VALUES ($1, $2, now() + make_interval(days => $3))`,
+    [staffId, refreshTokenHash, days],
+  );
+}
+
+/**
+ * Spends a refresh token: revoked as it is used, so each works once. Its active member of staff,
+ * or undefined when the token is unknown, spent, expired, or its owner has been stopped.
+ */
+export async function redeemRefreshToken(
+  db: Queryable,
+  refreshTokenHash: string,
+): Promise<StaffIdentity | undefined> {
+  const { rows } = await db.query<StaffIdentityRow>(
+    `UPDATE staff_session ss SET revoked_at = now()
+       FROM staff s
+      WHERE ss.refresh_token_hash = $1 AND ss.revoked_at IS NULL AND ss.expires_at > now()
+        AND s.id = ss.staff_id AND s.active
+    RETURNING s.id, s.practice_id, s.display_name, s.role`,
+    [refreshTokenHash],
+  );
+  return rows[0] && toStaffIdentity(rows[0]);
+}
+
+/** Ends the session of this refresh token (signing out). */
+export async function revokeRefreshToken(db: Queryable, refreshTokenHash: string): Promise<void> {
+  await db.query(
+    `UPDATE staff_session SET revoked_at = now() WHERE refresh_token_hash = $1 AND revoked_at IS NULL`,
+    [refreshTokenHash],
+  );
+}
+
+/** Ends every session of a member of staff: their refresh tokens stop working now. */
+export async function revokeStaffSessions(db: Queryable, staffId: string): Promise<void> {
+  await db.query('UPDATE staff_session SET revoked_at = now() WHERE staff_id = $1 AND revoked_at IS NULL', [
+    staffId,
+  ]);
+}

@@ -1,0 +1,177 @@
+import type { Questionnaire } from '@medplum/fhirtypes';
+import type { PreferredContact, SubmissionAnswers } from '@gpc/contracts';
+import type { VerifiedUpload } from '../attachments/store';
+import type { OpeningHours } from '../practice-hours';
+import type { Queryable } from './queryable';
+
+/**
+ * The public form's intake: what a submission is checked against, and the one statement that
+ * takes it into the queue. A submission is two round trips at most (a bench measured it): keep it so.
+ */
+
+/** Everything the checks of a submission need, read in one round trip. */
+export interface SubmissionContext {
+  practice: { id: string; timezone: string; openingHours: OpeningHours; dailyCapacity: number };
+  /** The practice's active form the answers are to; undefined when it is not one. */
+  form: { id: string; kind: 'medical' | 'admin'; slug: string; resource: Questionnaire } | undefined;
+  /** The reference of an earlier send of this same request (same idempotency key), if any. */
+  earlierReference: string | null;
+}
+
+/** The practice, the form and any earlier send of the request; undefined when no practice has the code. */
+export async function findSubmissionContext(
+  db: Queryable,
+  submission: { odsCode: string; formId: string; idempotencyKey: string },
+): Promise<SubmissionContext | undefined> {
+  const { rows } = await db.query<{
+    id: string;
+    timezone: string;
+    opening_hours: OpeningHours;
+    daily_capacity: number;
+    form_id: string | null;
+    kind: 'medical' | 'admin';
+    slug: string;
+    resource: Questionnaire;
+    earlier_reference: string | null;
+  }>(
+    `SELECT p.id, p.timezone, p.opening_hours, p.daily_capacity, q.id AS form_id, q.kind, q.slug, q.resource,
+            (SELECT reference FROM consultation WHERE practice_id = p.id AND idempotency_key = $3) AS earlier_reference
+       FROM practice p LEFT JOIN questionnaire q ON q.id = $2 AND q.practice_id = p.id AND q.active
+      WHERE p.ods_code = $1`,
+    [submission.odsCode.toUpperCase(), submission.formId, submission.idempotencyKey],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    practice: {
+      id: row.id,
+      timezone: row.timezone,
+      openingHours: row.opening_hours,
+      dailyCapacity: row.daily_capacity,
+    },
+    form: row.form_id
+      ? { id: row.form_id, kind: row.kind, slug: row.slug, resource: row.resource }
+      : undefined,
+    earlierReference: row.earlier_reference,
+  };
+}
+
+/** Records that a submission was stopped by an urgent answer (the question only, no patient details). */
+export async function insertRedFlagEvent(
+  db: Queryable,
+  event: { practiceId: string; formId: string; linkId: string },
+): Promise<void> {
+  await db.query('INSERT INTO red_flag_event (practice_id, questionnaire_id, link_id) VALUES ($1, $2, $3)', [
+    event.practiceId,
+    event.formId,
+    event.linkId,
+  ]);
+}
+
+/** A checked submission, as the intake statement takes it. */
+export interface NewSubmission {
+  practiceId: string;
+  reference: string;
+  form: { id: string; kind: 'medical' | 'admin'; slug: string };
+  patient: { givenName: string; familyName: string; birthDate: string; nhsNumber: string | null };
+  answers: SubmissionAnswers;
+  idempotencyKey: string;
+  submittedBy: { type: 'patient' | 'proxy'; proxyName: string | null; proxyRelationship: string | null };
+  contact: { phone: string | null; email: string | null; preferred: PreferredContact; times: string | null };
+  submittedAt: Date;
+  /** The practice's calendar date of the submission: the day whose count it joins. */
+  day: string;
+  dailyCapacity: number;
+  files: readonly VerifiedUpload[];
+}
+
+/**
+ * What the intake statement did: `counted` false when the day is full (nothing written); `created`
+ * undefined when a concurrent retry with the same key committed first.
+ */
+export interface SubmissionWritten {
+  counted: boolean;
+  created: { id: string; reference: string } | undefined;
+}
+
+/**
+ * Takes a submission into the queue in one statement, so one transaction: the day's count (the
+ * practice-day row is locked only for this statement, not across round trips), the request
+ * assigned by the first matching care navigation rule, its files and its audit event, all or
+ * nothing. The audit row stays in the statement (not `recordAudit`) to keep it one round trip.
+ */
+export async function insertSubmission(db: Queryable, submission: NewSubmission): Promise<SubmissionWritten> {
+  const { rows } = await db.query<{ submitted: number | null; id: string | null; reference: string | null }>(
+    `WITH counted AS (
+       INSERT INTO practice_daily_submissions AS d (practice_id, day, submitted) VALUES ($1, $19, 1)
+       ON CONFLICT (practice_id, day) DO UPDATE SET submitted = d.submitted + 1 WHERE d.submitted < $20
+       RETURNING submitted
+     ), rule AS (
+       SELECT assign_to, set_priority FROM navigation_rule
+        WHERE practice_id = $1 AND (match_kind IS NULL OR match_kind = $3) AND (match_form_slug IS NULL OR match_form_slug = $21)
+        ORDER BY position LIMIT 1
+     ), inserted AS (
+       INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date,
+         patient_nhs_number, questionnaire_response, idempotency_key, submitted_by, proxy_name, proxy_relationship,
+         contact_phone, contact_email, preferred_contact, preferred_times, created_at, updated_at, questionnaire_id,
+         assigned_to, priority)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18,
+              (SELECT assign_to FROM rule), COALESCE((SELECT set_priority FROM rule), 'routine')
+        WHERE EXISTS (SELECT 1 FROM counted)
+       ON CONFLICT (practice_id, idempotency_key) DO NOTHING
+       RETURNING id, reference
+     ), files AS (
+       INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes)
+       SELECT $1, i.id, f.key, f.content_type, f.size_bytes
+         FROM inserted i, unnest($22::text[], $23::text[], $24::int[]) AS f (key, content_type, size_bytes)
+     ), audited AS (
+       INSERT INTO audit_event (practice_id, actor, action, entity, entity_id)
+       SELECT $1, 'patient-form', 'submit', 'consultation', id::text FROM inserted
+     )
+     SELECT (SELECT submitted FROM counted) AS submitted, i.id, i.reference FROM (SELECT 1) AS one LEFT JOIN inserted i ON true`,
+    [
+      submission.practiceId,
+      submission.reference,
+      submission.form.kind,
+      submission.patient.givenName,
+      submission.patient.familyName,
+      submission.patient.birthDate,
+      submission.patient.nhsNumber,
+      JSON.stringify(submission.answers),
+      submission.idempotencyKey,
+      submission.submittedBy.type,
+      submission.submittedBy.proxyName,
+      submission.submittedBy.proxyRelationship,
+      submission.contact.phone,
+      submission.contact.email,
+      submission.contact.preferred,
+      submission.contact.times,
+      submission.submittedAt,
+      submission.form.id,
+      submission.day,
+      submission.dailyCapacity,
+      submission.form.slug,
+      submission.files.map((file) => file.key),
+      submission.files.map((file) => file.contentType),
+      submission.files.map((file) => file.size),
+    ],
+  );
+  const row = rows[0]!;
+  return {
+    counted: row.submitted !== null,
+    created: row.id && row.reference ? { id: row.id, reference: row.reference } : undefined,
+  };
+}
+
+/** The reference of the practice's request sent with this idempotency key, if any. */
+export async function findReferenceByIdempotencyKey(
+  db: Queryable,
+  practiceId: string,
+  idempotencyKey: string,
+): Promise<string | undefined> {
+  const { rows } = await db.query<{ reference: string }>(
+    'SELECT reference FROM consultation WHERE practice_id = $1 AND idempotency_key = $2',
+    [practiceId, idempotencyKey],
+  );
+  return rows[0]?.reference;
+}

@@ -1,0 +1,244 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type pg from 'pg';
+import {
+  AppError,
+  ErrorBody,
+  PatientReplyBody,
+  ThreadMessage,
+  ThreadUnlockBody,
+  ThreadUnlocked,
+  UploadGrant,
+  UploadRequest,
+  type ThreadMessage as ThreadMessageView,
+} from '@gpc/contracts';
+import { verifyUploads, type AttachmentStore, type VerifiedUpload } from '../attachments/store';
+import { recordAudit } from '../db/audit';
+import { lockConsultation } from '../db/consultations';
+import {
+  clearWrongBirthDates,
+  insertPatientMessage,
+  listMessages,
+  lockThreadAccess,
+  recordWrongBirthDate,
+} from '../db/messages';
+import type { Queryable } from '../db/queryable';
+import { insertAttachments, returnToStaffAfterReply } from '../db/thread-consultation';
+import { withTransaction } from '../db/transaction';
+import type { QueueChange } from '../live';
+
+const maxTries = 5;
+const lockMinutes = 30;
+const linkInvalid = 'This link has expired or is not valid. Contact your GP surgery.';
+
+const ThreadLinkClaims = Type.Object({
+  typ: Type.Literal('thread'),
+  consultationId: Type.String(),
+  practiceId: Type.String(),
+});
+const ThreadSessionClaims = Type.Object({
+  typ: Type.Literal('thread-session'),
+  consultationId: Type.String(),
+  practiceId: Type.String(),
+});
+type ThreadSessionClaims = Static<typeof ThreadSessionClaims>;
+const checkLink = TypeCompiler.Compile(ThreadLinkClaims);
+const checkSession = TypeCompiler.Compile(ThreadSessionClaims);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The patient's unlocked thread; set by the thread session guard. */
+    threadSession: ThreadSessionClaims;
+  }
+}
+
+export interface PatientThreadRoutesDeps {
+  pool: pg.Pool;
+  /** Where patients' photos go; without it, replies cannot carry photos. */
+  attachments?: AttachmentStore;
+  notify: (practiceId: string, change: QueueChange) => void;
+}
+
+/**
+ * The patient's side of a thread, under `/threads` (no staff sign-in): they open it with the signed
+ * link and their date of birth (locked after five wrong tries), then read and reply with the
+ * short session that gives them.
+ */
+export const patientThreadRoutes: FastifyPluginCallbackTypebox<PatientThreadRoutesDeps> = (
+  app,
+  deps,
+  done,
+) => {
+  app.post(
+    '/unlock',
+    {
+      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+      schema: {
+        summary: 'A patient opens their thread with the link and their date of birth (public)',
+        body: ThreadUnlockBody,
+        response: { 200: ThreadUnlocked, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { consultationId, practiceId } = verifyThreadLink(app, request.body.token);
+      const reference = await checkBirthDate(deps.pool, consultationId, practiceId, request.body.birthDate);
+      const sessionToken = app.jwt.sign({ typ: 'thread-session', consultationId, practiceId } as never, {
+        expiresIn: '30m',
+      });
+      return { sessionToken, reference };
+    },
+  );
+  // the deps alone: the options also carry this plugin's prefix, which the child inherits anyway
+  const { pool, attachments, notify } = deps;
+  void app.register(unlockedThreadRoutes, { pool, notify, ...(attachments ? { attachments } : {}) });
+  done();
+};
+
+/** What the patient does in an unlocked thread: every route needs the thread session. */
+const unlockedThreadRoutes: FastifyPluginCallbackTypebox<PatientThreadRoutesDeps> = (app, deps, done) => {
+  app.decorateRequest('threadSession', null as unknown as ThreadSessionClaims);
+  app.addHook('preHandler', (request, _reply, next) => {
+    request.threadSession = verifyThreadSession(app, request);
+    next();
+  });
+
+  app.post(
+    '/uploads',
+    {
+      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+      schema: {
+        summary: 'Permission to upload a photo to go with a reply',
+        body: UploadRequest,
+        response: { 201: UploadGrant, 400: ErrorBody, 401: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      if (!deps.attachments) throw new AppError('badRequest', 'Photos cannot be sent here');
+      const key = deps.attachments.newUploadKey(request.threadSession.practiceId);
+      const url = await deps.attachments.uploadUrl(key, request.body.contentType, request.body.size);
+      return reply.code(201).send({ key, url, headers: { 'content-type': request.body.contentType } });
+    },
+  );
+
+  app.get(
+    '/messages',
+    {
+      schema: {
+        summary: 'The patient reads their thread',
+        response: { 200: Type.Array(ThreadMessage), 401: ErrorBody },
+      },
+    },
+    async (request) => listMessages(deps.pool, request.threadSession.consultationId),
+  );
+
+  app.post(
+    '/messages',
+    {
+      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+      schema: {
+        summary: 'The patient replies',
+        body: PatientReplyBody,
+        response: { 201: ThreadMessage, 400: ErrorBody, 401: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const { consultationId, practiceId } = request.threadSession;
+      const keys = (request.body.attachments ?? []).map(({ key }) => key);
+      const files = await verifyUploads(deps.attachments, practiceId, keys);
+      const message = await withTransaction(deps.pool, (client) =>
+        writePatientReply(client, { consultationId, practiceId, body: request.body.body, files }),
+      );
+      deps.notify(practiceId, { consultationId, change: 'updated' });
+      return reply.code(201).send(message);
+    },
+  );
+  done();
+};
+
+/** The claims of a thread link the practice sent; refused when expired, forged or of another kind. */
+function verifyThreadLink(
+  app: FastifyInstance,
+  token: string,
+): { consultationId: string; practiceId: string } {
+  let claims: unknown;
+  try {
+    const { iat: _iat, exp: _exp, ...rest } = app.jwt.verify<Record<string, unknown>>(token);
+    claims = rest;
+  } catch {
+    throw new AppError('unauthorized', linkInvalid);
+  }
+  if (!checkLink.Check(claims)) throw new AppError('unauthorized', linkInvalid);
+  return claims;
+}
+
+function verifyThreadSession(app: FastifyInstance, request: FastifyRequest): ThreadSessionClaims {
+  const header = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+  try {
+    const { iat: _iat, exp: _exp, ...claims } = app.jwt.verify<Record<string, unknown>>(header);
+    if (checkSession.Check(claims)) return claims;
+  } catch {
+    // fall through
+  }
+  throw new AppError('unauthorized', 'Open the link again and enter your date of birth');
+}
+
+/**
+ * Checks the patient's date of birth against the request's; the request's reference when it
+ * matches. A wrong one is counted and committed (the count must survive), then refused.
+ */
+async function checkBirthDate(
+  pool: pg.Pool,
+  consultationId: string,
+  practiceId: string,
+  birthDate: string,
+): Promise<string> {
+  const reference = await withTransaction(pool, async (client) => {
+    const access = await lockThreadAccess(client, consultationId, practiceId);
+    if (!access) throw new AppError('unauthorized', linkInvalid);
+    if (access.locked)
+      throw new AppError(
+        'tooManyRequests',
+        `Too many wrong tries. Try again in ${lockMinutes} minutes, or contact your GP surgery.`,
+      );
+    if (access.birthDate !== birthDate) {
+      await recordWrongBirthDate(client, consultationId, {
+        attempts: access.failedAttempts + 1,
+        maxTries,
+        lockMinutes,
+      });
+      return undefined;
+    }
+    await clearWrongBirthDates(client, consultationId);
+    return access.reference;
+  });
+  if (reference === undefined)
+    throw new AppError('unauthorized', 'That date of birth does not match our records');
+  return reference;
+}
+
+/**
+ * In the caller's transaction: the reply and its files, the request back in front of staff, and
+ * the audit event. A closed request (or one that is not the thread's) takes no replies.
+ */
+async function writePatientReply(
+  client: Queryable,
+  reply: { consultationId: string; practiceId: string; body: string; files: VerifiedUpload[] },
+): Promise<ThreadMessageView> {
+  const { consultationId, practiceId } = reply;
+  const status = await lockConsultation(client, practiceId, consultationId);
+  if (!status || status === 'closed')
+    throw new AppError('conflict', 'This request is closed. Contact your GP surgery.');
+  const message = await insertPatientMessage(client, { practiceId, consultationId, body: reply.body });
+  await insertAttachments(client, practiceId, consultationId, reply.files);
+  await returnToStaffAfterReply(client, consultationId);
+  await recordAudit(client, {
+    practiceId,
+    actor: 'patient-thread',
+    action: 'reply',
+    entity: 'consultation',
+    entityId: consultationId,
+  });
+  return message;
+}
