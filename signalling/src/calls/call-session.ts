@@ -19,6 +19,19 @@ export interface CallParticipant {
   socketId: string | undefined;
 }
 
+/** Who a token lets into a call, before the session decides whether they wait. */
+export type Newcomer = Pick<CallParticipant, 'id' | 'name' | 'role'>;
+
+/** A participant as the protocol shows it to the others. */
+function asSeen(participant: CallParticipant): Participant {
+  return {
+    participantId: participant.id,
+    name: participant.name,
+    role: participant.role,
+    state: participant.state,
+  };
+}
+
 /** Who asks: a participant, through the socket the request came on. */
 export interface CallSender {
   readonly participantId: string;
@@ -69,7 +82,7 @@ export class CallSession {
   }
 
   /** At the handshake: clinicians are in at once, patients and guests wait; removed ones stay out. */
-  enter(participant: { id: string; name: string; role: ParticipantRole }): void {
+  enter(participant: Newcomer): void {
     if (this.removed.has(participant.id)) throw new AppError('forbidden', 'removed from this call');
     if (this.members.has(participant.id)) return;
     const state = participant.role === 'clinician' ? 'admitted' : 'waiting';
@@ -91,12 +104,7 @@ export class CallSession {
     this.broadcastParticipants();
     return {
       callId: this.id,
-      self: {
-        participantId: participant.id,
-        name: participant.name,
-        role: participant.role,
-        state: participant.state,
-      },
+      self: asSeen(participant),
       participants: this.visibleTo(participant),
       routerRtpCapabilities: room.router.rtpCapabilities,
     };
@@ -253,7 +261,7 @@ export class CallSession {
   private visibleTo(viewer: CallParticipant): Participant[] {
     return [...this.members.values()]
       .filter((p) => p.socketId !== undefined && (viewer.role === 'clinician' || p.state === 'admitted'))
-      .map((p) => ({ participantId: p.id, name: p.name, role: p.role, state: p.state }));
+      .map(asSeen);
   }
 
   /** A socket of this node: the sender's own, or a participant's older one a reconnect replaces. */

@@ -1,15 +1,15 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { AppError, HandshakeAuth, type ParticipantRole } from '@gpc/contracts';
+import { AppError, HandshakeAuth } from '@gpc/contracts';
 import { mayHostCalls, type TokenService } from '../auth/tokens';
 import type { CallRegistry } from './call-registry';
-import type { CallSession } from './call-session';
+import type { CallSession, Newcomer } from './call-session';
 import type { CallSocket } from './call-socket';
 
 const handshakeChecker = TypeCompiler.Compile(HandshakeAuth);
 
 interface Arrival {
   session: CallSession;
-  participant: { id: string; name: string; role: ParticipantRole };
+  participant: Newcomer;
 }
 
 /** An Error for socket.io's connect_error: its message is the stable code the client acts on. */
