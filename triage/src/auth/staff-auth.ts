@@ -12,7 +12,7 @@ declare module '@fastify/jwt' {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The signed-in member of staff; set by `allowRoles` or `requireStaff`. */
+    /** The signed-in member of staff; set by `requireStaff`. */
     staff: StaffTokenClaims;
   }
   interface FastifyContextConfig {
@@ -31,26 +31,15 @@ export async function registerStaffAuth(app: FastifyInstance, jwtSecret: string)
   app.decorateRequest('staff', null as unknown as StaffTokenClaims);
 }
 
-/**
- * A route's guard: a valid staff access token whose role is one of `roles`. The token's practice is
- * then the only practice the route may touch.
- */
-export function allowRoles(...roles: StaffRole[]) {
-  return (request: FastifyRequest, _reply: FastifyReply): Promise<void> => checkStaff(request, roles);
-}
-
 const everyRole: readonly StaffRole[] = ['admin', 'clinician', 'reception'];
 
 /**
- * A route group's guard, added once per plugin (`app.addHook('preHandler', requireStaff)`, as `allowRoles` ran): every
+ * A route group's guard, added once per plugin (`app.addHook('preHandler', requireStaff)`): every
  * route in the plugin needs a valid staff access token, and a route that allows fewer roles than
  * all says so in its options, `config: { roles: ['admin'] }`.
  */
 export async function requireStaff(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-  await checkStaff(request, request.routeOptions.config.roles ?? everyRole);
-}
-
-async function checkStaff(request: FastifyRequest, roles: readonly StaffRole[]): Promise<void> {
+  const roles = request.routeOptions.config.roles ?? everyRole;
   let claims: unknown;
   try {
     claims = await request.jwtVerify();
