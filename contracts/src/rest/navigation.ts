@@ -1,14 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { ConsultationKind, ConsultationPriority } from './consultations';
 
 /** A care navigation rule: new requests that match it are assigned (and optionally prioritised) as they arrive. */
 export const NavigationRule = Type.Object(
   {
-    matchKind: Type.Optional(Type.Union([Type.Literal('medical'), Type.Literal('admin')])),
+    matchKind: Type.Optional(ConsultationKind),
     matchFormSlug: Type.Optional(Type.String({ pattern: '^[a-z0-9-]{2,60}$' })),
     assignTo: Type.String({ format: 'uuid' }),
-    setPriority: Type.Optional(
-      Type.Union([Type.Literal('urgent'), Type.Literal('soon'), Type.Literal('routine')]),
-    ),
+    setPriority: Type.Optional(ConsultationPriority),
   },
   { additionalProperties: false },
 );

@@ -1,12 +1,12 @@
 // The `navigation_rule` table: a practice's care navigation rules, in the order they are tried.
-import type { NavigationRule } from '@gpc/contracts';
+import type { ConsultationKind, ConsultationPriority, NavigationRule } from '@gpc/contracts';
 import type { Queryable } from './queryable';
 
 interface NavigationRuleRow {
-  match_kind: 'medical' | 'admin' | null;
+  match_kind: ConsultationKind | null;
   match_form_slug: string | null;
   assign_to: string;
-  set_priority: 'urgent' | 'soon' | 'routine' | null;
+  set_priority: ConsultationPriority | null;
 }
 
 /** A rule with its absent matches and settings left out, as staff set them. */
