@@ -1,27 +1,26 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Static } from '@sinclair/typebox';
-import {
-  StaffLive,
-  type AttachmentView,
-  type CloseConsultationBody,
-  type ConsultationChange,
-  type ConsultationDetail,
-  type ConsultationStatus,
-  type CreateCallBody,
-  type CreateCallResult,
-  type NhsNumberBody,
-  type NhsNumberRecorded,
-  type QueueItem,
-  type RefreshTokenBody,
-  type SignInBody,
-  type StaffLiveServerToClientEvents,
-  type StaffMessageBody,
-  type StaffMessageSent,
-  type StaffSession,
-  type ThreadMessage,
-  type WriteBackListItem,
-  type WriteBackStatus,
-  type WriteBackView,
+import { StaffLive, type StaffLiveServerToClientEvents } from '@gpc/contracts/staff-live';
+import type {
+  AttachmentView,
+  CloseConsultationBody,
+  ConsultationChange,
+  ConsultationDetail,
+  ConsultationStatus,
+  CreateCallBody,
+  CreateCallResult,
+  NhsNumberBody,
+  NhsNumberRecorded,
+  QueueItem,
+  RefreshTokenBody,
+  SignInBody,
+  StaffMessageBody,
+  StaffMessageSent,
+  StaffSession,
+  ThreadMessage,
+  WriteBackListItem,
+  WriteBackStatus,
+  WriteBackView,
 } from '@gpc/contracts';
 import { ApiClient } from '../shared/api';
 

@@ -1,6 +1,7 @@
 import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
 import '../call/call.css';
-import { consultationOutcomes } from '@gpc/contracts';
+// Through its own subpath, like every value the pages take from contracts: the index would bring TypeBox.
+import { consultationOutcomes } from '@gpc/contracts/outcomes';
 import { errorText } from '../shared/api';
 import { byId, showErrorSummary as showError } from '../shared/nhsuk';
 import { StaffClient } from './api';
