@@ -1,20 +1,12 @@
 import type { Participant } from '@gpc/contracts';
+import { button, element } from '../shared/nhsuk';
 import { CallClient } from './call-client';
+import { CallsApi } from './calls-api';
 import { bindCallView, byId, explainMediaError, showStep, takeFragmentParams } from './page-common';
 
 const params = takeFragmentParams();
 const staffToken = params.get('t');
-
-async function postJson<T>(path: string, body: unknown): Promise<T> {
-  const response = await fetch(path, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${staffToken ?? ''}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const data = (await response.json()) as T & { message?: string };
-  if (!response.ok) throw new Error(data.message ?? `request failed (${response.status})`);
-  return data;
-}
+const calls = new CallsApi({ token: () => staffToken ?? '' });
 
 function renderWaiting(client: CallClient, participants: Participant[]): void {
   const waiting = participants.filter((p) => p.state === 'waiting');
@@ -22,20 +14,15 @@ function renderWaiting(client: CallClient, participants: Participant[]): void {
   const list = byId('waiting-list');
   list.replaceChildren(
     ...waiting.map((participant) => {
-      const item = document.createElement('li');
-      const label = document.createElement('span');
-      label.textContent = `${participant.name} (${participant.role === 'patient' ? 'patient' : 'guest'}) is waiting`;
-      const admit = document.createElement('button');
-      admit.className = 'nhsuk-button nhsuk-u-margin-bottom-0';
-      admit.type = 'button';
-      admit.textContent = `Admit ${participant.name}`;
+      const role = participant.role === 'patient' ? 'patient' : 'guest';
+      const admit = button(`Admit ${participant.name}`);
       admit.addEventListener('click', () => void client.admit(participant.participantId));
-      const remove = document.createElement('button');
-      remove.className = 'nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0';
-      remove.type = 'button';
-      remove.textContent = 'Remove';
+      const remove = button('Remove', { variant: 'secondary' });
       remove.addEventListener('click', () => void client.remove(participant.participantId));
-      item.append(label, admit, remove);
+      // side by side in the list, so no space under each
+      for (const action of [admit, remove]) action.classList.add('nhsuk-u-margin-bottom-0');
+      const item = element('li');
+      item.append(element('span', {}, `${participant.name} (${role}) is waiting`), admit, remove);
       return item;
     }),
   );
@@ -62,14 +49,12 @@ async function enterCall(callId: string): Promise<void> {
   byId('invite-guest').addEventListener('click', () => {
     const name = prompt('Name of the interpreter or carer');
     if (!name) return;
-    void postJson<{ link: string }>(`/calls/${encodeURIComponent(callId)}/guests`, { name }).then(
-      ({ link }) => {
-        const anchor = byId<HTMLAnchorElement>('guest-link');
-        anchor.href = link;
-        anchor.textContent = link;
-        byId('guest-link-row').hidden = false;
-      },
-    );
+    void calls.inviteGuest(callId, { name }).then(({ link }) => {
+      const anchor = byId<HTMLAnchorElement>('guest-link');
+      anchor.href = link;
+      anchor.textContent = link;
+      byId('guest-link-row').hidden = false;
+    });
   });
 }
 
@@ -84,7 +69,7 @@ byId('start-form').addEventListener('submit', (event) => {
     error.hidden = false;
     return;
   }
-  postJson<{ callId: string; patientLink: string }>('/calls', { consultationId, patientName }).then(
+  calls.create({ consultationId, patientName }).then(
     ({ callId, patientLink }) => {
       const anchor = byId<HTMLAnchorElement>('patient-link');
       anchor.href = patientLink;

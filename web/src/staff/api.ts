@@ -1,5 +1,4 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Static } from '@sinclair/typebox';
 import { StaffLive, type StaffLiveServerToClientEvents } from '@gpc/contracts/staff-live';
 import type {
   AttachmentView,
@@ -7,8 +6,6 @@ import type {
   ConsultationChange,
   ConsultationDetail,
   ConsultationStatus,
-  CreateCallBody,
-  CreateCallResult,
   NhsNumberBody,
   NhsNumberRecorded,
   QueueItem,
@@ -22,6 +19,7 @@ import type {
   WriteBackStatus,
   WriteBackView,
 } from '@gpc/contracts';
+import { CallsApi } from '../call/calls-api';
 import { ApiClient } from '../shared/api';
 
 /** The statuses the queue's "Open requests" choice shows together. */
@@ -46,9 +44,8 @@ export class StaffClient {
   private live: Socket<StaffLiveServerToClientEvents> | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly api = new ApiClient({ token: () => this.session?.accessToken });
-  /** Calls are made by signalling, served at the origin's root (`/calls`), with the same token. */
-  private readonly signalling = new ApiClient({
-    base: '',
+  /** Video calls are signalling's, with the same token. */
+  private readonly calls = new CallsApi({
     token: () => this.session?.accessToken,
     unexplained: () => 'Could not start a call',
   });
@@ -142,7 +139,7 @@ export class StaffClient {
     return this.api.send('POST', `/consultations/${id}/close`, body);
   }
 
-  startCall(body: Static<typeof CreateCallBody>): Promise<Static<typeof CreateCallResult>> {
-    return this.signalling.send('POST', '/calls', body);
+  startCall(body: Parameters<CallsApi['create']>[0]): ReturnType<CallsApi['create']> {
+    return this.calls.create(body);
   }
 }
