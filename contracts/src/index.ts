@@ -10,3 +10,4 @@ export * from './periodic';
 export * from './service';
 export * from './rest/index';
 export * from './forms/red-flags';
+export * from './forms/self-care';

@@ -1,8 +1,9 @@
 import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
 import type { Questionnaire, QuestionnaireItem, QuestionnaireResponseItemAnswer } from '@medplum/fhirtypes';
 import type { PracticeInfo, PreferredContact, SubmissionBody } from '@gpc/contracts';
-// Through its own subpath: the package index would bring TypeBox into the form's bundle.
+// Through their own subpaths: the package index would bring TypeBox into the form's bundle.
 import { redFlagsRaised } from '@gpc/contracts/forms/red-flags';
+import { selfCareOffered, type SelfCare } from '@gpc/contracts/forms/self-care';
 import { ApiError } from '../shared/api';
 import {
   addSummaryRow,
@@ -21,7 +22,6 @@ import { PracticeApi } from './api';
  * a reference. Data stays in the page until the practice has confirmed it.
  */
 
-const selfCareUrl = 'https://gp-consult.example/fhir/StructureDefinition/self-care';
 const api = new PracticeApi(new URLSearchParams(location.search).get('practice') ?? '');
 
 interface State {
@@ -76,21 +76,7 @@ function redFlagAdvice(item: QuestionnaireItem, answer: QuestionnaireResponseIte
   return raised?.advice;
 }
 
-/** Self-care advice an answer option carries, if any: offered before the request goes on. */
-function selfCareAdvice(
-  item: QuestionnaireItem,
-  answer: QuestionnaireResponseItemAnswer,
-): { advice: string; link: string } | undefined {
-  const option = item.answerOption?.find(
-    (candidate) => candidate.valueCoding?.code === answer.valueCoding?.code,
-  );
-  const extension = option?.extension?.find((candidate) => candidate.url === selfCareUrl);
-  const advice = extension?.extension?.find((part) => part.url === 'advice')?.valueString;
-  const link = extension?.extension?.find((part) => part.url === 'link')?.valueUrl;
-  return advice && link ? { advice, link } : undefined;
-}
-
-function selfCarePage(advice: { advice: string; link: string }, next: () => void): void {
+function selfCarePage(advice: SelfCare, next: () => void): void {
   const more = element(
     'a',
     { href: advice.link, target: '_blank', rel: 'noopener' },
@@ -209,7 +195,7 @@ function answerQuestion(item: QuestionnaireItem, raw: string): void {
     const advice = redFlagAdvice(item, answer);
     if (advice) return stopPage(advice, item.linkId);
     state.answers.set(item.linkId, answer);
-    const selfCare = selfCareAdvice(item, answer);
+    const selfCare = selfCareOffered(item, answer);
     if (selfCare) {
       state.position++;
       return selfCarePage(selfCare, questionPage);
