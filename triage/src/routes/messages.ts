@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type pg from 'pg';
@@ -21,21 +21,7 @@ import { lockMessageRecipient, markAwaitingPatient } from '../db/thread-consulta
 import { withTransaction } from '../db/transaction';
 import type { QueueChange } from '../live';
 import { recordThreadLinkNotification } from '../notifications/outbox';
-
-const linkDays = 14;
-
-/** A signed link to the patient's thread, valid for two weeks; the thread also asks for their date of birth. */
-export function threadLinkFor(
-  app: FastifyInstance,
-  publicWebUrl: string,
-  consultationId: string,
-  practiceId: string,
-): string {
-  const token = app.jwt.sign({ typ: 'thread', consultationId, practiceId } as never, {
-    expiresIn: `${linkDays}d`,
-  });
-  return `${publicWebUrl.replace(/\/$/, '')}/thread.html#t=${token}`;
-}
+import { threadLinkFor } from '../thread-tokens';
 
 export interface StaffMessageRoutesDeps {
   pool: pg.Pool;

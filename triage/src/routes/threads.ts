@@ -1,7 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Type } from '@sinclair/typebox';
 import type pg from 'pg';
 import {
   AppError,
@@ -28,25 +26,17 @@ import type { Queryable } from '../db/queryable';
 import { insertAttachments, returnToStaffAfterReply } from '../db/thread-consultation';
 import { withTransaction } from '../db/transaction';
 import type { QueueChange } from '../live';
+import {
+  signThreadSession,
+  threadLinkInvalid,
+  verifyThreadLink,
+  verifyThreadSession,
+  type ThreadRef,
+  type ThreadSessionClaims,
+} from '../thread-tokens';
 
 const maxTries = 5;
 const lockMinutes = 30;
-const linkInvalid = 'This link has expired or is not valid. Contact your GP surgery.';
-
-const ThreadLinkClaims = Type.Object({
-  typ: Type.Literal('thread'),
-  consultationId: Type.String(),
-  practiceId: Type.String(),
-});
-const ThreadSessionClaims = Type.Object({
-  typ: Type.Literal('thread-session'),
-  consultationId: Type.String(),
-  practiceId: Type.String(),
-});
-type ThreadSessionClaims = Static<typeof ThreadSessionClaims>;
-const checkLink = TypeCompiler.Compile(ThreadLinkClaims);
-const checkSession = TypeCompiler.Compile(ThreadSessionClaims);
-
 declare module 'fastify' {
   interface FastifyRequest {
     /** The patient's unlocked thread; set by the thread session guard. */
@@ -82,12 +72,9 @@ export const patientThreadRoutes: FastifyPluginCallbackTypebox<PatientThreadRout
       },
     },
     async (request) => {
-      const { consultationId, practiceId } = verifyThreadLink(app, request.body.token);
-      const reference = await checkBirthDate(deps.pool, consultationId, practiceId, request.body.birthDate);
-      const sessionToken = app.jwt.sign({ typ: 'thread-session', consultationId, practiceId } as never, {
-        expiresIn: '30m',
-      });
-      return { sessionToken, reference };
+      const thread = verifyThreadLink(app, request.body.token);
+      const reference = await checkBirthDate(deps.pool, thread, request.body.birthDate);
+      return { sessionToken: signThreadSession(app, thread), reference };
     },
   );
   // the deps alone: the options also carry this plugin's prefix, which the child inherits anyway
@@ -157,46 +144,18 @@ const unlockedThreadRoutes: FastifyPluginCallbackTypebox<PatientThreadRoutesDeps
   done();
 };
 
-/** The claims of a thread link the practice sent; refused when expired, forged or of another kind. */
-function verifyThreadLink(
-  app: FastifyInstance,
-  token: string,
-): { consultationId: string; practiceId: string } {
-  let claims: unknown;
-  try {
-    const { iat: _iat, exp: _exp, ...rest } = app.jwt.verify<Record<string, unknown>>(token);
-    claims = rest;
-  } catch {
-    throw new AppError('unauthorized', linkInvalid);
-  }
-  if (!checkLink.Check(claims)) throw new AppError('unauthorized', linkInvalid);
-  return claims;
-}
-
-function verifyThreadSession(app: FastifyInstance, request: FastifyRequest): ThreadSessionClaims {
-  const header = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
-  try {
-    const { iat: _iat, exp: _exp, ...claims } = app.jwt.verify<Record<string, unknown>>(header);
-    if (checkSession.Check(claims)) return claims;
-  } catch {
-    // fall through
-  }
-  throw new AppError('unauthorized', 'Open the link again and enter your date of birth');
-}
-
 /**
  * Checks the patient's date of birth against the request's; the request's reference when it
  * matches. A wrong one is counted and committed (the count must survive), then refused.
  */
 async function checkBirthDate(
   pool: pg.Pool,
-  consultationId: string,
-  practiceId: string,
+  { consultationId, practiceId }: ThreadRef,
   birthDate: string,
 ): Promise<string> {
   const reference = await withTransaction(pool, async (client) => {
     const access = await lockThreadAccess(client, consultationId, practiceId);
-    if (!access) throw new AppError('unauthorized', linkInvalid);
+    if (!access) throw threadLinkInvalid();
     if (access.locked)
       throw new AppError(
         'tooManyRequests',
