@@ -33,7 +33,7 @@ export function claimAttemptSql(select: string): string {
      ${select}`;
 }
 
-/** pending → filed, with what the transport reported. False when it was not pending. */
+/** pending → filed, with what its transport reported. False when it was not pending (or bound for another transport). */
 export async function markFiled(
   db: Queryable,
   consultationId: string,
@@ -44,7 +44,7 @@ export async function markFiled(
       const filed = await db.query(
         `UPDATE write_back SET status = 'filed', filed_at = now(), server_locations = $2, last_error = NULL,
                 updated_at = now()
-          WHERE consultation_id = $1 AND status = 'pending'`,
+          WHERE consultation_id = $1 AND status = 'pending' AND transport = 'fhir-r4'`,
         [consultationId, JSON.stringify(detail.serverLocations)],
       );
       return filed.rowCount === 1;
