@@ -28,17 +28,21 @@ const Unavailable = Type.Object({ code: Type.Literal('unavailable'), message: Ty
 export function buildRecordApp(deps: RecordAppDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger }).withTypeProvider<TypeBoxTypeProvider>();
   // probes poll this every few seconds: their requests are not worth a log line each
-  app.get('/health', { logLevel: 'warn', schema: { response: { 200: Health, 503: Unavailable } } }, async (_request, reply) => {
-    try {
-      await deps.pool.query('select 1');
-      await deps.queue.client.ping();
-      const counts = await deps.queue.getJobCounts();
-      return { status: 'ok' as const, redis: 'ok' as const, database: 'ok' as const, jobs: counts };
-    } catch {
-      return reply
-        .code(503)
-        .send({ code: 'unavailable' as const, message: 'Redis or PostgreSQL is not answering' });
-    }
-  });
+  app.get(
+    '/health',
+    { logLevel: 'warn', schema: { response: { 200: Health, 503: Unavailable } } },
+    async (_request, reply) => {
+      try {
+        await deps.pool.query('select 1');
+        await deps.queue.client.ping();
+        const counts = await deps.queue.getJobCounts();
+        return { status: 'ok' as const, redis: 'ok' as const, database: 'ok' as const, jobs: counts };
+      } catch {
+        return reply
+          .code(503)
+          .send({ code: 'unavailable' as const, message: 'Redis or PostgreSQL is not answering' });
+      }
+    },
+  );
   return app;
 }
