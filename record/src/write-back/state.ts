@@ -43,7 +43,11 @@ export interface WriteBackRow {
   server_locations: string[] | null;
 }
 
-/** The columns `toWriteBackState` maps, from `write_back` aliased `w`: for a read that joins the row onto others. */
+/**
+ * The columns `toWriteBackState` maps, from `write_back` aliased `w`, for a read that joins the row
+ * onto others whose columns do not share these names (a consultation's `status` does: read its
+ * write-back with `findWriteBack` instead).
+ */
 export const writeBackColumns = `w.consultation_id, w.practice_id, w.status, w.transport, w.attempts, w.last_error,
   w.last_attempt_at, w.filed_at, w.server_locations`;
 
