@@ -6,7 +6,8 @@ import type { Queryable } from './queryable';
 
 /**
  * The public form's intake: what a submission is checked against, and the one statement that
- * takes it into the queue. A submission is two round trips at most (a bench measured it): keep it so.
+ * takes it into the queue. A submission is one read and one write (a bench measured the nine round
+ * trips it once was): keep it so.
  */
 
 /** Everything the checks of a submission need, read in one round trip. */
