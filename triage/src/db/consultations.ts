@@ -6,11 +6,9 @@ import type {
   ConsultationKind,
   ConsultationPriority,
   ConsultationStatus,
-  NotificationView,
   QueueItem,
   WriteBackStatus,
 } from '@gpc/contracts';
-import { notificationColumns, toNotificationView, type NotificationRow } from '../notifications/view';
 import type { Queryable } from './queryable';
 
 interface QueueRow {
@@ -62,7 +60,7 @@ const toQueueItem = (row: QueueRow): QueueItem => ({
   writeBackStatus: row.write_back_status,
 });
 
-/** A request in full, but for its notifications (`listConsultationNotifications`). */
+/** A request in full, but for its notifications (`listNotifications` in db/notifications). */
 export type ConsultationRecord = Omit<ConsultationDetail, 'notifications'>;
 
 const toConsultationRecord = (row: DetailRow): ConsultationRecord => ({
@@ -186,19 +184,6 @@ export async function findConsultation(
     [consultationId, practiceId],
   );
   return rows[0] ? toConsultationRecord(rows[0]) : undefined;
-}
-
-/** The links sent to the patient about a request, oldest first. */
-export async function listConsultationNotifications(
-  db: Queryable,
-  practiceId: string,
-  consultationId: string,
-): Promise<NotificationView[]> {
-  const { rows } = await db.query<NotificationRow>(
-    `SELECT ${notificationColumns} FROM notification WHERE consultation_id = $1 AND practice_id = $2 ORDER BY created_at`,
-    [consultationId, practiceId],
-  );
-  return rows.map(toNotificationView);
 }
 
 /** Whether the request is the practice's. */

@@ -25,12 +25,12 @@ import {
   consultationExists,
   findConsultation,
   isAssignableStaff,
-  listConsultationNotifications,
   listQueue,
   lockConsultation,
   type ConsultationClosure,
   type QueueFilter,
 } from '../db/consultations';
+import { listNotifications } from '../db/notifications';
 import type { Queryable } from '../db/queryable';
 import { withTransaction } from '../db/transaction';
 import type { QueueChange } from '../live';
@@ -123,7 +123,7 @@ async function openConsultation(
     entity: 'consultation',
     entityId: consultationId,
   });
-  const notifications = await listConsultationNotifications(pool, practiceId, consultationId);
+  const notifications = await listNotifications(pool, consultationId, practiceId);
   return { ...consultation, notifications };
 }
 
