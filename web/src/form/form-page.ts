@@ -289,6 +289,13 @@ function whoPage(): void {
   );
 }
 
+/** The ways a surgery may contact the patient, as the submission contract names them. */
+const contactOptions: { value: PreferredContact; label: string }[] = [
+  { value: 'sms', label: 'Text message' },
+  { value: 'phone', label: 'Phone call' },
+  { value: 'email', label: 'Email' },
+];
+
 function aboutPage(): void {
   const about = state.about;
   page(
@@ -334,16 +341,7 @@ function aboutPage(): void {
         value: about.email,
         autocomplete: 'email',
       }),
-      radios(
-        'contact',
-        [
-          { value: 'sms', label: 'Text message' },
-          { value: 'phone', label: 'Phone call' },
-          { value: 'email', label: 'Email' },
-        ],
-        'How should the surgery contact you?',
-        about.contact,
-      ),
+      radios('contact', contactOptions, 'How should the surgery contact you?', about.contact),
       textField('times', 'When is best to contact you? (optional)', { value: about.times }),
     ),
   );

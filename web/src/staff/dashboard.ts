@@ -2,6 +2,7 @@ import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
 import '../call/call.css';
 // Through its own subpath, like every value the pages take from contracts: the index would bring TypeBox.
 import { consultationOutcomes } from '@gpc/contracts/outcomes';
+import type { ConsultationPriority } from '@gpc/contracts';
 import { errorText } from '../shared/api';
 import { byId, showErrorSummary as showError } from '../shared/nhsuk';
 import { StaffClient } from './api';
@@ -95,7 +96,8 @@ byId('assign-me').addEventListener('click', () => {
 });
 
 byId('priority').addEventListener('change', () => {
-  const priority = byId<HTMLSelectElement>('priority').value as 'urgent' | 'soon' | 'routine';
+  // the select's options are the contract's priorities (staff.html)
+  const priority = byId<HTMLSelectElement>('priority').value as ConsultationPriority;
   actOnOpenRequest((id) => client.change(id, { priority }), 'Could not change the priority');
 });
 
