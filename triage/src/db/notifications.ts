@@ -19,7 +19,7 @@ export interface NotificationRow {
   delivered_at: Date | null;
 }
 
-export const notificationColumns =
+const notificationColumns =
   'id, channel, destination, status, attempts, last_error, created_at, sent_at, delivered_at';
 
 export const toNotificationView = (row: NotificationRow): NotificationView => ({
