@@ -1,6 +1,6 @@
 import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
-import type { Questionnaire, QuestionnaireItem, QuestionnaireResponseItemAnswer } from '@medplum/fhirtypes';
-import type { PracticeInfo, PreferredContact, SubmissionBody } from '@gpc/contracts';
+import type { QuestionnaireItem, QuestionnaireResponseItemAnswer } from '@medplum/fhirtypes';
+import type { PracticeInfo, PreferredContact } from '@gpc/contracts';
 // Through their own subpaths: the package index would bring TypeBox into the form's bundle.
 import { redFlagsRaised } from '@gpc/contracts/forms/red-flags';
 import { selfCareOffered, type SelfCare } from '@gpc/contracts/forms/self-care';
@@ -15,6 +15,7 @@ import {
 } from '../shared/nhsuk';
 import { uploadFiles } from '../shared/upload';
 import { PracticeApi } from './api';
+import { state, submission } from './state';
 
 /**
  * The online consultation form: the practice's Questionnaire one question per page (easy on a phone),
@@ -24,27 +25,6 @@ import { PracticeApi } from './api';
 
 const api = new PracticeApi(new URLSearchParams(location.search).get('practice') ?? '');
 
-interface State {
-  practice?: PracticeInfo;
-  formId?: string;
-  form?: Questionnaire;
-  answers: Map<string, QuestionnaireResponseItemAnswer>;
-  position: number;
-  proxy?: { name: string; relationship: string };
-  /** Keys of files uploaded to storage, sent with the request. */
-  uploads: { key: string; name: string }[];
-  about: Record<string, string>;
-  /** One per request: a retry after a failure or a double click sends the same key, never a second request. */
-  idempotencyKey: string;
-}
-
-const state: State = {
-  answers: new Map(),
-  position: 0,
-  about: {},
-  uploads: [],
-  idempotencyKey: crypto.randomUUID(),
-};
 const stepRoot = document.getElementById('step')!;
 
 function page(title: string, ...content: Node[]): void {
@@ -366,39 +346,6 @@ function checkPage(): void {
   page('Check your answers before sending', list, send);
 }
 
-/** The request as the API takes it, from what the patient entered. */
-function submission(): SubmissionBody {
-  const about = state.about;
-  return {
-    idempotencyKey: state.idempotencyKey,
-    formId: state.formId ?? '',
-    patient: {
-      givenName: about['given-name'] ?? '',
-      familyName: about['family-name'] ?? '',
-      birthDate: about['birth-date'] ?? '',
-      ...(about['nhs-number'] ? { nhsNumber: about['nhs-number'] } : {}),
-      ...(about.phone ? { phone: about.phone } : {}),
-      ...(about.email ? { email: about.email } : {}),
-    },
-    submittedBy: state.proxy ? { type: 'proxy', ...state.proxy } : { type: 'patient' },
-    // aboutPage only goes on once one of the three is chosen
-    preferredContact: about.contact as PreferredContact,
-    ...(about.times ? { preferredTimes: about.times } : {}),
-    ...(state.uploads.length > 0 ? { attachments: state.uploads.map(({ key }) => ({ key })) } : {}),
-    answers: {
-      resourceType: 'QuestionnaireResponse',
-      status: 'completed',
-      questionnaire: state.form?.url,
-      // each answer carries its question's text, so staff read the question, not its id
-      item: [...state.answers].map(([linkId, answer]) => ({
-        linkId,
-        text: state.form?.item?.find((item) => item.linkId === linkId)?.text,
-        answer: [answer],
-      })),
-    },
-  };
-}
-
 /** What the patient sees when the practice refuses the request. */
 function refused(error: ApiError): void {
   if (error.code === 'redFlag') return stopPage(error.message, 'server');
@@ -410,7 +357,7 @@ function refused(error: ApiError): void {
 async function submit(sendButton: HTMLButtonElement): Promise<void> {
   sendButton.disabled = true;
   try {
-    donePage((await api.submit(submission())).reference);
+    donePage((await api.submit(submission(state))).reference);
   } catch (error) {
     if (error instanceof ApiError) return refused(error);
     showError(
