@@ -7,11 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import { buildTriageApp } from '../../triage/src/app';
-import { migrateDatabase } from '../../triage/src/db/migrate';
-import { createTestDatabase } from '../../triage/test/support/database';
-import { seedPractice } from '../../triage/test/support/practices';
-import { noWriteBacks } from '../../triage/test/support/write-back';
+import { buildTriageApp, migrateDatabase } from '@gpc/triage';
+import { createTestDatabase, freeTextSubmission, noWriteBacks, seedPractice } from '@gpc/test-support';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = 20;
@@ -46,24 +43,7 @@ try {
   const formId = (
     await db.pool.query<{ id: string }>("SELECT id FROM questionnaire WHERE slug = 'something-else'")
   ).rows[0]!.id;
-  const body = {
-    idempotencyKey: '',
-    formId,
-    patient: {
-      givenName: 'Pat',
-      familyName: 'Example',
-      birthDate: '1980-02-03',
-      nhsNumber: '9434765919',
-      email: 'pat@example.org',
-    },
-    submittedBy: { type: 'patient' },
-    preferredContact: 'email',
-    answers: {
-      resourceType: 'QuestionnaireResponse',
-      status: 'completed',
-      item: [{ linkId: 'details', answer: [{ valueString: 'help' }] }],
-    },
-  };
+  const body = freeTextSubmission(formId, 'help', { patient: { nhsNumber: '9434765919' } });
 
   // baseline: fastify validating a body and doing one insert into the same database
   await db.pool.query('CREATE TABLE bench_insert (id uuid PRIMARY KEY, body jsonb NOT NULL)');

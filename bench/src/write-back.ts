@@ -20,10 +20,14 @@ import {
   loadR4Definitions,
   type FilingData,
 } from '@gpc/record';
-import { freePort } from '../../record/test/support/processes';
-import { migrateDatabase } from '../../triage/src/db/migrate';
-import { createTestDatabase } from '../../triage/test/support/database';
-import { medicalAnswers, seedPractice, type SeededPractice } from '../../triage/test/support/practices';
+import { migrateDatabase } from '@gpc/triage';
+import {
+  createTestDatabase,
+  freePort,
+  medicalAnswers,
+  seedPractice,
+  type SeededPractice,
+} from '@gpc/test-support';
 
 const count = Number(process.env.BENCH_WRITE_BACKS ?? 400);
 const noOpJobs = Number(process.env.BENCH_BULL_JOBS ?? 5000);

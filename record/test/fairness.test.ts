@@ -1,23 +1,24 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { FhirServer } from '@gpc/local-fhir-server';
-import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
 import {
+  cleanupStack,
   closeWithPendingWriteBack,
   seedConsultation,
   seedPractice,
+  startFaultProxy,
+  startLocalFhir,
+  startTestDatabase,
+  testRedisUrl as redisUrl,
+  waitFor,
+  type ProxiedRequest,
   type SeededPractice,
-} from '../../triage/test/support/practices';
-import { migrateDatabase } from '@gpc/triage';
+} from '@gpc/test-support';
 import { FhirClient } from '../src/fhir/client';
 import { createWriteBackQueue, enqueueWriteBack } from '../src/queue';
 import { startWriteBackWorker } from '../src/worker';
-import { startFaultProxy, type FaultProxy, type ProxiedRequest } from './support/fault-proxy';
-import { startLocalFhir, waitFor } from './support/fhir';
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const slowAnswerMs = 1000;
 const concurrency = 4;
 const slowBacklog = 8;
@@ -36,25 +37,14 @@ function mostAtOnce(requests: ProxiedRequest[]): number {
   return most;
 }
 
-describe('one slow GP system does not hold up the other practices (real PostgreSQL, Redis, FHIR server)', () => {
-  let db: TestDatabase;
-  let fhir: { server: FhirServer; base: string };
-  let proxy: FaultProxy;
+describe('one slow GP system does not hold up the other practices (real PostgreSQL, Redis, FHIR server)', async () => {
+  const cleanup = cleanupStack({ after });
+  const db = await startTestDatabase(cleanup);
+  const fhir = await startLocalFhir();
+  cleanup.after(() => fhir.server.close());
+  const proxy = await startFaultProxy(fhir.base);
+  cleanup.after(() => proxy.close());
   let odsSequence = 0;
-
-  before(async () => {
-    db = await createTestDatabase();
-    await migrateDatabase(db.url);
-    fhir = await startLocalFhir();
-    proxy = await startFaultProxy(fhir.base);
-    await db.pool.query('UPDATE practice SET fhir_base_url = $1', [proxy.url]);
-  });
-
-  after(async () => {
-    await proxy.close();
-    await fhir.server.close();
-    await db.drop();
-  });
 
   async function closedConsultations(practice: SeededPractice, count: number): Promise<string[]> {
     const ids: string[] = [];

@@ -1,21 +1,29 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { buildTriageApp } from '@gpc/triage';
+import {
+  allCompositions,
+  seedPractice,
+  signedIn,
+  startFaultProxy,
+  startLocalFhir,
+  startTestDatabase,
+  testRedisUrl as sharedRedisUrl,
+  waitFor,
+  writeBacksTo,
+  type FaultAction,
+  type FaultProxy,
+  type SeededPractice,
+} from '@gpc/test-support';
 import { CONSULTATION_SYSTEM } from '../src/fhir/identifiers';
-import { buildTriageApp, migrateDatabase } from '@gpc/triage';
-import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
-import { seedPractice, type SeededPractice } from '../../triage/test/support/practices';
-import { writeBacksTo } from '../../triage/test/support/write-back';
 import { FhirClient } from '../src/fhir/client';
-import { createWriteBackQueue } from '../src/queue';
+import { createWriteBackQueue, type WriteBackQueue } from '../src/queue';
 import { startWriteBackWorker } from '../src/worker';
-import { startFaultProxy, type FaultAction, type FaultProxy } from './support/fault-proxy';
-import { allCompositions, startLocalFhir, waitFor } from './support/fhir';
 import { spawnRecordWorker, startRedis, type ChildService } from './support/processes';
 
-const sharedRedisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const jwtSecret = 'reliability-test-secret-that-is-long-enough-0123';
 const batch = 500;
 const silent = pino({ level: 'silent' });
@@ -24,15 +32,27 @@ const silent = pino({ level: 'silent' });
  * The promise this service exists to keep: every closed consultation's summary reaches the GP
  * record exactly once, whatever the GP system, the worker or Redis does meanwhile.
  */
-describe('write-back reliability: 500 summaries, each filed exactly once (real PostgreSQL, Redis, FHIR server)', () => {
-  let db: TestDatabase;
+describe('write-back reliability: 500 summaries, each filed exactly once (real PostgreSQL, Redis, FHIR server)', async () => {
+  const db = await startTestDatabase({ after });
   let practiceCount = 0;
 
-  before(async () => {
-    db = await createTestDatabase();
-    await migrateDatabase(db.url);
-  });
-  after(() => db.drop());
+  /** The record worker in this process, retrying a GP system that misbehaves for a while. */
+  const startWorker = (
+    queue: WriteBackQueue,
+    timings: { fhirTimeoutMs: number; sweepIntervalMs: number; sweepAfterMs: number },
+  ) =>
+    startWriteBackWorker({
+      queue,
+      pool: db.pool,
+      fhir: new FhirClient({ timeoutMs: timings.fhirTimeoutMs }),
+      readDocument: () => Promise.reject(new Error('no attachments here')),
+      logger: silent,
+      concurrency: 10,
+      practiceConcurrency: 10, // one practice: these tests are about faults, not fairness
+      maxAttempts: 200,
+      sweepIntervalMs: timings.sweepIntervalMs,
+      sweepAfterMs: timings.sweepAfterMs,
+    });
 
   interface Scenario {
     practice: SeededPractice;
@@ -71,16 +91,7 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
       writeBack: writeBacksTo(producer),
       rateLimitAllowList: ['127.0.0.1'],
     });
-    const login = await triage.inject({
-      method: 'POST',
-      url: '/auth/login',
-      payload: {
-        odsCode: practice.odsCode,
-        email: practice.staff.clinician.email,
-        password: practice.staff.clinician.password,
-      },
-    });
-    const headers = { authorization: `Bearer ${login.json<{ accessToken: string }>().accessToken}` };
+    const { headers } = signedIn(triage, practice, 'clinician');
     for (let i = 0; i < ids.length; i += 25) {
       await Promise.all(
         ids.slice(i, i + 25).map(async (id) => {
@@ -120,12 +131,12 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
     return rows[0]!.n;
   };
 
+  /** Waits until the count of the scenario's filed write-backs is `enough`. */
+  const filedWhen = (what: string, s: Scenario, enough: (filed: number) => boolean, timeoutMs: number) =>
+    waitFor(what, async () => enough(await filedCount(s.practice.id)), { timeoutMs, intervalMs: 100 });
+
   const allFiled = (s: Scenario, timeoutMs: number) =>
-    waitFor(
-      'every write-back filed',
-      async () => ((await filedCount(s.practice.id)) === batch ? true : undefined),
-      timeoutMs,
-    );
+    filedWhen('every write-back filed', s, (n) => n === batch, timeoutMs);
 
   /** Searches the GP record: each consultation's Composition and Encounter once, and nothing else. */
   async function assertFiledExactlyOnce(s: Scenario): Promise<void> {
@@ -164,18 +175,7 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
       retry: { baseDelayMs: 200, maxDelayMs: 2000 },
       perPracticeLimit: { max: 10_000, durationMs: 1000 },
     });
-    const worker = startWriteBackWorker({
-      queue,
-      pool: db.pool,
-      fhir: new FhirClient({ timeoutMs: 500 }),
-      readDocument: () => Promise.reject(new Error('no attachments here')),
-      logger: silent,
-      concurrency: 10,
-      practiceConcurrency: 10, // one practice: these tests are about faults, not fairness
-      maxAttempts: 200,
-      sweepIntervalMs: 0,
-      sweepAfterMs: 60_000,
-    });
+    const worker = startWorker(queue, { fhirTimeoutMs: 500, sweepIntervalMs: 0, sweepAfterMs: 60_000 });
     try {
       const started = Date.now();
       let n = 0;
@@ -225,11 +225,7 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
     try {
       const first = spawnRecordWorker(env);
       workers.push(first);
-      await waitFor(
-        'a first hundred filed',
-        async () => ((await filedCount(s.practice.id)) >= 100 ? true : undefined),
-        60_000,
-      );
+      await filedWhen('a first hundred filed', s, (n) => n >= 100, 60_000);
       assert.equal(await first.stop(), 0, `graceful stop exits 0: ${first.output()}`);
       const queue = createWriteBackQueue(sharedRedisUrl, { prefix: s.prefix });
       try {
@@ -242,11 +238,7 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
 
       const second = spawnRecordWorker(env);
       workers.push(second);
-      await waitFor(
-        'more filed',
-        async () => ((await filedCount(s.practice.id)) >= afterStop + 100 ? true : undefined),
-        60_000,
-      );
+      await filedWhen('more filed', s, (n) => n >= afterStop + 100, 60_000);
       await second.kill();
       const afterKill = await filedCount(s.practice.id);
       assert.ok(afterKill < batch, 'killed mid-batch');
@@ -272,25 +264,10 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
       lockDurationMs: 2000,
       stalledIntervalMs: 1000,
     });
-    const worker = startWriteBackWorker({
-      queue,
-      pool: db.pool,
-      fhir: new FhirClient({ timeoutMs: 3000 }),
-      readDocument: () => Promise.reject(new Error('no attachments here')),
-      logger: silent,
-      concurrency: 10,
-      practiceConcurrency: 10, // one practice: these tests are about faults, not fairness
-      maxAttempts: 200,
-      sweepIntervalMs: 1000,
-      sweepAfterMs: 5000,
-    });
+    const worker = startWorker(queue, { fhirTimeoutMs: 3000, sweepIntervalMs: 1000, sweepAfterMs: 5000 });
     try {
       s.proxy.setRule(() => ({ kind: 'delay', ms: 30 }));
-      await waitFor(
-        '150 filed',
-        async () => ((await filedCount(s.practice.id)) >= 150 ? true : undefined),
-        60_000,
-      );
+      await filedWhen('150 filed', s, (n) => n >= 150, 60_000);
       await redis.crashAndRestart(1500);
       assert.ok((await filedCount(s.practice.id)) < batch, 'Redis went down mid-batch');
       await allFiled(s, 120_000);

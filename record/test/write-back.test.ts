@@ -1,37 +1,29 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import { after, describe, it } from 'node:test';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
-import { createAdapter } from '@socket.io/redis-adapter';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
 import { StaffLive, writeBackJobId, type QueueChange } from '@gpc/contracts';
-import type { FhirServer } from '@gpc/local-fhir-server';
-import { startLocalS3, type RunningLocalS3 } from '@gpc/local-s3-server';
-import { buildTriageApp, migrateDatabase } from '@gpc/triage';
-import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
+import { startLocalS3 } from '@gpc/local-s3-server';
 import {
   closeWithPendingWriteBack,
+  compositionsFor,
   seedConsultation,
-  seedPractice,
-  type SeededPractice,
-} from '../../triage/test/support/practices';
-import { writeBacksTo } from '../../triage/test/support/write-back';
+  startFaultProxy,
+  startLocalFhir,
+  startTriage,
+  testRedisUrl as redisUrl,
+  waitFor,
+} from '@gpc/test-support';
 import { FhirClient } from '../src/fhir/client';
 import { ATTACHMENT_SYSTEM } from '../src/fhir/identifiers';
 import { createS3DocumentSource } from '../src/filing/s3-documents';
-import { createWriteBackQueue, type WriteBackQueue } from '../src/queue';
+import { createWriteBackQueue } from '../src/queue';
 import { createWriteBackAnnouncer } from '../src/staff-live';
-import { startWriteBackWorker, type WriteBackWorker } from '../src/worker';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
-import { compositionsFor, startLocalFhir, waitFor } from './support/fhir';
+import { startWriteBackWorker } from '../src/worker';
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const jwtSecret = 'record-test-secret-that-is-long-enough-0123456789';
 const maxAttempts = 4;
 const bucket = 'record-test-attachments';
 const s3Credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -43,101 +35,66 @@ interface WriteBackView {
   serverLocations: string[];
 }
 
-describe('the record worker filing summaries into the GP record (real PostgreSQL, Redis, FHIR server)', () => {
-  let db: TestDatabase;
-  let fhir: { server: FhirServer; base: string };
-  let proxy: FaultProxy;
-  let s3: RunningLocalS3;
-  let documents: ReturnType<typeof createS3DocumentSource>;
-  let queue: WriteBackQueue;
-  let worker: WriteBackWorker;
-  let triage: FastifyInstance;
-  let practice: SeededPractice;
-  let otherPractice: SeededPractice;
-  const tokens = new Map<string, string>();
-  const liveRedis = new Redis(redisUrl);
-  const liveRedisSubscriber = liveRedis.duplicate();
-  const dashboards: Socket[] = [];
+describe('the record worker filing summaries into the GP record (real PostgreSQL, Redis, FHIR server)', async () => {
   const prefix = `gpc-test-${randomUUID()}`;
-
-  before(async () => {
-    db = await createTestDatabase();
-    await migrateDatabase(db.url);
-    fhir = await startLocalFhir();
-    proxy = await startFaultProxy(fhir.base);
-    s3 = await startLocalS3([bucket]);
-    documents = createS3DocumentSource({
-      bucket,
-      region: 'eu-west-2',
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      ...s3Credentials,
-    });
-    practice = await seedPractice(db.pool, 'A81001');
-    otherPractice = await seedPractice(db.pool, 'B82002');
-    await db.pool.query('UPDATE practice SET fhir_base_url = $1', [proxy.url]);
-    queue = createWriteBackQueue(redisUrl, {
-      prefix,
-      retry: { baseDelayMs: 100, maxDelayMs: 3000 },
-      perPracticeLimit: { max: 100, durationMs: 1000 },
-    });
-    worker = startWriteBackWorker({
-      queue,
-      pool: db.pool,
-      fhir: new FhirClient({ timeoutMs: 1000 }),
-      readDocument: documents.read,
-      logger: pino({ level: 'silent' }),
-      concurrency: 4,
-      practiceConcurrency: 4,
-      maxAttempts,
-      sweepIntervalMs: 0,
-      sweepAfterMs: 1000,
-      announce: createWriteBackAnnouncer(queue.client, pino({ level: 'silent' })),
-    });
-    // the producer side, as triage runs it: its own queue object on the same Redis keys
-    const producer = createWriteBackQueue(redisUrl, { prefix });
-    triage = await buildTriageApp({
-      pool: db.pool,
-      jwtSecret,
-      writeBack: writeBacksTo(producer),
-      live: { adapter: createAdapter(liveRedis, liveRedisSubscriber, { key: StaffLive.redisKey }) },
-    });
-    triage.addHook('onClose', () => producer.close());
-    await triage.listen({ host: '127.0.0.1', port: 0 });
-    for (const [p, role] of [
-      [practice, 'clinician'],
-      [practice, 'admin'],
-      [practice, 'reception'],
-      [otherPractice, 'admin'],
-    ] as const) {
-      const login = await triage.inject({
-        method: 'POST',
-        url: '/auth/login',
-        payload: { odsCode: p.odsCode, email: p.staff[role].email, password: p.staff[role].password },
-      });
-      tokens.set(`${p.odsCode}:${role}`, login.json<{ accessToken: string }>().accessToken);
-    }
+  // the producer side, as triage runs it: its own queue object on the same Redis keys as the worker's
+  const {
+    app: triage,
+    db,
+    practiceA: practice,
+    practiceB: otherPractice,
+    url,
+    ...world
+  } = await startTriage(
+    { after },
+    {
+      writeBackQueue: { prefix },
+      live: 'redis',
+    },
+  );
+  const fhir = await startLocalFhir();
+  world.after(() => fhir.server.close());
+  const proxy = await startFaultProxy(fhir.base);
+  world.after(() => proxy.close());
+  const s3 = await startLocalS3([bucket]);
+  world.after(() => s3.close());
+  const documents = createS3DocumentSource({
+    bucket,
+    region: 'eu-west-2',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    ...s3Credentials,
   });
-
-  after(async () => {
+  world.after(() => documents.destroy());
+  await db.pool.query('UPDATE practice SET fhir_base_url = $1', [proxy.url]);
+  const queue = createWriteBackQueue(redisUrl, {
+    prefix,
+    retry: { baseDelayMs: 100, maxDelayMs: 3000 },
+    perPracticeLimit: { max: 100, durationMs: 1000 },
+  });
+  const worker = startWriteBackWorker({
+    queue,
+    pool: db.pool,
+    fhir: new FhirClient({ timeoutMs: 1000 }),
+    readDocument: documents.read,
+    logger: pino({ level: 'silent' }),
+    concurrency: 4,
+    practiceConcurrency: 4,
+    maxAttempts,
+    sweepIntervalMs: 0,
+    sweepAfterMs: 1000,
+    announce: createWriteBackAnnouncer(queue.client, pino({ level: 'silent' })),
+  });
+  world.after(() => worker.close());
+  const dashboards: Socket[] = [];
+  world.after(() => {
     for (const socket of dashboards) socket.disconnect();
-    await triage.close();
-    liveRedis.disconnect();
-    liveRedisSubscriber.disconnect();
-    await worker.close();
-    const cleanup = createWriteBackQueue(redisUrl, { prefix });
-    await cleanup.obliterate({ force: true }).catch(() => undefined);
-    await cleanup.close();
-    await proxy.close();
-    documents.destroy();
-    await s3.close();
-    await fhir.server.close();
-    await db.drop();
   });
 
-  const as = (practiceCode: string, role: string) => ({
-    authorization: `Bearer ${tokens.get(`${practiceCode}:${role}`)}`,
-  });
+  const staffAt = (practiceCode: string, role: 'admin' | 'clinician' | 'reception') =>
+    world.as(practiceCode === practice.odsCode ? practice : otherPractice, role);
+  const as = (practiceCode: string, role: 'admin' | 'clinician' | 'reception') =>
+    staffAt(practiceCode, role).headers;
 
   async function close(consultationId: string) {
     const response = await triage.inject({
@@ -235,15 +192,12 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
 
   it("tells the practice's open dashboards, and only them, as the write-back moves on", async () => {
     const dashboard = async (practiceCode: string) => {
-      const socket = connect(
-        `http://127.0.0.1:${(triage.server.address() as AddressInfo).port}${StaffLive.namespace}`,
-        {
-          path: StaffLive.path,
-          auth: { token: tokens.get(`${practiceCode}:reception`) ?? tokens.get(`${practiceCode}:admin`) },
-          transports: ['websocket'],
-          reconnection: false,
-        },
-      );
+      const socket = connect(`${url}${StaffLive.namespace}`, {
+        path: StaffLive.path,
+        auth: { token: staffAt(practiceCode, practiceCode === 'A81001' ? 'reception' : 'admin').token },
+        transports: ['websocket'],
+        reconnection: false,
+      });
       dashboards.push(socket);
       const changes: QueueChange[] = [];
       socket.on('queue:changed', (change: QueueChange) => changes.push(change));
@@ -259,10 +213,10 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
     await close(id);
     await settled(id, 'filed');
     // the worker's announcement comes after its database update: wait for it, not for the status
-    await waitFor('the filing announced', () =>
-      Promise.resolve(
-        ours.some((change) => change.consultationId === id && change.change === 'updated') ? true : undefined,
-      ),
+    await waitFor(
+      () => `the filing announced (heard so far: ${JSON.stringify(ours)})`,
+      () => ours.some((change) => change.consultationId === id && change.change === 'updated'),
+      { timeoutMs: 10_000 },
     );
     assert.deepEqual(
       ours.filter((change) => change.consultationId === id).map((change) => change.change),

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { migrateDatabase } from '@gpc/triage';
+import type { TestLifetime } from './lifetime';
 
 export const testServerUrl =
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
@@ -44,4 +46,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       }
     },
   };
+}
+
+/** A fresh database with every migration applied, dropped when `t` ends. */
+export async function startTestDatabase(t: TestLifetime): Promise<TestDatabase> {
+  const db = await createTestDatabase();
+  t.after(() => db.drop());
+  await migrateDatabase(db.url);
+  return db;
 }

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Bundle, Composition } from '@medplum/fhirtypes';
 import { pino } from 'pino';
 import { createFhirServer, FHIR_BASE_PATH, type FhirServer } from '@gpc/local-fhir-server';
-import { CONSULTATION_SYSTEM } from '../../src/fhir/identifiers';
+import { CONSULTATION_SYSTEM } from '@gpc/record';
 
 /** The local FHIR R4 server from `local/`, listening on a free port. */
 export async function startLocalFhir(): Promise<{ server: FhirServer; base: string }> {
@@ -31,18 +31,4 @@ export async function allCompositions(base: string): Promise<Composition[]> {
     url = bundle.link?.find((link) => link.relation === 'next')?.url;
   }
   return found;
-}
-
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

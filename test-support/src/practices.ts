@@ -1,13 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { StaffRole } from '@gpc/contracts';
-import { hashPassword } from '../../src/auth/passwords';
-import { createPractice } from '../../src/practices';
+import { createPractice, hashPassword } from '@gpc/triage';
 
 export interface SeededStaff {
   id: string;
   email: string;
   password: string;
   role: StaffRole;
+  /** As the practice's staff list and the access token show it. */
+  name: string;
 }
 export interface SeededPractice {
   id: string;
@@ -15,18 +17,23 @@ export interface SeededPractice {
   staff: Record<StaffRole, SeededStaff>;
 }
 
+const roles = ['admin', 'clinician', 'reception'] as const;
+
 /** A practice with one member of staff of each role, each with a known password. */
 export async function seedPractice(pool: pg.Pool, odsCode: string): Promise<SeededPractice> {
   const practiceId = await createPractice(pool, { odsCode, name: `Practice ${odsCode}` });
+  const password = (role: StaffRole) => `correct horse ${role} ${odsCode}`;
+  // scrypt is slow on purpose: the three hashes at once, on libuv's threads
+  const hashes = await Promise.all(roles.map((role) => hashPassword(password(role))));
   const staff = {} as Record<StaffRole, SeededStaff>;
-  for (const role of ['admin', 'clinician', 'reception'] as const) {
+  for (const [index, role] of roles.entries()) {
     const email = `${role}@${odsCode.toLowerCase()}.example.org`;
-    const password = `correct horse ${role} ${odsCode}`;
+    const name = `${role} of ${odsCode}`;
     const inserted = await pool.query<{ id: string }>(
       `INSERT INTO staff (practice_id, email, display_name, role, password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [practiceId, email, `${role} of ${odsCode}`, role, await hashPassword(password)],
+      [practiceId, email, name, role, hashes[index]],
     );
-    staff[role] = { id: inserted.rows[0]!.id, email, password, role };
+    staff[role] = { id: inserted.rows[0]!.id, email, password: password(role), role, name };
   }
   return { id: practiceId, odsCode, staff };
 }
@@ -94,5 +101,35 @@ export function medicalAnswers(changes: Record<string, Answer> = {}, problem = '
     resourceType: 'QuestionnaireResponse' as const,
     status: 'completed' as const,
     item: Object.entries(answers).map(([linkId, answer]) => ({ linkId, answer: [answer] })),
+  };
+}
+
+/**
+ * A request on one of the practice's free-text forms (`details`), as the public form sends it, from
+ * Pat Example who prefers email; `patient` adds to or changes the patient's details.
+ */
+export function freeTextSubmission(
+  formId: string,
+  details: string,
+  extra: { patient?: Record<string, string>; attachments?: { key: string }[] } = {},
+) {
+  return {
+    idempotencyKey: randomUUID(),
+    formId,
+    patient: {
+      givenName: 'Pat',
+      familyName: 'Example',
+      birthDate: '1980-02-03',
+      email: 'pat@example.org',
+      ...extra.patient,
+    },
+    submittedBy: { type: 'patient' },
+    preferredContact: 'email',
+    answers: {
+      resourceType: 'QuestionnaireResponse',
+      status: 'completed',
+      item: [{ linkId: 'details', answer: [{ valueString: details }] }],
+    },
+    ...(extra.attachments ? { attachments: extra.attachments } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { enqueueWriteBack, requeueWriteBack, type WriteBackQueue } from '@gpc/record';
-import type { WriteBackQueueing } from '../../src/app';
+import type { WriteBackQueueing } from '@gpc/triage';
 
 /** For tests that never close a request into the GP record. */
 export const noWriteBacks: WriteBackQueueing = {

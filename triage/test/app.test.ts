@@ -4,12 +4,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { buildTriageApp } from '../src/app';
-import { noWriteBacks } from './support/write-back';
-import { loadTriageConfig } from '../src/config';
-import { migrateDatabase } from '../src/db/migrate';
-import { createTestDatabase, type TestDatabase } from './support/database';
-import { freePort } from '../../scripts/src/ports';
+import { buildTriageApp, loadTriageConfig } from '@gpc/triage';
+import {
+  createTestDatabase,
+  freePort,
+  noWriteBacks,
+  startTriage,
+  testRedisUrl,
+  waitFor,
+  type TestDatabase,
+} from '@gpc/test-support';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const jwtSecret = 'a-test-secret-that-is-long-enough-0123456789';
@@ -52,10 +56,8 @@ describe('triage app', () => {
     await app.close();
   });
 
-  it('answers its framework’s own refusals in its own codes: too many sign-ins, a body too large', async () => {
-    const migrated = await createTestDatabase();
-    await migrateDatabase(migrated.url);
-    const app = await buildTriageApp(appDeps(migrated.pool));
+  it('answers its framework’s own refusals in its own codes: too many sign-ins, a body too large', async (t) => {
+    const { app } = await startTriage(t);
     const signIn = () =>
       app.inject({
         method: 'POST',
@@ -74,8 +76,6 @@ describe('triage app', () => {
     });
     assert.equal(huge.statusCode, 413);
     assert.equal(huge.json<{ code: string }>().code, 'badRequest', 'a status we have no code of our own for');
-    await app.close();
-    await migrated.drop();
   });
 
   it('fails at boot naming a missing required key', () => {
@@ -91,7 +91,7 @@ describe('triage app', () => {
       ...process.env,
       TRIAGE_PORT: String(port),
       TRIAGE_DATABASE_URL: db.url,
-      TRIAGE_REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      TRIAGE_REDIS_URL: testRedisUrl,
       TRIAGE_S3_BUCKET: 'unused-here',
       TRIAGE_S3_ACCESS_KEY_ID: 'S3RVER',
       TRIAGE_S3_SECRET_ACCESS_KEY: 'S3RVER',
@@ -104,14 +104,15 @@ describe('triage app', () => {
     });
     const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
     try {
-      let healthy = false;
-      for (let attempt = 0; attempt < 100 && !healthy; attempt++) {
-        healthy = await fetch(`http://127.0.0.1:${port}/health`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (!healthy) await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      const healthy = await waitFor(
+        'the server to answer /health',
+        () =>
+          fetch(`http://127.0.0.1:${port}/health`).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        { timeoutMs: 20_000, intervalMs: 200 },
+      );
       assert.ok(healthy, 'server answers /health');
       const migrated = await db.pool.query('SELECT count(*)::int AS n FROM schema_migration');
       assert.ok((migrated.rows[0] as { n: number }).n >= 4, 'every migration applied');

@@ -1,57 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { startLocalS3, type RunningLocalS3 } from '@gpc/local-s3-server';
-import { buildTriageApp } from '../src/app';
-import { noWriteBacks } from './support/write-back';
-import { AttachmentStore } from '../src/attachments/store';
-import { migrateDatabase } from '../src/db/migrate';
-import { createTestDatabase, type TestDatabase } from './support/database';
-import { seedConsultation, seedPractice, type SeededPractice } from './support/practices';
+import { after, describe, it } from 'node:test';
+import { freeTextSubmission, seedConsultation, startTriage } from '@gpc/test-support';
 
-describe('attachments through the real local S3 server', () => {
-  let db: TestDatabase;
-  let s3: RunningLocalS3;
-  let store: AttachmentStore;
-  let app: FastifyInstance;
-  let practiceA: SeededPractice;
-  let practiceB: SeededPractice;
-  let formId: string;
-
-  before(async () => {
-    db = await createTestDatabase();
-    await migrateDatabase(db.url);
-    practiceA = await seedPractice(db.pool, 'A81001');
-    practiceB = await seedPractice(db.pool, 'B82002');
-    s3 = await startLocalS3(['attachments']);
-    store = new AttachmentStore({
-      endpoint: s3.endpoint,
-      region: 'eu-west-2',
-      bucket: 'attachments',
-      accessKeyId: 'S3RVER',
-      secretAccessKey: 'S3RVER',
-      forcePathStyle: true,
-    });
-    app = await buildTriageApp({
-      pool: db.pool,
-      jwtSecret: 'attachment-test-secret-long-enough-0123456789',
-      writeBack: noWriteBacks,
-      attachments: store,
-      now: () => new Date('2026-07-13T09:00:00Z'),
-    });
-    const forms = (await app.inject({ method: 'GET', url: '/practices/A81001' })).json<{
-      forms: { id: string; slug: string }[];
-    }>().forms;
-    formId = forms.find((form) => form.slug === 'something-else')!.id;
-  });
-
-  after(async () => {
-    await app.close();
-    store.destroy();
-    await s3.close();
-    await db.drop();
-  });
+describe('attachments through the real local S3 server', async () => {
+  const { app, db, practiceA, practiceB, as, formId } = await startTriage(
+    { after },
+    { attachments: true, now: () => new Date('2026-07-13T09:00:00Z') },
+  );
+  const somethingElse = await formId('something-else');
 
   async function upload(ods: string, bytes: Buffer, contentType = 'image/jpeg'): Promise<string> {
     const grant = await app.inject({
@@ -66,19 +23,8 @@ describe('attachments through the real local S3 server', () => {
     return key;
   }
 
-  const submission = (attachments: { key: string }[]) => ({
-    idempotencyKey: randomUUID(),
-    formId,
-    patient: { givenName: 'Pat', familyName: 'Example', birthDate: '1980-02-03', email: 'pat@example.org' },
-    submittedBy: { type: 'patient' },
-    preferredContact: 'email',
-    answers: {
-      resourceType: 'QuestionnaireResponse',
-      status: 'completed',
-      item: [{ linkId: 'details', answer: [{ valueString: 'See photo' }] }],
-    },
-    attachments,
-  });
+  const submission = (attachments: { key: string }[]) =>
+    freeTextSubmission(somethingElse, 'See photo', { attachments });
 
   it('takes a photo uploaded straight to S3 with the request, and shows it to the practice’s staff only', async () => {
     const photo = Buffer.from('not really a jpeg, but bytes all the same');
@@ -95,18 +41,10 @@ describe('attachments through the real local S3 server', () => {
     );
     const consultationId = rows[0]!.id;
 
-    const token = (practice: SeededPractice) =>
-      app.jwt.sign({
-        typ: 'staff',
-        sub: practice.staff.reception.id,
-        practiceId: practice.id,
-        role: 'reception',
-        name: 'R',
-      });
     const listed = await app.inject({
       method: 'GET',
       url: `/consultations/${consultationId}/attachments`,
-      headers: { authorization: `Bearer ${token(practiceA)}` },
+      headers: as(practiceA, 'reception').headers,
     });
     assert.equal(listed.statusCode, 200);
     const [view] = listed.json<{ url: string; size: number; contentType: string }[]>();
@@ -118,7 +56,7 @@ describe('attachments through the real local S3 server', () => {
     const other = await app.inject({
       method: 'GET',
       url: `/consultations/${consultationId}/attachments`,
-      headers: { authorization: `Bearer ${token(practiceB)}` },
+      headers: as(practiceB, 'reception').headers,
     });
     assert.equal(other.statusCode, 404, 'another practice cannot list or fetch them');
     assert.equal(
@@ -165,17 +103,10 @@ describe('attachments through the real local S3 server', () => {
 
   it('lets a patient add a photo to a reply in their thread, and only an upload made for that practice', async () => {
     const id = await seedConsultation(db.pool, practiceA.id);
-    const staff = app.jwt.sign({
-      typ: 'staff',
-      sub: practiceA.staff.clinician.id,
-      practiceId: practiceA.id,
-      role: 'clinician',
-      name: 'C',
-    });
     const sent = await app.inject({
       method: 'POST',
       url: `/consultations/${id}/messages`,
-      headers: { authorization: `Bearer ${staff}` },
+      headers: as(practiceA, 'clinician').headers,
       payload: { body: 'Could you send a photo?' },
     });
     const token = new URL(sent.json<{ threadLink: string }>().threadLink).hash.replace('#t=', '');

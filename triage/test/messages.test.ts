@@ -1,50 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { buildTriageApp } from '../src/app';
-import { noWriteBacks } from './support/write-back';
-import { migrateDatabase } from '../src/db/migrate';
-import { createTestDatabase, type TestDatabase } from './support/database';
-import { seedConsultation, seedPractice, type SeededPractice } from './support/practices';
+import { after, describe, it } from 'node:test';
+import { seedConsultation, startTriage, type SeededPractice } from '@gpc/test-support';
 
-describe('messages between staff and patient, with the date-of-birth check', () => {
-  let db: TestDatabase;
-  let app: FastifyInstance;
-  let practiceA: SeededPractice;
-  let practiceB: SeededPractice;
-
-  before(async () => {
-    db = await createTestDatabase();
-    await migrateDatabase(db.url);
-    practiceA = await seedPractice(db.pool, 'A81001');
-    practiceB = await seedPractice(db.pool, 'B82002');
-    app = await buildTriageApp({
-      pool: db.pool,
-      jwtSecret: 'messages-test-secret-long-enough-0123456789',
-      writeBack: noWriteBacks,
-      publicWebUrl: 'https://consult.example',
-    });
-  });
-  after(async () => {
-    await app.close();
-    await db.drop();
-  });
-
-  const staffToken = (practice: SeededPractice) =>
-    app.jwt.sign({
-      typ: 'staff',
-      sub: practice.staff.clinician.id,
-      practiceId: practice.id,
-      role: 'clinician',
-      name: 'Dr C',
-    });
+describe('messages between staff and patient, with the date-of-birth check', async () => {
+  const { app, db, practiceA, practiceB, as } = await startTriage(
+    { after },
+    { publicWebUrl: 'https://consult.example' },
+  );
+  const staff = (practice: SeededPractice) => as(practice, 'clinician').headers;
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
   async function message(consultationId: string, practice = practiceA) {
     return app.inject({
       method: 'POST',
       url: `/consultations/${consultationId}/messages`,
-      headers: bearer(staffToken(practice)),
+      headers: staff(practice),
       payload: { body: 'Please send a photo of the rash.' },
     });
   }
@@ -92,7 +62,7 @@ describe('messages between staff and patient, with the date-of-birth check', () 
     const staffView = await app.inject({
       method: 'GET',
       url: `/consultations/${id}/messages`,
-      headers: bearer(staffToken(practiceA)),
+      headers: staff(practiceA),
     });
     assert.deepEqual(
       staffView.json<{ author: string }[]>().map((m) => m.author),
@@ -106,8 +76,7 @@ describe('messages between staff and patient, with the date-of-birth check', () 
       401,
     );
     assert.equal(
-      (await app.inject({ method: 'GET', url: '/threads/messages', headers: bearer(staffToken(practiceA)) }))
-        .statusCode,
+      (await app.inject({ method: 'GET', url: '/threads/messages', headers: staff(practiceA) })).statusCode,
       401,
     );
   });
@@ -138,7 +107,7 @@ describe('messages between staff and patient, with the date-of-birth check', () 
     const list = await app.inject({
       method: 'GET',
       url: `/consultations/${id}/messages`,
-      headers: bearer(staffToken(practiceB)),
+      headers: staff(practiceB),
     });
     assert.equal(list.statusCode, 404);
     const forged = await app.inject({
@@ -150,7 +119,7 @@ describe('messages between staff and patient, with the date-of-birth check', () 
     const empty = await app.inject({
       method: 'POST',
       url: `/consultations/${id}/messages`,
-      headers: bearer(staffToken(practiceA)),
+      headers: staff(practiceA),
       payload: { body: '   ' },
     });
     assert.equal(empty.statusCode, 400);

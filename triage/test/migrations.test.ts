@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { migrateDatabase } from '../src/db/migrate';
-import { createTestDatabase, type TestDatabase } from './support/database';
+import { migrateDatabase } from '@gpc/triage';
+import { createTestDatabase, type TestDatabase } from '@gpc/test-support';
 
 async function tables(db: TestDatabase): Promise<string[]> {
   const { rows } = await db.pool.query<{ table_name: string }>(

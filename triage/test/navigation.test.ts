@@ -1,78 +1,20 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { buildTriageApp } from '../src/app';
-import { noWriteBacks } from './support/write-back';
-import { migrateDatabase } from '../src/db/migrate';
-import { createTestDatabase, type TestDatabase } from './support/database';
-import {
-  medicalAnswers,
-  seedConsultation,
-  seedPractice,
-  type SeededPractice,
-  type SeededStaff,
-} from './support/practices';
+import { freeTextSubmission, medicalAnswers, seedConsultation, startTriage } from '@gpc/test-support';
 
-describe('care navigation, claims, and the queue routes under arbitrary input', () => {
-  let db: TestDatabase;
-  let app: FastifyInstance;
-  let practiceA: SeededPractice;
-  let practiceB: SeededPractice;
-
-  before(async () => {
-    db = await createTestDatabase();
-    await migrateDatabase(db.url);
-    practiceA = await seedPractice(db.pool, 'A81001');
-    practiceB = await seedPractice(db.pool, 'B82002');
-    app = await buildTriageApp({
-      pool: db.pool,
-      jwtSecret: 'navigation-test-secret-long-enough-0123456789',
-      writeBack: noWriteBacks,
-      now: () => new Date('2026-07-13T09:00:00Z'),
-    });
-  });
-  after(async () => {
-    await app.close();
-    await db.drop();
-  });
-
-  const token = (practice: SeededPractice, staff: SeededStaff) =>
-    app.jwt.sign({
-      typ: 'staff',
-      sub: staff.id,
-      practiceId: practice.id,
-      role: staff.role,
-      name: `${staff.role} name`,
-    });
-  const bearer = (value: string) => ({ authorization: `Bearer ${value}` });
+describe('care navigation, claims, and the queue routes under arbitrary input', async () => {
+  const { app, db, practiceA, practiceB, as, formId } = await startTriage(
+    { after },
+    { now: () => new Date('2026-07-13T09:00:00Z') },
+  );
 
   async function submitForm(slug: string): Promise<string> {
-    const forms = (await app.inject({ method: 'GET', url: '/practices/A81001' })).json<{
-      forms: { id: string; slug: string }[];
-    }>().forms;
-    const form = forms.find((candidate) => candidate.slug === slug)!;
-    const answers =
-      slug === 'medical'
-        ? medicalAnswers().item
-        : [{ linkId: 'details', answer: [{ valueString: 'please' }] }];
+    const body = freeTextSubmission(await formId(slug), 'please');
     const response = await app.inject({
       method: 'POST',
       url: '/practices/A81001/submissions',
-      payload: {
-        idempotencyKey: randomUUID(),
-        formId: form.id,
-        patient: {
-          givenName: 'Pat',
-          familyName: 'Example',
-          birthDate: '1980-02-03',
-          email: 'pat@example.org',
-        },
-        submittedBy: { type: 'patient' },
-        preferredContact: 'email',
-        answers: { resourceType: 'QuestionnaireResponse', status: 'completed', item: answers },
-      },
+      payload: slug === 'medical' ? { ...body, answers: medicalAnswers() } : body,
     });
     assert.equal(response.statusCode, 201, response.body);
     const { rows } = await db.pool.query<{ id: string }>('SELECT id FROM consultation WHERE reference = $1', [
@@ -82,7 +24,7 @@ describe('care navigation, claims, and the queue routes under arbitrary input', 
   }
 
   it('assigns new requests by the practice’s rules: an admin type to reception, medical to the duty clinician', async () => {
-    const admin = token(practiceA, practiceA.staff.admin);
+    const admin = as(practiceA, 'admin').headers;
     const rules = [
       { matchKind: 'admin', matchFormSlug: 'fit-note', assignTo: practiceA.staff.reception.id },
       { matchKind: 'medical', assignTo: practiceA.staff.clinician.id, setPriority: 'soon' },
@@ -90,20 +32,20 @@ describe('care navigation, claims, and the queue routes under arbitrary input', 
     const saved = await app.inject({
       method: 'PUT',
       url: '/navigation-rules',
-      headers: bearer(admin),
+      headers: admin,
       payload: rules,
     });
     assert.equal(saved.statusCode, 200, saved.body);
-    const reception = token(practiceA, practiceA.staff.reception);
+    const reception = as(practiceA, 'reception').headers;
     assert.equal(
-      (await app.inject({ method: 'PUT', url: '/navigation-rules', headers: bearer(reception), payload: [] }))
+      (await app.inject({ method: 'PUT', url: '/navigation-rules', headers: reception, payload: [] }))
         .statusCode,
       403,
     );
     const outsider = await app.inject({
       method: 'PUT',
       url: '/navigation-rules',
-      headers: bearer(admin),
+      headers: admin,
       payload: [{ assignTo: practiceB.staff.clinician.id }],
     });
     assert.equal(outsider.statusCode, 400, 'rules cannot send requests to another practice’s staff');
@@ -129,7 +71,7 @@ describe('care navigation, claims, and the queue routes under arbitrary input', 
     const first = await app.inject({
       method: 'GET',
       url: `/consultations/${id}`,
-      headers: bearer(token(practiceA, practiceA.staff.clinician)),
+      headers: as(practiceA, 'clinician').headers,
     });
     assert.equal(
       first.json<{ claimedBy: { id: string } | null }>().claimedBy?.id,
@@ -138,7 +80,7 @@ describe('care navigation, claims, and the queue routes under arbitrary input', 
     const second = await app.inject({
       method: 'GET',
       url: `/consultations/${id}`,
-      headers: bearer(token(practiceA, practiceA.staff.reception)),
+      headers: as(practiceA, 'reception').headers,
     });
     assert.deepEqual(second.json<{ claimedBy: { id: string; name: string } | null }>().claimedBy, {
       id: practiceA.staff.clinician.id,
@@ -147,7 +89,7 @@ describe('care navigation, claims, and the queue routes under arbitrary input', 
   });
 
   it('never answers 5xx to arbitrary queue queries and changes (property-based)', async () => {
-    const reception = token(practiceA, practiceA.staff.reception);
+    const reception = as(practiceA, 'reception').headers;
     const id = await seedConsultation(db.pool, practiceA.id);
     await fc.assert(
       fc.asyncProperty(
@@ -172,13 +114,13 @@ describe('care navigation, claims, and the queue routes under arbitrary input', 
             method: 'GET',
             url: '/consultations',
             query,
-            headers: bearer(reception),
+            headers: reception,
           });
           assert.ok(list.statusCode < 500, `list ${list.statusCode}: ${list.body}`);
           const patch = await app.inject({
             method: 'PATCH',
             url: `/consultations/${encodeURIComponent(target)}`,
-            headers: bearer(reception),
+            headers: reception,
             payload: change as Record<string, unknown>,
           });
           assert.ok(patch.statusCode < 500, `patch ${patch.statusCode}: ${patch.body}`);

@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
-import { buildTriageApp } from '../src/app';
-import { migrateDatabase } from '../src/db/migrate';
-import { createNotificationQueue } from '../src/notifications/queue';
-import type { NotificationSettings } from '../src/notifications/settings';
-import { createTestDatabase, type TestDatabase } from './support/database';
-import { startMailRelay, type MailRelay } from './support/mail';
-import { startNotifyStandIn, type NotifyStandIn } from './support/notify';
-import { seedConsultation, seedPractice, type SeededPractice } from './support/practices';
-import { noWriteBacks } from './support/write-back';
+import { after, describe, it } from 'node:test';
+import type { NotificationSettings } from '@gpc/triage';
+import {
+  capturedLogger,
+  seedConsultation,
+  startMailRelay,
+  startNotifyStandIn,
+  startTriage,
+  waitFor,
+} from '@gpc/test-support';
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const email = 'robin.sample@example.org';
 const phone = '07700 900456';
 const notifyKey = `gp-consult-test-${randomUUID()}-${randomUUID()}`;
@@ -29,75 +25,36 @@ interface NotificationView {
   lastError: string | null;
 }
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-describe('links to patients by email and text message (real PostgreSQL, Redis and SMTP; a GOV.UK Notify stand-in)', () => {
-  let db: TestDatabase;
-  let app: FastifyInstance;
-  let practice: SeededPractice;
-  let relay: MailRelay;
-  let notify: NotifyStandIn;
-  const logLines: string[] = [];
-
-  before(async () => {
-    db = await createTestDatabase();
-    await migrateDatabase(db.url);
-    practice = await seedPractice(db.pool, 'A81001');
-    relay = await startMailRelay();
-    notify = await startNotifyStandIn();
-    app = await buildTriageApp({
-      pool: db.pool,
-      jwtSecret: 'notifications-test-secret-that-is-long-enough-0123',
-      writeBack: noWriteBacks,
+describe('links to patients by email and text message (real PostgreSQL, Redis and SMTP; a GOV.UK Notify stand-in)', async () => {
+  const { logger, lines: logLines } = capturedLogger('info');
+  const {
+    app,
+    db,
+    practiceA: practice,
+    as,
+    ...triage
+  } = await startTriage(
+    { after },
+    {
       publicWebUrl: 'https://consult.example.org',
       // these tests poll the request far faster than a person would
       rateLimitAllowList: ['127.0.0.1'],
-      logger: pino(
-        { level: 'info' },
-        new Writable({
-          write(chunk: Buffer, _encoding, done) {
-            logLines.push(chunk.toString());
-            done();
-          },
-        }),
-      ),
+      logger,
       notifications: {
-        queue: createNotificationQueue(redisUrl, {
-          prefix: `gpc-test-${randomUUID()}`,
-          retryBaseDelayMs: 200,
-          deliveryCheckEveryMs: 200,
-        }),
+        retryBaseDelayMs: 200,
+        deliveryCheckEveryMs: 200,
         maxAttempts: 4,
         firstDeliveryCheckMs: 100,
         sweepIntervalMs: 0,
       },
-    });
-  });
+    },
+  );
+  const relay = await startMailRelay();
+  triage.after(() => relay.close());
+  const notify = await startNotifyStandIn();
+  triage.after(() => notify.close());
 
-  after(async () => {
-    await app.close();
-    await relay.close();
-    await notify.close();
-    await db.drop();
-  });
-
-  const staff = () => ({
-    authorization: `Bearer ${app.jwt.sign({
-      typ: 'staff',
-      sub: practice.staff.reception.id,
-      practiceId: practice.id,
-      role: 'reception',
-      name: 'Reception',
-    })}`,
-  });
+  const staff = () => as(practice, 'reception').headers;
 
   async function useSettings(settings: NotificationSettings | null) {
     await db.pool.query('UPDATE practice SET notification_settings = $2 WHERE id = $1', [
@@ -111,6 +68,14 @@ describe('links to patients by email and text message (real PostgreSQL, Redis an
     port,
     secure: false,
     from: 'Riverside Surgery <riverside@example.org>',
+  });
+
+  const govukNotify = (): NotificationSettings => ({
+    provider: 'govuk-notify',
+    apiKey: notifyKey,
+    emailTemplateId,
+    smsTemplateId,
+    baseUrl: notify.baseUrl,
   });
 
   async function requestWith(contact: {
@@ -143,10 +108,14 @@ describe('links to patients by email and text message (real PostgreSQL, Redis an
     }>().notifications;
 
   const settled = (consultationId: string, status: string) =>
-    waitFor(`notification ${status}`, async () => {
-      const [latest] = (await notificationsOf(consultationId)).slice(-1);
-      return latest?.status === status ? latest : undefined;
-    });
+    waitFor(
+      `notification ${status}`,
+      async () => {
+        const [latest] = (await notificationsOf(consultationId)).slice(-1);
+        return latest?.status === status ? latest : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
 
   it('emails the patient a link through the practice’s relay, with nothing clinical in it, and the link opens the thread', async () => {
     await useSettings(smtp());
@@ -160,9 +129,9 @@ describe('links to patients by email and text message (real PostgreSQL, Redis an
     assert.equal(view.destination, email);
     assert.equal(view.attempts, 1);
 
-    const mail = await waitFor('the email', () =>
-      Promise.resolve(relay.received.find((m) => m.to.includes(email))),
-    );
+    const mail = await waitFor('the email', () => relay.received.find((m) => m.to.includes(email)), {
+      timeoutMs: 20_000,
+    });
     const { rows } = await db.pool.query<{ reference: string }>(
       'SELECT reference FROM consultation WHERE id = $1',
       [id],
@@ -192,10 +161,14 @@ describe('links to patients by email and text message (real PostgreSQL, Redis an
     await useSettings(smtp(port));
     const id = await requestWith({ email, preferred: 'email' });
     await message(id);
-    const waiting = await waitFor('a failed attempt', async () => {
-      const [latest] = await notificationsOf(id);
-      return latest && latest.attempts >= 1 && latest.lastError ? latest : undefined;
-    });
+    const waiting = await waitFor(
+      'a failed attempt',
+      async () => {
+        const [latest] = await notificationsOf(id);
+        return latest && latest.attempts >= 1 && latest.lastError ? latest : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     assert.equal(waiting.status, 'queued');
     assert.match(waiting.lastError ?? '', /the mail relay did not take it/);
     const back = await startMailRelay(port);
@@ -231,13 +204,7 @@ describe('links to patients by email and text message (real PostgreSQL, Redis an
   });
 
   it('sends a text message through GOV.UK Notify and records its delivery receipt', async () => {
-    await useSettings({
-      provider: 'govuk-notify',
-      apiKey: notifyKey,
-      emailTemplateId,
-      smsTemplateId,
-      baseUrl: notify.baseUrl,
-    });
+    await useSettings(govukNotify());
     notify.setStatus('sending');
     const id = await requestWith({ phone, email, preferred: 'sms' });
     await message(id);
@@ -254,13 +221,7 @@ describe('links to patients by email and text message (real PostgreSQL, Redis an
   });
 
   it('fails with Notify’s own words on a 400, and on a permanent-failure receipt', async () => {
-    await useSettings({
-      provider: 'govuk-notify',
-      apiKey: notifyKey,
-      emailTemplateId,
-      smsTemplateId,
-      baseUrl: notify.baseUrl,
-    });
+    await useSettings(govukNotify());
     notify.refuseNext(400, 'phone_number Not a UK mobile number');
     const refused = await requestWith({ phone: '01632 960001', preferred: 'sms' });
     await message(refused);

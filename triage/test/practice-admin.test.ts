@@ -1,45 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { buildTriageApp } from '../src/app';
-import { migrateDatabase } from '../src/db/migrate';
-import { createTestDatabase, type TestDatabase } from './support/database';
-import { seedPractice, type SeededPractice } from './support/practices';
-import { noWriteBacks } from './support/write-back';
+import { after, describe, it } from 'node:test';
+import type { SeededPractice } from '@gpc/test-support';
+import { startTriage } from '@gpc/test-support';
 
-describe('practice admins run their practice: settings and staff (real PostgreSQL)', () => {
-  let db: TestDatabase;
-  let app: FastifyInstance;
-  let practice: SeededPractice;
-  let other: SeededPractice;
-
-  before(async () => {
-    db = await createTestDatabase();
-    await migrateDatabase(db.url);
-    practice = await seedPractice(db.pool, 'A81001');
-    other = await seedPractice(db.pool, 'B82002');
-    app = await buildTriageApp({
-      pool: db.pool,
-      jwtSecret: 'practice-admin-test-secret-that-is-long-enough-01',
-      writeBack: noWriteBacks,
-    });
-  });
-  after(async () => {
-    await app.close();
-    await db.drop();
-  });
+describe('practice admins run their practice: settings and staff (real PostgreSQL)', async () => {
+  const { app, db, practiceA: practice, practiceB: other, ...triage } = await startTriage({ after });
 
   async function login(odsCode: string, email: string, password: string) {
     return app.inject({ method: 'POST', url: '/auth/login', payload: { odsCode, email, password } });
   }
-  async function as(p: SeededPractice, role: 'admin' | 'clinician' | 'reception') {
-    const response = await login(p.odsCode, p.staff[role].email, p.staff[role].password);
-    return { authorization: `Bearer ${response.json<{ accessToken: string }>().accessToken}` };
-  }
+  const as = (p: SeededPractice, role: 'admin' | 'clinician' | 'reception') => triage.as(p, role).headers;
 
   it('lets an admin set opening hours, capacity, the FHIR endpoint and the link provider, and never shows a secret back', async () => {
-    const headers = await as(practice, 'admin');
+    const headers = as(practice, 'admin');
     const apiKey = `live-${randomUUID()}-${randomUUID()}`;
     const changed = await app.inject({
       method: 'PATCH',
@@ -100,7 +74,7 @@ describe('practice admins run their practice: settings and staff (real PostgreSQ
   });
 
   it('refuses settings that make no sense, naming the problem', async () => {
-    const headers = await as(practice, 'admin');
+    const headers = as(practice, 'admin');
     const cases: [unknown, RegExp][] = [
       [{ openingHours: { mon: [['18:00', '08:00']] } }, /must end after it starts/],
       [{ openingHours: { mon: [['8am', '6pm']] } }, /openingHours/],
@@ -124,7 +98,7 @@ describe('practice admins run their practice: settings and staff (real PostgreSQ
 
   it('keeps practice settings and staff to admins', async () => {
     for (const role of ['clinician', 'reception'] as const) {
-      const headers = await as(practice, role);
+      const headers = as(practice, role);
       for (const [method, url, payload] of [
         ['GET', '/practice', undefined],
         ['PATCH', '/practice', { dailyCapacity: 1 }],
@@ -143,7 +117,7 @@ describe('practice admins run their practice: settings and staff (real PostgreSQ
   });
 
   it('adds a member of staff who can then sign in, and stops one whose sessions then end', async () => {
-    const headers = await as(practice, 'admin');
+    const headers = as(practice, 'admin');
     const added = await app.inject({
       method: 'POST',
       url: '/staff',
@@ -201,7 +175,7 @@ describe('practice admins run their practice: settings and staff (real PostgreSQ
   });
 
   it('never lets an admin lock themselves out, nor touch another practice’s staff', async () => {
-    const headers = await as(practice, 'admin');
+    const headers = as(practice, 'admin');
     const self = practice.staff.admin.id;
     assert.equal(
       (await app.inject({ method: 'PATCH', url: `/staff/${self}`, headers, payload: { active: false } }))

@@ -1,54 +1,25 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { createWriteBackQueue, type WriteBackQueue } from '@gpc/record';
-import { buildTriageApp } from '../src/app';
-import { migrateDatabase } from '../src/db/migrate';
-import { createTestDatabase, type TestDatabase } from './support/database';
-import { seedConsultation, seedPractice, type SeededPractice, type SeededStaff } from './support/practices';
-import { writeBacksTo } from './support/write-back';
+import { after, describe, it } from 'node:test';
+import { seedConsultation, startTriage } from '@gpc/test-support';
 
-const jwtSecret = 'queue-test-secret-that-is-long-enough-0123456789';
+describe('staff sign-in and the practice queue, on the real PostgreSQL and Redis', async () => {
+  const { app, db, practiceA, practiceB, as, writeBackQueue } = await startTriage(
+    { after },
+    { writeBackQueue: {} },
+  );
+  const queue = writeBackQueue!;
 
-describe('staff sign-in and the practice queue, on the real PostgreSQL and Redis', () => {
-  let db: TestDatabase;
-  let app: FastifyInstance;
-  let queue: WriteBackQueue;
-  let practiceA: SeededPractice;
-  let practiceB: SeededPractice;
-
-  before(async () => {
-    db = await createTestDatabase();
-    await migrateDatabase(db.url);
-    queue = createWriteBackQueue(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', {
-      prefix: `gpc-test-${randomUUID()}`,
-    });
-    app = await buildTriageApp({ pool: db.pool, jwtSecret, writeBack: writeBacksTo(queue) });
-    practiceA = await seedPractice(db.pool, 'A81001');
-    practiceB = await seedPractice(db.pool, 'B82002');
-  });
-
-  after(async () => {
-    await app.close();
-    await queue.obliterate({ force: true });
-    await queue.close();
-    await db.drop();
-  });
-
-  async function signIn(practice: SeededPractice, staff: SeededStaff) {
-    const response = await app.inject({
-      method: 'POST',
-      url: '/auth/login',
-      payload: { odsCode: practice.odsCode, email: staff.email, password: staff.password },
-    });
-    assert.equal(response.statusCode, 200, response.body);
-    return response.json<{ accessToken: string; refreshToken: string }>();
-  }
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
   it('signs staff in, refuses a wrong password or another practice the same way, and rotates refresh tokens', async () => {
-    const session = await signIn(practiceA, practiceA.staff.clinician);
+    const { email, password } = practiceA.staff.clinician;
+    const signedIn = await app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { odsCode: practiceA.odsCode, email, password },
+    });
+    assert.equal(signedIn.statusCode, 200, signedIn.body);
+    const session = signedIn.json<{ accessToken: string; refreshToken: string }>();
     const claims = app.jwt.decode<{ practiceId: string; role: string; exp: number; iat: number }>(
       session.accessToken,
     );
@@ -96,7 +67,7 @@ describe('staff sign-in and the practice queue, on the real PostgreSQL and Redis
   it('lists only the caller’s practice, with filters, and refuses calls without a valid token', async () => {
     const mine = await seedConsultation(db.pool, practiceA.id, { kind: 'admin' });
     const theirs = await seedConsultation(db.pool, practiceB.id);
-    const { accessToken } = await signIn(practiceA, practiceA.staff.reception);
+    const { token: accessToken } = as(practiceA, 'reception');
 
     const list = await app.inject({ method: 'GET', url: '/consultations', headers: bearer(accessToken) });
     assert.equal(list.statusCode, 200);
@@ -132,7 +103,7 @@ describe('staff sign-in and the practice queue, on the real PostgreSQL and Redis
 
   it('assigns, prioritises and moves a request along, audited, and never across practices', async () => {
     const id = await seedConsultation(db.pool, practiceA.id);
-    const { accessToken } = await signIn(practiceA, practiceA.staff.reception);
+    const { token: accessToken } = as(practiceA, 'reception');
     const changed = await app.inject({
       method: 'PATCH',
       url: `/consultations/${id}`,
@@ -159,7 +130,7 @@ describe('staff sign-in and the practice queue, on the real PostgreSQL and Redis
     });
     assert.equal(toOutsider.statusCode, 400, 'cannot assign to another practice’s staff');
 
-    const { accessToken: otherPractice } = await signIn(practiceB, practiceB.staff.admin);
+    const { token: otherPractice } = as(practiceB, 'admin');
     const crossPractice = await app.inject({
       method: 'PATCH',
       url: `/consultations/${id}`,
@@ -178,7 +149,7 @@ describe('staff sign-in and the practice queue, on the real PostgreSQL and Redis
 
   it('lets clinicians close with a coded outcome, and enqueues the write-back once', async () => {
     const id = await seedConsultation(db.pool, practiceA.id);
-    const reception = await signIn(practiceA, practiceA.staff.reception);
+    const reception = as(practiceA, 'reception');
     const close = (token: string) =>
       app.inject({
         method: 'POST',
@@ -190,17 +161,13 @@ describe('staff sign-in and the practice queue, on the real PostgreSQL and Redis
           summary: 'Medication reviewed; no change.',
         },
       });
-    assert.equal(
-      (await close(reception.accessToken)).statusCode,
-      403,
-      'reception cannot close a consultation',
-    );
+    assert.equal((await close(reception.token)).statusCode, 403, 'reception cannot close a consultation');
 
-    const clinician = await signIn(practiceA, practiceA.staff.clinician);
-    const closed = await close(clinician.accessToken);
+    const clinician = as(practiceA, 'clinician');
+    const closed = await close(clinician.token);
     assert.equal(closed.statusCode, 200, closed.body);
     assert.equal(closed.json<{ status: string }>().status, 'closed');
-    assert.equal((await close(clinician.accessToken)).statusCode, 409);
+    assert.equal((await close(clinician.token)).statusCode, 409);
 
     const jobs = await queue.getJobs(['waiting', 'delayed', 'active']);
     assert.deepEqual(
@@ -213,12 +180,12 @@ describe('staff sign-in and the practice queue, on the real PostgreSQL and Redis
       [id],
     );
     assert.deepEqual(owed.rows, [{ status: 'pending', practice_id: practiceA.id }]);
-    const detail = await app.inject({ url: `/consultations/${id}`, headers: bearer(clinician.accessToken) });
+    const detail = await app.inject({ url: `/consultations/${id}`, headers: bearer(clinician.token) });
     assert.equal(detail.json<{ writeBack: { status: string } }>().writeBack.status, 'pending');
     const bad = await app.inject({
       method: 'POST',
       url: `/consultations/${await seedConsultation(db.pool, practiceA.id)}/close`,
-      headers: bearer(clinician.accessToken),
+      headers: bearer(clinician.token),
       payload: { outcomeCode: 'not-snomed', outcomeDisplay: 'x', summary: 'x' },
     });
     assert.equal(bad.statusCode, 400);

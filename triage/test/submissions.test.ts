@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import pg from 'pg';
-import { pino } from 'pino';
-import { buildTriageApp } from '../src/app';
-import { noWriteBacks } from './support/write-back';
-import { migrateDatabase } from '../src/db/migrate';
-import { createTestDatabase, type TestDatabase } from './support/database';
-import { medicalAnswers, seedPractice } from './support/practices';
+import { buildTriageApp } from '@gpc/triage';
+import { capturedLogger, medicalAnswers, noWriteBacks, startTriage } from '@gpc/test-support';
 
-const jwtSecret = 'submission-test-secret-long-enough-0123456789';
 // Monday 13 July 2026, 10:00 in London: the practice is open
 const mondayMorning = new Date('2026-07-13T09:00:00Z');
 
@@ -32,41 +25,17 @@ const validBody = () => ({
   answers: medicalAnswers({}, 'persistent-cough-secret-detail'),
 });
 
-describe('public submissions on the real PostgreSQL', () => {
-  let db: TestDatabase;
-  let app: FastifyInstance;
+describe('public submissions on the real PostgreSQL', async () => {
   let now = mondayMorning;
-  const logLines: string[] = [];
-
-  before(async () => {
-    db = await createTestDatabase();
-    await migrateDatabase(db.url);
-    await seedPractice(db.pool, 'A81001');
-    const logger = pino(
-      { level: 'debug' },
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          logLines.push(chunk.toString());
-          done();
-        },
-      }),
-    );
-    app = await buildTriageApp({
-      pool: db.pool,
-      jwtSecret,
-      writeBack: noWriteBacks,
+  const { logger, lines: logLines } = capturedLogger('debug');
+  const { app, db, formId } = await startTriage(
+    { after },
+    {
       logger,
       now: () => now,
-    });
-    const practice = await app.inject({ method: 'GET', url: '/practices/a81001' });
-    medicalFormId = practice
-      .json<{ forms: { id: string; slug: string }[] }>()
-      .forms.find((form) => form.slug === 'medical')!.id;
-  });
-  after(async () => {
-    await app.close();
-    await db.drop();
-  });
+    },
+  );
+  medicalFormId = await formId('medical');
 
   const submit = (body: unknown, ods = 'A81001') =>
     app.inject({
@@ -235,7 +204,7 @@ describe('public submissions on the real PostgreSQL', () => {
     });
     const down = await buildTriageApp({
       pool: deadPool,
-      jwtSecret,
+      jwtSecret: 'submission-test-secret-long-enough-0123456789',
       writeBack: noWriteBacks,
       now: () => mondayMorning,
     });

@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
-import { startLocalS3, type RunningLocalS3 } from '@gpc/local-s3-server';
-import { AttachmentStore } from '../../triage/src/attachments/store';
-import type { FastifyInstance } from 'fastify';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
-import { buildTriageApp } from '../../triage/src/app';
-import { migrateDatabase } from '../../triage/src/db/migrate';
-import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
-import { seedPractice } from '../../triage/test/support/practices';
-import { noWriteBacks } from '../../triage/test/support/write-back';
+import { after, describe, it } from 'node:test';
+import type { FrameLocator, Page } from 'playwright-core';
+import { startTriage, waitFor } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
-import { launchBrowser, newLocalPage, startWebServer, type RunningWebServer } from './support/browser';
+import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
 
 // Monday 13 July 2026, 10:00 in London: the practice is open
 const mondayMorning = new Date('2026-07-13T09:00:00Z');
@@ -22,61 +15,26 @@ async function answer(form: FrameLocator | Page, label: string): Promise<void> {
   await form.getByRole('button', { name: 'Continue' }).click();
 }
 
-describe('the practice widget and the online form in Chromium, against the real triage API and PostgreSQL', () => {
-  let db: TestDatabase;
-  let triage: FastifyInstance;
-  let web: RunningWebServer;
-  let host: Server;
-  let hostUrl: string;
-  let browser: Browser;
-  let s3: RunningLocalS3;
-  let store: AttachmentStore;
-
-  before(async () => {
-    db = await createTestDatabase();
-    await migrateDatabase(db.url);
-    await seedPractice(db.pool, 'A81001');
-    s3 = await startLocalS3(['attachments']);
-    store = new AttachmentStore({
-      endpoint: s3.endpoint,
-      region: 'eu-west-2',
-      bucket: 'attachments',
-      accessKeyId: 'S3RVER',
-      secretAccessKey: 'S3RVER',
-      forcePathStyle: true,
-    });
-    triage = await buildTriageApp({
-      attachments: store,
-      pool: db.pool,
-      jwtSecret: 'form-test-secret-that-is-long-enough-0123456789',
-      writeBack: noWriteBacks,
-      now: () => mondayMorning,
-    });
-    await triage.listen({ host: '127.0.0.1', port: 0 });
-    web = await startWebServer({
-      triageUrl: `http://127.0.0.1:${(triage.server.address() as AddressInfo).port}`,
-    });
-    // a practice's own website, on another origin, with styles that would break a careless widget
-    host = createServer((_request, response) => {
-      response.setHeader('content-type', 'text/html');
-      response.end(`<!doctype html><html lang="en"><head><title>Riverside Surgery</title>
+describe('the practice widget and the online form in Chromium, against the real triage API and PostgreSQL', async () => {
+  const {
+    db,
+    url: triageUrl,
+    ...triage
+  } = await startTriage({ after }, { attachments: true, listen: true, now: () => mondayMorning });
+  const web = await startWebServer({ triageUrl });
+  triage.after(() => web.close());
+  // a practice's own website, on another origin, with styles that would break a careless widget
+  const host = createServer((_request, response) => {
+    response.setHeader('content-type', 'text/html');
+    response.end(`<!doctype html><html lang="en"><head><title>Riverside Surgery</title>
         <style>* { font-size: 40px !important; color: red !important; } button { display: none !important; } iframe { display: none !important; }</style>
         </head><body><h1>Riverside Surgery</h1><script src="${web.url}widget.js" data-practice="A81001" async></script></body></html>`);
-    });
-    await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
-    hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}/`;
-    browser = await launchBrowser();
   });
-
-  after(async () => {
-    await browser?.close();
-    await new Promise((resolve) => host?.close(resolve));
-    await web?.close();
-    await triage?.close();
-    store?.destroy();
-    await s3?.close();
-    await db?.drop();
-  });
+  await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+  triage.after(() => new Promise((resolve) => host.close(resolve)));
+  const hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}/`;
+  const browser = await launchBrowser();
+  triage.after(() => browser.close());
 
   it('opens from the widget on a foreign page, whatever its CSS, and stops at a red flag with urgent advice', async () => {
     const page = await newLocalPage(browser);
@@ -96,10 +54,12 @@ describe('the practice widget and the online form in Chromium, against the real 
     await form.getByRole('heading', { name: 'Do not use this form' }).waitFor();
     assert.match(await form.locator('main').innerText(), /Call 999/);
     await page.screenshot({ path: '/tmp/form-widget-red-flag.png' });
-    for (let wait = 0; wait < 20; wait++) {
-      if ((await db.pool.query("SELECT 1 FROM red_flag_event WHERE link_id = 'chest-pain'")).rowCount) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(
+      'the stop recorded',
+      async () =>
+        Boolean((await db.pool.query("SELECT 1 FROM red_flag_event WHERE link_id = 'chest-pain'")).rowCount),
+      { timeoutMs: 2000, intervalMs: 100 },
+    );
     assert.equal(
       (await db.pool.query("SELECT 1 FROM red_flag_event WHERE link_id = 'chest-pain'")).rowCount,
       1,

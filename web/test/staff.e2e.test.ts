@@ -1,129 +1,91 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { createAdapter } from '@socket.io/redis-adapter';
-import { Redis } from 'ioredis';
+import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { Browser, Page } from 'playwright-core';
-import { StaffLive } from '@gpc/contracts';
+import type { Page } from 'playwright-core';
 import {
   createWriteBackAnnouncer,
   createWriteBackQueue,
   FhirClient,
   startWriteBackWorker,
-  type WriteBackQueue,
-  type WriteBackWorker,
 } from '@gpc/record';
-import { startFaultProxy, type FaultProxy } from '../../record/test/support/fault-proxy';
-import { compositionsFor, startLocalFhir } from '../../record/test/support/fhir';
-import { writeBacksTo } from '../../triage/test/support/write-back';
-import { buildTriageApp } from '../../triage/src/app';
-import { createNotificationQueue } from '../../triage/src/notifications/queue';
-import { startMailRelay, type MailRelay } from '../../triage/test/support/mail';
-import { migrateDatabase } from '../../triage/src/db/migrate';
-import { createTestDatabase, type TestDatabase } from '../../triage/test/support/database';
-import { seedConsultation, seedPractice, type SeededPractice } from '../../triage/test/support/practices';
+import {
+  compositionsFor,
+  seedConsultation,
+  startFaultProxy,
+  startLocalFhir,
+  startMailRelay,
+  startTriage,
+  testRedisUrl as redisUrl,
+} from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
-import { startCallNode, type CallNode } from '../../signalling/test/support/call-node';
-import { launchBrowser, newLocalPage, startWebServer, type RunningWebServer } from './support/browser';
+import { startCallNode } from '../../signalling/test/support/call-node';
+import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-describe('staff dashboard in Chromium: sign in, live queue, assign, close, and the summary into the GP record', () => {
-  let db: TestDatabase;
-  let triage: FastifyInstance;
-  let web: RunningWebServer;
-  let browser: Browser;
-  let practice: SeededPractice;
-  let fhir: Awaited<ReturnType<typeof startLocalFhir>>;
-  let proxy: FaultProxy;
-  let queue: WriteBackQueue;
-  let worker: WriteBackWorker;
-  const liveRedis = new Redis(redisUrl);
-  const liveRedisSubscriber = liveRedis.duplicate();
+describe('staff dashboard in Chromium: sign in, live queue, assign, close, and the summary into the GP record', async () => {
   const queuePrefix = `gpc-test-${randomUUID()}`;
-  let mailRelay: MailRelay;
   // the same secret as the call node's: staff tokens triage signs must open calls in signalling
   const jwtSecret = 'staff-test-secret-that-is-long-enough-0123456789';
-  let callNode: CallNode | undefined;
-
-  before(async () => {
-    db = await createTestDatabase();
-    await migrateDatabase(db.url);
-    practice = await seedPractice(db.pool, 'A81001');
-    // the record worker as production runs it, filing into the local FHIR server through a proxy
-    // that can play a GP system refusing a summary
-    fhir = await startLocalFhir();
-    proxy = await startFaultProxy(fhir.base);
-    await db.pool.query('UPDATE practice SET fhir_base_url = $1 WHERE id = $2', [proxy.url, practice.id]);
-    mailRelay = await startMailRelay();
-    await db.pool.query('UPDATE practice SET notification_settings = $1 WHERE id = $2', [
-      JSON.stringify({
-        provider: 'smtp',
-        host: '127.0.0.1',
-        port: mailRelay.port,
-        secure: false,
-        from: 'Riverside Surgery <riverside@example.org>',
-      }),
-      practice.id,
-    ]);
-    queue = createWriteBackQueue(redisUrl, {
-      prefix: queuePrefix,
-      retry: { baseDelayMs: 200, maxDelayMs: 2000 },
-    });
-    worker = startWriteBackWorker({
-      queue,
-      pool: db.pool,
-      fhir: new FhirClient({ timeoutMs: 5000 }),
-      readDocument: () => Promise.reject(new Error('no attachments in these tests')),
-      logger: pino({ level: 'silent' }),
-      concurrency: 4,
-      practiceConcurrency: 4,
-      maxAttempts: 5,
-      sweepIntervalMs: 0,
-      sweepAfterMs: 60_000,
-      announce: createWriteBackAnnouncer(queue.client, pino({ level: 'silent' })),
-    });
-    const producer = createWriteBackQueue(redisUrl, { prefix: queuePrefix });
-    triage = await buildTriageApp({
-      pool: db.pool,
+  const {
+    app: triage,
+    db,
+    practiceA: practice,
+    url: triageUrl,
+    as,
+    ...world
+  } = await startTriage(
+    { after },
+    {
       jwtSecret,
-      writeBack: writeBacksTo(producer),
-      live: { adapter: createAdapter(liveRedis, liveRedisSubscriber, { key: StaffLive.redisKey }) },
-      notifications: {
-        queue: createNotificationQueue(redisUrl, { prefix: queuePrefix }),
-        sweepIntervalMs: 0,
-      },
+      writeBackQueue: { prefix: queuePrefix },
+      live: 'redis',
+      notifications: { prefix: queuePrefix, sweepIntervalMs: 0 },
       now: () => new Date('2026-07-13T09:00:00Z'),
-    });
-    triage.addHook('onClose', () => producer.close());
-    await triage.listen({ host: '127.0.0.1', port: 0 });
-    callNode = await startCallNode({ jwtSecret });
-    web = await startWebServer({
-      triageUrl: `http://127.0.0.1:${(triage.server.address() as AddressInfo).port}`,
-      signallingUrl: callNode.url,
-    });
-    browser = await launchBrowser();
+    },
+  );
+  // the record worker as production runs it, filing into the local FHIR server through a proxy
+  // that can play a GP system refusing a summary
+  const fhir = await startLocalFhir();
+  world.after(() => fhir.server.close());
+  const proxy = await startFaultProxy(fhir.base);
+  world.after(() => proxy.close());
+  await db.pool.query('UPDATE practice SET fhir_base_url = $1 WHERE id = $2', [proxy.url, practice.id]);
+  const mailRelay = await startMailRelay();
+  world.after(() => mailRelay.close());
+  await db.pool.query('UPDATE practice SET notification_settings = $1 WHERE id = $2', [
+    JSON.stringify({
+      provider: 'smtp',
+      host: '127.0.0.1',
+      port: mailRelay.port,
+      secure: false,
+      from: 'Riverside Surgery <riverside@example.org>',
+    }),
+    practice.id,
+  ]);
+  const queue = createWriteBackQueue(redisUrl, {
+    prefix: queuePrefix,
+    retry: { baseDelayMs: 200, maxDelayMs: 2000 },
   });
-
-  after(async () => {
-    await browser?.close();
-    await web?.close();
-    await triage?.close();
-    await worker?.close();
-    const cleanup = createWriteBackQueue(redisUrl, { prefix: queuePrefix });
-    await cleanup.obliterate({ force: true }).catch(() => undefined);
-    await cleanup.close();
-    liveRedis.disconnect();
-    liveRedisSubscriber.disconnect();
-    await proxy?.close();
-    await mailRelay?.close();
-    await fhir?.server.close();
-    await callNode?.close();
-    await db?.drop();
+  const worker = startWriteBackWorker({
+    queue,
+    pool: db.pool,
+    fhir: new FhirClient({ timeoutMs: 5000 }),
+    readDocument: () => Promise.reject(new Error('no attachments in these tests')),
+    logger: pino({ level: 'silent' }),
+    concurrency: 4,
+    practiceConcurrency: 4,
+    maxAttempts: 5,
+    sweepIntervalMs: 0,
+    sweepAfterMs: 60_000,
+    announce: createWriteBackAnnouncer(queue.client, pino({ level: 'silent' })),
   });
+  world.after(() => worker.close());
+  const callNode = await startCallNode({ jwtSecret });
+  world.after(() => callNode.close());
+  const web = await startWebServer({ triageUrl, signallingUrl: callNode.url });
+  world.after(() => web.close());
+  const browser = await launchBrowser();
+  world.after(() => browser.close());
 
   async function signIn(page: Page, role: 'clinician' | 'admin'): Promise<void> {
     await page.goto(`${web.url}staff.html`);
@@ -269,18 +231,11 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
         ? { kind: 'status', status: 422, text: 'Patient 9434765919 is not registered at this practice' }
         : { kind: 'pass' },
     );
-    const clinicianToken = triage.jwt.sign({
-      typ: 'staff',
-      sub: practice.staff.clinician.id,
-      practiceId: practice.id,
-      role: 'clinician',
-      name: 'Clinician',
-    });
     for (const id of [unmatched, refused]) {
       const closed = await triage.inject({
         method: 'POST',
         url: `/consultations/${id}/close`,
-        headers: { authorization: `Bearer ${clinicianToken}` },
+        headers: as(practice, 'clinician').headers,
         payload: { outcomeCode: '182836005', outcomeDisplay: 'Review of medication', summary: 'Reviewed.' },
       });
       assert.equal(closed.statusCode, 200, closed.body);

@@ -1,21 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort, waitFor } from '@gpc/test-support';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ChildService {
   child: ChildProcess;
@@ -104,13 +93,12 @@ export async function startRedis(): Promise<RedisServer> {
         { stdio: ['ignore', 'pipe', 'pipe'] },
       ),
     );
-  const waitReady = async (service: ChildService) => {
-    const deadline = Date.now() + 10_000;
-    while (!service.output().includes('Ready to accept connections')) {
-      if (Date.now() > deadline) throw new Error(`redis-server did not start: ${service.output()}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
+  const waitReady = (service: ChildService) =>
+    waitFor(
+      () => `redis-server to start: ${service.output()}`,
+      () => service.output().includes('Ready to accept connections'),
+      { timeoutMs: 10_000 },
+    );
   let current = launch();
   await waitReady(current);
   const handle: RedisServer = {

@@ -1,0 +1,210 @@
+/**
+ * One call for a triage test's world: the app on a fresh migrated database, two practices with
+ * staff of every role, signed-in clients, and whatever else a test asks for; all taken down by the
+ * test runner. After medplum's `createTestProject` and fastify/demo's `test/helper.ts`.
+ */
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { FastifyBaseLogger, FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import type { ServerOptions } from 'socket.io';
+import { StaffLive, type StaffRole, type StaffTokenClaims } from '@gpc/contracts';
+import { startLocalS3, type RunningLocalS3 } from '@gpc/local-s3-server';
+import { createWriteBackQueue, type WriteBackQueue } from '@gpc/record';
+import { buildTriageApp, type TriageAppDeps } from '@gpc/triage';
+// not exported by @gpc/triage's index: the S3 store and the notification queue it is built with
+import { AttachmentStore } from '../../triage/src/attachments/store';
+import { createNotificationQueue, type NotificationQueueOptions } from '../../triage/src/notifications/queue';
+import { startTestDatabase, type TestDatabase } from './database';
+import { cleanupStack, type TestLifetime } from './lifetime';
+import { seedPractice, type SeededPractice, type SeededStaff } from './practices';
+import { testRedisUrl } from './services';
+import { noWriteBacks, writeBacksTo } from './write-back';
+
+export interface StartTriageOptions {
+  /** The clock for opening hours and capacity. */
+  now?: () => Date;
+  publicWebUrl?: string;
+  logger?: FastifyBaseLogger;
+  rateLimitAllowList?: string[];
+  /** The secret staff tokens are signed with (e.g. shared with a call node); one of its own otherwise. */
+  jwtSecret?: string;
+  /** Takes files through a local S3 server with an `attachments` bucket. */
+  attachments?: true;
+  /**
+   * Live updates to dashboards, with these socket.io options, or `'redis'` for the Redis adapter on
+   * the test Redis as production runs it (what the record worker announces through); the app listens.
+   */
+  live?: Partial<ServerOptions> | 'redis';
+  /** Listens on a free port of 127.0.0.1 (`url`), e.g. for a browser. */
+  listen?: true;
+  /**
+   * Sends links to patients: the notification queue (on the test Redis, a prefix of its own unless
+   * given) with these options, and the sender's settings.
+   */
+  notifications?: NotificationQueueOptions & Omit<NonNullable<TriageAppDeps['notifications']>, 'queue'>;
+  /** Queues write-backs on bull (on the test Redis, a prefix of its own unless given); dropped otherwise. */
+  writeBackQueue?: { prefix?: string };
+}
+
+/** A member of staff signed in: their access token, and requests that carry it. */
+export interface StaffClient {
+  staff: SeededStaff;
+  token: string;
+  headers: { authorization: string };
+  inject: (options: InjectOptions) => Promise<LightMyRequestResponse>;
+}
+
+export interface TestTriage {
+  app: FastifyInstance;
+  db: TestDatabase;
+  /** A81001 and B82002, each with an admin, a clinician and a receptionist. */
+  practiceA: SeededPractice;
+  practiceB: SeededPractice;
+  /** A client signed in as that practice's member of staff of that role. */
+  as: (practice: SeededPractice, role: StaffRole) => StaffClient;
+  /** The id of a practice's form, as the public practice endpoint lists it. */
+  formId: (slug: string, practice?: SeededPractice) => Promise<string>;
+  /** Where the app listens, with `listen` or `live`; empty otherwise. */
+  url: string;
+  /** With `attachments`. */
+  attachments: AttachmentStore | undefined;
+  /** With `writeBackQueue`. */
+  writeBackQueue: WriteBackQueue | undefined;
+  /** Hands `t` a clean-up to run before triage's own (e.g. a worker using its database). */
+  after: (fn: () => unknown) => void;
+}
+
+/**
+ * A client signed in to `app` as the practice's member of staff of that role: an access token with
+ * the claims sign-in gives, signed by the app (sign-in itself is rate-limited, and tested on its own).
+ */
+export function signedIn(app: FastifyInstance, practice: SeededPractice, role: StaffRole): StaffClient {
+  const staff = practice.staff[role];
+  const claims: StaffTokenClaims = {
+    typ: 'staff',
+    sub: staff.id,
+    practiceId: practice.id,
+    role,
+    name: staff.name,
+  };
+  const token = app.jwt.sign(claims);
+  const headers = { authorization: `Bearer ${token}` };
+  return {
+    staff,
+    token,
+    headers,
+    inject: (request) => app.inject({ ...request, headers: { ...request.headers, ...headers } }),
+  };
+}
+
+/** The local S3 server and a store on its `attachments` bucket, as triage is configured with. */
+async function startAttachments(t: TestLifetime): Promise<AttachmentStore> {
+  const s3: RunningLocalS3 = await startLocalS3(['attachments']);
+  t.after(() => s3.close());
+  const store = new AttachmentStore({
+    endpoint: s3.endpoint,
+    region: 'eu-west-2',
+    bucket: 'attachments',
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+    forcePathStyle: true,
+  });
+  t.after(() => store.destroy());
+  return store;
+}
+
+/** socket.io's Redis adapter on the test Redis, on the staff dashboards' key. */
+async function redisAdapter(t: TestLifetime): Promise<Partial<ServerOptions>> {
+  const publisher = new Redis(testRedisUrl);
+  const subscriber = publisher.duplicate();
+  t.after(() => {
+    publisher.disconnect();
+    subscriber.disconnect();
+  });
+  // made before they are connected, the adapter hears none of the record worker's announcements
+  await Promise.all([publisher, subscriber].map((client) => once(client, 'ready')));
+  return { adapter: createAdapter(publisher, subscriber, { key: StaffLive.redisKey }) };
+}
+
+function startWriteBackQueue(t: TestLifetime, prefix: string): WriteBackQueue {
+  const queue = createWriteBackQueue(testRedisUrl, { prefix });
+  t.after(async () => {
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+  });
+  return queue;
+}
+
+/** The triage app, its data and signed-in staff; cleaned up when `t` ends (see `TestLifetime`). */
+export async function startTriage(t: TestLifetime, options: StartTriageOptions = {}): Promise<TestTriage> {
+  const cleanup = cleanupStack(t);
+  const db = await startTestDatabase(cleanup);
+  const [practiceA, practiceB] = await Promise.all([
+    seedPractice(db.pool, 'A81001'),
+    seedPractice(db.pool, 'B82002'),
+  ]);
+  const attachments = options.attachments ? await startAttachments(cleanup) : undefined;
+  const writeBackQueue = options.writeBackQueue
+    ? startWriteBackQueue(cleanup, options.writeBackQueue.prefix ?? `gpc-test-${randomUUID()}`)
+    : undefined;
+  const { now, publicWebUrl, logger, rateLimitAllowList, notifications } = options;
+  const live = options.live === 'redis' ? await redisAdapter(cleanup) : options.live;
+  const app = await buildTriageApp({
+    pool: db.pool,
+    jwtSecret: options.jwtSecret ?? `triage-test-secret-${randomUUID()}`,
+    writeBack: writeBackQueue ? writeBacksTo(writeBackQueue) : noWriteBacks,
+    ...(now ? { now } : {}),
+    ...(publicWebUrl ? { publicWebUrl } : {}),
+    ...(logger ? { logger } : {}),
+    ...(rateLimitAllowList ? { rateLimitAllowList } : {}),
+    ...(attachments ? { attachments } : {}),
+    ...(live ? { live } : {}),
+    ...(notifications ? { notifications: withNotificationQueue(notifications) } : {}),
+  });
+  cleanup.after(() => app.close());
+  let url = '';
+  if (options.listen || live) {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  }
+
+  const as = (practice: SeededPractice, role: StaffRole) => signedIn(app, practice, role);
+  const formId = async (slug: string, practice = practiceA) => {
+    const forms = (await app.inject({ method: 'GET', url: `/practices/${practice.odsCode}` })).json<{
+      forms: { id: string; slug: string }[];
+    }>().forms;
+    const form = forms.find((candidate) => candidate.slug === slug);
+    if (!form) throw new Error(`practice ${practice.odsCode} has no form "${slug}"`);
+    return form.id;
+  };
+  return {
+    app,
+    db,
+    practiceA,
+    practiceB,
+    as,
+    formId,
+    url,
+    attachments,
+    writeBackQueue,
+    after: (fn) => cleanup.after(fn),
+  };
+}
+
+function withNotificationQueue({
+  prefix,
+  retryBaseDelayMs,
+  deliveryCheckEveryMs,
+  ...sender
+}: NonNullable<StartTriageOptions['notifications']>): NonNullable<TriageAppDeps['notifications']> {
+  const queue = createNotificationQueue(testRedisUrl, {
+    prefix: prefix ?? `gpc-test-${randomUUID()}`,
+    ...(retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs }),
+    ...(deliveryCheckEveryMs === undefined ? {} : { deliveryCheckEveryMs }),
+  });
+  // the app runs the sender and closes this queue
+  return { queue, ...sender };
+}
