@@ -4,11 +4,11 @@ import { after, describe, it } from 'node:test';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
 import { pino } from 'pino';
-import { io as connect, type Socket } from 'socket.io-client';
-import { StaffLive, writeBackJobId, type QueueChange } from '@gpc/contracts';
+import { writeBackJobId } from '@gpc/contracts';
 import { startLocalS3 } from '@gpc/local-s3-server';
 import {
   closeWithPendingWriteBack,
+  openDashboard,
   compositionsFor,
   seedConsultation,
   startFaultProxy,
@@ -86,10 +86,6 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
     announce: createWriteBackAnnouncer(queue.client, pino({ level: 'silent' })),
   });
   world.after(() => worker.close());
-  const dashboards: Socket[] = [];
-  world.after(() => {
-    for (const socket of dashboards) socket.disconnect();
-  });
 
   const staffAt = (practiceCode: string, role: 'admin' | 'clinician' | 'reception') =>
     world.as(practiceCode === practice.odsCode ? practice : otherPractice, role);
@@ -191,22 +187,12 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
   });
 
   it("tells the practice's open dashboards, and only them, as the write-back moves on", async () => {
-    const dashboard = async (practiceCode: string) => {
-      const socket = connect(`${url}${StaffLive.namespace}`, {
-        path: StaffLive.path,
-        auth: { token: staffAt(practiceCode, practiceCode === 'A81001' ? 'reception' : 'admin').token },
-        transports: ['websocket'],
-        reconnection: false,
-      });
-      dashboards.push(socket);
-      const changes: QueueChange[] = [];
-      socket.on('queue:changed', (change: QueueChange) => changes.push(change));
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', resolve);
-        socket.once('connect_error', reject);
-      });
-      return changes;
-    };
+    const dashboard = (practiceCode: string) =>
+      openDashboard(
+        world,
+        url,
+        staffAt(practiceCode, practiceCode === 'A81001' ? 'reception' : 'admin').token,
+      );
     const ours = await dashboard('A81001');
     const theirs = await dashboard('B82002');
     const id = await seedConsultation(db.pool, practice.id);

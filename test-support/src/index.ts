@@ -1,3 +1,4 @@
+export * from './dashboard';
 export * from './database';
 export * from './fault-proxy';
 export * from './fhir';
