@@ -1,7 +1,7 @@
-import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
+import { waitFor } from '@gpc/test-support/wait';
 
 export type InboundStats = { framesDecoded: number; totalSamplesReceived: number };
 
@@ -16,16 +16,19 @@ export async function mediaFlows(
   timeoutMs = 15_000,
   pollMs = 1000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let last = await inboundStats(page);
-  while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-    const now = await inboundStats(page);
-    if (now.framesDecoded > last.framesDecoded && now.totalSamplesReceived > last.totalSamplesReceived)
-      return;
-    last = now;
-  }
-  assert.fail(`${label}: media did not flow within ${timeoutMs} ms (last ${JSON.stringify(last)})`);
+  await new Promise((resolve) => setTimeout(resolve, pollMs));
+  await waitFor(
+    () => `${label}: media to flow (last ${JSON.stringify(last)})`,
+    async () => {
+      const now = await inboundStats(page);
+      const flowing =
+        now.framesDecoded > last.framesDecoded && now.totalSamplesReceived > last.totalSamplesReceived;
+      last = now;
+      return flowing;
+    },
+    { timeoutMs, intervalMs: pollMs },
+  );
 }
 
 /**
