@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { testRedisUrl as redisUrl, testServerUrl as databaseUrl } from '@gpc/test-support';
 import { buildRecordApp } from '../src/app';
 import { writeBackJobId } from '@gpc/contracts';
 import { FhirSendError } from '../src/fhir/client';
@@ -14,9 +15,6 @@ import {
   WriteBackRetry,
   type WriteBackQueue,
 } from '../src/queue';
-
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 
 describe('write-back queue on the real Redis', () => {
   let queue: WriteBackQueue;
