@@ -1,11 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import type { Bundle, Composition } from '@medplum/fhirtypes';
 import { pino } from 'pino';
-import { createFhirServer, FHIR_BASE_PATH, type FhirServer } from '@gpc/local-fhir-server';
+import type { FhirServer } from '@gpc/local-fhir-server';
 import { CONSULTATION_SYSTEM } from '@gpc/record';
 
 /** The local FHIR R4 server from `local/`, listening on a free port. */
 export async function startLocalFhir(): Promise<{ server: FhirServer; base: string }> {
+  // loaded here: most test files never need it
+  const { createFhirServer, FHIR_BASE_PATH } = await import('@gpc/local-fhir-server');
   const server = await createFhirServer({ logger: pino({ level: 'silent' }) });
   await new Promise<void>((resolve) => server.server.listen(0, '127.0.0.1', resolve));
   return {

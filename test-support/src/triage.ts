@@ -11,7 +11,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
 import { StaffLive, type StaffRole, type StaffTokenClaims } from '@gpc/contracts';
-import { startLocalS3, type RunningLocalS3 } from '@gpc/local-s3-server';
+import type { RunningLocalS3 } from '@gpc/local-s3-server';
 import { createWriteBackQueue, type WriteBackQueue } from '@gpc/record';
 import { buildTriageApp, type TriageAppDeps } from '@gpc/triage';
 // not exported by @gpc/triage's index: the S3 store and the notification queue it is built with
@@ -102,6 +102,8 @@ export function signedIn(app: FastifyInstance, practice: SeededPractice, role: S
 
 /** The local S3 server and a store on its `attachments` bucket, as triage is configured with. */
 async function startAttachments(t: TestLifetime): Promise<AttachmentStore> {
+  // loaded here: most test files never need it
+  const { startLocalS3 } = await import('@gpc/local-s3-server');
   const s3: RunningLocalS3 = await startLocalS3(['attachments']);
   t.after(() => s3.close());
   const store = new AttachmentStore({
