@@ -1,27 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { AppError } from '@gpc/contracts';
-
-export const allowedContentTypes = [
-  'image/jpeg',
-  'image/png',
-  'image/heic',
-  'image/webp',
-  'application/pdf',
-] as const;
-export type AllowedContentType = (typeof allowedContentTypes)[number];
-export const maxAttachmentBytes = 10 * 1024 * 1024;
-
-export interface S3Settings {
-  endpoint?: string;
-  region: string;
-  bucket: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  /** Path-style URLs, as S3-compatible servers such as the local one need. */
-  forcePathStyle: boolean;
-}
+import {
+  AppError,
+  allowedContentTypes,
+  maxAttachmentBytes,
+  type AllowedContentType,
+  type S3Settings,
+} from '@gpc/contracts';
+// the upload rules are the REST contract's (the pages and this store agree); S3 settings are record's too
 
 export interface StoredObject {
   contentType: string | undefined;
