@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { insertPractice, insertQuestionnaire } from './db/practices';
+import { insertQuestionnaire } from './db/forms';
+import { insertPractice } from './db/practices';
 import { withTransaction } from './db/transaction';
 import { defaultForms } from './forms/default-forms';
 

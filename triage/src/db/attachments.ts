@@ -1,4 +1,6 @@
-// The `attachment` table, as staff read it: a request's files and where they are stored.
+// The `attachment` table: a request's files and where they are stored (the form's files are written
+// by the submission's one statement, db/submissions.ts; a reply's here).
+import type { VerifiedUpload } from '../attachments/store';
 import type { Queryable } from './queryable';
 
 export interface StoredAttachment {
@@ -25,4 +27,19 @@ export async function listAttachments(
     sizeBytes: row.size_bytes,
     s3Key: row.s3_key,
   }));
+}
+
+/** Files the patient sent with a reply, now part of the request. */
+export async function insertAttachments(
+  db: Queryable,
+  practiceId: string,
+  consultationId: string,
+  files: readonly VerifiedUpload[],
+): Promise<void> {
+  for (const file of files) {
+    await db.query(
+      'INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes) VALUES ($1, $2, $3, $4, $5)',
+      [practiceId, consultationId, file.key, file.contentType, file.size],
+    );
+  }
 }

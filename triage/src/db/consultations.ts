@@ -1,5 +1,5 @@
 // The `consultation` table: the practice's queue, one request in full, and every change to a request
-// as a named transition (claim, change, close, patient's NHS number). Every statement is scoped to
+// as a named transition (claim, change, close, patient's NHS number, awaiting the patient, back to staff). Every statement is scoped to
 // the practice in the caller's token.
 import type {
   ConsultationDetail,
@@ -9,6 +9,7 @@ import type {
   QueueItem,
   WriteBackStatus,
 } from '@gpc/contracts';
+import type { PatientContact } from '../notifications/settings';
 import type { Queryable } from './queryable';
 
 interface QueueRow {
@@ -212,19 +213,6 @@ export async function lockConsultation(
   return rows[0]?.status;
 }
 
-/** Whether a request may be assigned to `staffId`: an active member of the practice's staff. */
-export async function isAssignableStaff(
-  db: Queryable,
-  practiceId: string,
-  staffId: string,
-): Promise<boolean> {
-  const colleague = await db.query('SELECT 1 FROM staff WHERE id = $1 AND practice_id = $2 AND active', [
-    staffId,
-    practiceId,
-  ]);
-  return (colleague.rowCount ?? 0) > 0;
-}
-
 /** What `changeConsultation` sets; absent fields stay as they are, `assignedTo: null` unassigns. */
 export interface ConsultationUpdate {
   status?: Exclude<ConsultationStatus, 'closed'> | undefined;
@@ -325,5 +313,56 @@ export async function setPatientNhsNumber(
   await client.query(
     'UPDATE consultation SET patient_nhs_number = $3, updated_at = now() WHERE id = $1 AND practice_id = $2',
     [consultationId, practiceId, nhsNumber],
+  );
+}
+
+/** What a staff message needs of the request and its practice: how the link can reach the patient. */
+export interface MessageRecipient {
+  status: string;
+  contact: PatientContact;
+  /** The practice's provider settings as stored (null: staff send links themselves). */
+  notificationSettings: unknown;
+}
+
+/** The practice's request, locked for the rest of the transaction, with how to reach its patient. */
+export async function lockMessageRecipient(
+  db: Queryable,
+  consultationId: string,
+  practiceId: string,
+): Promise<MessageRecipient | undefined> {
+  const { rows } = await db.query<{
+    status: string;
+    contact_phone: string | null;
+    contact_email: string | null;
+    preferred_contact: PatientContact['preferred'];
+    notification_settings: unknown;
+  }>(
+    `SELECT c.status, c.contact_phone, c.contact_email, c.preferred_contact, p.notification_settings
+       FROM consultation c JOIN practice p ON p.id = c.practice_id
+      WHERE c.id = $1 AND c.practice_id = $2 FOR UPDATE OF c`,
+    [consultationId, practiceId],
+  );
+  const row = rows[0];
+  return (
+    row && {
+      status: row.status,
+      contact: { phone: row.contact_phone, email: row.contact_email, preferred: row.preferred_contact },
+      notificationSettings: row.notification_settings,
+    }
+  );
+}
+
+/** Staff have written to the patient: the request waits for them. */
+export async function markAwaitingPatient(db: Queryable, consultationId: string): Promise<void> {
+  await db.query(`UPDATE consultation SET status = 'awaiting_patient', updated_at = now() WHERE id = $1`, [
+    consultationId,
+  ]);
+}
+
+/** The patient has replied: a request waiting for them goes back in front of staff. */
+export async function returnToStaffAfterReply(db: Queryable, consultationId: string): Promise<void> {
+  await db.query(
+    `UPDATE consultation SET status = 'in_progress', updated_at = now() WHERE id = $1 AND status = 'awaiting_patient'`,
+    [consultationId],
   );
 }

@@ -73,3 +73,17 @@ export async function recordRedFlagEvent(
   );
   return (inserted.rowCount ?? 0) > 0;
 }
+
+/** Adds one of the practice's forms, a FHIR Questionnaire. */
+export async function insertQuestionnaire(
+  db: Queryable,
+  practiceId: string,
+  form: { slug: string; kind: string; resource: unknown },
+): Promise<void> {
+  await db.query('INSERT INTO questionnaire (practice_id, slug, kind, resource) VALUES ($1, $2, $3, $4)', [
+    practiceId,
+    form.slug,
+    form.kind,
+    JSON.stringify(form.resource),
+  ]);
+}

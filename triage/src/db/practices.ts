@@ -21,20 +21,6 @@ export async function insertPractice(
   return rows[0]!.id;
 }
 
-/** Adds one of the practice's forms, a FHIR Questionnaire. */
-export async function insertQuestionnaire(
-  db: Queryable,
-  practiceId: string,
-  form: { slug: string; kind: string; resource: unknown },
-): Promise<void> {
-  await db.query('INSERT INTO questionnaire (practice_id, slug, kind, resource) VALUES ($1, $2, $3, $4)', [
-    practiceId,
-    form.slug,
-    form.kind,
-    JSON.stringify(form.resource),
-  ]);
-}
-
 interface PracticeSettingsRow {
   ods_code: string;
   name: string;

@@ -140,3 +140,16 @@ export async function revokeStaffSessions(db: Queryable, staffId: string): Promi
     staffId,
   ]);
 }
+
+/** Whether a request may be assigned to `staffId`: an active member of the practice's staff. */
+export async function isAssignableStaff(
+  db: Queryable,
+  practiceId: string,
+  staffId: string,
+): Promise<boolean> {
+  const colleague = await db.query('SELECT 1 FROM staff WHERE id = $1 AND practice_id = $2 AND active', [
+    staffId,
+    practiceId,
+  ]);
+  return (colleague.rowCount ?? 0) > 0;
+}

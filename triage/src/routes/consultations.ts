@@ -24,13 +24,13 @@ import {
   closeConsultation,
   consultationExists,
   findConsultation,
-  isAssignableStaff,
   listQueue,
   lockConsultation,
   type ConsultationClosure,
   type QueueFilter,
 } from '../db/consultations';
 import { listNotifications } from '../db/notifications';
+import { isAssignableStaff } from '../db/staff';
 import type { Queryable } from '../db/queryable';
 import { withTransaction } from '../db/transaction';
 import type { QueueChange } from '../live';

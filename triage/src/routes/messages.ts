@@ -17,7 +17,7 @@ import { consultationExists } from '../db/consultations';
 import { insertStaffMessage, listMessages } from '../db/messages';
 import { toNotificationView, type NotificationRow } from '../db/notifications';
 import type { Queryable } from '../db/queryable';
-import { lockMessageRecipient, markAwaitingPatient } from '../db/thread-consultation';
+import { lockMessageRecipient, markAwaitingPatient } from '../db/consultations';
 import { withTransaction } from '../db/transaction';
 import type { QueueChange } from '../live';
 import { recordThreadLinkNotification } from '../notifications/outbox';

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { AppError, ErrorBody, NavigationRules, type NavigationRule } from '@gpc/contracts';
 import { requireStaff } from '../auth/staff-auth';
 import { recordAudit } from '../db/audit';
-import { isAssignableStaff } from '../db/consultations';
+import { isAssignableStaff } from '../db/staff';
 import { listNavigationRules, replaceNavigationRules } from '../db/navigation';
 import type { Queryable } from '../db/queryable';
 import { withTransaction } from '../db/transaction';

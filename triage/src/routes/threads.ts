@@ -23,7 +23,8 @@ import {
   recordWrongBirthDate,
 } from '../db/messages';
 import type { Queryable } from '../db/queryable';
-import { insertAttachments, returnToStaffAfterReply } from '../db/thread-consultation';
+import { insertAttachments } from '../db/attachments';
+import { returnToStaffAfterReply } from '../db/consultations';
 import { withTransaction } from '../db/transaction';
 import type { QueueChange } from '../live';
 import {
