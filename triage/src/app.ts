@@ -72,6 +72,17 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
     bodyLimit: 1024 * 1024,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  await registerPlatform(app, deps);
+  registerHealth(app, deps.pool);
+  const notify = startStaffLive(app, deps);
+  const publicWebUrl = deps.publicWebUrl ?? 'http://127.0.0.1:5173';
+  const queueNotification = startNotifications(app, deps, publicWebUrl, notify);
+  await registerRoutes(app, deps, { publicWebUrl, notify, queueNotification });
+  return app;
+}
+
+/** Security headers, staff tokens, rate limits, the OpenAPI document and the error translation. */
+async function registerPlatform(app: FastifyInstance, deps: TriageAppDeps): Promise<void> {
   await app.register(helmet);
   await registerStaffAuth(app, deps.jwtSecret);
   // per client; routes that need tighter limits (sign-in, the public form) set their own
@@ -107,10 +118,11 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerErrorHandling(app);
-
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+}
 
-  app.get(
+function registerHealth(app: FastifyInstance, pool: pg.Pool): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/health',
     {
       // probes poll this every few seconds: their requests are not worth a log line each
@@ -119,7 +131,7 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
     },
     async (_request, reply) => {
       try {
-        await deps.pool.query('SELECT 1');
+        await pool.query('SELECT 1');
         return { status: 'ok' as const, database: 'ok' as const };
       } catch {
         return reply
@@ -128,65 +140,84 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
       }
     },
   );
+}
 
+/** Live queue updates to staff dashboards, when configured; returns how routes announce a change. */
+function startStaffLive(
+  app: FastifyInstance,
+  deps: TriageAppDeps,
+): (practiceId: string, change: QueueChange) => void {
   const staffLive = deps.live
     ? createStaffLive(app.server, (token) => app.jwt.verify(token), deps.live)
     : undefined;
   if (staffLive) app.addHook('preClose', () => staffLive.close());
-  const notify = (practiceId: string, change: QueueChange) => staffLive?.notify(practiceId, change);
+  return (practiceId, change) => staffLive?.notify(practiceId, change);
+}
 
-  const publicWebUrl = deps.publicWebUrl ?? 'http://127.0.0.1:5173';
+/** Runs the sender of links to patients, when configured; returns how routes queue one. */
+function startNotifications(
+  app: FastifyInstance,
+  deps: TriageAppDeps,
+  publicWebUrl: string,
+  notify: (practiceId: string, change: QueueChange) => void,
+): ((notificationId: string) => Promise<void>) | undefined {
   const notifications = deps.notifications;
-  if (notifications) {
-    const sender = startNotificationWorker({
-      ...notifications,
-      pool: deps.pool,
-      logger: app.log,
-      threadLink: (consultationId, practiceId) =>
-        threadLinkFor(app, publicWebUrl, consultationId, practiceId),
-      announce: (practiceId, consultationId) => notify(practiceId, { consultationId, change: 'updated' }),
-    });
-    app.addHook('onClose', () => sender.close());
-  }
+  if (!notifications) return undefined;
+  const sender = startNotificationWorker({
+    ...notifications,
+    pool: deps.pool,
+    logger: app.log,
+    threadLink: (consultationId, practiceId) => threadLinkFor(app, publicWebUrl, consultationId, practiceId),
+    announce: (practiceId, consultationId) => notify(practiceId, { consultationId, change: 'updated' }),
+  });
+  app.addHook('onClose', () => sender.close());
+  return (notificationId) => enqueueNotification(notifications.queue, notificationId);
+}
 
-  await app.register(authRoutes, { prefix: '/auth', pool: deps.pool });
-  await app.register(navigationRoutes, { prefix: '/navigation-rules', pool: deps.pool });
-  await app.register(practiceSettingsRoutes, { prefix: '/practice', pool: deps.pool });
-  await app.register(staffAdminRoutes, { prefix: '/staff', pool: deps.pool });
+/** Every route group, each a plugin under its prefix. */
+async function registerRoutes(
+  app: FastifyInstance,
+  deps: TriageAppDeps,
+  shared: {
+    publicWebUrl: string;
+    notify: (practiceId: string, change: QueueChange) => void;
+    queueNotification: ((notificationId: string) => Promise<void>) | undefined;
+  },
+): Promise<void> {
+  const { pool, attachments } = deps;
+  const { publicWebUrl, notify, queueNotification } = shared;
+  const now = deps.now ?? (() => new Date());
+  await app.register(authRoutes, { prefix: '/auth', pool });
+  await app.register(navigationRoutes, { prefix: '/navigation-rules', pool });
+  await app.register(practiceSettingsRoutes, { prefix: '/practice', pool });
+  await app.register(staffAdminRoutes, { prefix: '/staff', pool });
   await app.register(staffMessageRoutes, {
     prefix: '/consultations',
-    pool: deps.pool,
+    pool,
     publicWebUrl,
     notify,
-    ...(notifications
-      ? {
-          queueNotification: (notificationId: string) =>
-            enqueueNotification(notifications.queue, notificationId),
-        }
-      : {}),
+    ...(queueNotification ? { queueNotification } : {}),
   });
   await app.register(patientThreadRoutes, {
     prefix: '/threads',
-    pool: deps.pool,
+    pool,
     notify,
-    ...(deps.attachments ? { attachments: deps.attachments } : {}),
+    ...(attachments ? { attachments } : {}),
   });
   await app.register(consultationRoutes, {
     prefix: '/consultations',
-    pool: deps.pool,
+    pool,
     queueWriteBack: deps.writeBack.queue,
     notify,
   });
-  await app.register(writeBackRoutes, { pool: deps.pool, requeueWriteBack: deps.writeBack.requeue, notify });
-  const now = deps.now ?? (() => new Date());
-  await app.register(formRoutes, { prefix: '/practices', pool: deps.pool, now });
+  await app.register(writeBackRoutes, { pool, requeueWriteBack: deps.writeBack.requeue, notify });
+  await app.register(formRoutes, { prefix: '/practices', pool, now });
   await app.register(submissionRoutes, {
     prefix: '/practices',
-    pool: deps.pool,
+    pool,
     now,
     notify,
-    ...(deps.attachments ? { attachments: deps.attachments } : {}),
+    ...(attachments ? { attachments } : {}),
   });
-  if (deps.attachments) await app.register(attachmentRoutes, { pool: deps.pool, store: deps.attachments });
-  return app;
+  if (attachments) await app.register(attachmentRoutes, { pool, store: attachments });
 }
