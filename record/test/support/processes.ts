@@ -64,31 +64,25 @@ export interface RedisServer extends ChildService {
 }
 
 /**
- * A Redis of the test's own, configured as `deploy/redis/redis.conf` asks: append-only file,
- * fsync every second, no eviction.
+ * A Redis of the test's own, started with `deploy/redis/redis.conf` (append-only file, fsync every
+ * second, no eviction) on a port and in a data directory of its own.
  */
 export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'gpc-redis-'));
+  // deploy's own file, so what the crash test proves holds for the settings production runs
   const launch = () =>
     track(
       spawn(
         'redis-server',
         [
+          path.join(repoRoot, 'deploy/redis/redis.conf'),
           '--port',
           String(port),
           '--bind',
           '127.0.0.1',
           '--dir',
           dir,
-          '--appendonly',
-          'yes',
-          '--appendfsync',
-          'everysec',
-          '--maxmemory-policy',
-          'noeviction',
-          '--save',
-          '',
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       ),
