@@ -95,6 +95,36 @@ export interface SubmissionWritten {
   created: { id: string; reference: string } | undefined;
 }
 
+// $1 practice, $2–$18 the request's fields, $19–$20 the day and its capacity, $21 the form's slug
+// (navigation rules), $22–$24 its files as arrays
+const insertSubmissionSql = `WITH counted AS (
+     INSERT INTO practice_daily_submissions AS d (practice_id, day, submitted) VALUES ($1, $19, 1)
+     ON CONFLICT (practice_id, day) DO UPDATE SET submitted = d.submitted + 1 WHERE d.submitted < $20
+     RETURNING submitted
+   ), rule AS (
+     SELECT assign_to, set_priority FROM navigation_rule
+      WHERE practice_id = $1 AND (match_kind IS NULL OR match_kind = $3) AND (match_form_slug IS NULL OR match_form_slug = $21)
+      ORDER BY position LIMIT 1
+   ), inserted AS (
+     INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date,
+       patient_nhs_number, questionnaire_response, idempotency_key, submitted_by, proxy_name, proxy_relationship,
+       contact_phone, contact_email, preferred_contact, preferred_times, created_at, updated_at, questionnaire_id,
+       assigned_to, priority)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18,
+            (SELECT assign_to FROM rule), COALESCE((SELECT set_priority FROM rule), 'routine')
+      WHERE EXISTS (SELECT 1 FROM counted)
+     ON CONFLICT (practice_id, idempotency_key) DO NOTHING
+     RETURNING id, reference
+   ), files AS (
+     INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes)
+     SELECT $1, i.id, f.key, f.content_type, f.size_bytes
+       FROM inserted i, unnest($22::text[], $23::text[], $24::int[]) AS f (key, content_type, size_bytes)
+   ), audited AS (
+     INSERT INTO audit_event (practice_id, actor, action, entity, entity_id)
+     SELECT $1, 'patient-form', 'submit', 'consultation', id::text FROM inserted
+   )
+   SELECT (SELECT submitted FROM counted) AS submitted, i.id, i.reference FROM (SELECT 1) AS one LEFT JOIN inserted i ON true`;
+
 /**
  * Takes a submission into the queue in one statement, so one transaction: the day's count (the
  * practice-day row is locked only for this statement, not across round trips), the request
@@ -103,33 +133,7 @@ export interface SubmissionWritten {
  */
 export async function insertSubmission(db: Queryable, submission: NewSubmission): Promise<SubmissionWritten> {
   const { rows } = await db.query<{ submitted: number | null; id: string | null; reference: string | null }>(
-    `WITH counted AS (
-       INSERT INTO practice_daily_submissions AS d (practice_id, day, submitted) VALUES ($1, $19, 1)
-       ON CONFLICT (practice_id, day) DO UPDATE SET submitted = d.submitted + 1 WHERE d.submitted < $20
-       RETURNING submitted
-     ), rule AS (
-       SELECT assign_to, set_priority FROM navigation_rule
-        WHERE practice_id = $1 AND (match_kind IS NULL OR match_kind = $3) AND (match_form_slug IS NULL OR match_form_slug = $21)
-        ORDER BY position LIMIT 1
-     ), inserted AS (
-       INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date,
-         patient_nhs_number, questionnaire_response, idempotency_key, submitted_by, proxy_name, proxy_relationship,
-         contact_phone, contact_email, preferred_contact, preferred_times, created_at, updated_at, questionnaire_id,
-         assigned_to, priority)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18,
-              (SELECT assign_to FROM rule), COALESCE((SELECT set_priority FROM rule), 'routine')
-        WHERE EXISTS (SELECT 1 FROM counted)
-       ON CONFLICT (practice_id, idempotency_key) DO NOTHING
-       RETURNING id, reference
-     ), files AS (
-       INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes)
-       SELECT $1, i.id, f.key, f.content_type, f.size_bytes
-         FROM inserted i, unnest($22::text[], $23::text[], $24::int[]) AS f (key, content_type, size_bytes)
-     ), audited AS (
-       INSERT INTO audit_event (practice_id, actor, action, entity, entity_id)
-       SELECT $1, 'patient-form', 'submit', 'consultation', id::text FROM inserted
-     )
-     SELECT (SELECT submitted FROM counted) AS submitted, i.id, i.reference FROM (SELECT 1) AS one LEFT JOIN inserted i ON true`,
+    insertSubmissionSql,
     [
       submission.practiceId,
       submission.reference,

@@ -1,4 +1,5 @@
 import type { Questionnaire, QuestionnaireItem } from '@medplum/fhirtypes';
+import { selfCareExtension } from '@gpc/contracts';
 import { redFlagExtensionUrl } from './red-flags';
 
 const call999 =
@@ -9,17 +10,8 @@ const crisis =
 
 const redFlag = (advice: string) => [{ url: redFlagExtensionUrl, valueString: advice }];
 
-/** Marks an answer option that many people can look after themselves: the form offers the advice first. */
-export const selfCareExtensionUrl = 'https://gp-consult.example/fhir/StructureDefinition/self-care';
-const selfCare = (advice: string, url: string) => [
-  {
-    url: selfCareExtensionUrl,
-    extension: [
-      { url: 'advice', valueString: advice },
-      { url: 'link', valueUrl: url },
-    ],
-  },
-];
+// the online form finds the advice by the contract's own extension, so triage writes it with the contract's builder
+const selfCare = (advice: string, link: string) => selfCareExtension({ advice, link });
 
 const yesNoFlag = (linkId: string, text: string, advice: string): QuestionnaireItem => ({
   linkId,
