@@ -1,4 +1,10 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** What the proxy does with one request to the GP system. */
@@ -35,6 +41,82 @@ const readBody = async (request: IncomingMessage): Promise<Buffer> => {
   return Buffer.concat(chunks);
 };
 
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** Sends the request on to the FHIR server at `target` and reads its whole answer. */
+function forward(target: URL, request: IncomingMessage, body: Buffer): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: request.method,
+        path: request.url,
+        headers: { ...request.headers, host: target.host },
+      },
+      (response) => {
+        void readBody(response).then(
+          (answer) =>
+            resolve({
+              status: response.statusCode ?? 502,
+              headers: { 'content-type': response.headers['content-type'] ?? 'application/fhir+json' },
+              body: answer,
+            }),
+          reject,
+        );
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+const operationOutcome = (text: string) =>
+  JSON.stringify({
+    resourceType: 'OperationOutcome',
+    issue: [{ severity: 'error', code: 'processing', details: { text } }],
+  });
+
+/** Does with one request what `action` says: answers in the GP system's place, or passes it on. */
+async function act(
+  action: FaultAction,
+  target: URL,
+  request: IncomingMessage,
+  body: Buffer,
+  response: ServerResponse,
+): Promise<void> {
+  switch (action.kind) {
+    case 'status':
+      response.writeHead(action.status, {
+        'content-type': 'application/fhir+json',
+        ...(action.retryAfter ? { 'retry-after': action.retryAfter } : {}),
+      });
+      response.end(operationOutcome(action.text ?? `status ${action.status}`));
+      return;
+    case 'hang':
+      // never answered: the client's timeout ends it, or `close()` does
+      return;
+    case 'delay':
+      await new Promise((resolve) => setTimeout(resolve, action.ms));
+      break;
+    case 'lose-answer': {
+      await forward(target, request, body);
+      response.writeHead(503, { 'content-type': 'application/fhir+json' });
+      response.end(operationOutcome('the answer was lost'));
+      return;
+    }
+    case 'pass':
+      break;
+  }
+  const answer = await forward(target, request, body);
+  response.writeHead(answer.status, answer.headers);
+  response.end(answer.body);
+}
+
 /**
  * Stands between the record worker and the real local FHIR server and misbehaves on demand, the
  * way GP systems do: errors, silence, slowness, and answers lost after the work was done.
@@ -43,33 +125,6 @@ export async function startFaultProxy(fhirBaseUrl: string): Promise<FaultProxy> 
   const target = new URL(fhirBaseUrl);
   let rule: (body: string) => FaultAction = () => ({ kind: 'pass' });
   const requests: ProxiedRequest[] = [];
-  const hanging = new Set<IncomingMessage>();
-
-  const forward = (request: IncomingMessage, body: Buffer) =>
-    new Promise<{ status: number; headers: Record<string, string>; body: Buffer }>((resolve, reject) => {
-      const outgoing = httpRequest(
-        {
-          host: target.hostname,
-          port: target.port,
-          method: request.method,
-          path: request.url,
-          headers: { ...request.headers, host: target.host },
-        },
-        (response) => {
-          void readBody(response).then(
-            (answer) =>
-              resolve({
-                status: response.statusCode ?? 502,
-                headers: { 'content-type': response.headers['content-type'] ?? 'application/fhir+json' },
-                body: answer,
-              }),
-            reject,
-          );
-        },
-      );
-      outgoing.on('error', reject);
-      outgoing.end(body);
-    });
 
   const server: Server = createServer((request, response) => {
     void (async () => {
@@ -78,38 +133,7 @@ export async function startFaultProxy(fhirBaseUrl: string): Promise<FaultProxy> 
       const record: ProxiedRequest = { at: Date.now(), body: body.toString('utf8'), action: action.kind };
       requests.push(record);
       response.once('close', () => (record.doneAt = Date.now()));
-      const outcome = (text: string) =>
-        JSON.stringify({
-          resourceType: 'OperationOutcome',
-          issue: [{ severity: 'error', code: 'processing', details: { text } }],
-        });
-      switch (action.kind) {
-        case 'status':
-          response.writeHead(action.status, {
-            'content-type': 'application/fhir+json',
-            ...(action.retryAfter ? { 'retry-after': action.retryAfter } : {}),
-          });
-          response.end(outcome(action.text ?? `status ${action.status}`));
-          return;
-        case 'hang':
-          hanging.add(request);
-          request.once('close', () => hanging.delete(request));
-          return;
-        case 'delay':
-          await new Promise((resolve) => setTimeout(resolve, action.ms));
-          break;
-        case 'lose-answer': {
-          await forward(request, body);
-          response.writeHead(503, { 'content-type': 'application/fhir+json' });
-          response.end(outcome('the answer was lost'));
-          return;
-        }
-        case 'pass':
-          break;
-      }
-      const answer = await forward(request, body);
-      response.writeHead(answer.status, answer.headers);
-      response.end(answer.body);
+      await act(action, target, request, body, response);
     })().catch(() => {
       if (!response.headersSent) response.writeHead(502);
       response.end();
