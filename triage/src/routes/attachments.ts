@@ -4,7 +4,7 @@ import type pg from 'pg';
 import {
   AppError,
   AttachmentView,
-  ErrorBody,
+  refusals,
   IdParams,
   OdsParams,
   UploadGrant,
@@ -34,7 +34,7 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<AttachmentRoutesDeps> =
         summary: 'Permission to upload one photo or document straight to storage (public)',
         params: OdsParams,
         body: UploadRequest,
-        response: { 201: UploadGrant, 400: ErrorBody, 404: ErrorBody },
+        response: { 201: UploadGrant, ...refusals(400, 404) },
       },
     },
     async (request, reply) => {
@@ -60,7 +60,7 @@ const staffAttachmentRoutes: FastifyPluginCallbackTypebox<AttachmentRoutesDeps> 
       schema: {
         summary: 'A request’s attachments, with short-lived links to read them',
         params: IdParams,
-        response: { 200: Type.Array(AttachmentView), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+        response: { 200: Type.Array(AttachmentView), ...refusals(401, 403, 404) },
       },
     },
     async (request) => {

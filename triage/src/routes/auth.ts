@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type pg from 'pg';
 import {
   AppError,
-  ErrorBody,
+  refusals,
   RefreshTokenBody,
   SignInBody,
   StaffSession,
@@ -40,7 +40,7 @@ export const authRoutes: FastifyPluginCallbackTypebox<AuthRoutesDeps> = (app, { 
       schema: {
         summary: 'Staff sign-in',
         body: SignInBody,
-        response: { 200: StaffSession, 400: ErrorBody, 401: ErrorBody },
+        response: { 200: StaffSession, ...refusals(400, 401) },
       },
       config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
     },
@@ -53,7 +53,7 @@ export const authRoutes: FastifyPluginCallbackTypebox<AuthRoutesDeps> = (app, { 
       schema: {
         summary: 'Renew an access token',
         body: RefreshTokenBody,
-        response: { 200: StaffSession, 400: ErrorBody, 401: ErrorBody },
+        response: { 200: StaffSession, ...refusals(400, 401) },
       },
     },
     async (request) => {
@@ -70,7 +70,7 @@ export const authRoutes: FastifyPluginCallbackTypebox<AuthRoutesDeps> = (app, { 
       schema: {
         summary: 'End a session',
         body: RefreshTokenBody,
-        response: { 204: Type.Null(), 400: ErrorBody },
+        response: { 204: Type.Null(), ...refusals(400) },
       },
     },
     async (request, reply) => {

@@ -7,7 +7,7 @@ import {
   CloseConsultationBody,
   ConsultationChange,
   ConsultationDetail,
-  ErrorBody,
+  refusals,
   IdParams,
   isValidNhsNumber,
   QueueItem,
@@ -44,30 +44,28 @@ export interface ConsultationRoutesDeps {
   notify: (practiceId: string, change: QueueChange) => void;
 }
 
-const refusals = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
-
 const schemas = {
   queue: {
     summary: 'The queue',
     querystring: QueueQuery,
-    response: { 200: Type.Array(QueueItem), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+    response: { 200: Type.Array(QueueItem), ...refusals(400, 401, 403) },
   },
   detail: {
     summary: 'One request in full',
     params: IdParams,
-    response: { 200: ConsultationDetail, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+    response: { 200: ConsultationDetail, ...refusals(401, 403, 404) },
   },
   change: {
     summary: 'Assign, prioritise or move a request along',
     params: IdParams,
     body: ConsultationChange,
-    response: { 200: QueueItem, ...refusals },
+    response: { 200: QueueItem, ...refusals(400, 401, 403, 404, 409) },
   },
   close: {
     summary: 'Close with a coded outcome and a summary for the GP record',
     params: IdParams,
     body: CloseConsultationBody,
-    response: { 200: QueueItem, ...refusals },
+    response: { 200: QueueItem, ...refusals(400, 401, 403, 404, 409) },
   },
 };
 

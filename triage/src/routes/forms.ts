@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type pg from 'pg';
 import {
   AppError,
-  ErrorBody,
+  refusals,
   FormParams,
   OdsParams,
   PracticeInfo,
@@ -29,7 +29,7 @@ export const formRoutes: FastifyPluginCallbackTypebox<FormRoutesDeps> = (app, { 
       schema: {
         summary: 'A practice and its forms (public)',
         params: OdsParams,
-        response: { 200: PracticeInfo, 404: ErrorBody },
+        response: { 200: PracticeInfo, ...refusals(404) },
       },
     },
     async (request) => {
@@ -50,7 +50,7 @@ export const formRoutes: FastifyPluginCallbackTypebox<FormRoutesDeps> = (app, { 
       schema: {
         summary: 'One form, as a FHIR Questionnaire (public)',
         params: FormParams,
-        response: { 200: QuestionnaireBody, 404: ErrorBody },
+        response: { 200: QuestionnaireBody, ...refusals(404) },
       },
     },
     async (request) => {
@@ -69,7 +69,7 @@ export const formRoutes: FastifyPluginCallbackTypebox<FormRoutesDeps> = (app, { 
         summary: 'Record that a form stopped at an urgent answer (public; no patient details)',
         params: OdsParams,
         body: RedFlagEvent,
-        response: { 204: Type.Null(), 400: ErrorBody, 404: ErrorBody },
+        response: { 204: Type.Null(), ...refusals(400, 404) },
       },
     },
     async (request, reply) => {

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type pg from 'pg';
 import {
   AppError,
-  ErrorBody,
+  refusals,
   IdParams,
   StaffMessageBody,
   StaffMessageSent,
@@ -45,7 +45,7 @@ export const staffMessageRoutes: FastifyPluginCallbackTypebox<StaffMessageRoutes
       schema: {
         summary: 'The messages on a request',
         params: IdParams,
-        response: { 200: Type.Array(ThreadMessage), 404: ErrorBody },
+        response: { 200: Type.Array(ThreadMessage), ...refusals(404) },
       },
     },
     async (request) => {
@@ -62,7 +62,7 @@ export const staffMessageRoutes: FastifyPluginCallbackTypebox<StaffMessageRoutes
         summary: 'Message the patient; answers with the link to send them',
         params: IdParams,
         body: StaffMessageBody,
-        response: { 201: StaffMessageSent, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: { 201: StaffMessageSent, ...refusals(400, 404, 409) },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,6 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type pg from 'pg';
-import { AppError, ErrorBody, NavigationRules, type NavigationRule } from '@gpc/contracts';
+import { AppError, refusals, NavigationRules, type NavigationRule } from '@gpc/contracts';
 import { requireStaff } from '../auth/staff-auth';
 import { recordAudit } from '../db/audit';
 import { isAssignableStaff } from '../db/staff';
@@ -21,7 +21,7 @@ export const navigationRoutes: FastifyPluginCallbackTypebox<NavigationRoutesDeps
     {
       schema: {
         summary: 'The practice’s care navigation rules, in order',
-        response: { 200: NavigationRules, 401: ErrorBody, 403: ErrorBody },
+        response: { 200: NavigationRules, ...refusals(401, 403) },
       },
     },
     async (request) => listNavigationRules(pool, request.staff.practiceId),
@@ -34,7 +34,7 @@ export const navigationRoutes: FastifyPluginCallbackTypebox<NavigationRoutesDeps
       schema: {
         summary: 'Replace the care navigation rules (admins)',
         body: NavigationRules,
-        response: { 200: NavigationRules, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+        response: { 200: NavigationRules, ...refusals(400, 401, 403) },
       },
     },
     async (request) => {

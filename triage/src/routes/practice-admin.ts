@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type pg from 'pg';
 import {
   AppError,
-  ErrorBody,
+  refusals,
   IdParams,
   NewStaffMember,
   PracticeSettingsChange,
@@ -46,7 +46,7 @@ export const practiceSettingsRoutes: FastifyPluginCallbackTypebox<PracticeAdminR
       config: { roles: adminOnly },
       schema: {
         summary: 'The practice’s settings (admins)',
-        response: { 200: PracticeSettingsView, 401: ErrorBody, 403: ErrorBody },
+        response: { 200: PracticeSettingsView, ...refusals(401, 403) },
       },
     },
     async (request) => findPracticeSettings(pool, request.staff.practiceId),
@@ -59,7 +59,7 @@ export const practiceSettingsRoutes: FastifyPluginCallbackTypebox<PracticeAdminR
       schema: {
         summary: 'Change the practice’s settings (admins)',
         body: PracticeSettingsChange,
-        response: { 200: PracticeSettingsView, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+        response: { 200: PracticeSettingsView, ...refusals(400, 401, 403) },
       },
     },
     async (request) => {
@@ -107,7 +107,7 @@ export const staffAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesD
       config: { roles: adminOnly },
       schema: {
         summary: 'The practice’s staff (admins)',
-        response: { 200: Type.Array(StaffMemberView), 401: ErrorBody, 403: ErrorBody },
+        response: { 200: Type.Array(StaffMemberView), ...refusals(401, 403) },
       },
     },
     async (request) => listStaff(pool, request.staff.practiceId),
@@ -120,7 +120,7 @@ export const staffAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesD
       schema: {
         summary: 'Add a member of staff (admins)',
         body: NewStaffMember,
-        response: { 201: StaffMemberView, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 409: ErrorBody },
+        response: { 201: StaffMemberView, ...refusals(400, 401, 403, 409) },
       },
     },
     async (request, reply) => reply.code(201).send(await addStaffMember(pool, request.staff, request.body)),
@@ -136,11 +136,7 @@ export const staffAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesD
         body: StaffMemberChange,
         response: {
           200: StaffMemberView,
-          400: ErrorBody,
-          401: ErrorBody,
-          403: ErrorBody,
-          404: ErrorBody,
-          409: ErrorBody,
+          ...refusals(400, 401, 403, 404, 409),
         },
       },
     },

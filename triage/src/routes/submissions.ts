@@ -3,7 +3,7 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import type pg from 'pg';
 import {
   AppError,
-  ErrorBody,
+  refusals,
   isValidNhsNumber,
   OdsParams,
   SubmissionBody,
@@ -53,11 +53,7 @@ export const submissionRoutes: FastifyPluginCallbackTypebox<SubmissionRoutesDeps
         response: {
           200: SubmissionReceipt,
           201: SubmissionReceipt,
-          400: ErrorBody,
-          404: ErrorBody,
-          409: ErrorBody,
-          429: ErrorBody,
-          503: ErrorBody,
+          ...refusals(400, 404, 409, 429, 503),
         },
       },
     },

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type pg from 'pg';
 import {
   AppError,
-  ErrorBody,
+  refusals,
   PatientReplyBody,
   ThreadMessage,
   ThreadUnlockBody,
@@ -69,7 +69,7 @@ export const patientThreadRoutes: FastifyPluginCallbackTypebox<PatientThreadRout
       schema: {
         summary: 'A patient opens their thread with the link and their date of birth (public)',
         body: ThreadUnlockBody,
-        response: { 200: ThreadUnlocked, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
+        response: { 200: ThreadUnlocked, ...refusals(400, 401, 429) },
       },
     },
     async (request) => {
@@ -99,7 +99,7 @@ const unlockedThreadRoutes: FastifyPluginCallbackTypebox<PatientThreadRoutesDeps
       schema: {
         summary: 'Permission to upload a photo to go with a reply',
         body: UploadRequest,
-        response: { 201: UploadGrant, 400: ErrorBody, 401: ErrorBody },
+        response: { 201: UploadGrant, ...refusals(400, 401) },
       },
     },
     async (request, reply) => {
@@ -115,7 +115,7 @@ const unlockedThreadRoutes: FastifyPluginCallbackTypebox<PatientThreadRoutesDeps
     {
       schema: {
         summary: 'The patient reads their thread',
-        response: { 200: Type.Array(ThreadMessage), 401: ErrorBody },
+        response: { 200: Type.Array(ThreadMessage), ...refusals(401) },
       },
     },
     async (request) => listMessages(deps.pool, request.threadSession.consultationId),
@@ -128,7 +128,7 @@ const unlockedThreadRoutes: FastifyPluginCallbackTypebox<PatientThreadRoutesDeps
       schema: {
         summary: 'The patient replies',
         body: PatientReplyBody,
-        response: { 201: ThreadMessage, 400: ErrorBody, 401: ErrorBody, 409: ErrorBody },
+        response: { 201: ThreadMessage, ...refusals(400, 401, 409) },
       },
     },
     async (request, reply) => {

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type pg from 'pg';
 import {
   AppError,
-  ErrorBody,
+  refusals,
   IdParams,
   isValidNhsNumber,
   NhsNumberBody,
@@ -47,7 +47,7 @@ const schemas = {
   list: {
     summary: 'Write-backs in one state, oldest first (e.g. the failed ones an admin should look at)',
     querystring: WriteBackListQuery,
-    response: { 200: Type.Array(WriteBackListItem), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+    response: { 200: Type.Array(WriteBackListItem), ...refusals(400, 401, 403) },
   },
   nhsNumber: {
     summary: "Record the patient's NHS number (matches the patient, so a waiting summary can be filed)",
@@ -55,17 +55,13 @@ const schemas = {
     body: NhsNumberBody,
     response: {
       200: NhsNumberRecorded,
-      400: ErrorBody,
-      401: ErrorBody,
-      403: ErrorBody,
-      404: ErrorBody,
-      409: ErrorBody,
+      ...refusals(400, 401, 403, 404, 409),
     },
   },
   replay: {
     summary: 'Send a failed write-back again (after the data or the GP system is fixed)',
     params: IdParams,
-    response: { 200: WriteBackView, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+    response: { 200: WriteBackView, ...refusals(401, 403, 404, 409) },
   },
 };
 
