@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { OneOf } from '../schema';
 import type { ErrorCode } from '../errors';
 import { DisplayName } from './fields';
 import { CallGuestRole } from './tokens';
@@ -18,7 +19,7 @@ export const ParticipantRole = Type.Union([Type.Literal('clinician'), CallGuestR
 export type ParticipantRole = Static<typeof ParticipantRole>;
 
 /** Clinicians are admitted at once; patients and guests wait until the clinician admits them. */
-export const ParticipantState = Type.Union([Type.Literal('waiting'), Type.Literal('admitted')]);
+export const ParticipantState = OneOf(['waiting', 'admitted']);
 export type ParticipantState = Static<typeof ParticipantState>;
 
 export const Participant = Type.Object({
@@ -34,10 +35,7 @@ export const ClientPayloads = {
   'call:admit': Type.Object({ participantId: Id }, { additionalProperties: false }),
   'call:remove': Type.Object({ participantId: Id }, { additionalProperties: false }),
   'call:leave': Empty,
-  'transport:create': Type.Object(
-    { direction: Type.Union([Type.Literal('send'), Type.Literal('recv')]) },
-    { additionalProperties: false },
-  ),
+  'transport:create': Type.Object({ direction: OneOf(['send', 'recv']) }, { additionalProperties: false }),
   'transport:connect': Type.Object(
     { transportId: Id, dtlsParameters: MediasoupObject },
     { additionalProperties: false },
@@ -46,7 +44,7 @@ export const ClientPayloads = {
   produce: Type.Object(
     {
       transportId: Id,
-      kind: Type.Union([Type.Literal('audio'), Type.Literal('video')]),
+      kind: OneOf(['audio', 'video']),
       rtpParameters: MediasoupObject,
     },
     { additionalProperties: false },

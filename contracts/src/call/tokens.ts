@@ -1,14 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { OneOf } from '../schema';
 import { DisplayName } from './fields';
 
 /** Ids of our own making in a token's claims: uuids and practice ids. */
 const ClaimId = Type.String({ minLength: 1, maxLength: 64 });
 
-export const StaffRole = Type.Union([
-  Type.Literal('admin'),
-  Type.Literal('clinician'),
-  Type.Literal('reception'),
-]);
+export const StaffRole = OneOf(['admin', 'clinician', 'reception']);
 export type StaffRole = Static<typeof StaffRole>;
 
 /** Who every token names: one person (`sub`, shown by `name`) of one practice. */
@@ -19,7 +16,7 @@ export const StaffTokenClaims = Type.Object({ typ: Type.Literal('staff'), ...Per
 export type StaffTokenClaims = Static<typeof StaffTokenClaims>;
 
 /** Who a call link lets in: the patient, or a third participant such as an interpreter or carer. */
-export const CallGuestRole = Type.Union([Type.Literal('patient'), Type.Literal('guest')]);
+export const CallGuestRole = OneOf(['patient', 'guest']);
 export type CallGuestRole = Static<typeof CallGuestRole>;
 
 /** Claims of a call link token: bound to one call, one participant and one role; expires. */

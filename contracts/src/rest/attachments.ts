@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { OneOf } from '../schema';
 
 /** The files a patient may attach: photos and PDFs. */
 export const allowedContentTypes = [
@@ -14,7 +15,7 @@ export const maxAttachmentBytes = 10 * 1024 * 1024;
 /** A request for permission to upload one file: its declared type and size, which the upload is bound to. */
 export const UploadRequest = Type.Object(
   {
-    contentType: Type.Union(allowedContentTypes.map((type) => Type.Literal(type))),
+    contentType: OneOf(allowedContentTypes),
     size: Type.Integer({ minimum: 1, maximum: maxAttachmentBytes }),
   },
   { additionalProperties: false },

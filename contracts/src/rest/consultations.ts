@@ -1,26 +1,17 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { OneOf, Nullable } from '../schema';
 import { NotificationView } from './notifications';
 import { WriteBackStatusSchema, WriteBackView } from './write-backs';
 
 const Uuid = Type.String({ format: 'uuid' });
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-export const ConsultationStatus = Type.Union([
-  Type.Literal('new'),
-  Type.Literal('in_progress'),
-  Type.Literal('awaiting_patient'),
-  Type.Literal('closed'),
-]);
+export const ConsultationStatus = OneOf(['new', 'in_progress', 'awaiting_patient', 'closed']);
 export type ConsultationStatus = Static<typeof ConsultationStatus>;
 
-export const ConsultationPriority = Type.Union([
-  Type.Literal('urgent'),
-  Type.Literal('soon'),
-  Type.Literal('routine'),
-]);
+export const ConsultationPriority = OneOf(['urgent', 'soon', 'routine']);
 export type ConsultationPriority = Static<typeof ConsultationPriority>;
 
-export const ConsultationKind = Type.Union([Type.Literal('medical'), Type.Literal('admin')]);
+export const ConsultationKind = OneOf(['medical', 'admin']);
 export type ConsultationKind = Static<typeof ConsultationKind>;
 
 /** One request in the practice's queue. */
@@ -31,11 +22,11 @@ export const QueueItem = Type.Object({
   status: ConsultationStatus,
   priority: ConsultationPriority,
   patientName: Type.String(),
-  assignedTo: Type.Union([Uuid, Type.Null()]),
+  assignedTo: Nullable(Uuid),
   createdAt: Type.String({ format: 'date-time' }),
   ageMinutes: Type.Integer(),
   /** Where a closed request's summary stands on its way into the GP record; null while open. */
-  writeBackStatus: Type.Union([WriteBackStatusSchema, Type.Null()]),
+  writeBackStatus: Nullable(WriteBackStatusSchema),
 });
 export type QueueItem = Static<typeof QueueItem>;
 
@@ -56,11 +47,9 @@ export type QueueQuery = Static<typeof QueueQuery>;
 /** `PATCH /consultations/:id`: assign, prioritise or move an open request along (closing has its own route). */
 export const ConsultationChange = Type.Object(
   {
-    status: Type.Optional(
-      Type.Union([Type.Literal('new'), Type.Literal('in_progress'), Type.Literal('awaiting_patient')]),
-    ),
+    status: Type.Optional(OneOf(['new', 'in_progress', 'awaiting_patient'])),
     priority: Type.Optional(ConsultationPriority),
-    assignedTo: Type.Optional(Type.Union([Uuid, Type.Null()])),
+    assignedTo: Type.Optional(Nullable(Uuid)),
   },
   { additionalProperties: false, minProperties: 1 },
 );

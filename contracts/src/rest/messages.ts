@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Nullable } from '../schema';
 import { NotificationView } from './notifications';
 import { UploadedFiles } from './submissions';
 
@@ -23,7 +24,7 @@ export const StaffMessageSent = Type.Object({
   message: ThreadMessage,
   threadLink: Type.String(),
   /** How the link goes to the patient; null when the practice sends links itself. */
-  notification: Type.Union([NotificationView, Type.Null()]),
+  notification: Nullable(NotificationView),
 });
 export type StaffMessageSent = Static<typeof StaffMessageSent>;
 

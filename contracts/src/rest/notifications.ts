@@ -1,21 +1,17 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { OneOf, Nullable } from '../schema';
 
 /** A link sent (or being sent) to the patient, as staff see it on the request. */
 export const NotificationView = Type.Object({
   id: Type.String({ format: 'uuid' }),
-  channel: Type.Union([Type.Literal('email'), Type.Literal('sms')]),
+  channel: OneOf(['email', 'sms']),
   /** Empty when there was no way to reach the patient. */
   destination: Type.String(),
-  status: Type.Union([
-    Type.Literal('queued'),
-    Type.Literal('sent'),
-    Type.Literal('delivered'),
-    Type.Literal('failed'),
-  ]),
+  status: OneOf(['queued', 'sent', 'delivered', 'failed']),
   attempts: Type.Integer(),
-  lastError: Type.Union([Type.String(), Type.Null()]),
+  lastError: Nullable(Type.String()),
   createdAt: Type.String({ format: 'date-time' }),
-  sentAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  deliveredAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  sentAt: Nullable(Type.String({ format: 'date-time' })),
+  deliveredAt: Nullable(Type.String({ format: 'date-time' })),
 });
 export type NotificationView = Static<typeof NotificationView>;

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Nullable } from '../schema';
 import { StaffRole } from '../call/tokens';
 import { FhirAuthSchema } from '../fhir-auth';
 
@@ -67,7 +68,7 @@ export const PracticeSettingsView = Type.Object({
   openingHours: OpeningHoursSchema,
   dailyCapacity: Type.Integer(),
   fhir: Type.Object({
-    baseUrl: Type.Union([Type.String(), Type.Null()]),
+    baseUrl: Nullable(Type.String()),
     authType: Type.String(),
   }),
   notifications: Type.Union([
@@ -92,14 +93,14 @@ export const PracticeSettingsChange = Type.Object(
     fhir: Type.Optional(
       Type.Object(
         {
-          baseUrl: Type.Union([Type.String({ pattern: '^https?://', maxLength: 500 }), Type.Null()]),
+          baseUrl: Nullable(Type.String({ pattern: '^https?://', maxLength: 500 })),
           auth: FhirAuthSchema,
         },
         { additionalProperties: false },
       ),
     ),
     /** Replaces the provider settings whole (with their credentials); null: staff send links themselves. */
-    notifications: Type.Optional(Type.Union([NotificationSettings, Type.Null()])),
+    notifications: Type.Optional(Nullable(NotificationSettings)),
   },
   { additionalProperties: false, minProperties: 1 },
 );

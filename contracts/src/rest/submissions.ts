@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { OneOf } from '../schema';
 
 /**
  * Files already uploaded, by the keys their upload grants gave (`UploadGrant`); a request or a
@@ -45,11 +46,7 @@ export const SubmittedBy = Type.Union([
 ]);
 export type SubmittedBy = Static<typeof SubmittedBy>;
 
-export const PreferredContact = Type.Union([
-  Type.Literal('phone'),
-  Type.Literal('sms'),
-  Type.Literal('email'),
-]);
+export const PreferredContact = OneOf(['phone', 'sms', 'email']);
 export type PreferredContact = Static<typeof PreferredContact>;
 
 /** The answers, as a FHIR QuestionnaireResponse (each item is checked against the form by the server). */

@@ -1,17 +1,18 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { OneOf, Nullable } from '../schema';
 import { WriteBackStatuses } from '../jobs';
 
 /** Where a closed request's summary stands on its way into the GP record (the type is `WriteBackStatus`). */
-export const WriteBackStatusSchema = Type.Union(WriteBackStatuses.map((status) => Type.Literal(status)));
+export const WriteBackStatusSchema = OneOf(WriteBackStatuses);
 
 /** A closed request's summary on its way into the GP record. */
 export const WriteBackView = Type.Object({
   status: WriteBackStatusSchema,
   attempts: Type.Integer(),
   /** The GP system's own words when it refused, or what went wrong on the way. */
-  lastError: Type.Union([Type.String(), Type.Null()]),
-  lastAttemptAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  filedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  lastError: Nullable(Type.String()),
+  lastAttemptAt: Nullable(Type.String({ format: 'date-time' })),
+  filedAt: Nullable(Type.String({ format: 'date-time' })),
   /** Where the GP system filed each resource. */
   serverLocations: Type.Array(Type.String()),
 });
@@ -49,6 +50,6 @@ export type NhsNumberBody = Static<typeof NhsNumberBody>;
 /** The answer to `PUT /consultations/:id/nhs-number`: the number recorded, and the write-back it released (if any). */
 export const NhsNumberRecorded = Type.Object({
   nhsNumber: Type.String(),
-  writeBack: Type.Union([WriteBackView, Type.Null()]),
+  writeBack: Nullable(WriteBackView),
 });
 export type NhsNumberRecorded = Static<typeof NhsNumberRecorded>;
