@@ -13,10 +13,13 @@ import type { ServerOptions } from 'socket.io';
 import { StaffLive, type StaffRole, type StaffTokenClaims } from '@gpc/contracts';
 import type { RunningLocalS3 } from '@gpc/local-s3-server';
 import { createWriteBackQueue, type WriteBackQueue } from '@gpc/record';
-import { buildTriageApp, type TriageAppDeps } from '@gpc/triage';
-// not exported by @gpc/triage's index: the S3 store and the notification queue it is built with
-import { AttachmentStore } from '../../triage/src/attachments/store';
-import { createNotificationQueue, type NotificationQueueOptions } from '../../triage/src/notifications/queue';
+import {
+  AttachmentStore,
+  buildTriageApp,
+  createNotificationQueue,
+  type NotificationQueueOptions,
+  type TriageAppDeps,
+} from '@gpc/triage';
 import { startTestDatabase, type TestDatabase } from './database';
 import { cleanupStack, type TestLifetime } from './lifetime';
 import { seedPractice, type SeededPractice, type SeededStaff } from './practices';

@@ -5,3 +5,5 @@ export * from './errors';
 export * from './practices';
 export * from './auth/passwords';
 export * from './notifications/settings';
+export * from './attachments/store';
+export * from './notifications/queue';
