@@ -297,4 +297,28 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     await page.getByRole('link', { name: 'Back to requests' }).click();
     await attention.waitFor({ state: 'hidden' });
   });
+
+  it('shows the newest queue when the answers to two loads arrive out of order', async () => {
+    const id = await seedConsultation(db.pool, practice.id);
+    const { rows } = await db.pool.query<{ reference: string }>(
+      'SELECT reference FROM consultation WHERE id = $1',
+      [id],
+    );
+    const reference = rows[0]!.reference;
+    const page = await newLocalPage(browser, { viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'clinician');
+    await page.getByRole('link', { name: reference }).waitFor();
+    // the closed list answers slowly: it arrives after the open list asked for later
+    await page.route('**/consultations?status=closed', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue();
+    });
+    const slowAnswer = page.waitForResponse('**/consultations?status=closed');
+    await page.getByLabel('Show').selectOption('closed');
+    await page.getByLabel('Show').selectOption('open');
+    await slowAnswer;
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the late answer would be drawn by now
+    assert.equal(await page.getByLabel('Show').inputValue(), 'open');
+    assert.equal(await page.getByRole('link', { name: reference }).count(), 1, 'the open request is listed');
+  });
 });

@@ -31,14 +31,24 @@ function show(section: 'sign-in' | 'queue' | 'detail'): void {
   byId(section).querySelector('h1')?.focus();
 }
 
+// Live changes, filters and actions each load again, and answers can arrive out of order: only the
+// newest load is shown, or an older answer would put back what has since changed (a summary shown
+// as being sent after it was filed).
+let queueLoads = 0;
+let requestLoads = 0;
+
 async function loadQueue(): Promise<void> {
   if (!client.staff) return;
+  const load = ++queueLoads;
   const filter = byId<HTMLSelectElement>('status-filter').value as QueueFilter;
-  renderQueue(await loadQueueData(client, filter), client.staff.id, (id) => void openRequest(id));
+  const data = await loadQueueData(client, filter);
+  if (load === queueLoads && client.staff) renderQueue(data, client.staff.id, (id) => void openRequest(id));
 }
 
 async function openRequest(id: string, focus = true): Promise<void> {
+  const load = ++requestLoads;
   const request = await loadOpenRequest(client, id);
+  if (load !== requestLoads) return;
   dashboard.openId = id;
   renderRequest(request, client.staff);
   if (focus) show('detail');
