@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -33,6 +34,9 @@ media.on('fatal', (error) => {
 
 const publisher = new Redis(config.redisUrl);
 const subscriber = publisher.duplicate();
+// the adapter subscribes as it is made, and ioredis loses a subscription asked for between its
+// connecting and being ready: other nodes' messages would then never arrive here
+await Promise.all([publisher, subscriber].map((client) => once(client, 'ready')));
 const app = buildSignallingApp({
   media,
   tokens: new TokenService(config.jwtSecret),

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -33,6 +34,9 @@ const notificationQueue = createNotificationQueue(config.redisUrl);
 const attachments = new AttachmentStore(s3Settings(config));
 const redisPublisher = new Redis(config.redisUrl);
 const redisSubscriber = redisPublisher.duplicate();
+// the adapter subscribes as it is made, and ioredis loses a subscription asked for between its
+// connecting and being ready: the record worker's announcements then never reached a dashboard
+await Promise.all([redisPublisher, redisSubscriber].map((client) => once(client, 'ready')));
 const app = await buildTriageApp({
   pool,
   jwtSecret: config.jwtSecret,

@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import pg from 'pg';
+import { pino } from 'pino';
+import { createWriteBackAnnouncer } from '@gpc/record';
 import { buildTriageApp, loadTriageConfig } from '@gpc/triage';
 import {
   createTestDatabase,
   freePort,
   noWriteBacks,
+  openDashboard,
   startTriage,
   testRedisUrl,
   waitFor,
@@ -85,7 +90,7 @@ describe('triage app', () => {
     );
   });
 
-  it('runs as a process: migrates, serves, stops on SIGTERM; a busy port is a clear error', async () => {
+  it('runs as a process: migrates, serves, stops on SIGTERM; a busy port is a clear error', async (t) => {
     const port = await freePort();
     const env = {
       ...process.env,
@@ -116,6 +121,31 @@ describe('triage app', () => {
       assert.ok(healthy, 'server answers /health');
       const migrated = await db.pool.query('SELECT count(*)::int AS n FROM schema_migration');
       assert.ok((migrated.rows[0] as { n: number }).n >= 4, 'every migration applied');
+
+      // its dashboards hear what another process announces through Redis (the record worker's write-backs)
+      const signer = await buildTriageApp(appDeps(db.pool));
+      const practiceId = randomUUID();
+      const token = signer.jwt.sign({
+        typ: 'staff',
+        sub: randomUUID(),
+        practiceId,
+        role: 'clinician',
+        name: 'Dr Test',
+      });
+      await signer.close();
+      const heard = await openDashboard(t, `http://127.0.0.1:${port}`, token);
+      const redis = new Redis(testRedisUrl);
+      t.after(() => redis.disconnect());
+      const announce = createWriteBackAnnouncer(redis, pino({ level: 'silent' }));
+      const consultationId = randomUUID();
+      await waitFor(
+        "a dashboard to hear the record worker's announcement",
+        () => {
+          announce({ consultationId, practiceId });
+          return heard.some((change) => change.consultationId === consultationId);
+        },
+        { timeoutMs: 5000, intervalMs: 250 },
+      );
 
       const second = spawn(process.execPath, ['--import', 'tsx', 'triage/src/server.ts'], {
         cwd: repoRoot,
