@@ -12,7 +12,8 @@ export const devStaffEmails = {
 /**
  * A practice to try the service with on a developer's machine: its forms, one member of staff per
  * role (the password is this checkout's development password) and opening hours round the clock.
- * Its GP record is the local FHIR server, whatever port that is on today; the rest is made once.
+ * Its GP record is the local FHIR server, whatever port that is on today, and its staff's password
+ * this checkout's; the rest is made once.
  */
 export async function seedDevPractice(
   databaseUrl: string,
@@ -27,7 +28,17 @@ export async function seedDevPractice(
       'UPDATE practice SET fhir_base_url = $2, notification_settings = $3 WHERE ods_code = $1',
       [devPractice.odsCode, fhirBaseUrl, JSON.stringify(notificationSettings)],
     );
-    if (existing.rowCount) return;
+    const passwordHash = await hashPassword(password);
+    if (existing.rowCount) {
+      // the banner prints this checkout's password: a fresh clone on a machine whose database has
+      // the practice already would otherwise print one that no longer signs in
+      await pool.query(
+        `UPDATE staff SET password_hash = $3 FROM practice p
+          WHERE staff.practice_id = p.id AND p.ods_code = $1 AND staff.email = ANY($2)`,
+        [devPractice.odsCode, Object.values(devStaffEmails), passwordHash],
+      );
+      return;
+    }
     const practiceId = await createPractice(pool, devPractice);
     const allDay = [['00:00', '24:00']];
     await pool.query(
@@ -41,7 +52,6 @@ export async function seedDevPractice(
         JSON.stringify(notificationSettings),
       ],
     );
-    const passwordHash = await hashPassword(password);
     for (const [role, email] of Object.entries(devStaffEmails)) {
       await pool.query(
         'INSERT INTO staff (practice_id, email, display_name, role, password_hash) VALUES ($1, $2, $3, $4, $5)',

@@ -109,6 +109,14 @@ describe('npm start, as a user runs it', () => {
         'triage logs as readable lines',
       );
       assert.doesNotMatch(firstOutput.text(), /"url":"\/health"/, 'health checks are not logged');
+      // the banner's staff password signs in, even where the database has the practice from an earlier checkout
+      const password = /password (\S+)/.exec(firstOutput.text())?.[1];
+      const signIn = await fetch(`http://127.0.0.1:${env.GPC_TRIAGE_PORT}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ odsCode: 'A81001', email: 'clinician@riverside.example', password }),
+      });
+      assert.equal(signIn.status, 200, await signIn.text());
       const clinicianLink = new RegExp(
         `http://127\\.0\\.0\\.1:${env.GPC_WEB_PORT}/clinician\\.html#t=[\\w-]+\\.[\\w-]+\\.[\\w-]+`,
       );
