@@ -38,8 +38,17 @@ const everyRole: readonly StaffRole[] = ['admin', 'clinician', 'reception'];
  * route in the plugin needs a valid staff access token, and a route that allows fewer roles than
  * all says so in its options, `config: { roles: ['admin'] }`.
  */
-export async function requireStaff(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-  const roles = request.routeOptions.config.roles ?? everyRole;
+export function requireStaff(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  return checkStaff(request, request.routeOptions.config.roles ?? everyRole);
+}
+
+/** `requireStaff` for a route group only these roles may use (e.g. the admins' settings and staff). */
+export function requireStaffOf(...roles: StaffRole[]) {
+  return (request: FastifyRequest, _reply: FastifyReply): Promise<void> =>
+    checkStaff(request, request.routeOptions.config.roles ?? roles);
+}
+
+async function checkStaff(request: FastifyRequest, roles: readonly StaffRole[]): Promise<void> {
   let claims: unknown;
   try {
     claims = await request.jwtVerify();

@@ -10,17 +10,15 @@ import {
   PracticeSettingsView,
   StaffMemberChange,
   StaffMemberView,
-  type StaffRole,
   type StaffTokenClaims,
 } from '@gpc/contracts';
 import { hashPassword } from '../auth/passwords';
-import { requireStaff } from '../auth/staff-auth';
+import { requireStaffOf } from '../auth/staff-auth';
 import { recordAudit } from '../db/audit';
 import { findPracticeSettings, updatePracticeSettings } from '../db/practices';
 import { insertStaff, listStaff, revokeStaffSessions, updateStaff } from '../db/staff';
 import { withTransaction } from '../db/transaction';
 
-const adminOnly: StaffRole[] = ['admin'];
 /** What an audit event says changed: the names of the fields given, in order. */
 const changedFields = (change: object) => Object.keys(change).sort().join(', ');
 
@@ -38,12 +36,11 @@ export const practiceSettingsRoutes: FastifyPluginCallbackTypebox<PracticeAdminR
   { pool },
   done,
 ) => {
-  app.addHook('preHandler', requireStaff);
+  app.addHook('preHandler', requireStaffOf('admin'));
 
   app.get(
     '',
     {
-      config: { roles: adminOnly },
       schema: {
         summary: 'The practice’s settings (admins)',
         response: { 200: PracticeSettingsView, ...refusals(401, 403) },
@@ -55,7 +52,6 @@ export const practiceSettingsRoutes: FastifyPluginCallbackTypebox<PracticeAdminR
   app.patch(
     '',
     {
-      config: { roles: adminOnly },
       schema: {
         summary: 'Change the practice’s settings (admins)',
         body: PracticeSettingsChange,
@@ -99,12 +95,11 @@ export const staffAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesD
   { pool },
   done,
 ) => {
-  app.addHook('preHandler', requireStaff);
+  app.addHook('preHandler', requireStaffOf('admin'));
 
   app.get(
     '',
     {
-      config: { roles: adminOnly },
       schema: {
         summary: 'The practice’s staff (admins)',
         response: { 200: Type.Array(StaffMemberView), ...refusals(401, 403) },
@@ -116,7 +111,6 @@ export const staffAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesD
   app.post(
     '',
     {
-      config: { roles: adminOnly },
       schema: {
         summary: 'Add a member of staff (admins)',
         body: NewStaffMember,
@@ -129,7 +123,6 @@ export const staffAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesD
   app.patch(
     '/:id',
     {
-      config: { roles: adminOnly },
       schema: {
         summary: 'Change a member of staff’s name or role, or stop their access (admins)',
         params: IdParams,
