@@ -41,11 +41,6 @@ interface DetailRow extends QueueRow {
   summary: string | null;
   claimed_by: string | null;
   claimed_by_name: string | null;
-  wb_attempts: number | null;
-  wb_last_error: string | null;
-  wb_last_attempt_at: Date | null;
-  wb_filed_at: Date | null;
-  wb_server_locations: string[] | null;
 }
 
 const toQueueItem = (row: QueueRow): QueueItem => ({
@@ -61,8 +56,11 @@ const toQueueItem = (row: QueueRow): QueueItem => ({
   writeBackStatus: row.write_back_status,
 });
 
-/** A request in full, but for its notifications (`listNotifications` in db/notifications). */
-export type ConsultationRecord = Omit<ConsultationDetail, 'notifications'>;
+/**
+ * A request in full, but for its notifications (`listNotifications` in db/notifications) and its
+ * write-back (`findWriteBack` of @gpc/record/write-back, which owns that table and its transports).
+ */
+export type ConsultationRecord = Omit<ConsultationDetail, 'notifications' | 'writeBack'>;
 
 const toConsultationRecord = (row: DetailRow): ConsultationRecord => ({
   ...toQueueItem(row),
@@ -83,16 +81,6 @@ const toConsultationRecord = (row: DetailRow): ConsultationRecord => ({
   outcome: row.outcome_display,
   summary: row.summary,
   claimedBy: row.claimed_by && row.claimed_by_name ? { id: row.claimed_by, name: row.claimed_by_name } : null,
-  writeBack: row.write_back_status
-    ? {
-        status: row.write_back_status,
-        attempts: row.wb_attempts ?? 0,
-        lastError: row.wb_last_error,
-        lastAttemptAt: row.wb_last_attempt_at?.toISOString() ?? null,
-        filedAt: row.wb_filed_at?.toISOString() ?? null,
-        serverLocations: row.wb_server_locations ?? [],
-      }
-    : null,
 });
 
 /** A queue item's columns, for SELECT and for RETURNING. */
@@ -176,11 +164,9 @@ export async function findConsultation(
        c.patient_birth_date::text AS birth_date, c.patient_nhs_number, c.contact_phone, c.contact_email, c.preferred_contact,
        c.preferred_times, c.submitted_by, c.proxy_name, c.proxy_relationship, c.questionnaire_response,
        q.resource ->> 'title' AS form_title, c.outcome_display, c.summary, c.claimed_by, holder.display_name AS claimed_by_name,
-       w.status AS write_back_status, w.attempts AS wb_attempts, w.last_error AS wb_last_error,
-       w.last_attempt_at AS wb_last_attempt_at, w.filed_at AS wb_filed_at, w.server_locations AS wb_server_locations
+       (SELECT w.status FROM write_back w WHERE w.consultation_id = c.id) AS write_back_status
      FROM consultation c LEFT JOIN questionnaire q ON q.id = c.questionnaire_id
        LEFT JOIN staff holder ON holder.id = c.claimed_by AND c.claimed_at > now() - interval '15 minutes'
-       LEFT JOIN write_back w ON w.consultation_id = c.id
      WHERE c.id = $1 AND c.practice_id = $2`,
     [consultationId, practiceId],
   );

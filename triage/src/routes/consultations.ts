@@ -15,7 +15,7 @@ import {
   type StaffTokenClaims,
   type WriteBackJob,
 } from '@gpc/contracts';
-import { createWriteBack } from '@gpc/record/write-back';
+import { createWriteBack, findWriteBack, toWriteBackView } from '@gpc/record/write-back';
 import { requireStaff } from '../auth/staff-auth';
 import { recordAudit } from '../db/audit';
 import {
@@ -121,8 +121,11 @@ async function openConsultation(
     entity: 'consultation',
     entityId: consultationId,
   });
-  const notifications = await listNotifications(pool, consultationId, practiceId);
-  return { ...consultation, notifications };
+  const [notifications, writeBack] = await Promise.all([
+    listNotifications(pool, consultationId, practiceId),
+    findWriteBack(pool, { consultationId, practiceId }),
+  ]);
+  return { ...consultation, notifications, writeBack: writeBack ? toWriteBackView(writeBack) : null };
 }
 
 /** Assigns, prioritises or moves an open request along, audits each field set, and tells the dashboards. */
