@@ -22,7 +22,7 @@ import { threadLinkFor } from './thread-tokens';
 import { enqueueNotification, type NotificationQueue } from './notifications/queue';
 import { startNotificationWorker, type NotificationWorkerDeps } from './notifications/worker';
 import { navigationRoutes } from './routes/navigation';
-import { practiceSettingsRoutes, staffAdminRoutes } from './routes/practice-admin';
+import { practiceAdminRoutes } from './routes/practice-admin';
 import { submissionRoutes } from './routes/submissions';
 import { writeBackRoutes } from './routes/write-back';
 
@@ -189,8 +189,7 @@ async function registerRoutes(
   const now = deps.now ?? (() => new Date());
   await app.register(authRoutes, { prefix: '/auth', pool });
   await app.register(navigationRoutes, { prefix: '/navigation-rules', pool });
-  await app.register(practiceSettingsRoutes, { prefix: '/practice', pool });
-  await app.register(staffAdminRoutes, { prefix: '/staff', pool });
+  await app.register(practiceAdminRoutes, { pool });
   await app.register(staffMessageRoutes, {
     prefix: '/consultations',
     pool,

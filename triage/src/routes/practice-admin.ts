@@ -27,19 +27,28 @@ export interface PracticeAdminRoutesDeps {
 }
 
 /**
- * A practice's admins run their own practice, under `/practice`: opening hours and capacity for
- * online requests, where summaries are filed, how links reach patients. Admins only; every change
- * is audited, and secrets go in but never come back out.
+ * A practice's admins run their own practice. `/practice`: opening hours and capacity for online
+ * requests, where summaries are filed, how links reach patients (secrets go in but never come back
+ * out). `/staff`: who works there; admins add staff, rename them, change their role, or stop their
+ * access. Admins only; every change is audited.
  */
-export const practiceSettingsRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesDeps> = (
+export const practiceAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesDeps> = (
   app,
   { pool },
   done,
 ) => {
   app.addHook('preHandler', requireStaffOf('admin'));
+  settingsRoutes(app, pool);
+  staffRoutes(app, pool);
+  done();
+};
 
+type AdminApp = Parameters<FastifyPluginCallbackTypebox<PracticeAdminRoutesDeps>>[0];
+
+/** `/practice`: the practice's settings, read and changed. */
+function settingsRoutes(app: AdminApp, pool: pg.Pool): void {
   app.get(
-    '',
+    '/practice',
     {
       schema: {
         summary: 'The practice’s settings (admins)',
@@ -50,7 +59,7 @@ export const practiceSettingsRoutes: FastifyPluginCallbackTypebox<PracticeAdminR
   );
 
   app.patch(
-    '',
+    '/practice',
     {
       schema: {
         summary: 'Change the practice’s settings (admins)',
@@ -75,30 +84,12 @@ export const practiceSettingsRoutes: FastifyPluginCallbackTypebox<PracticeAdminR
       });
     },
   );
-  done();
-};
-
-function checkOpeningHours(change: PracticeSettingsChange): void {
-  for (const [day, ranges] of Object.entries(change.openingHours ?? {})) {
-    if (ranges.some(([from, to]) => from >= to)) {
-      throw new AppError('badRequest', `Opening hours on ${day}: each period must end after it starts`);
-    }
-  }
 }
 
-/**
- * Who works at the practice, under `/staff`: admins add staff, rename them, change their role, or
- * stop their access. Admins only; every change is audited.
- */
-export const staffAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesDeps> = (
-  app,
-  { pool },
-  done,
-) => {
-  app.addHook('preHandler', requireStaffOf('admin'));
-
+/** `/staff`: who works at the practice, added, changed and stopped. */
+function staffRoutes(app: AdminApp, pool: pg.Pool): void {
   app.get(
-    '',
+    '/staff',
     {
       schema: {
         summary: 'The practice’s staff (admins)',
@@ -109,7 +100,7 @@ export const staffAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesD
   );
 
   app.post(
-    '',
+    '/staff',
     {
       schema: {
         summary: 'Add a member of staff (admins)',
@@ -121,7 +112,7 @@ export const staffAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesD
   );
 
   app.patch(
-    '/:id',
+    '/staff/:id',
     {
       schema: {
         summary: 'Change a member of staff’s name or role, or stop their access (admins)',
@@ -135,8 +126,7 @@ export const staffAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesD
     },
     async (request) => changeStaffMember(pool, request.staff, request.params.id, request.body),
   );
-  done();
-};
+}
 
 /** Adds a member of staff, audited; refused when someone at the practice already has the email address. */
 async function addStaffMember(
@@ -194,4 +184,12 @@ async function changeStaffMember(
     });
     return member;
   });
+}
+
+function checkOpeningHours(change: PracticeSettingsChange): void {
+  for (const [day, ranges] of Object.entries(change.openingHours ?? {})) {
+    if (ranges.some(([from, to]) => from >= to)) {
+      throw new AppError('badRequest', `Opening hours on ${day}: each period must end after it starts`);
+    }
+  }
 }
