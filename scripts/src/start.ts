@@ -27,9 +27,15 @@ function devSecrets(stateDir: string): { jwtSecret: string; staffPassword: strin
 
 export const attachmentsBucket = 'gpc-attachments';
 
+const host = '127.0.0.1';
+
+/** Every process `npm start` runs: the local stand-ins first, then the services that use them. */
 function serviceSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[] {
-  const host = '127.0.0.1';
-  const { jwtSecret } = devSecrets(settings.stateDir);
+  return [...standInSpecs(settings), ...applicationSpecs(settings, workerBin)];
+}
+
+/** What production gets elsewhere: the GP system's FHIR endpoint, S3, the practice's mail relay. */
+function standInSpecs(settings: LocalSettings): ServiceSpec[] {
   const fhirBase = `http://${host}:${settings.fhirPort}/fhir/R4`;
   return [
     {
@@ -63,6 +69,24 @@ function serviceSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[]
       },
       readyUrl: `http://${host}:${settings.mailWebPort}/api/healthz`,
     },
+  ];
+}
+
+/** The local S3 server's bucket and keys, in a service's own configuration prefix. */
+function localS3Env(prefix: 'TRIAGE' | 'RECORD', settings: LocalSettings): Record<string, string> {
+  return {
+    [`${prefix}_S3_ENDPOINT`]: `http://${host}:${settings.s3Port}`,
+    [`${prefix}_S3_BUCKET`]: attachmentsBucket,
+    [`${prefix}_S3_ACCESS_KEY_ID`]: 'S3RVER',
+    [`${prefix}_S3_SECRET_ACCESS_KEY`]: 'S3RVER',
+    [`${prefix}_S3_FORCE_PATH_STYLE`]: 'true',
+  };
+}
+
+/** The service itself: triage, signalling with its media workers, the record worker, the web pages. */
+function applicationSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[] {
+  const { jwtSecret } = devSecrets(settings.stateDir);
+  return [
     {
       name: 'triage',
       entry: 'triage/src/server.ts',
@@ -71,33 +95,13 @@ function serviceSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[]
         TRIAGE_PORT: String(settings.triagePort),
         TRIAGE_DATABASE_URL: settings.databaseUrl,
         TRIAGE_REDIS_URL: settings.redisUrl,
-        TRIAGE_S3_ENDPOINT: `http://${host}:${settings.s3Port}`,
-        TRIAGE_S3_BUCKET: attachmentsBucket,
-        TRIAGE_S3_ACCESS_KEY_ID: 'S3RVER',
-        TRIAGE_S3_SECRET_ACCESS_KEY: 'S3RVER',
-        TRIAGE_S3_FORCE_PATH_STYLE: 'true',
+        ...localS3Env('TRIAGE', settings),
         TRIAGE_PUBLIC_WEB_URL: `http://${host}:${settings.webPort}`,
         TRIAGE_JWT_SECRET: jwtSecret,
       },
       readyUrl: `http://${host}:${settings.triagePort}/health`,
     },
-    {
-      name: 'signalling',
-      entry: 'signalling/src/server.ts',
-      env: {
-        MEDIASOUP_WORKER_BIN: workerBin,
-        SIGNALLING_HOST: host,
-        SIGNALLING_PORT: String(settings.signallingPort),
-        SIGNALLING_JWT_SECRET: jwtSecret,
-        SIGNALLING_REDIS_URL: settings.redisUrl,
-        SIGNALLING_MEDIA_WORKERS: String(settings.mediaWorkers),
-        SIGNALLING_RTC_PORT: String(settings.rtcPort),
-        SIGNALLING_RTC_LISTEN_IP: host,
-        SIGNALLING_RTC_ANNOUNCED_ADDRESS: settings.announcedAddress,
-        SIGNALLING_PUBLIC_WEB_URL: `http://${host}:${settings.webPort}`,
-      },
-      readyUrl: `http://${host}:${settings.signallingPort}/health`,
-    },
+    signallingSpec(settings, workerBin, jwtSecret),
     {
       name: 'record',
       entry: 'record/src/server.ts',
@@ -106,11 +110,7 @@ function serviceSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[]
         RECORD_PORT: String(settings.recordPort),
         RECORD_DATABASE_URL: settings.databaseUrl,
         RECORD_REDIS_URL: settings.redisUrl,
-        RECORD_S3_ENDPOINT: `http://${host}:${settings.s3Port}`,
-        RECORD_S3_BUCKET: attachmentsBucket,
-        RECORD_S3_ACCESS_KEY_ID: 'S3RVER',
-        RECORD_S3_SECRET_ACCESS_KEY: 'S3RVER',
-        RECORD_S3_FORCE_PATH_STYLE: 'true',
+        ...localS3Env('RECORD', settings),
         // a developer closing a request wants to see it filed, not wait out a long backoff
         RECORD_RETRY_BASE_DELAY_MS: '2000',
         RECORD_SWEEP_AFTER_MS: '30000',
@@ -129,6 +129,27 @@ function serviceSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[]
       readyUrl: `http://${host}:${settings.webPort}/`,
     },
   ];
+}
+
+/** The call node: signalling with the mediasoup workers in the same process. */
+function signallingSpec(settings: LocalSettings, workerBin: string, jwtSecret: string): ServiceSpec {
+  return {
+    name: 'signalling',
+    entry: 'signalling/src/server.ts',
+    env: {
+      MEDIASOUP_WORKER_BIN: workerBin,
+      SIGNALLING_HOST: host,
+      SIGNALLING_PORT: String(settings.signallingPort),
+      SIGNALLING_JWT_SECRET: jwtSecret,
+      SIGNALLING_REDIS_URL: settings.redisUrl,
+      SIGNALLING_MEDIA_WORKERS: String(settings.mediaWorkers),
+      SIGNALLING_RTC_PORT: String(settings.rtcPort),
+      SIGNALLING_RTC_LISTEN_IP: host,
+      SIGNALLING_RTC_ANNOUNCED_ADDRESS: settings.announcedAddress,
+      SIGNALLING_PUBLIC_WEB_URL: `http://${host}:${settings.webPort}`,
+    },
+    readyUrl: `http://${host}:${settings.signallingPort}/health`,
+  };
 }
 
 /**
