@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '@gpc/test-support/wait';
 import type * as MediaTypes from '../src/index';
-import { freePort } from '../../scripts/src/ports';
-import { loadMedia } from './support/load-media';
+import { loadMedia, startTestPool } from './support/load-media';
 import { opusRtpParameters } from './support/rtp-parameters';
 
 type MediaModule = typeof MediaTypes;
@@ -19,11 +18,7 @@ describe('room and peers on a real mediasoup worker', () => {
   let pool: MediaTypes.MediaWorkerPool;
 
   before(async () => {
-    pool = await media.MediaWorkerPool.create({
-      workers: 1,
-      rtcPort: await freePort(),
-      rtcListenIp: '127.0.0.1',
-    });
+    ({ pool } = await startTestPool({ workers: 1 }));
   });
   after(() => pool.close());
 

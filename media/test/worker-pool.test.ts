@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { once } from 'node:events';
 import type * as MediaTypes from '../src/index';
-import { loadMedia } from './support/load-media';
-import { freePort } from '../../scripts/src/ports';
+import { loadMedia, startTestPool } from './support/load-media';
 
 type MediaModule = typeof MediaTypes;
 let media: MediaModule;
@@ -17,8 +16,7 @@ describe('media worker pool on real mediasoup workers', () => {
   let rtcPort: number;
 
   before(async () => {
-    rtcPort = await freePort();
-    pool = await media.MediaWorkerPool.create({ workers: 2, rtcPort, rtcListenIp: '127.0.0.1' });
+    ({ pool, rtcPort } = await startTestPool({ workers: 2 }));
   });
 
   after(() => pool.close());

@@ -4,8 +4,7 @@ import type { StaffTokenClaims } from '@gpc/contracts';
 import type { MediaWorkerPool } from '@gpc/media';
 import type { SignallingApp } from '../../src/app';
 import type { TokenService } from '../../src/auth/tokens';
-import { freePort } from '../../../scripts/src/ports';
-import { loadMedia } from '../../../media/test/support/load-media';
+import { startTestPool } from '../../../media/test/support/load-media';
 
 export interface CallNode {
   /** The signalling origin, e.g. http://127.0.0.1:41234 */
@@ -23,24 +22,18 @@ export interface CallNode {
 /**
  * A real call node for tests: the signalling app with real mediasoup workers on free ports, and
  * socket.io's Redis adapter on the test Redis. mediasoup reads MEDIASOUP_WORKER_BIN when loaded,
- * so media comes through loadMedia, and everything else that imports it is loaded after.
+ * so media comes through media's test loader, and everything else that imports it is loaded after.
  */
 export async function startCallNode(
   options: { workers?: number; publicWebUrl?: string; callLinkTtlSeconds?: number; jwtSecret?: string } = {},
 ): Promise<CallNode> {
-  const { MediaWorkerPool } = await loadMedia();
   const [{ buildSignallingApp }, { TokenService }, { createAdapter }, { Redis }] = await Promise.all([
     import('../../src/app'),
     import('../../src/auth/tokens'),
     import('@socket.io/redis-adapter'),
     import('ioredis'),
   ]);
-  const rtcPort = await freePort();
-  const media = await MediaWorkerPool.create({
-    workers: options.workers ?? 1,
-    rtcPort,
-    rtcListenIp: '127.0.0.1',
-  });
+  const { pool: media, rtcPort } = await startTestPool({ workers: options.workers ?? 1 });
   const tokens = new TokenService(options.jwtSecret ?? randomBytes(32).toString('hex'));
   const publisher = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
   const subscriber = publisher.duplicate();
