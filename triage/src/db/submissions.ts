@@ -82,8 +82,25 @@ export interface NewSubmission {
   submittedAt: Date;
   /** The practice's calendar date of the submission: the day whose count it joins. */
   day: string;
-  dailyCapacity: number;
+  /** Requests the day takes before the form refuses more; null when it may refuse none (core hours). */
+  dailyCapacity: number | null;
   files: readonly VerifiedUpload[];
+  /** Where the patient's details came from, and what is known of them at intake. */
+  identity: SubmissionIdentity;
+  /** A priority that overrides care navigation's (an urgent red flag sent anyway); null otherwise. */
+  priorityOverride: 'urgent' | null;
+}
+
+/**
+ * The patient's identity as intake records it. A request with an NHS number and status `tracing`
+ * is owed a trace (a `patient_trace` row, in the same statement). `confirmedNhsNumber` is set only
+ * when identity arrives confirmed (NHS login at P9): the request may then be filed without a match step.
+ */
+export interface SubmissionIdentity {
+  source: 'form' | 'nhs_login';
+  proofingLevel: 'P0' | 'P5' | 'P9' | null;
+  status: 'tracing' | 'no_nhs_number' | 'nhs_login_p9';
+  confirmedNhsNumber: string | null;
 }
 
 /**
@@ -95,11 +112,13 @@ export interface SubmissionWritten {
   created: { id: string; reference: string } | undefined;
 }
 
-// $1 practice, $2–$18 the request's fields, $19–$20 the day and its capacity, $21 the form's slug
-// (navigation rules), $22–$24 its files as arrays
+// $1 practice, $2–$18 the request's fields, $19–$20 the day and its capacity (null: no limit), $21 the
+// form's slug (navigation rules), $22–$24 its files as arrays, $25–$28 identity (source, proofing
+// level, status, confirmed NHS number), $29 a priority overriding navigation's
 const insertSubmissionSql = `WITH counted AS (
      INSERT INTO practice_daily_submissions AS d (practice_id, day, submitted) VALUES ($1, $19, 1)
-     ON CONFLICT (practice_id, day) DO UPDATE SET submitted = d.submitted + 1 WHERE d.submitted < $20
+     ON CONFLICT (practice_id, day) DO UPDATE SET submitted = d.submitted + 1
+      WHERE $20::int IS NULL OR d.submitted < $20
      RETURNING submitted
    ), rule AS (
      SELECT assign_to, set_priority FROM navigation_rule
@@ -109,12 +128,17 @@ const insertSubmissionSql = `WITH counted AS (
      INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date,
        patient_nhs_number, questionnaire_response, idempotency_key, submitted_by, proxy_name, proxy_relationship,
        contact_phone, contact_email, preferred_contact, preferred_times, created_at, updated_at, questionnaire_id,
-       assigned_to, priority)
+       assigned_to, priority, identity_source, identity_proofing_level, identity_status, identity_confirmed_nhs_number,
+       identity_confirmed_at)
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18,
-            (SELECT assign_to FROM rule), COALESCE((SELECT set_priority FROM rule), 'routine')
+            (SELECT assign_to FROM rule), COALESCE($29, (SELECT set_priority FROM rule), 'routine'),
+            $25, $26, $27, $28::text, CASE WHEN $28::text IS NULL THEN NULL ELSE $17::timestamptz END
       WHERE EXISTS (SELECT 1 FROM counted)
      ON CONFLICT (practice_id, idempotency_key) DO NOTHING
-     RETURNING id, reference
+     RETURNING id, reference, identity_status
+   ), traced AS (
+     INSERT INTO patient_trace (consultation_id, practice_id, next_attempt_at)
+     SELECT id, $1, $17 FROM inserted WHERE identity_status = 'tracing'
    ), files AS (
      INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes)
      SELECT $1, i.id, f.key, f.content_type, f.size_bytes
@@ -159,6 +183,11 @@ export async function insertSubmission(db: Queryable, submission: NewSubmission)
       submission.files.map((file) => file.key),
       submission.files.map((file) => file.contentType),
       submission.files.map((file) => file.size),
+      submission.identity.source,
+      submission.identity.proofingLevel,
+      submission.identity.status,
+      submission.identity.confirmedNhsNumber,
+      submission.priorityOverride,
     ],
   );
   const row = rows[0]!;

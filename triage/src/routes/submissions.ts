@@ -211,6 +211,13 @@ function toNewSubmission(
     day: localDate(practice.timezone, checked.now),
     dailyCapacity: practice.dailyCapacity,
     files: checked.files,
+    identity: {
+      source: 'form',
+      proofingLevel: null,
+      status: checked.nhsNumber ? 'tracing' : 'no_nhs_number',
+      confirmedNhsNumber: null,
+    },
+    priorityOverride: null,
   };
 }
 
