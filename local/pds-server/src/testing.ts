@@ -42,7 +42,7 @@ export async function startLocalPds(
 ): Promise<RunningLocalPds> {
   const key = options.key ?? (await generatePdsSigningKey({ fast: true }));
   const apiKey = options.apiKey ?? `test-api-key-${randomUUID()}`;
-  const pds = createPdsServer({ ...options, apiKey, jwks: key.jwks as PdsServerOptions['jwks'] });
+  const pds = createPdsServer({ ...options, apiKey, jwks: key.jwks });
   await new Promise<void>((resolve) => pds.server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(pds.server.address() as AddressInfo).port}`;
   return {
