@@ -9,7 +9,6 @@ import type {
   NhsNumberBody,
   NhsNumberRecorded,
   QueueItem,
-  RefreshTokenBody,
   SignInBody,
   StaffMessageBody,
   StaffMessageSent,
@@ -20,13 +19,10 @@ import type {
   WriteBackView,
 } from '@gpc/contracts';
 import { CallsApi } from '../call/calls-api';
-import { ApiClient } from '../shared/api';
+import { StaffSessionKeeper } from '../shared/staff-session';
 
 /** The statuses the queue's "Open requests" choice shows together. */
 export const openStatuses: ConsultationStatus[] = ['new', 'in_progress', 'awaiting_patient'];
-
-/** This tab's refresh token survives a reload, never the tab (sessionStorage, not localStorage). */
-const refreshTokenKey = 'gpc-refresh';
 
 export interface StaffClientHandlers {
   /** The session could not be renewed: staff must sign in again. */
@@ -36,17 +32,19 @@ export interface StaffClientHandlers {
 }
 
 /**
- * Staff's side of triage, like `CallClient` for a call: the session (renewed a minute before its
- * access token runs out), each REST call typed by the contracts, and the live queue feed. No DOM.
+ * Staff's side of triage, like `CallClient` for a call: the session (shared/staff-session.ts), each
+ * REST call typed by the contracts, and the live queue feed. No DOM.
  */
 export class StaffClient {
-  private session: StaffSession | undefined;
   private live: Socket<StaffLiveServerToClientEvents> | undefined;
-  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly api = new ApiClient({ token: () => this.session?.accessToken });
+  private readonly session = new StaffSessionKeeper({
+    signedOut: () => this.handlers.signedOut(),
+    started: (session) => this.connectLive(session),
+  });
+  private readonly api = this.session.api;
   /** Video calls are signalling's, with the same token. */
   private readonly calls = new CallsApi({
-    token: () => this.session?.accessToken,
+    token: () => this.session.accessToken,
     unexplained: () => 'Could not start a call',
   });
 
@@ -54,43 +52,24 @@ export class StaffClient {
 
   /** Who is signed in, if anyone. */
   get staff(): StaffSession['staff'] | undefined {
-    return this.session?.staff;
+    return this.session.staff;
   }
 
   get accessToken(): string | undefined {
-    return this.session?.accessToken;
+    return this.session.accessToken;
   }
 
-  async signIn(credentials: SignInBody): Promise<StaffSession> {
-    const session = await this.api.send<SignInBody, StaffSession>('POST', '/auth/login', credentials);
-    this.start(session);
-    return session;
+  signIn(credentials: SignInBody): Promise<StaffSession> {
+    return this.session.signIn(credentials);
   }
 
   /** Renews the session with this tab's refresh token; false when there is none or triage refuses it. */
-  async renew(): Promise<boolean> {
-    const refreshToken = sessionStorage.getItem(refreshTokenKey);
-    if (!refreshToken) return false;
-    try {
-      this.start(
-        await this.api.send<RefreshTokenBody, StaffSession>('POST', '/auth/refresh', { refreshToken }),
-      );
-      return true;
-    } catch {
-      this.session = undefined;
-      return false;
-    }
+  renew(): Promise<boolean> {
+    return this.session.renew();
   }
 
-  private start(session: StaffSession): void {
-    this.session = session;
-    sessionStorage.setItem(refreshTokenKey, session.refreshToken);
-    clearTimeout(this.refreshTimer);
-    // renew a minute before the access token runs out
-    this.refreshTimer = setTimeout(
-      () => void this.renew().then((renewed) => renewed || this.handlers.signedOut()),
-      Math.max(10, session.expiresIn - 60) * 1000,
-    );
+  /** The live queue feed, with each new access token. */
+  private connectLive(session: StaffSession): void {
     this.live?.disconnect();
     this.live = io(StaffLive.namespace, { path: StaffLive.path, auth: { token: session.accessToken } });
     this.live.on('queue:changed', () => this.handlers.queueChanged());

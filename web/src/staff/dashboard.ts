@@ -5,6 +5,7 @@ import { consultationOutcomes } from '@gpc/contracts/outcomes';
 import type { ConsultationPriority } from '@gpc/contracts';
 import { errorText } from '../shared/api';
 import { byId, showErrorSummary as showError } from '../shared/nhsuk';
+import { wireSignIn } from '../shared/sign-in';
 import { StaffClient } from './api';
 import { renderQueue } from './queue-view';
 import { showMatchError } from './record-view';
@@ -71,22 +72,19 @@ function onSubmit(formId: string, handler: () => void): void {
   });
 }
 
-onSubmit('sign-in-form', () => {
-  showError();
-  const credentials = {
-    odsCode: byId<HTMLInputElement>('ods').value.trim(),
-    email: byId<HTMLInputElement>('email').value.trim(),
-    password: byId<HTMLInputElement>('password').value,
-  };
-  client.signIn(credentials).then(
-    (session) => {
-      byId('signed-in-as').textContent = `Signed in as ${session.staff.name} (${session.staff.role})`;
-      show('queue');
-      void loadQueue();
-    },
-    (error: unknown) => showError(errorText(error, 'Could not sign in')),
-  );
-});
+/** Signed in, or back with this tab's session (e.g. from the practice settings page): the queue. */
+function signedIn(staff: NonNullable<StaffClient['staff']>): void {
+  byId('signed-in-as').textContent = `Signed in as ${staff.name} (${staff.role})`;
+  // only admins can change the practice's settings (triage refuses everyone else too)
+  byId('settings-link-row').hidden = staff.role !== 'admin';
+  show('queue');
+  void loadQueue();
+}
+
+wireSignIn(
+  (credentials) => client.signIn(credentials),
+  (session) => signedIn(session.staff),
+);
 
 byId('status-filter').addEventListener('change', () => void loadQueue());
 byId('back').addEventListener('click', (event) => {
@@ -188,4 +186,4 @@ onSubmit('close-form', () => {
     .catch((error: unknown) => showError(errorText(error, 'Could not close')));
 });
 
-void client.renew().then((renewed) => renewed || show('sign-in'));
+void client.renew().then((renewed) => (renewed && client.staff ? signedIn(client.staff) : show('sign-in')));

@@ -1,0 +1,69 @@
+import type { RefreshTokenBody, SignInBody, StaffSession } from '@gpc/contracts';
+import { ApiClient } from './api';
+
+/**
+ * A member of staff's session in this tab, for every staff page (the dashboard, practice settings):
+ * signing in, renewing a minute before the access token runs out, and the REST client that carries
+ * the token. The refresh token survives a reload and a move to another staff page in the same tab,
+ * never the tab (sessionStorage, not localStorage). No DOM.
+ */
+
+const refreshTokenKey = 'gpc-refresh';
+
+export interface StaffSessionHandlers {
+  /** The session could not be renewed: staff must sign in again. */
+  signedOut: () => void;
+  /** A session began or was renewed, with its new access token (e.g. for a live connection). */
+  started?: (session: StaffSession) => void;
+}
+
+export class StaffSessionKeeper {
+  private session: StaffSession | undefined;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The triage API, with this session's access token. */
+  readonly api = new ApiClient({ token: () => this.session?.accessToken });
+
+  constructor(private readonly handlers: StaffSessionHandlers) {}
+
+  /** Who is signed in, if anyone. */
+  get staff(): StaffSession['staff'] | undefined {
+    return this.session?.staff;
+  }
+
+  get accessToken(): string | undefined {
+    return this.session?.accessToken;
+  }
+
+  async signIn(credentials: SignInBody): Promise<StaffSession> {
+    const session = await this.api.send<SignInBody, StaffSession>('POST', '/auth/login', credentials);
+    this.start(session);
+    return session;
+  }
+
+  /** Renews the session with this tab's refresh token; false when there is none or triage refuses it. */
+  async renew(): Promise<boolean> {
+    const refreshToken = sessionStorage.getItem(refreshTokenKey);
+    if (!refreshToken) return false;
+    try {
+      this.start(
+        await this.api.send<RefreshTokenBody, StaffSession>('POST', '/auth/refresh', { refreshToken }),
+      );
+      return true;
+    } catch {
+      this.session = undefined;
+      return false;
+    }
+  }
+
+  private start(session: StaffSession): void {
+    this.session = session;
+    sessionStorage.setItem(refreshTokenKey, session.refreshToken);
+    clearTimeout(this.refreshTimer);
+    // renew a minute before the access token runs out
+    this.refreshTimer = setTimeout(
+      () => void this.renew().then((renewed) => renewed || this.handlers.signedOut()),
+      Math.max(10, session.expiresIn - 60) * 1000,
+    );
+    this.handlers.started?.(session);
+  }
+}
