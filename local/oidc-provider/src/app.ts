@@ -1,0 +1,108 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
+import type { JWK } from 'oidc-provider';
+import { pino, type Logger } from 'pino';
+import type { MountedIssuer } from './mount';
+import { nhsLoginIssuer, type ClientRegistration } from './nhs-login';
+
+/**
+ * A local OpenID provider standing in for the NHS's identity services, one issuer per path on one
+ * HTTP server: `/nhs-login` (patients) now; NHS CIS2 (`/cis2`, staff) is to be added beside it as
+ * another entry of `issuers`, with its own clients in `OidcProviderOptions`.
+ */
+
+export interface OidcProviderOptions {
+  /** Where the server is reached, e.g. `http://127.0.0.1:8104`: each issuer is this and its path. */
+  publicUrl: string;
+  /** The partner services registered with `/nhs-login`. */
+  nhsLogin: { clients: readonly ClientRegistration[] };
+  /** The issuers' private signing keys (RSA); a fresh key when absent. */
+  signingKeys?: JWK[];
+  logger?: Logger;
+}
+
+export interface OidcProviderApp {
+  /** Issuer identifiers by name, e.g. `issuers.nhsLogin` = `http://127.0.0.1:8104/nhs-login`. */
+  issuers: { nhsLogin: string };
+  handle(request: IncomingMessage, response: ServerResponse): void;
+}
+
+/** An RSA signing key for RS512, as a private JWK with its key id. */
+export async function generateSigningKey(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair('RS512', { extractable: true, modulusLength: 2048 });
+  return { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'RS512', use: 'sig' };
+}
+
+/** Builds every issuer; answers requests under their paths, 404 elsewhere. */
+export async function buildOidcProvider(options: OidcProviderOptions): Promise<OidcProviderApp> {
+  const logger = options.logger ?? pino({ name: 'local-oidc-provider' });
+  const signingKeys = options.signingKeys ?? [await generateSigningKey()];
+  const cookieKeys = [randomBytes(32).toString('base64url')];
+  const publicUrl = options.publicUrl.replace(/\/$/, '');
+  const mounted: MountedIssuer[] = [
+    nhsLoginIssuer({ publicUrl, clients: options.nhsLogin.clients, signingKeys, cookieKeys }),
+  ];
+  return {
+    issuers: { nhsLogin: mounted[0]!.issuer },
+    handle(request, response) {
+      const path = (request.url ?? '/').split('?')[0]!;
+      const issuer = mounted.find(
+        (candidate) => path === candidate.path || path.startsWith(`${candidate.path}/`),
+      );
+      if (!issuer) {
+        response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+        return;
+      }
+      issuer.handle(request, response).catch((error: unknown) => {
+        logger.error({ err: error, path }, 'local OIDC provider failed a request');
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+        response.end('server error');
+      });
+    },
+  };
+}
+
+export interface RunningOidcProvider extends OidcProviderApp {
+  server: Server;
+  /** `http://host:port` */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on `host:port` (port 0: a free one), then builds the issuers with the address it got, or
+ * with `publicUrl` when it is reached through something else (e.g. a proxy).
+ */
+export async function startLocalOidcProvider(
+  options: Omit<OidcProviderOptions, 'publicUrl'> & { host?: string; port?: number; publicUrl?: string },
+): Promise<RunningOidcProvider> {
+  // the issuers need the address the server gets: requests before they are built are told so
+  const built: { app?: OidcProviderApp } = {};
+  const server = createServer((request, response) => {
+    if (built.app) built.app.handle(request, response);
+    else response.writeHead(503, { 'content-type': 'text/plain' }).end('starting');
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const url = `http://${host}:${(server.address() as AddressInfo).port}`;
+  const app = await buildOidcProvider({ ...options, publicUrl: options.publicUrl ?? url });
+  built.app = app;
+  return {
+    ...app,
+    server,
+    url,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
