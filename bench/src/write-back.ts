@@ -20,7 +20,8 @@ import {
   loadR4Definitions,
   type FilingData,
 } from '@gpc/record';
-import { migrateDatabase } from '@gpc/triage';
+import { summaryFormat, type SummaryContent } from '@gpc/contracts';
+import { freezeSummaryVersion, migrateDatabase, summaryContentHash } from '@gpc/triage';
 import {
   createTestDatabase,
   freePort,
@@ -85,9 +86,14 @@ async function closeConsultations(pool: pg.Pool, practices: SeededPractice[], n:
       n,
     ],
   );
-  await pool.query(
-    `INSERT INTO write_back (consultation_id, practice_id, status) SELECT id, practice_id, 'pending' FROM consultation`,
-  );
+  // as the close does: each request's summary version frozen, its write-back naming it
+  for (const row of rows) {
+    const version = await freezeSummaryVersion(pool, row.practice_id, row.id);
+    await pool.query(
+      `INSERT INTO write_back (consultation_id, practice_id, status, summary_version_id) VALUES ($1, $2, 'pending', $3)`,
+      [row.id, row.practice_id, version.id],
+    );
+  }
   return rows.map((row) => ({ consultationId: row.id, practiceId: row.practice_id }));
 }
 
@@ -113,20 +119,32 @@ async function fhirServerRate(fhirBase: string, practices: SeededPractice[]): Pr
   const now = new Date();
   const bundles = Array.from({ length: count }, (_, i) => {
     const practice = practices[i % practices.length]!;
-    const data: FilingData = {
-      consultationId: randomUUID(),
-      reference: `GPC-D${String(i).padStart(8, '0')}`,
-      kind: 'medical',
-      mode: 'online',
-      practice: { odsCode: practice.odsCode, name: `Practice ${practice.odsCode}` },
-      nhsNumber: '9434765919',
-      createdAt: now,
-      closedAt: now,
-      closedBy: { id: practice.staff.clinician.id, name: 'Clinician' },
+    const content: SummaryContent = {
+      format: summaryFormat,
+      consultation: {
+        id: randomUUID(),
+        reference: `GPC-D${String(i).padStart(8, '0')}`,
+        kind: 'medical',
+        mode: 'online',
+        createdAt: now.toISOString(),
+      },
+      form: { id: randomUUID(), title: 'Ask about a medical problem', url: null, version: null },
+      answers: medicalAnswers().item.map((item) => ({
+        linkId: item.linkId,
+        question: item.linkId,
+        answers: [JSON.stringify(Object.values(item.answer[0]!)[0])],
+      })),
+      messages: [],
+      files: [],
       outcome: { code: '182836005', display: 'Review of medication' },
       summary: 'Medication reviewed; no change. Review in six months.',
-      formTitle: 'Ask about a medical problem',
-      answers: medicalAnswers(),
+      closedBy: { id: practice.staff.clinician.id, name: 'Clinician' },
+      closedAt: now.toISOString(),
+    };
+    const data: FilingData = {
+      practice: { odsCode: practice.odsCode, name: `Practice ${practice.odsCode}` },
+      nhsNumber: '9434765919',
+      version: { id: randomUUID(), contentHash: summaryContentHash(content), content },
       documents: [],
     };
     return buildWriteBackBundle(data);

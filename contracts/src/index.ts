@@ -11,3 +11,5 @@ export * from './service';
 export * from './rest/index';
 export * from './forms/red-flags';
 export * from './forms/self-care';
+export { resolveAnswers } from './forms/shown-answers';
+export * from './summary';

@@ -10,45 +10,83 @@ import type {
 } from '@medplum/fhirtypes';
 import fc from 'fast-check';
 import { pino } from 'pino';
+import { summaryFormat, type SummaryContent } from '@gpc/contracts';
 import { createFhirServer, FHIR_BASE_PATH, type FhirServer } from '@gpc/local-fhir-server';
 import { buildWriteBackBundle, type FilingData } from '../src/fhir/bundle';
 import { FhirClient } from '../src/fhir/client';
 import { findBundleProblems } from '../src/fhir/validate';
 
 const consultationId = '0b6e4c1a-5d8f-4f3e-9a71-2c4d6e8f0a1b';
-const filing = (changes: Partial<FilingData> = {}): FilingData => ({
-  consultationId,
-  reference: 'GPC-ABCD2345',
-  kind: 'medical',
-  mode: 'online',
-  practice: { odsCode: 'A81001', name: 'Riverside Surgery' },
-  nhsNumber: '9434765919',
-  createdAt: new Date('2026-11-20T09:15:00Z'),
-  closedAt: new Date('2026-11-20T11:40:00Z'),
-  closedBy: { id: '6f1d2c3b-4a59-4e8d-b7c6-a5f4e3d2c1b0', name: 'Dr Asha Patel' },
-  outcome: { code: '182836005', display: 'Review of medication' },
-  summary: 'Cough for 3 weeks, no red flags.\nAdvised <simple linctus> & review in 2 weeks.',
-  formTitle: 'Ask about a medical problem',
-  answers: {
-    questionnaire: 'https://gp-consult.example/fhir/Questionnaire/medical',
-    item: [
-      { linkId: 'chest-pain', answer: [{ valueBoolean: false }] },
-      { linkId: 'problem', text: 'What is the problem?', answer: [{ valueString: 'A cough' }] },
-      // what a browser might add: dropped, never sent
-      { linkId: 'duration', answer: [{ valueCoding: { code: 'weeks' } }], junk: 'x' },
-      { linkId: 'empty', answer: [{ valueString: '' }] },
-    ],
+const versionId = '7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f';
+const documentId = '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
+const content = (changes: Partial<SummaryContent> = {}): SummaryContent => ({
+  format: summaryFormat,
+  consultation: {
+    id: consultationId,
+    reference: 'GPC-ABCD2345',
+    kind: 'medical',
+    mode: 'online',
+    createdAt: '2026-11-20T09:15:00.000Z',
   },
-  documents: [
+  form: {
+    id: '2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d',
+    title: 'Ask about a medical problem',
+    url: 'https://gp-consult.example/fhir/Questionnaire/medical',
+    version: null,
+  },
+  answers: [
+    { linkId: 'chest-pain', question: 'Do you have chest pain?', answers: ['No'] },
+    { linkId: 'problem', question: 'What is the problem?', answers: ['A cough'] },
+    { linkId: 'symptoms', question: 'Which of these do you have?', answers: ['Fever', 'Rash'] },
+  ],
+  messages: [
     {
-      id: '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a',
-      contentType: 'image/png',
-      data: Buffer.from('not really a png'),
-      createdAt: new Date('2026-11-20T09:14:00Z'),
+      id: 'm1',
+      author: 'staff',
+      authorName: 'Dr Asha Patel',
+      body: 'Is the cough <dry> or productive?',
+      at: '2026-11-20T10:00:00.000Z',
+    },
+    {
+      id: 'm2',
+      author: 'patient',
+      authorName: null,
+      body: 'Dry.\nWorse at night.',
+      at: '2026-11-20T10:30:00.000Z',
     },
   ],
+  files: [
+    {
+      id: documentId,
+      key: `verified/practice/${documentId}`,
+      sha256: '0'.repeat(64),
+      contentType: 'image/png',
+      size: 16,
+      sentAt: '2026-11-20T09:14:00.000Z',
+    },
+  ],
+  outcome: { code: '182836005', display: 'Review of medication' },
+  summary: 'Cough for 3 weeks, no red flags.\nAdvised <simple linctus> & review in 2 weeks.',
+  closedBy: { id: '6f1d2c3b-4a59-4e8d-b7c6-a5f4e3d2c1b0', name: 'Dr Asha Patel' },
+  closedAt: '2026-11-20T11:40:00.000Z',
   ...changes,
 });
+const filing = (changes: Partial<SummaryContent> = {}, documents?: FilingData['documents']): FilingData => {
+  const frozen = content(changes);
+  return {
+    practice: { odsCode: 'A81001', name: 'Riverside Surgery' },
+    nhsNumber: '9434765919',
+    version: { id: versionId, contentHash: 'a'.repeat(64), content: frozen },
+    documents: documents ?? [
+      {
+        id: documentId,
+        contentType: 'image/png',
+        data: Buffer.from('not really a png'),
+        createdAt: new Date('2026-11-20T09:14:00Z'),
+      },
+    ],
+  };
+};
 
 const resourceOf = <T>(bundle: Bundle, type: string): T =>
   bundle.entry?.find((entry) => entry.resource?.resourceType === type)?.resource as T;
@@ -142,12 +180,38 @@ describe('the write-back bundle', () => {
     );
   });
 
-  it('sends only what FHIR defines for answers, and the patient’s files as attachments', () => {
+  it('files the message thread both ways, with who wrote each message and when, and the version’s id and hash', () => {
+    const composition = resourceOf<Composition>(buildWriteBackBundle(filing()), 'Composition');
+    const thread = composition.section?.find((section) => section.title === 'Messages with the patient');
+    assert.equal(
+      thread?.text?.div,
+      '<div xmlns="http://www.w3.org/1999/xhtml">' +
+        '<p><b>Dr Asha Patel (practice), 20 Nov 2026, 10:00</b></p><p>Is the cough &lt;dry&gt; or productive?</p>' +
+        '<p><b>Patient, 20 Nov 2026, 10:30</b></p><p>Dry.</p><p>Worse at night.</p></div>',
+    );
+    assert.deepEqual(composition.extension, [
+      {
+        url: 'https://gp-consult.example/fhir/StructureDefinition/summary-version',
+        extension: [
+          { url: 'id', valueString: versionId },
+          { url: 'sha256', valueString: 'a'.repeat(64) },
+        ],
+      },
+    ]);
+  });
+
+  it('files the answers in the words of the frozen version, every answer of a multi-answer question, and the patient’s files', () => {
     const bundle = buildWriteBackBundle(filing());
-    assert.deepEqual(resourceOf<QuestionnaireResponse>(bundle, 'QuestionnaireResponse').item, [
-      { linkId: 'chest-pain', answer: [{ valueBoolean: false }] },
+    const answers = resourceOf<QuestionnaireResponse>(bundle, 'QuestionnaireResponse');
+    assert.equal(answers.questionnaire, 'https://gp-consult.example/fhir/Questionnaire/medical');
+    assert.deepEqual(answers.item, [
+      { linkId: 'chest-pain', text: 'Do you have chest pain?', answer: [{ valueString: 'No' }] },
       { linkId: 'problem', text: 'What is the problem?', answer: [{ valueString: 'A cough' }] },
-      { linkId: 'duration', answer: [{ valueCoding: { code: 'weeks' } }] },
+      {
+        linkId: 'symptoms',
+        text: 'Which of these do you have?',
+        answer: [{ valueString: 'Fever' }, { valueString: 'Rash' }],
+      },
     ]);
     const attachment = resourceOf<DocumentReference>(bundle, 'DocumentReference').content[0]?.attachment;
     assert.equal(attachment?.contentType, 'image/png');
@@ -161,8 +225,8 @@ describe('the write-back bundle', () => {
     assert.deepEqual(sent?.entry, [{ reference: documentUrl }]);
   });
 
-  it('leaves out the answers when there are none, and the documents when there are none', () => {
-    const bundle = buildWriteBackBundle(filing({ answers: null, documents: [] }));
+  it('leaves out the answers, the messages and the documents when there are none', () => {
+    const bundle = buildWriteBackBundle(filing({ answers: [], messages: [], files: [] }, []));
     assert.deepEqual(
       bundle.entry?.map((entry) => entry.resource?.resourceType),
       ['Encounter', 'Composition'],
@@ -173,7 +237,7 @@ describe('the write-back bundle', () => {
     );
   });
 
-  it('is valid FHIR R4 for the pinned example and for any summary, answers and names (fast-check)', () => {
+  it('is valid FHIR R4 for the pinned example and for any summary, answers, messages and names (fast-check)', () => {
     assert.equal(findBundleProblems(buildWriteBackBundle(filing())), undefined);
     const text = fc.string({ minLength: 1, maxLength: 300, unit: 'binary' });
     fc.assert(
@@ -183,21 +247,24 @@ describe('the write-back bundle', () => {
         fc.array(
           fc.record({
             linkId: fc.string({ maxLength: 20 }),
-            text: fc.option(fc.string(), { nil: undefined }),
-            answer: fc.array(
-              fc.oneof(
-                fc.record({ valueString: fc.string() }),
-                fc.record({ valueBoolean: fc.boolean() }),
-                fc.record({ valueInteger: fc.integer() }),
-                fc.record({ junk: fc.string() }),
-              ),
-            ),
+            question: fc.string({ maxLength: 200, unit: 'binary' }),
+            answers: fc.array(fc.string({ maxLength: 100, unit: 'binary' }), { maxLength: 4 }),
           }),
           { maxLength: 6 },
         ),
-        (summary, clinician, item) => {
+        fc.array(
+          fc.record({
+            id: fc.uuid(),
+            author: fc.constantFrom('staff' as const, 'patient' as const),
+            authorName: fc.option(fc.string({ unit: 'binary' }), { nil: null }),
+            body: fc.string({ minLength: 1, maxLength: 300, unit: 'binary' }),
+            at: fc.constant('2026-11-20T10:00:00.000Z'),
+          }),
+          { maxLength: 4 },
+        ),
+        (summary, clinician, answers, messages) => {
           const bundle = buildWriteBackBundle(
-            filing({ summary, closedBy: { id: 'x', name: clinician }, answers: { item }, documents: [] }),
+            filing({ summary, closedBy: { id: 'x', name: clinician }, answers, messages, files: [] }, []),
           );
           assert.equal(findBundleProblems(bundle), undefined);
         },
@@ -207,7 +274,7 @@ describe('the write-back bundle', () => {
   });
 
   it('reports what is wrong with an invalid bundle, by path', () => {
-    const bundle = buildWriteBackBundle(filing({ documents: [] }));
+    const bundle = buildWriteBackBundle(filing({ files: [] }, []));
     delete (resourceOf<Encounter>(bundle, 'Encounter') as Partial<Encounter>).class;
     assert.match(findBundleProblems(bundle) ?? '', /Bundle\.entry\[0\]\.resource\.class/);
   });

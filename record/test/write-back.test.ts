@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
@@ -147,7 +147,8 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
       0xff,
       0xd9,
     ]);
-    const key = `${practice.id}/${id}/${randomUUID()}`;
+    // the verified copy triage made of the upload: what the summary version names and filing reads
+    const key = `verified/${practice.id}/${randomUUID()}`;
     const client = new S3Client({
       region: 'eu-west-2',
       endpoint: s3.endpoint,
@@ -159,9 +160,16 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
     );
     client.destroy();
     const { rows } = await db.pool.query<{ id: string }>(
-      `INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes)
-       VALUES ($1, $2, $3, 'image/jpeg', $4) RETURNING id`,
-      [practice.id, id, key, photo.length],
+      `INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes, verified_key, sha256)
+       VALUES ($1, $2, $3, 'image/jpeg', $4, $5, $6) RETURNING id`,
+      [
+        practice.id,
+        id,
+        `uploads/${practice.id}/${randomUUID()}`,
+        photo.length,
+        key,
+        createHash('sha256').update(photo).digest('hex'),
+      ],
     );
     await close(id);
     const view = await settled(id, 'filed');

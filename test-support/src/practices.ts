@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { StaffRole } from '@gpc/contracts';
-import { createPractice, hashPassword } from '@gpc/triage';
+import { createPractice, freezeSummaryVersion, hashPassword } from '@gpc/triage';
 
 export interface SeededStaff {
   id: string;
@@ -75,10 +75,12 @@ export async function closeWithPendingWriteBack(
        outcome_display = 'Consultation', summary = 'Seen.' WHERE id = $1`,
     [consultationId, practice.staff.clinician.id],
   );
+  // the close freezes what was shown; the write-back files that version
+  const version = await freezeSummaryVersion(pool, practice.id, consultationId);
   await pool.query(
-    `INSERT INTO write_back (consultation_id, practice_id, status, updated_at)
-     VALUES ($1, $2, 'pending', now() - make_interval(secs => $3))`,
-    [consultationId, practice.id, pendingForSeconds],
+    `INSERT INTO write_back (consultation_id, practice_id, status, updated_at, summary_version_id)
+     VALUES ($1, $2, 'pending', now() - make_interval(secs => $3), $4)`,
+    [consultationId, practice.id, pendingForSeconds, version.id],
   );
 }
 

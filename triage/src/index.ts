@@ -7,3 +7,4 @@ export * from './auth/passwords';
 export * from './notifications/settings';
 export * from './attachments/store';
 export * from './notifications/queue';
+export { freezeSummaryVersion, listSummaryVersions, summaryContentHash } from './db/summary-versions';

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { OneOf, Nullable } from '../schema';
+import { ShownAnswer } from '../summary';
 import { NotificationView } from './notifications';
 import { WriteBackStatusSchema, WriteBackView } from './write-backs';
 
@@ -81,7 +82,11 @@ export const ConsultationDetail = Type.Composite([
     }),
     submittedBy: Nullable(Type.Object({ name: Type.String(), relationship: Type.String() })),
     formTitle: Nullable(Type.String()),
-    answers: Nullable(Type.Object({}, { additionalProperties: true })),
+    /**
+     * The patient's answers in the words of the form version they answered (never the text a client
+     * sent), every answer of each question; empty without a form.
+     */
+    answers: Type.Array(ShownAnswer),
     outcome: Nullable(Type.String()),
     summary: Nullable(Type.String()),
     /** Who has the request open now (within 15 minutes). */

@@ -10,10 +10,10 @@ import type {
   Practitioner,
   QuestionnaireResponse,
   QuestionnaireResponseItem,
-  QuestionnaireResponseItemAnswer,
   Reference,
   Resource,
 } from '@medplum/fhirtypes';
+import type { SummaryContent, SummaryMessage } from '@gpc/contracts';
 import {
   ATTACHMENT_SYSTEM,
   CONSULTATION_SYSTEM,
@@ -21,24 +21,20 @@ import {
   ODS_CODE_SYSTEM,
   SNOMED_SYSTEM,
   STAFF_SYSTEM,
+  SUMMARY_VERSION_EXTENSION,
 } from './identifiers';
 
-/** Everything one write-back files, as loaded from PostgreSQL (and S3, for documents). */
+/**
+ * Everything one write-back files: the summary version its write-back names (frozen with the close,
+ * checked against its hash when loaded) and the files it lists, read from their verified copies;
+ * the patient's NHS number and the practice as they stand (the patient may be matched after the close).
+ */
 export interface FilingData {
-  consultationId: string;
-  reference: string;
-  kind: 'medical' | 'admin';
-  mode: 'online' | 'video';
-  practice: { odsCode: string; name: string };
   /** Checked before a bundle is built: a summary is only ever filed against a valid NHS number. */
   nhsNumber: string;
-  createdAt: Date;
-  closedAt: Date;
-  closedBy: { id: string; name: string };
-  outcome: { code: string; display: string };
-  summary: string;
-  formTitle: string | null;
-  answers: { questionnaire?: string; item: unknown[] } | null;
+  practice: { odsCode: string; name: string };
+  version: { id: string; contentHash: string; content: SummaryContent };
+  /** The version's files, in its order, with the bytes its hashes were checked against. */
   documents: FilingDocument[];
 }
 
@@ -88,59 +84,9 @@ const narrative = (text: string): string =>
     .map((line) => `<p>${escapeXhtml(line)}</p>`)
     .join('')}</div>`;
 
-const answerValueKeys = [
-  'valueBoolean',
-  'valueDecimal',
-  'valueInteger',
-  'valueDate',
-  'valueDateTime',
-  'valueTime',
-  'valueString',
-  'valueUri',
-  'valueCoding',
-  'valueQuantity',
-] as const;
-
-/**
- * The form's answers as stored carry only what FHIR defines for a response item, so nothing a
- * browser added can make the GP system refuse the bundle; attachments go as DocumentReferences.
- */
-function cleanItems(items: unknown[]): QuestionnaireResponseItem[] {
-  const cleaned: QuestionnaireResponseItem[] = [];
-  for (const raw of items) {
-    if (typeof raw !== 'object' || raw === null) continue;
-    const item = raw as Record<string, unknown>;
-    if (typeof item.linkId !== 'string' || item.linkId.trim() === '') continue;
-    const out: QuestionnaireResponseItem = { linkId: item.linkId };
-    if (typeof item.text === 'string' && item.text.trim() !== '') out.text = fhirText(item.text);
-    if (Array.isArray(item.answer)) {
-      const answers: QuestionnaireResponseItemAnswer[] = [];
-      for (const rawAnswer of item.answer as unknown[]) {
-        if (typeof rawAnswer !== 'object' || rawAnswer === null) continue;
-        const answer = rawAnswer as Record<string, unknown>;
-        const key = answerValueKeys.find((k) => answer[k] !== undefined && answer[k] !== null);
-        if (!key) continue;
-        const value = answer[key];
-        if (typeof value === 'string' && value.trim() === '') continue;
-        const next = {
-          [key]: typeof value === 'string' ? fhirText(value) : value,
-        } as QuestionnaireResponseItemAnswer;
-        if (Array.isArray(answer.item)) next.item = cleanItems(answer.item as unknown[]);
-        answers.push(next);
-      }
-      if (answers.length > 0) out.answer = answers;
-    }
-    if (Array.isArray(item.item)) {
-      const children = cleanItems(item.item as unknown[]);
-      if (children.length > 0) out.item = children;
-    }
-    if (out.answer || out.item) cleaned.push(out);
-  }
-  return cleaned;
-}
-
 /** What every resource of one consultation's bundle refers to. */
 interface BundleContext {
+  content: SummaryContent;
   patient: Reference<Patient>;
   practice: Reference<Organization>;
   clinician: Reference<Practitioner>;
@@ -152,28 +98,33 @@ interface BundleContext {
 }
 
 /**
- * One FHIR R4 `transaction` Bundle per consultation: the Encounter, the patient's answers, the
- * clinician's summary as a Composition, and a DocumentReference per file the patient sent.
- * The patient is referenced by NHS number and the practice by ODS code (logical references: the
- * GP system resolves them against its own records). Every entry is a create conditional on our
- * own identifier, so sending the same bundle twice files it once.
+ * One FHIR R4 `transaction` Bundle per consultation, built from its summary version alone: the
+ * Encounter, the patient's answers in the form's own words, the clinician's summary and the message
+ * thread as a Composition (carrying the version's id and content hash), and a DocumentReference per
+ * file the patient sent. The patient is referenced by NHS number and the practice by ODS code
+ * (logical references: the GP system resolves them against its own records). Every entry is a
+ * create conditional on our own identifier, so sending the same bundle twice files it once.
  */
 export function buildWriteBackBundle(data: FilingData): Bundle {
   const context = bundleContext(data);
-  const answers = data.answers ? answersResource(data, data.answers, context) : undefined;
+  const consultationId = context.content.consultation.id;
+  const answers = answersResource(context);
   const entries: BundleEntry[] = [
-    entry(`urn:uuid:${data.consultationId}`, encounterResource(data, context)),
-    ...(answers ? [entry(`urn:uuid:${derivedUuid(data.consultationId, 'qr')}`, answers)] : []),
-    entry(`urn:uuid:${derivedUuid(data.consultationId, 'composition')}`, compositionResource(data, context)),
+    entry(`urn:uuid:${consultationId}`, encounterResource(context)),
+    ...(answers ? [entry(`urn:uuid:${derivedUuid(consultationId, 'qr')}`, answers)] : []),
+    entry(`urn:uuid:${derivedUuid(consultationId, 'composition')}`, compositionResource(data, context)),
     ...data.documents.map((document) =>
-      entry(`urn:uuid:${document.id}`, documentResource(data, document, context)),
+      entry(`urn:uuid:${document.id}`, documentResource(document, context)),
     ),
   ];
   return { resourceType: 'Bundle', type: 'transaction', entry: entries };
 }
 
 function bundleContext(data: FilingData): BundleContext {
+  const { content } = data.version;
+  const formTitle = content.form?.title;
   return {
+    content,
     patient: { type: 'Patient', identifier: { system: NHS_NUMBER_SYSTEM, value: data.nhsNumber } },
     practice: {
       type: 'Organization',
@@ -182,77 +133,135 @@ function bundleContext(data: FilingData): BundleContext {
     },
     clinician: {
       type: 'Practitioner',
-      identifier: { system: STAFF_SYSTEM, value: data.closedBy.id },
-      display: fhirText(data.closedBy.name, 'Practice clinician'),
+      identifier: { system: STAFF_SYSTEM, value: content.closedBy.id },
+      display: fhirText(content.closedBy.name, 'Practice clinician'),
     },
-    consultationIdentifier: { system: CONSULTATION_SYSTEM, value: data.consultationId },
-    encounterRef: { reference: `urn:uuid:${data.consultationId}` },
-    outcome: { system: SNOMED_SYSTEM, code: data.outcome.code, display: fhirText(data.outcome.display) },
-    reason: `${data.mode === 'video' ? 'Video' : 'Online'} consultation${data.formTitle ? `: ${fhirText(data.formTitle)}` : ''}`,
+    consultationIdentifier: { system: CONSULTATION_SYSTEM, value: content.consultation.id },
+    encounterRef: { reference: `urn:uuid:${content.consultation.id}` },
+    outcome: {
+      system: SNOMED_SYSTEM,
+      code: content.outcome.code,
+      display: fhirText(content.outcome.display),
+    },
+    reason: `${content.consultation.mode === 'video' ? 'Video' : 'Online'} consultation${formTitle ? `: ${fhirText(formTitle)}` : ''}`,
   };
 }
 
-function encounterResource(data: FilingData, context: BundleContext): Encounter {
+function encounterResource(context: BundleContext): Encounter {
+  const { content } = context;
   return {
     resourceType: 'Encounter',
     identifier: [
       context.consultationIdentifier,
-      { system: `${CONSULTATION_SYSTEM}-reference`, value: data.reference },
+      { system: `${CONSULTATION_SYSTEM}-reference`, value: content.consultation.reference },
     ],
     status: 'finished',
     class: VIRTUAL,
     type: [{ coding: [context.outcome], text: context.outcome.display }],
     subject: context.patient,
     participant: [{ individual: context.clinician }],
-    period: { start: data.createdAt.toISOString(), end: data.closedAt.toISOString() },
+    period: { start: content.consultation.createdAt, end: content.closedAt },
     reasonCode: [{ text: context.reason }],
     serviceProvider: context.practice,
   };
 }
 
-/** The patient's answers; undefined when nothing FHIR can carry is left of them. */
-function answersResource(
-  data: FilingData,
-  answers: NonNullable<FilingData['answers']>,
-  context: BundleContext,
-): QuestionnaireResponse | undefined {
-  const items = cleanItems(answers.item);
+/**
+ * The patient's answers as staff were shown them: each question in the words of the form version
+ * answered, every answer as that form labels it (text a client sent never gets here). Undefined
+ * when there are none.
+ */
+function answersResource(context: BundleContext): QuestionnaireResponse | undefined {
+  const { content } = context;
+  const items: QuestionnaireResponseItem[] = content.answers
+    // a form's questions have link ids and answers; anything else has nothing FHIR could carry
+    .filter((shown) => fhirText(shown.linkId, '') !== '' && shown.answers.length > 0)
+    .map((shown) => ({
+      linkId: fhirText(shown.linkId),
+      text: fhirText(shown.question, shown.linkId),
+      answer: shown.answers.map((answer) => ({ valueString: fhirText(answer) })),
+    }));
   if (items.length === 0) return undefined;
+  const form = content.form;
   return {
     resourceType: 'QuestionnaireResponse',
     identifier: context.consultationIdentifier,
-    ...(answers.questionnaire ? { questionnaire: answers.questionnaire } : {}),
+    // the canonical of the exact version answered, when the form names itself
+    ...(form?.url ? { questionnaire: form.version ? `${form.url}|${form.version}` : form.url } : {}),
     status: 'completed',
     subject: context.patient,
     encounter: context.encounterRef,
-    authored: data.createdAt.toISOString(),
+    authored: content.consultation.createdAt,
     item: items,
   };
 }
 
 function compositionResource(data: FilingData, context: BundleContext): Composition {
-  const { outcome } = context;
+  const { outcome, content } = context;
   return {
     resourceType: 'Composition',
+    // which frozen version this is, and the hash of its content: what was filed can be checked against it
+    extension: [
+      {
+        url: SUMMARY_VERSION_EXTENSION,
+        extension: [
+          { url: 'id', valueString: data.version.id },
+          { url: 'sha256', valueString: data.version.contentHash },
+        ],
+      },
+    ],
     identifier: context.consultationIdentifier,
     status: 'final',
     type: { coding: [CONSULTATION_REPORT] },
     subject: context.patient,
     encounter: context.encounterRef,
-    date: data.closedAt.toISOString(),
+    date: content.closedAt,
     author: [context.clinician],
-    title: `${context.reason} (${data.reference})`,
+    title: `${context.reason} (${content.consultation.reference})`,
     custodian: context.practice,
     section: [
-      { title: 'Summary', text: { status: 'generated', div: narrative(data.summary) } },
+      { title: 'Summary', text: { status: 'generated', div: narrative(content.summary) } },
       {
         title: 'Outcome',
         code: { coding: [outcome] },
         text: { status: 'generated', div: narrative(outcome.display) },
       },
+      // the thread both ways: what the patient was told and what they said after sending the form
+      ...(content.messages.length > 0 ? [messagesSection(content.messages)] : []),
       // the GP reading the summary should see that the patient sent photos, and open them from here
       ...(data.documents.length > 0 ? [documentsSection(data.documents)] : []),
     ],
+  };
+}
+
+const ukTime = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  dateStyle: 'medium',
+  timeStyle: 'short',
+});
+
+/** Who wrote a message, as the GP record shows it. */
+const messageAuthor = (message: SummaryMessage): string =>
+  message.author === 'patient'
+    ? 'Patient'
+    : `${fhirText(message.authorName ?? '', 'Practice staff')} (practice)`;
+
+/** The message thread, oldest first: who wrote each message and when (UK time), then what they wrote. */
+function messagesSection(messages: SummaryMessage[]): CompositionSection {
+  const paragraphs = messages.map((message) => {
+    const heading = `<p><b>${escapeXhtml(messageAuthor(message))}, ${escapeXhtml(ukTime.format(new Date(message.at)))}</b></p>`;
+    const body = fhirText(message.body)
+      .split(/\r?\n/)
+      .map((line) => `<p>${escapeXhtml(line)}</p>`)
+      .join('');
+    return `${heading}${body}`;
+  });
+  return {
+    title: 'Messages with the patient',
+    text: {
+      status: 'generated',
+      div: `<div xmlns="http://www.w3.org/1999/xhtml">${paragraphs.join('')}</div>`,
+    },
   };
 }
 
@@ -265,11 +274,7 @@ function documentsSection(documents: FilingDocument[]): CompositionSection {
   };
 }
 
-function documentResource(
-  data: FilingData,
-  document: FilingDocument,
-  context: BundleContext,
-): DocumentReference {
+function documentResource(document: FilingDocument, context: BundleContext): DocumentReference {
   return {
     resourceType: 'DocumentReference',
     identifier: [{ system: ATTACHMENT_SYSTEM, value: document.id }],
@@ -278,7 +283,7 @@ function documentResource(
     subject: context.patient,
     date: document.createdAt.toISOString(),
     custodian: context.practice,
-    description: `Sent by the patient with ${data.reference}`,
+    description: `Sent by the patient with ${context.content.consultation.reference}`,
     content: [
       {
         attachment: {

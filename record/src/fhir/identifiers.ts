@@ -10,4 +10,11 @@ export const CONSULTATION_SYSTEM = 'https://gp-consult.example/Id/consultation';
 export const ATTACHMENT_SYSTEM = 'https://gp-consult.example/Id/attachment';
 export const STAFF_SYSTEM = 'https://gp-consult.example/Id/staff';
 
+/**
+ * On the filed Composition: the summary version it was built from (`id`) and the sha256 of that
+ * version's canonical JSON (`sha256`), so what the GP record holds can be checked against what was frozen.
+ */
+export const SUMMARY_VERSION_EXTENSION =
+  'https://gp-consult.example/fhir/StructureDefinition/summary-version';
+
 export const SNOMED_SYSTEM = 'http://snomed.info/sct';

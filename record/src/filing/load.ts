@@ -1,5 +1,9 @@
-import type { FilingData } from '../fhir/bundle';
+import { createHash } from 'node:crypto';
+import { Value } from '@sinclair/typebox/value';
+import { canonicalJson, SummaryContent } from '@gpc/contracts';
+import type { FilingData, FilingDocument } from '../fhir/bundle';
 import { claimAttemptSql, type Queryable } from '../write-back';
+import { PermanentFailure } from './errors';
 
 /** Reads a stored attachment's bytes (S3 in production). */
 export type DocumentSource = (s3Key: string) => Promise<Buffer>;
@@ -10,32 +14,18 @@ export interface FilingTarget {
   fhirAuth: unknown;
 }
 
-interface ConsultationRow {
-  id: string;
-  reference: string;
-  kind: 'medical' | 'admin';
-  mode: 'online' | 'video';
-  ods_code: string;
-  practice_name: string;
+/** The claimed write-back, its summary version, and what stands now: the practice and the patient's number. */
+interface FilingRow {
+  attempts: number;
+  consultation_id: string | null;
+  summary_version_id: string | null;
+  version_content: unknown;
+  version_hash: string | null;
+  ods_code: string | null;
+  practice_name: string | null;
   fhir_base_url: string | null;
   fhir_auth: unknown;
   patient_nhs_number: string | null;
-  created_at: Date;
-  closed_at: Date | null;
-  closed_by: string | null;
-  closed_by_name: string | null;
-  outcome_code: string | null;
-  outcome_display: string | null;
-  summary: string | null;
-  form_title: string | null;
-  questionnaire_response: { questionnaire?: string; item?: unknown[] } | null;
-}
-
-interface AttachmentRow {
-  id: string;
-  s3_key: string;
-  content_type: string;
-  created_at: string;
 }
 
 /** What a write-back files, and where; the NHS number is checked before anything is sent. */
@@ -47,15 +37,20 @@ export interface LoadedFiling {
 /** A write-back claimed for one attempt: the attempt's number, and the load of what it files. */
 export interface ClaimedFiling {
   attempt: number;
-  /** Undefined when the consultation is not a closed one of this practice. */
+  /**
+   * Undefined when the consultation is not a closed one of this practice. Throws `PermanentFailure`
+   * when its summary version is missing, does not match its hash, or a file changed since.
+   */
   load: () => Promise<LoadedFiling | undefined>;
 }
 
 /**
  * Claims a pending write-back for one attempt (counting it: the write-back module's claim) and loads
- * what it files, as committed now (the job carries only ids), in one statement: one round trip per
- * job, not four. Undefined when the write-back is not pending (nothing to do). Attachments' bytes
- * are read from S3 by `load`, inside the attempt.
+ * what it files in one statement: the summary version the write-back names, frozen with the close,
+ * and nothing else of the request (what was shown then is what is filed, whatever changed since);
+ * the practice's endpoint and the patient's NHS number as they stand. Undefined when the write-back
+ * is not pending (nothing to do). Files' bytes are read by `load`, inside the attempt, from the
+ * verified copies the version names.
  */
 export async function claimFiling(
   db: Queryable,
@@ -63,69 +58,68 @@ export async function claimFiling(
   practiceId: string,
   readDocument: DocumentSource,
 ): Promise<ClaimedFiling | undefined> {
-  const { rows } = await db.query<ConsultationRow & { attempts: number; attachments: AttachmentRow[] }>(
+  const { rows } = await db.query<FilingRow>(
     claimAttemptSql(
-      `SELECT w.attempts, c.id, c.reference, c.kind, c.mode, p.ods_code, p.name AS practice_name, p.fhir_base_url,
-              p.fhir_auth, c.patient_nhs_number, c.created_at, c.closed_at, c.closed_by, s.display_name AS closed_by_name,
-              c.outcome_code, c.outcome_display, c.summary, q.resource ->> 'title' AS form_title, c.questionnaire_response,
-              (SELECT coalesce(json_agg(json_build_object('id', a.id, 's3_key', a.s3_key, 'content_type', a.content_type,
-                                                          'created_at', a.created_at) ORDER BY a.created_at, a.id), '[]')
-                 FROM attachment a WHERE a.consultation_id = c.id AND a.practice_id = c.practice_id) AS attachments
+      `SELECT w.attempts, c.id AS consultation_id, w.summary_version_id, v.content AS version_content,
+              v.content_hash AS version_hash, p.ods_code, p.name AS practice_name, p.fhir_base_url, p.fhir_auth,
+              c.patient_nhs_number
          FROM claimed w
          LEFT JOIN consultation c ON c.id = w.consultation_id AND c.practice_id = w.practice_id AND c.status = 'closed'
          LEFT JOIN practice p ON p.id = c.practice_id
-         LEFT JOIN staff s ON s.id = c.closed_by
-         LEFT JOIN questionnaire q ON q.id = c.questionnaire_id`,
+         LEFT JOIN summary_version v ON v.id = w.summary_version_id AND v.consultation_id = w.consultation_id
+                                    AND v.practice_id = w.practice_id`,
     ),
     [consultationId, practiceId],
   );
   const row = rows[0];
   if (!row) return undefined;
-  return { attempt: row.attempts, load: () => toFilingData(row, row.attachments, readDocument) };
+  return { attempt: row.attempts, load: () => toFilingData(row, readDocument) };
 }
 
-async function toFilingData(
-  row: ConsultationRow,
-  attachments: AttachmentRow[],
-  readDocument: DocumentSource,
-): Promise<LoadedFiling | undefined> {
-  if (!row.id || !row.closed_at || !row.outcome_code || !row.outcome_display || row.summary === null) {
-    return undefined;
-  }
-  const documents = [];
-  for (const file of attachments) {
-    documents.push({
-      id: file.id,
-      contentType: file.content_type,
-      data: await readDocument(file.s3_key),
-      createdAt: new Date(file.created_at),
-    });
-  }
+async function toFilingData(row: FilingRow, readDocument: DocumentSource): Promise<LoadedFiling | undefined> {
+  if (!row.consultation_id || !row.ods_code) return undefined;
+  const version = checkedVersion(row);
   return {
     target: { fhirBaseUrl: row.fhir_base_url, fhirAuth: row.fhir_auth },
     data: {
-      consultationId: row.id,
-      reference: row.reference,
-      kind: row.kind,
-      mode: row.mode,
-      practice: { odsCode: row.ods_code, name: row.practice_name },
       nhsNumber: row.patient_nhs_number,
-      createdAt: row.created_at,
-      closedAt: row.closed_at,
-      // a clinician who has since left is still the author; only the id may remain
-      closedBy: { id: row.closed_by ?? 'unknown', name: row.closed_by_name ?? 'Practice clinician' },
-      outcome: { code: row.outcome_code, display: row.outcome_display },
-      summary: row.summary,
-      formTitle: row.form_title,
-      answers: row.questionnaire_response
-        ? {
-            ...(row.questionnaire_response.questionnaire
-              ? { questionnaire: row.questionnaire_response.questionnaire }
-              : {}),
-            item: row.questionnaire_response.item ?? [],
-          }
-        : null,
-      documents,
+      practice: { odsCode: row.ods_code, name: row.practice_name ?? row.ods_code },
+      version,
+      documents: await readDocuments(version.content, readDocument),
     },
   };
+}
+
+/** The write-back's summary version, checked: present, of the contract's shape, and matching its hash. */
+function checkedVersion(row: FilingRow): FilingData['version'] {
+  if (!row.summary_version_id || !row.version_hash) {
+    throw new PermanentFailure(
+      'this request was closed before summaries were frozen, so there is no summary version to file: file it by hand',
+    );
+  }
+  const content = row.version_content;
+  if (!Value.Check(SummaryContent, content)) {
+    throw new PermanentFailure('the summary version is not in a form this worker can file');
+  }
+  const hash = createHash('sha256').update(canonicalJson(content), 'utf8').digest('hex');
+  if (hash !== row.version_hash) {
+    throw new PermanentFailure('the summary version does not match its content hash: it has been changed');
+  }
+  return { id: row.summary_version_id, contentHash: hash, content };
+}
+
+/** The version's files from their verified copies, each checked against the sha256 frozen with it. */
+async function readDocuments(
+  content: SummaryContent,
+  readDocument: DocumentSource,
+): Promise<FilingDocument[]> {
+  const documents: FilingDocument[] = [];
+  for (const file of content.files) {
+    const data = await readDocument(file.key);
+    if (createHash('sha256').update(data).digest('hex') !== file.sha256) {
+      throw new PermanentFailure('a file the patient sent has changed since the request was closed');
+    }
+    documents.push({ id: file.id, contentType: file.contentType, data, createdAt: new Date(file.sentAt) });
+  }
+  return documents;
 }

@@ -8,28 +8,37 @@ export interface NewWriteBack {
   practiceId: string;
   /** `pending` when the request has a valid NHS number; otherwise it waits for staff to match the patient. */
   status: Extract<WriteBackStatus, 'pending' | 'needs_patient_match'>;
+  /** The summary version frozen with the close: what this write-back files, and nothing else. */
+  summaryVersionId: string;
   transport?: WriteBackTransport;
 }
 
 /** Opens a consultation's write-back, in the close's transaction; a second call is a no-op. */
 export async function createWriteBack(db: Queryable, writeBack: NewWriteBack): Promise<void> {
   await db.query(
-    `INSERT INTO write_back (consultation_id, practice_id, status, transport) VALUES ($1, $2, $3, $4)
+    `INSERT INTO write_back (consultation_id, practice_id, status, transport, summary_version_id)
+     VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (consultation_id) DO NOTHING`,
-    [writeBack.consultationId, writeBack.practiceId, writeBack.status, writeBack.transport ?? 'fhir-r4'],
+    [
+      writeBack.consultationId,
+      writeBack.practiceId,
+      writeBack.status,
+      writeBack.transport ?? 'fhir-r4',
+      writeBack.summaryVersionId,
+    ],
   );
 }
 
 /**
  * Claims a pending write-back for one attempt and counts it, as the CTE `claimed` (consultation_id,
- * practice_id, attempts) that `select` reads from, so the claim and the caller's load are one
+ * practice_id, attempts, summary_version_id) that `select` reads from, so the claim and the caller's load are one
  * statement. `$1` is the consultation id, `$2` the practice id. No row: it was not pending.
  */
 export function claimAttemptSql(select: string): string {
   return `WITH claimed AS (
        UPDATE write_back SET attempts = attempts + 1, last_attempt_at = now(), updated_at = now()
         WHERE consultation_id = $1 AND practice_id = $2 AND status = 'pending'
-        RETURNING consultation_id, practice_id, attempts)
+        RETURNING consultation_id, practice_id, attempts, summary_version_id)
      ${select}`;
 }
 

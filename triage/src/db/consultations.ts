@@ -9,6 +9,8 @@ import type {
   QueueItem,
   WriteBackStatus,
 } from '@gpc/contracts';
+import type { Questionnaire } from '@medplum/fhirtypes';
+import { resolveAnswers } from '@gpc/contracts';
 import type { PatientContact } from '../notifications/settings';
 import type { Queryable } from './queryable';
 
@@ -37,6 +39,8 @@ interface DetailRow extends QueueRow {
   proxy_relationship: string | null;
   questionnaire_response: Record<string, unknown> | null;
   form_title: string | null;
+  /** The form version the patient answered: its words are what staff are shown. */
+  form_resource: Questionnaire | null;
   outcome_display: string | null;
   summary: string | null;
   claimed_by: string | null;
@@ -77,7 +81,8 @@ const toConsultationRecord = (row: DetailRow): ConsultationRecord => ({
       ? { name: row.proxy_name ?? '', relationship: row.proxy_relationship ?? '' }
       : null,
   formTitle: row.form_title,
-  answers: row.questionnaire_response,
+  // the server's own question text and labels, never what the client sent (shared with the summary version)
+  answers: resolveAnswers(row.form_resource, row.questionnaire_response),
   outcome: row.outcome_display,
   summary: row.summary,
   claimedBy: row.claimed_by && row.claimed_by_name ? { id: row.claimed_by, name: row.claimed_by_name } : null,
@@ -163,7 +168,7 @@ export async function findConsultation(
        c.assigned_to, c.created_at, floor(extract(epoch FROM now() - c.created_at) / 60)::int AS age_minutes,
        c.patient_birth_date::text AS birth_date, c.patient_nhs_number, c.contact_phone, c.contact_email, c.preferred_contact,
        c.preferred_times, c.submitted_by, c.proxy_name, c.proxy_relationship, c.questionnaire_response,
-       q.resource ->> 'title' AS form_title, c.outcome_display, c.summary, c.claimed_by, holder.display_name AS claimed_by_name,
+       q.resource ->> 'title' AS form_title, q.resource AS form_resource, c.outcome_display, c.summary, c.claimed_by, holder.display_name AS claimed_by_name,
        (SELECT w.status FROM write_back w WHERE w.consultation_id = c.id) AS write_back_status
      FROM consultation c LEFT JOIN questionnaire q ON q.id = c.questionnaire_id
        LEFT JOIN staff holder ON holder.id = c.claimed_by AND c.claimed_at > now() - interval '15 minutes'

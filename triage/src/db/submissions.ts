@@ -114,7 +114,8 @@ export interface SubmissionWritten {
 
 // $1 practice, $2–$18 the request's fields, $19–$20 the day and its capacity (null: no limit), $21 the
 // form's slug (navigation rules), $22–$24 its files as arrays, $25–$28 identity (source, proofing
-// level, status, confirmed NHS number), $29 a priority overriding navigation's
+// level, status, confirmed NHS number), $29 a priority overriding navigation's, $30–$31 the files'
+// verified copies and their sha256 (same order as $22–$24)
 const insertSubmissionSql = `WITH counted AS (
      INSERT INTO practice_daily_submissions AS d (practice_id, day, submitted) VALUES ($1, $19, 1)
      ON CONFLICT (practice_id, day) DO UPDATE SET submitted = d.submitted + 1
@@ -140,9 +141,10 @@ const insertSubmissionSql = `WITH counted AS (
      INSERT INTO patient_trace (consultation_id, practice_id, next_attempt_at)
      SELECT id, $1, $17 FROM inserted WHERE identity_status = 'tracing'
    ), files AS (
-     INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes)
-     SELECT $1, i.id, f.key, f.content_type, f.size_bytes
-       FROM inserted i, unnest($22::text[], $23::text[], $24::int[]) AS f (key, content_type, size_bytes)
+     INSERT INTO attachment (practice_id, consultation_id, s3_key, content_type, size_bytes, verified_key, sha256)
+     SELECT $1, i.id, f.key, f.content_type, f.size_bytes, f.verified_key, f.sha256
+       FROM inserted i, unnest($22::text[], $23::text[], $24::int[], $30::text[], $31::text[])
+                          AS f (key, content_type, size_bytes, verified_key, sha256)
    ), audited AS (
      INSERT INTO audit_event (practice_id, actor, action, entity, entity_id)
      SELECT $1, 'patient-form', 'submit', 'consultation', id::text FROM inserted
@@ -188,6 +190,8 @@ export async function insertSubmission(db: Queryable, submission: NewSubmission)
       submission.identity.status,
       submission.identity.confirmedNhsNumber,
       submission.priorityOverride,
+      submission.files.map((file) => file.verifiedKey),
+      submission.files.map((file) => file.sha256),
     ],
   );
   const row = rows[0]!;

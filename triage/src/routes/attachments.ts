@@ -73,7 +73,8 @@ const staffAttachmentRoutes: FastifyPluginCallbackTypebox<AttachmentRoutesDeps> 
           id: attachment.id,
           contentType: attachment.contentType,
           size: attachment.sizeBytes,
-          url: await deps.store.downloadUrl(attachment.s3Key),
+          // the verified copy: what the patient uploaded to, they could still overwrite
+          url: await deps.store.downloadUrl(attachment.verifiedKey),
         })),
       );
     },

@@ -31,6 +31,7 @@ import {
 } from '../db/consultations';
 import { listNotifications } from '../db/notifications';
 import { isAssignableStaff } from '../db/staff';
+import { freezeSummaryVersion } from '../db/summary-versions';
 import type { Queryable } from '../db/queryable';
 import { withTransaction } from '../db/transaction';
 import type { QueueChange } from '../live';
@@ -214,6 +215,8 @@ async function closeWithWriteBack(
     entityId: consultationId,
   });
   const status = closed.nhsNumber && isValidNhsNumber(closed.nhsNumber) ? 'pending' : 'needs_patient_match';
-  await createWriteBack(client, { consultationId, practiceId, status });
+  // what the clinician saw, frozen with the close: the write-back files this version and nothing else
+  const version = await freezeSummaryVersion(client, practiceId, consultationId);
+  await createWriteBack(client, { consultationId, practiceId, status, summaryVersionId: version.id });
   return { ...closed.item, writeBackStatus: status };
 }

@@ -1,4 +1,3 @@
-import type { QuestionnaireResponse } from '@medplum/fhirtypes';
 import type { ConsultationDetail, StaffSession } from '@gpc/contracts';
 import { addSummaryRow, byId, element, messageItem, newTabLink } from '../shared/nhsuk';
 import { renderRecord } from './record-view';
@@ -54,21 +53,19 @@ function renderPatient(detail: ConsultationDetail, me: string | undefined): void
   );
 }
 
-/** An answer in words, whichever kind of answer it is. */
-function answerText(answer: NonNullable<QuestionnaireResponse['item']>[number]['answer']): string {
-  const first = answer?.[0] ?? {};
-  if (typeof first.valueString === 'string') return first.valueString;
-  if (first.valueCoding) return first.valueCoding.display ?? first.valueCoding.code ?? '';
-  return first.valueBoolean === true ? 'Yes' : 'No';
+/** Every answer to a question: one as text, several as a list (a multi-answer question shows them all). */
+function answersShown(answers: string[]): string | Node {
+  if (answers.length === 1) return answers[0]!;
+  const list = element('ul', { class: 'nhsuk-list nhsuk-list--bullet' });
+  list.append(...answers.map((answer) => element('li', {}, answer)));
+  return list;
 }
 
 function renderAnswers({ detail, attachments }: OpenRequest): void {
   const answers = byId('detail-answers');
   answers.replaceChildren();
-  // the patient's answers are a FHIR QuestionnaireResponse, which the contract leaves open
-  for (const item of (detail.answers as QuestionnaireResponse | null)?.item ?? []) {
-    addSummaryRow(answers, item.text ?? item.linkId, answerText(item.answer));
-  }
+  // resolved by the server: the form version's own words, never text the patient's browser sent
+  for (const shown of detail.answers) addSummaryRow(answers, shown.question, answersShown(shown.answers));
   attachments.forEach((file, index) => {
     const size = `${file.contentType}, ${Math.ceil(file.size / 1024)} KB (link valid 5 minutes)`;
     addSummaryRow(answers, `Attachment ${index + 1}`, newTabLink(file.url, size));
