@@ -12,8 +12,15 @@ export const ErrorCodes = {
   practiceClosed: 409,
   /** The practice has taken as many online requests today as it can handle. */
   capacityReached: 409,
+  /** The practice has paused online requests (an exceptional, audited pause); the message gives 111 advice. */
+  practicePaused: 409,
   /** An answer means the patient needs urgent help now, not a form: the message says where to get it. */
   redFlag: 422,
+  /**
+   * An answer means the patient should call 111 or the practice now; they may still send the request
+   * (marked urgent) by confirming `urgentSendAnyway`. The message gives the advice.
+   */
+  urgentRedFlag: 422,
   tooManyRequests: 429,
   unavailable: 503,
   internal: 500,

@@ -23,6 +23,8 @@ import { enqueueNotification, type NotificationQueue } from './notifications/que
 import { startNotificationWorker, type NotificationWorkerDeps } from './notifications/worker';
 import { navigationRoutes } from './routes/navigation';
 import { practiceAdminRoutes } from './routes/practice-admin';
+import { pauseRoutes } from './routes/pauses';
+import { warnIfBankHolidaysEnding } from './hours/bank-holidays';
 import { submissionRoutes } from './routes/submissions';
 import { writeBackRoutes } from './routes/write-back';
 
@@ -189,7 +191,9 @@ async function registerRoutes(
   const now = deps.now ?? (() => new Date());
   await app.register(authRoutes, { prefix: '/auth', pool });
   await app.register(navigationRoutes, { prefix: '/navigation-rules', pool });
-  await app.register(practiceAdminRoutes, { pool });
+  await app.register(practiceAdminRoutes, { pool, now });
+  await app.register(pauseRoutes, { prefix: '/practice', pool, now });
+  warnIfBankHolidaysEnding(app.log, now());
   await app.register(staffMessageRoutes, {
     prefix: '/consultations',
     pool,

@@ -23,7 +23,8 @@ function formatterFor(timezone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
-function localParts(timezone: string, at: Date): { weekday: string; time: string; date: string } {
+/** The practice's wall clock at `at`: weekday (`mon`…`sun`), `HH:MM` and calendar date. */
+export function localParts(timezone: string, at: Date): { weekday: string; time: string; date: string } {
   const parts = formatterFor(timezone).formatToParts(at);
   const get = (type: Intl.DateTimeFormatPartTypes) => parts.find((part) => part.type === type)?.value ?? '';
   return {

@@ -20,11 +20,49 @@ export const PracticeForm = Type.Object({
 });
 export type PracticeForm = Static<typeof PracticeForm>;
 
+/**
+ * Whether the form takes requests now, and what the patient is told (`message`, ready to show):
+ * - `open`: in hours (in England, core hours, when it is always open); `message` says when to expect
+ *   a reply, `replyBy` is that date (the practice's calendar date); `busy` when past the day's
+ *   capacity (the reply comes the next working day).
+ * - `open-out-of-hours`: outside hours, by the practice's choice; `message` says when it will be read.
+ * - `paused`: an exceptional pause until `until`; 111 advice. The form cannot be started.
+ * - `closed`: outside hours (or, outside England, past the day's limit); 111 advice and when it
+ *   opens (`opensAt`, null when not within four weeks). The form cannot be started.
+ */
+export const Availability = Type.Union([
+  Type.Object({
+    state: Type.Literal('open'),
+    coreHours: Type.Boolean(),
+    busy: Type.Boolean(),
+    message: Type.String(),
+    replyBy: Type.String({ format: 'date' }),
+  }),
+  Type.Object({
+    state: Type.Literal('open-out-of-hours'),
+    message: Type.String(),
+    replyBy: Type.String({ format: 'date' }),
+  }),
+  Type.Object({
+    state: Type.Literal('paused'),
+    message: Type.String(),
+    until: Type.String({ format: 'date-time' }),
+  }),
+  Type.Object({
+    state: Type.Literal('closed'),
+    message: Type.String(),
+    opensAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  }),
+]);
+export type Availability = Static<typeof Availability>;
+
 /** `GET /practices/:ods`: what the public form needs before the patient types anything. */
 export const PracticeInfo = Type.Object({
   odsCode: Type.String(),
   name: Type.String(),
+  /** Whether the form takes requests now (`availability.state` is `open` or `open-out-of-hours`). */
   openNow: Type.Boolean(),
+  availability: Availability,
   forms: Type.Array(PracticeForm),
 });
 export type PracticeInfo = Static<typeof PracticeInfo>;

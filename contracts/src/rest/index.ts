@@ -10,4 +10,6 @@ export * from './attachments';
 export * from './auth';
 export * from './messages';
 export * from './practice-admin';
+export * from './pauses';
+export * from './hours';
 export * from './submissions';

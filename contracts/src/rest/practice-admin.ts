@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Nullable } from '../schema';
 import { StaffRole } from '../call/tokens';
 import { FhirAuthSchema } from '../fhir-auth';
+import { BankHolidayDataStatus, OutOfHours, PracticeNation, ResponseTimeMessage } from './hours';
 
 const Time = Type.String({ pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$' });
 const Day = Type.Array(Type.Tuple([Time, Time]), { maxItems: 6 });
@@ -67,6 +68,11 @@ export const PracticeSettingsView = Type.Object({
   timezone: Type.String(),
   openingHours: OpeningHoursSchema,
   dailyCapacity: Type.Integer(),
+  /** Core hours apply in England (see `./hours.ts`). */
+  nation: PracticeNation,
+  outOfHours: OutOfHours,
+  responseTimeMessage: Nullable(Type.String()),
+  bankHolidays: BankHolidayDataStatus,
   fhir: Type.Object({
     baseUrl: Nullable(Type.String()),
     authType: Type.String(),
@@ -90,6 +96,10 @@ export const PracticeSettingsChange = Type.Object(
   {
     openingHours: Type.Optional(OpeningHoursSchema),
     dailyCapacity: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
+    nation: Type.Optional(PracticeNation),
+    outOfHours: Type.Optional(OutOfHours),
+    /** null: the service's own words. */
+    responseTimeMessage: Type.Optional(Nullable(ResponseTimeMessage)),
     fhir: Type.Optional(
       Type.Object(
         {

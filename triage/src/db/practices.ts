@@ -1,11 +1,16 @@
 import type {
   FhirAuth,
   OpeningHoursSettings,
+  OutOfHours,
+  PracticeNation,
   PracticeSettingsChange,
   PracticeSettingsView,
 } from '@gpc/contracts';
 import { parseNotificationSettings } from '../notifications/settings';
 import type { Queryable } from './queryable';
+
+/** The settings as stored; the route adds what depends on the clock (the bank-holiday data's status). */
+export type StoredPracticeSettings = Omit<PracticeSettingsView, 'bankHolidays'>;
 
 /** Practices (`practice`) and the forms each starts with (`questionnaire`). */
 
@@ -27,15 +32,19 @@ interface PracticeSettingsRow {
   timezone: string;
   opening_hours: OpeningHoursSettings;
   daily_capacity: number;
+  nation: PracticeNation;
+  out_of_hours: OutOfHours;
+  response_time_message: string | null;
   fhir_base_url: string | null;
   fhir_auth: FhirAuth;
   notification_settings: unknown;
 }
 const settingsColumns =
-  'ods_code, name, timezone, opening_hours, daily_capacity, fhir_base_url, fhir_auth, notification_settings';
+  'ods_code, name, timezone, opening_hours, daily_capacity, nation, out_of_hours, response_time_message, fhir_base_url, ' +
+  'fhir_auth, notification_settings';
 
 /** The settings as staff see them: never a secret, only whether one is set. */
-function toPracticeSettingsView(row: PracticeSettingsRow): PracticeSettingsView {
+function toPracticeSettingsView(row: PracticeSettingsRow): StoredPracticeSettings {
   const settings = parseNotificationSettings(row.notification_settings);
   return {
     odsCode: row.ods_code,
@@ -43,6 +52,9 @@ function toPracticeSettingsView(row: PracticeSettingsRow): PracticeSettingsView 
     timezone: row.timezone,
     openingHours: row.opening_hours,
     dailyCapacity: row.daily_capacity,
+    nation: row.nation,
+    outOfHours: row.out_of_hours,
+    responseTimeMessage: row.response_time_message,
     fhir: { baseUrl: row.fhir_base_url, authType: row.fhir_auth.type },
     notifications: !settings
       ? null
@@ -56,7 +68,10 @@ function toPracticeSettingsView(row: PracticeSettingsRow): PracticeSettingsView 
   };
 }
 
-export async function findPracticeSettings(db: Queryable, practiceId: string): Promise<PracticeSettingsView> {
+export async function findPracticeSettings(
+  db: Queryable,
+  practiceId: string,
+): Promise<StoredPracticeSettings> {
   const { rows } = await db.query<PracticeSettingsRow>(
     `SELECT ${settingsColumns} FROM practice WHERE id = $1`,
     [practiceId],
@@ -69,7 +84,7 @@ export async function updatePracticeSettings(
   db: Queryable,
   practiceId: string,
   change: PracticeSettingsChange,
-): Promise<PracticeSettingsView> {
+): Promise<StoredPracticeSettings> {
   const { rows } = await db.query<PracticeSettingsRow>(
     `UPDATE practice SET
        opening_hours = COALESCE($2, opening_hours),
@@ -90,4 +105,27 @@ export async function updatePracticeSettings(
     ],
   );
   return toPracticeSettingsView(rows[0]!);
+}
+
+/**
+ * Changes the hours settings given (nation, out-of-hours choice, response-time message); those left
+ * out stay as they are, a null message goes back to the service's own words.
+ */
+export async function updateHoursSettings(
+  db: Queryable,
+  practiceId: string,
+  change: Pick<PracticeSettingsChange, 'nation' | 'outOfHours' | 'responseTimeMessage'>,
+): Promise<void> {
+  await db.query(
+    `UPDATE practice SET nation = COALESCE($2, nation), out_of_hours = COALESCE($3, out_of_hours),
+       response_time_message = CASE WHEN $4::boolean THEN $5 ELSE response_time_message END
+     WHERE id = $1`,
+    [
+      practiceId,
+      change.nation ?? null,
+      change.outOfHours ?? null,
+      change.responseTimeMessage !== undefined,
+      change.responseTimeMessage?.trim() ?? null,
+    ],
+  );
 }

@@ -10,8 +10,9 @@ import {
   QuestionnaireBody,
   RedFlagEvent,
 } from '@gpc/contracts';
-import { findActiveForm, findPracticeByOds, listActiveForms, recordRedFlagEvent } from '../db/forms';
-import { isOpen } from '../practice-hours';
+import { findActiveForm, listActiveForms, recordRedFlagEvent } from '../db/forms';
+import { findPracticeWithAvailability } from '../db/availability';
+import { availabilityAt, availabilityView } from '../hours/availability';
 
 export interface FormRoutesDeps {
   pool: pg.Pool;
@@ -33,12 +34,16 @@ export const formRoutes: FastifyPluginCallbackTypebox<FormRoutesDeps> = (app, { 
       },
     },
     async (request) => {
-      const practice = await findPracticeByOds(pool, request.params.ods);
+      const at = now();
+      const practice = await findPracticeWithAvailability(pool, request.params.ods, at);
       if (!practice) throw new AppError('notFound', 'No practice with that code uses this service');
+      const { hours, ...context } = practice.availability;
+      const availability = availabilityAt(hours, at, context);
       return {
         odsCode: practice.odsCode,
         name: practice.name,
-        openNow: isOpen(practice.openingHours, practice.timezone, now()),
+        openNow: availability.state === 'open' || availability.state === 'open-out-of-hours',
+        availability: availabilityView(availability),
         forms: await listActiveForms(pool, practice.id),
       };
     },

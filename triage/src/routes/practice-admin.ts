@@ -15,7 +15,13 @@ import {
 import { hashPassword } from '../auth/passwords';
 import { requireStaffOf } from '../auth/staff-auth';
 import { recordAudit } from '../db/audit';
-import { findPracticeSettings, updatePracticeSettings } from '../db/practices';
+import {
+  findPracticeSettings,
+  updateHoursSettings,
+  updatePracticeSettings,
+  type StoredPracticeSettings,
+} from '../db/practices';
+import { bankHolidayDataWarning, bankHolidaysCoverUntil } from '../hours/bank-holidays';
 import { insertStaff, listStaff, revokeStaffSessions, updateStaff } from '../db/staff';
 import { withTransaction } from '../db/transaction';
 
@@ -24,6 +30,8 @@ const changedFields = (change: object) => Object.keys(change).sort().join(', ');
 
 export interface PracticeAdminRoutesDeps {
   pool: pg.Pool;
+  /** The clock the bank-holiday data's warning is reckoned by (tests set it). */
+  now?: () => Date;
 }
 
 /**
@@ -34,11 +42,11 @@ export interface PracticeAdminRoutesDeps {
  */
 export const practiceAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesDeps> = (
   app,
-  { pool },
+  { pool, now = () => new Date() },
   done,
 ) => {
   app.addHook('preHandler', requireStaffOf('admin'));
-  settingsRoutes(app, pool);
+  settingsRoutes(app, pool, now);
   staffRoutes(app, pool);
   done();
 };
@@ -46,7 +54,7 @@ export const practiceAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRout
 type AdminApp = Parameters<FastifyPluginCallbackTypebox<PracticeAdminRoutesDeps>>[0];
 
 /** `/practice`: the practice's settings, read and changed. */
-function settingsRoutes(app: AdminApp, pool: pg.Pool): void {
+function settingsRoutes(app: AdminApp, pool: pg.Pool, now: () => Date): void {
   app.get(
     '/practice',
     {
@@ -55,7 +63,7 @@ function settingsRoutes(app: AdminApp, pool: pg.Pool): void {
         response: { 200: PracticeSettingsView, ...refusals(401, 403) },
       },
     },
-    async (request) => findPracticeSettings(pool, request.staff.practiceId),
+    async (request) => withBankHolidays(await findPracticeSettings(pool, request.staff.practiceId), now()),
   );
 
   app.patch(
@@ -72,7 +80,8 @@ function settingsRoutes(app: AdminApp, pool: pg.Pool): void {
       const change = request.body;
       checkOpeningHours(change);
       return withTransaction(pool, async (client) => {
-        const settings = await updatePracticeSettings(client, practiceId, change);
+        await updateHoursSettings(client, practiceId, change);
+        const settings = withBankHolidays(await updatePracticeSettings(client, practiceId, change), now());
         await recordAudit(client, {
           practiceId,
           actor: sub,
@@ -192,4 +201,12 @@ function checkOpeningHours(change: PracticeSettingsChange): void {
       throw new AppError('badRequest', `Opening hours on ${day}: each period must end after it starts`);
     }
   }
+}
+
+/** The settings with the bank-holiday data's status: admins are warned months before it runs out. */
+function withBankHolidays(settings: StoredPracticeSettings, now: Date): PracticeSettingsView {
+  return {
+    ...settings,
+    bankHolidays: { coversUntil: bankHolidaysCoverUntil(), warning: bankHolidayDataWarning(now) },
+  };
 }
