@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
+import sharp from 'sharp';
 import { freeTextSubmission, seedConsultation, startTriage } from '@gpc/test-support';
+
+/** A real JPEG: uploads are checked by their bytes (what-was-seen.test.ts tests the refusals). */
+const jpeg = (colour: string) =>
+  sharp({ create: { width: 8, height: 8, channels: 3, background: colour } })
+    .jpeg()
+    .toBuffer();
 
 describe('attachments through the real local S3 server', async () => {
   const { app, db, practiceA, practiceB, as, formId } = await startTriage(
@@ -27,7 +34,7 @@ describe('attachments through the real local S3 server', async () => {
     freeTextSubmission(somethingElse, 'See photo', { attachments });
 
   it('takes a photo uploaded straight to S3 with the request, and shows it to the practice’s staff only', async () => {
-    const photo = Buffer.from('not really a jpeg, but bytes all the same');
+    const photo = await jpeg('#204080');
     const key = await upload('A81001', photo);
     const sent = await app.inject({
       method: 'POST',
@@ -48,10 +55,12 @@ describe('attachments through the real local S3 server', async () => {
     });
     assert.equal(listed.statusCode, 200);
     const [view] = listed.json<{ url: string; size: number; contentType: string }[]>();
-    assert.equal(view?.size, photo.length);
     assert.equal(view?.contentType, 'image/jpeg');
-    const download = await fetch(view.url);
-    assert.equal(Buffer.from(await download.arrayBuffer()).toString(), photo.toString());
+    // the verified copy: the photo re-encoded without its metadata, the same picture
+    const download = Buffer.from(await (await fetch(view!.url)).arrayBuffer());
+    assert.equal(view?.size, download.length);
+    const seen = await sharp(download).metadata();
+    assert.deepEqual([seen.format, seen.width, seen.height], ['jpeg', 8, 8]);
 
     const other = await app.inject({
       method: 'GET',
@@ -118,7 +127,7 @@ describe('attachments through the real local S3 server', async () => {
       })
     ).json<{ sessionToken: string }>();
     const session = { authorization: `Bearer ${sessionToken}` };
-    const photo = new Uint8Array(Buffer.from('photo for the reply'));
+    const photo = new Uint8Array(await jpeg('#a04020'));
     const grant = await app.inject({
       method: 'POST',
       url: '/threads/uploads',
@@ -134,7 +143,7 @@ describe('attachments through the real local S3 server', async () => {
       method: 'POST',
       url: '/threads/messages',
       headers: session,
-      payload: { body: 'here', attachments: [{ key: theirs }] },
+      payload: { body: 'here', urgent: false, attachments: [{ key: theirs }] },
     });
     assert.equal(borrowed.statusCode, 400);
 
@@ -142,13 +151,18 @@ describe('attachments through the real local S3 server', async () => {
       method: 'POST',
       url: '/threads/messages',
       headers: session,
-      payload: { body: 'Here it is', attachments: [{ key }] },
+      payload: { body: 'Here it is', urgent: false, attachments: [{ key }] },
     });
     assert.equal(replied.statusCode, 201, replied.body);
-    const stored = await db.pool.query(
-      'SELECT 1 FROM attachment WHERE consultation_id = $1 AND s3_key = $2',
+    const stored = await db.pool.query<{ verified_key: string | null }>(
+      'SELECT verified_key FROM attachment WHERE consultation_id = $1 AND s3_key = $2',
       [id, key],
     );
     assert.equal(stored.rowCount, 1);
+    assert.match(
+      stored.rows[0]?.verified_key ?? '',
+      /^verified\//,
+      'a reply’s photo is checked and copied too',
+    );
   });
 });
