@@ -57,7 +57,7 @@ describe('attachments through the real local S3 server', async () => {
     const [view] = listed.json<{ url: string; size: number; contentType: string }[]>();
     assert.equal(view?.contentType, 'image/jpeg');
     // the verified copy: the photo re-encoded without its metadata, the same picture
-    const download = Buffer.from(await (await fetch(view!.url)).arrayBuffer());
+    const download = Buffer.from(await (await fetch(view.url)).arrayBuffer());
     assert.equal(view?.size, download.length);
     const seen = await sharp(download).metadata();
     assert.deepEqual([seen.format, seen.width, seen.height], ['jpeg', 8, 8]);

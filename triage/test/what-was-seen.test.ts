@@ -247,7 +247,7 @@ describe('what the clinician saw is what is filed (real PostgreSQL and S3)', asy
     const [version] = await frozenVersions(id);
     assert.deepEqual(
       version?.content.files.map((file) => [file.key, file.sha256, file.contentType, file.size]),
-      [[rows[0]!.verified_key, sha256(seen!.bytes), 'image/jpeg', seen!.bytes.length]],
+      [[rows[0].verified_key, sha256(seen!.bytes), 'image/jpeg', seen!.bytes.length]],
     );
   });
 
