@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Bundle, DocumentReference } from '@medplum/fhirtypes';
+import type { Bundle, DocumentReference, QuestionnaireResponse } from '@medplum/fhirtypes';
 import { pino } from 'pino';
-import { writeBackJobId } from '@gpc/contracts';
+import { canonicalJson, writeBackJobId, type SummaryContent } from '@gpc/contracts';
 import { startLocalS3 } from '@gpc/local-s3-server';
 import {
   closeWithPendingWriteBack,
@@ -18,7 +18,7 @@ import {
   waitFor,
 } from '@gpc/test-support';
 import { FhirClient } from '../src/fhir/client';
-import { ATTACHMENT_SYSTEM } from '../src/fhir/identifiers';
+import { ATTACHMENT_SYSTEM, CONSULTATION_SYSTEM } from '../src/fhir/identifiers';
 import { createS3DocumentSource } from '../src/filing/s3-documents';
 import { createWriteBackQueue } from '../src/queue';
 import { createWriteBackAnnouncer } from '../src/staff-live';
@@ -288,6 +288,183 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
     assert.equal(view.lastError, null);
     assert.equal((await compositionsFor(fhir.base, id)).length, 1);
     assert.equal((await replay(as('A81001', 'admin'))).statusCode, 409, 'only a failed one is replayed');
+  });
+
+  it('files exactly the frozen version (the form’s words, every answer, the thread both ways, its hash) even when the request and a message change after the close, and a replay after a refusal files the same version', async () => {
+    const id = await seedConsultation(db.pool, practice.id);
+    // a form version with a multi-answer question, and answers carrying text a client made up
+    const form = await db.pool.query<{ id: string }>(
+      `INSERT INTO questionnaire (practice_id, slug, kind, resource) VALUES ($1, $2, 'medical', $3) RETURNING id`,
+      [
+        practice.id,
+        `symptoms-${id.slice(0, 8)}`,
+        JSON.stringify({
+          resourceType: 'Questionnaire',
+          url: 'https://gp-consult.example/fhir/Questionnaire/symptoms',
+          version: '2',
+          title: 'Tell us your symptoms',
+          status: 'active',
+          item: [
+            {
+              linkId: 'symptoms',
+              text: 'Which of these do you have?',
+              type: 'choice',
+              repeats: true,
+              answerOption: [
+                { valueCoding: { code: 'fever', display: 'A high temperature' } },
+                { valueCoding: { code: 'rash', display: 'A rash' } },
+              ],
+            },
+          ],
+        }),
+      ],
+    );
+    await db.pool.query(
+      `UPDATE consultation SET questionnaire_id = $2, questionnaire_response = $3,
+         identity_confirmed_at = now(), identity_confirmed_nhs_number = patient_nhs_number WHERE id = $1`,
+      [
+        id,
+        form.rows[0]!.id,
+        JSON.stringify({
+          resourceType: 'QuestionnaireResponse',
+          status: 'completed',
+          item: [
+            {
+              linkId: 'symptoms',
+              text: 'CLIENT-TEXT: Are you well?',
+              answer: [
+                { valueCoding: { code: 'fever', display: 'CLIENT-TEXT: yes' } },
+                { valueCoding: { code: 'rash' } },
+              ],
+            },
+          ],
+        }),
+      ],
+    );
+    const clinician = staffAt('A81001', 'clinician');
+    await db.pool.query(
+      `INSERT INTO message (practice_id, consultation_id, author, staff_id, body, created_at)
+       VALUES ($1, $2, 'staff', $3, 'Is the rash spreading?', '2026-11-20T10:00:00Z'),
+              ($1, $2, 'patient', NULL, 'No, it is only on my arm.', '2026-11-20T10:30:00Z')`,
+      [practice.id, id, clinician.staff.id],
+    );
+    // the closer is shown the thread (a reply they had not seen would block the close)
+    await clinician.inject({ url: `/consultations/${id}/messages?markSeen=true` });
+
+    proxy.setRule((body) =>
+      body.includes(id) ? { kind: 'status', status: 422, text: 'Not today' } : { kind: 'pass' },
+    );
+    try {
+      await close(id);
+      await settled(id, 'failed');
+    } finally {
+      proxy.setRule(() => ({ kind: 'pass' }));
+    }
+    const { rows: versions } = await db.pool.query<{
+      id: string;
+      content: SummaryContent;
+      content_hash: string;
+    }>('SELECT id, content, content_hash FROM summary_version WHERE consultation_id = $1', [id]);
+    assert.equal(versions.length, 1);
+    const version = versions[0]!;
+
+    // after the close, the request and its thread change (as a bug or a hand in the database might)
+    await db.pool.query(
+      `UPDATE consultation SET summary = 'CHANGED-AFTER-CLOSE', outcome_display = 'CHANGED-AFTER-CLOSE',
+         questionnaire_response = '{"resourceType":"QuestionnaireResponse","item":[]}' WHERE id = $1`,
+      [id],
+    );
+    await db.pool.query(`UPDATE message SET body = 'CHANGED-AFTER-CLOSE' WHERE consultation_id = $1`, [id]);
+    await db.pool.query(
+      `INSERT INTO message (practice_id, consultation_id, author, body) VALUES ($1, $2, 'patient', 'CHANGED-AFTER-CLOSE')`,
+      [practice.id, id],
+    );
+
+    const replayed = await triage.inject({
+      method: 'POST',
+      url: `/consultations/${id}/write-back/replay`,
+      headers: as('A81001', 'admin'),
+    });
+    assert.equal(replayed.statusCode, 200, replayed.body);
+    await settled(id, 'filed');
+
+    const [composition, ...more] = await compositionsFor(fhir.base, id);
+    assert.equal(more.length, 0);
+    assert.deepEqual(composition?.extension, [
+      {
+        url: 'https://gp-consult.example/fhir/StructureDefinition/summary-version',
+        extension: [
+          { url: 'id', valueString: version.id },
+          { url: 'sha256', valueString: version.content_hash },
+        ],
+      },
+    ]);
+    assert.equal(
+      version.content_hash,
+      createHash('sha256').update(canonicalJson(version.content)).digest('hex'),
+    );
+    const filedText = JSON.stringify(composition);
+    assert.doesNotMatch(filedText, /CHANGED-AFTER-CLOSE/);
+    const section = (title: string) => composition?.section?.find((s) => s.title === title)?.text?.div ?? '';
+    assert.match(section('Summary'), new RegExp(version.content.summary));
+    assert.match(section('Outcome'), /Review of medication/);
+    const thread = section('Messages with the patient');
+    assert.match(
+      thread,
+      new RegExp(`${clinician.staff.name} \\(practice\\), 20 Nov 2026, 10:00.*Is the rash spreading\\?`),
+    );
+    assert.match(thread, /Patient, 20 Nov 2026, 10:30.*No, it is only on my arm\./);
+    assert.deepEqual(
+      version.content.messages.map((message) => [message.author, message.body]),
+      [
+        ['staff', 'Is the rash spreading?'],
+        ['patient', 'No, it is only on my arm.'],
+      ],
+    );
+
+    const answers = (
+      (await (
+        await fetch(`${fhir.base}/QuestionnaireResponse?identifier=${CONSULTATION_SYSTEM}|${id}`)
+      ).json()) as Bundle<QuestionnaireResponse>
+    ).entry?.map((entry) => entry.resource);
+    assert.equal(answers?.length, 1);
+    assert.equal(answers?.[0]?.questionnaire, 'https://gp-consult.example/fhir/Questionnaire/symptoms|2');
+    assert.deepEqual(answers?.[0]?.item, [
+      {
+        linkId: 'symptoms',
+        text: 'Which of these do you have?',
+        answer: [{ valueString: 'A high temperature' }, { valueString: 'A rash' }],
+      },
+    ]);
+    assert.deepEqual(
+      answers?.[0]?.item?.map((item) => ({
+        linkId: item.linkId,
+        question: item.text,
+        answers: item.answer?.map((answer) => answer.valueString),
+      })),
+      version.content.answers,
+      'what is filed is what the version froze',
+    );
+    assert.doesNotMatch(JSON.stringify(answers), /CLIENT-TEXT|CHANGED-AFTER-CLOSE/);
+  });
+
+  it('refuses to file a summary version whose content no longer matches its hash', async () => {
+    const id = await seedConsultation(db.pool, practice.id);
+    await closeWithPendingWriteBack(db.pool, id, practice, 5);
+    // the trigger keeps a version as frozen; only by switching it off could anyone change one
+    await db.pool.query('ALTER TABLE summary_version DISABLE TRIGGER summary_version_frozen');
+    try {
+      await db.pool.query(
+        `UPDATE summary_version SET content = jsonb_set(content, '{summary}', '"Tampered"') WHERE consultation_id = $1`,
+        [id],
+      );
+    } finally {
+      await db.pool.query('ALTER TABLE summary_version ENABLE TRIGGER summary_version_frozen');
+    }
+    await worker.sweep();
+    const view = await settled(id, 'failed');
+    assert.match(view.lastError ?? '', /does not match its content hash/);
+    assert.equal((await compositionsFor(fhir.base, id)).length, 0);
   });
 
   it('retries 503s, waiting as long as Retry-After says, and files once the GP system is back', async () => {
