@@ -22,6 +22,7 @@ const pages = {
   form: path.join(webRoot, 'form.html'),
   widgetDemo: path.join(webRoot, 'widget-demo.html'),
   staff: path.join(webRoot, 'staff.html'),
+  settings: path.join(webRoot, 'settings.html'),
   thread: path.join(webRoot, 'thread.html'),
 };
 

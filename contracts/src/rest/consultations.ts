@@ -28,6 +28,10 @@ export const QueueItem = Type.Object({
   ageMinutes: Type.Integer(),
   /** Where a closed request's summary stands on its way into the GP record; null while open. */
   writeBackStatus: Nullable(WriteBackStatusSchema),
+  /** Sent past an urgent red flag (the patient was told to call 111 or the practice now, and sent anyway). */
+  redFlag: Nullable(Type.Literal('urgent')),
+  /** The practice's date the patient was told to expect a reply by (e.g. the next working day when busy). */
+  replyBy: Nullable(Type.String({ format: 'date' })),
 });
 export type QueueItem = Static<typeof QueueItem>;
 

@@ -25,6 +25,8 @@ interface QueueRow {
   created_at: Date;
   age_minutes: number;
   write_back_status: WriteBackStatus | null;
+  red_flag: 'urgent' | null;
+  reply_by: string | null;
 }
 
 interface DetailRow extends QueueRow {
@@ -58,6 +60,8 @@ const toQueueItem = (row: QueueRow): QueueItem => ({
   createdAt: row.created_at.toISOString(),
   ageMinutes: row.age_minutes,
   writeBackStatus: row.write_back_status,
+  redFlag: row.red_flag,
+  replyBy: row.reply_by,
 });
 
 /**
@@ -91,7 +95,8 @@ const toConsultationRecord = (row: DetailRow): ConsultationRecord => ({
 /** A queue item's columns, for SELECT and for RETURNING. */
 const itemColumns = `id, reference, kind, status, priority, patient_given_name || ' ' || patient_family_name AS patient_name,
   assigned_to, created_at, floor(extract(epoch FROM now() - created_at) / 60)::int AS age_minutes,
-  (SELECT w.status FROM write_back w WHERE w.consultation_id = consultation.id) AS write_back_status`;
+  (SELECT w.status FROM write_back w WHERE w.consultation_id = consultation.id) AS write_back_status,
+  red_flag, reply_by::text AS reply_by`;
 
 /** The queue's filters, as `GET /consultations` takes them once `assignee: 'me'` is resolved. */
 export interface QueueFilter {
@@ -169,7 +174,8 @@ export async function findConsultation(
        c.patient_birth_date::text AS birth_date, c.patient_nhs_number, c.contact_phone, c.contact_email, c.preferred_contact,
        c.preferred_times, c.submitted_by, c.proxy_name, c.proxy_relationship, c.questionnaire_response,
        q.resource ->> 'title' AS form_title, q.resource AS form_resource, c.outcome_display, c.summary, c.claimed_by, holder.display_name AS claimed_by_name,
-       (SELECT w.status FROM write_back w WHERE w.consultation_id = c.id) AS write_back_status
+       (SELECT w.status FROM write_back w WHERE w.consultation_id = c.id) AS write_back_status,
+       c.red_flag, c.reply_by::text AS reply_by
      FROM consultation c LEFT JOIN questionnaire q ON q.id = c.questionnaire_id
        LEFT JOIN staff holder ON holder.id = c.claimed_by AND c.claimed_at > now() - interval '15 minutes'
      WHERE c.id = $1 AND c.practice_id = $2`,

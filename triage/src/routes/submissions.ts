@@ -19,9 +19,10 @@ import {
   type NewSubmission,
   type SubmissionContext,
 } from '../db/submissions';
-import { redFlagsRaised, responseProblems } from '../forms/red-flags';
+import { redFlagOutcome, redFlagsRaised, responseProblems, type RedFlag } from '../forms/red-flags';
+import { availabilityAt, dailyLimit, type Availability } from '../hours/availability';
 import type { QueueChange } from '../live';
-import { isOpen, localDate } from '../practice-hours';
+import { localDate } from '../practice-hours';
 
 // no 0/O or 1/I, which read alike over the phone
 const referenceAlphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -89,16 +90,26 @@ async function receiveSubmission(
   const now = deps.now();
   const nhsNumber = checkPatientDetails(body, now);
   const { formId, idempotencyKey } = body;
-  const context = await orUnavailable(findSubmissionContext(deps.pool, { odsCode, formId, idempotencyKey }));
+  const context = await orUnavailable(
+    findSubmissionContext(deps.pool, { odsCode, formId, idempotencyKey, now }),
+  );
   if (!context) throw new AppError('notFound', 'No practice with that code uses this service');
   const practiceId = context.practice.id;
   if (context.earlierReference) return { practiceId, reference: context.earlierReference };
-  const form = await checkAnswers(deps.pool, context, body.answers);
+  const { form, urgentRedFlag } = await checkAnswers(deps.pool, context, body);
   // every attachment must be this practice's upload, present, and of an allowed type and size
   const keys = (body.attachments ?? []).map(({ key }) => key);
   const files = await verifyUploads(deps.attachments, practiceId, keys);
-  checkTakingRequests(context.practice, now);
-  const submission = toNewSubmission(body, { context, form, nhsNumber, files, now });
+  const availability = checkTakingRequests(context.practice, now);
+  const submission = toNewSubmission(body, {
+    context,
+    form,
+    nhsNumber,
+    files,
+    now,
+    availability,
+    urgentRedFlag,
+  });
   const written = await orUnavailable(insertSubmission(deps.pool, submission));
   if (!written.counted) throw capacityReached();
   if (written.created)
@@ -132,38 +143,51 @@ function checkPatientDetails(body: SubmissionBody, now: Date): string | undefine
 
 /**
  * The answers must fit the practice's form; checked here as well as in the page, so no client may
- * skip a required (urgent) question. An urgent answer stops the request whatever the hour, and is
- * recorded: the patient needs 999 or 111, not a queue.
+ * skip a required (urgent) question. An emergency answer stops the request whatever the hour, and is
+ * recorded: the patient needs 999, not a queue. An urgent answer (111 or the practice now) is refused
+ * with its advice unless the patient chose to send anyway; then the request goes, marked urgent.
  */
 async function checkAnswers(
   pool: pg.Pool,
   context: SubmissionContext,
-  answers: SubmissionAnswers,
-): Promise<NonNullable<SubmissionContext['form']>> {
+  body: Pick<SubmissionBody, 'answers' | 'urgentSendAnyway'>,
+): Promise<{ form: NonNullable<SubmissionContext['form']>; urgentRedFlag: RedFlag | undefined }> {
+  const answers: SubmissionAnswers = body.answers;
   const form = context.form;
   if (!form) throw new AppError('badRequest', 'formId is not one of this practice’s forms');
   const problems = responseProblems(form.resource, answers);
   if (problems.length > 0)
     throw new AppError('badRequest', `The answers do not fit the form: ${problems.slice(0, 3).join('; ')}`);
-  const [redFlag] = redFlagsRaised(form.resource, answers);
-  if (redFlag) {
+  const { stop, urgent } = redFlagOutcome(redFlagsRaised(form.resource, answers));
+  const refused = stop ?? (urgent && body.urgentSendAnyway !== true ? urgent : undefined);
+  if (refused) {
     await orUnavailable(
-      insertRedFlagEvent(pool, { practiceId: context.practice.id, formId: form.id, linkId: redFlag.linkId }),
+      insertRedFlagEvent(pool, {
+        practiceId: context.practice.id,
+        formId: form.id,
+        linkId: refused.linkId,
+        level: refused.level,
+      }),
     );
-    throw new AppError('redFlag', redFlag.advice);
+    throw new AppError(refused.level === 'emergency' ? 'redFlag' : 'urgentRedFlag', refused.advice);
   }
-  return form;
+  return { form, urgentRedFlag: urgent };
 }
 
-/** Closed outside the practice's opening hours, and full when its daily capacity is zero. */
-function checkTakingRequests(practice: SubmissionContext['practice'], now: Date): void {
-  if (!isOpen(practice.openingHours, practice.timezone, now)) {
-    throw new AppError(
-      'practiceClosed',
-      'Your GP surgery is not taking online requests at the moment. If you need help now, call 111.',
-    );
-  }
-  if (practice.dailyCapacity === 0) throw capacityReached();
+/**
+ * By the same rule the form is shown by (hours/availability.ts): refused while paused, when closed
+ * outside hours, and (outside England) past the day's limit; in England's core hours never refused.
+ * What the patient was told, when taken.
+ */
+function checkTakingRequests(practice: SubmissionContext['practice'], now: Date): Availability {
+  const { hours, ...context } = practice.availability;
+  const availability = availabilityAt(hours, now, context);
+  if (availability.state === 'paused') throw new AppError('practicePaused', availability.message);
+  if (availability.state === 'closed')
+    throw availability.reason === 'capacity'
+      ? capacityReached()
+      : new AppError('practiceClosed', availability.message);
+  return availability;
 }
 
 const capacityReached = () =>
@@ -180,6 +204,8 @@ function toNewSubmission(
     nhsNumber: string | undefined;
     files: VerifiedUpload[];
     now: Date;
+    availability: Availability;
+    urgentRedFlag: RedFlag | undefined;
   },
 ): NewSubmission {
   const { practice } = checked.context;
@@ -209,7 +235,7 @@ function toNewSubmission(
     },
     submittedAt: checked.now,
     day: localDate(practice.timezone, checked.now),
-    dailyCapacity: practice.dailyCapacity,
+    dailyCapacity: dailyLimit(practice.availability.hours),
     files: checked.files,
     identity: {
       source: 'form',
@@ -217,7 +243,9 @@ function toNewSubmission(
       status: checked.nhsNumber ? 'tracing' : 'no_nhs_number',
       confirmedNhsNumber: null,
     },
-    priorityOverride: null,
+    priorityOverride: checked.urgentRedFlag ? 'urgent' : null,
+    replyBy: 'replyBy' in checked.availability ? checked.availability.replyBy : null,
+    urgentRedFlag: checked.urgentRedFlag?.linkId ?? null,
   };
 }
 

@@ -52,7 +52,19 @@ export class ApiClient {
     return this.request<Result>(method, path, body);
   }
 
+  /** A file the API answers with (e.g. a CSV report), whole. */
+  async file(path: string): Promise<Blob> {
+    return (await this.fetch('GET', path)).blob();
+  }
+
   private async request<Result>(method: ApiMethod, path: string, body?: unknown): Promise<Result> {
+    const response = await this.fetch(method, path, body);
+    // an answer with no body (204) is undefined
+    const text = await response.text();
+    return (text ? JSON.parse(text) : undefined) as Result;
+  }
+
+  private async fetch(method: ApiMethod, path: string, body?: unknown): Promise<Response> {
     const token = this.options.token?.();
     const response = await fetch(`${this.options.base ?? '/api'}${path}`, {
       method,
@@ -65,9 +77,7 @@ export class ApiClient {
     if (!response.ok) {
       throw await refusal(response, this.options.unexplained ?? ((status) => `request failed (${status})`));
     }
-    // an answer with no body (204) is undefined
-    const text = await response.text();
-    return (text ? JSON.parse(text) : undefined) as Result;
+    return response;
   }
 }
 

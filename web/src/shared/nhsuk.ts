@@ -145,3 +145,76 @@ export function messageItem(heading: string, body: string): HTMLLIElement {
   item.append(element('strong', {}, heading), document.createTextNode(body));
   return item;
 }
+
+/** A problem with what was typed into one field: the field's id and what to do about it. */
+export interface FieldError {
+  fieldId: string;
+  text: string;
+}
+
+/**
+ * The error summary with a list of problems, each linking to its field, and each field's own error
+ * message in its form group (the design system's validation pattern); an empty list clears them all.
+ * Uses the page's error summary (web/partials/error-summary.html).
+ */
+export function showFieldErrors(errors: FieldError[]): void {
+  for (const group of document.querySelectorAll('.nhsuk-form-group--error'))
+    group.classList.remove('nhsuk-form-group--error');
+  for (const message of document.querySelectorAll('.gpc-field-error')) {
+    for (const field of document.querySelectorAll(`[aria-describedby~="${message.id}"]`)) {
+      const rest = field
+        .getAttribute('aria-describedby')!
+        .split(' ')
+        .filter((id) => id !== message.id);
+      if (rest.length > 0) field.setAttribute('aria-describedby', rest.join(' '));
+      else field.removeAttribute('aria-describedby');
+    }
+    message.remove();
+  }
+  for (const input of document.querySelectorAll(
+    '.nhsuk-input--error, .nhsuk-textarea--error, .nhsuk-select--error',
+  ))
+    input.classList.remove('nhsuk-input--error', 'nhsuk-textarea--error', 'nhsuk-select--error');
+  const summary = byId('error-summary');
+  summary.querySelector('.nhsuk-error-summary__list')?.remove();
+  byId('error-text').textContent = '';
+  summary.hidden = errors.length === 0;
+  if (errors.length === 0) return;
+  const list = element('ul', { class: 'nhsuk-list nhsuk-error-summary__list' });
+  for (const error of errors) {
+    const item = element('li');
+    item.append(
+      actionLink(`#${error.fieldId}`, error.text, () => {
+        const target = document.getElementById(error.fieldId);
+        target?.scrollIntoView({ block: 'center' });
+        target?.focus();
+      }),
+    );
+    list.append(item);
+    markFieldError(error);
+  }
+  summary.querySelector('.nhsuk-error-summary__body')?.append(list);
+  summary.focus();
+}
+
+/** A field's own error message, above it in its form group, and read out with it. */
+function markFieldError({ fieldId, text }: FieldError): void {
+  const field = document.getElementById(fieldId);
+  const group = field?.closest('.nhsuk-form-group');
+  if (!field || !group) return;
+  group.classList.add('nhsuk-form-group--error');
+  const kind = field.tagName === 'TEXTAREA' ? 'textarea' : field.tagName === 'SELECT' ? 'select' : 'input';
+  if (field.classList.contains(`nhsuk-${kind}`)) field.classList.add(`nhsuk-${kind}--error`);
+  const id = `${fieldId}-error`;
+  if (document.getElementById(id)) return; // two problems in one field: the first is shown
+  const message = element('span', { class: 'nhsuk-error-message gpc-field-error', id });
+  message.append(element('span', { class: 'nhsuk-u-visually-hidden' }, 'Error: '), text);
+  // after the group's hint, label or legend, before the field
+  const before =
+    group.querySelector(':scope > .nhsuk-hint, :scope > fieldset > .nhsuk-hint') ??
+    group.querySelector(':scope > label, :scope > fieldset > legend');
+  if (before) before.after(message);
+  else group.prepend(message);
+  const described = field.getAttribute('aria-describedby');
+  field.setAttribute('aria-describedby', described ? `${described} ${id}` : id);
+}
