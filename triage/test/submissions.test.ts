@@ -134,7 +134,9 @@ describe('public submissions on the real PostgreSQL', async () => {
     const worse = validBody();
     worse.answers = medicalAnswers({ 'getting-worse': { valueCoding: { code: 'yes' } } });
     const getsWorse = await submit(worse);
-    assert.equal(getsWorse.json<{ code: string }>().code, 'redFlag');
+    // "getting worse quickly" is an urgent-level flag (111 or the surgery now): refused with its advice
+    // unless the patient chooses to send anyway (triage/test/red-flag-levels.test.ts)
+    assert.equal(getsWorse.json<{ code: string }>().code, 'urgentRedFlag');
     assert.match(getsWorse.json<{ message: string }>().message, /111/);
   });
 
@@ -181,20 +183,23 @@ describe('public submissions on the real PostgreSQL', async () => {
     assert.equal((await submit(validBody(), 'ZZZ999')).statusCode, 404);
   });
 
-  it('refuses clearly outside opening hours and past the day’s capacity', async () => {
+  it('refuses clearly outside opening hours, and (outside England) past the day’s capacity', async () => {
     now = new Date('2026-07-11T10:00:00Z'); // Saturday
     const closed = await submit(validBody());
     assert.equal(closed.statusCode, 409);
     assert.equal(closed.json<{ code: string }>().code, 'practiceClosed');
     now = mondayMorning;
 
+    // England's core hours never refuse for capacity (triage/test/core-hours.test.ts); a Welsh practice's limit does
     await db.pool.query(
-      "UPDATE practice SET daily_capacity = (SELECT count(*) FROM consultation) WHERE ods_code = 'A81001'",
+      "UPDATE practice SET nation = 'wales', daily_capacity = (SELECT count(*) FROM consultation) WHERE ods_code = 'A81001'",
     );
     const full = await submit(validBody());
     assert.equal(full.statusCode, 409);
     assert.equal(full.json<{ code: string }>().code, 'capacityReached');
-    await db.pool.query("UPDATE practice SET daily_capacity = 200 WHERE ods_code = 'A81001'");
+    await db.pool.query(
+      "UPDATE practice SET nation = 'england', daily_capacity = 200 WHERE ods_code = 'A81001'",
+    );
   });
 
   it('tells the patient to try again when the database is down, leaving nothing half-written', async () => {

@@ -11,10 +11,24 @@
  */
 export const redFlagExtensionUrl = 'https://gp-consult.example/fhir/StructureDefinition/red-flag';
 
+/**
+ * The level of a red flag, beside it on the same item or answer option (valueCode). Two levels:
+ * - `emergency` (the default, and every form written before levels existed): stop, call 999; the
+ *   form cannot be sent.
+ * - `urgent`: call 111 or the practice now; the patient may still send the request (they confirm
+ *   "send anyway"), and it arrives marked urgent at the top of the practice's queue.
+ * A separate extension, not a part of the red-flag one: a FHIR extension has a value or parts, never
+ * both, and the red-flag extension's value (the advice) is what forms already carry.
+ */
+export const redFlagLevelExtensionUrl = 'https://gp-consult.example/fhir/StructureDefinition/red-flag-level';
+
+export type RedFlagLevel = 'emergency' | 'urgent';
+
 /** The parts of a FHIR extension the rule reads. */
-interface ExtensionPart {
+export interface ExtensionPart {
   url: string;
   valueString?: string;
+  valueCode?: string;
 }
 
 /** The parts of a FHIR Questionnaire item the rule reads (a FHIR R4 `Questionnaire.item` is one). */
@@ -45,10 +59,36 @@ export interface RuleResponseItem {
 export interface RedFlag {
   linkId: string;
   advice: string;
+  level: RedFlagLevel;
 }
 
 function adviceOf(extensions: ExtensionPart[] | undefined): string | undefined {
   return extensions?.find((extension) => extension.url === redFlagExtensionUrl)?.valueString;
+}
+
+/** The level set beside a red flag: `urgent` only when said so, `emergency` otherwise. */
+function levelOf(extensions: ExtensionPart[] | undefined): RedFlagLevel {
+  const level = extensions?.find((extension) => extension.url === redFlagLevelExtensionUrl)?.valueCode;
+  return level === 'urgent' ? 'urgent' : 'emergency';
+}
+
+/** The red-flag extensions for an item or answer option: the advice, and its level when urgent. */
+export function redFlagExtensions(advice: string, level: RedFlagLevel = 'emergency'): ExtensionPart[] {
+  const flag = { url: redFlagExtensionUrl, valueString: advice };
+  return level === 'urgent' ? [flag, { url: redFlagLevelExtensionUrl, valueCode: 'urgent' }] : [flag];
+}
+
+/**
+ * What raised flags mean for the request: the first emergency stops it; otherwise the first urgent
+ * one asks the patient to call now, and may be sent past; none, nothing.
+ */
+export function redFlagOutcome(
+  raised: RedFlag[],
+): { stop: RedFlag; urgent?: undefined } | { stop?: undefined; urgent: RedFlag } | Record<string, never> {
+  const stop = raised.find((flag) => flag.level === 'emergency');
+  if (stop) return { stop };
+  const urgent = raised.find((flag) => flag.level === 'urgent');
+  return urgent ? { urgent } : {};
 }
 
 function flatten<T extends { item?: T[] }>(items: T[] | undefined): T[] {
@@ -68,14 +108,14 @@ export function redFlagsRaised(
     for (const answer of answered.answer ?? []) {
       if (question.type === 'boolean' && answer.valueBoolean === true) {
         const advice = adviceOf(question.extension);
-        if (advice) raised.push({ linkId: question.linkId, advice });
+        if (advice) raised.push({ linkId: question.linkId, advice, level: levelOf(question.extension) });
       }
       const chosen = answer.valueCoding?.code ?? answer.valueString;
       const option = question.answerOption?.find(
         (candidate) => (candidate.valueCoding?.code ?? candidate.valueString) === chosen,
       );
       const advice = option && adviceOf(option.extension);
-      if (advice) raised.push({ linkId: question.linkId, advice });
+      if (advice) raised.push({ linkId: question.linkId, advice, level: levelOf(option.extension) });
     }
   }
   return raised;

@@ -82,6 +82,16 @@ export const SubmissionBody = Type.Object(
     attachments: Type.Optional(UploadedFiles),
     /** The answers, as a FHIR QuestionnaireResponse. */
     answers: SubmissionAnswers,
+    /**
+     * The patient saw the advice of an urgent red flag (call 111 or the practice now) and chose to send
+     * the request anyway: it arrives marked urgent. Without it, an urgent answer is refused (`urgentRedFlag`).
+     */
+    urgentSendAnyway: Type.Optional(Type.Boolean()),
+    /**
+     * The patient signed in with NHS login (`/nhs-login/session`): the name, date of birth and NHS
+     * number are taken from NHS login and those in `patient` are ignored. Used once, for this practice.
+     */
+    nhsLoginSession: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' })),
   },
   { additionalProperties: false },
 );

@@ -2,6 +2,12 @@ import type { Questionnaire } from '@medplum/fhirtypes';
 import type { PreferredContact, SubmissionAnswers } from '@gpc/contracts';
 import type { VerifiedUpload } from '../attachments/store';
 import type { OpeningHours } from '../practice-hours';
+import {
+  availabilityColumns,
+  toAvailabilityInputs,
+  type AvailabilityRow,
+  type PracticeAvailabilityInputs,
+} from './availability';
 import type { Queryable } from './queryable';
 
 /**
@@ -12,7 +18,14 @@ import type { Queryable } from './queryable';
 
 /** Everything the checks of a submission need, read in one round trip. */
 export interface SubmissionContext {
-  practice: { id: string; timezone: string; openingHours: OpeningHours; dailyCapacity: number };
+  practice: {
+    id: string;
+    timezone: string;
+    openingHours: OpeningHours;
+    dailyCapacity: number;
+    /** What the availability rule (hours/availability.ts) reads, at the submission's instant. */
+    availability: PracticeAvailabilityInputs;
+  };
   /** The practice's active form the answers are to; undefined when it is not one. */
   form: { id: string; kind: 'medical' | 'admin'; slug: string; resource: Questionnaire } | undefined;
   /** The reference of an earlier send of this same request (same idempotency key), if any. */
@@ -22,24 +35,26 @@ export interface SubmissionContext {
 /** The practice, the form and any earlier send of the request; undefined when no practice has the code. */
 export async function findSubmissionContext(
   db: Queryable,
-  submission: { odsCode: string; formId: string; idempotencyKey: string },
+  submission: { odsCode: string; formId: string; idempotencyKey: string; now: Date },
 ): Promise<SubmissionContext | undefined> {
-  const { rows } = await db.query<{
-    id: string;
-    timezone: string;
-    opening_hours: OpeningHours;
-    daily_capacity: number;
-    form_id: string | null;
-    kind: 'medical' | 'admin';
-    slug: string;
-    resource: Questionnaire;
-    earlier_reference: string | null;
-  }>(
-    `SELECT p.id, p.timezone, p.opening_hours, p.daily_capacity, q.id AS form_id, q.kind, q.slug, q.resource,
+  const { rows } = await db.query<
+    AvailabilityRow & {
+      id: string;
+      timezone: string;
+      opening_hours: OpeningHours;
+      daily_capacity: number;
+      form_id: string | null;
+      kind: 'medical' | 'admin';
+      slug: string;
+      resource: Questionnaire;
+      earlier_reference: string | null;
+    }
+  >(
+    `SELECT p.id, ${availabilityColumns('$4')}, q.id AS form_id, q.kind, q.slug, q.resource,
             (SELECT reference FROM consultation WHERE practice_id = p.id AND idempotency_key = $3) AS earlier_reference
        FROM practice p LEFT JOIN questionnaire q ON q.id = $2 AND q.practice_id = p.id AND q.active
       WHERE p.ods_code = $1`,
-    [submission.odsCode.toUpperCase(), submission.formId, submission.idempotencyKey],
+    [submission.odsCode.toUpperCase(), submission.formId, submission.idempotencyKey, submission.now],
   );
   const row = rows[0];
   if (!row) return undefined;
@@ -49,6 +64,7 @@ export async function findSubmissionContext(
       timezone: row.timezone,
       openingHours: row.opening_hours,
       dailyCapacity: row.daily_capacity,
+      availability: toAvailabilityInputs(row),
     },
     form: row.form_id
       ? { id: row.form_id, kind: row.kind, slug: row.slug, resource: row.resource }
@@ -60,13 +76,12 @@ export async function findSubmissionContext(
 /** Records that a submission was stopped by an urgent answer (the question only, no patient details). */
 export async function insertRedFlagEvent(
   db: Queryable,
-  event: { practiceId: string; formId: string; linkId: string },
+  event: { practiceId: string; formId: string; linkId: string; level: 'emergency' | 'urgent' },
 ): Promise<void> {
-  await db.query('INSERT INTO red_flag_event (practice_id, questionnaire_id, link_id) VALUES ($1, $2, $3)', [
-    event.practiceId,
-    event.formId,
-    event.linkId,
-  ]);
+  await db.query(
+    'INSERT INTO red_flag_event (practice_id, questionnaire_id, link_id, level) VALUES ($1, $2, $3, $4)',
+    [event.practiceId, event.formId, event.linkId, event.level],
+  );
 }
 
 /** A checked submission, as the intake statement takes it. */
@@ -89,6 +104,10 @@ export interface NewSubmission {
   identity: SubmissionIdentity;
   /** A priority that overrides care navigation's (an urgent red flag sent anyway); null otherwise. */
   priorityOverride: 'urgent' | null;
+  /** The practice's date the patient was told to expect a reply by; null when not said. */
+  replyBy: string | null;
+  /** The urgent red-flag question the patient sent past ("send anyway"); null when none. */
+  urgentRedFlag: string | null;
 }
 
 /**
@@ -115,7 +134,8 @@ export interface SubmissionWritten {
 // $1 practice, $2–$18 the request's fields, $19–$20 the day and its capacity (null: no limit), $21 the
 // form's slug (navigation rules), $22–$24 its files as arrays, $25–$28 identity (source, proofing
 // level, status, confirmed NHS number), $29 a priority overriding navigation's, $30–$31 the files'
-// verified copies and their sha256 (same order as $22–$24)
+// verified copies and their sha256 (same order as $22–$24), $32 the date a reply was promised by,
+// $33 the urgent red flag the patient sent anyway (its question's linkId)
 const insertSubmissionSql = `WITH counted AS (
      INSERT INTO practice_daily_submissions AS d (practice_id, day, submitted) VALUES ($1, $19, 1)
      ON CONFLICT (practice_id, day) DO UPDATE SET submitted = d.submitted + 1
@@ -130,10 +150,11 @@ const insertSubmissionSql = `WITH counted AS (
        patient_nhs_number, questionnaire_response, idempotency_key, submitted_by, proxy_name, proxy_relationship,
        contact_phone, contact_email, preferred_contact, preferred_times, created_at, updated_at, questionnaire_id,
        assigned_to, priority, identity_source, identity_proofing_level, identity_status, identity_confirmed_nhs_number,
-       identity_confirmed_at)
+       identity_confirmed_at, reply_by, red_flag)
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18,
             (SELECT assign_to FROM rule), COALESCE($29, (SELECT set_priority FROM rule), 'routine'),
-            $25, $26, $27, $28::text, CASE WHEN $28::text IS NULL THEN NULL ELSE $17::timestamptz END
+            $25, $26, $27, $28::text, CASE WHEN $28::text IS NULL THEN NULL ELSE $17::timestamptz END,
+            $32::date, CASE WHEN $33::text IS NULL THEN NULL ELSE 'urgent' END
       WHERE EXISTS (SELECT 1 FROM counted)
      ON CONFLICT (practice_id, idempotency_key) DO NOTHING
      RETURNING id, reference, identity_status
@@ -148,6 +169,9 @@ const insertSubmissionSql = `WITH counted AS (
    ), audited AS (
      INSERT INTO audit_event (practice_id, actor, action, entity, entity_id)
      SELECT $1, 'patient-form', 'submit', 'consultation', id::text FROM inserted
+   ), flagged AS (
+     INSERT INTO red_flag_event (practice_id, questionnaire_id, link_id, level, consultation_id)
+     SELECT $1, $18, $33, 'urgent', id FROM inserted WHERE $33::text IS NOT NULL
    )
    SELECT (SELECT submitted FROM counted) AS submitted, i.id, i.reference FROM (SELECT 1) AS one LEFT JOIN inserted i ON true`;
 
@@ -192,6 +216,8 @@ export async function insertSubmission(db: Queryable, submission: NewSubmission)
       submission.priorityOverride,
       submission.files.map((file) => file.verifiedKey),
       submission.files.map((file) => file.sha256),
+      submission.replyBy,
+      submission.urgentRedFlag,
     ],
   );
   const row = rows[0]!;

@@ -1,14 +1,18 @@
 import type { Questionnaire, QuestionnaireItem } from '@medplum/fhirtypes';
 import { selfCareExtension } from '@gpc/contracts';
-import { redFlagExtensionUrl } from './red-flags';
+import { redFlagExtensions } from './red-flags';
 
 const call999 =
   'Call 999 now. These can be signs of a medical emergency. Do not wait for a reply from your GP surgery.';
-const call111 = 'Get help now: call NHS 111 or go to 111.nhs.uk. If it is an emergency, call 999.';
+// an urgent-level flag: the patient may still send the request, and it arrives marked urgent
+const call111OrSurgery =
+  'Call NHS 111 or your GP surgery now: this needs to be looked at today. If it is an emergency, call 999.';
 const crisis =
   'Please get help now. Call 999 if you are in danger, or call NHS 111 and choose the mental health option. You can also call Samaritans free on 116 123.';
 
-const redFlag = (advice: string) => [{ url: redFlagExtensionUrl, valueString: advice }];
+// emergency (999: the form stops) unless said to be urgent (111 or the surgery now: may still be sent)
+const redFlag = (advice: string, level: 'emergency' | 'urgent' = 'emergency') =>
+  redFlagExtensions(advice, level);
 
 // the online form finds the advice by the contract's own extension, so triage writes it with the contract's builder
 const selfCare = (advice: string, link: string) => selfCareExtension({ advice, link });
@@ -89,7 +93,7 @@ const medical: Questionnaire = {
         { valueCoding: { code: 'no', display: 'No' } },
         {
           valueCoding: { code: 'yes', display: 'Yes, it is getting worse quickly' },
-          extension: redFlag(call111),
+          extension: redFlag(call111OrSurgery, 'urgent'),
         },
       ],
     },

@@ -1,2 +1,10 @@
 // The red-flag rule and the answer checks live in contracts, shared with the online form.
-export { redFlagExtensionUrl, redFlagsRaised, responseProblems, type RedFlag } from '@gpc/contracts';
+export {
+  redFlagExtensions,
+  redFlagExtensionUrl,
+  redFlagOutcome,
+  redFlagsRaised,
+  responseProblems,
+  type RedFlag,
+  type RedFlagLevel,
+} from '@gpc/contracts';

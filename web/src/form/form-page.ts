@@ -15,6 +15,8 @@ import {
 } from '../shared/nhsuk';
 import { uploadFiles } from '../shared/upload';
 import { PracticeApi } from './api';
+import { replyNotice, takesRequests, unavailableContent } from './availability';
+import { urgentInterstitial } from './urgent';
 import { state, submission } from './state';
 
 /**
@@ -50,10 +52,21 @@ const value = (data: FormData, name: string): string => {
   return typeof entry === 'string' ? entry.trim() : '';
 };
 
-/** The urgent advice an answer raises, by the same rule triage refuses a submission with. */
-function redFlagAdvice(item: QuestionnaireItem, answer: QuestionnaireResponseItemAnswer): string | undefined {
+/** The red flag an answer raises (its advice and level), by the same rule triage refuses a submission with. */
+function redFlagOf(item: QuestionnaireItem, answer: QuestionnaireResponseItemAnswer) {
   const [raised] = redFlagsRaised(state.form ?? {}, { item: [{ linkId: item.linkId, answer: [answer] }] });
-  return raised?.advice;
+  return raised;
+}
+
+/** Call 111 or the surgery now; "Send anyway" marks the request urgent and carries on with `next`. */
+function urgentPage(advice: string, next: () => void): void {
+  const { title, content } = urgentInterstitial(advice, {
+    sendAnyway: () => {
+      state.urgentSendAnyway = true;
+      next();
+    },
+  });
+  page(title, ...content);
 }
 
 function selfCarePage(advice: SelfCare, next: () => void): void {
@@ -108,6 +121,7 @@ function choosePage(): void {
   page(
     'What do you need help with?',
     element('p', {}, 'If you need help urgently, call 111. In an emergency, call 999.'),
+    replyNotice(practice.availability),
     form(
       (data) => {
         const chosen = value(data, 'form');
@@ -172,8 +186,9 @@ function answerQuestion(item: QuestionnaireItem, raw: string): void {
   if (!raw && item.required) return showError('Answer this question to continue');
   if (raw) {
     const answer = answerFrom(item, raw);
-    const advice = redFlagAdvice(item, answer);
-    if (advice) return stopPage(advice, item.linkId);
+    const flag = redFlagOf(item, answer);
+    if (flag?.level === 'emergency') return stopPage(flag.advice, item.linkId);
+    if (flag && !state.urgentSendAnyway) return urgentPage(flag.advice, () => answerQuestion(item, raw));
     state.answers.set(item.linkId, answer);
     const selfCare = selfCareOffered(item, answer);
     if (selfCare) {
@@ -349,6 +364,11 @@ function checkPage(): void {
 /** What the patient sees when the practice refuses the request. */
 function refused(error: ApiError): void {
   if (error.code === 'redFlag') return stopPage(error.message, 'server');
+  if (error.code === 'urgentRedFlag') return urgentPage(error.message, checkPage);
+  if (error.code === 'practicePaused') {
+    const { title, content } = unavailableContent({ state: 'paused', message: error.message, until: '' });
+    return page(title, ...content);
+  }
   if (error.code === 'practiceClosed' || error.code === 'capacityReached')
     return page('Your GP surgery cannot take this request now', element('p', {}, error.message));
   showError(error.message);
@@ -385,6 +405,7 @@ function donePage(reference: string): void {
   );
   state.idempotencyKey = crypto.randomUUID();
   state.uploads = [];
+  state.urgentSendAnyway = undefined;
 }
 
 async function start(): Promise<void> {
@@ -399,15 +420,9 @@ async function start(): Promise<void> {
   }
   state.practice = practice;
   document.getElementById('practice-name')!.textContent = practice.name;
-  if (!practice.openNow) {
-    return page(
-      'Your GP surgery is not taking online requests at the moment',
-      element(
-        'p',
-        {},
-        'Try again when the surgery is open. If you need help now, call 111. In an emergency, call 999.',
-      ),
-    );
+  if (!takesRequests(practice.availability)) {
+    const { title, content } = unavailableContent(practice.availability);
+    return page(title, ...content);
   }
   choosePage();
 }

@@ -18,6 +18,8 @@ export interface FormState {
   about: Record<string, string>;
   /** One per request: a retry after a failure or a double click sends the same key, never a second request. */
   idempotencyKey: string;
+  /** The patient was told to call 111 or the surgery now (an urgent red flag) and chose to send anyway. */
+  urgentSendAnyway?: boolean;
 }
 
 export const state: FormState = {
@@ -46,6 +48,7 @@ export function submission(entered: FormState): SubmissionBody {
     // aboutPage only goes on once one of the three is chosen
     preferredContact: about.contact as PreferredContact,
     ...(about.times ? { preferredTimes: about.times } : {}),
+    ...(entered.urgentSendAnyway ? { urgentSendAnyway: true } : {}),
     ...(entered.uploads.length > 0 ? { attachments: entered.uploads.map(({ key }) => ({ key })) } : {}),
     answers: {
       resourceType: 'QuestionnaireResponse',

@@ -1,4 +1,5 @@
-import { actionLink, byId, tableRow } from '../shared/nhsuk';
+import type { QueueItem } from '@gpc/contracts';
+import { actionLink, byId, element, tableRow } from '../shared/nhsuk';
 import type { QueueData } from './state';
 import { assigneeLabel, recordStatusShort, statusLabel, waitingTime, when } from './words';
 
@@ -16,7 +17,7 @@ export function renderQueue(queue: QueueData, me: string | undefined, open: Open
       referenceLink(item.id, item.reference, open),
       item.patientName,
       item.kind,
-      item.priority,
+      priorityCell(item),
       statusLabel(item.status),
       waitingTime(item.ageMinutes),
       assigneeLabel(item.assignedTo, me, { colleague: 'Colleague', nobody: '—' }),
@@ -26,6 +27,21 @@ export function renderQueue(queue: QueueData, me: string | undefined, open: Open
   byId('queue-rows').replaceChildren(...rows);
   byId('queue-empty').hidden = rows.length > 0;
   renderNeedsAttention(queue, open);
+}
+
+/** The priority, with a red tag when the patient sent the request past an urgent red flag. */
+function priorityCell(item: QueueItem): string | Node {
+  if (!item.redFlag) return item.priority;
+  const cell = element('span');
+  cell.append(
+    `${item.priority} `,
+    element(
+      'strong',
+      { class: 'nhsuk-tag nhsuk-tag--red', title: 'Told to call 111 or the surgery now, and sent it anyway' },
+      'Urgent red flag',
+    ),
+  );
+  return cell;
 }
 
 function renderNeedsAttention(queue: QueueData, open: OpenRequestHandler): void {
