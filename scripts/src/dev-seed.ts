@@ -42,7 +42,9 @@ export async function seedDevPractice(
     const practiceId = await createPractice(pool, devPractice);
     const allDay = [['00:00', '24:00']];
     await pool.query(
-      'UPDATE practice SET opening_hours = $2, fhir_base_url = $3, notification_settings = $4 WHERE id = $1',
+      // open round the clock: England's core hours, and out of hours by the practice's choice
+      `UPDATE practice SET opening_hours = $2, out_of_hours = 'open', fhir_base_url = $3, notification_settings = $4
+        WHERE id = $1`,
       [
         practiceId,
         JSON.stringify(
