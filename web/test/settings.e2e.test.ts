@@ -141,7 +141,15 @@ describe('practice settings page in Chromium: an admin changes the practice’s 
   });
 
   it('lets an admin pause online requests with a reason, shows who and why, gives the report, and ends it early', async () => {
-    const page = await signIn('admin');
+    // the admin's computer is in another time zone: the pause ends at the practice's time they typed
+    const page = await signIn(
+      'admin',
+      await newLocalPage(browser, {
+        viewport: { width: 1100, height: 900 },
+        acceptDownloads: true,
+        timezoneId: 'America/New_York',
+      }),
+    );
     await page.getByRole('heading', { name: 'Practice settings', exact: true }).waitFor();
     await page
       .getByText('Only pause in exceptional circumstances agreed with your integrated care board')
@@ -153,7 +161,8 @@ describe('practice settings page in Chromium: an admin changes the practice’s 
 
     const reason = 'Clinical system outage; pause agreed with the ICB duty manager';
     await page.getByLabel('Why are you pausing online requests?').fill(reason);
-    await page.getByLabel('Pause until').fill(londonWallClock(new Date(Date.now() + 2 * 3_600_000)));
+    const until = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 2 * 3_600_000);
+    await page.getByLabel('Pause until').fill(londonWallClock(until));
     await page.getByRole('button', { name: 'Pause online requests' }).click();
     await page
       .getByRole('alert')
@@ -165,11 +174,11 @@ describe('practice settings page in Chromium: an admin changes the practice’s 
     await inForce.getByText(practice.staff.admin.name).waitFor();
     await screenshots(page, 'paused');
     await expectNoAxeViolations(page, 'settings page with a pause in force');
-    const { rows: pauses } = await db.pool.query<{ reason: string; paused_by: string }>(
-      'SELECT reason, paused_by FROM practice_pause WHERE practice_id = $1',
+    const { rows: pauses } = await db.pool.query<{ reason: string; paused_by: string; ends_at: Date }>(
+      'SELECT reason, paused_by, ends_at FROM practice_pause WHERE practice_id = $1',
       [practice.id],
     );
-    assert.deepEqual(pauses, [{ reason, paused_by: practice.staff.admin.id }]);
+    assert.deepEqual(pauses, [{ reason, paused_by: practice.staff.admin.id, ends_at: until }]);
 
     const download = page.waitForEvent('download');
     await page.getByRole('link', { name: 'Download pause report (CSV)' }).click();
