@@ -40,21 +40,42 @@ export async function seedPractice(pool: pg.Pool, odsCode: string): Promise<Seed
 
 let sequence = 0;
 
-/** A request in the practice's queue, as the public form would leave it. */
+/**
+ * A request in the practice's queue, as the public form would leave it once its patient is
+ * confirmed: PDS verified the number and a member of staff confirmed it, so its summary is filed
+ * when it is closed. `identity: 'unconfirmed'` leaves it as intake does, owed a trace (for tests of
+ * the filing gate); a request without an NHS number has nothing to confirm.
+ */
 export async function seedConsultation(
   pool: pg.Pool,
   practiceId: string,
-  overrides: { kind?: 'medical' | 'admin'; nhsNumber?: string | null } = {},
+  overrides: {
+    kind?: 'medical' | 'admin';
+    nhsNumber?: string | null;
+    identity?: 'confirmed' | 'unconfirmed';
+  } = {},
 ): Promise<string> {
   sequence++;
+  const nhsNumber = overrides.nhsNumber === undefined ? '9434765919' : overrides.nhsNumber;
+  const confirmed = nhsNumber !== null && overrides.identity !== 'unconfirmed';
   const { rows } = await pool.query<{ id: string }>(
-    `INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date, patient_nhs_number)
-     VALUES ($1, $2, $3, 'Pat', 'Example', '1980-02-03', $4) RETURNING id`,
+    `WITH inserted AS (
+       INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date,
+         patient_nhs_number, identity_status, identity_confirmed_at, identity_confirmed_nhs_number)
+       VALUES ($1, $2, $3, 'Pat', 'Example', '1980-02-03', $4::text,
+         CASE WHEN $4::text IS NULL THEN 'no_nhs_number' WHEN $5 THEN 'verified' ELSE 'tracing' END,
+         CASE WHEN $5 THEN now() END, CASE WHEN $5 THEN $4::text END)
+       RETURNING id, identity_status
+     ), traced AS (
+       INSERT INTO patient_trace (consultation_id, practice_id) SELECT id, $1 FROM inserted WHERE identity_status = 'tracing'
+     )
+     SELECT id FROM inserted`,
     [
       practiceId,
       `GPC-T${String(sequence).padStart(5, '0')}${Math.floor(Math.random() * 1e4)}`,
       overrides.kind ?? 'medical',
-      overrides.nhsNumber === undefined ? '9434765919' : overrides.nhsNumber,
+      nhsNumber,
+      confirmed,
     ],
   );
   return rows[0]!.id;
@@ -63,13 +84,23 @@ export async function seedConsultation(
 /**
  * Closes a request as a clinician's close leaves it, with its write-back pending, straight in the
  * database: as if the job never reached the queue. `pendingForSeconds` backdates the write-back.
+ * The patient is confirmed for the request's NHS number (the filing gate's condition) unless
+ * `confirmIdentity` is false: a pending write-back the gate should never have let through.
  */
 export async function closeWithPendingWriteBack(
   pool: pg.Pool,
   consultationId: string,
   practice: SeededPractice,
   pendingForSeconds = 0,
+  options: { confirmIdentity?: boolean } = {},
 ): Promise<void> {
+  if (options.confirmIdentity ?? true) {
+    await pool.query(
+      `UPDATE consultation SET identity_status = 'verified', identity_confirmed_at = now(),
+         identity_confirmed_nhs_number = patient_nhs_number WHERE id = $1 AND patient_nhs_number IS NOT NULL`,
+      [consultationId],
+    );
+  }
   await pool.query(
     `UPDATE consultation SET status = 'closed', closed_at = now(), closed_by = $2, outcome_code = '11429006',
        outcome_display = 'Consultation', summary = 'Seen.' WHERE id = $1`,

@@ -11,13 +11,18 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
 import { StaffLive, type StaffRole, type StaffTokenClaims } from '@gpc/contracts';
+import type { RunningLocalPds } from '@gpc/local-pds-server';
 import type { RunningLocalS3 } from '@gpc/local-s3-server';
 import { createWriteBackQueue, type WriteBackQueue } from '@gpc/record';
 import {
   AttachmentStore,
   buildTriageApp,
   createNotificationQueue,
+  createPdsClient,
+  createTraceQueue,
   type NotificationQueueOptions,
+  type PatientTraceDeps,
+  type TraceQueue,
   type TriageAppDeps,
 } from '@gpc/triage';
 import { startTestDatabase, type TestDatabase } from './database';
@@ -51,6 +56,26 @@ export interface StartTriageOptions {
   /** Queues write-backs on bull (on the test Redis, a prefix of its own unless given); dropped otherwise. */
   writeBackQueue?: { prefix?: string };
 }
+  /**
+   * Traces patients against the local PDS stand-in (`true`: one of its own on a free port), on a
+   * trace queue with its own prefix on the test Redis. Without it tracing is off.
+   */
+  pds?: true | PdsOption;
+}
+
+/** The PDS a test's triage traces against, and how the trace worker runs. */
+export interface PdsOption {
+  /** A stand-in the test started itself (e.g. to stop it); one of the fixture's own otherwise. */
+  server?: RunningLocalPds;
+  /** Where triage reaches PDS's FHIR base, e.g. through a fault proxy; the stand-in's own otherwise. */
+  baseUrl?: string;
+  /** The first retry of an unanswered trace. Default 200 ms. */
+  retryBaseDelayMs?: number;
+  /** How often the sweep queues owed traces whose job was lost. Default 0: never. */
+  sweepIntervalMs?: number;
+  sweepAfterMs?: number;
+  /** The trace queue's prefix; one of its own otherwise. */
+  prefix?: string;
 
 /** A member of staff signed in: their access token, and requests that carry it. */
 export interface StaffClient {
@@ -82,6 +107,9 @@ export interface TestTriage {
 
 /**
  * A client signed in to `app` as the practice's member of staff of that role: an access token with
+  /** With `pds`: the stand-in triage traces against, and the trace queue. */
+  pds: RunningLocalPds | undefined;
+  traceQueue: TraceQueue | undefined;
  * the claims sign-in gives, signed by the app (sign-in itself is rate-limited, and tested on its own).
  */
 export function signedIn(app: FastifyInstance, practice: SeededPractice, role: StaffRole): StaffClient {
@@ -165,6 +193,10 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     ...(publicWebUrl ? { publicWebUrl } : {}),
     ...(logger ? { logger } : {}),
     ...(rateLimitAllowList ? { rateLimitAllowList } : {}),
+  const tracing = options.pds
+    ? await startTracing(cleanup, options.pds === true ? {} : options.pds)
+    : undefined;
+    : undefined;
     ...(attachments ? { attachments } : {}),
     ...(live ? { live } : {}),
     ...(notifications ? { notifications: withNotificationQueue(notifications) } : {}),
@@ -178,6 +210,7 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
 
   const as = (practice: SeededPractice, role: StaffRole) => signedIn(app, practice, role);
   const formId = async (slug: string, practice = practiceA) => {
+    ...(tracing ? { identity: tracing.deps } : {}),
     const forms = (await app.inject({ method: 'GET', url: `/practices/${practice.odsCode}` })).json<{
       forms: { id: string; slug: string }[];
     }>().forms;
@@ -206,10 +239,54 @@ function withNotificationQueue({
   ...sender
 }: NonNullable<StartTriageOptions['notifications']>): NonNullable<TriageAppDeps['notifications']> {
   const queue = createNotificationQueue(testRedisUrl, {
+    pds: tracing?.server,
+    traceQueue: tracing?.deps.queue,
     prefix: prefix ?? `gpc-test-${randomUUID()}`,
     ...(retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs }),
     ...(deliveryCheckEveryMs === undefined ? {} : { deliveryCheckEveryMs }),
   });
   // the app runs the sender and closes this queue
+/** The PDS stand-in (its own unless given) and how triage traces against it; the app closes the queue. */
+async function startTracing(
+  t: TestLifetime,
+  option: PdsOption,
+): Promise<{ server: RunningLocalPds; deps: PatientTraceDeps }> {
+  // loaded here: most test files never need it
+  const { startLocalPds } = await import('@gpc/local-pds-server');
+  let server = option.server;
+  if (!server) {
+    const own = await startLocalPds();
+    t.after(() => own.close());
+    server = own;
+  }
+  const retryBaseDelayMs = option.retryBaseDelayMs ?? 200;
+  const prefix = option.prefix ?? `gpc-test-${randomUUID()}`;
+  const queue = createTraceQueue(testRedisUrl, { prefix, retryBaseDelayMs });
+  // after the app has closed the queue: its keys go with a client of its own
+  t.after(async () => {
+    const leftover = createTraceQueue(testRedisUrl, { prefix });
+    await leftover.obliterate({ force: true }).catch(() => undefined);
+    await leftover.close();
+  });
+  const pds = createPdsClient({
+    baseUrl: option.baseUrl ?? server.baseUrl,
+    tokenUrl: server.tokenUrl,
+    apiKey: server.apiKey,
+    privateKey: server.key.privateKeyPem,
+    kid: server.key.kid,
+    timeoutMs: 3000,
+  });
+  return {
+    server,
+    deps: {
+      queue,
+      pds,
+      retryBaseDelayMs,
+      sweepIntervalMs: option.sweepIntervalMs ?? 0,
+      ...(option.sweepAfterMs === undefined ? {} : { sweepAfterMs: option.sweepAfterMs }),
+    },
+  };
+}
+
   return { queue, ...sender };
 }

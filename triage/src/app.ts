@@ -27,6 +27,8 @@ import { pauseRoutes } from './routes/pauses';
 import { warnIfBankHolidaysEnding } from './hours/bank-holidays';
 import { submissionRoutes } from './routes/submissions';
 import { writeBackRoutes } from './routes/write-back';
+import { identityRoutes } from './routes/identity';
+import { startPatientTraces, type PatientTraceDeps, type TraceQueueing } from './identity/start';
 
 export interface WriteBackQueueing {
   /** Queues a newly closed consultation's write-back (a no-op if it is queued already). */
@@ -62,6 +64,11 @@ export interface TriageAppDeps {
   >;
 }
 
+  /**
+   * Traces patients against PDS after submission (the app runs the worker and closes the queue).
+   * Without it tracing is off: no request typed into the form is ever filed.
+   */
+  identity?: PatientTraceDeps;
 const Health = Type.Object({ status: Type.Literal('ok'), database: Type.Literal('ok') });
 const Unavailable = Type.Object({ code: Type.Literal('unavailable'), message: Type.String() });
 
@@ -79,7 +86,10 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
   const notify = startStaffLive(app, deps);
   const publicWebUrl = deps.publicWebUrl ?? 'http://127.0.0.1:5173';
   const queueNotification = startNotifications(app, deps, publicWebUrl, notify);
-  await registerRoutes(app, deps, { publicWebUrl, notify, queueNotification });
+  const traces = startPatientTraces(app, deps.pool, deps.identity, (practiceId, consultationId) =>
+    notify(practiceId, { consultationId, change: 'updated' }),
+  );
+  await registerRoutes(app, deps, { publicWebUrl, notify, queueNotification, traces });
   return app;
 }
 
@@ -187,7 +197,8 @@ async function registerRoutes(
   },
 ): Promise<void> {
   const { pool, attachments } = deps;
-  const { publicWebUrl, notify, queueNotification } = shared;
+  const { publicWebUrl, notify, queueNotification, traces } = shared;
+    traces: TraceQueueing | undefined;
   const now = deps.now ?? (() => new Date());
   await app.register(authRoutes, { prefix: '/auth', pool });
   await app.register(navigationRoutes, { prefix: '/navigation-rules', pool });
@@ -213,7 +224,18 @@ async function registerRoutes(
     queueWriteBack: deps.writeBack.queue,
     notify,
   });
-  await app.register(writeBackRoutes, { pool, requeueWriteBack: deps.writeBack.requeue, notify });
+  await app.register(writeBackRoutes, {
+    pool,
+    requeueWriteBack: deps.writeBack.requeue,
+    notify,
+    ...(traces ? { queueTrace: traces.requeueNow } : {}),
+  });
+  await app.register(identityRoutes, {
+    prefix: '/consultations',
+    pool,
+    requeueWriteBack: deps.writeBack.requeue,
+    notify,
+  });
   await app.register(formRoutes, { prefix: '/practices', pool, now });
   await app.register(submissionRoutes, {
     prefix: '/practices',
@@ -224,3 +246,4 @@ async function registerRoutes(
   });
   if (attachments) await app.register(attachmentRoutes, { pool, store: attachments });
 }
+    ...(traces ? { queueTrace: traces.queue } : {}),

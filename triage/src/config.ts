@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { loadConfig, LogLevelSetting, S3ConfigFields } from '@gpc/contracts';
+import { ConfigError, envName, loadConfig, LogLevelSetting, S3ConfigFields } from '@gpc/contracts';
+import type { PdsSettings } from './identity/pds-client';
 
 export const TriageConfigSchema = Type.Object(
   {
@@ -16,9 +17,47 @@ export const TriageConfigSchema = Type.Object(
     ...S3ConfigFields,
     logLevel: LogLevelSetting,
   },
+    /**
+     * Tracing patients against PDS (application-restricted): all five, or none (tracing off: requests
+     * stay `tracing`, never verified, so none typed into the form is filed).
+     */
+    pdsBaseUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+    pdsTokenUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+    pdsApiKey: Type.Optional(Type.String({ minLength: 1 })),
+    /** The application's private key for signing client assertions: PKCS#8 PEM, or a JWK as JSON. */
+    pdsPrivateKey: Type.Optional(Type.String({ minLength: 1 })),
+    /** The `kid` the key is registered under. */
+    pdsKid: Type.Optional(Type.String({ minLength: 1 })),
+    /** Sign in with NHS login on the form: all five TRIAGE_NHS_LOGIN_*, or none (off). */
   { additionalProperties: false },
 );
 export type TriageConfig = Static<typeof TriageConfigSchema>;
 
-export const loadTriageConfig = (env?: Record<string, string | undefined>): TriageConfig =>
-  loadConfig(TriageConfigSchema, 'TRIAGE', env);
+const pdsKeys = ['pdsBaseUrl', 'pdsTokenUrl', 'pdsApiKey', 'pdsPrivateKey', 'pdsKid'] as const;
+
+export function loadTriageConfig(env?: Record<string, string | undefined>): TriageConfig {
+  const config = loadConfig(TriageConfigSchema, 'TRIAGE', env);
+  // half a PDS set-up is a mistake, not "tracing off"
+  const given = pdsKeys.filter((key) => config[key] !== undefined);
+  if (given.length > 0 && given.length < pdsKeys.length) {
+    throw new ConfigError(
+      pdsKeys
+        .filter((key) => config[key] === undefined)
+        .map((key) => `${envName('TRIAGE', key)}: required when any TRIAGE_PDS_* is set`),
+    );
+  }
+  return config;
+}
+
+/** The PDS settings when tracing is on; undefined when off. */
+export function pdsSettings(config: TriageConfig): PdsSettings | undefined {
+  const { pdsBaseUrl, pdsTokenUrl, pdsApiKey, pdsPrivateKey, pdsKid } = config;
+  if (!pdsBaseUrl || !pdsTokenUrl || !pdsApiKey || !pdsPrivateKey || !pdsKid) return undefined;
+  return {
+    baseUrl: pdsBaseUrl,
+    tokenUrl: pdsTokenUrl,
+    apiKey: pdsApiKey,
+    privateKey: pdsPrivateKey,
+    kid: pdsKid,
+  };
+}

@@ -8,3 +8,6 @@ export * from './notifications/settings';
 export * from './attachments/store';
 export * from './notifications/queue';
 export { freezeSummaryVersion, listSummaryVersions, summaryContentHash } from './db/summary-versions';
+export * from './identity/queue';
+export * from './identity/pds-client';
+export type { PatientTraceDeps } from './identity/start';

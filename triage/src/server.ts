@@ -6,7 +6,9 @@ import { createWriteBackQueue, enqueueWriteBack, requeueWriteBack } from '@gpc/r
 import { listenFailure, loadConfigOrExit, s3Settings, StaffLive, stopOnSignal } from '@gpc/contracts';
 import { buildTriageApp } from './app';
 import { AttachmentStore } from './attachments/store';
-import { loadTriageConfig } from './config';
+import { loadTriageConfig, pdsSettings } from './config';
+import { createPdsClient } from './identity/pds-client';
+import { createTraceQueue } from './identity/queue';
 import { createDatabaseIfMissing, migrateDatabase } from './db/migrate';
 import { createTriageLogger } from './logger';
 import { createNotificationQueue } from './notifications/queue';
@@ -33,6 +35,10 @@ const writeBackQueue = createWriteBackQueue(config.redisUrl);
 const notificationQueue = createNotificationQueue(config.redisUrl);
 const attachments = new AttachmentStore(s3Settings(config));
 const redisPublisher = new Redis(config.redisUrl);
+// and traces patients against PDS, when it is set up (otherwise no request typed into the form is filed)
+const pds = pdsSettings(config);
+if (!pds)
+  logger.warn('PDS is not set up (TRIAGE_PDS_*): patients are not traced, and form requests are never filed');
 const redisSubscriber = redisPublisher.duplicate();
 // the adapter subscribes as it is made, and ioredis loses a subscription asked for between its
 // connecting and being ready: the record worker's announcements then never reached a dashboard
@@ -53,6 +59,8 @@ const app = await buildTriageApp({
   notifications: { queue: notificationQueue },
 });
 try {
+  ...(pds ? { identity: { queue: createTraceQueue(config.redisUrl), pds: createPdsClient(pds) } } : {}),
+  // the form offers NHS login only when it is set up (TRIAGE_NHS_LOGIN_*) and the practice chose it
   await app.listen({ host: config.host, port: config.port });
 } catch (error) {
   process.stderr.write(`${listenFailure('triage', config.port, error)}\n`);

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { OneOf, Nullable } from '../schema';
 import { ShownAnswer } from '../summary';
+import { IdentityView } from './identity';
 import { NotificationView } from './notifications';
 import { WriteBackStatusSchema, WriteBackView } from './write-backs';
 
@@ -101,3 +102,5 @@ export const ConsultationDetail = Type.Composite([
   }),
 ]);
 export type ConsultationDetail = Static<typeof ConsultationDetail>;
+    /** Who the patient is as far as the service can tell (PDS trace, NHS login), and who confirmed it. */
+    identity: IdentityView,

@@ -13,3 +13,4 @@ export * from './practice-admin';
 export * from './pauses';
 export * from './hours';
 export * from './submissions';
+export * from './identity';

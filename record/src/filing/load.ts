@@ -26,12 +26,19 @@ interface FilingRow {
   fhir_base_url: string | null;
   fhir_auth: unknown;
   patient_nhs_number: string | null;
+  /** helper-a (patient identity): the filing gate's condition, read with the claim. */
+  identity_confirmed: boolean | null;
 }
 
 /** What a write-back files, and where; the NHS number is checked before anything is sent. */
 export interface LoadedFiling {
   data: Omit<FilingData, 'nhsNumber'> & { nhsNumber: string | null };
   target: FilingTarget;
+  /**
+   * helper-a (patient identity): whether who the patient is was confirmed for the NHS number the
+   * request has now (staff confirmed a verified PDS trace, or NHS login at P9); never sent otherwise.
+   */
+  identityConfirmed: boolean;
 }
 
 /** A write-back claimed for one attempt: the attempt's number, and the load of what it files. */
@@ -62,7 +69,10 @@ export async function claimFiling(
     claimAttemptSql(
       `SELECT w.attempts, c.id AS consultation_id, w.summary_version_id, v.content AS version_content,
               v.content_hash AS version_hash, p.ods_code, p.name AS practice_name, p.fhir_base_url, p.fhir_auth,
-              c.patient_nhs_number
+              c.patient_nhs_number,
+              -- helper-a (patient identity): the filing gate, keep with any rewrite of this statement
+              c.identity_confirmed_at IS NOT NULL AND c.identity_confirmed_nhs_number = c.patient_nhs_number
+                AS identity_confirmed
          FROM claimed w
          LEFT JOIN consultation c ON c.id = w.consultation_id AND c.practice_id = w.practice_id AND c.status = 'closed'
          LEFT JOIN practice p ON p.id = c.practice_id
@@ -81,6 +91,7 @@ async function toFilingData(row: FilingRow, readDocument: DocumentSource): Promi
   const version = checkedVersion(row);
   return {
     target: { fhirBaseUrl: row.fhir_base_url, fhirAuth: row.fhir_auth },
+    identityConfirmed: row.identity_confirmed === true,
     data: {
       nhsNumber: row.patient_nhs_number,
       practice: { odsCode: row.ods_code, name: row.practice_name ?? row.ods_code },

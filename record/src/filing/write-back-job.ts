@@ -97,14 +97,17 @@ async function fileClaimed(
 }
 
 /**
- * The bundle to send, or `needs_patient_match` when there is no valid NHS number (never filed
- * against a guess: staff record the number, which queues it again). Throws `PermanentFailure`
+ * The bundle to send, or `needs_patient_match` when there is no valid NHS number or the patient's
+ * identity is not confirmed for it (never filed against a guess: staff confirm the patient once PDS
+ * has verified the number, which queues it again). Throws `PermanentFailure`
  * when no retry could make a bundle to send.
  */
 function prepareSend(loaded: LoadedFiling | undefined): ReadyToSend | 'needs_patient_match' {
   if (!loaded) throw new PermanentFailure('the consultation is not a closed request of this practice');
   const { data, target } = loaded;
   if (!data.nhsNumber || !isValidNhsNumber(data.nhsNumber)) return 'needs_patient_match';
+  // the filing gate, again where it is sent: identity confirmed for this very number, or never sent
+  if (!loaded.identityConfirmed) return 'needs_patient_match';
   if (!target.fhirBaseUrl) throw new PermanentFailure('the practice has no FHIR endpoint set up');
   const auth = parseFhirAuth(target.fhirAuth);
   if (!auth) throw new PermanentFailure("the practice's FHIR authentication settings are not valid");

@@ -68,7 +68,7 @@ const toQueueItem = (row: QueueRow): QueueItem => ({
  * A request in full, but for its notifications (`listNotifications` in db/notifications) and its
  * write-back (`findWriteBack` of @gpc/record/write-back, which owns that table and its transports).
  */
-export type ConsultationRecord = Omit<ConsultationDetail, 'notifications' | 'writeBack'>;
+export type ConsultationRecord = Omit<ConsultationDetail, 'notifications' | 'writeBack' | 'identity'>;
 
 const toConsultationRecord = (row: DetailRow): ConsultationRecord => ({
   ...toQueueItem(row),

@@ -33,6 +33,8 @@ import { listNotifications } from '../db/notifications';
 import { isAssignableStaff } from '../db/staff';
 import { freezeSummaryVersion } from '../db/summary-versions';
 import type { Queryable } from '../db/queryable';
+import { findIdentity, isIdentityConfirmed } from '../db/identity';
+import { toIdentityView } from '../identity/view';
 import { withTransaction } from '../db/transaction';
 import type { QueueChange } from '../live';
 import { queueWriteBackSafely } from './write-back';
@@ -122,11 +124,17 @@ async function openConsultation(
     entity: 'consultation',
     entityId: consultationId,
   });
-  const [notifications, writeBack] = await Promise.all([
+  const [notifications, writeBack, identity] = await Promise.all([
     listNotifications(pool, consultationId, practiceId),
     findWriteBack(pool, { consultationId, practiceId }),
   ]);
-  return { ...consultation, notifications, writeBack: writeBack ? toWriteBackView(writeBack) : null };
+  if (!identity) throw new AppError('notFound', 'No such request');
+  return {
+    ...consultation,
+    notifications,
+    writeBack: writeBack ? toWriteBackView(writeBack) : null,
+    identity: toIdentityView(identity),
+  };
 }
 
 /** Assigns, prioritises or moves an open request along, audits each field set, and tells the dashboards. */
@@ -146,6 +154,7 @@ async function changeAndTell(
         practiceId,
         actor: sub,
         action,
+    findIdentity(pool, practiceId, consultationId),
         entity: 'consultation',
         entityId: consultationId,
       });
@@ -214,7 +223,13 @@ async function closeWithWriteBack(
     entity: 'consultation',
     entityId: consultationId,
   });
-  const status = closed.nhsNumber && isValidNhsNumber(closed.nhsNumber) ? 'pending' : 'needs_patient_match';
+  // the filing gate (helper-a): pending only when identity is confirmed for the number the request has now
+  const status =
+    closed.nhsNumber &&
+    isValidNhsNumber(closed.nhsNumber) &&
+    (await isIdentityConfirmed(client, consultationId))
+      ? 'pending'
+      : 'needs_patient_match';
   // what the clinician saw, frozen with the close: the write-back files this version and nothing else
   const version = await freezeSummaryVersion(client, practiceId, consultationId);
   await createWriteBack(client, { consultationId, practiceId, status, summaryVersionId: version.id });

@@ -6,6 +6,7 @@ import {
   AppError,
   refusals,
   IdParams,
+  isSentinelNhsNumber,
   isValidNhsNumber,
   NhsNumberBody,
   NhsNumberRecorded,
@@ -15,16 +16,11 @@ import {
   type StaffTokenClaims,
   type WriteBackJob,
 } from '@gpc/contracts';
-import {
-  findWriteBack,
-  listWriteBacks,
-  resetForReplay,
-  resumeAfterPatientMatch,
-  toWriteBackView,
-} from '@gpc/record/write-back';
+import { findWriteBack, listWriteBacks, resetForReplay, toWriteBackView } from '@gpc/record/write-back';
 import { requireStaff } from '../auth/staff-auth';
 import { recordAudit } from '../db/audit';
-import { lockForPatientMatch, setPatientNhsNumber } from '../db/consultations';
+import { lockForPatientMatch } from '../db/consultations';
+import { oweFreshTrace } from '../db/identity';
 import type { Queryable } from '../db/queryable';
 import { withTransaction } from '../db/transaction';
 import type { QueueChange } from '../live';
@@ -34,6 +30,8 @@ export interface WriteBackRoutesDeps {
   /** Queues a write-back again (after a replay or a patient match), replacing a finished job. */
   requeueWriteBack: (job: WriteBackJob) => Promise<void>;
   notify: (practiceId: string, change: QueueChange) => void;
+  /** Queues the trace a newly recorded NHS number is owed, at once (absent: tracing is off). */
+  queueTrace?: (consultationId: string) => Promise<void>;
 }
 
 /** Who does what to which request, for the transitions here to record. */
@@ -50,7 +48,8 @@ const schemas = {
     response: { 200: Type.Array(WriteBackListItem), ...refusals(400, 401, 403) },
   },
   nhsNumber: {
-    summary: "Record the patient's NHS number (matches the patient, so a waiting summary can be filed)",
+    summary:
+      "Record the patient's NHS number: it is traced against PDS afresh, and any confirmation of the patient is undone",
     params: IdParams,
     body: NhsNumberBody,
     response: {
@@ -105,7 +104,10 @@ async function listForStaff(
   }));
 }
 
-/** Records the patient's NHS number; a write-back that waited for it is queued again. */
+/**
+ * Records the patient's NHS number and owes it a fresh trace against PDS; a write-back that waited
+ * for it waits on, until staff confirm the patient once the trace has verified the number.
+ */
 async function recordNhsNumber(
   deps: WriteBackRoutesDeps,
   action: StaffAction,
@@ -113,11 +115,19 @@ async function recordNhsNumber(
   log: FastifyBaseLogger,
 ): Promise<NhsNumberRecorded> {
   const nhsNumber = body.nhsNumber.replace(/\s+/g, '');
+  if (isSentinelNhsNumber(nhsNumber)) {
+    throw new AppError('badRequest', "That is a placeholder, not a patient's NHS number");
+  }
   if (!isValidNhsNumber(nhsNumber)) {
     throw new AppError('badRequest', 'That is not a valid NHS number: please check the digits');
   }
-  const resumed = await withTransaction(deps.pool, (client) => matchPatient(client, action, nhsNumber));
-  if (resumed) await queueWriteBackSafely(deps.requeueWriteBack, action, log);
+  await withTransaction(deps.pool, (client) => matchPatient(client, action, nhsNumber));
+  await deps.queueTrace?.(action.consultationId).catch((error: unknown) => {
+    log.warn(
+      { err: error, consultationId: action.consultationId },
+      'could not queue the trace; the sweep will',
+    );
+  });
   deps.notify(action.practiceId, { consultationId: action.consultationId, change: 'updated' });
   const writeBack = await findWriteBack(deps.pool, action);
   return { nhsNumber, writeBack: writeBack ? toWriteBackView(writeBack) : null };
@@ -158,10 +168,10 @@ export async function queueWriteBackSafely(
 }
 
 /**
- * Records the patient's NHS number on the request and releases a write-back that waited for it.
- * True when one was released (pending again, to be queued).
+ * Records the patient's NHS number on the request, undoing any confirmation of who the patient is
+ * and owing a fresh trace: the write-back is not released here ("Confirm patient" does that).
  */
-async function matchPatient(client: Queryable, action: StaffAction, nhsNumber: string): Promise<boolean> {
+async function matchPatient(client: Queryable, action: StaffAction, nhsNumber: string): Promise<void> {
   const { practiceId, staffId, consultationId } = action;
   const locked = await lockForPatientMatch(client, practiceId, consultationId);
   if (!locked) throw new AppError('notFound', 'No such request');
@@ -173,7 +183,7 @@ async function matchPatient(client: Queryable, action: StaffAction, nhsNumber: s
     );
   if (locked.writeBackStatus === 'pending')
     throw new AppError('conflict', 'This summary is being filed under the NHS number it has');
-  await setPatientNhsNumber(client, practiceId, consultationId, nhsNumber);
+  await oweFreshTrace(client, { practiceId, consultationId, nhsNumber });
   await recordAudit(client, {
     practiceId,
     actor: staffId,
@@ -181,7 +191,6 @@ async function matchPatient(client: Queryable, action: StaffAction, nhsNumber: s
     entity: 'consultation',
     entityId: consultationId,
   });
-  return resumeAfterPatientMatch(client, consultationId);
 }
 
 /** A failed write-back back to pending, for an admin who fixed what it failed on. */

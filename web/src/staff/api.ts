@@ -6,6 +6,7 @@ import type {
   ConsultationChange,
   ConsultationDetail,
   ConsultationStatus,
+  IdentityView,
   NhsNumberBody,
   NhsNumberRecorded,
   QueueItem,
@@ -107,6 +108,11 @@ export class StaffClient {
 
   recordNhsNumber(id: string, body: NhsNumberBody): Promise<NhsNumberRecorded> {
     return this.api.send('PUT', `/consultations/${id}/nhs-number`, body);
+  }
+
+  /** Confirms the patient PDS verified (clinicians and admins): the summary may then be filed. */
+  confirmPatient(id: string): Promise<IdentityView> {
+    return this.api.send('POST', `/consultations/${id}/confirm-patient`, {});
   }
 
   /** Sends a refused summary to the GP record again (practice admins only). */

@@ -160,6 +160,10 @@ onSubmit('match-form', () => {
     });
 });
 
+byId('confirm-patient').addEventListener('click', () =>
+  actOnOpenRequest((id) => client.confirmPatient(id), 'Could not confirm the patient'),
+);
+
 byId('replay').addEventListener('click', () =>
   actOnOpenRequest((id) => client.replayWriteBack(id), 'Could not send it again'),
 );

@@ -1,5 +1,6 @@
 import type { ConsultationDetail, StaffSession } from '@gpc/contracts';
 import { addSummaryRow, byId, element, messageItem, newTabLink } from '../shared/nhsuk';
+import { renderIdentity } from './identity-view';
 import { renderRecord } from './record-view';
 import type { OpenRequest } from './state';
 import { assigneeLabel, notificationText, statusLabel } from './words';
@@ -10,6 +11,7 @@ export function renderRequest(request: OpenRequest, staff: StaffSession['staff']
   const { detail } = request;
   byId('detail-title').textContent = `${detail.reference}: ${detail.formTitle ?? detail.kind}`;
   renderPatient(detail, staff?.id);
+  renderIdentity(detail.identity, staff?.role);
   renderAnswers(request);
   byId('message-list').replaceChildren(
     ...request.messages.map((message) =>
