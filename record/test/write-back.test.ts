@@ -50,6 +50,8 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
     {
       writeBackQueue: { prefix },
       live: 'redis',
+      // a number staff record is traced against PDS before the patient can be confirmed and filed
+      pds: true,
     },
   );
   const fhir = await startLocalFhir();
@@ -111,6 +113,7 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
       url: `/consultations/${consultationId}`,
       headers: as('A81001', 'admin'),
     });
+    assert.equal(response.statusCode, 200, response.body);
     return response.json<{ writeBack: WriteBackView }>().writeBack;
   };
 
@@ -219,7 +222,7 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
     assert.deepEqual(theirs, [], 'another practice hears nothing');
   });
 
-  it('holds a request without an NHS number until staff match the patient, then files it', async () => {
+  it('holds a request without an NHS number until staff record it, PDS verifies it and staff confirm the patient, then files it', async () => {
     const id = await seedConsultation(db.pool, practice.id, { nhsNumber: null });
     await close(id);
     assert.equal((await writeBack(id)).status, 'needs_patient_match');
@@ -240,6 +243,23 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
 
     const matched = await setNumber('943 476 5919');
     assert.equal(matched.statusCode, 200, matched.body);
+    // the number alone releases nothing: it is traced, and a clinician confirms the patient PDS verified
+    assert.equal(matched.json<{ writeBack: WriteBackView }>().writeBack.status, 'needs_patient_match');
+    await waitFor('the number verified by PDS', async () => {
+      const detail = await triage.inject({ url: `/consultations/${id}`, headers: as('A81001', 'reception') });
+      return detail.json<{ identity: { status: string } }>().identity.status === 'verified';
+    });
+    assert.equal(
+      (await compositionsFor(fhir.base, id)).length,
+      0,
+      'nothing is filed before the patient is confirmed',
+    );
+    const confirmed = await triage.inject({
+      method: 'POST',
+      url: `/consultations/${id}/confirm-patient`,
+      headers: as('A81001', 'clinician'),
+    });
+    assert.equal(confirmed.statusCode, 200, confirmed.body);
     const view = await settled(id, 'filed');
     assert.equal(view.attempts, 1);
     assert.equal((await compositionsFor(fhir.base, id))[0]?.subject?.identifier?.value, '9434765919');
