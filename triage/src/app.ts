@@ -216,6 +216,7 @@ async function registerRoutes(
     prefix: '/threads',
     pool,
     notify,
+    now,
     ...(attachments ? { attachments } : {}),
   });
   await app.register(consultationRoutes, {

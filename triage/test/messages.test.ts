@@ -52,7 +52,7 @@ describe('messages between staff and patient, with the date-of-birth check', asy
       method: 'POST',
       url: '/threads/messages',
       headers: bearer(sessionToken),
-      payload: { body: 'Sent, thank you' },
+      payload: { body: 'Sent, thank you', urgent: false },
     });
     assert.equal(reply.statusCode, 201);
     const after = await db.pool.query<{ status: string }>('SELECT status FROM consultation WHERE id = $1', [

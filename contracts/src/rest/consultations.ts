@@ -1,7 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { OneOf, Nullable } from '../schema';
 import { ShownAnswer } from '../summary';
+import { ErrorBody } from './common';
 import { IdentityView } from './identity';
+import { ThreadMessage } from './messages';
 import { NotificationView } from './notifications';
 import { WriteBackStatusSchema, WriteBackView } from './write-backs';
 
@@ -29,12 +31,23 @@ export const QueueItem = Type.Object({
   ageMinutes: Type.Integer(),
   /** Where a closed request's summary stands on its way into the GP record; null while open. */
   writeBackStatus: Nullable(WriteBackStatusSchema),
+  /**
+   * When its first action is due (created + the practice's response target for its priority); null
+   * once it has been actioned (a member of staff messaged the patient, or it was closed).
+   */
+  dueAt: Nullable(Type.String({ format: 'date-time' })),
+  /** Past `dueAt` and not actioned yet, by the database's clock when it was read. */
+  overdue: Type.Boolean(),
   /** Sent past an urgent red flag (the patient was told to call 111 or the practice now, and sent anyway). */
   redFlag: Nullable(Type.Literal('urgent')),
   /** The practice's date the patient was told to expect a reply by (e.g. the next working day when busy). */
   replyBy: Nullable(Type.String({ format: 'date' })),
 });
 export type QueueItem = Static<typeof QueueItem>;
+
+/** `GET /consultations/overdue`: how many of the practice's open requests are past their response target. */
+export const OverdueCount = Type.Object({ overdue: Type.Integer({ minimum: 0 }) });
+export type OverdueCount = Static<typeof OverdueCount>;
 
 /** `GET /consultations`: the queue's filters. */
 export const QueueQuery = Type.Object(
@@ -72,6 +85,18 @@ export const CloseConsultationBody = Type.Object(
   { additionalProperties: false },
 );
 export type CloseConsultationBody = Static<typeof CloseConsultationBody>;
+
+/**
+ * `POST /consultations/:id/close` refused with 409: the error body, and when the refusal is because
+ * the patient wrote after the closer last opened the request, those messages (`code` 'conflict'),
+ * oldest first. The request can be closed once the closer has been shown them
+ * (`GET /consultations/:id/messages?markSeen=true`).
+ */
+export const CloseRefusal = Type.Composite([
+  ErrorBody,
+  Type.Object({ unseenMessages: Type.Optional(Type.Array(ThreadMessage)) }),
+]);
+export type CloseRefusal = Static<typeof CloseRefusal>;
 
 /** `GET /consultations/:id`: one request in full. */
 export const ConsultationDetail = Type.Composite([

@@ -61,6 +61,19 @@ export type NotifySettings = Static<typeof NotifySettings>;
 export const NotificationSettings = Type.Union([SmtpSettings, NotifySettings]);
 export type NotificationSettings = Static<typeof NotificationSettings>;
 
+const TargetMinutes = Type.Integer({ minimum: 1, maximum: 43_200 });
+
+/**
+ * How long a request may wait for its first action, per priority, in minutes by the clock (nights
+ * and weekends count). A request not actioned by then (no staff message to the patient, not closed)
+ * is flagged overdue in the queue and counted. Defaults: urgent 60, soon 240, routine 2880 (2 days).
+ */
+export const ResponseTargets = Type.Object(
+  { urgent: TargetMinutes, soon: TargetMinutes, routine: TargetMinutes },
+  { additionalProperties: false },
+);
+export type ResponseTargets = Static<typeof ResponseTargets>;
+
 /** `GET /practice`: what staff see of the practice's settings: never a secret, only whether one is set. */
 export const PracticeSettingsView = Type.Object({
   odsCode: Type.String(),
@@ -73,6 +86,7 @@ export const PracticeSettingsView = Type.Object({
   outOfHours: OutOfHours,
   responseTimeMessage: Nullable(Type.String()),
   bankHolidays: BankHolidayDataStatus,
+  responseTargets: ResponseTargets,
   fhir: Type.Object({
     baseUrl: Nullable(Type.String()),
     authType: Type.String(),
@@ -100,6 +114,8 @@ export const PracticeSettingsChange = Type.Object(
     outOfHours: Type.Optional(OutOfHours),
     /** null: the service's own words. */
     responseTimeMessage: Type.Optional(Nullable(ResponseTimeMessage)),
+    /** Response targets to change, per priority; those left out stay as they are. */
+    responseTargets: Type.Optional(Type.Partial(ResponseTargets, { minProperties: 1 })),
     fhir: Type.Optional(
       Type.Object(
         {

@@ -25,6 +25,8 @@ interface QueueRow {
   created_at: Date;
   age_minutes: number;
   write_back_status: WriteBackStatus | null;
+  due_at: Date | null;
+  overdue: boolean;
   red_flag: 'urgent' | null;
   reply_by: string | null;
 }
@@ -60,6 +62,8 @@ const toQueueItem = (row: QueueRow): QueueItem => ({
   createdAt: row.created_at.toISOString(),
   ageMinutes: row.age_minutes,
   writeBackStatus: row.write_back_status,
+  dueAt: row.due_at?.toISOString() ?? null,
+  overdue: row.overdue,
   redFlag: row.red_flag,
   replyBy: row.reply_by,
 });
@@ -92,11 +96,30 @@ const toConsultationRecord = (row: DetailRow): ConsultationRecord => ({
   claimedBy: row.claimed_by && row.claimed_by_name ? { id: row.claimed_by, name: row.claimed_by_name } : null,
 });
 
+/**
+ * When a request's first action is due, as SQL over the row `c`: created + the practice's response
+ * target for its priority; NULL once it has been actioned. "Actioned" means a member of staff has
+ * done something the patient's care moved on by: sent the patient a message (the first `message`
+ * of author 'staff'), or closed the request. Opening, claiming, assigning or prioritising it is not
+ * actioning it. A video call is not counted yet: calls live in signalling, which triage does not
+ * hear from, so a request dealt with by a call alone stays overdue until it is closed (a false flag,
+ * never a missed one). Recomputed on every read, so a change of priority or target applies at once.
+ */
+const dueAtOf = (c: string) => `CASE WHEN ${c}.status = 'closed'
+    OR EXISTS (SELECT 1 FROM message m WHERE m.consultation_id = ${c}.id AND m.author = 'staff') THEN NULL
+  ELSE ${c}.created_at + make_interval(mins => (SELECT CASE ${c}.priority
+      WHEN 'urgent' THEN p.response_target_urgent_minutes WHEN 'soon' THEN p.response_target_soon_minutes
+      ELSE p.response_target_routine_minutes END FROM practice p WHERE p.id = ${c}.practice_id)) END`;
+
+/** `due_at` and `overdue` (past due by the database's clock) of the row `c`, for a select list. */
+const dueColumnsOf = (c: string) =>
+  `${dueAtOf(c)} AS due_at, coalesce(${dueAtOf(c)} <= now(), false) AS overdue`;
+
 /** A queue item's columns, for SELECT and for RETURNING. */
 const itemColumns = `id, reference, kind, status, priority, patient_given_name || ' ' || patient_family_name AS patient_name,
   assigned_to, created_at, floor(extract(epoch FROM now() - created_at) / 60)::int AS age_minutes,
   (SELECT w.status FROM write_back w WHERE w.consultation_id = consultation.id) AS write_back_status,
-  red_flag, reply_by::text AS reply_by`;
+  ${dueColumnsOf('consultation')}, red_flag, reply_by::text AS reply_by`;
 
 /** The queue's filters, as `GET /consultations` takes them once `assignee: 'me'` is resolved. */
 export interface QueueFilter {
@@ -137,6 +160,16 @@ export async function listQueue(
   return rows.map(toQueueItem);
 }
 
+/** How many of the practice's open requests are past their response target, not actioned. */
+export async function countOverdue(db: Queryable, practiceId: string): Promise<number> {
+  const { rows } = await db.query<{ overdue: number }>(
+    `SELECT count(*)::int AS overdue FROM consultation c
+      WHERE c.practice_id = $1 AND c.status <> 'closed' AND ${dueAtOf('c')} <= now()`,
+    [practiceId],
+  );
+  return rows[0]?.overdue ?? 0;
+}
+
 /**
  * Opening a request claims it for `staffId`, unless a colleague opened it in the last 15 minutes.
  * True when the holder changed to `staffId` (re-opening your own changes nothing worth telling).
@@ -174,7 +207,7 @@ export async function findConsultation(
        c.patient_birth_date::text AS birth_date, c.patient_nhs_number, c.contact_phone, c.contact_email, c.preferred_contact,
        c.preferred_times, c.submitted_by, c.proxy_name, c.proxy_relationship, c.questionnaire_response,
        q.resource ->> 'title' AS form_title, q.resource AS form_resource, c.outcome_display, c.summary, c.claimed_by, holder.display_name AS claimed_by_name,
-       (SELECT w.status FROM write_back w WHERE w.consultation_id = c.id) AS write_back_status,
+       (SELECT w.status FROM write_back w WHERE w.consultation_id = c.id) AS write_back_status, ${dueColumnsOf('c')},
        c.red_flag, c.reply_by::text AS reply_by
      FROM consultation c LEFT JOIN questionnaire q ON q.id = c.questionnaire_id
        LEFT JOIN staff holder ON holder.id = c.claimed_by AND c.claimed_at > now() - interval '15 minutes'

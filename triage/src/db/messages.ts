@@ -30,6 +30,46 @@ export async function listMessages(db: Queryable, consultationId: string): Promi
   return rows.map(toThreadMessage);
 }
 
+/**
+ * The request's messages, oldest first, shown to a member of staff now: in the same statement (so
+ * the same snapshot), each of the patient's messages it reads is recorded as seen by them, and no
+ * other. A reply committed while this runs is neither returned nor marked.
+ */
+export async function listMessagesShownTo(
+  db: Queryable,
+  consultationId: string,
+  staffId: string,
+): Promise<ThreadMessage[]> {
+  const { rows } = await db.query<MessageRow>(
+    `WITH shown AS (SELECT ${messageColumns}, author = 'patient' AS from_patient FROM message WHERE consultation_id = $1),
+          seen AS (INSERT INTO message_seen (message_id, staff_id) SELECT id, $2 FROM shown WHERE from_patient
+                   ON CONFLICT DO NOTHING)
+     SELECT ${messageColumns} FROM shown ORDER BY created_at`,
+    [consultationId, staffId],
+  );
+  return rows.map(toThreadMessage);
+}
+
+/**
+ * The patient's messages on the request that `staffId` has not been shown (`listMessagesShownTo`),
+ * oldest first. Lock the request first (`lockConsultation`): a reply then either committed before,
+ * and is here, or waits for the lock.
+ */
+export async function unseenPatientMessages(
+  db: Queryable,
+  consultationId: string,
+  staffId: string,
+): Promise<ThreadMessage[]> {
+  const { rows } = await db.query<MessageRow>(
+    `SELECT ${messageColumns} FROM message m
+      WHERE m.consultation_id = $1 AND m.author = 'patient'
+        AND NOT EXISTS (SELECT 1 FROM message_seen s WHERE s.message_id = m.id AND s.staff_id = $2)
+      ORDER BY m.created_at`,
+    [consultationId, staffId],
+  );
+  return rows.map(toThreadMessage);
+}
+
 export interface NewMessage {
   practiceId: string;
   consultationId: string;

@@ -35,13 +35,16 @@ interface PracticeSettingsRow {
   nation: PracticeNation;
   out_of_hours: OutOfHours;
   response_time_message: string | null;
+  response_target_urgent_minutes: number;
+  response_target_soon_minutes: number;
+  response_target_routine_minutes: number;
   fhir_base_url: string | null;
   fhir_auth: FhirAuth;
   notification_settings: unknown;
 }
 const settingsColumns =
   'ods_code, name, timezone, opening_hours, daily_capacity, nation, out_of_hours, response_time_message, fhir_base_url, ' +
-  'fhir_auth, notification_settings';
+  'fhir_auth, notification_settings, response_target_urgent_minutes, response_target_soon_minutes, response_target_routine_minutes';
 
 /** The settings as staff see them: never a secret, only whether one is set. */
 function toPracticeSettingsView(row: PracticeSettingsRow): StoredPracticeSettings {
@@ -55,6 +58,11 @@ function toPracticeSettingsView(row: PracticeSettingsRow): StoredPracticeSetting
     nation: row.nation,
     outOfHours: row.out_of_hours,
     responseTimeMessage: row.response_time_message,
+    responseTargets: {
+      urgent: row.response_target_urgent_minutes,
+      soon: row.response_target_soon_minutes,
+      routine: row.response_target_routine_minutes,
+    },
     fhir: { baseUrl: row.fhir_base_url, authType: row.fhir_auth.type },
     notifications: !settings
       ? null
@@ -91,7 +99,10 @@ export async function updatePracticeSettings(
        daily_capacity = COALESCE($3, daily_capacity),
        fhir_base_url = CASE WHEN $4::boolean THEN $5 ELSE fhir_base_url END,
        fhir_auth = COALESCE($6, fhir_auth),
-       notification_settings = CASE WHEN $7::boolean THEN $8::jsonb ELSE notification_settings END
+       notification_settings = CASE WHEN $7::boolean THEN $8::jsonb ELSE notification_settings END,
+       response_target_urgent_minutes = COALESCE($9, response_target_urgent_minutes),
+       response_target_soon_minutes = COALESCE($10, response_target_soon_minutes),
+       response_target_routine_minutes = COALESCE($11, response_target_routine_minutes)
      WHERE id = $1 RETURNING ${settingsColumns}`,
     [
       practiceId,
@@ -102,6 +113,9 @@ export async function updatePracticeSettings(
       change.fhir ? JSON.stringify(change.fhir.auth) : null,
       change.notifications !== undefined,
       change.notifications ? JSON.stringify(change.notifications) : null,
+      change.responseTargets?.urgent ?? null,
+      change.responseTargets?.soon ?? null,
+      change.responseTargets?.routine ?? null,
     ],
   );
   return toPracticeSettingsView(rows[0]!);

@@ -5,11 +5,13 @@ import type pg from 'pg';
 import {
   AppError,
   CloseConsultationBody,
+  CloseRefusal,
   ConsultationChange,
   ConsultationDetail,
   refusals,
   IdParams,
   isValidNhsNumber,
+  OverdueCount,
   QueueItem,
   QueueQuery,
   type StaffTokenClaims,
@@ -23,6 +25,7 @@ import {
   claimConsultation,
   closeConsultation,
   consultationExists,
+  countOverdue,
   findConsultation,
   listQueue,
   lockConsultation,
@@ -37,6 +40,7 @@ import { findIdentity, isIdentityConfirmed } from '../db/identity';
 import { toIdentityView } from '../identity/view';
 import { withTransaction } from '../db/transaction';
 import type { QueueChange } from '../live';
+import { checkRepliesSeen, UnseenRepliesError } from '../unseen-replies';
 import { queueWriteBackSafely } from './write-back';
 
 export interface ConsultationRoutesDeps {
@@ -53,6 +57,10 @@ const schemas = {
     querystring: QueueQuery,
     response: { 200: Type.Array(QueueItem), ...refusals(400, 401, 403) },
   },
+  overdue: {
+    summary: 'How many open requests are past their response target',
+    response: { 200: OverdueCount, ...refusals(401, 403) },
+  },
   detail: {
     summary: 'One request in full',
     params: IdParams,
@@ -68,7 +76,7 @@ const schemas = {
     summary: 'Close with a coded outcome and a summary for the GP record',
     params: IdParams,
     body: CloseConsultationBody,
-    response: { 200: QueueItem, ...refusals(400, 401, 403, 404, 409) },
+    response: { 200: QueueItem, ...refusals(400, 401, 403, 404), 409: CloseRefusal },
   },
 };
 
@@ -81,14 +89,27 @@ export const consultationRoutes: FastifyPluginCallbackTypebox<ConsultationRoutes
   app.get('', { schema: schemas.queue }, (request) =>
     listQueue(deps.pool, request.staff.practiceId, queueFilter(request.query, request.staff.sub)),
   );
+  app.get('/overdue', { schema: schemas.overdue }, async (request) => ({
+    overdue: await countOverdue(deps.pool, request.staff.practiceId),
+  }));
   app.get('/:id', { schema: schemas.detail }, (request) =>
     openConsultation(deps, request.staff, request.params.id),
   );
   app.patch('/:id', { schema: schemas.change }, (request) =>
     changeAndTell(deps, request.staff, request.params.id, request.body),
   );
-  app.post('/:id/close', { config: { roles: ['admin', 'clinician'] }, schema: schemas.close }, (request) =>
-    closeAndQueue(deps, request.staff, request.params.id, request.body, request.log),
+  app.post(
+    '/:id/close',
+    { config: { roles: ['admin', 'clinician'] }, schema: schemas.close },
+    async (request, reply) => {
+      try {
+        return await closeAndQueue(deps, request.staff, request.params.id, request.body, request.log);
+      } catch (error) {
+        // the one refusal whose body carries more than words: the replies the closer has not seen
+        if (error instanceof UnseenRepliesError) return reply.code(409).send(error.body);
+        throw error;
+      }
+    },
   );
   done();
 };
@@ -210,6 +231,7 @@ async function closeWithWriteBack(
   consultationId: string,
   closure: ConsultationClosure,
 ): Promise<QueueItem> {
+  await checkRepliesSeen(client, practiceId, consultationId, closure.closedBy);
   const closed = await closeConsultation(client, practiceId, consultationId, closure);
   if (!closed) {
     throw (await consultationExists(client, practiceId, consultationId))

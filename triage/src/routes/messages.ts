@@ -8,13 +8,14 @@ import {
   IdParams,
   StaffMessageBody,
   StaffMessageSent,
+  StaffMessagesQuery,
   ThreadMessage,
   type ThreadMessage as ThreadMessageView,
 } from '@gpc/contracts';
 import { requireStaff } from '../auth/staff-auth';
 import { recordAudit } from '../db/audit';
 import { consultationExists } from '../db/consultations';
-import { insertStaffMessage, listMessages } from '../db/messages';
+import { insertStaffMessage, listMessages, listMessagesShownTo } from '../db/messages';
 import { toNotificationView, type NotificationRow } from '../db/notifications';
 import type { Queryable } from '../db/queryable';
 import { lockMessageRecipient, markAwaitingPatient } from '../db/consultations';
@@ -43,15 +44,21 @@ export const staffMessageRoutes: FastifyPluginCallbackTypebox<StaffMessageRoutes
     '/:id/messages',
     {
       schema: {
-        summary: 'The messages on a request',
+        summary: 'The messages on a request; with markSeen, the patient’s are recorded as seen by the caller',
         params: IdParams,
-        response: { 200: Type.Array(ThreadMessage), ...refusals(404) },
+        querystring: StaffMessagesQuery,
+        response: { 200: Type.Array(ThreadMessage), ...refusals(400, 404) },
       },
     },
     async (request) => {
-      if (!(await consultationExists(deps.pool, request.staff.practiceId, request.params.id)))
+      const { practiceId, sub } = request.staff;
+      const consultationId = request.params.id;
+      if (!(await consultationExists(deps.pool, practiceId, consultationId)))
         throw new AppError('notFound', 'No such request');
-      return listMessages(deps.pool, request.params.id);
+      // only what is shown to them counts as seen: a closing clinician must have been shown every reply
+      return request.query.markSeen
+        ? listMessagesShownTo(deps.pool, consultationId, sub)
+        : listMessages(deps.pool, consultationId);
     },
   );
 

@@ -5,6 +5,7 @@ import {
   AppError,
   refusals,
   PatientReplyBody,
+  PatientReplySent,
   ThreadMessage,
   ThreadUnlockBody,
   ThreadUnlocked,
@@ -12,6 +13,7 @@ import {
   UploadRequest,
   type ThreadMessage as ThreadMessageView,
 } from '@gpc/contracts';
+import { replyUrgentAdvice } from '@gpc/contracts/forms/reply-urgency';
 import { verifyUploads, type AttachmentStore, type VerifiedUpload } from '../attachments/store';
 import { recordAudit } from '../db/audit';
 import { lockConsultation } from '../db/consultations';
@@ -25,8 +27,10 @@ import {
 import type { Queryable } from '../db/queryable';
 import { insertAttachments } from '../db/attachments';
 import { returnToStaffAfterReply } from '../db/consultations';
+import { findPracticeSettings } from '../db/practices';
 import { withTransaction } from '../db/transaction';
 import type { QueueChange } from '../live';
+import { practiceClosedNotice } from '../reply-hours';
 import {
   signThreadSession,
   threadLinkInvalid,
@@ -50,6 +54,8 @@ export interface PatientThreadRoutesDeps {
   /** Where patients' photos go; without it, replies cannot carry photos. */
   attachments?: AttachmentStore;
   notify: (practiceId: string, change: QueueChange) => void;
+  /** The clock for the practice's opening hours (tests set it). */
+  now: () => Date;
 }
 
 /**
@@ -79,8 +85,8 @@ export const patientThreadRoutes: FastifyPluginCallbackTypebox<PatientThreadRout
     },
   );
   // the deps alone: the options also carry this plugin's prefix, which the child inherits anyway
-  const { pool, attachments, notify } = deps;
-  void app.register(unlockedThreadRoutes, { pool, notify, ...(attachments ? { attachments } : {}) });
+  const { pool, attachments, notify, now } = deps;
+  void app.register(unlockedThreadRoutes, { pool, notify, now, ...(attachments ? { attachments } : {}) });
   done();
 };
 
@@ -126,20 +132,23 @@ const unlockedThreadRoutes: FastifyPluginCallbackTypebox<PatientThreadRoutesDeps
     {
       config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
       schema: {
-        summary: 'The patient replies',
+        summary: 'The patient replies, having answered that it is not urgent; told when it will be read',
         body: PatientReplyBody,
-        response: { 201: ThreadMessage, ...refusals(400, 401, 409) },
+        response: { 201: PatientReplySent, ...refusals(400, 401, 409, 422) },
       },
     },
     async (request, reply) => {
       const { consultationId, practiceId } = request.threadSession;
+      // nobody reads a reply at once: a patient who needs help now is told where to get it instead
+      if (request.body.urgent) throw new AppError('redFlag', replyUrgentAdvice);
       const keys = (request.body.attachments ?? []).map(({ key }) => key);
       const files = await verifyUploads(deps.attachments, practiceId, keys);
       const message = await withTransaction(deps.pool, (client) =>
         writePatientReply(client, { consultationId, practiceId, body: request.body.body, files }),
       );
       deps.notify(practiceId, { consultationId, change: 'updated' });
-      return reply.code(201).send(message);
+      const practice = await findPracticeSettings(deps.pool, practiceId);
+      return reply.code(201).send({ ...message, practiceClosed: practiceClosedNotice(practice, deps.now()) });
     },
   );
   done();
