@@ -174,6 +174,7 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     await patient.getByText('Which inhaler is it, the blue or the brown one?').waitFor();
     await expectNoAxeViolations(patient, 'patient thread');
     await patient.getByLabel('Reply to your GP surgery').fill('The blue one');
+    await patient.getByRole('radio', { name: 'No', exact: true }).check();
     await patient.getByRole('button', { name: 'Send reply' }).click();
     await patient.getByText('The blue one').waitFor();
     await patient.screenshot({ path: '/tmp/thread-patient.png', fullPage: true });
@@ -191,6 +192,9 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
 
     await page.getByLabel('Outcome').selectOption({ label: 'Review of medication' });
     await page.getByLabel('Summary for the GP record').fill('Repeat inhaler issued; review in 6 months.');
+    // the reply came in by a live update after the request was opened: the first close shows it instead
+    await page.getByRole('button', { name: 'Close request' }).click();
+    await page.locator('#unseen-replies').getByText('The blue one').waitFor();
     await page.getByRole('button', { name: 'Close request' }).click();
     await page.getByRole('heading', { name: 'Requests' }).waitFor();
     const { rows } = await db.pool.query<{

@@ -15,6 +15,8 @@ export class ApiError extends Error implements Static<typeof ErrorBody> {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The whole refusal body, for the few refusals that carry more than words (typed by their route's contract). */
+    readonly body?: unknown,
   ) {
     super(message);
   }
@@ -37,7 +39,7 @@ async function refusal(response: Response, unexplained: (status: number) => stri
     Partial<Static<typeof ErrorBody>> | undefined;
   const code = typeof body?.code === 'string' ? body.code : 'unknown';
   const message = typeof body?.message === 'string' ? body.message : unexplained(response.status);
-  return new ApiError(response.status, code, message);
+  return new ApiError(response.status, code, message, body);
 }
 
 export class ApiClient {

@@ -3,12 +3,14 @@ import { StaffLive, type StaffLiveServerToClientEvents } from '@gpc/contracts/st
 import type {
   AttachmentView,
   CloseConsultationBody,
+  CloseRefusal,
   ConsultationChange,
   ConsultationDetail,
   ConsultationStatus,
   IdentityView,
   NhsNumberBody,
   NhsNumberRecorded,
+  OverdueCount,
   QueueItem,
   SignInBody,
   StaffMessageBody,
@@ -20,6 +22,7 @@ import type {
   WriteBackView,
 } from '@gpc/contracts';
 import { CallsApi } from '../call/calls-api';
+import { ApiError } from '../shared/api';
 import { StaffSessionKeeper } from '../shared/staff-session';
 
 /** The statuses the queue's "Open requests" choice shows together. */
@@ -93,8 +96,17 @@ export class StaffClient {
     return this.api.get(`/consultations/${id}/attachments`);
   }
 
-  messages(id: string): Promise<ThreadMessage[]> {
-    return this.api.get(`/consultations/${id}/messages`);
+  /**
+   * The request's messages. `shown`: they are being put in front of the member of staff as they open
+   * the request, so triage records the patient's as seen by them; a background reload leaves it out.
+   */
+  messages(id: string, shown = false): Promise<ThreadMessage[]> {
+    return this.api.get(`/consultations/${id}/messages${shown ? '?markSeen=true' : ''}`);
+  }
+
+  /** How many open requests are past the practice's response target. */
+  overdueCount(): Promise<OverdueCount> {
+    return this.api.get('/consultations/overdue');
   }
 
   /** Assigns, prioritises or moves an open request along. */
@@ -120,11 +132,31 @@ export class StaffClient {
     return this.api.send('POST', `/consultations/${id}/write-back/replay`, {});
   }
 
-  close(id: string, body: CloseConsultationBody): Promise<QueueItem> {
-    return this.api.send('POST', `/consultations/${id}/close`, body);
+  /** Closes the request; refused with `UnseenRepliesError` when the patient wrote since it was opened. */
+  async close(id: string, body: CloseConsultationBody): Promise<QueueItem> {
+    try {
+      return await this.api.send('POST', `/consultations/${id}/close`, body);
+    } catch (error) {
+      const refusal =
+        error instanceof ApiError && error.status === 409 ? (error.body as CloseRefusal) : undefined;
+      if (refusal?.unseenMessages?.length)
+        throw new UnseenRepliesError(refusal.message, refusal.unseenMessages);
+      throw error;
+    }
   }
 
   startCall(body: Parameters<CallsApi['create']>[0]): ReturnType<CallsApi['create']> {
     return this.calls.create(body);
+  }
+}
+
+/** Closing refused: the patient wrote after this member of staff last opened the request. */
+export class UnseenRepliesError extends Error {
+  override name = 'UnseenRepliesError';
+  constructor(
+    message: string,
+    readonly messages: ThreadMessage[],
+  ) {
+    super(message);
   }
 }

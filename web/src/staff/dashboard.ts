@@ -6,11 +6,12 @@ import type { ConsultationPriority } from '@gpc/contracts';
 import { errorText } from '../shared/api';
 import { byId, showErrorSummary as showError } from '../shared/nhsuk';
 import { wireSignIn } from '../shared/sign-in';
-import { StaffClient } from './api';
+import { StaffClient, UnseenRepliesError } from './api';
 import { renderQueue } from './queue-view';
 import { showMatchError } from './record-view';
 import { renderRequest } from './request-view';
-import { dashboard, loadOpenRequest, loadQueueData, type QueueFilter } from './state';
+import { dashboard, loadOpenRequest, loadQueueData, queueRefreshIn, type QueueFilter } from './state';
+import { hideUnseenReplies, showUnseenReplies } from './unseen-view';
 
 /**
  * The staff dashboard: sign in, the practice's queue kept live over socket.io, a request's detail,
@@ -43,12 +44,23 @@ async function loadQueue(): Promise<void> {
   const load = ++queueLoads;
   const filter = byId<HTMLSelectElement>('status-filter').value as QueueFilter;
   const data = await loadQueueData(client, filter);
-  if (load === queueLoads && client.staff) renderQueue(data, client.staff.id, (id) => void openRequest(id));
+  if (load !== queueLoads || !client.staff) return;
+  renderQueue(data, client.staff.id, (id) => void openRequest(id));
+  // a request falls overdue with no event: read the queue again when the next one is due
+  clearTimeout(queueRefresh);
+  queueRefresh = setTimeout(() => void loadQueue(), queueRefreshIn(data.items));
 }
+let queueRefresh: ReturnType<typeof setTimeout> | undefined;
 
-async function openRequest(id: string, focus = true): Promise<void> {
+/**
+ * Loads and shows a request. `focus`: staff chose to open it (not a live update or a reload after an
+ * action). `shown`: its messages are put in front of them now and count as seen (closing needs it);
+ * a background reload must not count, or a reply could be "seen" while they were typing the summary.
+ */
+async function openRequest(id: string, focus = true, shown = focus): Promise<void> {
+  if (focus) hideUnseenReplies();
   const load = ++requestLoads;
-  const request = await loadOpenRequest(client, id);
+  const request = await loadOpenRequest(client, id, shown);
   if (load !== requestLoads) return;
   dashboard.openId = id;
   renderRequest(request, client.staff);
@@ -175,19 +187,27 @@ onSubmit('close-form', () => {
   const summary = summaryField.value.trim();
   if (!summary) return showError('Write a summary for the GP record');
   const chosen = consultationOutcomes.find((option) => option.code === outcome.value);
+  const id = dashboard.openId ?? '';
   void client
-    .close(dashboard.openId ?? '', {
+    .close(id, {
       outcomeCode: chosen?.code ?? '',
       outcomeDisplay: chosen?.display ?? '',
       summary,
     })
     .then(() => {
       summaryField.value = '';
+      hideUnseenReplies();
       dashboard.openId = undefined;
       show('queue');
       return loadQueue();
     })
-    .catch((error: unknown) => showError(errorText(error, 'Could not close')));
+    .catch((error: unknown) => {
+      if (!(error instanceof UnseenRepliesError)) return showError(errorText(error, 'Could not close'));
+      // the patient wrote since this request was opened: show what they said, and the thread with it
+      showError();
+      showUnseenReplies(error.messages);
+      return openRequest(id, false, true);
+    });
 });
 
 void client.renew().then((renewed) => (renewed && client.staff ? signedIn(client.staff) : show('sign-in')));

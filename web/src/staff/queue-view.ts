@@ -19,14 +19,39 @@ export function renderQueue(queue: QueueData, me: string | undefined, open: Open
       item.kind,
       priorityCell(item),
       statusLabel(item.status),
-      waitingTime(item.ageMinutes),
+      waitingCell(item),
       assigneeLabel(item.assignedTo, me, { colleague: 'Colleague', nobody: '—' }),
       item.writeBackStatus ? recordStatusShort[item.writeBackStatus] : '—',
     ),
   );
   byId('queue-rows').replaceChildren(...rows);
   byId('queue-empty').hidden = rows.length > 0;
+  renderOverdue(queue.overdue);
   renderNeedsAttention(queue, open);
+}
+
+/** How long it has waited, tagged when it is past the practice's response target and not actioned. */
+function waitingCell(item: QueueItem): string | Node {
+  const waited = waitingTime(item.ageMinutes);
+  if (!item.overdue) return waited;
+  const cell = element('span');
+  const due = item.dueAt
+    ? `Not actioned by ${when(item.dueAt)}, the practice’s target for ${item.priority}`
+    : '';
+  cell.append(
+    `${waited} `,
+    element('strong', { class: 'nhsuk-tag nhsuk-tag--orange', title: due }, 'Overdue'),
+  );
+  return cell;
+}
+
+/** The count of overdue requests above the queue, whatever the queue is showing. */
+function renderOverdue(overdue: number): void {
+  byId('overdue').hidden = overdue === 0;
+  byId('overdue-text').textContent =
+    overdue === 1
+      ? '1 request has not been actioned within the practice’s response time.'
+      : `${overdue} requests have not been actioned within the practice’s response time.`;
 }
 
 /** The priority, with a red tag when the patient sent the request past an urgent red flag. */

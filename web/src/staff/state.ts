@@ -20,6 +20,8 @@ export interface QueueData {
   items: QueueItem[];
   /** Closed requests whose summary cannot reach the GP record until someone acts. */
   needsAttention: WriteBackListItem[];
+  /** How many open requests are past the practice's response target (all of them, whatever is shown). */
+  overdue: number;
 }
 
 export interface OpenRequest {
@@ -36,17 +38,35 @@ export async function loadQueueData(client: StaffClient, filter: QueueFilter): P
     filter === 'open'
       ? (await Promise.all(openStatuses.map((status) => client.queue(status)))).flat()
       : await client.queue(filter);
-  const [failed, unmatched] = await Promise.all([
+  const [failed, unmatched, { overdue }] = await Promise.all([
     client.writeBacks('failed'),
     client.writeBacks('needs_patient_match'),
+    client.overdueCount(),
   ]);
-  return { items, needsAttention: [...failed, ...unmatched] };
+  return { items, needsAttention: [...failed, ...unmatched], overdue };
 }
 
-/** A request with its files and messages; either of those may be refused without hiding the request. */
-export async function loadOpenRequest(client: StaffClient, id: string): Promise<OpenRequest> {
+/**
+ * A request with its files and messages; either of those may be refused without hiding the request.
+ * `shown`: the member of staff is opening it (not a background reload), so the patient's messages
+ * loaded count as seen by them (closing needs that).
+ */
+export async function loadOpenRequest(client: StaffClient, id: string, shown = false): Promise<OpenRequest> {
   const detail = await client.consultation(id);
   const attachments = await client.attachments(id).catch(() => []);
-  const messages = await client.messages(id).catch(() => []);
+  const messages = await client.messages(id, shown).catch(() => []);
   return { detail, attachments, messages };
+}
+
+/**
+ * How long until the queue should be read again so a request shows as overdue when it falls due:
+ * nothing announces that (no event), so the page sets a timer from the items' `dueAt`. At most a
+ * minute (waiting times and the count of requests not shown stay fresh), at least 5 seconds (a
+ * browser clock ahead of the database's would otherwise read it again and again).
+ */
+export function queueRefreshIn(items: QueueItem[], now = Date.now()): number {
+  const untilDue = items.flatMap((item) =>
+    !item.overdue && item.dueAt ? [Date.parse(item.dueAt) - now + 1000] : [],
+  );
+  return Math.min(60_000, Math.max(5000, Math.min(...untilDue)));
 }
