@@ -18,6 +18,7 @@ import {
   startTriage,
   testRedisUrl as redisUrl,
 } from '@gpc/test-support';
+import { seedPatients } from '@gpc/local-pds-server/seed';
 import { expectNoAxeViolations } from './support/axe';
 import { startCallNode } from '../../signalling/test/support/call-node';
 import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
@@ -41,6 +42,8 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
       live: 'redis',
       notifications: { prefix: queuePrefix, sweepIntervalMs: 0 },
       now: () => new Date('2026-07-13T09:00:00Z'),
+      // patients are traced against the local PDS; a summary is filed once staff confirm the patient
+      pds: true,
     },
   );
   // the record worker as production runs it, filing into the local FHIR server through a proxy
@@ -124,7 +127,7 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
           givenName: 'Robin',
           familyName: 'Sample',
           birthDate: '1975-05-06',
-          nhsNumber: '9434765919',
+          nhsNumber: seedPatients.robinSample.nhsNumber,
           phone: '07700 900456',
           email: 'robin.sample@example.org',
         },
@@ -147,6 +150,13 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     await page.locator('#detail-list').getByText('You', { exact: true }).waitFor();
     await page.getByLabel('Priority').selectOption('urgent');
     await page.locator('#detail-list').getByText('in progress, urgent').waitFor();
+    // PDS verified the patient's details: a clinician confirms them, so the summary may be filed
+    await page.locator('#identity-list').getByText('Verified by PDS').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Confirm patient' }).click();
+    await page
+      .locator('#identity-list')
+      .getByText(/^By .+ on /)
+      .waitFor();
     await page.screenshot({ path: '/tmp/staff-detail.png', fullPage: true });
     await expectNoAxeViolations(page, 'request detail');
 
@@ -265,7 +275,7 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
       .getByText(/^Not filed: there is no NHS number/)
       .waitFor();
     await page.getByLabel("Patient's NHS number").fill('943 476 5918');
-    await page.getByRole('button', { name: 'Save and file in the GP record' }).click();
+    await page.getByRole('button', { name: 'Save and trace the patient' }).click();
     await page
       .locator('#match-error')
       .getByText(/not a valid NHS number/)
@@ -274,7 +284,12 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     await expectNoAxeViolations(page, 'patient match with an error');
     assert.equal((await compositionsFor(fhir.base, unmatched)).length, 0, 'never filed against a guess');
     await page.getByLabel("Patient's NHS number").fill('943 476 5919');
-    await page.getByRole('button', { name: 'Save and file in the GP record' }).click();
+    await page.getByRole('button', { name: 'Save and trace the patient' }).click();
+    // the number is traced; once PDS verifies it, the patient is confirmed and the summary filed
+    await page.locator('#identity-list').getByText('Verified by PDS').waitFor({ timeout: 15_000 });
+    assert.equal((await compositionsFor(fhir.base, unmatched)).length, 0, 'not filed before confirmation');
+    await page.screenshot({ path: '/tmp/staff-identity-verified.png', fullPage: true });
+    await page.getByRole('button', { name: 'Confirm patient' }).click();
     await page
       .locator('#record-list')
       .getByText(/^Filed in the GP record on /)

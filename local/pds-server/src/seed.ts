@@ -151,6 +151,15 @@ export const seedPatients = {
     gpOdsCode: 'A81001',
     deceasedDateTime: '2024-03-01T10:00:00+00:00',
   },
+  /** The staff dashboard's browser test's patient, registered at A81001. */
+  robinSample: {
+    nhsNumber: '9000000122',
+    given: 'Robin',
+    family: 'Sample',
+    birthDate: '1975-05-06',
+    gender: 'female',
+    gpOdsCode: 'A81001',
+  },
   /** Not registered with any practice. */
   unregistered: {
     nhsNumber: '9000000106',

@@ -12,7 +12,15 @@ export function renderRecord(detail: ConsultationDetail, role: string | undefine
   byId('replay').hidden = !(writeBack?.status === 'failed' && role === 'admin');
   byId('replay-ask-admin').hidden = !(writeBack?.status === 'failed' && role !== 'admin');
   if (!writeBack) return;
-  addSummaryRow(list, 'Status', recordStatusText(writeBack));
+  // with a number, what it waits for is the patient's identity (the identity panel says why)
+  const waitsForIdentity = writeBack.status === 'needs_patient_match' && detail.nhsNumber !== null;
+  addSummaryRow(
+    list,
+    'Status',
+    waitsForIdentity
+      ? `Not filed: the patient is not confirmed for this NHS number yet. ${detail.identity.reason}`
+      : recordStatusText(writeBack),
+  );
   if (detail.outcome) addSummaryRow(list, 'Outcome', detail.outcome);
   // the clinician's own line breaks, as the GP record keeps them
   if (detail.summary) addSummaryRow(list, 'Summary', detail.summary).style.whiteSpace = 'pre-line';
