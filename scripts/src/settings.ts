@@ -18,6 +18,7 @@ export const LocalSettingsSchema = Type.Object(
     recordPort: Type.Integer({ default: 3003 }),
     fhirPort: Type.Integer({ default: 8103 }),
     s3Port: Type.Integer({ default: 4569 }),
+    pdsPort: Type.Integer({ default: 8104 }),
     mailSmtpPort: Type.Integer({ default: 1025 }),
     mailWebPort: Type.Integer({ default: 1080 }),
     rtcPort: Type.Integer({

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +25,37 @@ function devSecrets(stateDir: string): { jwtSecret: string; staffPassword: strin
   return secrets;
 }
 
+/**
+ * The development application's key for the local PDS stand-in (application-restricted access), made
+ * once per checkout in the state folder: the private half for triage, the public half (a JWKS file)
+ * registered with the stand-in.
+ */
+function devPdsKey(stateDir: string): {
+  apiKey: string;
+  kid: string;
+  privateKeyPem: string;
+  jwksFile: string;
+} {
+  const file = path.join(stateDir, 'pds-key.json');
+  const jwksFile = path.join(stateDir, 'pds-jwks.json');
+  if (existsSync(file) && existsSync(jwksFile)) {
+    return {
+      ...(JSON.parse(readFileSync(file, 'utf8')) as { apiKey: string; kid: string; privateKeyPem: string }),
+      jwksFile,
+    };
+  }
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 4096 });
+  const key = {
+    apiKey: `dev-${randomUUID()}`,
+    kid: `dev-${randomBytes(4).toString('hex')}`,
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+  writeFileSync(file, JSON.stringify(key), { mode: 0o600 });
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: key.kid, alg: 'RS512', use: 'sig' };
+  writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
+  return { ...key, jwksFile };
+}
+
 export const attachmentsBucket = 'gpc-attachments';
 
 const host = '127.0.0.1';
@@ -34,10 +65,22 @@ function serviceSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[]
   return [...standInSpecs(settings), ...applicationSpecs(settings, workerBin)];
 }
 
-/** What production gets elsewhere: the GP system's FHIR endpoint, S3, the practice's mail relay. */
+/** What production gets elsewhere: the GP system's FHIR endpoint, S3, the practice's mail relay, PDS. */
 function standInSpecs(settings: LocalSettings): ServiceSpec[] {
   const fhirBase = `http://${host}:${settings.fhirPort}/fhir/R4`;
+  const pdsKey = devPdsKey(settings.stateDir);
   return [
+    {
+      name: 'pds',
+      entry: 'local/pds-server/src/server.ts',
+      env: {
+        PDS_HOST: host,
+        PDS_PORT: String(settings.pdsPort),
+        PDS_API_KEY: pdsKey.apiKey,
+        PDS_JWKS_FILE: pdsKey.jwksFile,
+      },
+      readyUrl: `${pdsBase(settings)}/_ping`,
+    },
     {
       name: 'fhir',
       entry: 'local/fhir-server/src/server.ts',
@@ -83,6 +126,21 @@ function localS3Env(prefix: 'TRIAGE' | 'RECORD', settings: LocalSettings): Recor
   };
 }
 
+const pdsBase = (settings: LocalSettings) =>
+  `http://${host}:${settings.pdsPort}/personal-demographics/FHIR/R4`;
+
+/** Triage traces patients against the local PDS stand-in, with the development application's key. */
+function localPdsEnv(settings: LocalSettings): Record<string, string> {
+  const key = devPdsKey(settings.stateDir);
+  return {
+    TRIAGE_PDS_BASE_URL: pdsBase(settings),
+    TRIAGE_PDS_TOKEN_URL: `http://${host}:${settings.pdsPort}/oauth2/token`,
+    TRIAGE_PDS_API_KEY: key.apiKey,
+    TRIAGE_PDS_PRIVATE_KEY: key.privateKeyPem,
+    TRIAGE_PDS_KID: key.kid,
+  };
+}
+
 /** The service itself: triage, signalling with its media workers, the record worker, the web pages. */
 function applicationSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[] {
   const { jwtSecret } = devSecrets(settings.stateDir);
@@ -98,6 +156,7 @@ function applicationSpecs(settings: LocalSettings, workerBin: string): ServiceSp
         ...localS3Env('TRIAGE', settings),
         TRIAGE_PUBLIC_WEB_URL: `http://${host}:${settings.webPort}`,
         TRIAGE_JWT_SECRET: jwtSecret,
+        ...localPdsEnv(settings),
       },
       readyUrl: `http://${host}:${settings.triagePort}/health`,
     },
@@ -180,6 +239,7 @@ function banner(settings: LocalSettings, started: Set<string>): string {
     ['Signalling (socket.io)', `http://127.0.0.1:${settings.signallingPort}/`],
     ['Record write-back worker (health)', `http://127.0.0.1:${settings.recordPort}/health`],
     ['Local FHIR R4 server', `http://127.0.0.1:${settings.fhirPort}/fhir/R4`],
+    ['Local PDS (patient tracing)', pdsBase(settings)],
     ['Local S3 (key/secret S3RVER)', `http://127.0.0.1:${settings.s3Port}/${attachmentsBucket}`],
     ["Mail catcher (patients' emails land here)", `http://127.0.0.1:${settings.mailWebPort}/`],
     [
@@ -217,6 +277,7 @@ function portsToClaim(settings: LocalSettings): Parameters<typeof assertPortsFre
     { port: settings.recordPort, what: 'record worker', setting: 'GPC_RECORD_PORT' },
     { port: settings.fhirPort, what: 'local FHIR server', setting: 'GPC_FHIR_PORT' },
     { port: settings.s3Port, what: 'local S3', setting: 'GPC_S3_PORT' },
+    { port: settings.pdsPort, what: 'local PDS', setting: 'GPC_PDS_PORT' },
     { port: settings.mailSmtpPort, what: 'mail catcher (SMTP)', setting: 'GPC_MAIL_SMTP_PORT' },
     { port: settings.mailWebPort, what: 'mail catcher (inbox)', setting: 'GPC_MAIL_WEB_PORT' },
     ...Array.from({ length: settings.mediaWorkers }, (_, i) => ({

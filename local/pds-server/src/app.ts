@@ -100,6 +100,9 @@ interface Context {
 
 async function handle(request: IncomingMessage, context: Context): Promise<Reply> {
   const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
+  // the API platform's own liveness check, no token needed
+  if (url.pathname === `${PDS_BASE_PATH}/_ping`)
+    return { status: 200, body: { status: 'pass' }, contentType: 'application/json' };
   if (url.pathname === TOKEN_PATH) {
     if (request.method !== 'POST') return { status: 405, body: { error: 'invalid_request' } };
     return token(request, url, context);
