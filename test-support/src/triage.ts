@@ -55,7 +55,6 @@ export interface StartTriageOptions {
   notifications?: NotificationQueueOptions & Omit<NonNullable<TriageAppDeps['notifications']>, 'queue'>;
   /** Queues write-backs on bull (on the test Redis, a prefix of its own unless given); dropped otherwise. */
   writeBackQueue?: { prefix?: string };
-}
   /**
    * Traces patients against the local PDS stand-in (`true`: one of its own on a free port), on a
    * trace queue with its own prefix on the test Redis. Without it tracing is off.
@@ -76,6 +75,7 @@ export interface PdsOption {
   sweepAfterMs?: number;
   /** The trace queue's prefix; one of its own otherwise. */
   prefix?: string;
+}
 
 /** A member of staff signed in: their access token, and requests that carry it. */
 export interface StaffClient {
@@ -101,15 +101,15 @@ export interface TestTriage {
   attachments: AttachmentStore | undefined;
   /** With `writeBackQueue`. */
   writeBackQueue: WriteBackQueue | undefined;
+  /** With `pds`: the stand-in triage traces against, and the trace queue. */
+  pds: RunningLocalPds | undefined;
+  traceQueue: TraceQueue | undefined;
   /** Hands `t` a clean-up to run before triage's own (e.g. a worker using its database). */
   after: (fn: () => unknown) => void;
 }
 
 /**
  * A client signed in to `app` as the practice's member of staff of that role: an access token with
-  /** With `pds`: the stand-in triage traces against, and the trace queue. */
-  pds: RunningLocalPds | undefined;
-  traceQueue: TraceQueue | undefined;
  * the claims sign-in gives, signed by the app (sign-in itself is rate-limited, and tested on its own).
  */
 export function signedIn(app: FastifyInstance, practice: SeededPractice, role: StaffRole): StaffClient {
@@ -185,6 +185,9 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     : undefined;
   const { now, publicWebUrl, logger, rateLimitAllowList, notifications } = options;
   const live = options.live === 'redis' ? await redisAdapter(cleanup) : options.live;
+  const tracing = options.pds
+    ? await startTracing(cleanup, options.pds === true ? {} : options.pds)
+    : undefined;
   const app = await buildTriageApp({
     pool: db.pool,
     jwtSecret: options.jwtSecret ?? `triage-test-secret-${randomUUID()}`,
@@ -193,13 +196,10 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     ...(publicWebUrl ? { publicWebUrl } : {}),
     ...(logger ? { logger } : {}),
     ...(rateLimitAllowList ? { rateLimitAllowList } : {}),
-  const tracing = options.pds
-    ? await startTracing(cleanup, options.pds === true ? {} : options.pds)
-    : undefined;
-    : undefined;
     ...(attachments ? { attachments } : {}),
     ...(live ? { live } : {}),
     ...(notifications ? { notifications: withNotificationQueue(notifications) } : {}),
+    ...(tracing ? { identity: tracing.deps } : {}),
   });
   cleanup.after(() => app.close());
   let url = '';
@@ -210,7 +210,6 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
 
   const as = (practice: SeededPractice, role: StaffRole) => signedIn(app, practice, role);
   const formId = async (slug: string, practice = practiceA) => {
-    ...(tracing ? { identity: tracing.deps } : {}),
     const forms = (await app.inject({ method: 'GET', url: `/practices/${practice.odsCode}` })).json<{
       forms: { id: string; slug: string }[];
     }>().forms;
@@ -228,24 +227,12 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     url,
     attachments,
     writeBackQueue,
+    pds: tracing?.server,
+    traceQueue: tracing?.deps.queue,
     after: (fn) => cleanup.after(fn),
   };
 }
 
-function withNotificationQueue({
-  prefix,
-  retryBaseDelayMs,
-  deliveryCheckEveryMs,
-  ...sender
-}: NonNullable<StartTriageOptions['notifications']>): NonNullable<TriageAppDeps['notifications']> {
-  const queue = createNotificationQueue(testRedisUrl, {
-    pds: tracing?.server,
-    traceQueue: tracing?.deps.queue,
-    prefix: prefix ?? `gpc-test-${randomUUID()}`,
-    ...(retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs }),
-    ...(deliveryCheckEveryMs === undefined ? {} : { deliveryCheckEveryMs }),
-  });
-  // the app runs the sender and closes this queue
 /** The PDS stand-in (its own unless given) and how triage traces against it; the app closes the queue. */
 async function startTracing(
   t: TestLifetime,
@@ -288,5 +275,17 @@ async function startTracing(
   };
 }
 
+function withNotificationQueue({
+  prefix,
+  retryBaseDelayMs,
+  deliveryCheckEveryMs,
+  ...sender
+}: NonNullable<StartTriageOptions['notifications']>): NonNullable<TriageAppDeps['notifications']> {
+  const queue = createNotificationQueue(testRedisUrl, {
+    prefix: prefix ?? `gpc-test-${randomUUID()}`,
+    ...(retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs }),
+    ...(deliveryCheckEveryMs === undefined ? {} : { deliveryCheckEveryMs }),
+  });
+  // the app runs the sender and closes this queue
   return { queue, ...sender };
 }

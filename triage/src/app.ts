@@ -62,13 +62,13 @@ export interface TriageAppDeps {
     NotificationWorkerDeps,
     'queue' | 'pool' | 'logger' | 'threadLink' | 'announce'
   >;
-}
-
   /**
    * Traces patients against PDS after submission (the app runs the worker and closes the queue).
    * Without it tracing is off: no request typed into the form is ever filed.
    */
   identity?: PatientTraceDeps;
+}
+
 const Health = Type.Object({ status: Type.Literal('ok'), database: Type.Literal('ok') });
 const Unavailable = Type.Object({ code: Type.Literal('unavailable'), message: Type.String() });
 
@@ -194,11 +194,11 @@ async function registerRoutes(
     publicWebUrl: string;
     notify: (practiceId: string, change: QueueChange) => void;
     queueNotification: ((notificationId: string) => Promise<void>) | undefined;
+    traces: TraceQueueing | undefined;
   },
 ): Promise<void> {
   const { pool, attachments } = deps;
   const { publicWebUrl, notify, queueNotification, traces } = shared;
-    traces: TraceQueueing | undefined;
   const now = deps.now ?? (() => new Date());
   await app.register(authRoutes, { prefix: '/auth', pool });
   await app.register(navigationRoutes, { prefix: '/navigation-rules', pool });
@@ -244,7 +244,7 @@ async function registerRoutes(
     now,
     notify,
     ...(attachments ? { attachments } : {}),
+    ...(traces ? { queueTrace: traces.queue } : {}),
   });
   if (attachments) await app.register(attachmentRoutes, { pool, store: attachments });
 }
-    ...(traces ? { queueTrace: traces.queue } : {}),

@@ -16,7 +16,6 @@ export const TriageConfigSchema = Type.Object(
     /** Attachments: an S3 bucket (or S3-compatible server, with its endpoint and path-style URLs). */
     ...S3ConfigFields,
     logLevel: LogLevelSetting,
-  },
     /**
      * Tracing patients against PDS (application-restricted): all five, or none (tracing off: requests
      * stay `tracing`, never verified, so none typed into the form is filed).
@@ -29,6 +28,7 @@ export const TriageConfigSchema = Type.Object(
     /** The `kid` the key is registered under. */
     pdsKid: Type.Optional(Type.String({ minLength: 1 })),
     /** Sign in with NHS login on the form: all five TRIAGE_NHS_LOGIN_*, or none (off). */
+  },
   { additionalProperties: false },
 );
 export type TriageConfig = Static<typeof TriageConfigSchema>;

@@ -34,11 +34,11 @@ const writeBackQueue = createWriteBackQueue(config.redisUrl);
 // this process also sends the links staff messages create, by each practice's provider
 const notificationQueue = createNotificationQueue(config.redisUrl);
 const attachments = new AttachmentStore(s3Settings(config));
-const redisPublisher = new Redis(config.redisUrl);
 // and traces patients against PDS, when it is set up (otherwise no request typed into the form is filed)
 const pds = pdsSettings(config);
 if (!pds)
   logger.warn('PDS is not set up (TRIAGE_PDS_*): patients are not traced, and form requests are never filed');
+const redisPublisher = new Redis(config.redisUrl);
 const redisSubscriber = redisPublisher.duplicate();
 // the adapter subscribes as it is made, and ioredis loses a subscription asked for between its
 // connecting and being ready: the record worker's announcements then never reached a dashboard
@@ -57,10 +57,10 @@ const app = await buildTriageApp({
   publicWebUrl: config.publicWebUrl,
   live: { adapter: createAdapter(redisPublisher, redisSubscriber, { key: StaffLive.redisKey }) },
   notifications: { queue: notificationQueue },
-});
-try {
   ...(pds ? { identity: { queue: createTraceQueue(config.redisUrl), pds: createPdsClient(pds) } } : {}),
   // the form offers NHS login only when it is set up (TRIAGE_NHS_LOGIN_*) and the practice chose it
+});
+try {
   await app.listen({ host: config.host, port: config.port });
 } catch (error) {
   process.stderr.write(`${listenFailure('triage', config.port, error)}\n`);

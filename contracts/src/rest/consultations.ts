@@ -122,10 +122,10 @@ export const ConsultationDetail = Type.Composite([
     /** Who has the request open now (within 15 minutes). */
     claimedBy: Nullable(Type.Object({ id: Type.String(), name: Type.String() })),
     writeBack: Nullable(WriteBackView),
+    /** Who the patient is as far as the service can tell (PDS trace, NHS login), and who confirmed it. */
+    identity: IdentityView,
     /** Links sent to the patient by email or text, newest last, with where each stands. */
     notifications: Type.Array(NotificationView),
   }),
 ]);
 export type ConsultationDetail = Static<typeof ConsultationDetail>;
-    /** Who the patient is as far as the service can tell (PDS trace, NHS login), and who confirmed it. */
-    identity: IdentityView,

@@ -33,11 +33,11 @@ import {
   type QueueFilter,
 } from '../db/consultations';
 import { listNotifications } from '../db/notifications';
+import { findIdentity, isIdentityConfirmed } from '../db/identity';
+import { toIdentityView } from '../identity/view';
 import { isAssignableStaff } from '../db/staff';
 import { freezeSummaryVersion } from '../db/summary-versions';
 import type { Queryable } from '../db/queryable';
-import { findIdentity, isIdentityConfirmed } from '../db/identity';
-import { toIdentityView } from '../identity/view';
 import { withTransaction } from '../db/transaction';
 import type { QueueChange } from '../live';
 import { checkRepliesSeen, UnseenRepliesError } from '../unseen-replies';
@@ -148,6 +148,7 @@ async function openConsultation(
   const [notifications, writeBack, identity] = await Promise.all([
     listNotifications(pool, consultationId, practiceId),
     findWriteBack(pool, { consultationId, practiceId }),
+    findIdentity(pool, practiceId, consultationId),
   ]);
   if (!identity) throw new AppError('notFound', 'No such request');
   return {
@@ -175,7 +176,6 @@ async function changeAndTell(
         practiceId,
         actor: sub,
         action,
-    findIdentity(pool, practiceId, consultationId),
         entity: 'consultation',
         entityId: consultationId,
       });

@@ -35,9 +35,9 @@ export interface SubmissionRoutesDeps {
   attachments?: AttachmentStore;
   now: () => Date;
   notify: (practiceId: string, change: QueueChange) => void;
-}
   /** Queues the new request's patient trace against PDS (absent: tracing is off). */
   queueTrace?: (consultationId: string) => Promise<void>;
+}
 
 /**
  * The public form's endpoint, under `/practices` (no sign-in). A request is acknowledged only once
@@ -69,7 +69,6 @@ export const submissionRoutes: FastifyPluginCallbackTypebox<SubmissionRoutesDeps
         'request received',
       );
       deps.notify(received.practiceId, { consultationId: received.createdId, change: 'created' });
-      return reply.code(201).send({ reference: received.reference, duplicate: false });
       // after the commit, never awaited: a queue that cannot take it now leaves the trace owed for the sweep
       deps.queueTrace?.(received.createdId).catch((error: unknown) => {
         request.log.warn(
@@ -77,6 +76,7 @@ export const submissionRoutes: FastifyPluginCallbackTypebox<SubmissionRoutesDeps
           'could not queue the trace; the sweep will',
         );
       });
+      return reply.code(201).send({ reference: received.reference, duplicate: false });
     },
   );
   done();
