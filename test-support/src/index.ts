@@ -5,6 +5,7 @@ export * from './fhir';
 export * from './lifetime';
 export * from './logs';
 export * from './mail';
+export * from './nhs-login';
 export * from './notify';
 export * from './practices';
 export * from './services';

@@ -26,6 +26,7 @@ import {
   type TriageAppDeps,
 } from '@gpc/triage';
 import { startTestDatabase, type TestDatabase } from './database';
+import { startNhsLogin, type NhsLoginOption, type TestNhsLogin } from './nhs-login';
 import { cleanupStack, type TestLifetime } from './lifetime';
 import { seedPractice, type SeededPractice, type SeededStaff } from './practices';
 import { testRedisUrl } from './services';
@@ -60,6 +61,11 @@ export interface StartTriageOptions {
    * trace queue with its own prefix on the test Redis. Without it tracing is off.
    */
   pds?: true | PdsOption;
+  /**
+   * Sign in with NHS login: the local OIDC provider (`/nhs-login`) on a free port, with this triage
+   * registered as its client. Practices still choose to offer it (`nhsLoginOffered`).
+   */
+  nhsLogin?: true | NhsLoginOption;
 }
 
 /** The PDS a test's triage traces against, and how the trace worker runs. */
@@ -104,6 +110,8 @@ export interface TestTriage {
   /** With `pds`: the stand-in triage traces against, and the trace queue. */
   pds: RunningLocalPds | undefined;
   traceQueue: TraceQueue | undefined;
+  /** With `nhsLogin`: the provider and what triage is configured with. */
+  nhsLogin: TestNhsLogin | undefined;
   /** Hands `t` a clean-up to run before triage's own (e.g. a worker using its database). */
   after: (fn: () => unknown) => void;
 }
@@ -188,6 +196,9 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
   const tracing = options.pds
     ? await startTracing(cleanup, options.pds === true ? {} : options.pds)
     : undefined;
+  const nhsLogin = options.nhsLogin
+    ? await startNhsLogin(cleanup, options.nhsLogin === true ? {} : options.nhsLogin)
+    : undefined;
   const app = await buildTriageApp({
     pool: db.pool,
     jwtSecret: options.jwtSecret ?? `triage-test-secret-${randomUUID()}`,
@@ -200,6 +211,7 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     ...(live ? { live } : {}),
     ...(notifications ? { notifications: withNotificationQueue(notifications) } : {}),
     ...(tracing ? { identity: tracing.deps } : {}),
+    ...(nhsLogin ? { nhsLogin: nhsLogin.settings } : {}),
   });
   cleanup.after(() => app.close());
   let url = '';
@@ -229,6 +241,7 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     writeBackQueue,
     pds: tracing?.server,
     traceQueue: tracing?.deps.queue,
+    nhsLogin,
     after: (fn) => cleanup.after(fn),
   };
 }

@@ -29,6 +29,8 @@ import { submissionRoutes } from './routes/submissions';
 import { writeBackRoutes } from './routes/write-back';
 import { identityRoutes } from './routes/identity';
 import { startPatientTraces, type PatientTraceDeps, type TraceQueueing } from './identity/start';
+import { NhsLoginClient, type NhsLoginSettings } from './nhs-login/client';
+import { nhsLoginRoutes } from './routes/nhs-login';
 
 export interface WriteBackQueueing {
   /** Queues a newly closed consultation's write-back (a no-op if it is queued already). */
@@ -67,6 +69,8 @@ export interface TriageAppDeps {
    * Without it tracing is off: no request typed into the form is ever filed.
    */
   identity?: PatientTraceDeps;
+  /** Sign in with NHS login on the form, for the practices that offer it; off when absent. */
+  nhsLogin?: NhsLoginSettings;
 }
 
 const Health = Type.Object({ status: Type.Literal('ok'), database: Type.Literal('ok') });
@@ -238,6 +242,12 @@ async function registerRoutes(
     notify,
   });
   await app.register(formRoutes, { prefix: '/practices', pool, now });
+  await app.register(nhsLoginRoutes, {
+    pool,
+    now,
+    publicWebUrl,
+    nhsLogin: deps.nhsLogin ? new NhsLoginClient(deps.nhsLogin) : undefined,
+  });
   await app.register(submissionRoutes, {
     prefix: '/practices',
     pool,

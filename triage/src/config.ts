@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, envName, loadConfig, LogLevelSetting, S3ConfigFields } from '@gpc/contracts';
 import type { PdsSettings } from './identity/pds-client';
+import { NhsLoginConfigFields, nhsLoginSettingsFrom } from './nhs-login/settings';
 
 export const TriageConfigSchema = Type.Object(
   {
@@ -28,6 +29,7 @@ export const TriageConfigSchema = Type.Object(
     /** The `kid` the key is registered under. */
     pdsKid: Type.Optional(Type.String({ minLength: 1 })),
     /** Sign in with NHS login on the form: all five TRIAGE_NHS_LOGIN_*, or none (off). */
+    ...NhsLoginConfigFields,
   },
   { additionalProperties: false },
 );
@@ -46,6 +48,7 @@ export function loadTriageConfig(env?: Record<string, string | undefined>): Tria
         .map((key) => `${envName('TRIAGE', key)}: required when any TRIAGE_PDS_* is set`),
     );
   }
+  nhsLoginSettingsFrom(config); // half an NHS login set-up, or a key that is not one, stops the boot
   return config;
 }
 

@@ -11,3 +11,4 @@ export { freezeSummaryVersion, listSummaryVersions, summaryContentHash } from '.
 export * from './identity/queue';
 export * from './identity/pds-client';
 export type { PatientTraceDeps } from './identity/start';
+export type { NhsLoginSettings } from './nhs-login/client';

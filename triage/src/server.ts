@@ -12,6 +12,7 @@ import { createTraceQueue } from './identity/queue';
 import { createDatabaseIfMissing, migrateDatabase } from './db/migrate';
 import { createTriageLogger } from './logger';
 import { createNotificationQueue } from './notifications/queue';
+import { nhsLoginSettingsFrom } from './nhs-login/settings';
 
 const config = loadConfigOrExit('triage', loadTriageConfig);
 
@@ -38,6 +39,7 @@ const attachments = new AttachmentStore(s3Settings(config));
 const pds = pdsSettings(config);
 if (!pds)
   logger.warn('PDS is not set up (TRIAGE_PDS_*): patients are not traced, and form requests are never filed');
+const nhsLogin = nhsLoginSettingsFrom(config);
 const redisPublisher = new Redis(config.redisUrl);
 const redisSubscriber = redisPublisher.duplicate();
 // the adapter subscribes as it is made, and ioredis loses a subscription asked for between its
@@ -59,6 +61,7 @@ const app = await buildTriageApp({
   notifications: { queue: notificationQueue },
   ...(pds ? { identity: { queue: createTraceQueue(config.redisUrl), pds: createPdsClient(pds) } } : {}),
   // the form offers NHS login only when it is set up (TRIAGE_NHS_LOGIN_*) and the practice chose it
+  ...(nhsLogin ? { nhsLogin } : {}),
 });
 try {
   await app.listen({ host: config.host, port: config.port });

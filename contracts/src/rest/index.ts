@@ -13,4 +13,5 @@ export * from './practice-admin';
 export * from './pauses';
 export * from './hours';
 export * from './submissions';
+export * from './nhs-login';
 export * from './identity';

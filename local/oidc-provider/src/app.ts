@@ -41,6 +41,7 @@ export async function buildOidcProvider(options: OidcProviderOptions): Promise<O
   const signingKeys = options.signingKeys ?? [await generateSigningKey()];
   const cookieKeys = [randomBytes(32).toString('base64url')];
   const publicUrl = options.publicUrl.replace(/\/$/, '');
+  const publicHost = new URL(publicUrl).host;
   const mounted: MountedIssuer[] = [
     nhsLoginIssuer({ publicUrl, clients: options.nhsLogin.clients, signingKeys, cookieKeys }),
   ];
@@ -55,6 +56,8 @@ export async function buildOidcProvider(options: OidcProviderOptions): Promise<O
         response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         return;
       }
+      // endpoints are named from the request's host: the public one, whatever way the request came
+      request.headers.host = publicHost;
       issuer.handle(request, response).catch((error: unknown) => {
         logger.error({ err: error, path }, 'local OIDC provider failed a request');
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });

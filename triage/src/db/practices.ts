@@ -38,13 +38,15 @@ interface PracticeSettingsRow {
   response_target_urgent_minutes: number;
   response_target_soon_minutes: number;
   response_target_routine_minutes: number;
+  nhs_login_offered: boolean;
   fhir_base_url: string | null;
   fhir_auth: FhirAuth;
   notification_settings: unknown;
 }
 const settingsColumns =
   'ods_code, name, timezone, opening_hours, daily_capacity, nation, out_of_hours, response_time_message, fhir_base_url, ' +
-  'fhir_auth, notification_settings, response_target_urgent_minutes, response_target_soon_minutes, response_target_routine_minutes';
+  'fhir_auth, notification_settings, response_target_urgent_minutes, response_target_soon_minutes, response_target_routine_minutes, ' +
+  'nhs_login_offered';
 
 /** The settings as staff see them: never a secret, only whether one is set. */
 function toPracticeSettingsView(row: PracticeSettingsRow): StoredPracticeSettings {
@@ -63,6 +65,7 @@ function toPracticeSettingsView(row: PracticeSettingsRow): StoredPracticeSetting
       soon: row.response_target_soon_minutes,
       routine: row.response_target_routine_minutes,
     },
+    nhsLoginOffered: row.nhs_login_offered,
     fhir: { baseUrl: row.fhir_base_url, authType: row.fhir_auth.type },
     notifications: !settings
       ? null
@@ -102,7 +105,8 @@ export async function updatePracticeSettings(
        notification_settings = CASE WHEN $7::boolean THEN $8::jsonb ELSE notification_settings END,
        response_target_urgent_minutes = COALESCE($9, response_target_urgent_minutes),
        response_target_soon_minutes = COALESCE($10, response_target_soon_minutes),
-       response_target_routine_minutes = COALESCE($11, response_target_routine_minutes)
+       response_target_routine_minutes = COALESCE($11, response_target_routine_minutes),
+       nhs_login_offered = COALESCE($12, nhs_login_offered)
      WHERE id = $1 RETURNING ${settingsColumns}`,
     [
       practiceId,
@@ -116,6 +120,7 @@ export async function updatePracticeSettings(
       change.responseTargets?.urgent ?? null,
       change.responseTargets?.soon ?? null,
       change.responseTargets?.routine ?? null,
+      change.nhsLoginOffered ?? null,
     ],
   );
   return toPracticeSettingsView(rows[0]!);

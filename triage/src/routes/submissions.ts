@@ -22,6 +22,7 @@ import {
 import { redFlagOutcome, redFlagsRaised, responseProblems, type RedFlag } from '../forms/red-flags';
 import { availabilityAt, dailyLimit, type Availability } from '../hours/availability';
 import type { QueueChange } from '../live';
+import { intakeWithNhsLogin, withNhsLoginIdentity } from '../nhs-login/sessions';
 import { localDate } from '../practice-hours';
 
 // no 0/O or 1/I, which read alike over the phone
@@ -119,7 +120,14 @@ async function receiveSubmission(
     availability,
     urgentRedFlag,
   });
-  const written = await orUnavailable(insertSubmission(deps.pool, submission));
+  const session = body.nhsLoginSession;
+  const written = await orUnavailable(
+    session === undefined
+      ? insertSubmission(deps.pool, submission)
+      : intakeWithNhsLogin(deps.pool, { token: session, practiceId, idempotencyKey, now }, (db, identity) =>
+          insertSubmission(db, withNhsLoginIdentity(submission, identity)),
+        ),
+  );
   if (!written.counted) throw capacityReached();
   if (written.created)
     return { practiceId, reference: written.created.reference, createdId: written.created.id };
@@ -133,12 +141,14 @@ async function receiveSubmission(
  * contacted. The NHS number, without spaces, when given.
  */
 function checkPatientDetails(body: SubmissionBody, now: Date): string | undefined {
-  const nhsNumber = body.patient.nhsNumber?.replace(/\s+/g, '');
+  // with an NHS login session the name, date of birth and NHS number are NHS login's: those typed are ignored
+  const typed = body.nhsLoginSession === undefined;
+  const nhsNumber = typed ? body.patient.nhsNumber?.replace(/\s+/g, '') : undefined;
   if (nhsNumber !== undefined && !isValidNhsNumber(nhsNumber)) {
     throw new AppError('badRequest', 'The NHS number is not valid: check it, or leave it out');
   }
   const birth = new Date(`${body.patient.birthDate}T00:00:00Z`);
-  if (Number.isNaN(birth.getTime()) || birth > now || birth.getUTCFullYear() < 1900) {
+  if (typed && (Number.isNaN(birth.getTime()) || birth > now || birth.getUTCFullYear() < 1900)) {
     throw new AppError('badRequest', 'The date of birth is not valid');
   }
   if ((body.preferredContact === 'phone' || body.preferredContact === 'sms') && !body.patient.phone) {
