@@ -18,6 +18,7 @@ import { PracticeApi } from './api';
 import { replyNotice, takesRequests, unavailableContent } from './availability';
 import { urgentInterstitial } from './urgent';
 import { state, submission } from './state';
+import { nhsLoginDetails, startWithNhsLogin } from './nhs-login';
 
 /**
  * The online consultation form: the practice's Questionnaire one question per page (easy on a phone),
@@ -244,7 +245,8 @@ function uploadPage(): void {
   page(
     'Photos or documents',
     element('p', {}, 'A photo can help, for example of a rash. You can skip this.'),
-    form(() => whoPage(), group, list),
+    // signed in with NHS login, the request is for the patient themself
+    form(() => (state.nhsLogin ? aboutPage() : whoPage()), group, list),
   );
 }
 
@@ -298,10 +300,8 @@ function aboutPage(): void {
     form(
       (data) => {
         for (const key of [
-          'given-name',
-          'family-name',
-          'birth-date',
-          'nhs-number',
+          // with NHS login these come from it (state.about holds its name and date of birth)
+          ...(state.nhsLogin ? [] : ['given-name', 'family-name', 'birth-date', 'nhs-number']),
           'phone',
           'email',
           'contact',
@@ -319,17 +319,24 @@ function aboutPage(): void {
           return showError('Enter an email address to be contacted by email');
         checkPage();
       },
-      textField('given-name', 'First name', { value: about['given-name'], autocomplete: 'given-name' }),
-      textField('family-name', 'Last name', { value: about['family-name'], autocomplete: 'family-name' }),
-      textField('birth-date', 'Date of birth', {
-        type: 'date',
-        value: about['birth-date'],
-        autocomplete: 'bday',
-      }),
-      textField('nhs-number', 'NHS number (optional)', {
-        hint: 'A 10 digit number, like 943 476 5919. You can find it on letters from the NHS.',
-        value: about['nhs-number'],
-      }),
+      ...(state.nhsLogin
+        ? [nhsLoginDetails(state.nhsLogin.identity)]
+        : [
+            textField('given-name', 'First name', { value: about['given-name'], autocomplete: 'given-name' }),
+            textField('family-name', 'Last name', {
+              value: about['family-name'],
+              autocomplete: 'family-name',
+            }),
+            textField('birth-date', 'Date of birth', {
+              type: 'date',
+              value: about['birth-date'],
+              autocomplete: 'bday',
+            }),
+            textField('nhs-number', 'NHS number (optional)', {
+              hint: 'A 10 digit number, like 943 476 5919. You can find it on letters from the NHS.',
+              value: about['nhs-number'],
+            }),
+          ]),
       textField('phone', 'Mobile or phone number', { type: 'tel', value: about.phone, autocomplete: 'tel' }),
       textField('email', 'Email address (optional)', {
         type: 'email',
@@ -424,7 +431,7 @@ async function start(): Promise<void> {
     const { title, content } = unavailableContent(practice.availability);
     return page(title, ...content);
   }
-  choosePage();
+  await startWithNhsLogin(practice.odsCode, state, page, choosePage);
 }
 
 void start();

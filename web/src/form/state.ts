@@ -1,5 +1,5 @@
 import type { Questionnaire, QuestionnaireResponseItemAnswer } from '@medplum/fhirtypes';
-import type { PracticeInfo, PreferredContact, SubmissionBody } from '@gpc/contracts';
+import type { NhsLoginIdentityView, PracticeInfo, PreferredContact, SubmissionBody } from '@gpc/contracts';
 
 /**
  * What the patient has entered so far, kept in the page until the practice confirms the request,
@@ -20,6 +20,8 @@ export interface FormState {
   idempotencyKey: string;
   /** The patient was told to call 111 or the surgery now (an urgent red flag) and chose to send anyway. */
   urgentSendAnyway?: boolean;
+  /** Signed in with NHS login (nhs-login.ts): the session token sent with the request, and who it says. */
+  nhsLogin?: { token: string; identity: NhsLoginIdentityView };
 }
 
 export const state: FormState = {
@@ -49,6 +51,8 @@ export function submission(entered: FormState): SubmissionBody {
     preferredContact: about.contact as PreferredContact,
     ...(about.times ? { preferredTimes: about.times } : {}),
     ...(entered.urgentSendAnyway ? { urgentSendAnyway: true } : {}),
+    // the server takes the name, date of birth and NHS number from NHS login, not from `patient`
+    ...(entered.nhsLogin ? { nhsLoginSession: entered.nhsLogin.token } : {}),
     ...(entered.uploads.length > 0 ? { attachments: entered.uploads.map(({ key }) => ({ key })) } : {}),
     answers: {
       resourceType: 'QuestionnaireResponse',
