@@ -93,7 +93,11 @@ describe('the practice widget and the online form in Chromium, against the real 
     await page.setInputFiles('#photos', {
       name: 'rash.png',
       mimeType: 'image/png',
-      buffer: Buffer.from('89504e470d0a1a0a', 'hex'),
+      // a real 1×1 PNG: uploads are checked by their bytes, and re-encoded to drop metadata
+      buffer: Buffer.from(
+        'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+        'base64',
+      ),
     });
     await page.getByText('rash.png: uploaded').waitFor({ timeout: 10_000 });
     await page.getByRole('button', { name: 'Continue' }).click();
