@@ -23,9 +23,10 @@ export async function seedDevPractice(
 ): Promise<void> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   try {
-    // every start: the local FHIR server and mail catcher are where this checkout runs them now
+    // every start: the local FHIR server and mail catcher are where this checkout runs them now, and
+    // the form offers sign-in with the local NHS login (a database from before NHS login gets it too)
     const existing = await pool.query(
-      'UPDATE practice SET fhir_base_url = $2, notification_settings = $3 WHERE ods_code = $1',
+      'UPDATE practice SET fhir_base_url = $2, notification_settings = $3, nhs_login_offered = true WHERE ods_code = $1',
       [devPractice.odsCode, fhirBaseUrl, JSON.stringify(notificationSettings)],
     );
     const passwordHash = await hashPassword(password);
@@ -43,7 +44,8 @@ export async function seedDevPractice(
     const allDay = [['00:00', '24:00']];
     await pool.query(
       // open round the clock: England's core hours, and out of hours by the practice's choice
-      `UPDATE practice SET opening_hours = $2, out_of_hours = 'open', fhir_base_url = $3, notification_settings = $4
+      `UPDATE practice SET opening_hours = $2, out_of_hours = 'open', fhir_base_url = $3, notification_settings = $4,
+         nhs_login_offered = true
         WHERE id = $1`,
       [
         practiceId,

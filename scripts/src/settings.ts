@@ -19,6 +19,8 @@ export const LocalSettingsSchema = Type.Object(
     fhirPort: Type.Integer({ default: 8103 }),
     s3Port: Type.Integer({ default: 4569 }),
     pdsPort: Type.Integer({ default: 8104 }),
+    /** The local OIDC provider (NHS login at /nhs-login). */
+    oidcPort: Type.Integer({ default: 8105 }),
     mailSmtpPort: Type.Integer({ default: 1025 }),
     mailWebPort: Type.Integer({ default: 1080 }),
     rtcPort: Type.Integer({

@@ -7,6 +7,7 @@ import { ensureMediasoupWorker } from './mediasoup-worker';
 import { assertPortsFree } from './ports';
 import { ensurePostgres } from './postgres';
 import { ensureRedis } from './redis';
+import { localNhsLoginEnv, nhsLoginIssuer, oidcProviderSpec } from './nhs-login-dev';
 import { ServiceProcess, stopAll, type ServiceSpec, type StartedService } from './services';
 import { loadLocalSettings, log, repoRoot, type LocalSettings } from './settings';
 
@@ -81,6 +82,7 @@ function standInSpecs(settings: LocalSettings): ServiceSpec[] {
       },
       readyUrl: `${pdsBase(settings)}/_ping`,
     },
+    oidcProviderSpec(settings),
     {
       name: 'fhir',
       entry: 'local/fhir-server/src/server.ts',
@@ -157,6 +159,7 @@ function applicationSpecs(settings: LocalSettings, workerBin: string): ServiceSp
         TRIAGE_PUBLIC_WEB_URL: `http://${host}:${settings.webPort}`,
         TRIAGE_JWT_SECRET: jwtSecret,
         ...localPdsEnv(settings),
+        ...localNhsLoginEnv(settings),
       },
       readyUrl: `http://${host}:${settings.triagePort}/health`,
     },
@@ -240,6 +243,7 @@ function banner(settings: LocalSettings, started: Set<string>): string {
     ['Record write-back worker (health)', `http://127.0.0.1:${settings.recordPort}/health`],
     ['Local FHIR R4 server', `http://127.0.0.1:${settings.fhirPort}/fhir/R4`],
     ['Local PDS (patient tracing)', pdsBase(settings)],
+    ['Local NHS login (OIDC provider)', nhsLoginIssuer(settings)],
     ['Local S3 (key/secret S3RVER)', `http://127.0.0.1:${settings.s3Port}/${attachmentsBucket}`],
     ["Mail catcher (patients' emails land here)", `http://127.0.0.1:${settings.mailWebPort}/`],
     [
@@ -257,6 +261,7 @@ function banner(settings: LocalSettings, started: Set<string>): string {
     '',
     `Online form (development practice ${devPractice.odsCode}): http://127.0.0.1:${settings.webPort}/form.html?practice=${devPractice.odsCode}`,
     `Widget on a sample practice website:          http://127.0.0.1:${settings.webPort}/widget-demo.html`,
+    'The form offers "Continue with NHS login": the local stand-in lists its test patients (P9 and P5) and their passwords.',
     `Staff dashboard: http://127.0.0.1:${settings.webPort}/staff.html, practice ${devPractice.odsCode}, ${Object.values(devStaffEmails).join(' / ')}, password ${devSecrets(settings.stateDir).staffPassword}`,
     '',
     'Try a video call: open this clinician link (development only, valid 12 hours), start a call,',
@@ -278,6 +283,7 @@ function portsToClaim(settings: LocalSettings): Parameters<typeof assertPortsFre
     { port: settings.fhirPort, what: 'local FHIR server', setting: 'GPC_FHIR_PORT' },
     { port: settings.s3Port, what: 'local S3', setting: 'GPC_S3_PORT' },
     { port: settings.pdsPort, what: 'local PDS', setting: 'GPC_PDS_PORT' },
+    { port: settings.oidcPort, what: 'local OIDC provider (NHS login)', setting: 'GPC_OIDC_PORT' },
     { port: settings.mailSmtpPort, what: 'mail catcher (SMTP)', setting: 'GPC_MAIL_SMTP_PORT' },
     { port: settings.mailWebPort, what: 'mail catcher (inbox)', setting: 'GPC_MAIL_WEB_PORT' },
     ...Array.from({ length: settings.mediaWorkers }, (_, i) => ({

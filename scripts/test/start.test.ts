@@ -61,6 +61,7 @@ describe('npm start, as a user runs it', () => {
     // ports of its own, so a developer's running `npm start` does not collide with the test
     const names = ['WEB', 'TRIAGE', 'SIGNALLING', 'RECORD', 'FHIR', 'S3', 'MAIL_SMTP', 'MAIL_WEB', 'RTC'];
     for (const name of names) env[`GPC_${name}_PORT`] = String(await freePort());
+    env.GPC_OIDC_PORT = String(await freePort());
     env.GPC_STATE_DIR = stateDir;
     env.GPC_DATABASE_URL = `${(process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres').replace(/\/[^/]*$/, '')}/gpc_start_test`;
   });
@@ -121,6 +122,16 @@ describe('npm start, as a user runs it', () => {
         `http://127\\.0\\.0\\.1:${env.GPC_WEB_PORT}/clinician\\.html#t=[\\w-]+\\.[\\w-]+\\.[\\w-]+`,
       );
       assert.match(firstOutput.text(), clinicianLink);
+      // the development practice's form offers NHS login, which starts at the local stand-in
+      const offer = await fetch(`http://127.0.0.1:${env.GPC_TRIAGE_PORT}/practices/A81001/nhs-login/offer`);
+      assert.deepEqual(await offer.json(), { offered: true });
+      const nhsLogin = await fetch(`http://127.0.0.1:${env.GPC_WEB_PORT}/api/practices/A81001/nhs-login`, {
+        redirect: 'manual',
+      });
+      assert.match(
+        nhsLogin.headers.get('location') ?? '',
+        new RegExp(`^http://127\\.0\\.0\\.1:${env.GPC_OIDC_PORT}/nhs-login/authorize\\?`),
+      );
 
       // a second start on the same ports says so at once instead of hanging
       const startedAt = Date.now();

@@ -14,7 +14,7 @@ import { nhsLoginIssuer, type ClientRegistration } from './nhs-login';
  */
 
 export interface OidcProviderOptions {
-  /** Where the server is reached, e.g. `http://127.0.0.1:8104`: each issuer is this and its path. */
+  /** Where the server is reached, e.g. `http://127.0.0.1:8105`: each issuer is this and its path. */
   publicUrl: string;
   /** The partner services registered with `/nhs-login`. */
   nhsLogin: { clients: readonly ClientRegistration[] };
@@ -24,7 +24,7 @@ export interface OidcProviderOptions {
 }
 
 export interface OidcProviderApp {
-  /** Issuer identifiers by name, e.g. `issuers.nhsLogin` = `http://127.0.0.1:8104/nhs-login`. */
+  /** Issuer identifiers by name, e.g. `issuers.nhsLogin` = `http://127.0.0.1:8105/nhs-login`. */
   issuers: { nhsLogin: string };
   handle(request: IncomingMessage, response: ServerResponse): void;
 }

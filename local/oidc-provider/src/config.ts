@@ -4,7 +4,7 @@ import { loadConfig } from '@gpc/contracts';
 export const OidcProviderConfigSchema = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1' }),
-    port: Type.Integer({ minimum: 1, maximum: 65535, default: 8104 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 8105 }),
     /** Where browsers and services reach it, when not `http://host:port` (e.g. behind a proxy). */
     publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
     /**

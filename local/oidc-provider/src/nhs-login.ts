@@ -53,7 +53,7 @@ function meetsVectors(user: NhsLoginTestUser, vectors: string[]): boolean {
 }
 
 export interface NhsLoginIssuerOptions {
-  /** The server's public base URL, e.g. `http://127.0.0.1:8104`; the issuer is this and `/nhs-login`. */
+  /** The server's public base URL, e.g. `http://127.0.0.1:8105`; the issuer is this and `/nhs-login`. */
   publicUrl: string;
   clients: readonly ClientRegistration[];
   /** The issuer's private signing keys (RSA, RS512). */
