@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { ClientRegistration, RunningOidcProvider, SigningKey } from '@gpc/local-oidc-provider';
 import type { NhsLoginSettings } from '@gpc/triage';
@@ -63,5 +64,27 @@ export async function startNhsLogin(t: TestLifetime, option: NhsLoginOption = {}
       kid: client.kid,
       redirectUri,
     },
+  };
+}
+
+/**
+ * A patient signing in with NHS login at a practice's form, over HTTP: triage's start redirects to
+ * the stand-in, its sign-in form is filled in, and triage's callback gives back the session token
+ * (`undefined`, and why, when it gave none).
+ */
+export async function signInWithNhsLogin(
+  triage: { app: FastifyInstance; nhsLogin: TestNhsLogin | undefined },
+  user: { email: string; password: string },
+  odsCode = 'A81001',
+): Promise<{ token: string | undefined; failure: string | undefined }> {
+  if (!triage.nhsLogin) throw new Error('start triage with the nhsLogin option');
+  const { signInByHttp } = await import('@gpc/local-oidc-provider/testing');
+  const start = await triage.app.inject({ method: 'GET', url: `/practices/${odsCode}/nhs-login` });
+  const { returnedTo } = await signInByHttp(String(start.headers.location), triage.nhsLogin.url, user);
+  const callback = await triage.app.inject({ method: 'GET', url: `/nhs-login/callback${returnedTo.search}` });
+  const fragment = new URLSearchParams(new URL(String(callback.headers.location)).hash.slice(1));
+  return {
+    token: fragment.get('nhs-login') ?? undefined,
+    failure: fragment.get('nhs-login-error') ?? undefined,
   };
 }
