@@ -6,7 +6,8 @@ import { after, describe, it } from 'node:test';
 import { decodeJwt, importJWK, SignJWT, type JWTPayload } from 'jose';
 import { nhsLoginTestUsers } from '@gpc/local-oidc-provider';
 import { signInByHttp } from '@gpc/local-oidc-provider/testing';
-import { medicalAnswers, startTriage, type TestTriage } from '@gpc/test-support';
+import { loadTriageConfig } from '@gpc/triage';
+import { medicalAnswers, nhsLoginClientKey, startTriage, type TestTriage } from '@gpc/test-support';
 
 // Monday 13 July 2026, 10:00 in London: the practice is open
 const mondayMorning = new Date('2026-07-13T09:00:00Z');
@@ -381,4 +382,37 @@ describe('an ID token that is not NHS login’s for this sign-in is refused (a m
       }
     });
   }
+});
+
+describe('NHS login in triage’s configuration', () => {
+  const base = {
+    TRIAGE_DATABASE_URL: 'postgres://x',
+    TRIAGE_REDIS_URL: 'redis://x',
+    TRIAGE_JWT_SECRET: 'x'.repeat(32),
+    TRIAGE_S3_BUCKET: 'bucket',
+    TRIAGE_S3_ACCESS_KEY_ID: 'k',
+    TRIAGE_S3_SECRET_ACCESS_KEY: 's',
+  };
+  const { privateJwk, publicJwk, kid } = nhsLoginClientKey();
+  const all = {
+    TRIAGE_NHS_LOGIN_ISSUER: 'https://auth.login.nhs.uk',
+    TRIAGE_NHS_LOGIN_CLIENT_ID: 'gp-consult',
+    TRIAGE_NHS_LOGIN_PRIVATE_KEY: JSON.stringify(privateJwk),
+    TRIAGE_NHS_LOGIN_KID: kid,
+    TRIAGE_NHS_LOGIN_REDIRECT_URI: 'https://gp-consult.example/api/nhs-login/callback',
+  };
+
+  it('is off with none of its settings, on with all five', () => {
+    assert.equal(loadTriageConfig(base).nhsLoginIssuer, undefined);
+    assert.equal(loadTriageConfig({ ...base, ...all }).nhsLoginClientId, 'gp-consult');
+  });
+
+  it('stops the boot on half a set-up, naming what is missing, or on a key that is not a private RSA key', () => {
+    const { TRIAGE_NHS_LOGIN_KID: _kid, ...withoutKid } = all;
+    assert.throws(() => loadTriageConfig({ ...base, ...withoutKid }), /TRIAGE_NHS_LOGIN_KID: required/);
+    assert.throws(
+      () => loadTriageConfig({ ...base, ...all, TRIAGE_NHS_LOGIN_PRIVATE_KEY: JSON.stringify(publicJwk) }),
+      /TRIAGE_NHS_LOGIN_PRIVATE_KEY: not a private RSA JWK/,
+    );
+  });
 });
