@@ -87,6 +87,8 @@ export const PracticeSettingsView = Type.Object({
   responseTimeMessage: Nullable(Type.String()),
   bankHolidays: BankHolidayDataStatus,
   responseTargets: ResponseTargets,
+  /** The form offers "Continue with NHS login" (when the service is set up for NHS login). */
+  nhsLoginOffered: Type.Boolean(),
   fhir: Type.Object({
     baseUrl: Nullable(Type.String()),
     authType: Type.String(),
@@ -116,6 +118,7 @@ export const PracticeSettingsChange = Type.Object(
     responseTimeMessage: Type.Optional(Nullable(ResponseTimeMessage)),
     /** Response targets to change, per priority; those left out stay as they are. */
     responseTargets: Type.Optional(Type.Partial(ResponseTargets, { minProperties: 1 })),
+    nhsLoginOffered: Type.Optional(Type.Boolean()),
     fhir: Type.Optional(
       Type.Object(
         {
