@@ -68,14 +68,18 @@ async function startService(entry: string, env: Record<string, string>, readyUrl
   };
 }
 
-/** What a clinician's close leaves: closed consultations with the medical form's answers, and pending write-backs. */
+/**
+ * What a clinician's close leaves: closed consultations of patients whose identity staff confirmed,
+ * with the medical form's answers, and pending write-backs.
+ */
 async function closeConsultations(pool: pg.Pool, practices: SeededPractice[], n: number) {
   const { rows } = await pool.query<{ id: string; practice_id: string }>(
     `INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date,
-        patient_nhs_number, questionnaire_response, status, closed_at, closed_by, outcome_code, outcome_display, summary)
+        patient_nhs_number, questionnaire_response, status, closed_at, closed_by, outcome_code, outcome_display, summary,
+        identity_status, identity_confirmed_at, identity_confirmed_nhs_number)
      SELECT ($1::uuid[])[1 + i % $3], 'GPC-W' || lpad(i::text, 8, '0'), 'medical', 'Pat', 'Example', '1980-02-03',
             '9434765919', $4, 'closed', now(), ($2::uuid[])[1 + i % $3], '182836005', 'Review of medication',
-            'Medication reviewed; no change. Review in six months.'
+            'Medication reviewed; no change. Review in six months.', 'verified', now(), '9434765919'
        FROM generate_series(1, $5::int) AS i
      RETURNING id, practice_id`,
     [

@@ -76,8 +76,11 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
     proxy.setRule(() => ({ kind: 'status', status: 503, text: 'not yet' }));
     await db.pool.query('UPDATE practice SET fhir_base_url = $2 WHERE id = $1', [practice.id, proxy.url]);
     const { rows } = await db.pool.query<{ id: string }>(
-      `INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date, patient_nhs_number)
-       SELECT $1, 'GPC-R' || $2 || lpad(n::text, 5, '0'), 'medical', 'Pat', 'Example', '1980-02-03', '9434765919'
+      // patients whose identity is confirmed (a verified trace, confirmed by staff): only they are filed
+      `INSERT INTO consultation (practice_id, reference, kind, patient_given_name, patient_family_name, patient_birth_date,
+         patient_nhs_number, identity_status, identity_confirmed_at, identity_confirmed_nhs_number)
+       SELECT $1, 'GPC-R' || $2 || lpad(n::text, 5, '0'), 'medical', 'Pat', 'Example', '1980-02-03', '9434765919',
+              'verified', now(), '9434765919'
          FROM generate_series(1, $3) AS n RETURNING id`,
       [practice.id, String(practiceCount), batch],
     );
