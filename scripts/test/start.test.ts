@@ -59,9 +59,20 @@ describe('npm start, as a user runs it', () => {
   before(async () => {
     stateDir = mkdtempSync(path.join(tmpdir(), 'gpc-start-'));
     // ports of its own, so a developer's running `npm start` does not collide with the test
-    const names = ['WEB', 'TRIAGE', 'SIGNALLING', 'RECORD', 'FHIR', 'S3', 'MAIL_SMTP', 'MAIL_WEB', 'RTC'];
+    const names = [
+      'WEB',
+      'TRIAGE',
+      'SIGNALLING',
+      'RECORD',
+      'FHIR',
+      'S3',
+      'MAIL_SMTP',
+      'MAIL_WEB',
+      'RTC',
+      'PDS',
+      'OIDC',
+    ];
     for (const name of names) env[`GPC_${name}_PORT`] = String(await freePort());
-    env.GPC_OIDC_PORT = String(await freePort());
     env.GPC_STATE_DIR = stateDir;
     env.GPC_DATABASE_URL = `${(process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres').replace(/\/[^/]*$/, '')}/gpc_start_test`;
   });
