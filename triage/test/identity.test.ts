@@ -195,6 +195,18 @@ describe('patient identity: PDS tracing, "Confirm patient" and the filing gate',
     assert.equal(writeBack?.status, 'needs_patient_match');
     assert.equal(identity.confirmed, false);
     assert.deepEqual(await compositionsFor(fhir.base, id), []);
+    // the dashboard's list of held summaries says it waits on the patient's identity, not a number
+    const held = await world.as(practiceA, 'clinician').inject({
+      method: 'GET',
+      url: '/write-backs?status=needs_patient_match',
+    });
+    assert.deepEqual(
+      held
+        .json<{ consultationId: string; identityStatus: string }[]>()
+        .map((item) => [item.consultationId, item.identityStatus])
+        .filter(([listed]) => listed === id),
+      [[id, 'registered_elsewhere']],
+    );
   });
 
   it('a verified patient is not filed until staff confirm them, then is filed', async () => {

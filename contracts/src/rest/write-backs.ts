@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { OneOf, Nullable } from '../schema';
 import { WriteBackStatuses } from '../jobs';
+import { IdentityStatus } from './identity';
 
 /** Where a closed request's summary stands on its way into the GP record (the type is `WriteBackStatus`). */
 export const WriteBackStatusSchema = OneOf(WriteBackStatuses);
@@ -35,6 +36,8 @@ export const WriteBackListItem = Type.Composite([
     reference: Type.String(),
     patientName: Type.String(),
     closedAt: Type.String({ format: 'date-time' }),
+    /** The patient's identity status: what a summary waiting for a patient match waits for. */
+    identityStatus: IdentityStatus,
   }),
   WriteBackView,
 ]);

@@ -1,5 +1,5 @@
 // Reading write-backs: one request's, a practice's in one status, and the sweep's lost ones.
-import type { WriteBackJob, WriteBackStatus } from '@gpc/contracts';
+import type { IdentityStatus, WriteBackJob, WriteBackStatus } from '@gpc/contracts';
 import {
   toWriteBackState,
   writeBackColumns,
@@ -26,6 +26,8 @@ export interface ListedWriteBack {
   reference: string;
   patientName: string;
   closedAt: Date;
+  /** The request's patient identity status (the consultation's), for saying what a held summary waits for. */
+  identityStatus: IdentityStatus;
   writeBack: WriteBackState;
 }
 
@@ -35,10 +37,15 @@ export async function listWriteBacks(
   query: { practiceId: string; status: WriteBackStatus; limit: number },
 ): Promise<ListedWriteBack[]> {
   const { rows } = await db.query<
-    WriteBackRow & { reference: string; patient_name: string; closed_at: Date }
+    WriteBackRow & {
+      reference: string;
+      patient_name: string;
+      closed_at: Date;
+      identity_status: IdentityStatus;
+    }
   >(
     `SELECT ${writeBackColumns}, c.reference, c.patient_given_name || ' ' || c.patient_family_name AS patient_name,
-            c.closed_at
+            c.closed_at, c.identity_status
        FROM write_back w JOIN consultation c ON c.id = w.consultation_id
       WHERE w.practice_id = $1 AND w.status = $2
       ORDER BY c.closed_at LIMIT $3`,
@@ -49,6 +56,7 @@ export async function listWriteBacks(
     reference: row.reference,
     patientName: row.patient_name,
     closedAt: row.closed_at,
+    identityStatus: row.identity_status,
     writeBack: toWriteBackState(row),
   }));
 }

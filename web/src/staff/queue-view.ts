@@ -1,4 +1,4 @@
-import type { QueueItem } from '@gpc/contracts';
+import type { IdentityStatus, QueueItem } from '@gpc/contracts';
 import { actionLink, byId, element, tableRow } from '../shared/nhsuk';
 import type { QueueData } from './state';
 import { assigneeLabel, recordStatusShort, statusLabel, waitingTime, when } from './words';
@@ -69,6 +69,21 @@ function priorityCell(item: QueueItem): string | Node {
   return cell;
 }
 
+/** What a summary held for a patient match waits for, by the request's identity status. */
+function identityNeeded(status: IdentityStatus): string {
+  switch (status) {
+    case 'no_nhs_number':
+      return 'The patient’s NHS number';
+    case 'tracing':
+    case 'trace_unavailable':
+      return 'PDS to trace the patient, then a clinician to confirm them';
+    case 'verified':
+      return 'A clinician to confirm the patient (PDS verified them)';
+    default:
+      return 'The patient’s identity: PDS did not verify it (open the request for why)';
+  }
+}
+
 function renderNeedsAttention(queue: QueueData, open: OpenRequestHandler): void {
   const rows = queue.needsAttention.map((item) =>
     tableRow(
@@ -77,7 +92,7 @@ function renderNeedsAttention(queue: QueueData, open: OpenRequestHandler): void 
       when(item.closedAt),
       item.status === 'failed'
         ? 'The GP system refused it: fix the problem, then send it again'
-        : 'The patient’s NHS number',
+        : identityNeeded(item.identityStatus),
     ),
   );
   byId('record-attention-rows').replaceChildren(...rows);
