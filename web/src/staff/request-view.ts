@@ -3,7 +3,7 @@ import { addSummaryRow, byId, element, messageItem, newTabLink } from '../shared
 import { renderIdentity } from './identity-view';
 import { renderRecord } from './record-view';
 import type { OpenRequest } from './state';
-import { assigneeLabel, notificationText, statusLabel } from './words';
+import { assigneeLabel, calendarDate, notificationText, statusLabel, when } from './words';
 
 /** The detail section: one request, its answers and files, its messages, where its summary stands. */
 
@@ -16,7 +16,7 @@ export function renderRequest(request: OpenRequest, staff: StaffSession['staff']
   byId('message-list').replaceChildren(
     ...request.messages.map((message) =>
       messageItem(
-        `${message.author === 'staff' ? 'Practice' : 'Patient'}, ${new Date(message.at).toLocaleString()}: `,
+        `${message.author === 'staff' ? 'Practice' : 'Patient'}, ${when(message.at)}: `,
         message.body,
       ),
     ),
@@ -41,7 +41,7 @@ function renderPatient(detail: ConsultationDetail, me: string | undefined): void
   const list = byId('detail-list');
   list.replaceChildren();
   addSummaryRow(list, 'Patient', detail.patientName);
-  addSummaryRow(list, 'Date of birth', detail.birthDate);
+  addSummaryRow(list, 'Date of birth', calendarDate(detail.birthDate));
   addSummaryRow(list, 'NHS number', detail.nhsNumber ?? 'Not given');
   const { preferred, phone, email, times } = detail.contact;
   addSummaryRow(list, 'Contact', [preferred, phone, email, times].filter(Boolean).join(', '));

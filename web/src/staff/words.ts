@@ -5,6 +5,15 @@ import type { NotificationView, WriteBackStatus, WriteBackView } from '@gpc/cont
 export const when = (iso: string): string =>
   new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 
+/** A calendar date (`1985-07-14`) as staff read it: `14 July 1985`, whatever the browser's locale. */
+export const calendarDate = (isoDate: string): string =>
+  new Date(`${isoDate}T00:00:00Z`).toLocaleDateString('en-GB', {
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'UTC',
+  });
+
 /** A status code as words (`in_progress` → `in progress`). */
 export const statusLabel = (value: string): string => value.replace('_', ' ');
 
