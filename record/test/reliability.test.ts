@@ -10,10 +10,12 @@ import {
   signedIn,
   startFaultProxy,
   startLocalFhir,
+  startRedis,
   startTestDatabase,
   testRedisUrl as sharedRedisUrl,
   waitFor,
   writeBacksTo,
+  type ChildService,
   type FaultAction,
   type FaultProxy,
   type SeededPractice,
@@ -22,7 +24,7 @@ import { CONSULTATION_SYSTEM } from '../src/fhir/identifiers';
 import { FhirClient } from '../src/fhir/client';
 import { createWriteBackQueue, type WriteBackQueue } from '../src/queue';
 import { startWriteBackWorker } from '../src/worker';
-import { spawnRecordWorker, startRedis, type ChildService } from './support/processes';
+import { spawnRecordWorker } from './support/processes';
 
 const jwtSecret = 'reliability-test-secret-that-is-long-enough-0123';
 const batch = 500;

@@ -8,6 +8,7 @@ export * from './mail';
 export * from './nhs-login';
 export * from './notify';
 export * from './practices';
+export * from './processes';
 export * from './services';
 export * from './triage';
 export * from './wait';
