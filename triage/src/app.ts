@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import type { WriteBackJob } from '@gpc/contracts';
+import { NotReady, Ready, type ReadinessDependency, type WriteBackJob } from '@gpc/contracts';
 import rateLimit from '@fastify/rate-limit';
 import { registerStaffAuth } from './auth/staff-auth';
 import type { ServerOptions } from 'socket.io';
@@ -31,6 +31,7 @@ import { identityRoutes } from './routes/identity';
 import { startPatientTraces, type PatientTraceDeps, type TraceQueueing } from './identity/start';
 import { NhsLoginClient, type NhsLoginSettings } from './nhs-login/client';
 import { nhsLoginRoutes } from './routes/nhs-login';
+import { queueClient, withRedis } from './redis';
 
 export interface WriteBackQueueing {
   /** Queues a newly closed consultation's write-back (a no-op if it is queued already). */
@@ -71,6 +72,18 @@ export interface TriageAppDeps {
   identity?: PatientTraceDeps;
   /** Sign in with NHS login on the form, for the practices that offer it; off when absent. */
   nhsLogin?: NhsLoginSettings;
+  /** The Redis behind queues and live updates, when there is one: triage serves whether or not it is up. */
+  redis?: RedisLink;
+}
+
+/** How the app follows Redis, which may be down at boot or go down at any time. */
+export interface RedisLink {
+  /** Answers while Redis does (`/readyz`). */
+  ping(): Promise<unknown>;
+  /** The live updates' adapter across replicas, once Redis first answers (dashboards are served locally until then). */
+  liveAdapter?: Promise<NonNullable<ServerOptions['adapter']>>;
+  /** Calls back each time Redis is back after an outage: dashboards reload what they missed. */
+  onBack?(listener: () => void): void;
 }
 
 const Health = Type.Object({ status: Type.Literal('ok'), database: Type.Literal('ok') });
@@ -87,6 +100,7 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
 
   await registerPlatform(app, deps);
   registerHealth(app, deps.pool);
+  registerReadiness(app, deps.pool, deps.redis);
   const notify = startStaffLive(app, deps);
   const publicWebUrl = deps.publicWebUrl ?? 'http://127.0.0.1:5173';
   const queueNotification = startNotifications(app, deps, publicWebUrl, notify);
@@ -158,6 +172,36 @@ function registerHealth(app: FastifyInstance, pool: pg.Pool): void {
   );
 }
 
+/** How long `/readyz` waits for each dependency to answer. */
+const readinessTimeoutMs = 1000;
+
+/** Ready when PostgreSQL and Redis (if triage uses one) both answer; otherwise 503 naming what is down. */
+function registerReadiness(app: FastifyInstance, pool: pg.Pool, redis: RedisLink | undefined): void {
+  const answers = (check: () => Promise<unknown>) =>
+    Promise.race([
+      check().then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(resolve, readinessTimeoutMs, false).unref()),
+    ]).catch(() => false);
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/readyz',
+    {
+      logLevel: 'warn',
+      schema: { summary: 'Readiness: PostgreSQL and Redis answer', response: { 200: Ready, 503: NotReady } },
+    },
+    async (_request, reply) => {
+      const [database, redisUp] = await Promise.all([
+        answers(() => pool.query('SELECT 1')),
+        redis ? answers(() => redis.ping()) : Promise.resolve(true),
+      ]);
+      const down: ReadinessDependency[] = [];
+      if (!database) down.push('database');
+      if (!redisUp) down.push('redis');
+      if (down.length > 0) return reply.code(503).send({ status: 'not-ready' as const, down });
+      return { status: 'ready' as const };
+    },
+  );
+}
+
 /** Live queue updates to staff dashboards, when configured; returns how routes announce a change. */
 function startStaffLive(
   app: FastifyInstance,
@@ -166,7 +210,11 @@ function startStaffLive(
   const staffLive = deps.live
     ? createStaffLive(app.server, (token) => app.jwt.verify(token), deps.live)
     : undefined;
-  if (staffLive) app.addHook('preClose', () => staffLive.close());
+  if (staffLive) {
+    app.addHook('preClose', () => staffLive.close());
+    void deps.redis?.liveAdapter?.then((adapter) => staffLive.useAdapter(adapter));
+    deps.redis?.onBack?.(() => staffLive.resync());
+  }
   return (practiceId, change) => staffLive?.notify(practiceId, change);
 }
 
@@ -187,7 +235,11 @@ function startNotifications(
     announce: (practiceId, consultationId) => notify(practiceId, { consultationId, change: 'updated' }),
   });
   app.addHook('onClose', () => sender.close());
-  return (notificationId) => enqueueNotification(notifications.queue, notificationId);
+  // refused at once while Redis is down: the notification stays queued in PostgreSQL for the sweep
+  return (notificationId) =>
+    withRedis(queueClient(notifications.queue), () =>
+      enqueueNotification(notifications.queue, notificationId),
+    );
 }
 
 /** Every route group, each a plugin under its prefix. */

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -13,6 +12,7 @@ import { createDatabaseIfMissing, migrateDatabase } from './db/migrate';
 import { createTriageLogger } from './logger';
 import { createNotificationQueue } from './notifications/queue';
 import { nhsLoginSettingsFrom } from './nhs-login/settings';
+import { failFastRedisOptions, publishingSafely, queueClient, watchRedis, withRedis } from './redis';
 
 const config = loadConfigOrExit('triage', loadTriageConfig);
 
@@ -40,26 +40,50 @@ const pds = pdsSettings(config);
 if (!pds)
   logger.warn('PDS is not set up (TRIAGE_PDS_*): patients are not traced, and form requests are never filed');
 const nhsLogin = nhsLoginSettingsFrom(config);
-const redisPublisher = new Redis(config.redisUrl);
-const redisSubscriber = redisPublisher.duplicate();
+// triage serves whether or not Redis is up: the publisher fails fast while it is down (a close or a
+// submission never waits for it), and each client's outage is logged once, and its return
+const redisPublisher = new Redis(config.redisUrl, failFastRedisOptions);
+const redisSubscriber = new Redis(config.redisUrl, { retryStrategy: failFastRedisOptions.retryStrategy });
+const backListeners: (() => void)[] = [];
+watchRedis(redisPublisher, 'live-publisher', logger);
+watchRedis(redisSubscriber, 'live-subscriber', logger, {
+  // resubscribed: dashboards reconnect and reload what they missed meanwhile
+  onBack: () => backListeners.forEach((listener) => listener()),
+});
+watchRedis(writeBackQueue, 'write-back-queue', logger, { readyFrom: writeBackQueue.client });
+watchRedis(notificationQueue, 'notification-queue', logger, { readyFrom: notificationQueue.client });
+const traceQueue = pds ? createTraceQueue(config.redisUrl) : undefined;
+if (traceQueue) watchRedis(traceQueue, 'trace-queue', logger, { readyFrom: traceQueue.client });
+const firstReady = (client: Redis) =>
+  new Promise<void>((resolve) =>
+    client.status === 'ready' ? resolve() : client.once('ready', () => resolve()),
+  );
 // the adapter subscribes as it is made, and ioredis loses a subscription asked for between its
-// connecting and being ready: the record worker's announcements then never reached a dashboard
-await Promise.all([redisPublisher, redisSubscriber].map((client) => once(client, 'ready')));
+// connecting and being ready: it is made once both are ready (dashboards are served locally until then)
+const liveAdapter = Promise.all([redisPublisher, redisSubscriber].map(firstReady)).then(() =>
+  createAdapter(publishingSafely(redisPublisher, logger), redisSubscriber, { key: StaffLive.redisKey }),
+);
 const app = await buildTriageApp({
   pool,
   jwtSecret: config.jwtSecret,
   writeBack: {
-    queue: (job) => enqueueWriteBack(writeBackQueue, job),
+    // refused at once while Redis is down: the write-back stays pending for the record worker's sweep
+    queue: (job) => withRedis(queueClient(writeBackQueue), () => enqueueWriteBack(writeBackQueue, job)),
     requeue: async (job) => {
-      await requeueWriteBack(writeBackQueue, job);
+      await withRedis(queueClient(writeBackQueue), () => requeueWriteBack(writeBackQueue, job));
     },
   },
   logger,
   attachments,
   publicWebUrl: config.publicWebUrl,
-  live: { adapter: createAdapter(redisPublisher, redisSubscriber, { key: StaffLive.redisKey }) },
+  live: {},
+  redis: {
+    ping: () => redisPublisher.ping(),
+    liveAdapter,
+    onBack: (listener) => backListeners.push(listener),
+  },
   notifications: { queue: notificationQueue },
-  ...(pds ? { identity: { queue: createTraceQueue(config.redisUrl), pds: createPdsClient(pds) } } : {}),
+  ...(pds && traceQueue ? { identity: { queue: traceQueue, pds: createPdsClient(pds) } } : {}),
   // the form offers NHS login only when it is set up (TRIAGE_NHS_LOGIN_*) and the practice chose it
   ...(nhsLogin ? { nhsLogin } : {}),
 });
@@ -69,6 +93,12 @@ try {
   process.stderr.write(`${listenFailure('triage', config.port, error)}\n`);
   await pool.end();
   process.exit(1);
+}
+if (redisPublisher.status !== 'ready') {
+  logger.warn(
+    { redis: redisPublisher.status },
+    'triage is serving without Redis: live updates and queues start when it answers',
+  );
 }
 
 stopOnSignal(async () => {

@@ -15,3 +15,4 @@ export * from './hours';
 export * from './submissions';
 export * from './nhs-login';
 export * from './identity';
+export * from './readiness';

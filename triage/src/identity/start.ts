@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { PdsClient } from './pds-client';
 import { enqueueTrace, requeueTrace, type TraceQueue } from './queue';
 import { startTraceWorker, type TraceWorkerDeps } from './worker';
+import { queueClient, withRedis } from '../redis';
 
 /** Tracing patients against PDS: the queue, the PDS client, and the worker's settings. */
 export type PatientTraceDeps = { queue: TraceQueue; pds: PdsClient } & Omit<
@@ -31,9 +32,11 @@ export function startPatientTraces(
   const worker = startTraceWorker({ ...deps, pool, logger: app.log, announce });
   app.addHook('onClose', () => worker.close());
   return {
-    queue: (consultationId) => enqueueTrace(deps.queue, consultationId),
+    // refused at once while Redis is down: the trace stays owed in PostgreSQL for the sweep
+    queue: (consultationId) =>
+      withRedis(queueClient(deps.queue), () => enqueueTrace(deps.queue, consultationId)),
     requeueNow: async (consultationId) => {
-      await requeueTrace(deps.queue, consultationId, { now: true });
+      await withRedis(queueClient(deps.queue), () => requeueTrace(deps.queue, consultationId, { now: true }));
     },
   };
 }

@@ -13,6 +13,7 @@ import { classifyTrace, detailsSearchOutcome, needsDetailsSearch } from './class
 import type { PdsClient } from './pds-client';
 import { requeueTrace, traceRetryDelay, type TraceJob, type TraceQueue } from './queue';
 import type { TraceResult } from './trace-result';
+import { queueClient, withRedis } from '../redis';
 
 export interface TraceWorkerDeps {
   queue: TraceQueue;
@@ -110,7 +111,9 @@ async function requeueLostTraces(deps: TraceWorkerDeps): Promise<number> {
     limit: 200,
   });
   let requeued = 0;
-  for (const id of overdue) if (await requeueTrace(deps.queue, id)) requeued++;
+  // while Redis is down each is refused at once: the sweep fails, logs, and tries again next time
+  for (const id of overdue)
+    if (await withRedis(queueClient(deps.queue), () => requeueTrace(deps.queue, id))) requeued++;
   if (requeued > 0) deps.logger.warn({ requeued }, 'queued again traces the queue had lost');
   return requeued;
 }

@@ -15,6 +15,7 @@ import {
 import { enqueueDeliveryCheck, NotificationJobs, requeueNotification, type NotificationQueue } from './queue';
 import { createSender, NotificationSendError, type NotificationSender } from './senders';
 import { parseNotificationSettings, type NotificationSettings } from './settings';
+import { queueClient, withRedis } from '../redis';
 
 export interface NotificationWorkerDeps {
   queue: NotificationQueue;
@@ -177,7 +178,9 @@ async function checkNotificationDelivery(deps: Settled, job: Job<NotificationJob
 async function requeueLostNotifications(deps: NotificationWorkerDeps): Promise<number> {
   const stale = await findStaleQueuedNotifications(deps.pool, deps.sweepAfterMs ?? 120_000);
   let requeued = 0;
-  for (const id of stale) if (await requeueNotification(deps.queue, id)) requeued++;
+  // while Redis is down each is refused at once: the sweep fails, logs, and tries again next time
+  for (const id of stale)
+    if (await withRedis(queueClient(deps.queue), () => requeueNotification(deps.queue, id))) requeued++;
   if (requeued > 0) deps.logger.warn({ requeued }, 'queued again notifications the queue had lost');
   return requeued;
 }
