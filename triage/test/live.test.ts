@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import { StaffLive } from '@gpc/contracts';
 import {
   freeTextSubmission,
   openDashboard,
   seedConsultation,
+  startRedis,
   startTriage,
   waitFor,
   type SeededPractice,
 } from '@gpc/test-support';
+import { failFastRedisOptions, publishingSafely } from '../src/redis';
 
 describe('live queue updates to staff dashboards, and the request detail', async () => {
   const { app, db, practiceA, practiceB, as, formId, url, ...triage } = await startTriage(
@@ -67,5 +72,69 @@ describe('live queue updates to staff dashboards, and the request detail', async
       id,
     ]);
     assert.equal(audit.rowCount, 1);
+  });
+});
+
+describe('live queue updates while Redis is down', async () => {
+  const redis = await startRedis();
+  after(() => redis.remove());
+  const publisher = new Redis(redis.url, failFastRedisOptions);
+  const subscriber = new Redis(redis.url, { retryStrategy: failFastRedisOptions.retryStrategy });
+  // as server.ts: each client's outage is handled (logged there), never an unhandled 'error'
+  for (const client of [publisher, subscriber]) client.on('error', () => undefined);
+  after(() => {
+    publisher.disconnect();
+    subscriber.disconnect();
+  });
+  await Promise.all([publisher, subscriber].map((client) => new Promise((ok) => client.once('ready', ok))));
+  const warnings: string[] = [];
+  const logger = { warn: (_details: unknown, message: string) => warnings.push(message) };
+  const { app, practiceA, as, formId, url, ...triage } = await startTriage(
+    { after },
+    {
+      live: {
+        adapter: createAdapter(publishingSafely(publisher, logger as never), subscriber, {
+          key: StaffLive.redisKey,
+        }),
+      },
+    },
+  );
+  // a live publish that rejects unhandled makes node exit; seen here instead of swallowed
+  const unhandled: unknown[] = [];
+  const seeUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', seeUnhandled);
+  after(() => process.off('unhandledRejection', seeUnhandled));
+
+  it('still answers the close and the submission that caused a live publish Redis could not take', async () => {
+    const dashboard = await openDashboard(triage, url, as(practiceA, 'reception').token);
+    const id = await seedConsultation(triage.db.pool, practiceA.id);
+    await redis.down();
+    await waitFor('the publisher to see Redis gone', () => publisher.status !== 'ready', { timeoutMs: 5000 });
+
+    const started = Date.now();
+    const closed = await app.inject({
+      method: 'POST',
+      url: `/consultations/${id}/close`,
+      headers: as(practiceA, 'clinician').headers,
+      payload: { outcomeCode: '182836005', outcomeDisplay: 'Review of medication', summary: 'Reviewed.' },
+    });
+    assert.equal(closed.statusCode, 200, closed.body);
+    const submitted = await app.inject({
+      method: 'POST',
+      url: '/practices/A81001/submissions',
+      payload: freeTextSubmission(await formId('fit-note'), 'x'),
+    });
+    assert.equal(submitted.statusCode, 201, submitted.body);
+    assert.ok(Date.now() - started < 2000, 'neither waited for Redis');
+
+    await waitFor('the failed publishes to settle', () => warnings.length > 0, { timeoutMs: 5000 });
+    assert.deepEqual(unhandled, [], 'no publish rejected unhandled');
+    assert.deepEqual(
+      warnings,
+      ['live updates are not reaching other replicas while Redis is down'],
+      'said once',
+    );
+    // this replica's own dashboards still hear of it
+    await waitFor('the local dashboard told', () => dashboard.length >= 2, { timeoutMs: 2000 });
   });
 });
