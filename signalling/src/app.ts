@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { Server as SocketServer, type ServerOptions } from 'socket.io';
 import { AppError, closeOnce } from '@gpc/contracts';
@@ -18,6 +18,8 @@ export interface SignallingAppDeps {
   logger?: FastifyBaseLogger;
   /** e.g. the Redis adapter, so events reach sockets on other call nodes. */
   socketOptions?: Partial<ServerOptions>;
+  /** True when the Redis behind `socketOptions.adapter` answers; absent when none is used. */
+  redisAnswers?: () => Promise<boolean>;
 }
 
 export interface SignallingApp {
@@ -29,6 +31,18 @@ export interface SignallingApp {
 
 const Health = Type.Object({ status: Type.Literal('ok'), mediaWorkers: Type.Integer({ minimum: 1 }) });
 const Unavailable = Type.Object({ code: Type.Literal('unavailable'), message: Type.String() });
+/** What the call node needs to take new calls: a live media worker, and Redis for other nodes' events. */
+const Dependency = Type.Union([Type.Literal('mediaWorkers'), Type.Literal('redis')]);
+const Ready = Type.Object({
+  status: Type.Literal('ready'),
+  mediaWorkers: Type.Integer({ minimum: 1 }),
+  redis: Type.Union([Type.Literal('ok'), Type.Literal('unused')]),
+});
+const NotReady = Type.Object({
+  code: Type.Literal('unavailable'),
+  message: Type.String(),
+  down: Type.Array(Dependency, { minItems: 1 }),
+});
 
 /** Every HTTP refusal as `{code, message}` with our error codes; faults logged, never shown. */
 function answerWithErrorCodes(http: FastifyInstance): void {
@@ -59,6 +73,41 @@ function registerHealth(http: FastifyInstance, media: MediaWorkerPool): void {
 }
 
 /**
+ * Ready while every dependency answers; 503 naming those that do not. `/health` stays liveness of
+ * the calls themselves (media workers): calls on this node go on while Redis is away.
+ */
+function registerReadiness(
+  http: FastifyInstance,
+  media: MediaWorkerPool,
+  redisAnswers: (() => Promise<boolean>) | undefined,
+): void {
+  http
+    .withTypeProvider<TypeBoxTypeProvider>()
+    .get(
+      '/readyz',
+      { logLevel: 'warn', schema: { response: { 200: Ready, 503: NotReady } } },
+      async (_request, reply) => {
+        const workers = media.workers.length;
+        const redis = redisAnswers ? await redisAnswers() : undefined;
+        const down: Static<typeof Dependency>[] = [];
+        if (workers < 1) down.push('mediaWorkers');
+        if (redis === false) down.push('redis');
+        if (down.length > 0) {
+          const what = down.map((d) => (d === 'redis' ? 'Redis is not answering' : 'no live media worker'));
+          return reply
+            .code(503)
+            .send({ code: 'unavailable' as const, message: `not ready: ${what.join('; ')}`, down });
+        }
+        return {
+          status: 'ready' as const,
+          mediaWorkers: workers,
+          redis: redis ? ('ok' as const) : ('unused' as const),
+        };
+      },
+    );
+}
+
+/**
  * The call node's network face: fastify for health and call creation, socket.io on the same HTTP
  * server for call signalling. Never listens by itself.
  */
@@ -79,6 +128,7 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
 
   answerWithErrorCodes(http);
   registerHealth(http, deps.media);
+  registerReadiness(http, deps.media, deps.redisAnswers);
   registerCallRoutes(http, {
     calls,
     tokens: deps.tokens,

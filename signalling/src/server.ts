@@ -1,12 +1,11 @@
-import { once } from 'node:events';
 import { createAdapter } from '@socket.io/redis-adapter';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { listenFailure, loadConfigOrExit, stopOnSignal } from '@gpc/contracts';
 import { MediaWorkerPool } from '@gpc/media';
 import { buildSignallingApp } from './app';
 import { TokenService } from './auth/tokens';
 import { loadSignallingConfig } from './config';
+import { connectCrossNodeRedis } from './cross-node-redis';
 
 const config = loadConfigOrExit('signalling', () => loadSignallingConfig());
 
@@ -32,18 +31,16 @@ media.on('fatal', (error) => {
   process.exit(1);
 });
 
-const publisher = new Redis(config.redisUrl);
-const subscriber = publisher.duplicate();
-// the adapter subscribes as it is made, and ioredis loses a subscription asked for between its
-// connecting and being ready: other nodes' messages would then never arrive here
-await Promise.all([publisher, subscriber].map((client) => once(client, 'ready')));
+// Redis carries only events to other call nodes: the node starts, and its calls run, without it
+const redis = connectCrossNodeRedis(config.redisUrl, logger);
 const app = buildSignallingApp({
   media,
   tokens: new TokenService(config.jwtSecret),
   publicWebUrl: config.publicWebUrl,
   callLinkTtlSeconds: config.callLinkTtlMinutes * 60,
   logger,
-  socketOptions: { adapter: createAdapter(publisher, subscriber) },
+  socketOptions: { adapter: createAdapter(redis.publisher, redis.subscriber) },
+  redisAnswers: () => redis.answers(),
 });
 
 try {
@@ -57,7 +54,6 @@ try {
 stopOnSignal(async () => {
   await app.close();
   media.close();
-  publisher.disconnect();
-  subscriber.disconnect();
+  redis.disconnect();
   process.exit(0);
 });

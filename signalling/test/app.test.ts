@@ -91,9 +91,15 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
     return { callId: body.callId, patientToken };
   }
 
-  it('reports health from its live workers', async () => {
+  it('reports health from its live workers, and ready while Redis answers too', async () => {
     const response = await fetch(`${node.url}/health`);
     assert.deepEqual(await response.json(), { status: 'ok', mediaWorkers: 2 });
+    // the node listens before Redis has answered: ready once it has
+    await waitFor('ready', async () => (await fetch(`${node.url}/readyz`)).status === 200, {
+      timeoutMs: 5000,
+    });
+    const ready = await fetch(`${node.url}/readyz`);
+    assert.deepEqual(await ready.json(), { status: 'ready', mediaWorkers: 2, redis: 'ok' });
   });
 
   it('lets clinicians create calls and refuses everyone else with a coded error', async () => {

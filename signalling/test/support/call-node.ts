@@ -27,22 +27,29 @@ export interface CallNode {
 export async function startCallNode(
   options: { workers?: number; publicWebUrl?: string; callLinkTtlSeconds?: number; jwtSecret?: string } = {},
 ): Promise<CallNode> {
-  const [{ buildSignallingApp }, { TokenService }, { createAdapter }, { Redis }] = await Promise.all([
-    import('../../src/app'),
-    import('../../src/auth/tokens'),
-    import('@socket.io/redis-adapter'),
-    import('ioredis'),
-  ]);
+  const [{ buildSignallingApp }, { TokenService }, { createAdapter }, { connectCrossNodeRedis }, { pino }] =
+    await Promise.all([
+      import('../../src/app'),
+      import('../../src/auth/tokens'),
+      import('@socket.io/redis-adapter'),
+      import('../../src/cross-node-redis'),
+      import('pino'),
+    ]);
   const { pool: media, rtcPort } = await startTestPool({ workers: options.workers ?? 1 });
   const tokens = new TokenService(options.jwtSecret ?? randomBytes(32).toString('hex'));
-  const publisher = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const subscriber = publisher.duplicate();
+  const redis = connectCrossNodeRedis(
+    process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    pino({ level: 'silent' }),
+  );
   const app = buildSignallingApp({
     media,
     tokens,
     publicWebUrl: options.publicWebUrl ?? 'http://127.0.0.1:5173',
     callLinkTtlSeconds: options.callLinkTtlSeconds ?? 600,
-    socketOptions: { adapter: createAdapter(publisher, subscriber, { key: `gpc-test-${randomUUID()}` }) },
+    redisAnswers: () => redis.answers(),
+    socketOptions: {
+      adapter: createAdapter(redis.publisher, redis.subscriber, { key: `gpc-test-${randomUUID()}` }),
+    },
   });
   await app.http.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.http.server.address() as AddressInfo;
@@ -67,8 +74,7 @@ export async function startCallNode(
     async close() {
       await app.close();
       media.close();
-      publisher.disconnect();
-      subscriber.disconnect();
+      redis.disconnect();
     },
   };
 }
