@@ -75,8 +75,20 @@ export class StaffClient {
   /** The live queue feed, with each new access token. */
   private connectLive(session: StaffSession): void {
     this.live?.disconnect();
-    this.live = io(StaffLive.namespace, { path: StaffLive.path, auth: { token: session.accessToken } });
-    this.live.on('queue:changed', () => this.handlers.queueChanged());
+    const live = io(StaffLive.namespace, { path: StaffLive.path, auth: { token: session.accessToken } });
+    this.live = live;
+    live.on('queue:changed', () => this.handlers.queueChanged());
+    // changes made while the feed was away (a dropped connection, or triage's Redis down) were
+    // never heard: on each reconnection the views load again
+    let connectedBefore = false;
+    live.on('connect', () => {
+      if (connectedBefore) this.handlers.queueChanged();
+      connectedBefore = true;
+    });
+    // triage asks dashboards to reconnect when its Redis is back (socket.io does not by itself then)
+    live.on('disconnect', (reason) => {
+      if (reason === 'io server disconnect' && this.live === live) live.connect();
+    });
   }
 
   queue(status: ConsultationStatus): Promise<QueueItem[]> {
