@@ -14,7 +14,7 @@ export interface StaffLive {
   notify(practiceId: string, change: QueueChange): void;
   /**
    * Takes the adapter that reaches other replicas (Redis) once it is up, when triage started
-   * without it: the sockets connected meanwhile keep their rooms.
+   * without it: the dashboards connected meanwhile are asked to reconnect onto it (and reload).
    */
   useAdapter(adapter: NonNullable<ServerOptions['adapter']>): void;
   /** Asks every dashboard connected here to reconnect, and so reload what it missed (Redis was down). */
@@ -50,7 +50,6 @@ export function createStaffLive(
         ...claims
       } = verify(typeof token === 'string' ? token : '') as Record<string, unknown>;
       if (!checkClaims.Check(claims)) throw new Error('not a staff token');
-      (socket.data as { practiceId?: string }).practiceId = claims.practiceId;
       void socket.join(StaffLive.room(claims.practiceId));
       next();
     } catch {
@@ -61,11 +60,8 @@ export function createStaffLive(
     notify: (practiceId, change) => void staff.to(StaffLive.room(practiceId)).emit('queue:changed', change),
     useAdapter: (adapter) => {
       io.adapter(adapter);
-      // the new adapter knows no rooms yet: each socket joins its own and its practice's again
-      for (const socket of staff.sockets.values()) {
-        const { practiceId } = socket.data as { practiceId?: string };
-        void socket.join(practiceId ? [socket.id, StaffLive.room(practiceId)] : [socket.id]);
-      }
+      // a socket keeps the adapter it joined its rooms with: those connected meanwhile reconnect
+      staff.disconnectSockets();
     },
     resync: () => void staff.disconnectSockets(),
     // the HTTP server belongs to fastify, which closes it: only let go of the sockets here

@@ -4,11 +4,15 @@ import { createHmac, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { writeBackJobId, type StaffTokenClaims } from '@gpc/contracts';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { createWriteBackAnnouncer } from '@gpc/record';
 import { createWriteBackQueue, requeueWriteBack } from '@gpc/record/queue';
 import { listUntouchedPending } from '@gpc/record/write-back';
 import {
   freePort,
   freeTextSubmission,
+  openDashboard,
   seedConsultation,
   seedPractice,
   startRedis,
@@ -266,6 +270,8 @@ describe('triage through a Redis outage, as its own process', () => {
     const whileDown = await seedConsultation(db.pool, practice.id);
     assert.equal(await close(whileDown), 200, 'a close answers while Redis is down');
     assert.match(triage.output(), /serving without Redis|Redis is down/);
+    // a dashboard connected while Redis is down is served by this replica alone
+    const dashboard = await openDashboard({ after }, url, token, { reconnectWhenAsked: true });
 
     await redis.up();
     await waitFor('triage ready', async () => (await readiness(url)).status === 200, {
@@ -281,6 +287,18 @@ describe('triage through a Redis outage, as its own process', () => {
       jobs.map((job) => job.data.consultationId),
       [afterUp],
       'queued by the close itself once Redis answers (the one closed while down waits for the sweep)',
+    );
+    // and hears, through Redis once it answers, what the record worker announces
+    const announcer = new Redis(redis.url);
+    after(() => announcer.disconnect());
+    const announce = createWriteBackAnnouncer(announcer, pino({ level: 'silent' }));
+    await waitFor(
+      'the dashboard connected during the outage to hear the record worker through Redis',
+      () => {
+        announce({ consultationId: whileDown, practiceId: practice.id });
+        return dashboard.some((change) => change.consultationId === whileDown);
+      },
+      { timeoutMs: 10_000, intervalMs: 250 },
     );
     assert.equal(triage.child.exitCode, null);
   });
