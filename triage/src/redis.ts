@@ -7,14 +7,16 @@ import type { Redis, RedisOptions } from 'ioredis';
  * PostgreSQL): while it is down, requests still succeed and each call that needs it fails fast.
  */
 
+/** Tries to reconnect at most every 2 s, for as long as it takes (bull's own backoff grows to 20 s). */
+export const reconnectPromptly = (times: number): number => Math.min(200 * times, 2000);
+
 /** Options for triage's own ioredis clients: a command fails at once while Redis is down, never waits. */
 export const failFastRedisOptions: RedisOptions = {
   // commands asked for while disconnected are refused at once rather than queued for when it returns
   enableOfflineQueue: false,
   // a command in flight when Redis dies is tried once more on reconnecting, then refused
   maxRetriesPerRequest: 1,
-  // keep trying to reconnect, at most every 2 s, for as long as it takes
-  retryStrategy: (times: number) => Math.min(200 * times, 2000),
+  retryStrategy: reconnectPromptly,
 };
 
 /** A call that needs Redis gives up after this long (a close must answer quickly while it is down). */

@@ -12,7 +12,14 @@ import { createDatabaseIfMissing, migrateDatabase } from './db/migrate';
 import { createTriageLogger } from './logger';
 import { createNotificationQueue } from './notifications/queue';
 import { nhsLoginSettingsFrom } from './nhs-login/settings';
-import { failFastRedisOptions, publishingSafely, queueClient, watchRedis, withRedis } from './redis';
+import {
+  failFastRedisOptions,
+  publishingSafely,
+  queueClient,
+  reconnectPromptly,
+  watchRedis,
+  withRedis,
+} from './redis';
 
 const config = loadConfigOrExit('triage', loadTriageConfig);
 
@@ -32,6 +39,8 @@ const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
 // an idle connection the server drops (restart, failover) is replaced on next use: log it, never crash
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 const writeBackQueue = createWriteBackQueue(config.redisUrl);
+// closes queue onto it as soon as Redis is back, not after bull's backoff of up to 20 s
+writeBackQueue.client.options.retryStrategy = reconnectPromptly;
 // this process also sends the links staff messages create, by each practice's provider
 const notificationQueue = createNotificationQueue(config.redisUrl);
 const attachments = new AttachmentStore(s3Settings(config));
@@ -78,7 +87,13 @@ const app = await buildTriageApp({
   publicWebUrl: config.publicWebUrl,
   live: {},
   redis: {
-    ping: () => redisPublisher.ping(),
+    // ready when the live updates' Redis answers and the queues can take jobs again
+    ping: async () => {
+      await redisPublisher.ping();
+      const queues = [writeBackQueue, notificationQueue, ...(traceQueue ? [traceQueue] : [])];
+      if (queues.some((queue) => queue.client.status !== 'ready'))
+        throw new Error('a queue is not connected');
+    },
     liveAdapter,
     onBack: (listener) => backListeners.push(listener),
   },

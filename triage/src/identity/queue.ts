@@ -1,4 +1,5 @@
 import Queue from 'bull';
+import { reconnectPromptly } from '../redis';
 
 /** A trace to make: the `patient_trace` row says the rest (the job carries ids only). */
 export interface TraceJob {
@@ -25,6 +26,8 @@ export function traceRetryDelay(baseMs: number, attemptsMade: number): number {
 export function createTraceQueue(redisUrl: string, options: TraceQueueOptions = {}): TraceQueue {
   const base = options.retryBaseDelayMs ?? 15_000;
   return new Queue<TraceJob>(TRACE_QUEUE_NAME, redisUrl, {
+    // after an outage, back within 2 s of Redis (bull's own backoff waits up to 20 s)
+    redis: { retryStrategy: reconnectPromptly },
     prefix: options.prefix ?? 'gpc',
     settings: { backoffStrategies: { trace: (attemptsMade: number) => traceRetryDelay(base, attemptsMade) } },
   });

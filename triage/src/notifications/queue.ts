@@ -1,5 +1,6 @@
 import Queue from 'bull';
 import { QueueNames, type NotificationJob } from '@gpc/contracts';
+import { reconnectPromptly } from '../redis';
 
 export type NotificationQueue = Queue.Queue<NotificationJob>;
 
@@ -23,6 +24,8 @@ export function createNotificationQueue(
 ): NotificationQueue {
   const base = options.retryBaseDelayMs ?? 10_000;
   return new Queue<NotificationJob>(QueueNames.patientNotifications, redisUrl, {
+    // after an outage, back within 2 s of Redis (bull's own backoff waits up to 20 s)
+    redis: { retryStrategy: reconnectPromptly },
     prefix: options.prefix ?? 'gpc',
     settings: {
       backoffStrategies: {
