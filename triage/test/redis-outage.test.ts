@@ -7,6 +7,7 @@ import { writeBackJobId, type StaffTokenClaims } from '@gpc/contracts';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createWriteBackAnnouncer } from '@gpc/record';
+import { createNotificationQueue } from '@gpc/triage';
 import { createWriteBackQueue, requeueWriteBack } from '@gpc/record/queue';
 import { listUntouchedPending } from '@gpc/record/write-back';
 import {
@@ -317,5 +318,14 @@ describe('triage through a Redis outage, as its own process', () => {
       { timeoutMs: 10_000, intervalMs: 250 },
     );
     assert.equal(triage.child.exitCode, null);
+    assert.doesNotMatch(triage.output(), /stopped taking jobs/);
+    // the notification sender, started while Redis was down, is waiting for jobs on it
+    const notifications = createNotificationQueue(redis.url);
+    after(() => notifications.close());
+    await waitFor(
+      'the notification sender to take jobs',
+      async () => (await notifications.getWorkers()).length > 0,
+      { timeoutMs: 10_000, intervalMs: 250 },
+    );
   });
 });
