@@ -49,7 +49,11 @@ export function startTraceWorker(deps: TraceWorkerDeps): TraceWorker {
   void queue
     .process(deps.concurrency ?? 2, (job) => traceOne(deps, job))
     .catch((error: unknown) => logger.error({ err: error }, 'the trace worker stopped taking jobs'));
-  queue.on('error', (error) => logger.warn({ err: error }, 'trace queue error'));
+  queue.on('error', (error) => {
+    // each reconnect attempt of an outage is an 'error' too: the outage is logged once where the
+    // queue is made (server.ts, watchRedis), the errors of a connected queue here
+    if (queue.client.status === 'ready') logger.warn({ err: error }, 'trace queue error');
+  });
 
   const sweep = () => requeueLostTraces(deps);
   const sweeps = runEvery(deps.sweepIntervalMs ?? 30_000, sweep, (error) =>

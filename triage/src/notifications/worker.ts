@@ -69,7 +69,11 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Notificat
     .catch((error: unknown) => {
       logger.error({ err: error }, 'the delivery checker stopped taking jobs');
     });
-  queue.on('error', (error) => logger.warn({ err: error }, 'notification queue error'));
+  queue.on('error', (error) => {
+    // each reconnect attempt of an outage is an 'error' too: the outage is logged once where the
+    // queue is made (server.ts, watchRedis), the errors of a connected queue here
+    if (queue.client.status === 'ready') logger.warn({ err: error }, 'notification queue error');
+  });
 
   const sweep = () => requeueLostNotifications(deps);
   const sweeps = runEvery(deps.sweepIntervalMs ?? 30_000, sweep, (error) =>
