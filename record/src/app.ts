@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WriteBackQueue } from './queue';
@@ -23,6 +23,71 @@ const Health = Type.Object({
   }),
 });
 const Unavailable = Type.Object({ code: Type.Literal('unavailable'), message: Type.String() });
+/** What the worker needs to file: PostgreSQL (the outbox) and Redis (the queue). */
+const Dependency = Type.Union([Type.Literal('database'), Type.Literal('redis')]);
+const Ready = Type.Object({
+  status: Type.Literal('ready'),
+  database: Type.Literal('ok'),
+  redis: Type.Literal('ok'),
+});
+const NotReady = Type.Object({
+  code: Type.Literal('unavailable'),
+  message: Type.String(),
+  down: Type.Array(Dependency, { minItems: 1 }),
+});
+
+/** A probe must answer within its own timeout: a dependency that does not answer in time is down. */
+const PROBE_TIMEOUT_MS = 1500;
+
+async function answers(check: () => Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS)));
+  try {
+    return await Promise.race([
+      check().then(
+        () => true,
+        () => false,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const dependencyNames: Record<Static<typeof Dependency>, string> = {
+  database: 'PostgreSQL is not answering',
+  redis: 'Redis is not answering',
+};
+
+/**
+ * Ready while PostgreSQL and Redis both answer; 503 naming those that do not. The process stays up
+ * meanwhile (write-backs wait in the outbox): `/health` keeps its meaning (both answer, and the queue
+ * depth) for the dashboards and scripts that read it.
+ */
+function registerReadiness(app: FastifyInstance, deps: RecordAppDeps): void {
+  app
+    .withTypeProvider<TypeBoxTypeProvider>()
+    .get(
+      '/readyz',
+      { logLevel: 'warn', schema: { response: { 200: Ready, 503: NotReady } } },
+      async (_request, reply) => {
+        const client = deps.queue.client;
+        const [database, redis] = await Promise.all([
+          answers(() => deps.pool.query('select 1')),
+          client.status === 'ready' ? answers(() => client.ping()) : Promise.resolve(false),
+        ]);
+        const down: Static<typeof Dependency>[] = [];
+        if (!database) down.push('database');
+        if (!redis) down.push('redis');
+        if (down.length > 0) {
+          const message = `not ready: ${down.map((d) => dependencyNames[d]).join('; ')}`;
+          return reply.code(503).send({ code: 'unavailable' as const, message, down });
+        }
+        return { status: 'ready' as const, database: 'ok' as const, redis: 'ok' as const };
+      },
+    );
+}
 
 /** The record worker's HTTP face: health and queue depth for operators. Never listens by itself. */
 export function buildRecordApp(deps: RecordAppDeps): FastifyInstance {
@@ -44,5 +109,6 @@ export function buildRecordApp(deps: RecordAppDeps): FastifyInstance {
       }
     },
   );
+  registerReadiness(app, deps);
   return app;
 }

@@ -60,6 +60,11 @@ export function createWriteBackQueue(redisUrl: string, options: WriteBackQueueOp
   const retry = options.retry ?? defaultRetryPolicy;
   const limit = options.perPracticeLimit ?? { max: 10, durationMs: 1000 };
   return new Queue<WriteBackJob>(QueueNames.writeBack, redisUrl, {
+    // bull's command connection (adds, moves, announcements): while Redis is away a command fails
+    // after one failed reconnect (a second or two) instead of waiting ~10 s, so callers (a close in
+    // triage, a health probe, the worker's loop) learn at once and fall back on the outbox. Its
+    // blocking and event connections keep bull's own settings: they wait for Redis however long.
+    redis: { maxRetriesPerRequest: 1 },
     prefix: options.prefix ?? 'gpc',
     limiter: { max: limit.max, duration: limit.durationMs, groupKey: 'practiceId' },
     settings: {

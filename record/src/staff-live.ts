@@ -23,7 +23,12 @@ export function createWriteBackAnnouncer(redis: Redis, logger: Logger): Announce
   const staff = new Emitter<StaffLiveServerToClientEvents>(publisher, { key: StaffLive.redisKey }).of(
     StaffLive.namespace,
   );
+  // called from a filing's `finally`: whatever happens here must never change the filing's outcome
   return ({ consultationId, practiceId }) => {
-    staff.to(StaffLive.room(practiceId)).emit('queue:changed', { consultationId, change: 'updated' });
+    try {
+      staff.to(StaffLive.room(practiceId)).emit('queue:changed', { consultationId, change: 'updated' });
+    } catch (error) {
+      logger.debug({ err: error }, 'could not announce a write-back change');
+    }
   };
 }

@@ -1,4 +1,6 @@
-import { closeOnce, runEvery } from '@gpc/contracts';
+import type Queue from 'bull';
+import type { Logger } from 'pino';
+import { closeOnce, runEvery, type WriteBackJob } from '@gpc/contracts';
 import { createWriteBackProcessor, type WriteBackProcessorDeps } from './filing/write-back-job';
 import { PracticeBusy } from './filing/errors';
 import { requeueWriteBack, type WriteBackQueue } from './queue';
@@ -29,9 +31,8 @@ export interface WriteBackWorker {
 export function startWriteBackWorker(deps: WriteBackWorkerDeps): WriteBackWorker {
   const { queue, pool, logger } = deps;
   const processor = createWriteBackProcessor(deps);
-  void queue.process(deps.concurrency, processor).catch((error: unknown) => {
-    logger.error({ err: error }, 'the write-back worker stopped taking jobs');
-  });
+  let closing = false;
+  const taking = takeJobsOnceRedisAnswers(deps, processor, () => closing);
 
   // failures that never reach the processor's own handling, e.g. a job whose worker died too often
   queue.on('failed', (job, error) => {
@@ -41,7 +42,7 @@ export function startWriteBackWorker(deps: WriteBackWorkerDeps): WriteBackWorker
       if (await markFailed(pool, job.data.consultationId, error.message)) deps.announce?.(job.data);
     })().catch((err: unknown) => logger.warn({ err, jobId: job.id }, 'could not record a failed write-back'));
   });
-  queue.on('error', (error) => logger.warn({ err: error }, 'write-back queue error'));
+  logRedisOutages(queue, logger);
 
   async function sweep(): Promise<number> {
     const lost = await listUntouchedPending(pool, { untouchedForMs: deps.sweepAfterMs, limit: 1000 });
@@ -51,16 +52,117 @@ export function startWriteBackWorker(deps: WriteBackWorkerDeps): WriteBackWorker
     return requeued;
   }
 
-  const sweeps = runEvery(deps.sweepIntervalMs, sweep, (error) =>
+  // while Redis is away nothing can be queued again: the rows wait, and the first sweep after it is
+  // back finds them (rather than a failed sweep logged every interval of the outage)
+  const sweepWhileRedisAnswers = () => (queue.client.status === 'ready' ? sweep() : Promise.resolve(0));
+  const sweeps = runEvery(deps.sweepIntervalMs, sweepWhileRedisAnswers, (error) =>
     logger.warn({ err: error }, 'write-back sweep failed'),
   );
 
   return {
     sweep,
     close: closeOnce(async () => {
+      closing = true;
       await sweeps.stop();
       // bull waits for the jobs in flight to finish before it closes
       await queue.close();
+      // its job loop ends as the queue closes (or stops waiting for Redis to answer)
+      await taking.stop();
     }),
   };
+}
+
+/** How long the worker waits before trying again to start taking jobs after Redis failed it. */
+const START_RETRY_MS = 2000;
+
+/**
+ * Starts bull's job loop once Redis answers. Bull's start (moving unlocked jobs back, readying its
+ * blocking connection) fails for good if Redis is away at that moment, leaving a live process that
+ * takes no jobs: so it waits for Redis first (logging that it waits), and tries again if it still
+ * fails. Once started, bull's loop rides out later outages by itself (it retries every few seconds).
+ */
+function takeJobsOnceRedisAnswers(
+  deps: WriteBackWorkerDeps,
+  processor: (job: Queue.Job<WriteBackJob>) => Promise<unknown>,
+  closing: () => boolean,
+): { stop(): Promise<void> } {
+  const { queue, logger } = deps;
+  const client = queue.client;
+  let wake: (() => void) | undefined;
+  /** Resolves after `ms`, or sooner when the client is ready or the worker closes. */
+  const readyOrAfter = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      client.once('ready', done);
+      wake = done;
+    });
+  const untilReady = async () => {
+    while (client.status !== 'ready' && !closing()) await readyOrAfter(START_RETRY_MS);
+  };
+  // bull's `start` (what `process` calls after setting the handler) is not in its types
+  const restart = queue as unknown as { start(concurrency: number, name: string): Promise<void> };
+
+  const run = (async () => {
+    if (client.status !== 'ready') {
+      logger.warn(
+        'Redis unreachable at start: write-backs wait in PostgreSQL; jobs are taken once it answers',
+      );
+      await untilReady();
+      if (closing()) return;
+      logger.info('Redis answers: taking write-back jobs');
+    }
+    let started = queue.process(deps.concurrency, processor);
+    for (;;) {
+      try {
+        await started;
+        return; // resolves when the queue closes
+      } catch (error) {
+        if (closing()) return;
+        logger.error({ err: error }, 'the write-back worker could not start taking jobs: trying again');
+        await readyOrAfter(START_RETRY_MS);
+        await untilReady();
+        if (closing()) return;
+        started = restart.start(deps.concurrency, '__default__');
+      }
+    }
+  })().catch((error: unknown) => {
+    // only a fault of this code itself can land here: said plainly, and left to stop the process
+    // (an unhandled rejection) for its supervisor to restart, rather than a worker taking no jobs
+    logger.fatal({ err: error }, 'the write-back worker stopped taking jobs');
+    throw error;
+  });
+  return {
+    async stop() {
+      wake?.();
+      await run;
+    },
+  };
+}
+
+/**
+ * Bull reports every failed reconnect and every failed poll as a queue 'error' (several a second
+ * during an outage): the first of an outage is logged as an error, the rest at debug, and the
+ * return of Redis once.
+ */
+function logRedisOutages(queue: WriteBackQueue, logger: Logger): void {
+  let down = false;
+  queue.on('error', (error) => {
+    if (down) return logger.debug({ err: error }, 'write-back queue error (Redis still unreachable)');
+    if (queue.client.status === 'ready') return logger.warn({ err: error }, 'write-back queue error');
+    down = true;
+    logger.error(
+      { err: error },
+      'Redis unreachable: write-backs wait in PostgreSQL and are filed when it is back',
+    );
+  });
+  queue.client.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.info('Redis back: taking write-back jobs again');
+  });
 }

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { buildTriageApp } from '@gpc/triage';
 import {
   allCompositions,
+  freePort,
   seedPractice,
   signedIn,
   startFaultProxy,
@@ -69,7 +70,7 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
    * A practice whose GP system is a fresh local FHIR server behind a fault proxy, and `batch`
    * requests closed by a clinician through the real triage route (which queues the write-backs).
    */
-  async function scenario(redisUrl: string): Promise<Scenario> {
+  async function scenario(redisUrl: string, count = batch): Promise<Scenario> {
     practiceCount++;
     const practice = await seedPractice(db.pool, `R${String(practiceCount).padStart(5, '0')}`);
     const fhir = await startLocalFhir();
@@ -84,7 +85,7 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
        SELECT $1, 'GPC-R' || $2 || lpad(n::text, 5, '0'), 'medical', 'Pat', 'Example', '1980-02-03', '9434765919',
               'verified', now(), '9434765919'
          FROM generate_series(1, $3) AS n RETURNING id`,
-      [practice.id, String(practiceCount), batch],
+      [practice.id, String(practiceCount), count],
     );
     const ids = rows.map((row) => row.id);
 
@@ -141,10 +142,11 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
     waitFor(what, async () => enough(await filedCount(s.practice.id)), { timeoutMs, intervalMs: 100 });
 
   const allFiled = (s: Scenario, timeoutMs: number) =>
-    filedWhen('every write-back filed', s, (n) => n === batch, timeoutMs);
+    filedWhen('every write-back filed', s, (n) => n === s.ids.length, timeoutMs);
 
   /** Searches the GP record: each consultation's Composition and Encounter once, and nothing else. */
   async function assertFiledExactlyOnce(s: Scenario): Promise<void> {
+    const expected = s.ids.length;
     const compositions = await allCompositions(s.fhirBase);
     const perConsultation = new Map<string, number>();
     for (const composition of compositions) {
@@ -154,8 +156,8 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
     }
     assert.equal(
       compositions.length,
-      batch,
-      `${compositions.length} Compositions for ${batch} consultations`,
+      expected,
+      `${compositions.length} Compositions for ${expected} consultations`,
     );
     assert.deepEqual(
       s.ids.filter((id) => perConsultation.get(id) !== 1),
@@ -165,12 +167,12 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
     const encounters = (await (await fetch(`${s.fhirBase}/Encounter?_summary=count`)).json()) as {
       total: number;
     };
-    assert.equal(encounters.total, batch);
+    assert.equal(encounters.total, expected);
     const states = await db.pool.query<{ status: string; n: number }>(
       `SELECT status, count(*)::int AS n FROM write_back WHERE practice_id = $1 GROUP BY status`,
       [s.practice.id],
     );
-    assert.deepEqual(states.rows, [{ status: 'filed', n: batch }]);
+    assert.deepEqual(states.rows, [{ status: 'filed', n: expected }]);
   }
 
   it('files each exactly once while the GP system answers 503, then times out, then loses answers, then recovers', async () => {
@@ -259,26 +261,114 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
     }
   });
 
-  it('files each exactly once when Redis crashes (SIGKILL) mid-batch and comes back from its append-only file', async () => {
+  /** The worker's environment for a scenario: quick retries, and a lost job taken over within seconds. */
+  const processEnv = (s: Scenario, redisUrl: string, port: number) => ({
+    RECORD_DATABASE_URL: db.url,
+    RECORD_REDIS_URL: redisUrl,
+    RECORD_QUEUE_PREFIX: s.prefix,
+    RECORD_PORT: String(port),
+    RECORD_LOG_LEVEL: 'info',
+    RECORD_CONCURRENCY: '10',
+    RECORD_MAX_ATTEMPTS: '200',
+    RECORD_RETRY_BASE_DELAY_MS: '200',
+    RECORD_RETRY_MAX_DELAY_MS: '2000',
+    RECORD_FHIR_TIMEOUT_MS: '3000',
+    RECORD_PRACTICE_RATE_MAX: '10000',
+    RECORD_LOCK_DURATION_MS: '2000',
+    RECORD_STALLED_INTERVAL_MS: '1000',
+    RECORD_SWEEP_INTERVAL_MS: '1000',
+    RECORD_SWEEP_AFTER_MS: '5000',
+  });
+
+  /** The worker's `/readyz`: its status and what it names as down. */
+  const readiness = async (port: number) => {
+    const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+    return { status: response.status, down: ((await response.json()) as { down?: string[] }).down };
+  };
+  const listening = (worker: ChildService, port: number) =>
+    waitFor(
+      () => `the worker to listen: ${worker.output()}`,
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined)) !== undefined,
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+  const assertAlive = (worker: ChildService) =>
+    assert.equal(worker.child.exitCode, null, `the worker exited: ${worker.output()}`);
+  /** Logged once as the outage starts and once as it ends, never a missing error handler. */
+  const assertOutageLoggedPlainly = (worker: ChildService) => {
+    const output = worker.output();
+    assert.doesNotMatch(output, /missing 'error' handler|unhandled/i);
+    const errors = output.split('\n').filter((line) => line.includes('Redis unreachable')).length;
+    assert.ok(errors >= 1 && errors <= 3, `${errors} 'Redis unreachable' lines: ${output.slice(-3000)}`);
+  };
+
+  it('files each exactly once when Redis crashes (SIGKILL) mid-batch, stays down 10 s and comes back from its append-only file, the worker process running and not ready throughout', async () => {
     const redis = await startRedis();
     const s = await scenario(redis.url);
-    const queue = createWriteBackQueue(redis.url, {
-      prefix: s.prefix,
-      retry: { baseDelayMs: 200, maxDelayMs: 2000 },
-      perPracticeLimit: { max: 10_000, durationMs: 1000 },
-      lockDurationMs: 2000,
-      stalledIntervalMs: 1000,
-    });
-    const worker = startWorker(queue, { fhirTimeoutMs: 3000, sweepIntervalMs: 1000, sweepAfterMs: 5000 });
+    const port = await freePort();
+    const worker = spawnRecordWorker(processEnv(s, redis.url, port));
     try {
       s.proxy.setRule(() => ({ kind: 'delay', ms: 30 }));
       await filedWhen('150 filed', s, (n) => n >= 150, 60_000);
-      await redis.crashAndRestart(1500);
+      assert.equal((await readiness(port)).status, 200, 'ready while both answer');
+      await redis.down();
+      const downAt = Date.now();
+      await waitFor('not ready once Redis is down', async () => (await readiness(port)).status === 503, {
+        timeoutMs: 5000,
+        intervalMs: 100,
+      });
       assert.ok((await filedCount(s.practice.id)) < batch, 'Redis went down mid-batch');
+      while (Date.now() - downAt < 10_000) {
+        assertAlive(worker);
+        assert.deepEqual(await readiness(port), { status: 503, down: ['redis'] });
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      await redis.up();
+      await waitFor('ready once Redis is back', async () => (await readiness(port)).status === 200, {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      });
       await allFiled(s, 120_000);
       await assertFiledExactlyOnce(s);
+      assertAlive(worker);
+      assertOutageLoggedPlainly(worker);
     } finally {
-      await worker.close();
+      await worker.kill();
+      await s.cleanup();
+      await redis.remove();
+    }
+  });
+
+  it('starts while Redis is down, says not ready naming Redis, and files every pending write-back exactly once when it comes up', async () => {
+    const redis = await startRedis();
+    const s = await scenario(redis.url, 40);
+    const port = await freePort();
+    // the jobs are queued; Redis goes before any worker runs (its append-only file keeps them, or
+    // the sweep queues again what it lost)
+    await redis.down();
+    const worker = spawnRecordWorker(processEnv(s, redis.url, port));
+    try {
+      s.proxy.setRule(() => ({ kind: 'pass' }));
+      await listening(worker, port);
+      // longer than bull's start takes to give up on a Redis that is away
+      const downAt = Date.now();
+      while (Date.now() - downAt < 6000) {
+        assertAlive(worker);
+        assert.deepEqual(await readiness(port), { status: 503, down: ['redis'] });
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      assert.equal(await filedCount(s.practice.id), 0);
+      assert.match(worker.output(), /Redis unreachable at start/);
+      await redis.up();
+      await waitFor('ready once Redis is up', async () => (await readiness(port)).status === 200, {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      });
+      await allFiled(s, 60_000);
+      await assertFiledExactlyOnce(s);
+      assertAlive(worker);
+      assert.doesNotMatch(worker.output(), /missing 'error' handler|unhandled/i);
+    } finally {
+      await worker.kill();
       await s.cleanup();
       await redis.remove();
     }
