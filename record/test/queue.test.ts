@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { pino } from 'pino';
+import { startRedis } from '@gpc/test-support';
 import { testRedisUrl as redisUrl, testServerUrl as databaseUrl } from '@gpc/test-support';
 import { buildRecordApp } from '../src/app';
 import { writeBackJobId } from '@gpc/contracts';
@@ -15,6 +17,7 @@ import {
   WriteBackRetry,
   type WriteBackQueue,
 } from '../src/queue';
+import { createWriteBackAnnouncer } from '../src/staff-live';
 
 describe('write-back queue on the real Redis', () => {
   let queue: WriteBackQueue;
@@ -125,5 +128,58 @@ describe('write-back queue on the real Redis', () => {
     assert.equal(response.json<{ code: string }>().code, 'unavailable');
     await app.close();
     await deadPool.end();
+  });
+
+  it('is ready while PostgreSQL and Redis answer, and names PostgreSQL when it does not', async () => {
+    const app = buildRecordApp({ queue, pool });
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(ready.statusCode, 200, ready.body);
+    assert.deepEqual(ready.json(), { status: 'ready', database: 'ok', redis: 'ok' });
+    await app.close();
+
+    const deadPool = new pg.Pool({
+      connectionString: 'postgres://postgres@127.0.0.1:1/none',
+      connectionTimeoutMillis: 500,
+    });
+    const withoutDatabase = buildRecordApp({ queue, pool: deadPool });
+    const notReady = await withoutDatabase.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(notReady.statusCode, 503);
+    const body = notReady.json<{ code: string; message: string; down: string[] }>();
+    assert.equal(body.code, 'unavailable');
+    assert.deepEqual(body.down, ['database']);
+    assert.match(body.message, /PostgreSQL is not answering/);
+    await withoutDatabase.close();
+    await deadPool.end();
+  });
+
+  it('announces write-back changes while Redis is away without throwing or leaving a failure unhandled, and says not ready naming Redis', async () => {
+    const redis = await startRedis();
+    const own = createWriteBackQueue(redis.url, { prefix: `gpc-test-${randomUUID()}` });
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', note);
+    try {
+      assert.equal(await own.client.ping(), 'PONG');
+      await redis.down();
+      const announce = createWriteBackAnnouncer(own.client, pino({ level: 'silent' }));
+      const started = Date.now();
+      for (let i = 0; i < 20; i++) announce({ consultationId: randomUUID(), practiceId: randomUUID() });
+      assert.ok(Date.now() - started < 100, 'announcing does not wait for Redis');
+      // the command connection gives up on a command within a failed reconnect or two
+      await assert.rejects(own.getJobCounts(), 'a queue command fails rather than hangs');
+      assert.ok(Date.now() - started < 5000, `a command failed within ${Date.now() - started} ms`);
+      const app = buildRecordApp({ queue: own, pool });
+      const notReady = await app.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(notReady.statusCode, 503);
+      assert.deepEqual(notReady.json<{ down: string[] }>().down, ['redis']);
+      await app.close();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', note);
+      await redis.up();
+      await own.close();
+      await redis.remove();
+    }
   });
 });
