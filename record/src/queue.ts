@@ -64,7 +64,9 @@ export function createWriteBackQueue(redisUrl: string, options: WriteBackQueueOp
     // after one failed reconnect (a second or two) instead of waiting ~10 s, so callers (a close in
     // triage, a health probe, the worker's loop) learn at once and fall back on the outbox. Its
     // blocking and event connections keep bull's own settings: they wait for Redis however long.
-    redis: { maxRetriesPerRequest: 1 },
+    // All three connections try to reconnect at most every 2 s, for as long as it takes: bull's own
+    // backoff grows to 20 s, which after a 30 s failover leaves the worker idle up to 20 s more.
+    redis: { maxRetriesPerRequest: 1, retryStrategy: (times: number) => Math.min(200 * times, 2000) },
     prefix: options.prefix ?? 'gpc',
     limiter: { max: limit.max, duration: limit.durationMs, groupKey: 'practiceId' },
     settings: {
