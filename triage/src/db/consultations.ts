@@ -333,19 +333,6 @@ export async function lockForPatientMatch(
   return rows[0] ? { writeBackStatus: rows[0].status } : undefined;
 }
 
-/** Records the patient's NHS number on the request (lock it first with `lockForPatientMatch`). */
-export async function setPatientNhsNumber(
-  client: Queryable,
-  practiceId: string,
-  consultationId: string,
-  nhsNumber: string,
-): Promise<void> {
-  await client.query(
-    'UPDATE consultation SET patient_nhs_number = $3, updated_at = now() WHERE id = $1 AND practice_id = $2',
-    [consultationId, practiceId, nhsNumber],
-  );
-}
-
 /** What a staff message needs of the request and its practice: how the link can reach the patient. */
 export interface MessageRecipient {
   status: string;
