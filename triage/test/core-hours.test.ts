@@ -21,6 +21,8 @@ describe('open through core hours (England’s GP contract 2025/26), on the real
     });
   const setPractice = (sql: string, ...values: unknown[]) =>
     db.pool.query(`UPDATE practice SET ${sql} WHERE id = $1`, [practiceA.id, ...values]);
+  // a new practice's choice (test-support's practices are open out of hours, to run at any hour)
+  await setPractice("out_of_hours = 'closed'");
 
   it('the form stays open in core hours past the daily capacity and tells the patient when to expect a reply', async () => {
     await setPractice('daily_capacity = 2');

@@ -20,6 +20,8 @@ describe('the online form through core hours, pauses, bank holidays and urgent a
     as,
     ...triage
   } = await startTriage({ after }, { listen: true, now: () => now });
+  // a new practice's choice (test-support's practices are open out of hours, to run at any hour)
+  await db.pool.query("UPDATE practice SET out_of_hours = 'closed' WHERE id = $1", [practiceA.id]);
   const web = await startWebServer({ triageUrl });
   triage.after(() => web.close());
   const browser = await launchBrowser();
