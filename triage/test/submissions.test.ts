@@ -185,9 +185,11 @@ describe('public submissions on the real PostgreSQL', async () => {
 
   it('refuses clearly outside opening hours, and (outside England) past the day’s capacity', async () => {
     now = new Date('2026-07-11T10:00:00Z'); // Saturday
+    await db.pool.query("UPDATE practice SET out_of_hours = 'closed' WHERE ods_code = 'A81001'");
     const closed = await submit(validBody());
     assert.equal(closed.statusCode, 409);
     assert.equal(closed.json<{ code: string }>().code, 'practiceClosed');
+    await db.pool.query("UPDATE practice SET out_of_hours = 'open' WHERE ods_code = 'A81001'");
     now = mondayMorning;
 
     // England's core hours never refuse for capacity (triage/test/core-hours.test.ts); a Welsh practice's limit does
