@@ -1,7 +1,6 @@
 import type { Job } from 'bull';
 import type pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
-import { runEvery } from '@gpc/contracts';
 import {
   claimOwedTrace,
   listOverdueTraces,
@@ -13,6 +12,7 @@ import { classifyTrace, detailsSearchOutcome, needsDetailsSearch } from './class
 import type { PdsClient } from './pds-client';
 import { requeueTrace, traceRetryDelay, type TraceJob, type TraceQueue } from './queue';
 import type { TraceResult } from './trace-result';
+import { superviseOutboxQueue, type OutboxWorker } from '../outbox-worker';
 import { queueClient, withRedis } from '../redis';
 
 export interface TraceWorkerDeps {
@@ -32,12 +32,8 @@ export interface TraceWorkerDeps {
   now?: () => Date;
 }
 
-export interface TraceWorker {
-  /** Queues again the owed traces whose job was lost; how many. */
-  sweep(): Promise<number>;
-  /** Stops taking jobs and lets those in flight finish. Idempotent. */
-  close(): Promise<void>;
-}
+/** Its `sweep` queues again the owed traces whose job was lost. */
+export type TraceWorker = OutboxWorker;
 
 /**
  * Traces requests' patients against PDS, after submission and never in the patient's request: the
@@ -49,27 +45,12 @@ export function startTraceWorker(deps: TraceWorkerDeps): TraceWorker {
   void queue
     .process(deps.concurrency ?? 2, (job) => traceOne(deps, job))
     .catch((error: unknown) => logger.error({ err: error }, 'the trace worker stopped taking jobs'));
-  queue.on('error', (error) => {
-    // each reconnect attempt of an outage is an 'error' too: the outage is logged once where the
-    // queue is made (server.ts, watchRedis), the errors of a connected queue here
-    if (queue.client.status === 'ready') logger.warn({ err: error }, 'trace queue error');
+  return superviseOutboxQueue(queue, {
+    name: 'trace',
+    logger,
+    sweep: () => requeueLostTraces(deps),
+    sweepIntervalMs: deps.sweepIntervalMs,
   });
-
-  const sweep = () => requeueLostTraces(deps);
-  const sweeps = runEvery(deps.sweepIntervalMs ?? 30_000, sweep, (error) =>
-    logger.warn({ err: error }, 'trace sweep failed'),
-  );
-  let closing: Promise<void> | undefined;
-  return {
-    sweep,
-    close() {
-      closing ??= (async () => {
-        await sweeps.stop();
-        await queue.close();
-      })();
-      return closing;
-    },
-  };
 }
 
 /** One attempt at an owed trace; PDS not answering is recorded, then thrown for bull to retry. */

@@ -1,7 +1,7 @@
 import type { Job } from 'bull';
 import type pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
-import { runEvery, type NotificationJob } from '@gpc/contracts';
+import type { NotificationJob } from '@gpc/contracts';
 import {
   claimQueuedNotification,
   findSentNotification,
@@ -15,6 +15,7 @@ import {
 import { enqueueDeliveryCheck, NotificationJobs, requeueNotification, type NotificationQueue } from './queue';
 import { createSender, NotificationSendError, type NotificationSender } from './senders';
 import { parseNotificationSettings, type NotificationSettings } from './settings';
+import { superviseOutboxQueue, type OutboxWorker } from '../outbox-worker';
 import { queueClient, withRedis } from '../redis';
 
 export interface NotificationWorkerDeps {
@@ -35,11 +36,8 @@ export interface NotificationWorkerDeps {
   sweepAfterMs?: number;
 }
 
-export interface NotificationWorker {
-  sweep(): Promise<number>;
-  /** Stops taking jobs and lets those in flight finish. Idempotent. */
-  close(): Promise<void>;
-}
+/** Its `sweep` queues again the queued notifications whose job was lost. */
+export type NotificationWorker = OutboxWorker;
 
 /** The worker's settings with their defaults filled in. */
 type Settled = NotificationWorkerDeps & {
@@ -69,28 +67,12 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Notificat
     .catch((error: unknown) => {
       logger.error({ err: error }, 'the delivery checker stopped taking jobs');
     });
-  queue.on('error', (error) => {
-    // each reconnect attempt of an outage is an 'error' too: the outage is logged once where the
-    // queue is made (server.ts, watchRedis), the errors of a connected queue here
-    if (queue.client.status === 'ready') logger.warn({ err: error }, 'notification queue error');
+  return superviseOutboxQueue(queue, {
+    name: 'notification',
+    logger,
+    sweep: () => requeueLostNotifications(deps),
+    sweepIntervalMs: deps.sweepIntervalMs,
   });
-
-  const sweep = () => requeueLostNotifications(deps);
-  const sweeps = runEvery(deps.sweepIntervalMs ?? 30_000, sweep, (error) =>
-    logger.warn({ err: error }, 'notification sweep failed'),
-  );
-
-  let closing: Promise<void> | undefined;
-  return {
-    sweep,
-    close() {
-      closing ??= (async () => {
-        await sweeps.stop();
-        await queue.close();
-      })();
-      return closing;
-    },
-  };
 }
 
 /** One attempt at sending a queued notification; a failure is recorded, then thrown for bull to retry. */
