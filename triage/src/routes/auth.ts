@@ -1,29 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type pg from 'pg';
-import {
-  AppError,
-  refusals,
-  RefreshTokenBody,
-  SignInBody,
-  StaffSession,
-  type StaffTokenClaims,
-} from '@gpc/contracts';
+import { AppError, refusals, RefreshTokenBody, SignInBody, StaffSession } from '@gpc/contracts';
 import { decoyHash, verifyPassword } from '../auth/passwords';
-import { accessTokenSeconds } from '../auth/staff-auth';
+import { hashRefreshToken, openStaffSession } from '../auth/sessions';
 import { recordAudit } from '../db/audit';
-import {
-  findStaffForSignIn,
-  insertStaffSession,
-  redeemRefreshToken,
-  revokeRefreshToken,
-  type StaffIdentity,
-} from '../db/staff';
-
-const refreshTokenDays = 7;
-const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
+import { findStaffForSignIn, redeemRefreshToken, revokeRefreshToken, type StaffIdentity } from '../db/staff';
 
 export interface AuthRoutesDeps {
   pool: pg.Pool;
@@ -44,7 +26,7 @@ export const authRoutes: FastifyPluginCallbackTypebox<AuthRoutesDeps> = (app, { 
       },
       config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
     },
-    async (request) => openSession(app, pool, await signIn(pool, request.body)),
+    async (request) => openStaffSession(app, pool, await signIn(pool, request.body)),
   );
 
   app.post(
@@ -58,9 +40,9 @@ export const authRoutes: FastifyPluginCallbackTypebox<AuthRoutesDeps> = (app, { 
     },
     async (request) => {
       // each refresh token works once: it is revoked as the new one is issued
-      const staff = await redeemRefreshToken(pool, hashToken(request.body.refreshToken));
+      const staff = await redeemRefreshToken(pool, hashRefreshToken(request.body.refreshToken));
       if (!staff) throw new AppError('unauthorized', 'Sign in again');
-      return openSession(app, pool, staff);
+      return openStaffSession(app, pool, staff);
     },
   );
 
@@ -74,7 +56,7 @@ export const authRoutes: FastifyPluginCallbackTypebox<AuthRoutesDeps> = (app, { 
       },
     },
     async (request, reply) => {
-      await revokeRefreshToken(pool, hashToken(request.body.refreshToken));
+      await revokeRefreshToken(pool, hashRefreshToken(request.body.refreshToken));
       return reply.code(204).send(null);
     },
   );
@@ -95,23 +77,4 @@ async function signIn(pool: pg.Pool, { odsCode, email, password }: SignInBody): 
     entityId: staff.id,
   });
   return staff;
-}
-
-/** A new session for the member of staff: a refresh token (stored hashed) and a signed access token. */
-async function openSession(app: FastifyInstance, pool: pg.Pool, staff: StaffIdentity): Promise<StaffSession> {
-  const refreshToken = randomBytes(32).toString('base64url');
-  await insertStaffSession(pool, staff.id, hashToken(refreshToken), refreshTokenDays);
-  const claims: StaffTokenClaims = {
-    typ: 'staff',
-    sub: staff.id,
-    practiceId: staff.practiceId,
-    role: staff.role,
-    name: staff.name,
-  };
-  return {
-    accessToken: app.jwt.sign(claims),
-    expiresIn: accessTokenSeconds,
-    refreshToken,
-    staff: { id: staff.id, name: staff.name, role: staff.role, practiceId: staff.practiceId },
-  };
 }
