@@ -4,13 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { JWK } from 'oidc-provider';
 import { pino, type Logger } from 'pino';
+import { cis2Issuer } from './cis2';
 import type { MountedIssuer } from './mount';
 import { nhsLoginIssuer, type ClientRegistration } from './nhs-login';
 
 /**
  * A local OpenID provider standing in for the NHS's identity services, one issuer per path on one
- * HTTP server: `/nhs-login` (patients) now; NHS CIS2 (`/cis2`, staff) is to be added beside it as
- * another entry of `issuers`, with its own clients in `OidcProviderOptions`.
+ * HTTP server: `/nhs-login` (patients) and `/cis2` (NHS CIS2, staff), each with its own clients.
  */
 
 export interface OidcProviderOptions {
@@ -18,21 +18,23 @@ export interface OidcProviderOptions {
   publicUrl: string;
   /** The partner services registered with `/nhs-login`. */
   nhsLogin: { clients: readonly ClientRegistration[] };
-  /** The issuers' private signing keys (RSA); a fresh key when absent. */
+  /** The relying parties registered with `/cis2` (staff sign-in); none when absent. */
+  cis2?: { clients: readonly ClientRegistration[]; signingKeys?: JWK[] };
+  /** `/nhs-login`'s private signing keys (RSA, RS512); a fresh key when absent. `/cis2`'s (RS256) are `cis2.signingKeys`. */
   signingKeys?: JWK[];
   logger?: Logger;
 }
 
 export interface OidcProviderApp {
   /** Issuer identifiers by name, e.g. `issuers.nhsLogin` = `http://127.0.0.1:8105/nhs-login`. */
-  issuers: { nhsLogin: string };
+  issuers: { nhsLogin: string; cis2: string };
   handle(request: IncomingMessage, response: ServerResponse): void;
 }
 
-/** An RSA signing key for RS512, as a private JWK with its key id. */
-export async function generateSigningKey(): Promise<JWK> {
-  const { privateKey } = await generateKeyPair('RS512', { extractable: true, modulusLength: 2048 });
-  return { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'RS512', use: 'sig' };
+/** An RSA signing key for RS512 (NHS login) or RS256 (CIS2), as a private JWK with its key id. */
+export async function generateSigningKey(alg: 'RS512' | 'RS256' = 'RS512'): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048 });
+  return { ...(await exportJWK(privateKey)), kid: randomUUID(), alg, use: 'sig' };
 }
 
 /** Builds every issuer; answers requests under their paths, 404 elsewhere. */
@@ -42,11 +44,16 @@ export async function buildOidcProvider(options: OidcProviderOptions): Promise<O
   const cookieKeys = [randomBytes(32).toString('base64url')];
   const publicUrl = options.publicUrl.replace(/\/$/, '');
   const publicHost = new URL(publicUrl).host;
-  const mounted: MountedIssuer[] = [
-    nhsLoginIssuer({ publicUrl, clients: options.nhsLogin.clients, signingKeys, cookieKeys }),
-  ];
+  const nhsLogin = nhsLoginIssuer({ publicUrl, clients: options.nhsLogin.clients, signingKeys, cookieKeys });
+  const cis2 = cis2Issuer({
+    publicUrl,
+    clients: options.cis2?.clients ?? [],
+    signingKeys: options.cis2?.signingKeys ?? [await generateSigningKey('RS256')],
+    cookieKeys,
+  });
+  const mounted: MountedIssuer[] = [nhsLogin, cis2];
   return {
-    issuers: { nhsLogin: mounted[0]!.issuer },
+    issuers: { nhsLogin: nhsLogin.issuer, cis2: cis2.issuer },
     handle(request, response) {
       const path = (request.url ?? '/').split('?')[0]!;
       const issuer = mounted.find(

@@ -9,7 +9,7 @@ export const OidcProviderConfigSchema = Type.Object(
     publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
     /**
      * A JSON file naming each issuer's registered clients: `{"nhs-login": [{clientId, redirectUris,
-     * jwks: {keys: [public JWK]}}]}`.
+     * jwks: {keys: [public JWK]}}], "cis2": [...]}`.
      */
     clientsFile: Type.String({ minLength: 1 }),
   },
@@ -22,19 +22,23 @@ export const loadOidcProviderConfig = (env?: Record<string, string | undefined>)
   loadConfig(OidcProviderConfigSchema, 'OIDC', env);
 
 /** The clients file: each issuer's registered partner services. */
+const ClientRegistrations = Type.Array(
+  Type.Object(
+    {
+      clientId: Type.String({ minLength: 1 }),
+      clientName: Type.Optional(Type.String()),
+      redirectUris: Type.Array(Type.String({ pattern: '^https?://' }), { minItems: 1 }),
+      jwks: Type.Object({ keys: Type.Array(Type.Object({ kty: Type.String() }), { minItems: 1 }) }),
+    },
+    { additionalProperties: false },
+  ),
+);
+
 export const ClientsFileSchema = Type.Object(
   {
-    'nhs-login': Type.Array(
-      Type.Object(
-        {
-          clientId: Type.String({ minLength: 1 }),
-          clientName: Type.Optional(Type.String()),
-          redirectUris: Type.Array(Type.String({ pattern: '^https?://' }), { minItems: 1 }),
-          jwks: Type.Object({ keys: Type.Array(Type.Object({ kty: Type.String() }), { minItems: 1 }) }),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    'nhs-login': ClientRegistrations,
+    /** NHS CIS2's relying parties (staff sign-in); none when absent. */
+    cis2: Type.Optional(ClientRegistrations),
   },
   { additionalProperties: true },
 );

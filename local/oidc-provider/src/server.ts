@@ -44,6 +44,7 @@ try {
     port: config.port,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     nhsLogin: { clients: clients['nhs-login'] },
+    cis2: { clients: clients.cis2 ?? [] },
     logger,
   });
 } catch (error) {
