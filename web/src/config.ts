@@ -12,11 +12,20 @@ export const WebConfigSchema = Type.Object(
     triageUrl: Type.String({ ...httpUrl, default: 'http://127.0.0.1:3001' }),
     /** Where `/socket.io` (including its WebSocket upgrade) is proxied to. */
     signallingUrl: Type.String({ ...httpUrl, default: 'http://127.0.0.1:3002' }),
+    /** The production server's own address, as patients and staff open it; https turns on HSTS. */
+    publicUrl: Type.String({ ...httpUrl, default: 'http://127.0.0.1:5173' }),
+    /** Where presigned uploads go (the production server's CSP lets pages send files there). */
+    storageUrl: Type.Optional(Type.String(httpUrl)),
+    /** The build the production server serves (`vite build` output); web/dist by default. */
+    distDir: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
 export type WebConfig = Static<typeof WebConfigSchema>;
 
-/** Reads `WEB_HOST`, `WEB_PORT`, `WEB_TRIAGE_URL` and `WEB_SIGNALLING_URL`; an unknown `WEB_*` fails. */
+/**
+ * Reads `WEB_HOST`, `WEB_PORT`, `WEB_TRIAGE_URL`, `WEB_SIGNALLING_URL` and, for the production server
+ * (src/static-server.ts), `WEB_PUBLIC_URL`, `WEB_STORAGE_URL` and `WEB_DIST_DIR`; an unknown `WEB_*` fails.
+ */
 export const loadWebConfig = (env?: Record<string, string | undefined>): WebConfig =>
   loadConfig(WebConfigSchema, 'WEB', env);

@@ -67,6 +67,14 @@ export const PracticeInfo = Type.Object({
 });
 export type PracticeInfo = Static<typeof PracticeInfo>;
 
+/**
+ * `GET /practices/:ods/embedding` (public): the practice's own website origins, where the widget may
+ * open its form. The web server puts them in the form page's `frame-ancestors`; the form posts to and
+ * accepts messages from them only.
+ */
+export const PracticeEmbedding = Type.Object({ websiteOrigins: Type.Array(Type.String()) });
+export type PracticeEmbedding = Static<typeof PracticeEmbedding>;
+
 /** A FHIR Questionnaire: its shape is FHIR's, checked when the practice saves it. */
 export const QuestionnaireBody = Type.Object(
   { resourceType: Type.Literal('Questionnaire') },

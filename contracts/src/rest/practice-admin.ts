@@ -74,6 +74,17 @@ export const ResponseTargets = Type.Object(
 );
 export type ResponseTargets = Static<typeof ResponseTargets>;
 
+/**
+ * The origin of one of the practice's own websites, where the widget opens the form:
+ * `https://host[:port]`, as a browser writes an origin (lower case, no path, no default port; the
+ * server checks it is exactly `new URL(it).origin`). Plain http only for this machine, in development.
+ */
+export const WebsiteOrigin = Type.String({
+  maxLength: 200,
+  pattern:
+    '^(https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?|http://(localhost|127\\.0\\.0\\.1|\\[::1\\]))(:[0-9]{1,5})?$',
+});
+
 /** `GET /practice`: what staff see of the practice's settings: never a secret, only whether one is set. */
 export const PracticeSettingsView = Type.Object({
   odsCode: Type.String(),
@@ -89,6 +100,8 @@ export const PracticeSettingsView = Type.Object({
   responseTargets: ResponseTargets,
   /** The form offers "Continue with NHS login" (when the service is set up for NHS login). */
   nhsLoginOffered: Type.Boolean(),
+  /** The practice's own websites, where the widget may open the form (frame-ancestors, postMessage). */
+  websiteOrigins: Type.Array(Type.String()),
   fhir: Type.Object({
     baseUrl: Nullable(Type.String()),
     authType: Type.String(),
@@ -119,6 +132,8 @@ export const PracticeSettingsChange = Type.Object(
     /** Response targets to change, per priority; those left out stay as they are. */
     responseTargets: Type.Optional(Type.Partial(ResponseTargets, { minProperties: 1 })),
     nhsLoginOffered: Type.Optional(Type.Boolean()),
+    /** Replaces the list whole; [] stops the form opening in any website's widget. */
+    websiteOrigins: Type.Optional(Type.Array(WebsiteOrigin, { maxItems: 20, uniqueItems: true })),
     fhir: Type.Optional(
       Type.Object(
         {

@@ -39,6 +39,7 @@ interface PracticeSettingsRow {
   response_target_soon_minutes: number;
   response_target_routine_minutes: number;
   nhs_login_offered: boolean;
+  website_origins: string[];
   fhir_base_url: string | null;
   fhir_auth: FhirAuth;
   notification_settings: unknown;
@@ -46,7 +47,7 @@ interface PracticeSettingsRow {
 const settingsColumns =
   'ods_code, name, timezone, opening_hours, daily_capacity, nation, out_of_hours, response_time_message, fhir_base_url, ' +
   'fhir_auth, notification_settings, response_target_urgent_minutes, response_target_soon_minutes, response_target_routine_minutes, ' +
-  'nhs_login_offered';
+  'nhs_login_offered, website_origins';
 
 /** The settings as staff see them: never a secret, only whether one is set. */
 function toPracticeSettingsView(row: PracticeSettingsRow): StoredPracticeSettings {
@@ -66,6 +67,7 @@ function toPracticeSettingsView(row: PracticeSettingsRow): StoredPracticeSetting
       routine: row.response_target_routine_minutes,
     },
     nhsLoginOffered: row.nhs_login_offered,
+    websiteOrigins: row.website_origins,
     fhir: { baseUrl: row.fhir_base_url, authType: row.fhir_auth.type },
     notifications: !settings
       ? null
@@ -106,7 +108,8 @@ export async function updatePracticeSettings(
        response_target_urgent_minutes = COALESCE($9, response_target_urgent_minutes),
        response_target_soon_minutes = COALESCE($10, response_target_soon_minutes),
        response_target_routine_minutes = COALESCE($11, response_target_routine_minutes),
-       nhs_login_offered = COALESCE($12, nhs_login_offered)
+       nhs_login_offered = COALESCE($12, nhs_login_offered),
+       website_origins = COALESCE($13, website_origins)
      WHERE id = $1 RETURNING ${settingsColumns}`,
     [
       practiceId,
@@ -121,6 +124,7 @@ export async function updatePracticeSettings(
       change.responseTargets?.soon ?? null,
       change.responseTargets?.routine ?? null,
       change.nhsLoginOffered ?? null,
+      change.websiteOrigins ?? null,
     ],
   );
   return toPracticeSettingsView(rows[0]!);
@@ -147,4 +151,16 @@ export async function updateHoursSettings(
       change.responseTimeMessage?.trim() ?? null,
     ],
   );
+}
+
+/**
+ * The practice's own website origins, where the widget may open its form (public: the web server's
+ * frame-ancestors and the form's postMessage checks); undefined when no practice has that ODS code.
+ */
+export async function findWebsiteOrigins(db: Queryable, odsCode: string): Promise<string[] | undefined> {
+  const { rows } = await db.query<{ website_origins: string[] }>(
+    'SELECT website_origins FROM practice WHERE ods_code = $1',
+    [odsCode],
+  );
+  return rows[0]?.website_origins;
 }

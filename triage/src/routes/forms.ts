@@ -6,12 +6,14 @@ import {
   refusals,
   FormParams,
   OdsParams,
+  PracticeEmbedding,
   PracticeInfo,
   QuestionnaireBody,
   RedFlagEvent,
 } from '@gpc/contracts';
 import { findActiveForm, listActiveForms, recordRedFlagEvent } from '../db/forms';
 import { findPracticeWithAvailability } from '../db/availability';
+import { findWebsiteOrigins } from '../db/practices';
 import { availabilityAt, availabilityView } from '../hours/availability';
 
 export interface FormRoutesDeps {
@@ -46,6 +48,22 @@ export const formRoutes: FastifyPluginCallbackTypebox<FormRoutesDeps> = (app, { 
         availability: availabilityView(availability),
         forms: await listActiveForms(pool, practice.id),
       };
+    },
+  );
+
+  app.get(
+    '/:ods/embedding',
+    {
+      schema: {
+        summary: 'The practice’s own website origins, where the widget may open its form (public)',
+        params: OdsParams,
+        response: { 200: PracticeEmbedding, ...refusals(404) },
+      },
+    },
+    async (request) => {
+      const websiteOrigins = await findWebsiteOrigins(pool, request.params.ods);
+      if (!websiteOrigins) throw new AppError('notFound', 'No practice with that code uses this service');
+      return { websiteOrigins };
     },
   );
 

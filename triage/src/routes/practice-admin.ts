@@ -79,6 +79,7 @@ function settingsRoutes(app: AdminApp, pool: pg.Pool, now: () => Date): void {
       const { practiceId, sub } = request.staff;
       const change = request.body;
       checkOpeningHours(change);
+      checkWebsiteOrigins(change);
       return withTransaction(pool, async (client) => {
         await updateHoursSettings(client, practiceId, change);
         const settings = withBankHolidays(await updatePracticeSettings(client, practiceId, change), now());
@@ -193,6 +194,17 @@ async function changeStaffMember(
     });
     return member;
   });
+}
+
+/** Each website origin exactly as a browser writes it (the pattern lets through a default port, e.g. :443). */
+function checkWebsiteOrigins(change: PracticeSettingsChange): void {
+  for (const origin of change.websiteOrigins ?? []) {
+    if (new URL(origin).origin !== origin)
+      throw new AppError(
+        'badRequest',
+        `${origin} is not a website origin; write it as ${new URL(origin).origin}`,
+      );
+  }
 }
 
 function checkOpeningHours(change: PracticeSettingsChange): void {

@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, describe, it } from 'node:test';
+import { startTriage } from '@gpc/test-support';
+import { EmbeddingOrigins } from '../src/embedding';
+import { startStaticServer } from './support/static';
+
+/** Every page of the build, by its file name. */
+const pages = [
+  'index.html',
+  'form.html',
+  'thread.html',
+  'call.html',
+  'clinician.html',
+  'staff.html',
+  'settings.html',
+  'widget-demo.html',
+];
+
+/** The status of a GET of `path` exactly as written (fetch would tidy away its `..`). */
+function statusOf(base: string, path: string): Promise<number> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    request({ host: hostname, port, path }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** A CSP header as its directives, by name. */
+function directives(header: string | null): Map<string, string[]> {
+  assert.ok(header, 'a Content-Security-Policy header');
+  return new Map(
+    header.split(';').map((part) => {
+      const [name = '', ...values] = part.trim().split(/\s+/);
+      return [name, values];
+    }),
+  );
+}
+
+describe('the production web server (built pages) and its security headers, with the real triage behind it', async () => {
+  const {
+    as,
+    practiceA,
+    practiceB,
+    url: triageUrl,
+    ...triage
+  } = await startTriage({ after }, { listen: true });
+  const web = await startStaticServer({ triageUrl });
+  triage.after(() => web.close());
+  const riverside = 'https://www.riverside-surgery.example';
+  const patch = await as(practiceA, 'admin').inject({
+    method: 'PATCH',
+    url: '/practice',
+    payload: { websiteOrigins: [riverside, 'http://localhost:8080'] },
+  });
+  assert.equal(patch.statusCode, 200, patch.body);
+
+  it('serves every page with a CSP that allows no inline script or style and no eval, and frames by nobody', async () => {
+    for (const page of pages) {
+      const response = await fetch(`${web.url}${page}`);
+      assert.equal(response.status, 200, page);
+      assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+      const header = response.headers.get('content-security-policy');
+      assert.doesNotMatch(header ?? '', /unsafe-inline|unsafe-eval|unsafe-hashes|nonce-|sha256-/, page);
+      const csp = directives(header);
+      assert.deepEqual(csp.get('script-src'), ["'self'"], page);
+      assert.deepEqual(csp.get('style-src'), ["'self'"], page);
+      assert.deepEqual(csp.get('default-src'), ["'self'"], page);
+      assert.deepEqual(csp.get('object-src'), ["'none'"], page);
+      assert.deepEqual(csp.get('base-uri'), ["'none'"], page);
+      assert.deepEqual(csp.get('frame-ancestors'), ["'none'"], `${page} without a practice`);
+      assert.equal(response.headers.get('x-content-type-options'), 'nosniff', page);
+      assert.equal(response.headers.get('referrer-policy'), 'no-referrer', page);
+      assert.equal(response.headers.get('strict-transport-security'), null, 'no HSTS over plain http');
+      const permissions = response.headers.get('permissions-policy') ?? '';
+      const calls = page === 'call.html' || page === 'clinician.html';
+      assert.match(permissions, calls ? /camera=\(self\)/ : /camera=\(\)/, page);
+      assert.match(permissions, calls ? /microphone=\(self\)/ : /microphone=\(\)/, page);
+      assert.match(permissions, /geolocation=\(\)/, page);
+    }
+    // the landing page at / is index.html, with the same policy
+    const root = await fetch(web.url);
+    assert.deepEqual(directives(root.headers.get('content-security-policy')).get('frame-ancestors'), [
+      "'none'",
+    ]);
+  });
+
+  it('lets only the practice’s own website origins (and our own widget demo) frame its form', async () => {
+    const frameAncestors = async (query: string) =>
+      directives((await fetch(`${web.url}form.html${query}`)).headers.get('content-security-policy')).get(
+        'frame-ancestors',
+      );
+    assert.deepEqual(await frameAncestors('?practice=A81001'), [
+      "'self'",
+      riverside,
+      'http://localhost:8080',
+    ]);
+    assert.deepEqual(await frameAncestors('?practice=a81001'), [
+      "'self'",
+      riverside,
+      'http://localhost:8080',
+    ]);
+    assert.deepEqual(await frameAncestors('?practice=B82002'), ["'none'"], 'a practice with no websites');
+    assert.deepEqual(await frameAncestors('?practice=Z99999'), ["'none'"], 'no such practice');
+    assert.deepEqual(await frameAncestors('?practice=A81001%20https://evil.example'), ["'none'"]);
+    assert.deepEqual(await frameAncestors(''), ["'none'"], 'no practice');
+    // every other page stays unframeable whatever it is asked for
+    const thread = await fetch(`${web.url}thread.html?practice=A81001`);
+    assert.deepEqual(directives(thread.headers.get('content-security-policy')).get('frame-ancestors'), [
+      "'none'",
+    ]);
+    void practiceB;
+  });
+
+  it('fails closed: with triage not answering, the form is framed by nobody', async () => {
+    const offline = await startStaticServer({
+      triageUrl: 'http://127.0.0.1:9',
+      embedding: new EmbeddingOrigins({ triageUrl: 'http://127.0.0.1:9', timeoutMs: 500 }),
+    });
+    try {
+      const response = await fetch(`${offline.url}form.html?practice=A81001`);
+      assert.equal(response.status, 200);
+      assert.deepEqual(directives(response.headers.get('content-security-policy')).get('frame-ancestors'), [
+        "'none'",
+      ]);
+    } finally {
+      await offline.close();
+    }
+  });
+
+  it('picks up a change of the practice’s websites once its short cache runs out', async () => {
+    let clock = 0;
+    const server = await startStaticServer({
+      triageUrl,
+      embedding: new EmbeddingOrigins({ triageUrl, ttlMs: 1000, now: () => clock }),
+    });
+    try {
+      const frameAncestors = async () =>
+        directives(
+          (await fetch(`${server.url}form.html?practice=B82002`)).headers.get('content-security-policy'),
+        ).get('frame-ancestors');
+      assert.deepEqual(await frameAncestors(), ["'none'"]);
+      const changed = await as(practiceB, 'admin').inject({
+        method: 'PATCH',
+        url: '/practice',
+        payload: { websiteOrigins: ['https://www.b-practice.example'] },
+      });
+      assert.equal(changed.statusCode, 200);
+      assert.deepEqual(await frameAncestors(), ["'none'"], 'cached');
+      clock = 1001;
+      assert.deepEqual(await frameAncestors(), ["'self'", 'https://www.b-practice.example']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('sends HSTS and upgrades insecure requests when it is reached over https', async () => {
+    const secure = await startStaticServer({ triageUrl, publicUrl: 'https://consult.example.nhs.uk' });
+    try {
+      const response = await fetch(`${secure.url}staff.html`);
+      assert.equal(response.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains');
+      assert.ok(directives(response.headers.get('content-security-policy')).has('upgrade-insecure-requests'));
+    } finally {
+      await secure.close();
+    }
+  });
+
+  it('passes /api on to triage, and serves scripts, styles and the widget with nosniff', async () => {
+    const embedding = await fetch(`${web.url}api/practices/A81001/embedding`);
+    assert.equal(embedding.status, 200);
+    assert.deepEqual(await embedding.json(), { websiteOrigins: [riverside, 'http://localhost:8080'] });
+    const widget = await fetch(`${web.url}widget.js`);
+    assert.equal(widget.status, 200);
+    assert.match(widget.headers.get('content-type') ?? '', /^text\/javascript/);
+    assert.equal(widget.headers.get('x-content-type-options'), 'nosniff');
+    const html = await (await fetch(`${web.url}staff.html`)).text();
+    const script = /<script type="module" crossorigin src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(script, 'the page loads its bundle');
+    const bundle = await fetch(new URL(script, web.url));
+    assert.equal(bundle.status, 200);
+    assert.match(bundle.headers.get('cache-control') ?? '', /immutable/);
+  });
+
+  it('serves nothing outside the build, whatever the path', async () => {
+    for (const attempt of [
+      '/../package.json',
+      '/%2e%2e/package.json',
+      '/..%2fvite.config.ts',
+      '/assets/',
+      '/%00',
+    ]) {
+      assert.equal(await statusOf(web.url, attempt), 404, attempt);
+    }
+    const posted = await fetch(`${web.url}index.html`, { method: 'POST' });
+    assert.equal(posted.status, 405);
+  });
+});

@@ -1,0 +1,51 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { buildPages } from '../../src/build';
+import { createStaticServer, type StaticServerOptions } from '../../src/static-app';
+
+let built: Promise<string> | undefined;
+
+/**
+ * The production build of the pages (`vite build`, about 2 s here), made once per test process into
+ * a folder of its own (never web/dist, which a developer's build owns), removed at exit.
+ */
+export function builtPages(): Promise<string> {
+  built ??= (async () => {
+    const outDir = await mkdtemp(path.join(tmpdir(), 'gpc-web-dist-'));
+    process.once('exit', () => void rm(outDir, { recursive: true, force: true }));
+    await buildPages({ outDir, logLevel: 'warn' });
+    return outDir;
+  })();
+  return built;
+}
+
+export interface RunningStaticServer {
+  /** Base URL with a trailing slash, e.g. `http://127.0.0.1:40123/`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The production web server on a free port of 127.0.0.1, serving the build with its security headers. */
+export async function startStaticServer(
+  options: Omit<StaticServerOptions, 'distDir' | 'signallingUrl' | 'publicUrl'> &
+    Partial<Pick<StaticServerOptions, 'signallingUrl' | 'publicUrl'>>,
+): Promise<RunningStaticServer> {
+  const server = createStaticServer({
+    distDir: await builtPages(),
+    signallingUrl: 'http://127.0.0.1:9',
+    publicUrl: 'http://127.0.0.1',
+    ...options,
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
