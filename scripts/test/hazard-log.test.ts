@@ -4,13 +4,14 @@
  * DCB0129 risk matrix the log states. See docs/safety/README.md.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse } from 'yaml';
+import { declaredTestNames, missingNamedTests } from '../src/named-tests';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const logPath = path.join(repoRoot, 'docs/safety/hazard-log.yaml');
@@ -95,17 +96,6 @@ function loadLog(): HazardLog {
   return log as HazardLog;
 }
 
-/** The names of the tests (and suites) a node:test file declares, as written in `it('…'` calls. */
-function declaredTestNames(source: string): Set<string> {
-  const names = new Set<string>();
-  const call = /\b(?:it|test|describe)\(\s*(['"`])((?:\\.|(?!\1)[^\\])*)\1/g;
-  for (const match of source.matchAll(call)) {
-    const raw = match[2]!;
-    names.add(raw.replace(/\\(.)/g, '$1'));
-  }
-  return names;
-}
-
 const riskOf = (rating: { severity: string; likelihood: string }) =>
   riskMatrix[rating.likelihood as (typeof likelihoods)[number]][
     severities.indexOf(rating.severity as (typeof severities)[number])
@@ -145,23 +135,10 @@ describe('the hazard log (docs/safety/hazard-log.yaml)', () => {
 
   it('names only tests that exist, so a control cannot lose its proof unnoticed', () => {
     const log = loadLog();
-    const missing: string[] = [];
-    const sources = new Map<string, Set<string> | undefined>();
-    for (const control of log.hazards.flatMap((hazard) => hazard.controls)) {
-      for (const named of control.tests) {
-        if (!sources.has(named.file)) {
-          const file = path.join(repoRoot, named.file);
-          sources.set(
-            named.file,
-            existsSync(file) ? declaredTestNames(readFileSync(file, 'utf8')) : undefined,
-          );
-        }
-        const names = sources.get(named.file);
-        if (!names) missing.push(`${control.id}: no file ${named.file}`);
-        else if (!names.has(named.name))
-          missing.push(`${control.id}: no test "${named.name}" in ${named.file}`);
-      }
-    }
+    const named = log.hazards
+      .flatMap((hazard) => hazard.controls)
+      .flatMap((control) => control.tests.map((test) => ({ owner: control.id, test })));
+    const missing = missingNamedTests(repoRoot, named);
     assert.deepEqual(missing, []);
   });
 });
