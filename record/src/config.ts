@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { loadConfig, LogLevelSetting, S3ConfigFields } from '@gpc/contracts';
+import { SecretsConfigFields, secretKeyringFrom } from '@gpc/contracts/secrets';
 
 const Milliseconds = (defaultValue: number) => Type.Integer({ minimum: 1, default: defaultValue });
 
@@ -36,10 +37,18 @@ export const RecordConfigSchema = Type.Object(
     /** Where patients' attachments are kept: they are filed as DocumentReferences. */
     ...S3ConfigFields,
     logLevel: LogLevelSetting,
+    /**
+     * Decrypt practices' stored GP-system credentials: RECORD_SECRETS_KEYS (`kid:base64key`,
+     * comma-separated, 32-byte keys) and RECORD_SECRETS_CURRENT_KID, the same as triage's.
+     */
+    ...SecretsConfigFields,
   },
   { additionalProperties: false },
 );
 export type RecordConfig = Static<typeof RecordConfigSchema>;
 
-export const loadRecordConfig = (env?: Record<string, string | undefined>): RecordConfig =>
-  loadConfig(RecordConfigSchema, 'RECORD', env);
+export function loadRecordConfig(env?: Record<string, string | undefined>): RecordConfig {
+  const config = loadConfig(RecordConfigSchema, 'RECORD', env);
+  secretKeyringFrom(config, 'RECORD'); // a malformed key, or a current kid not among them, stops the boot
+  return config;
+}

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { pino } from 'pino';
 import { listenFailure, loadConfigOrExit, s3Settings, stopOnSignal } from '@gpc/contracts';
+import { secretKeyringFrom } from '@gpc/contracts/secrets';
 import { buildRecordApp } from './app';
 import { loadRecordConfig } from './config';
 import { FhirClient } from './fhir/client';
@@ -18,6 +19,9 @@ const pool = new pg.Pool({ connectionString: config.databaseUrl, max: Math.min(2
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
 
 const documents = createS3DocumentSource(s3Settings(config));
+const secrets = secretKeyringFrom(config, 'RECORD');
+if (!secrets)
+  logger.warn('RECORD_SECRETS_* is not set: write-backs to practices with stored credentials will fail');
 
 // half a second, once, before the first job rather than during it
 loadR4Definitions();
@@ -41,6 +45,7 @@ const worker = startWriteBackWorker({
   sweepAfterMs: config.sweepAfterMs,
   // bull's command connection also carries the announcements: no extra connection to Redis
   announce: createWriteBackAnnouncer(queue.client, logger),
+  ...(secrets ? { secrets } : {}),
 });
 const app = buildRecordApp({ queue, pool, logger });
 

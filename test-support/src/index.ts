@@ -9,6 +9,7 @@ export * from './nhs-login';
 export * from './notify';
 export * from './practices';
 export * from './processes';
+export * from './secrets';
 export * from './services';
 export * from './triage';
 export * from './wait';

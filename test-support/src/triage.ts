@@ -29,6 +29,8 @@ import { startTestDatabase, type TestDatabase } from './database';
 import { startNhsLogin, type NhsLoginOption, type TestNhsLogin } from './nhs-login';
 import { cleanupStack, type TestLifetime } from './lifetime';
 import { seedPractice, type SeededPractice, type SeededStaff } from './practices';
+import { testSecretsKeyring } from './secrets';
+import type { SecretKeyring } from '@gpc/contracts/secrets';
 import { testRedisUrl } from './services';
 import { noWriteBacks, writeBacksTo } from './write-back';
 
@@ -66,6 +68,8 @@ export interface StartTriageOptions {
    * registered as its client. Practices still choose to offer it (`nhsLoginOffered`).
    */
   nhsLogin?: true | NhsLoginOption;
+  /** The keys practices' credentials are encrypted under; the test process's own (`testSecretsKeyring`) otherwise. */
+  secrets?: SecretKeyring;
 }
 
 /** The PDS a test's triage traces against, and how the trace worker runs. */
@@ -212,6 +216,7 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     ...(notifications ? { notifications: withNotificationQueue(notifications) } : {}),
     ...(tracing ? { identity: tracing.deps } : {}),
     ...(nhsLogin ? { nhsLogin: nhsLogin.settings } : {}),
+    secrets: options.secrets ?? testSecretsKeyring,
   });
   cleanup.after(() => app.close());
   let url = '';

@@ -32,6 +32,7 @@ import { startPatientTraces, type PatientTraceDeps, type TraceQueueing } from '.
 import { NhsLoginClient, type NhsLoginSettings } from './nhs-login/client';
 import { nhsLoginRoutes } from './routes/nhs-login';
 import { queueClient, withRedis } from './redis';
+import type { SecretKeyring } from '@gpc/contracts/secrets';
 
 export interface WriteBackQueueing {
   /** Queues a newly closed consultation's write-back (a no-op if it is queued already). */
@@ -63,7 +64,7 @@ export interface TriageAppDeps {
    */
   notifications?: { queue: NotificationQueue } & Omit<
     NotificationWorkerDeps,
-    'queue' | 'pool' | 'logger' | 'threadLink' | 'announce'
+    'queue' | 'pool' | 'logger' | 'threadLink' | 'announce' | 'secrets'
   >;
   /**
    * Traces patients against PDS after submission (the app runs the worker and closes the queue).
@@ -74,6 +75,8 @@ export interface TriageAppDeps {
   nhsLogin?: NhsLoginSettings;
   /** The Redis behind queues and live updates, when there is one: triage serves whether or not it is up. */
   redis?: RedisLink;
+  /** Encrypts and decrypts practices' stored credentials (TRIAGE_SECRETS_*); without it none can be stored. */
+  secrets?: SecretKeyring;
 }
 
 /** How the app follows Redis, which may be down at boot or go down at any time. */
@@ -231,6 +234,7 @@ function startNotifications(
     ...notifications,
     pool: deps.pool,
     logger: app.log,
+    ...(deps.secrets ? { secrets: deps.secrets } : {}),
     threadLink: (consultationId, practiceId) => threadLinkFor(app, publicWebUrl, consultationId, practiceId),
     announce: (practiceId, consultationId) => notify(practiceId, { consultationId, change: 'updated' }),
   });
@@ -258,7 +262,7 @@ async function registerRoutes(
   const now = deps.now ?? (() => new Date());
   await app.register(authRoutes, { prefix: '/auth', pool });
   await app.register(navigationRoutes, { prefix: '/navigation-rules', pool });
-  await app.register(practiceAdminRoutes, { pool, now });
+  await app.register(practiceAdminRoutes, { pool, now, ...(deps.secrets ? { secrets: deps.secrets } : {}) });
   await app.register(pauseRoutes, { prefix: '/practice', pool, now });
   warnIfBankHolidaysEnding(app.log, now());
   await app.register(staffMessageRoutes, {

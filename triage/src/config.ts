@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, envName, loadConfig, LogLevelSetting, S3ConfigFields } from '@gpc/contracts';
 import type { PdsSettings } from './identity/pds-client';
 import { NhsLoginConfigFields, nhsLoginSettingsFrom } from './nhs-login/settings';
+import { SecretsConfigFields, secretKeyringFrom } from '@gpc/contracts/secrets';
 
 export const TriageConfigSchema = Type.Object(
   {
@@ -30,6 +31,11 @@ export const TriageConfigSchema = Type.Object(
     pdsKid: Type.Optional(Type.String({ minLength: 1 })),
     /** Sign in with NHS login on the form: all five TRIAGE_NHS_LOGIN_*, or none (off). */
     ...NhsLoginConfigFields,
+    /**
+     * Encrypt practices' stored credentials: TRIAGE_SECRETS_KEYS (`kid:base64key`, comma-separated,
+     * 32-byte keys) and TRIAGE_SECRETS_CURRENT_KID, the same as the record worker's RECORD_SECRETS_*.
+     */
+    ...SecretsConfigFields,
   },
   { additionalProperties: false },
 );
@@ -49,6 +55,7 @@ export function loadTriageConfig(env?: Record<string, string | undefined>): Tria
     );
   }
   nhsLoginSettingsFrom(config); // half an NHS login set-up, or a key that is not one, stops the boot
+  secretKeyringFrom(config, 'TRIAGE'); // a malformed key, or a current kid not among them, stops it too
   return config;
 }
 

@@ -12,3 +12,4 @@ export * from './identity/queue';
 export * from './identity/pds-client';
 export type { PatientTraceDeps } from './identity/start';
 export type { NhsLoginSettings } from './nhs-login/client';
+export { rotatePracticeSecrets, describeRotation, type RotationReport } from './secrets/rotate';

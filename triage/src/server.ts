@@ -12,6 +12,7 @@ import { createDatabaseIfMissing, migrateDatabase } from './db/migrate';
 import { createTriageLogger } from './logger';
 import { createNotificationQueue } from './notifications/queue';
 import { nhsLoginSettingsFrom } from './nhs-login/settings';
+import { secretKeyringFrom } from '@gpc/contracts/secrets';
 import {
   failFastRedisOptions,
   publishingSafely,
@@ -49,6 +50,9 @@ const pds = pdsSettings(config);
 if (!pds)
   logger.warn('PDS is not set up (TRIAGE_PDS_*): patients are not traced, and form requests are never filed');
 const nhsLogin = nhsLoginSettingsFrom(config);
+// practices' stored credentials are encrypted under these keys; without them none can be stored or used
+const secrets = secretKeyringFrom(config, 'TRIAGE');
+if (!secrets) logger.warn('TRIAGE_SECRETS_* is not set: practices cannot store or use credentials');
 // triage serves whether or not Redis is up: the publisher fails fast while it is down (a close or a
 // submission never waits for it), and each client's outage is logged once, and its return
 const redisPublisher = new Redis(config.redisUrl, failFastRedisOptions);
@@ -101,6 +105,7 @@ const app = await buildTriageApp({
   ...(pds && traceQueue ? { identity: { queue: traceQueue, pds: createPdsClient(pds) } } : {}),
   // the form offers NHS login only when it is set up (TRIAGE_NHS_LOGIN_*) and the practice chose it
   ...(nhsLogin ? { nhsLogin } : {}),
+  ...(secrets ? { secrets } : {}),
 });
 try {
   await app.listen({ host: config.host, port: config.port });

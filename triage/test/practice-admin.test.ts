@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import type { SeededPractice } from '@gpc/test-support';
-import { startTriage } from '@gpc/test-support';
+import { startTriage, testSecretsKeyring } from '@gpc/test-support';
 
 describe('practice admins run their practice: settings and staff (real PostgreSQL)', async () => {
   const { app, db, practiceA: practice, practiceB: other, ...triage } = await startTriage({ after });
@@ -64,8 +64,23 @@ describe('practice admins run their practice: settings and staff (real PostgreSQ
       notification_settings: { apiKey: string };
       fhir_auth: { clientSecret: string };
     }>('SELECT notification_settings, fhir_auth FROM practice WHERE id = $1', [practice.id]);
-    assert.equal(stored.rows[0]?.notification_settings.apiKey, apiKey);
-    assert.equal(stored.rows[0]?.fhir_auth.clientSecret, 'top-secret-value');
+    // stored encrypted for this practice (secrets-at-rest.test.ts attacks it), and the key opens it
+    const { notification_settings: notifications, fhir_auth: fhirAuth } = stored.rows[0]!;
+    assert.match(notifications.apiKey, /^enc:v1:test-1:/);
+    assert.equal(
+      testSecretsKeyring.open(notifications.apiKey, {
+        practiceId: practice.id,
+        field: 'notification_settings.apiKey',
+      }),
+      apiKey,
+    );
+    assert.equal(
+      testSecretsKeyring.open(fhirAuth.clientSecret, {
+        practiceId: practice.id,
+        field: 'fhir_auth.clientSecret',
+      }),
+      'top-secret-value',
+    );
     const untouched = await db.pool.query<{ daily_capacity: number }>(
       'SELECT daily_capacity FROM practice WHERE id = $1',
       [other.id],

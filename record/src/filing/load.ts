@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { canonicalJson, SummaryContent } from '@gpc/contracts';
+import { openPracticeSecrets, SecretUnreadable, type SecretKeyring } from '@gpc/contracts/secrets';
 import type { FilingData, FilingDocument } from '../fhir/bundle';
 import { claimAttemptSql, type Queryable } from '../write-back';
 import { PermanentFailure } from './errors';
@@ -11,6 +12,7 @@ export type DocumentSource = (s3Key: string) => Promise<Buffer>;
 export interface FilingTarget {
   /** Null when the practice has not set up its FHIR endpoint. */
   fhirBaseUrl: string | null;
+  /** The practice's `fhir_auth`, its secret decrypted for this attempt (see `@gpc/contracts/secrets`). */
   fhirAuth: unknown;
 }
 
@@ -57,13 +59,15 @@ export interface ClaimedFiling {
  * and nothing else of the request (what was shown then is what is filed, whatever changed since);
  * the practice's endpoint and the patient's NHS number as they stand. Undefined when the write-back
  * is not pending (nothing to do). Files' bytes are read by `load`, inside the attempt, from the
- * verified copies the version names.
+ * verified copies the version names. The practice's credentials are decrypted with `secrets`, for
+ * this practice only: one that does not decrypt fails the write-back for good, saying so.
  */
 export async function claimFiling(
   db: Queryable,
   consultationId: string,
   practiceId: string,
   readDocument: DocumentSource,
+  secrets?: SecretKeyring,
 ): Promise<ClaimedFiling | undefined> {
   const { rows } = await db.query<FilingRow>(
     claimAttemptSql(
@@ -83,14 +87,19 @@ export async function claimFiling(
   );
   const row = rows[0];
   if (!row) return undefined;
-  return { attempt: row.attempts, load: () => toFilingData(row, readDocument) };
+  return { attempt: row.attempts, load: () => toFilingData(row, practiceId, readDocument, secrets) };
 }
 
-async function toFilingData(row: FilingRow, readDocument: DocumentSource): Promise<LoadedFiling | undefined> {
+async function toFilingData(
+  row: FilingRow,
+  practiceId: string,
+  readDocument: DocumentSource,
+  secrets: SecretKeyring | undefined,
+): Promise<LoadedFiling | undefined> {
   if (!row.consultation_id || !row.ods_code) return undefined;
   const version = checkedVersion(row);
   return {
-    target: { fhirBaseUrl: row.fhir_base_url, fhirAuth: row.fhir_auth },
+    target: { fhirBaseUrl: row.fhir_base_url, fhirAuth: openFhirAuth(row.fhir_auth, practiceId, secrets) },
     identityConfirmed: row.identity_confirmed === true,
     data: {
       nhsNumber: row.patient_nhs_number,
@@ -99,6 +108,16 @@ async function toFilingData(row: FilingRow, readDocument: DocumentSource): Promi
       documents: await readDocuments(version.content, readDocument),
     },
   };
+}
+
+/** The practice's FHIR credentials, decrypted; never sent with another practice's (or a tampered) secret. */
+function openFhirAuth(stored: unknown, practiceId: string, secrets: SecretKeyring | undefined): unknown {
+  try {
+    return openPracticeSecrets(secrets, practiceId, 'fhir_auth', stored);
+  } catch (error) {
+    if (!(error instanceof SecretUnreadable)) throw error;
+    throw new PermanentFailure(`the practice's FHIR credentials cannot be used: ${error.message}`);
+  }
 }
 
 /** The write-back's summary version, checked: present, of the contract's shape, and matching its hash. */

@@ -3,6 +3,7 @@ import type { Bundle } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { isValidNhsNumber, parseFhirAuth, type FhirAuth, type WriteBackJob } from '@gpc/contracts';
+import type { SecretKeyring } from '@gpc/contracts/secrets';
 import { buildWriteBackBundle } from '../fhir/bundle';
 import type { FhirClient } from '../fhir/client';
 import { findBundleProblems } from '../fhir/validate';
@@ -22,6 +23,8 @@ export interface WriteBackProcessorDeps {
   practiceConcurrency: number;
   /** Called after every attempt, whatever came of it, so dashboards show it as it happens. */
   announce?: AnnounceWriteBack;
+  /** Decrypts practices' stored credentials (RECORD_SECRETS_*); without it, a practice that has one fails. */
+  secrets?: SecretKeyring;
 }
 
 export type WriteBackResult =
@@ -66,7 +69,7 @@ async function attemptWriteBack(
 ): Promise<WriteBackResult> {
   const { consultationId, practiceId } = job.data;
   const log = deps.logger.child({ consultationId, jobId: job.id });
-  const claimed = await claimFiling(deps.pool, consultationId, practiceId, deps.readDocument);
+  const claimed = await claimFiling(deps.pool, consultationId, practiceId, deps.readDocument, deps.secrets);
   if (!claimed) return { outcome: 'skipped', reason: 'not pending' };
   try {
     return await fileClaimed(deps, job, log, claimed);

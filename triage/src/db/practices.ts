@@ -164,3 +164,41 @@ export async function findWebsiteOrigins(db: Queryable, odsCode: string): Promis
   );
   return rows[0]?.website_origins;
 }
+
+/** A practice's stored settings that hold credentials, as stored (secrets encrypted, or legacy plain text). */
+export interface PracticeSecretsRow {
+  id: string;
+  fhir_auth: unknown;
+  notification_settings: unknown;
+}
+
+/** Every practice's id, oldest first (the rotation goes through them one at a time). */
+export async function listPracticeIds(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM practice ORDER BY created_at, id');
+  return rows.map((row) => row.id);
+}
+
+/** A practice's stored credentials, locked until the transaction ends (a settings change waits). */
+export async function lockPracticeSecrets(
+  db: Queryable,
+  practiceId: string,
+): Promise<PracticeSecretsRow | undefined> {
+  const { rows } = await db.query<PracticeSecretsRow>(
+    'SELECT id, fhir_auth, notification_settings FROM practice WHERE id = $1 FOR UPDATE',
+    [practiceId],
+  );
+  return rows[0];
+}
+
+/** Stores a practice's credentials re-encrypted (the same settings otherwise). */
+export async function storePracticeSecrets(
+  db: Queryable,
+  practiceId: string,
+  stored: { fhirAuth: unknown; notificationSettings: unknown },
+): Promise<void> {
+  await db.query('UPDATE practice SET fhir_auth = $2, notification_settings = $3 WHERE id = $1', [
+    practiceId,
+    JSON.stringify(stored.fhirAuth),
+    stored.notificationSettings === null ? null : JSON.stringify(stored.notificationSettings),
+  ]);
+}

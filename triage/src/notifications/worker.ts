@@ -17,6 +17,8 @@ import { createSender, NotificationSendError, type NotificationSender } from './
 import { parseNotificationSettings, type NotificationSettings } from './settings';
 import { superviseOutboxQueue, type OutboxWorker } from '../outbox-worker';
 import { queueClient, withRedis } from '../redis';
+import { openNotificationSettings } from '../secrets/practice-secrets';
+import { SecretUnreadable, type SecretKeyring } from '@gpc/contracts/secrets';
 
 export interface NotificationWorkerDeps {
   queue: NotificationQueue;
@@ -26,6 +28,8 @@ export interface NotificationWorkerDeps {
   threadLink: (consultationId: string, practiceId: string) => string;
   /** Tells the practice's dashboards that a request's notification moved on. */
   announce: (practiceId: string, consultationId: string) => void;
+  /** Decrypts the practice's stored credential (API key or SMTP password) for each send. */
+  secrets?: SecretKeyring;
   senderFor?: (settings: NotificationSettings) => NotificationSender;
   concurrency?: number;
   maxAttempts?: number;
@@ -81,7 +85,7 @@ async function sendNotification(deps: Settled, job: Job<NotificationJob>): Promi
   if (!row) return; // sent, failed or gone: nothing to do
   const log = deps.logger.child({ notificationId: row.id, channel: row.channel, attempt: row.attempts });
   try {
-    const settings = parseNotificationSettings(row.notification_settings);
+    const settings = settingsFor(deps, row);
     if (!settings)
       throw new NotificationSendError('the practice has no email or text message service set up', true);
     await handToProvider(deps, row, deps.senderFor(settings));
@@ -91,6 +95,28 @@ async function sendNotification(deps: Settled, job: Job<NotificationJob>): Promi
     throw error;
   } finally {
     deps.announce(row.practice_id, row.consultation_id);
+  }
+}
+
+/**
+ * The practice's settings with their credential decrypted for this practice; a credential that does
+ * not decrypt (another practice's, altered, or under a key this service lacks) fails the notification
+ * for good, saying so, rather than sending with it.
+ */
+function settingsFor(
+  deps: NotificationWorkerDeps,
+  row: ClaimedNotificationRow,
+): NotificationSettings | undefined {
+  try {
+    return parseNotificationSettings(
+      openNotificationSettings(deps.secrets, row.practice_id, row.notification_settings),
+    );
+  } catch (error) {
+    if (!(error instanceof SecretUnreadable)) throw error;
+    throw new NotificationSendError(
+      `the practice's notification credentials cannot be used: ${error.message}`,
+      true,
+    );
   }
 }
 
@@ -143,8 +169,9 @@ async function recordSendFailure(
 /** Asks the provider whether a sent notification arrived; still pending throws, so bull checks again later. */
 async function checkNotificationDelivery(deps: Settled, job: Job<NotificationJob>): Promise<void> {
   const row = await findSentNotification(deps.pool, job.data.notificationId);
-  const settings = parseNotificationSettings(row?.notification_settings);
-  if (!row?.provider_reference || !settings) return;
+  if (!row?.provider_reference) return;
+  const settings = settingsFor(deps, row);
+  if (!settings) return;
   const sender = deps.senderFor(settings);
   try {
     const delivery = await sender.checkDelivery?.(row.provider_reference);

@@ -24,6 +24,8 @@ import {
 import { bankHolidayDataWarning, bankHolidaysCoverUntil } from '../hours/bank-holidays';
 import { insertStaff, listStaff, revokeStaffSessions, updateStaff } from '../db/staff';
 import { withTransaction } from '../db/transaction';
+import { sealSettingsChange } from '../secrets/practice-secrets';
+import type { SecretKeyring } from '@gpc/contracts/secrets';
 
 /** What an audit event says changed: the names of the fields given, in order. */
 const changedFields = (change: object) => Object.keys(change).sort().join(', ');
@@ -32,6 +34,8 @@ export interface PracticeAdminRoutesDeps {
   pool: pg.Pool;
   /** The clock the bank-holiday data's warning is reckoned by (tests set it). */
   now?: () => Date;
+  /** Encrypts the credentials admins give before they are stored. */
+  secrets?: SecretKeyring;
 }
 
 /**
@@ -42,11 +46,11 @@ export interface PracticeAdminRoutesDeps {
  */
 export const practiceAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesDeps> = (
   app,
-  { pool, now = () => new Date() },
+  { pool, now = () => new Date(), secrets },
   done,
 ) => {
   app.addHook('preHandler', requireStaffOf('admin'));
-  settingsRoutes(app, pool, now);
+  settingsRoutes(app, pool, now, secrets);
   staffRoutes(app, pool);
   done();
 };
@@ -54,7 +58,12 @@ export const practiceAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRout
 type AdminApp = Parameters<FastifyPluginCallbackTypebox<PracticeAdminRoutesDeps>>[0];
 
 /** `/practice`: the practice's settings, read and changed. */
-function settingsRoutes(app: AdminApp, pool: pg.Pool, now: () => Date): void {
+function settingsRoutes(
+  app: AdminApp,
+  pool: pg.Pool,
+  now: () => Date,
+  secrets: SecretKeyring | undefined,
+): void {
   app.get(
     '/practice',
     {
@@ -80,9 +89,11 @@ function settingsRoutes(app: AdminApp, pool: pg.Pool, now: () => Date): void {
       const change = request.body;
       checkOpeningHours(change);
       checkWebsiteOrigins(change);
+      // credentials are encrypted for this practice before they reach the database
+      const stored = sealSettingsChange(secrets, practiceId, change);
       return withTransaction(pool, async (client) => {
         await updateHoursSettings(client, practiceId, change);
-        const settings = withBankHolidays(await updatePracticeSettings(client, practiceId, change), now());
+        const settings = withBankHolidays(await updatePracticeSettings(client, practiceId, stored), now());
         await recordAudit(client, {
           practiceId,
           actor: sub,
