@@ -44,6 +44,7 @@ export default tseslint.config(
         customElements: 'readonly',
         HTMLElement: 'readonly',
         URL: 'readonly',
+        CSSStyleSheet: 'readonly',
       },
     },
   },

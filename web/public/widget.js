@@ -3,6 +3,9 @@
  *   <script src="https://<gp-consult host>/widget.js" data-practice="A81001" async></script>
  * It adds a button that opens the practice's online form in a panel. Everything lives in a shadow
  * root, so the host page's styles cannot change it, and the form itself runs in an iframe on our origin.
+ * The widget and the form talk by postMessage: the widget says hello to the form's window on our
+ * origin once it has loaded, and heeds the form's answers ("close") only from that window on that
+ * origin; the form answers only a hello from one of the practice's website origins (its settings).
  */
 (function () {
   'use strict';
@@ -28,8 +31,18 @@
       connectedCallback() {
         if (this.shadowRoot) return;
         var root = this.attachShadow({ mode: 'open' });
-        var style = document.createElement('style');
-        style.textContent = css;
+        // a constructed stylesheet: a page's Content-Security-Policy (ours on the widget demo, or the
+        // practice's own) that refuses inline <style> does not refuse it; a <style> only where unsupported
+        var sheet = null;
+        if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function') {
+          sheet = new CSSStyleSheet();
+          sheet.replaceSync(css);
+          root.adoptedStyleSheets = [sheet];
+        } else {
+          var style = document.createElement('style');
+          style.textContent = css;
+          root.append(style);
+        }
         var open = document.createElement('button');
         open.type = 'button';
         open.textContent = label;
@@ -46,23 +59,35 @@
         close.textContent = 'Close';
         bar.appendChild(close);
         panel.appendChild(bar);
+        var frame;
         open.addEventListener('click', function () {
-          if (!panel.querySelector('iframe')) {
-            var frame = document.createElement('iframe');
+          if (!frame) {
+            frame = document.createElement('iframe');
             frame.title = label;
             frame.src = origin + '/form.html?practice=' + encodeURIComponent(practice);
+            frame.addEventListener('load', function () {
+              // to our origin only: if the frame is anything else by now, it never hears the hello
+              frame.contentWindow.postMessage({ gpc: 'widget', type: 'hello' }, origin);
+            });
             panel.appendChild(frame);
           }
           panel.hidden = false;
           open.hidden = true;
           close.focus();
         });
-        close.addEventListener('click', function () {
+        var closePanel = function () {
           panel.hidden = true;
           open.hidden = false;
           open.focus();
+        };
+        close.addEventListener('click', closePanel);
+        window.addEventListener('message', function (event) {
+          // only the form's own window, on our origin: any other frame or window on the page is ignored
+          if (!frame || event.source !== frame.contentWindow || event.origin !== origin) return;
+          var data = event.data;
+          if (data && data.gpc === 'form' && data.type === 'close') closePanel();
         });
-        root.append(style, open, panel);
+        root.append(open, panel);
       }
     },
   );

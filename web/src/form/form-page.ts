@@ -19,6 +19,7 @@ import { replyNotice, takesRequests, unavailableContent } from './availability';
 import { urgentInterstitial } from './urgent';
 import { state, submission } from './state';
 import { nhsLoginDetails, startWithNhsLogin } from './nhs-login';
+import { listenForWidget } from './embedding';
 
 /**
  * The online consultation form: the practice's Questionnaire one question per page (easy on a phone),
@@ -26,7 +27,10 @@ import { nhsLoginDetails, startWithNhsLogin } from './nhs-login';
  * a reference. Data stays in the page until the practice has confirmed it.
  */
 
-const api = new PracticeApi(new URLSearchParams(location.search).get('practice') ?? '');
+const ods = new URLSearchParams(location.search).get('practice') ?? '';
+const api = new PracticeApi(ods);
+// from the start: the practice website's widget says hello as soon as the frame has loaded
+listenForWidget(ods, document.getElementById('widget-actions')!);
 
 const stepRoot = document.getElementById('step')!;
 

@@ -27,6 +27,7 @@ import {
   withoutRule,
   type SettingsData,
 } from './state';
+import { renderWebsites, websiteOriginFrom } from './websites';
 
 /**
  * The practice settings page, for a practice's admins: sign in (or come with the dashboard's
@@ -52,6 +53,7 @@ async function reload(): Promise<void> {
     removeRule: replaceRulesWith(withoutRule),
     endPause,
   });
+  renderWebsites(data.settings.websiteOrigins, removeWebsite);
 }
 
 async function enter(staff: StaffSession['staff']): Promise<void> {
@@ -313,6 +315,40 @@ onSubmit('nhs-login-form', () => {
     offered ? 'The online form now offers NHS login' : 'The online form no longer offers NHS login',
     'nhs-login-title',
     change({ nhsLoginOffered: offered }),
+  );
+});
+
+/** Saves the practice's websites as `origins` (the list is replaced whole), then runs `done`. */
+function saveWebsites(saved: string, origins: string[], errors: FieldError[] = [], done = () => {}): void {
+  const action = async () => {
+    await client.change({ websiteOrigins: origins });
+    done();
+  };
+  void save(saved, 'website-origin', action, errors);
+}
+
+function removeWebsite(origin: string): void {
+  const origins = data?.settings.websiteOrigins ?? [];
+  saveWebsites(
+    `${origin} has been removed: the form no longer opens in its widget`,
+    origins.filter((one) => one !== origin),
+  );
+}
+
+onSubmit('websites-form', () => {
+  const input = byId<HTMLInputElement>('website-origin');
+  const origins = data?.settings.websiteOrigins ?? [];
+  const typed = websiteOriginFrom(input.value);
+  const errors: FieldError[] = [];
+  if ('error' in typed) errors.push({ fieldId: 'website-origin', text: typed.error });
+  else if (origins.includes(typed.origin))
+    errors.push({ fieldId: 'website-origin', text: `${typed.origin} is already in the list` });
+  const origin = 'origin' in typed ? typed.origin : '';
+  saveWebsites(
+    `${origin} has been added: the form now opens in its widget`,
+    [...origins, origin],
+    errors,
+    () => (input.value = ''),
   );
 });
 
