@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
-import { startTriage, waitFor } from '@gpc/test-support';
+import { seedConsultation, startTriage, waitFor } from '@gpc/test-support';
 import { EmbeddingOrigins } from '../src/embedding';
 import { launchBrowser, newLocalPage } from './support/browser';
 import { startStaticServer } from './support/static';
@@ -58,6 +58,7 @@ async function startSite(
 describe('the built pages under their Content-Security-Policy in Chromium, served by the production web server with the real triage behind it', async () => {
   const {
     as,
+    db,
     practiceA,
     practiceB,
     url: triageUrl,
@@ -114,6 +115,7 @@ describe('the built pages under their Content-Security-Policy in Chromium, serve
   }
 
   it('loads every page with no Content-Security-Policy violation', async () => {
+    await seedConsultation(db.pool, practiceA.id);
     const visits: { path: string; ready: (page: Page) => Promise<unknown>; role?: 'admin' | 'clinician' }[] =
       [
         { path: '', ready: (page) => page.getByRole('heading', { name: 'GP Consult', level: 1 }).waitFor() },
@@ -127,7 +129,11 @@ describe('the built pages under their Content-Security-Policy in Chromium, serve
         {
           path: 'staff.html',
           role: 'clinician',
-          ready: (page) => page.getByText('No requests to show.').waitFor(),
+          // a request open, with its answers, identity and GP record views
+          ready: async (page) => {
+            await page.locator('#queue-rows a').first().click();
+            await page.getByRole('heading', { name: 'Answers' }).waitFor();
+          },
         },
         {
           path: 'settings.html',
