@@ -11,6 +11,7 @@ export * from './practices';
 export * from './processes';
 export * from './secrets';
 export * from './services';
+export * from './totp';
 export * from './triage';
 export * from './wait';
 export * from './write-back';

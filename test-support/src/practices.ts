@@ -24,7 +24,10 @@ export async function seedPractice(pool: pg.Pool, odsCode: string): Promise<Seed
   const practiceId = await createPractice(pool, { odsCode, name: `Practice ${odsCode}` });
   // open out of hours too, so a test not about hours passes at any hour it runs (an English practice
   // set 'closed' refuses requests after 18:30 and at weekends); tests about hours set their own
-  await pool.query(`UPDATE practice SET out_of_hours = 'open' WHERE id = $1`, [practiceId]);
+  // and no role has to use MFA, so tests sign in with a password; MFA tests set the policy themselves
+  await pool.query(`UPDATE practice SET out_of_hours = 'open', mfa_required_roles = '{}' WHERE id = $1`, [
+    practiceId,
+  ]);
   const password = (role: StaffRole) => `correct horse ${role} ${odsCode}`;
   // scrypt is slow on purpose: the three hashes at once, on libuv's threads
   const hashes = await Promise.all(roles.map((role) => hashPassword(password(role))));

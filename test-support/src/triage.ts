@@ -40,6 +40,10 @@ export interface StartTriageOptions {
   publicWebUrl?: string;
   logger?: FastifyBaseLogger;
   rateLimitAllowList?: string[];
+  /** The proxies whose X-Forwarded-For names the client (`app.inject({ remoteAddress })` arrives from one). */
+  trustedProxies?: string[];
+  /** Staff sign-in's per-account back-off (e.g. a short cap, to wait it out). */
+  signInBackoff?: TriageAppDeps['signInBackoff'];
   /** The secret staff tokens are signed with (e.g. shared with a call node); one of its own otherwise. */
   jwtSecret?: string;
   /** Takes files through a local S3 server with an `attachments` bucket. */
@@ -195,7 +199,8 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
   const writeBackQueue = options.writeBackQueue
     ? startWriteBackQueue(cleanup, options.writeBackQueue.prefix ?? `gpc-test-${randomUUID()}`)
     : undefined;
-  const { now, publicWebUrl, logger, rateLimitAllowList, notifications } = options;
+  const { now, publicWebUrl, logger, rateLimitAllowList, notifications, trustedProxies, signInBackoff } =
+    options;
   const live = options.live === 'redis' ? await redisAdapter(cleanup) : options.live;
   const tracing = options.pds
     ? await startTracing(cleanup, options.pds === true ? {} : options.pds)
@@ -211,6 +216,8 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     ...(publicWebUrl ? { publicWebUrl } : {}),
     ...(logger ? { logger } : {}),
     ...(rateLimitAllowList ? { rateLimitAllowList } : {}),
+    ...(trustedProxies ? { trustedProxies } : {}),
+    ...(signInBackoff ? { signInBackoff } : {}),
     ...(attachments ? { attachments } : {}),
     ...(live ? { live } : {}),
     ...(notifications ? { notifications: withNotificationQueue(notifications) } : {}),

@@ -13,7 +13,10 @@ import type { AttachmentStore } from './attachments/store';
 import { registerErrorHandling } from './errors';
 import { attachmentRoutes } from './routes/attachments';
 import { createStaffLive, type QueueChange } from './live';
-import { authRoutes } from './routes/auth';
+import { authRoutes, defaultSignInBackoff } from './routes/auth';
+import { accountRoutes } from './routes/account';
+import { staffCredentialRoutes } from './routes/staff-credentials';
+import type { SignInBackoff } from './db/staff-credentials';
 import { consultationRoutes } from './routes/consultations';
 import { formRoutes } from './routes/forms';
 import { staffMessageRoutes } from './routes/messages';
@@ -55,6 +58,10 @@ export interface TriageAppDeps {
   publicWebUrl?: string;
   /** Clients the rate limits do not apply to (e.g. a load test's own address). */
   rateLimitAllowList?: string[];
+  /** The proxies in front of triage whose X-Forwarded-For names the client; none trusted when absent. */
+  trustedProxies?: string[];
+  /** Staff sign-in's per-account back-off; the default when absent. */
+  signInBackoff?: SignInBackoff;
   /** Live queue updates to staff dashboards: socket.io options (e.g. the Redis adapter); off when absent. */
   live?: Partial<ServerOptions>;
   /**
@@ -99,6 +106,7 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
     // unknown fields are refused rather than dropped; query strings arrive as text, so they are coerced
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
     bodyLimit: 1024 * 1024,
+    trustProxy: deps.trustedProxies?.length ? deps.trustedProxies : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await registerPlatform(app, deps);
@@ -260,7 +268,11 @@ async function registerRoutes(
   const { pool, attachments } = deps;
   const { publicWebUrl, notify, queueNotification, traces } = shared;
   const now = deps.now ?? (() => new Date());
-  await app.register(authRoutes, { prefix: '/auth', pool });
+  const backoff = deps.signInBackoff ?? defaultSignInBackoff;
+  const secrets = deps.secrets ? { secrets: deps.secrets } : {};
+  await app.register(authRoutes, { prefix: '/auth', pool, backoff, ...secrets });
+  await app.register(accountRoutes, { prefix: '/account', pool, backoff, ...secrets });
+  await app.register(staffCredentialRoutes, { pool });
   await app.register(navigationRoutes, { prefix: '/navigation-rules', pool });
   await app.register(practiceAdminRoutes, { pool, now, ...(deps.secrets ? { secrets: deps.secrets } : {}) });
   await app.register(pauseRoutes, { prefix: '/practice', pool, now });

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, envName, loadConfig, LogLevelSetting, S3ConfigFields } from '@gpc/contracts';
 import type { PdsSettings } from './identity/pds-client';
 import { NhsLoginConfigFields, nhsLoginSettingsFrom } from './nhs-login/settings';
+import { TrustedProxiesConfigFields, trustedProxiesFrom } from './trusted-proxies';
 import { SecretsConfigFields, secretKeyringFrom } from '@gpc/contracts/secrets';
 
 export const TriageConfigSchema = Type.Object(
@@ -31,6 +32,8 @@ export const TriageConfigSchema = Type.Object(
     pdsKid: Type.Optional(Type.String({ minLength: 1 })),
     /** Sign in with NHS login on the form: all five TRIAGE_NHS_LOGIN_*, or none (off). */
     ...NhsLoginConfigFields,
+    /** The proxies in front of triage, whose X-Forwarded-For names the client (see trusted-proxies.ts). */
+    ...TrustedProxiesConfigFields,
     /**
      * Encrypt practices' stored credentials: TRIAGE_SECRETS_KEYS (`kid:base64key`, comma-separated,
      * 32-byte keys) and TRIAGE_SECRETS_CURRENT_KID, the same as the record worker's RECORD_SECRETS_*.
@@ -55,6 +58,7 @@ export function loadTriageConfig(env?: Record<string, string | undefined>): Tria
     );
   }
   nhsLoginSettingsFrom(config); // half an NHS login set-up, or a key that is not one, stops the boot
+  trustedProxiesFrom(config); // so does a proxy that is not an address or CIDR
   secretKeyringFrom(config, 'TRIAGE'); // a malformed key, or a current kid not among them, stops it too
   return config;
 }

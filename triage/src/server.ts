@@ -4,6 +4,7 @@ import pg from 'pg';
 import { createWriteBackQueue, enqueueWriteBack, requeueWriteBack } from '@gpc/record/queue';
 import { listenFailure, loadConfigOrExit, s3Settings, StaffLive, stopOnSignal } from '@gpc/contracts';
 import { buildTriageApp } from './app';
+import { trustedProxiesFrom } from './trusted-proxies';
 import { AttachmentStore } from './attachments/store';
 import { loadTriageConfig, pdsSettings } from './config';
 import { createPdsClient } from './identity/pds-client';
@@ -89,6 +90,7 @@ const app = await buildTriageApp({
   logger,
   attachments,
   publicWebUrl: config.publicWebUrl,
+  trustedProxies: trustedProxiesFrom(config),
   live: {},
   redis: {
     // ready when the live updates' Redis answers and the queues can take jobs again

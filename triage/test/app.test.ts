@@ -63,14 +63,15 @@ describe('triage app', () => {
 
   it('answers its framework’s own refusals in its own codes: too many sign-ins, a body too large', async (t) => {
     const { app } = await startTriage(t);
-    const signIn = () =>
+    // a different account each time: the address's limit, not one account's back-off
+    const signIn = (attempt: number) =>
       app.inject({
         method: 'POST',
         url: '/auth/login',
-        payload: { odsCode: 'A81001', email: 'nobody@example.org', password: 'not the password' },
+        payload: { odsCode: 'A81001', email: `nobody${attempt}@example.org`, password: 'not the password' },
       });
-    for (let attempt = 0; attempt < 10; attempt++) assert.equal((await signIn()).statusCode, 401);
-    const limited = await signIn();
+    for (let attempt = 0; attempt < 10; attempt++) assert.equal((await signIn(attempt)).statusCode, 401);
+    const limited = await signIn(10);
     assert.equal(limited.statusCode, 429);
     assert.equal(limited.json<{ code: string }>().code, 'tooManyRequests');
     const huge = await app.inject({

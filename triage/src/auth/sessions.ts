@@ -16,14 +16,18 @@ export const refreshTokenDays = 7;
 export const hashRefreshToken = (token: string): string =>
   createHash('sha256').update(token).digest('base64url');
 
-/** A new session for the member of staff: a refresh token and a signed access token. */
+/**
+ * A new session for the member of staff: a refresh token and a signed access token. A sign-in opens
+ * a new family of refresh tokens; a refresh passes the family its spent token belonged to.
+ */
 export async function openStaffSession(
   app: FastifyInstance,
   db: Queryable,
   staff: StaffIdentity,
+  family?: string,
 ): Promise<StaffSession> {
   const refreshToken = randomBytes(32).toString('base64url');
-  await insertStaffSession(db, staff.id, hashRefreshToken(refreshToken), refreshTokenDays);
+  await insertStaffSession(db, staff.id, hashRefreshToken(refreshToken), refreshTokenDays, family);
   const claims: StaffTokenClaims = {
     typ: 'staff',
     sub: staff.id,

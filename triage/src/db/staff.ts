@@ -94,42 +94,66 @@ export async function findStaffForSignIn(
   return row && { ...toStaffIdentity(row), passwordHash: row.password_hash };
 }
 
-/** Opens a session: the refresh token (stored hashed only) works for `days`. */
+/** Opens a session: the refresh token (stored hashed only) works for `days`, in `family` or a new one. */
 export async function insertStaffSession(
   db: Queryable,
   staffId: string,
   refreshTokenHash: string,
   days: number,
+  family?: string,
 ): Promise<void> {
   await db.query(
-    `INSERT INTO staff_session (staff_id, refresh_token_hash, expires_at) VALUES ($1, $2, now() + make_interval(days => $3))`,
-    [staffId, refreshTokenHash, days],
+    `INSERT INTO staff_session (staff_id, refresh_token_hash, expires_at, family_id)
+     VALUES ($1, $2, now() + make_interval(days => $3), COALESCE($4::uuid, gen_random_uuid()))`,
+    [staffId, refreshTokenHash, days, family ?? null],
   );
 }
+
+/** What presenting a refresh token came to. */
+export type RefreshOutcome =
+  | { kind: 'renewed'; staff: StaffIdentity; family: string }
+  /** The token had been spent already: someone holds a copy. Its whole family is revoked now. */
+  | { kind: 'reused'; staffId: string; practiceId: string; family: string }
+  | { kind: 'refused' };
 
 /**
- * Spends a refresh token: revoked as it is used, so each works once. Its active member of staff,
- * or undefined when the token is unknown, spent, expired, or its owner has been stopped.
+ * Spends a refresh token: marked spent as it is used, so each works once, and the new one joins its
+ * family. A token spent before, presented again, revokes every token of its family (the thief's and
+ * the owner's). Refused when unknown, ended, expired, or its owner has been stopped.
  */
-export async function redeemRefreshToken(
-  db: Queryable,
-  refreshTokenHash: string,
-): Promise<StaffIdentity | undefined> {
-  const { rows } = await db.query<StaffIdentityRow>(
-    `UPDATE staff_session ss SET revoked_at = now()
+export async function redeemRefreshToken(db: Queryable, refreshTokenHash: string): Promise<RefreshOutcome> {
+  const { rows } = await db.query<StaffIdentityRow & { family_id: string }>(
+    `UPDATE staff_session ss SET spent_at = now()
        FROM staff s
-      WHERE ss.refresh_token_hash = $1 AND ss.revoked_at IS NULL AND ss.expires_at > now()
+      WHERE ss.refresh_token_hash = $1 AND ss.spent_at IS NULL AND ss.revoked_at IS NULL AND ss.expires_at > now()
         AND s.id = ss.staff_id AND s.active
-    RETURNING s.id, s.practice_id, s.display_name, s.role`,
+    RETURNING s.id, s.practice_id, s.display_name, s.role, ss.family_id`,
     [refreshTokenHash],
   );
-  return rows[0] && toStaffIdentity(rows[0]);
+  if (rows[0]) return { kind: 'renewed', staff: toStaffIdentity(rows[0]), family: rows[0].family_id };
+  const spent = await db.query<{ staff_id: string; practice_id: string; family_id: string }>(
+    `SELECT ss.staff_id, s.practice_id, ss.family_id FROM staff_session ss JOIN staff s ON s.id = ss.staff_id
+      WHERE ss.refresh_token_hash = $1 AND ss.spent_at IS NOT NULL`,
+    [refreshTokenHash],
+  );
+  const reused = spent.rows[0];
+  if (!reused) return { kind: 'refused' };
+  await db.query('UPDATE staff_session SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL', [
+    reused.family_id,
+  ]);
+  return {
+    kind: 'reused',
+    staffId: reused.staff_id,
+    practiceId: reused.practice_id,
+    family: reused.family_id,
+  };
 }
 
-/** Ends the session of this refresh token (signing out). */
+/** Ends the session of this refresh token (signing out): its whole family stops. */
 export async function revokeRefreshToken(db: Queryable, refreshTokenHash: string): Promise<void> {
   await db.query(
-    `UPDATE staff_session SET revoked_at = now() WHERE refresh_token_hash = $1 AND revoked_at IS NULL`,
+    `UPDATE staff_session SET revoked_at = now() WHERE revoked_at IS NULL
+        AND family_id = (SELECT family_id FROM staff_session WHERE refresh_token_hash = $1)`,
     [refreshTokenHash],
   );
 }
