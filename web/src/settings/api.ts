@@ -7,10 +7,10 @@ import type {
   PracticeInfo,
   PracticeSettingsChange,
   PracticeSettingsView,
-  SignInBody,
   StaffMemberView,
   StaffSession,
 } from '@gpc/contracts';
+import type { SignInFlow } from '../shared/sign-in';
 import { StaffSessionKeeper } from '../shared/staff-session';
 
 /**
@@ -33,8 +33,9 @@ export class SettingsClient {
     return this.session.staff;
   }
 
-  signIn(credentials: SignInBody): Promise<StaffSession> {
-    return this.session.signIn(credentials);
+  /** Signing in, step by step (web/src/shared/sign-in.ts). */
+  get signInFlow(): SignInFlow {
+    return this.session;
   }
 
   renew(): Promise<boolean> {

@@ -352,9 +352,6 @@ onSubmit('websites-form', () => {
   );
 });
 
-wireSignIn(
-  (credentials) => client.signIn(credentials),
-  (session) => void enter(session.staff),
-);
+wireSignIn(client.signInFlow, (session) => void enter(session.staff));
 
 void client.renew().then((renewed) => (renewed && client.staff ? enter(client.staff) : show('sign-in')));

@@ -1,4 +1,11 @@
-import type { RefreshTokenBody, SignInBody, StaffSession } from '@gpc/contracts';
+import type {
+  EnrolledSession,
+  MfaEnrolment,
+  RefreshTokenBody,
+  SignInBody,
+  SignInResult,
+  StaffSession,
+} from '@gpc/contracts';
 import { ApiClient } from './api';
 
 /**
@@ -34,14 +41,46 @@ export class StaffSessionKeeper {
     return this.session?.accessToken;
   }
 
-  async signIn(credentials: SignInBody): Promise<StaffSession> {
-    const session = await this.api.send<SignInBody, StaffSession>('POST', '/auth/login', credentials);
+  /** The password: the session, or the next step the account needs (a code, a new password, MFA set-up). */
+  async signIn(credentials: SignInBody): Promise<SignInResult> {
+    return this.began(await this.api.send<SignInBody, SignInResult>('POST', '/auth/login', credentials));
+  }
+
+  /** A further step of signing in, with its proof: the session (begun here), or the next step. */
+  async signInStep(
+    path: '/auth/mfa' | '/auth/password' | '/auth/mfa/enrolment/confirm',
+    body: { pendingToken: string; code?: string; newPassword?: string },
+  ): Promise<SignInResult | EnrolledSession> {
+    const result = await this.api.send<typeof body, SignInResult | EnrolledSession>('POST', path, body);
+    if ('session' in result) this.start(result.session);
+    return 'session' in result ? result : this.began(result);
+  }
+
+  /** The secret to enrol, during a sign-in whose practice requires MFA (shown once). */
+  enrolmentForSignIn(pendingToken: string): Promise<MfaEnrolment> {
+    return this.api.send('POST', '/auth/mfa/enrolment', { pendingToken });
+  }
+
+  /** A new session replacing this one (e.g. after changing the password, which ends every other). */
+  replace(session: StaffSession): void {
     this.start(session);
-    return session;
+  }
+
+  private began(result: SignInResult): SignInResult {
+    if ('accessToken' in result) this.start(result);
+    return result;
   }
 
   /** Renews the session with this tab's refresh token; false when there is none or triage refuses it. */
-  async renew(): Promise<boolean> {
+  renew(): Promise<boolean> {
+    // one renewal at a time: a refresh token works once, and a second use revokes the whole session
+    this.renewing ??= this.renewOnce().finally(() => (this.renewing = undefined));
+    return this.renewing;
+  }
+
+  private renewing: Promise<boolean> | undefined;
+
+  private async renewOnce(): Promise<boolean> {
     const refreshToken = sessionStorage.getItem(refreshTokenKey);
     if (!refreshToken) return false;
     try {

@@ -12,7 +12,6 @@ import type {
   NhsNumberRecorded,
   OverdueCount,
   QueueItem,
-  SignInBody,
   StaffMessageBody,
   StaffMessageSent,
   StaffSession,
@@ -23,6 +22,7 @@ import type {
 } from '@gpc/contracts';
 import { CallsApi } from '../call/calls-api';
 import { ApiError } from '../shared/api';
+import type { SignInFlow } from '../shared/sign-in';
 import { StaffSessionKeeper } from '../shared/staff-session';
 
 /** The statuses the queue's "Open requests" choice shows together. */
@@ -63,8 +63,9 @@ export class StaffClient {
     return this.session.accessToken;
   }
 
-  signIn(credentials: SignInBody): Promise<StaffSession> {
-    return this.session.signIn(credentials);
+  /** Signing in, step by step (web/src/shared/sign-in.ts). */
+  get signInFlow(): SignInFlow {
+    return this.session;
   }
 
   /** Renews the session with this tab's refresh token; false when there is none or triage refuses it. */

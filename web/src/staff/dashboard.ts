@@ -93,10 +93,7 @@ function signedIn(staff: NonNullable<StaffClient['staff']>): void {
   void loadQueue();
 }
 
-wireSignIn(
-  (credentials) => client.signIn(credentials),
-  (session) => signedIn(session.staff),
-);
+wireSignIn(client.signInFlow, (session) => signedIn(session.staff));
 
 byId('status-filter').addEventListener('change', () => void loadQueue());
 byId('back').addEventListener('click', (event) => {
