@@ -13,3 +13,4 @@ export * from './forms/red-flags';
 export * from './forms/self-care';
 export { resolveAnswers } from './forms/shown-answers';
 export * from './summary';
+export * from './staff-revocation';

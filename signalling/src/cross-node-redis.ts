@@ -9,6 +9,8 @@ export interface CrossNodeRedis {
   publisher: Redis;
   /** Holds the adapter's subscriptions; asked for while Redis is away, they are sent when it is back. */
   subscriber: Redis;
+  /** Hears triage's staff revocations (staff-revocation.ts), resubscribing the same way. */
+  revocations: Redis;
   /** Resolves true when both clients are connected and Redis answers a PING within `timeoutMs`. */
   answers(timeoutMs?: number): Promise<boolean>;
   disconnect(): void;
@@ -36,6 +38,7 @@ export function connectCrossNodeRedis(url: string, logger: FastifyBaseLogger): C
     // takes (ioredis sends them when it is ready, and subscribes again after each reconnect)
     maxRetriesPerRequest: null,
   });
+  const revocations = new Redis(url, { ...common, maxRetriesPerRequest: null });
 
   let lostPublishes = 0;
   // the adapter drops publish's promise: a failure here would be an unhandled rejection (a crash)
@@ -50,6 +53,7 @@ export function connectCrossNodeRedis(url: string, logger: FastifyBaseLogger): C
   for (const [role, client] of [
     ['publisher', publisher],
     ['subscriber', subscriber],
+    ['revocations', revocations],
   ] as const) {
     let down = false;
     client.on('error', (error: Error) => {
@@ -75,6 +79,7 @@ export function connectCrossNodeRedis(url: string, logger: FastifyBaseLogger): C
   return {
     publisher,
     subscriber,
+    revocations,
     async answers(timeoutMs = 1000) {
       if (publisher.status !== 'ready' || subscriber.status !== 'ready') return false;
       let timer: NodeJS.Timeout | undefined;
@@ -94,6 +99,7 @@ export function connectCrossNodeRedis(url: string, logger: FastifyBaseLogger): C
     disconnect() {
       publisher.disconnect();
       subscriber.disconnect();
+      revocations.disconnect();
     },
   };
 }

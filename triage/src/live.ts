@@ -2,9 +2,12 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions } from 'socket.io';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import {
+  msUntilExpiry,
   StaffLive,
   StaffTokenClaims,
+  tokenTimes,
   type QueueChange,
+  type RevokedStaff,
   type StaffLiveServerToClientEvents,
 } from '@gpc/contracts';
 
@@ -19,23 +22,40 @@ export interface StaffLive {
   useAdapter(adapter: NonNullable<ServerOptions['adapter']>): void;
   /** Asks every dashboard connected here to reconnect, and so reload what it missed (Redis was down). */
   resync(): void;
+  /** Closes this member of staff's dashboards connected here (their access was revoked or changed). */
+  disconnectStaff(staffId: string): void;
   close(): Promise<void>;
 }
 
 const checkClaims = TypeCompiler.Compile(StaffTokenClaims);
 export const staffLivePath = StaffLive.path;
 
+/** What the handshake settled about a dashboard's connection: whose it is, and when its token runs out. */
+interface StaffSocketData {
+  staffId: string;
+  /** The access token's `exp` (seconds): the connection closes then, and the client renews. */
+  expiresAt?: number;
+}
+
 /**
  * Live queue updates for staff over socket.io (its own path, beside signalling's). Each socket
  * joins its practice's room only, from its verified access token; with the Redis adapter a change
- * made through any triage replica reaches every dashboard of that practice.
+ * made through any triage replica reaches every dashboard of that practice. A socket lasts no longer
+ * than its token (so a revocation Redis could not carry still ends it within the token's lifetime),
+ * and a token issued before its member's revocation (`revoked`) is refused.
  */
 export function createStaffLive(
   httpServer: HttpServer,
   verify: (token: string) => unknown,
   options: Partial<ServerOptions> = {},
+  revoked?: RevokedStaff,
 ): StaffLive {
-  const io = new Server<Record<string, never>, StaffLiveServerToClientEvents>(httpServer, {
+  const io = new Server<
+    Record<string, never>,
+    StaffLiveServerToClientEvents,
+    Record<string, never>,
+    StaffSocketData
+  >(httpServer, {
     path: staffLivePath,
     serveClient: false,
     ...options,
@@ -50,11 +70,21 @@ export function createStaffLive(
         ...claims
       } = verify(typeof token === 'string' ? token : '') as Record<string, unknown>;
       if (!checkClaims.Check(claims)) throw new Error('not a staff token');
+      const { issuedAt, expiresAt } = tokenTimes(token as string);
+      if (revoked?.refuses(claims.sub, issuedAt)) throw new Error('revoked');
+      socket.data = { staffId: claims.sub, ...(expiresAt === undefined ? {} : { expiresAt }) };
       void socket.join(StaffLive.room(claims.practiceId));
       next();
     } catch {
       next(Object.assign(new Error('unauthorized'), { data: { code: 'unauthorized' } }));
     }
+  });
+  staff.on('connection', (socket) => {
+    const { expiresAt } = socket.data;
+    if (expiresAt === undefined) return;
+    // the client renews its token and reconnects ('io server disconnect')
+    const expiry = setTimeout(() => socket.disconnect(true), msUntilExpiry(expiresAt));
+    socket.on('disconnect', () => clearTimeout(expiry));
   });
   return {
     notify: (practiceId, change) => void staff.to(StaffLive.room(practiceId)).emit('queue:changed', change),
@@ -64,6 +94,10 @@ export function createStaffLive(
       staff.disconnectSockets();
     },
     resync: () => void staff.disconnectSockets(),
+    disconnectStaff: (staffId) => {
+      for (const socket of staff.sockets.values())
+        if (socket.data.staffId === staffId) socket.disconnect(true);
+    },
     // the HTTP server belongs to fastify, which closes it: only let go of the sockets here
     close: () => {
       io.disconnectSockets(true);

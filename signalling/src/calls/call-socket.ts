@@ -6,6 +6,10 @@ import type { CallSession } from './call-session';
 export interface SocketData {
   session: CallSession;
   participantId: string;
+  /** A member of staff's id (the token's `sub`), whatever kind of token they came with; absent for patients and guests. */
+  staffId?: string;
+  /** A link's device: the key it rejoins with as the link's holder (given back in its join's answer). */
+  holderKey?: string;
 }
 
 export type CallServer = Server<

@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { parseStaffRevoked, RevokedStaff, StaffRevocation, type StaffRevoked } from '@gpc/contracts';
+import { withRedis } from './redis';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * A member of staff's access was taken away or changed (stopped, demoted, password or MFA reset,
+     * a refresh-token family revoked for reuse): their dashboards and calls on every node close now,
+     * and the tokens they held are refused at the next handshake. Call it after the change is
+     * committed. Never rejects: with Redis down, the other nodes close them when their tokens expire.
+     */
+    announceStaffRevoked(staffId: string): Promise<void>;
+  }
+}
+
+/** How revocations travel between nodes (Redis pub/sub on `StaffRevocation.channel`). */
+export interface StaffRevocationLink {
+  /** Sends the message to every triage and call node; may reject while Redis is down. */
+  publish(message: string): Promise<unknown>;
+  /** Calls back with each message on the channel, this node's own included. */
+  subscribe(listener: (message: string) => void): void;
+}
+
+/**
+ * The link over Redis: `publisher` fails fast while Redis is down (an admin's change never waits
+ * for it); `subscriber` is a client of its own, in subscriber mode from now on, which ioredis
+ * subscribes again after each reconnect.
+ */
+export function redisRevocationLink(publisher: Redis, subscriber: Redis): StaffRevocationLink {
+  return {
+    publish: (message) => withRedis(publisher, () => publisher.publish(StaffRevocation.channel, message)),
+    subscribe: (listener) => {
+      subscriber.on('message', (channel: string, message: string) => {
+        if (channel === StaffRevocation.channel) listener(message);
+      });
+      // asked for while Redis is away, it is sent when it answers
+      subscriber.subscribe(StaffRevocation.channel).catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Decorates the app with `announceStaffRevoked`: it closes this node's sockets of the member at
+ * once (whether or not Redis answers), then tells every other node; revocations heard from other
+ * nodes close their sockets here. `revoked` is what the dashboards' handshake consults.
+ */
+export function registerStaffRevocation(
+  app: FastifyInstance,
+  revoked: RevokedStaff,
+  closeSocketsOf: (staffId: string) => void,
+  link: StaffRevocationLink | undefined,
+): void {
+  const apply = (message: StaffRevoked) => {
+    revoked.add(message);
+    closeSocketsOf(message.staffId);
+  };
+  link?.subscribe((text) => {
+    const message = parseStaffRevoked(text);
+    if (message) apply(message);
+  });
+  app.decorate('announceStaffRevoked', async (staffId: string) => {
+    const message: StaffRevoked = { staffId, at: Date.now() };
+    apply(message);
+    try {
+      await link?.publish(JSON.stringify(message));
+    } catch (error) {
+      app.log.warn(
+        { staffId, err: { message: error instanceof Error ? error.message : String(error) } },
+        'a staff revocation did not reach other nodes (Redis down): their sockets close when their tokens expire',
+      );
+    }
+  });
+}
+
+export { RevokedStaff, StaffRevocation };
