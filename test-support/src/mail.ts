@@ -14,20 +14,40 @@ export interface MailRelay {
   received: ReceivedMail[];
   /** Refuse every message with this SMTP reply code from now on (undefined: accept). */
   refuseWith(code: number | undefined): void;
+  /** With `login`: each sign-in tried, and whether its password was the right one (never the password). */
+  logins: { user: string; accepted: boolean }[];
   close(): Promise<void>;
 }
 
 /**
  * A real SMTP server (the library maildev is built on) standing in for a practice's mail relay:
- * it speaks SMTP to nodemailer and keeps what it accepts, parsed.
+ * it speaks SMTP to nodemailer and keeps what it accepts, parsed. With `login`, it takes mail only
+ * from a client signed in with that user and password (over plain SMTP: it runs on loopback).
  */
-export async function startMailRelay(port = 0): Promise<MailRelay> {
+export async function startMailRelay(
+  port = 0,
+  options: { login?: { user: string; password: string } } = {},
+): Promise<MailRelay> {
   const received: ReceivedMail[] = [];
+  const logins: MailRelay['logins'] = [];
   let refusal: number | undefined;
+  const { login } = options;
   const server = new SMTPServer({
-    authOptional: true,
+    authOptional: !login,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    ...(login
+      ? {
+          allowInsecureAuth: true,
+          authMethods: ['PLAIN', 'LOGIN'],
+          onAuth(auth, _session, callback) {
+            const accepted = auth.username === login.user && auth.password === login.password;
+            logins.push({ user: auth.username ?? '', accepted });
+            if (accepted) callback(null, { user: auth.username });
+            else callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
+          },
+        }
+      : {}),
     onRcptTo(address, _session, callback) {
       if (refusal) {
         const error = Object.assign(new Error('Mailbox unavailable'), { responseCode: refusal });
@@ -60,6 +80,7 @@ export async function startMailRelay(port = 0): Promise<MailRelay> {
   return {
     port: (server.server.address() as AddressInfo).port,
     received,
+    logins,
     refuseWith(code) {
       refusal = code;
     },
