@@ -1,6 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { parseStaffRevoked, RevokedStaff, StaffRevocation, type StaffRevoked } from '@gpc/contracts';
+import {
+  AppError,
+  parseStaffRevoked,
+  RevokedStaff,
+  StaffRevocation,
+  tokenTimes,
+  type StaffRevoked,
+} from '@gpc/contracts';
 import { withRedis } from './redis';
 
 declare module 'fastify' {
@@ -60,6 +67,15 @@ export function registerStaffRevocation(
     const message = parseStaffRevoked(text);
     if (message) apply(message);
   });
+  // the REST side too: an access token issued before its member's revocation is refused at once,
+  // not only when it expires (else a stopped clinician could still fetch a host token and rejoin)
+  app.addHook('onRequest', (request, _reply, done) => {
+    const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+    const sub = token ? subjectOf(token) : undefined;
+    if (sub !== undefined && revoked.refuses(sub, tokenTimes(token!).issuedAt))
+      return done(new AppError('unauthorized', 'sign in again: your access has changed'));
+    done();
+  });
   app.decorate('announceStaffRevoked', async (staffId: string) => {
     const message: StaffRevoked = { staffId, at: Date.now() };
     apply(message);
@@ -72,6 +88,21 @@ export function registerStaffRevocation(
       );
     }
   });
+}
+
+/**
+ * The `sub` a bearer token names, read without verifying it: enough to refuse a revoked member's
+ * token (a forged one naming them is refused all the same); never to let anything in.
+ */
+function subjectOf(token: string): string | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      sub?: unknown;
+    };
+    return typeof payload.sub === 'string' ? payload.sub : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export { RevokedStaff, StaffRevocation };
