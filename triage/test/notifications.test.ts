@@ -8,6 +8,7 @@ import {
   startMailRelay,
   startNotifyStandIn,
   startTriage,
+  storedSetting,
   waitFor,
 } from '@gpc/test-support';
 
@@ -57,9 +58,10 @@ describe('links to patients by email and text message (real PostgreSQL, Redis an
   const staff = () => as(practice, 'reception').headers;
 
   async function useSettings(settings: NotificationSettings | null) {
+    // as triage stores them: the API key encrypted for the practice
     await db.pool.query('UPDATE practice SET notification_settings = $2 WHERE id = $1', [
       practice.id,
-      settings === null ? null : JSON.stringify(settings),
+      settings === null ? null : storedSetting(practice.id, 'notification_settings', settings),
     ]);
   }
   const smtp = (port = relay.port): NotificationSettings => ({

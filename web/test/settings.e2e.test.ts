@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { StaffRole } from '@gpc/contracts';
-import { startTriage } from '@gpc/test-support';
+import { startTriage, testSecretsKeyring } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
 import { collectPageErrors, launchBrowser, newLocalPage, startWebServer } from './support/browser';
 
@@ -260,10 +260,17 @@ describe('practice settings page in Chromium: an admin changes the practice’s 
       fhir_base_url: string;
       fhir_auth: { type: string; token: string };
     }>('SELECT fhir_base_url, fhir_auth FROM practice WHERE id = $1', [practice.id]);
-    assert.deepEqual(rows[0], {
-      fhir_base_url: 'https://gp-system.example.org/fhir/R4',
-      fhir_auth: { type: 'bearer', token: secret },
-    });
+    assert.equal(rows[0]?.fhir_base_url, 'https://gp-system.example.org/fhir/R4');
+    // stored encrypted for this practice, under the test key (triage/test/secrets-at-rest.test.ts)
+    assert.equal(rows[0]?.fhir_auth.type, 'bearer');
+    assert.match(rows[0]?.fhir_auth.token ?? '', /^enc:v1:test-1:/);
+    assert.equal(
+      testSecretsKeyring.open(rows[0].fhir_auth.token, {
+        practiceId: practice.id,
+        field: 'fhir_auth.token',
+      }),
+      secret,
+    );
     await page.close();
   });
 
