@@ -63,7 +63,7 @@ describe('the built pages under their Content-Security-Policy in Chromium, serve
     practiceB,
     url: triageUrl,
     ...triage
-  } = await startTriage({ after }, { listen: true });
+  } = await startTriage({ after }, { listen: true, live: {} });
   // a long cache, so a test can see the server's list lag a change the form reads fresh from triage
   const web = await startStaticServer({
     triageUrl,

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, describe, it } from 'node:test';
+import { io } from 'socket.io-client';
+import { StaffLive } from '@gpc/contracts/staff-live';
 import { startTriage } from '@gpc/test-support';
 import { EmbeddingOrigins } from '../src/embedding';
 import { startStaticServer } from './support/static';
@@ -48,7 +50,7 @@ describe('the production web server (built pages) and its security headers, with
     practiceB,
     url: triageUrl,
     ...triage
-  } = await startTriage({ after }, { listen: true });
+  } = await startTriage({ after }, { listen: true, live: {} });
   const web = await startStaticServer({ triageUrl });
   triage.after(() => web.close());
   const riverside = 'https://www.riverside-surgery.example';
@@ -183,6 +185,24 @@ describe('the production web server (built pages) and its security headers, with
     const bundle = await fetch(new URL(script, web.url));
     assert.equal(bundle.status, 200);
     assert.match(bundle.headers.get('cache-control') ?? '', /immutable/);
+  });
+
+  it('passes the staff live feed’s WebSocket on to triage', async () => {
+    const socket = io(`${web.url.replace(/\/$/, '')}${StaffLive.namespace}`, {
+      path: StaffLive.path,
+      transports: ['websocket'],
+      auth: { token: as(practiceA, 'clinician').token },
+      reconnection: false,
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('connect_error', reject);
+      });
+      assert.equal(socket.io.engine.transport.name, 'websocket');
+    } finally {
+      socket.close();
+    }
   });
 
   it('serves nothing outside the build, whatever the path', async () => {
