@@ -3,7 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import type { EnrolledSession, MfaEnrolment, SignInStep, StaffSession } from '@gpc/contracts';
+import { ConfigError } from '@gpc/contracts';
 import { startTriage, totpCode, type SeededPractice, type TestTriage } from '@gpc/test-support';
+import { trustedProxiesFrom } from '../src/trusted-proxies';
 
 /**
  * Staff accounts (issue 12, finding 6): TOTP MFA with recovery codes, required by practice policy;
@@ -477,5 +479,26 @@ describe('sign-in rate limits keyed per account and per client address, behind a
       if (response.statusCode === 429) limitedAt = n;
     }
     assert.equal(limitedAt, 11, 'counted by its real address');
+  });
+});
+
+describe('trusted proxies in the configuration', () => {
+  it('takes addresses and CIDRs, none by default, and refuses to boot with anything else', () => {
+    assert.deepEqual(trustedProxiesFrom({}), []);
+    assert.deepEqual(trustedProxiesFrom({ trustedProxies: '10.0.0.0/8, 127.0.0.1,::1,fd00::/8' }), [
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'fd00::/8',
+    ]);
+    for (const bad of ['proxy.example.org', '10.0.0.0/33', '10.0.0.1/8/8', '*', '']) {
+      assert.throws(
+        () => trustedProxiesFrom({ trustedProxies: `127.0.0.1,${bad}` }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          /TRIAGE_TRUSTED_PROXIES: ".*" is not an IP address or CIDR/.test(error.message),
+        bad,
+      );
+    }
   });
 });
