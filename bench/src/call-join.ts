@@ -6,6 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
+import type { CallTokenClaims } from '@gpc/contracts';
+import { CleanupStack, seedConsultation, startTriage } from '@gpc/test-support';
 import { startCallNode } from '../../signalling/test/support/call-node';
 import { launchBrowser, newLocalPage, startWebServer } from '../../web/test/support/browser';
 import { cutNetwork, inboundStats, joinAsPatient, startCallAsClinician } from '../../web/test/support/call';
@@ -52,20 +54,23 @@ async function untilFramesGrow(page: Page, timeoutMs = 30_000): Promise<number> 
   return NaN;
 }
 
-const node = await startCallNode();
-const web = await startWebServer({ signallingUrl: node.url });
+// triage makes the call and signs its tokens; the call node verifies them with triage's JWKS
+const cleanup = new CleanupStack();
+const triage = await startTriage(cleanup, { listen: true });
+const node = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json` });
+const web = await startWebServer({ triageUrl: triage.url, signallingUrl: node.url });
 const browser = await launchBrowser();
 try {
   const clinician = await newLocalPage(browser);
-  const firstLink = await startCallAsClinician(clinician, web.url, node.staffToken());
-  const { callId } = JSON.parse(
+  const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
+  const staffToken = triage.as(triage.practiceA, 'clinician').token;
+  const firstLink = await startCallAsClinician(clinician, web.url, staffToken, consultationId);
+  const first = JSON.parse(
     Buffer.from(new URL(firstLink).hash.split('.')[1] ?? '', 'base64url').toString(),
-  ) as {
-    callId: string;
-  };
-  // each join is a new patient: a link keeps its holder admitted across reconnects
+  ) as CallTokenClaims;
+  // each join is a new patient (a link keeps its holder admitted across reconnects): signed as triage signs the first
   const newPatientLink = () =>
-    `${web.url}call.html#t=${node.tokens.sign({ typ: 'call', sub: randomUUID(), callId, practiceId: 'practice-a', role: 'patient', name: 'Pat Example' }, 600)}`;
+    `${web.url}call.html#t=${triage.app.tokens.sign('call', { ...first, sub: randomUUID() }, 600)}`;
   const patientSide: number[] = [];
   const clinicianSide: number[] = [];
   let patient: Page | undefined;
@@ -104,4 +109,5 @@ try {
   await browser.close();
   await web.close();
   await node.close();
+  await cleanup.run();
 }

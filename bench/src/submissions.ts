@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import { buildTriageApp, migrateDatabase } from '@gpc/triage';
+import { defaultTokenIssuer } from '@gpc/contracts';
+import { buildTriageApp, generateSigningKey, migrateDatabase, signStaffToken, TokenKeys } from '@gpc/triage';
 import { createTestDatabase, freeTextSubmission, noWriteBacks, seedPractice } from '@gpc/test-support';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -33,7 +34,7 @@ try {
   const monday = new Date('2026-07-13T09:00:00Z');
   const triage = await buildTriageApp({
     pool: db.pool,
-    jwtSecret: 'bench-secret-that-is-long-enough-0123456789',
+    tokenKeys: new TokenKeys([generateSigningKey()], defaultTokenIssuer),
     writeBack: noWriteBacks,
     now: () => monday,
     rateLimitAllowList: ['127.0.0.1'],
@@ -151,7 +152,7 @@ try {
     [practice.id],
   );
   await db.pool.query('ANALYZE consultation');
-  const token = triage.jwt.sign({
+  const token = signStaffToken(triage.tokens, {
     typ: 'staff',
     sub: practice.staff.reception.id,
     practiceId: practice.id,

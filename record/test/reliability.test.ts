@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { buildTriageApp } from '@gpc/triage';
+import { defaultTokenIssuer } from '@gpc/contracts';
+import { buildTriageApp, generateSigningKey, TokenKeys } from '@gpc/triage';
 import {
   allCompositions,
   freePort,
@@ -27,7 +28,6 @@ import { createWriteBackQueue, type WriteBackQueue } from '../src/queue';
 import { startWriteBackWorker } from '../src/worker';
 import { spawnRecordWorker } from './support/processes';
 
-const jwtSecret = 'reliability-test-secret-that-is-long-enough-0123';
 const batch = 500;
 const silent = pino({ level: 'silent' });
 
@@ -93,7 +93,7 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
     const producer = createWriteBackQueue(redisUrl, { prefix });
     const triage: FastifyInstance = await buildTriageApp({
       pool: db.pool,
-      jwtSecret,
+      tokenKeys: new TokenKeys([generateSigningKey()], defaultTokenIssuer),
       writeBack: writeBacksTo(producer),
       rateLimitAllowList: ['127.0.0.1'],
     });

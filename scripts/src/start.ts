@@ -1,5 +1,4 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { createSigner } from 'fast-jwt';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { devPractice, devPracticeSender, devStaffEmails, seedDevPractice } from './dev-seed';
@@ -11,19 +10,33 @@ import { localNhsLoginEnv, nhsLoginIssuer, oidcProviderSpec } from './nhs-login-
 import { ServiceProcess, stopAll, type ServiceSpec, type StartedService } from './services';
 import { loadLocalSettings, log, repoRoot, type LocalSettings } from './settings';
 
-/** Development secrets, made once per checkout and kept in the state folder so tokens survive restarts. */
-function devSecrets(stateDir: string): { jwtSecret: string; staffPassword: string } {
+/** Development secrets, made once per checkout and kept in the state folder so they survive restarts. */
+function devSecrets(stateDir: string): { staffPassword: string } {
   const file = path.join(stateDir, 'dev-secrets.json');
   const saved = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as { jwtSecret: string; staffPassword?: string })
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { staffPassword?: string })
     : undefined;
-  if (saved?.staffPassword) return { jwtSecret: saved.jwtSecret, staffPassword: saved.staffPassword };
-  const secrets = {
-    jwtSecret: saved?.jwtSecret ?? randomBytes(48).toString('base64url'),
-    staffPassword: randomBytes(9).toString('base64url'),
-  };
+  if (saved?.staffPassword) return { staffPassword: saved.staffPassword };
+  const secrets = { staffPassword: randomBytes(9).toString('base64url') };
   writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
   return secrets;
+}
+
+/**
+ * Triage's token signing keys for development (an Ed25519 JWK set, private keys), made once per
+ * checkout in the state folder so tokens survive restarts. Only triage gets them: the call node
+ * fetches the public halves from triage's JWKS. To try a rotation, put a new key first in the file.
+ */
+export function devTokenKeys(stateDir: string): string {
+  const file = path.join(stateDir, 'token-keys.json');
+  if (existsSync(file)) return readFileSync(file, 'utf8');
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const kid = `dev-${randomBytes(4).toString('hex')}`;
+  const keys = JSON.stringify({
+    keys: [{ ...privateKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' }],
+  });
+  writeFileSync(file, keys, { mode: 0o600 });
+  return keys;
 }
 
 /**
@@ -144,8 +157,7 @@ function localPdsEnv(settings: LocalSettings): Record<string, string> {
 }
 
 /** The service itself: triage, signalling with its media workers, the record worker, the web pages. */
-function applicationSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[] {
-  const { jwtSecret } = devSecrets(settings.stateDir);
+export function applicationSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[] {
   return [
     {
       name: 'triage',
@@ -157,13 +169,13 @@ function applicationSpecs(settings: LocalSettings, workerBin: string): ServiceSp
         TRIAGE_REDIS_URL: settings.redisUrl,
         ...localS3Env('TRIAGE', settings),
         TRIAGE_PUBLIC_WEB_URL: `http://${host}:${settings.webPort}`,
-        TRIAGE_JWT_SECRET: jwtSecret,
+        TRIAGE_SIGNING_KEYS: devTokenKeys(settings.stateDir),
         ...localPdsEnv(settings),
         ...localNhsLoginEnv(settings),
       },
       readyUrl: `http://${host}:${settings.triagePort}/health`,
     },
-    signallingSpec(settings, workerBin, jwtSecret),
+    signallingSpec(settings, workerBin),
     {
       name: 'record',
       entry: 'record/src/server.ts',
@@ -193,8 +205,11 @@ function applicationSpecs(settings: LocalSettings, workerBin: string): ServiceSp
   ];
 }
 
-/** The call node: signalling with the mediasoup workers in the same process. */
-function signallingSpec(settings: LocalSettings, workerBin: string, jwtSecret: string): ServiceSpec {
+/**
+ * The call node: signalling with the mediasoup workers in the same process. It holds no key that
+ * signs: it verifies call tokens with triage's public keys, fetched from triage's JWKS.
+ */
+function signallingSpec(settings: LocalSettings, workerBin: string): ServiceSpec {
   return {
     name: 'signalling',
     entry: 'signalling/src/server.ts',
@@ -202,33 +217,15 @@ function signallingSpec(settings: LocalSettings, workerBin: string, jwtSecret: s
       MEDIASOUP_WORKER_BIN: workerBin,
       SIGNALLING_HOST: host,
       SIGNALLING_PORT: String(settings.signallingPort),
-      SIGNALLING_JWT_SECRET: jwtSecret,
+      SIGNALLING_JWKS_URL: `http://${host}:${settings.triagePort}/.well-known/jwks.json`,
       SIGNALLING_REDIS_URL: settings.redisUrl,
       SIGNALLING_MEDIA_WORKERS: String(settings.mediaWorkers),
       SIGNALLING_RTC_PORT: String(settings.rtcPort),
       SIGNALLING_RTC_LISTEN_IP: host,
       SIGNALLING_RTC_ANNOUNCED_ADDRESS: settings.announcedAddress,
-      SIGNALLING_PUBLIC_WEB_URL: `http://${host}:${settings.webPort}`,
     },
     readyUrl: `http://${host}:${settings.signallingPort}/health`,
   };
-}
-
-/**
- * A clinician's link for trying video calls on this machine before staff log-in exists: a staff
- * token signed with the development secret, for a made-up practice, valid 12 hours.
- */
-function devClinicianLink(settings: LocalSettings): string {
-  const { jwtSecret } = devSecrets(settings.stateDir);
-  const sign = createSigner({ key: jwtSecret, algorithm: 'HS256', expiresIn: 12 * 3600 * 1000 });
-  const token = sign({
-    typ: 'staff',
-    sub: randomUUID(),
-    practiceId: 'dev-practice',
-    role: 'clinician',
-    name: 'Dr Dev',
-  });
-  return `http://127.0.0.1:${settings.webPort}/clinician.html#t=${token}`;
 }
 
 function banner(settings: LocalSettings, started: Set<string>): string {
@@ -264,9 +261,8 @@ function banner(settings: LocalSettings, started: Set<string>): string {
     'The form offers "Continue with NHS login": the local stand-in lists its test patients (P9 and P5) and their passwords.',
     `Staff dashboard: http://127.0.0.1:${settings.webPort}/staff.html, practice ${devPractice.odsCode}, ${Object.values(devStaffEmails).join(' / ')}, password ${devSecrets(settings.stateDir).staffPassword}`,
     '',
-    'Try a video call: open this clinician link (development only, valid 12 hours), start a call,',
-    "then open the patient's link it shows in another tab:",
-    `  ${devClinicianLink(settings)}`,
+    'Try a video call: sign in to the staff dashboard as the clinician, open a request and choose',
+    "Start video call; open the patient's link it shows in another window.",
     '',
     'Press Ctrl-C to stop.',
     '',

@@ -8,13 +8,11 @@ import type { TokenService } from './auth/tokens';
 import { CallRegistry } from './calls/call-registry';
 import type { CallServer } from './calls/call-socket';
 import { registerCallHandlers } from './calls/socket-handlers';
-import { registerCallRoutes } from './routes/calls';
 
 export interface SignallingAppDeps {
   media: MediaWorkerPool;
+  /** Verifies the call tokens triage signs; the call node signs none. */
   tokens: TokenService;
-  publicWebUrl: string;
-  callLinkTtlSeconds: number;
   logger?: FastifyBaseLogger;
   /** e.g. the Redis adapter, so events reach sockets on other call nodes. */
   socketOptions?: Partial<ServerOptions>;
@@ -108,8 +106,9 @@ function registerReadiness(
 }
 
 /**
- * The call node's network face: fastify for health and call creation, socket.io on the same HTTP
- * server for call signalling. Never listens by itself.
+ * The call node's network face: fastify for health and readiness, socket.io on the same HTTP
+ * server for call signalling. Calls are made by triage; a call opens here on its first valid call
+ * token. Never listens by itself.
  */
 export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
   const http = Fastify({
@@ -129,12 +128,6 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
   answerWithErrorCodes(http);
   registerHealth(http, deps.media);
   registerReadiness(http, deps.media, deps.redisAnswers);
-  registerCallRoutes(http, {
-    calls,
-    tokens: deps.tokens,
-    publicWebUrl: deps.publicWebUrl,
-    callLinkTtlSeconds: deps.callLinkTtlSeconds,
-  });
   registerCallHandlers({ io, calls, tokens: deps.tokens, logger: http.log });
 
   return {

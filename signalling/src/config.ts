@@ -1,11 +1,22 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { loadConfig, LogLevelSetting } from '@gpc/contracts';
+import { ConfigError, defaultTokenIssuer, envName, loadConfig, LogLevelSetting } from '@gpc/contracts';
+import { parsePublicJwks, type TokenKeySource } from './auth/tokens';
 
 export const SignallingConfigSchema = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),
-    jwtSecret: Type.String({ minLength: 32 }),
+    /**
+     * Triage's public keys, which verify the call tokens it signs: its JWKS URL (e.g.
+     * http://triage:3001/.well-known/jwks.json), or the public set itself as JSON (SIGNALLING_JWKS,
+     * for deployments without a network path to triage). One of the two; never a private key.
+     */
+    jwksUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+    jwks: Type.Optional(Type.String({ minLength: 1 })),
+    /** How long fetched keys are kept before asking triage again (an unknown kid asks at once). */
+    jwksCacheSeconds: Type.Integer({ minimum: 1, maximum: 24 * 3600, default: 300 }),
+    /** The `iss` triage names in its tokens (TRIAGE_TOKEN_ISSUER). */
+    tokenIssuer: Type.String({ minLength: 1, default: defaultTokenIssuer }),
     redisUrl: Type.String({ minLength: 1 }),
     /** mediasoup workers in this process: one per core is the usual choice. */
     mediaWorkers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
@@ -14,15 +25,28 @@ export const SignallingConfigSchema = Type.Object(
     rtcListenIp: Type.String({ default: '127.0.0.1' }),
     /** The address browsers are told to send media to (the public IP behind NAT). */
     rtcAnnouncedAddress: Type.Optional(Type.String({ minLength: 1 })),
-    /** Where the web pages are served: patients' call links point there. */
-    publicWebUrl: Type.String({ default: 'http://127.0.0.1:5173', pattern: '^https?://' }),
-    /** How long a patient's or guest's call link lets them in. */
-    callLinkTtlMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60, default: 60 }),
     logLevel: LogLevelSetting,
   },
   { additionalProperties: false },
 );
 export type SignallingConfig = Static<typeof SignallingConfigSchema>;
 
-export const loadSignallingConfig = (env?: Record<string, string | undefined>): SignallingConfig =>
-  loadConfig(SignallingConfigSchema, 'SIGNALLING', env);
+export function loadSignallingConfig(env?: Record<string, string | undefined>): SignallingConfig {
+  const config = loadConfig(SignallingConfigSchema, 'SIGNALLING', env);
+  tokenKeySource(config); // no key source, both, or a set that is not a public one, stops the boot
+  return config;
+}
+
+/** Where the call node gets triage's public keys from. */
+export function tokenKeySource(config: SignallingConfig): TokenKeySource {
+  const jwksUrl = envName('SIGNALLING', 'jwksUrl');
+  const jwks = envName('SIGNALLING', 'jwks');
+  if (config.jwksUrl && config.jwks) throw new ConfigError([`${jwksUrl} and ${jwks}: give one, not both`]);
+  if (config.jwksUrl) return { jwksUrl: config.jwksUrl, cacheSeconds: config.jwksCacheSeconds };
+  if (!config.jwks) throw new ConfigError([`${jwksUrl}: required (or ${jwks}, triage's public keys)`]);
+  try {
+    return { jwks: parsePublicJwks(config.jwks) };
+  } catch (error) {
+    throw new ConfigError([`${jwks}: ${(error as Error).message}`]);
+  }
+}

@@ -4,7 +4,7 @@ import { listenFailure, loadConfigOrExit, stopOnSignal } from '@gpc/contracts';
 import { MediaWorkerPool } from '@gpc/media';
 import { buildSignallingApp } from './app';
 import { TokenService } from './auth/tokens';
-import { loadSignallingConfig } from './config';
+import { loadSignallingConfig, tokenKeySource } from './config';
 import { connectCrossNodeRedis } from './cross-node-redis';
 
 const config = loadConfigOrExit('signalling', () => loadSignallingConfig());
@@ -35,9 +35,7 @@ media.on('fatal', (error) => {
 const redis = connectCrossNodeRedis(config.redisUrl, logger);
 const app = buildSignallingApp({
   media,
-  tokens: new TokenService(config.jwtSecret),
-  publicWebUrl: config.publicWebUrl,
-  callLinkTtlSeconds: config.callLinkTtlMinutes * 60,
+  tokens: new TokenService(tokenKeySource(config), config.tokenIssuer),
   logger,
   socketOptions: { adapter: createAdapter(redis.publisher, redis.subscriber) },
   redisAnswers: () => redis.answers(),

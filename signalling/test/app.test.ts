@@ -79,17 +79,8 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
     return found;
   };
 
-  async function createCall(token = node.staffToken()): Promise<{ callId: string; patientToken: string }> {
-    const response = await fetch(`${node.url}/calls`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ consultationId: 'c-1', patientName: 'Pat Example' }),
-    });
-    assert.equal(response.status, 201);
-    const body = (await response.json()) as { callId: string; patientLink: string };
-    const patientToken = new URL(body.patientLink).hash.replace('#t=', '');
-    return { callId: body.callId, patientToken };
-  }
+  /** A call as triage makes it: the node opens it on its first valid call token. */
+  const createCall = () => node.createCall();
 
   it('reports health from its live workers, and ready while Redis answers too', async () => {
     const response = await fetch(`${node.url}/health`);
@@ -102,56 +93,33 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
     assert.deepEqual(await ready.json(), { status: 'ready', mediaWorkers: 2, redis: 'ok' });
   });
 
-  it('lets clinicians create calls and refuses everyone else with a coded error', async () => {
-    const post = (headers: Record<string, string>, body: unknown) =>
-      fetch(`${node.url}/calls`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify(body),
-      });
-    const valid = { consultationId: 'c-1', patientName: 'Pat' };
-    const none = await post({}, valid);
-    assert.equal(none.status, 401);
-    assert.equal(((await none.json()) as { code: string }).code, 'unauthorized');
-    const reception = await post(
-      { authorization: `Bearer ${node.staffToken({ role: 'reception' })}` },
-      valid,
-    );
-    assert.equal(reception.status, 403);
-    const extra = await post({ authorization: `Bearer ${node.staffToken()}` }, { ...valid, admin: true });
-    assert.equal(extra.status, 400);
-    const { patientToken } = await createCall();
-    const withPatientToken = await post({ authorization: `Bearer ${patientToken}` }, valid);
-    assert.equal(withPatientToken.status, 401);
-    const created = await post({ authorization: `Bearer ${node.staffToken()}` }, valid);
-    assert.equal(created.status, 201);
-    const body = (await created.json()) as { patientLink: string };
-    assert.match(body.patientLink, /^http:\/\/127\.0\.0\.1:5173\/call\.html#t=[\w-]+\.[\w-]+\.[\w-]+$/);
+  it('serves no HTTP route to create calls: triage makes them', async () => {
+    const response = await fetch(`${node.url}/calls`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${node.staffToken()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ consultationId: 'c-1', patientName: 'Pat' }),
+    });
+    assert.equal(response.status, 404);
   });
 
   it('refuses connections without a valid token, with an expired link, or for another practice', async () => {
     await assert.rejects(connected(open({})), /unauthorized/);
     await assert.rejects(connected(open({ token: 'not-a-token-at-all' })), /unauthorized/);
-    const { callId } = await createCall();
-    const expired = node.tokens.sign(
-      { typ: 'call', sub: 'p', callId, practiceId: 'practice-a', role: 'patient', name: 'P' },
-      1,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const { callId, consultationId, hostToken } = createCall();
+    await connected(open({ token: hostToken() }));
+    const expired = node.callToken({ callId, consultationId }, 1);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
     await assert.rejects(connected(open({ token: expired })), /unauthorized/);
     await assert.rejects(
-      connected(open({ token: node.staffToken({ practiceId: 'practice-b' }), callId })),
+      connected(open({ token: hostToken({ practiceId: 'practice-b' }) })),
       /notFound/,
-    );
-    await assert.rejects(
-      connected(open({ token: node.staffToken({ role: 'reception' }), callId })),
-      /forbidden/,
+      "another practice's token for the call opens nothing",
     );
   });
 
   it('keeps a patient in the waiting room until the clinician admits them', async () => {
-    const { callId, patientToken } = await createCall();
-    const clinician = await connected(open({ token: node.staffToken(), callId }));
+    const { patientToken, hostToken } = createCall();
+    const clinician = await connected(open({ token: hostToken() }));
     const clinicianJoin = await ok(clinician, 'call:join', {});
     assert.equal(clinicianJoin.self.state, 'admitted');
 
@@ -183,8 +151,8 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
   });
 
   it('validates every payload and answers unknown ids with an error ack, never a crash', async () => {
-    const { callId } = await createCall();
-    const clinician = await connected(open({ token: node.staffToken(), callId }));
+    const { hostToken } = createCall();
+    const clinician = await connected(open({ token: hostToken() }));
     await ok(clinician, 'call:join', {});
     assert.equal(
       errorCode(await request(clinician, 'transport:create', { direction: 'sideways' })),
@@ -215,8 +183,8 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
   });
 
   it('forwards media only within a call: consumers start paused, other calls cannot consume', async () => {
-    const first = await createCall();
-    const clinician = await connected(open({ token: node.staffToken(), callId: first.callId }));
+    const first = createCall();
+    const clinician = await connected(open({ token: first.hostToken() }));
     await ok(clinician, 'call:join', {});
     const send = await ok(clinician, 'transport:create', { direction: 'send' });
     const { producerId } = await ok(clinician, 'produce', {
@@ -243,8 +211,8 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
     await ok(patient, 'consumer:resume', { consumerId: consumed.consumerId });
     assert.equal(room?.peer(join.self.participantId)?.consumer(consumed.consumerId).paused, false);
 
-    const second = await createCall();
-    const otherClinician = await connected(open({ token: node.staffToken(), callId: second.callId }));
+    const second = createCall();
+    const otherClinician = await connected(open({ token: second.hostToken() }));
     const otherJoin = await ok(otherClinician, 'call:join', {});
     const otherRecv = await ok(otherClinician, 'transport:create', { direction: 'recv' });
     const stolen = await request(otherClinician, 'consume', {
@@ -256,8 +224,8 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
   });
 
   it('removes a participant for good and keeps an admitted one admitted across a reconnect', async () => {
-    const { callId, patientToken } = await createCall();
-    const clinician = await connected(open({ token: node.staffToken(), callId }));
+    const { patientToken, hostToken } = createCall();
+    const clinician = await connected(open({ token: hostToken() }));
     await ok(clinician, 'call:join', {});
     const patient = await connected(open({ token: patientToken }));
     const join = await ok(patient, 'call:join', {});
@@ -279,8 +247,8 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
   });
 
   it('tells everyone in a call to rejoin when its worker dies, and the rejoin works', async () => {
-    const { callId } = await createCall();
-    const clinician = await connected(open({ token: node.staffToken(), callId }));
+    const { callId, hostToken } = createCall();
+    const clinician = await connected(open({ token: hostToken() }));
     await ok(clinician, 'call:join', {});
     const room = node.app.calls.get(callId, 'practice-a')?.room;
     assert.ok(room);
@@ -296,8 +264,8 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
   });
 
   it('notices a participant that goes silent within 10 seconds', async () => {
-    const { callId, patientToken } = await createCall();
-    const clinician = await connected(open({ token: node.staffToken(), callId }));
+    const { callId, patientToken, hostToken } = createCall();
+    const clinician = await connected(open({ token: hostToken() }));
     await ok(clinician, 'call:join', {});
     const patient = spawn(
       process.execPath,
@@ -327,13 +295,13 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
   it('fails at boot naming a missing or unknown key', () => {
     assert.throws(
       () => loadSignallingConfig({ SIGNALLING_REDIS_URL: 'redis://x' }),
-      /SIGNALLING_JWT_SECRET: required/,
+      /SIGNALLING_JWKS_URL: required/,
     );
     assert.throws(
       () =>
         loadSignallingConfig({
           SIGNALLING_REDIS_URL: 'redis://x',
-          SIGNALLING_JWT_SECRET: 'x'.repeat(32),
+          SIGNALLING_JWKS_URL: 'http://127.0.0.1:3001/.well-known/jwks.json',
           SIGNALLING_WORKERS: '2',
         }),
       /SIGNALLING_WORKERS: unknown key/,

@@ -3,14 +3,14 @@
  * staff of every role, signed-in clients, and whatever else a test asks for; all taken down by the
  * test runner. After medplum's `createTestProject` and fastify/demo's `test/helper.ts`.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type JsonWebKey } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
-import { StaffLive, type StaffRole, type StaffTokenClaims } from '@gpc/contracts';
+import { defaultTokenIssuer, StaffLive, type StaffRole, type StaffTokenClaims } from '@gpc/contracts';
 import type { RunningLocalPds } from '@gpc/local-pds-server';
 import type { RunningLocalS3 } from '@gpc/local-s3-server';
 import { createWriteBackQueue, type WriteBackQueue } from '@gpc/record';
@@ -20,6 +20,9 @@ import {
   createNotificationQueue,
   createPdsClient,
   createTraceQueue,
+  generateSigningKey,
+  signStaffToken,
+  TokenKeys,
   type NotificationQueueOptions,
   type PatientTraceDeps,
   type TraceQueue,
@@ -44,8 +47,13 @@ export interface StartTriageOptions {
   trustedProxies?: string[];
   /** Staff sign-in's per-account back-off (e.g. a short cap, to wait it out). */
   signInBackoff?: TriageAppDeps['signInBackoff'];
-  /** The secret staff tokens are signed with (e.g. shared with a call node); one of its own otherwise. */
-  jwtSecret?: string;
+  /**
+   * The Ed25519 private JWKs triage signs its tokens with (the first signs; all verify), e.g. to
+   * test a rotation; a fresh key of this run's own otherwise. Call nodes verify with `${url}/.well-known/jwks.json`.
+   */
+  signingKeys?: JsonWebKey[];
+  /** How long a video call's links last (seconds). */
+  callLinkTtlSeconds?: number;
   /** Takes files through a local S3 server with an `attachments` bucket. */
   attachments?: true;
   /**
@@ -137,7 +145,7 @@ export function signedIn(app: FastifyInstance, practice: SeededPractice, role: S
     role,
     name: staff.name,
   };
-  const token = app.jwt.sign(claims);
+  const token = signStaffToken(app.tokens, claims);
   const headers = { authorization: `Bearer ${token}` };
   return {
     staff,
@@ -210,7 +218,8 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     : undefined;
   const app = await buildTriageApp({
     pool: db.pool,
-    jwtSecret: options.jwtSecret ?? `triage-test-secret-${randomUUID()}`,
+    tokenKeys: new TokenKeys(options.signingKeys ?? [generateSigningKey()], defaultTokenIssuer),
+    ...(options.callLinkTtlSeconds ? { callLinkTtlSeconds: options.callLinkTtlSeconds } : {}),
     writeBack: writeBackQueue ? writeBacksTo(writeBackQueue) : noWriteBacks,
     ...(now ? { now } : {}),
     ...(publicWebUrl ? { publicWebUrl } : {}),

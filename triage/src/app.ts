@@ -7,11 +7,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { NotReady, Ready, type ReadinessDependency, type WriteBackJob } from '@gpc/contracts';
 import rateLimit from '@fastify/rate-limit';
-import { registerStaffAuth } from './auth/staff-auth';
+import { registerStaffAuth, staffClaimsOf } from './auth/staff-auth';
+import type { TokenKeys } from './auth/token-keys';
 import type { ServerOptions } from 'socket.io';
 import type { AttachmentStore } from './attachments/store';
 import { registerErrorHandling } from './errors';
 import { attachmentRoutes } from './routes/attachments';
+import { callRoutes } from './routes/calls';
 import { createStaffLive, type QueueChange } from './live';
 import { authRoutes, defaultSignInBackoff } from './routes/auth';
 import { accountRoutes } from './routes/account';
@@ -46,7 +48,10 @@ export interface WriteBackQueueing {
 
 export interface TriageAppDeps {
   pool: pg.Pool;
-  jwtSecret: string;
+  /** Signs every token triage issues and verifies those it takes; its public keys are served as a JWKS. */
+  tokenKeys: TokenKeys;
+  /** How long a video call's links let the patient and guests in. Default an hour. */
+  callLinkTtlSeconds?: number;
   /** The write-back queue: closed consultations' summaries on their way into the GP record. */
   writeBack: WriteBackQueueing;
   logger?: FastifyBaseLogger;
@@ -125,7 +130,7 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
 /** Security headers, staff tokens, rate limits, the OpenAPI document and the error translation. */
 async function registerPlatform(app: FastifyInstance, deps: TriageAppDeps): Promise<void> {
   await app.register(helmet);
-  await registerStaffAuth(app, deps.jwtSecret);
+  registerStaffAuth(app, deps.tokenKeys);
   // per client; routes that need tighter limits (sign-in, the public form) set their own
   await app.register(rateLimit, {
     max: 300,
@@ -138,14 +143,9 @@ async function registerPlatform(app: FastifyInstance, deps: TriageAppDeps): Prom
     // signed-in staff are counted each on their own: a practice's staff often share one address
     keyGenerator: (request) => {
       const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-      if (token) {
-        try {
-          return `staff:${app.jwt.verify<{ sub: string }>(token).sub}`;
-        } catch {
-          // not a valid token: counted by address like everyone else
-        }
-      }
-      return request.ip;
+      // not a valid staff token: counted by address like everyone else
+      const staff = token ? staffClaimsOf(app.tokens, token) : undefined;
+      return staff ? `staff:${staff.sub}` : request.ip;
     },
   });
   await app.register(swagger, {
@@ -160,6 +160,8 @@ async function registerPlatform(app: FastifyInstance, deps: TriageAppDeps): Prom
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerErrorHandling(app);
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  // the public halves of the token keys, for the call node (and anyone) to verify triage's tokens with
+  app.get('/.well-known/jwks.json', { schema: { hide: true } }, () => app.tokens.publicJwks());
 }
 
 function registerHealth(app: FastifyInstance, pool: pg.Pool): void {
@@ -219,7 +221,7 @@ function startStaffLive(
   deps: TriageAppDeps,
 ): (practiceId: string, change: QueueChange) => void {
   const staffLive = deps.live
-    ? createStaffLive(app.server, (token) => app.jwt.verify(token), deps.live)
+    ? createStaffLive(app.server, (token) => app.tokens.verify('staff', token), deps.live)
     : undefined;
   if (staffLive) {
     app.addHook('preClose', () => staffLive.close());
@@ -325,4 +327,10 @@ async function registerRoutes(
     ...(traces ? { queueTrace: traces.queue } : {}),
   });
   if (attachments) await app.register(attachmentRoutes, { pool, store: attachments });
+  await app.register(callRoutes, {
+    prefix: '/calls',
+    pool,
+    publicWebUrl,
+    callLinkTtlSeconds: deps.callLinkTtlSeconds ?? 3600,
+  });
 }

@@ -1,5 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ConfigError, envName, loadConfig, LogLevelSetting, S3ConfigFields } from '@gpc/contracts';
+import {
+  ConfigError,
+  defaultTokenIssuer,
+  envName,
+  loadConfig,
+  LogLevelSetting,
+  S3ConfigFields,
+} from '@gpc/contracts';
+import { parseSigningKeys } from './auth/token-keys';
 import type { PdsSettings } from './identity/pds-client';
 import { NhsLoginConfigFields, nhsLoginSettingsFrom } from './nhs-login/settings';
 import { TrustedProxiesConfigFields, trustedProxiesFrom } from './trusted-proxies';
@@ -12,8 +20,17 @@ export const TriageConfigSchema = Type.Object(
     databaseUrl: Type.String({ minLength: 1 }),
     /** Where write-back jobs are queued for the record worker. */
     redisUrl: Type.String({ minLength: 1 }),
-    /** Signs staff access tokens and patients' link tokens. */
-    jwtSecret: Type.String({ minLength: 32 }),
+    /**
+     * Signs every token triage issues (staff access, thread links and sessions, call tokens): a JWK
+     * set, as JSON, of Ed25519 private keys, each with a `kid`. The first signs; every one verifies
+     * and is published at /.well-known/jwks.json. To rotate, put a new key first, and remove the old
+     * one once its tokens have expired (a thread link lives 14 days).
+     */
+    signingKeys: Type.String({ minLength: 1 }),
+    /** The `iss` of triage's tokens; the call node expects the same (SIGNALLING_TOKEN_ISSUER). */
+    tokenIssuer: Type.String({ minLength: 1, default: defaultTokenIssuer }),
+    /** How long a video call's links let the patient and guests in. */
+    callLinkTtlMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60, default: 60 }),
     /** Where the web pages are served: patients' thread links point there. */
     publicWebUrl: Type.String({ default: 'http://127.0.0.1:5173', pattern: '^https?://' }),
     /** Attachments: an S3 bucket (or S3-compatible server, with its endpoint and path-style URLs). */
@@ -58,6 +75,11 @@ export function loadTriageConfig(env?: Record<string, string | undefined>): Tria
     );
   }
   nhsLoginSettingsFrom(config); // half an NHS login set-up, or a key that is not one, stops the boot
+  try {
+    parseSigningKeys(config.signingKeys);
+  } catch (error) {
+    throw new ConfigError([`${envName('TRIAGE', 'signingKeys')}: ${(error as Error).message}`]);
+  }
   trustedProxiesFrom(config); // so does a proxy that is not an address or CIDR
   secretKeyringFrom(config, 'TRIAGE'); // a malformed key, or a current kid not among them, stops it too
   return config;

@@ -12,4 +12,6 @@ export * from './identity/queue';
 export * from './identity/pds-client';
 export type { PatientTraceDeps } from './identity/start';
 export type { NhsLoginSettings } from './nhs-login/client';
+export * from './auth/token-keys';
+export { signStaffToken, accessTokenSeconds } from './auth/staff-auth';
 export { rotatePracticeSecrets, describeRotation, type RotationReport } from './secrets/rotate';

@@ -11,6 +11,7 @@ import { createPdsClient } from './identity/pds-client';
 import { createTraceQueue } from './identity/queue';
 import { createDatabaseIfMissing, migrateDatabase } from './db/migrate';
 import { createTriageLogger } from './logger';
+import { parseSigningKeys, TokenKeys } from './auth/token-keys';
 import { createNotificationQueue } from './notifications/queue';
 import { nhsLoginSettingsFrom } from './nhs-login/settings';
 import { secretKeyringFrom } from '@gpc/contracts/secrets';
@@ -79,7 +80,8 @@ const liveAdapter = Promise.all([redisPublisher, redisSubscriber].map(firstReady
 );
 const app = await buildTriageApp({
   pool,
-  jwtSecret: config.jwtSecret,
+  tokenKeys: new TokenKeys(parseSigningKeys(config.signingKeys), config.tokenIssuer),
+  callLinkTtlSeconds: config.callLinkTtlMinutes * 60,
   writeBack: {
     // refused at once while Redis is down: the write-back stays pending for the record worker's sweep
     queue: (job) => withRedis(queueClient(writeBackQueue), () => enqueueWriteBack(writeBackQueue, job)),

@@ -40,9 +40,11 @@ export function threadLinkFor(
   consultationId: string,
   practiceId: string,
 ): string {
-  const token = app.jwt.sign({ typ: 'thread', consultationId, practiceId } as never, {
-    expiresIn: `${linkDays}d`,
-  });
+  const token = app.tokens.sign(
+    'threadLink',
+    { typ: 'thread', consultationId, practiceId },
+    linkDays * 86400,
+  );
   return `${publicWebUrl.replace(/\/$/, '')}/thread.html#t=${token}`;
 }
 
@@ -50,8 +52,7 @@ export function threadLinkFor(
 export function verifyThreadLink(app: FastifyInstance, token: string): ThreadRef {
   let claims: unknown;
   try {
-    const { iat: _iat, exp: _exp, ...rest } = app.jwt.verify<Record<string, unknown>>(token);
-    claims = rest;
+    claims = app.tokens.verify('threadLink', token);
   } catch {
     throw new AppError('unauthorized', linkInvalid);
   }
@@ -69,14 +70,14 @@ export function signThreadSession(app: FastifyInstance, thread: ThreadRef): stri
     consultationId: thread.consultationId,
     practiceId: thread.practiceId,
   };
-  return app.jwt.sign(claims as never, { expiresIn: `${sessionMinutes}m` });
+  return app.tokens.sign('threadSession', claims, sessionMinutes * 60);
 }
 
 /** The thread session of the request's bearer token; refused when missing, expired or of another kind. */
 export function verifyThreadSession(app: FastifyInstance, request: FastifyRequest): ThreadSessionClaims {
   const header = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
   try {
-    const { iat: _iat, exp: _exp, ...claims } = app.jwt.verify<Record<string, unknown>>(header);
+    const claims = app.tokens.verify('threadSession', header);
     if (checkSession.Check(claims)) return claims;
   } catch {
     // fall through

@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createWriteBackAnnouncer } from '@gpc/record';
-import { buildTriageApp, loadTriageConfig } from '@gpc/triage';
+import { defaultTokenIssuer } from '@gpc/contracts';
+import { buildTriageApp, generateSigningKey, loadTriageConfig, signStaffToken, TokenKeys } from '@gpc/triage';
 import {
   createTestDatabase,
   freePort,
@@ -21,8 +22,9 @@ import {
 } from '@gpc/test-support';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const jwtSecret = 'a-test-secret-that-is-long-enough-0123456789';
-const appDeps = (pool: pg.Pool) => ({ pool, jwtSecret, writeBack: noWriteBacks });
+const signingKey = generateSigningKey();
+const tokenKeys = new TokenKeys([signingKey], defaultTokenIssuer);
+const appDeps = (pool: pg.Pool) => ({ pool, tokenKeys, writeBack: noWriteBacks });
 
 describe('triage app', () => {
   let db: TestDatabase;
@@ -87,7 +89,7 @@ describe('triage app', () => {
   it('fails at boot naming a missing required key', () => {
     assert.throws(
       () => loadTriageConfig({ TRIAGE_DATABASE_URL: 'postgres://x' }),
-      /TRIAGE_JWT_SECRET: required/,
+      /TRIAGE_SIGNING_KEYS: required/,
     );
   });
 
@@ -101,7 +103,7 @@ describe('triage app', () => {
       TRIAGE_S3_BUCKET: 'unused-here',
       TRIAGE_S3_ACCESS_KEY_ID: 'S3RVER',
       TRIAGE_S3_SECRET_ACCESS_KEY: 'S3RVER',
-      TRIAGE_JWT_SECRET: jwtSecret,
+      TRIAGE_SIGNING_KEYS: JSON.stringify({ keys: [signingKey] }),
     };
     const server = spawn(process.execPath, ['--import', 'tsx', 'triage/src/server.ts'], {
       cwd: repoRoot,
@@ -124,16 +126,14 @@ describe('triage app', () => {
       assert.ok((migrated.rows[0] as { n: number }).n >= 4, 'every migration applied');
 
       // its dashboards hear what another process announces through Redis (the record worker's write-backs)
-      const signer = await buildTriageApp(appDeps(db.pool));
       const practiceId = randomUUID();
-      const token = signer.jwt.sign({
+      const token = signStaffToken(tokenKeys, {
         typ: 'staff',
         sub: randomUUID(),
         practiceId,
         role: 'clinician',
         name: 'Dr Test',
       });
-      await signer.close();
       const heard = await openDashboard(t, `http://127.0.0.1:${port}`, token);
       const redis = new Redis(testRedisUrl);
       t.after(() => redis.disconnect());

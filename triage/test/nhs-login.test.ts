@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { decodeJwt, importJWK, SignJWT, type JWTPayload } from 'jose';
 import { nhsLoginTestUsers } from '@gpc/local-oidc-provider';
 import { signInByHttp } from '@gpc/local-oidc-provider/testing';
-import { loadTriageConfig } from '@gpc/triage';
+import { generateSigningKey, loadTriageConfig } from '@gpc/triage';
 import { medicalAnswers, nhsLoginClientKey, startTriage, type TestTriage } from '@gpc/test-support';
 
 // Monday 13 July 2026, 10:00 in London: the practice is open
@@ -388,7 +388,7 @@ describe('NHS login in triage’s configuration', () => {
   const base = {
     TRIAGE_DATABASE_URL: 'postgres://x',
     TRIAGE_REDIS_URL: 'redis://x',
-    TRIAGE_JWT_SECRET: 'x'.repeat(32),
+    TRIAGE_SIGNING_KEYS: JSON.stringify({ keys: [generateSigningKey()] }),
     TRIAGE_S3_BUCKET: 'bucket',
     TRIAGE_S3_ACCESS_KEY_ID: 'k',
     TRIAGE_S3_SECRET_ACCESS_KEY: 's',

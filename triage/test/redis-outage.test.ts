@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { writeBackJobId, type StaffTokenClaims } from '@gpc/contracts';
+import { defaultTokenIssuer, writeBackJobId, type StaffTokenClaims } from '@gpc/contracts';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createWriteBackAnnouncer } from '@gpc/record';
-import { createNotificationQueue } from '@gpc/triage';
+import { createNotificationQueue, generateSigningKey, TokenKeys } from '@gpc/triage';
 import { createWriteBackQueue, requeueWriteBack } from '@gpc/record/queue';
 import { listUntouchedPending } from '@gpc/record/write-back';
 import {
@@ -33,7 +32,8 @@ import {
  */
 const outageMs = Number(process.env.GPC_REDIS_OUTAGE_MS ?? 10_000);
 const repoRoot = path.resolve(import.meta.dirname, '../..');
-const jwtSecret = `redis-outage-test-${randomBytes(16).toString('hex')}`;
+const signingKey = generateSigningKey();
+const tokenKeys = new TokenKeys([signingKey], defaultTokenIssuer);
 
 function spawnTriage(env: Record<string, string>): ChildService {
   return track(
@@ -42,7 +42,7 @@ function spawnTriage(env: Record<string, string>): ChildService {
       env: {
         PATH: process.env.PATH ?? '',
         TRIAGE_HOST: '127.0.0.1',
-        TRIAGE_JWT_SECRET: jwtSecret,
+        TRIAGE_SIGNING_KEYS: JSON.stringify({ keys: [signingKey] }),
         TRIAGE_S3_BUCKET: 'unused-bucket',
         TRIAGE_S3_ACCESS_KEY_ID: 'unused',
         TRIAGE_S3_SECRET_ACCESS_KEY: 'unused',
@@ -54,7 +54,7 @@ function spawnTriage(env: Record<string, string>): ChildService {
   );
 }
 
-/** An access token as sign-in gives (HS256 with triage's secret). */
+/** An access token as sign-in gives (signed with triage's key). */
 function clinicianToken(practice: SeededPractice): string {
   const staff = practice.staff.clinician;
   const claims: StaffTokenClaims = {
@@ -64,10 +64,7 @@ function clinicianToken(practice: SeededPractice): string {
     role: 'clinician',
     name: staff.name,
   };
-  const now = Math.floor(Date.now() / 1000);
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ ...claims, iat: now, exp: now + 3600 })}`;
-  return `${unsigned}.${createHmac('sha256', jwtSecret).update(unsigned).digest('base64url')}`;
+  return tokenKeys.sign('staff', claims, 3600);
 }
 
 interface World {

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import pg from 'pg';
-import { buildTriageApp } from '@gpc/triage';
+import { defaultTokenIssuer } from '@gpc/contracts';
+import { buildTriageApp, generateSigningKey, TokenKeys } from '@gpc/triage';
 import { capturedLogger, medicalAnswers, noWriteBacks, startTriage } from '@gpc/test-support';
 
 // Monday 13 July 2026, 10:00 in London: the practice is open
@@ -211,7 +212,7 @@ describe('public submissions on the real PostgreSQL', async () => {
     });
     const down = await buildTriageApp({
       pool: deadPool,
-      jwtSecret: 'submission-test-secret-long-enough-0123456789',
+      tokenKeys: new TokenKeys([generateSigningKey()], defaultTokenIssuer),
       writeBack: noWriteBacks,
       now: () => mondayMorning,
     });

@@ -1,31 +1,27 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { startCallNode, type CallNode } from '../../signalling/test/support/call-node';
+import { after, describe, it } from 'node:test';
+import { seedConsultation, startTriage } from '@gpc/test-support';
+import { startCallNode } from '../../signalling/test/support/call-node';
 import { expectNoAxeViolations } from './support/axe';
-import { launchBrowser, newLocalPage, startWebServer, type RunningWebServer } from './support/browser';
+import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
 import { cutNetwork, joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
 
-describe('video call in Chromium: waiting room, admission, media both ways, recovery', () => {
-  let node: CallNode;
-  let web: RunningWebServer;
-  let browser: Browser;
-
-  before(async () => {
-    node = await startCallNode();
-    web = await startWebServer({ signallingUrl: node.url });
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await web?.close();
-    await node?.close();
-  });
+describe('video call in Chromium: waiting room, admission, media both ways, recovery', async () => {
+  // triage makes calls and signs every token; the call node verifies them with triage's JWKS
+  const triage = await startTriage({ after }, { listen: true });
+  const node = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json` });
+  triage.after(() => node.close());
+  const web = await startWebServer({ triageUrl: triage.url, signallingUrl: node.url });
+  triage.after(() => web.close());
+  const browser = await launchBrowser();
+  triage.after(() => browser.close());
+  const clinicianToken = () => triage.as(triage.practiceA, 'clinician').token;
+  /** A request of practice A, from Pat Example: its call link carries the name from the record. */
+  const request = () => seedConsultation(triage.db.pool, triage.practiceA.id);
 
   it('connects a patient and a clinician and survives a 4-second network cut', async () => {
     const clinician = await newLocalPage(browser);
-    const patientLink = await startCallAsClinician(clinician, web.url, node.staffToken());
+    const patientLink = await startCallAsClinician(clinician, web.url, clinicianToken(), await request());
     assert.ok(patientLink.includes('#t='), 'the clinician sees the patient link');
 
     const patient = await newLocalPage(browser);
@@ -66,7 +62,7 @@ describe('video call in Chromium: waiting room, admission, media both ways, reco
 
   it('brings in an interpreter with their own link, shows everyone in tiles, and carries messages', async () => {
     const clinician = await newLocalPage(browser);
-    const patientLink = await startCallAsClinician(clinician, web.url, node.staffToken());
+    const patientLink = await startCallAsClinician(clinician, web.url, clinicianToken(), await request());
     const patient = await newLocalPage(browser);
     await joinAsPatient(patient, web.url, patientLink);
     await clinician.getByRole('button', { name: 'Admit Pat Example' }).click();
@@ -86,8 +82,8 @@ describe('video call in Chromium: waiting room, admission, media both ways, reco
     // each side shows a tile, named, for each of the two others
     for (const [page, others] of [
       [clinician, ['Pat Example', 'Ana Interpreter']],
-      [patient, ['Dr Test', 'Ana Interpreter']],
-      [guest, ['Dr Test', 'Pat Example']],
+      [patient, [triage.practiceA.staff.clinician.name, 'Ana Interpreter']],
+      [guest, [triage.practiceA.staff.clinician.name, 'Pat Example']],
     ] as const) {
       await page.waitForFunction(
         () => document.querySelectorAll('#remote-tiles video').length === 2,

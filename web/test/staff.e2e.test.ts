@@ -25,8 +25,6 @@ import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
 
 describe('staff dashboard in Chromium: sign in, live queue, assign, close, and the summary into the GP record', async () => {
   const queuePrefix = `gpc-test-${randomUUID()}`;
-  // the same secret as the call node's: staff tokens triage signs must open calls in signalling
-  const jwtSecret = 'staff-test-secret-that-is-long-enough-0123456789';
   const {
     app: triage,
     db,
@@ -37,7 +35,6 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
   } = await startTriage(
     { after },
     {
-      jwtSecret,
       writeBackQueue: { prefix: queuePrefix },
       live: 'redis',
       notifications: { prefix: queuePrefix, sweepIntervalMs: 0 },
@@ -83,7 +80,8 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     announce: createWriteBackAnnouncer(queue.client, pino({ level: 'silent' })),
   });
   world.after(() => worker.close());
-  const callNode = await startCallNode({ jwtSecret });
+  // the call node verifies the call tokens triage signs with triage's published keys
+  const callNode = await startCallNode({ jwksUrl: `${triageUrl}/.well-known/jwks.json` });
   world.after(() => callNode.close());
   const web = await startWebServer({ triageUrl, signallingUrl: callNode.url });
   world.after(() => web.close());
@@ -190,7 +188,7 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     await patient.screenshot({ path: '/tmp/thread-patient.png', fullPage: true });
     await page.locator('#message-list').getByText('The blue one').waitFor({ timeout: 10_000 });
 
-    // a video call from the request: signalling accepts triage's staff token, and the clinician is in
+    // a video call from the request: triage makes it and the host token, and the clinician is in
     const callTab = page.context().waitForEvent('page');
     await page.getByRole('button', { name: 'Start video call' }).click();
     const clinicianTab = await callTab;

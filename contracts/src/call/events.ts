@@ -1,7 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { OneOf } from '../schema';
 import type { ErrorCode } from '../errors';
-import { DisplayName } from './fields';
 import { CallGuestRole } from './tokens';
 
 /**
@@ -14,7 +13,7 @@ const Id = Type.String({ minLength: 1, maxLength: 100 });
 const MediasoupObject = Type.Object({}, { additionalProperties: true, maxProperties: 64 });
 const Empty = Type.Object({}, { additionalProperties: false });
 
-/** The clinician (from a staff token), or whoever a call link lets in. */
+/** The clinician (from a host token), or whoever a call link lets in. */
 export const ParticipantRole = Type.Union([Type.Literal('clinician'), CallGuestRole]);
 export type ParticipantRole = Static<typeof ParticipantRole>;
 
@@ -134,28 +133,12 @@ export interface ServerToClientEvents {
   'chat:message': (message: { participantId: string; name: string; text: string; at: string }) => void;
 }
 
-/** Socket.io handshake `auth`: a staff access token or a call link token. */
+/**
+ * Socket.io handshake `auth`: a call token triage signed (a patient's or guest's link, or a host
+ * token for the member of staff running the call); the token names the call. `callId` is ignored.
+ */
 export const HandshakeAuth = Type.Object(
   { token: Type.String({ minLength: 10, maxLength: 4096 }), callId: Type.Optional(Id) },
   { additionalProperties: false },
 );
 export type HandshakeAuth = Static<typeof HandshakeAuth>;
-
-/** Staff create calls for a consultation over HTTP; the answer carries the patient's link. */
-export const CreateCallBody = Type.Object(
-  {
-    consultationId: Id,
-    patientName: DisplayName,
-  },
-  { additionalProperties: false },
-);
-export const CreateCallResult = Type.Object({
-  callId: Id,
-  patientLink: Type.String(),
-  expiresAt: Type.String({ format: 'date-time' }),
-});
-export const InviteGuestBody = Type.Object({ name: DisplayName }, { additionalProperties: false });
-export const InviteGuestResult = Type.Object({
-  link: Type.String(),
-  expiresAt: Type.String({ format: 'date-time' }),
-});

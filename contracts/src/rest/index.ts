@@ -16,3 +16,4 @@ export * from './submissions';
 export * from './nhs-login';
 export * from './identity';
 export * from './readiness';
+export * from './calls';

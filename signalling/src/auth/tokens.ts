@@ -1,8 +1,14 @@
-import { createSigner, createVerifier, TOKEN_ERROR_CODES, TokenError } from 'fast-jwt';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { AppError, CallTokenClaims, StaffTokenClaims, type StaffRole } from '@gpc/contracts';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { AppError, CallTokenClaims, TokenAudience, type StaffRole } from '@gpc/contracts';
 
-const checkStaff = TypeCompiler.Compile(StaffTokenClaims);
 const checkCall = TypeCompiler.Compile(CallTokenClaims);
 
 /** Staff who may start a video call and run it (admit, remove); reception staff may not. */
@@ -10,43 +16,65 @@ export function mayHostCalls(role: StaffRole): boolean {
   return role === 'clinician' || role === 'admin';
 }
 
-export type VerifiedToken =
-  { kind: 'staff'; claims: StaffTokenClaims } | { kind: 'call'; claims: CallTokenClaims };
+/** Where the call node finds triage's public keys: its JWKS URL, or (no network between them) the set itself. */
+export type TokenKeySource = { jwksUrl: string; cacheSeconds: number } | { jwks: JSONWebKeySet };
+
+/** Private key members of a JWK: a public key set has none of them. */
+const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+
+/** The public JWK set given as configuration, refused when it is not one or holds any private key. */
+export function parsePublicJwks(json: string): JSONWebKeySet {
+  const parsed = JSON.parse(json) as { keys?: unknown };
+  if (!Array.isArray(parsed.keys) || parsed.keys.length === 0)
+    throw new Error('a JWK set with at least one key is expected');
+  for (const key of parsed.keys as Record<string, unknown>[])
+    if (privateMembers.some((member) => member in key))
+      throw new Error('a private key has no place here: give the public keys only');
+  return parsed as JSONWebKeySet;
+}
 
 /**
- * HS256 tokens, the same as @fastify/jwt's defaults, so triage's staff tokens verify here. Claims
- * beyond the schema's are ignored; missing or wrong ones make the token invalid.
+ * Verifies the call tokens triage signs (EdDSA, `aud` signalling, triage as `iss`) with triage's
+ * public keys: fetched from its JWKS (kept for `cacheSeconds`, fetched again at once for a `kid` not
+ * yet seen, so a new key works as soon as triage publishes it), or given whole. The call node holds
+ * no key that can sign: it can neither mint a call token nor any other of triage's tokens.
  */
 export class TokenService {
-  private readonly verifier: (token: string) => Record<string, unknown>;
-  private readonly secret: string;
+  private readonly keys: JWTVerifyGetKey;
 
-  constructor(secret: string) {
-    this.secret = secret;
-    this.verifier = createVerifier({ key: secret, algorithms: ['HS256'], cache: false }) as (
-      token: string,
-    ) => Record<string, unknown>;
+  constructor(
+    source: TokenKeySource,
+    private readonly issuer: string,
+  ) {
+    this.keys =
+      'jwksUrl' in source
+        ? createRemoteJWKSet(new URL(source.jwksUrl), {
+            cacheMaxAge: source.cacheSeconds * 1000,
+            // an unknown kid fetches again at most this often (a flood of forged kids cannot hammer triage)
+            cooldownDuration: Math.min(30_000, source.cacheSeconds * 1000),
+            timeoutDuration: 5000,
+          })
+        : createLocalJWKSet(source.jwks);
   }
 
-  sign(claims: StaffTokenClaims | CallTokenClaims, ttlSeconds: number): string {
-    const signer = createSigner({ key: this.secret, algorithm: 'HS256', expiresIn: ttlSeconds * 1000 });
-    return signer({ ...claims });
-  }
-
-  /** Throws AppError `unauthorized` with a message saying whether the token expired or is not valid. */
-  verify(token: string): VerifiedToken {
+  /** The claims of a valid call token; throws AppError `unauthorized` saying whether it expired or is not valid. */
+  async verify(token: string): Promise<CallTokenClaims> {
     let payload: Record<string, unknown>;
     try {
-      payload = this.verifier(token);
+      ({ payload } = await jwtVerify(token, this.keys, {
+        algorithms: ['EdDSA'],
+        issuer: this.issuer,
+        audience: TokenAudience.call,
+        requiredClaims: ['exp', 'iat'],
+      }));
     } catch (error) {
-      const expired = error instanceof TokenError && error.code === TOKEN_ERROR_CODES.expired;
+      const expired = error instanceof errors.JWTExpired;
       throw new AppError('unauthorized', expired ? 'token expired' : 'token not valid');
     }
     const claims = Object.fromEntries(
       Object.entries(payload).filter(([key]) => !['iat', 'exp', 'nbf', 'jti', 'iss', 'aud'].includes(key)),
     );
-    if (claims.typ === 'staff' && checkStaff.Check(claims)) return { kind: 'staff', claims };
-    if (claims.typ === 'call' && checkCall.Check(claims)) return { kind: 'call', claims };
-    throw new AppError('unauthorized', 'token not valid');
+    if (!checkCall.Check(claims)) throw new AppError('unauthorized', 'token not valid');
+    return claims;
   }
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import type { CallTokenClaims } from '@gpc/contracts';
 import { CallSession, type CallSessionDeps } from './call-session';
 
 /** The calls this node holds, each a session; a call belongs to one practice. */
@@ -7,16 +7,19 @@ export class CallRegistry {
 
   constructor(private readonly deps: CallSessionDeps) {}
 
-  create(practiceId: string, consultationId: string, createdBy: string, ttlSeconds: number): CallSession {
-    const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-    const session = new CallSession(
-      randomUUID(),
-      practiceId,
-      consultationId,
-      createdBy,
-      expiresAt,
-      this.deps,
-    );
+  /**
+   * The call a valid call token names, opened here on its first token (triage made the call and
+   * signed the token). Undefined when the id is another practice's call, or another consultation's.
+   */
+  openFor(
+    claims: Pick<CallTokenClaims, 'callId' | 'practiceId' | 'consultationId'>,
+  ): CallSession | undefined {
+    const open = this.sessions.get(claims.callId);
+    if (open)
+      return open.practiceId === claims.practiceId && open.consultationId === claims.consultationId
+        ? open
+        : undefined;
+    const session = new CallSession(claims.callId, claims.practiceId, claims.consultationId, this.deps);
     this.sessions.set(session.id, session);
     return session;
   }

@@ -63,8 +63,6 @@ export class CallSession {
     readonly id: string,
     readonly practiceId: string,
     readonly consultationId: string,
-    readonly createdBy: string,
-    readonly expiresAt: Date,
     private readonly deps: CallSessionDeps,
   ) {
     this.everyone = `call:${id}`;

@@ -1,6 +1,6 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { AppError, HandshakeAuth } from '@gpc/contracts';
-import { mayHostCalls, type TokenService } from '../auth/tokens';
+import type { TokenService } from '../auth/tokens';
 import type { CallRegistry } from './call-registry';
 import type { CallSession, Newcomer } from './call-session';
 import type { CallSocket } from './call-socket';
@@ -17,19 +17,15 @@ function refusal(code: string): Error & { data: { code: string } } {
   return Object.assign(new Error(code), { data: { code } });
 }
 
-/** The call and the participant a handshake's token names: staff say which call, a link is bound to one. */
-function arrivalFrom(auth: unknown, calls: CallRegistry, tokens: TokenService): Arrival {
+/**
+ * The call and the participant a handshake's call token names (triage signed it for one call, one
+ * participant and one role: a link's patient or guest, or the host, whose `sub` is their staff id).
+ * The first valid token for a call opens it on this node.
+ */
+async function arrivalFrom(auth: unknown, calls: CallRegistry, tokens: TokenService): Promise<Arrival> {
   if (!handshakeChecker.Check(auth)) throw new AppError('unauthorized', 'a token is required');
-  const verified = tokens.verify(auth.token);
-  if (verified.kind === 'staff') {
-    const { claims } = verified;
-    if (!mayHostCalls(claims.role)) throw new AppError('forbidden', 'only clinicians can join video calls');
-    const session = auth.callId ? calls.get(auth.callId, claims.practiceId) : undefined;
-    if (!session) throw new AppError('notFound', 'no such call');
-    return { session, participant: { id: claims.sub, name: claims.name, role: 'clinician' } };
-  }
-  const { claims } = verified;
-  const session = calls.get(claims.callId, claims.practiceId);
+  const claims = await tokens.verify(auth.token);
+  const session = calls.openFor(claims);
   if (!session) throw new AppError('notFound', 'no such call');
   return { session, participant: { id: claims.sub, name: claims.name, role: claims.role } };
 }
@@ -39,9 +35,9 @@ function arrivalFrom(auth: unknown, calls: CallRegistry, tokens: TokenService): 
  * and speaks for the participant the token names; refusals carry our error code.
  */
 export function authenticateHandshake(calls: CallRegistry, tokens: TokenService) {
-  return (socket: CallSocket, next: (error?: Error) => void): void => {
+  return async (socket: CallSocket, next: (error?: Error) => void): Promise<void> => {
     try {
-      const { session, participant } = arrivalFrom(socket.handshake.auth, calls, tokens);
+      const { session, participant } = await arrivalFrom(socket.handshake.auth, calls, tokens);
       session.enter(participant);
       socket.data = { session, participantId: participant.id };
       next();

@@ -1,10 +1,28 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { StaffTokenClaims } from '@gpc/contracts';
+import {
+  defaultTokenIssuer,
+  type CallTokenClaims,
+  type CallTokenRole,
+  type StaffTokenClaims,
+} from '@gpc/contracts';
 import type { MediaWorkerPool } from '@gpc/media';
+import { generateSigningKey, TokenKeys } from '@gpc/triage';
 import type { SignallingApp } from '../../src/app';
-import type { TokenService } from '../../src/auth/tokens';
 import { startTestPool } from '../../../media/test/support/load-media';
+
+/** A call as triage makes one, with tokens into it signed by the fixture's keys. */
+export interface TestCall {
+  callId: string;
+  consultationId: string;
+  practiceId: string;
+  /** The patient's link token. */
+  patientToken: string;
+  /** A host token (role clinician, `sub` the staff member's id: a new one unless said); 5 minutes unless said. */
+  hostToken: (claims?: Partial<CallTokenClaims>, ttlSeconds?: number) => string;
+  /** A guest's link token. */
+  guestToken: (name?: string) => string;
+}
 
 export interface CallNode {
   /** The signalling origin, e.g. http://127.0.0.1:41234 */
@@ -13,20 +31,64 @@ export interface CallNode {
   rtcPort: number;
   app: SignallingApp;
   media: MediaWorkerPool;
-  tokens: TokenService;
-  /** A clinician's access token (practice `practice-a` unless the claims say otherwise). */
+  /**
+   * The keys standing in for triage's when the node is not pointed at a triage (`jwksUrl`): they
+   * sign the tokens below, and the node is given only their public halves.
+   */
+  tokens: TokenKeys | undefined;
+  /** A call of `practice-a` (unless said) as triage would make it. */
+  createCall(practiceId?: string): TestCall;
+  /** A call token with these claims: a patient of a new call of `practice-a` unless they say otherwise. */
+  callToken(claims?: Partial<CallTokenClaims>, ttlSeconds?: number): string;
+  /**
+   * A clinician's staff *access* token (aud triage), signed with the same keys: the call node
+   * refuses it, since only call tokens open calls.
+   */
   staffToken(claims?: Partial<StaffTokenClaims>, ttlSeconds?: number): string;
   close(): Promise<void>;
+}
+
+export interface CallNodeOptions {
+  workers?: number;
+  /** Verify with a triage's keys (its `/.well-known/jwks.json`); the fixture's own keys otherwise. */
+  jwksUrl?: string;
+  /** How long the node keeps fetched keys, in seconds. */
+  jwksCacheSeconds?: number;
+  /** The fixture's own keys (the first signs), given to the node as a public JWKS; one new key otherwise. */
+  signingKeys?: TokenKeys;
+  /** A Redis of the test's own (e.g. one it stops); the test Redis otherwise. */
+  redisUrl?: string;
+}
+
+function callClaims(
+  call: { callId: string; consultationId: string; practiceId: string },
+  role: CallTokenRole,
+  claims: Partial<CallTokenClaims> = {},
+): CallTokenClaims {
+  const name = role === 'clinician' ? 'Dr Test' : role === 'patient' ? 'Pat Example' : 'Gus Guest';
+  return { typ: 'call', sub: randomUUID(), name, role, ...call, ...claims };
+}
+
+/** A call's tokens, as triage's call routes sign them. */
+function testCall(keys: TokenKeys, practiceId: string): TestCall {
+  const call = { callId: randomUUID(), consultationId: randomUUID(), practiceId };
+  return {
+    ...call,
+    patientToken: keys.sign('call', callClaims(call, 'patient'), 600),
+    hostToken: (claims = {}, ttlSeconds = 300) =>
+      keys.sign('call', callClaims(call, 'clinician', claims), ttlSeconds),
+    guestToken: (name = 'Gus Guest') => keys.sign('call', callClaims(call, 'guest', { name }), 600),
+  };
 }
 
 /**
  * A real call node for tests: the signalling app with real mediasoup workers on free ports, and
  * socket.io's Redis adapter on the test Redis. mediasoup reads MEDIASOUP_WORKER_BIN when loaded,
  * so media comes through media's test loader, and everything else that imports it is loaded after.
+ * It verifies call tokens with a triage's JWKS (`jwksUrl`), or with the public halves of keys of
+ * the fixture's own, which sign for the test as triage would.
  */
-export async function startCallNode(
-  options: { workers?: number; publicWebUrl?: string; callLinkTtlSeconds?: number; jwtSecret?: string } = {},
-): Promise<CallNode> {
+export async function startCallNode(options: CallNodeOptions = {}): Promise<CallNode> {
   const [{ buildSignallingApp }, { TokenService }, { createAdapter }, { connectCrossNodeRedis }, { pino }] =
     await Promise.all([
       import('../../src/app'),
@@ -36,16 +98,24 @@ export async function startCallNode(
       import('pino'),
     ]);
   const { pool: media, rtcPort } = await startTestPool({ workers: options.workers ?? 1 });
-  const tokens = new TokenService(options.jwtSecret ?? randomBytes(32).toString('hex'));
-  const redis = connectCrossNodeRedis(
-    process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
-    pino({ level: 'silent' }),
+  const keys = options.jwksUrl
+    ? undefined
+    : (options.signingKeys ?? new TokenKeys([generateSigningKey()], defaultTokenIssuer));
+  const verifier = new TokenService(
+    keys
+      ? { jwks: keys.publicJwks() }
+      : { jwksUrl: options.jwksUrl!, cacheSeconds: options.jwksCacheSeconds ?? 300 },
+    defaultTokenIssuer,
   );
+  const signer = () => {
+    if (!keys) throw new Error('this call node verifies with a triage’s keys: ask that triage for tokens');
+    return keys;
+  };
+  const redisUrl = options.redisUrl ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redis = connectCrossNodeRedis(redisUrl, pino({ level: 'silent' }));
   const app = buildSignallingApp({
     media,
-    tokens,
-    publicWebUrl: options.publicWebUrl ?? 'http://127.0.0.1:5173',
-    callLinkTtlSeconds: options.callLinkTtlSeconds ?? 600,
+    tokens: verifier,
     redisAnswers: () => redis.answers(),
     socketOptions: {
       adapter: createAdapter(redis.publisher, redis.subscriber, { key: `gpc-test-${randomUUID()}` }),
@@ -58,9 +128,15 @@ export async function startCallNode(
     rtcPort,
     app,
     media,
-    tokens,
-    staffToken: (claims = {}, ttlSeconds = 900) =>
-      tokens.sign(
+    tokens: keys,
+    createCall: (practiceId = 'practice-a') => testCall(signer(), practiceId),
+    callToken: (claims = {}, ttlSeconds = 600) => {
+      const call = { callId: randomUUID(), consultationId: randomUUID(), practiceId: 'practice-a' };
+      return signer().sign('call', callClaims(call, 'patient', claims), ttlSeconds);
+    },
+    staffToken: (claims = {}, ttlSeconds = 300) =>
+      signer().sign(
+        'staff',
         {
           typ: 'staff',
           sub: randomUUID(),

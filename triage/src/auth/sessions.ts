@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { StaffSession, StaffTokenClaims } from '@gpc/contracts';
 import { insertStaffSession, type StaffIdentity } from '../db/staff';
 import type { Queryable } from '../db/queryable';
-import { accessTokenSeconds } from './staff-auth';
+import { accessTokenSeconds, signStaffToken } from './staff-auth';
 
 /**
  * Staff sessions, however the member of staff signed in (password, password + TOTP, NHS CIS2): a
@@ -36,7 +36,7 @@ export async function openStaffSession(
     name: staff.name,
   };
   return {
-    accessToken: app.jwt.sign(claims),
+    accessToken: signStaffToken(app.tokens, claims),
     expiresIn: accessTokenSeconds,
     refreshToken,
     staff: { id: staff.id, name: staff.name, role: staff.role, practiceId: staff.practiceId },

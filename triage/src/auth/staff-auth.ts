@@ -1,16 +1,13 @@
-import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { AppError, StaffTokenClaims, type StaffRole } from '@gpc/contracts';
-
-declare module '@fastify/jwt' {
-  interface FastifyJWT {
-    payload: StaffTokenClaims;
-    user: StaffTokenClaims;
-  }
-}
+import type { TokenKeys } from './token-keys';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Triage's token keys: every token it issues is signed, and every one it takes verified, here. */
+    tokens: TokenKeys;
+  }
   interface FastifyRequest {
     /** The signed-in member of staff; set by `requireStaff`. */
     staff: StaffTokenClaims;
@@ -21,14 +18,31 @@ declare module 'fastify' {
   }
 }
 
-/** Access tokens are short-lived; the refresh token (in the database) renews them. */
-export const accessTokenSeconds = 15 * 60;
+/**
+ * Access tokens are short-lived (a stopped or demoted member of staff keeps theirs at most this
+ * long); the refresh token (in the database) renews them.
+ */
+export const accessTokenSeconds = 5 * 60;
 
 const checkClaims = TypeCompiler.Compile(StaffTokenClaims);
 
-export async function registerStaffAuth(app: FastifyInstance, jwtSecret: string): Promise<void> {
-  await app.register(fastifyJwt, { secret: jwtSecret, sign: { expiresIn: accessTokenSeconds } });
+export function registerStaffAuth(app: FastifyInstance, tokens: TokenKeys): void {
+  app.decorate('tokens', tokens);
   app.decorateRequest('staff', null as unknown as StaffTokenClaims);
+}
+
+/** A signed staff access token for these claims. */
+export const signStaffToken = (tokens: TokenKeys, claims: StaffTokenClaims): string =>
+  tokens.sign('staff', claims, accessTokenSeconds);
+
+/** The staff claims of a bearer token, or undefined when it is not a valid staff access token. */
+export function staffClaimsOf(tokens: TokenKeys, token: string): StaffTokenClaims | undefined {
+  try {
+    const claims = tokens.verify('staff', token);
+    return checkClaims.Check(claims) ? claims : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const everyRole: readonly StaffRole[] = ['admin', 'clinician', 'reception'];
@@ -49,15 +63,20 @@ export function requireStaffOf(...roles: StaffRole[]) {
 }
 
 async function checkStaff(request: FastifyRequest, roles: readonly StaffRole[]): Promise<void> {
-  let claims: unknown;
+  request.staff = await Promise.resolve(staffOf(request, roles));
+}
+
+/** The request's member of staff, from its bearer token, if they have one of these roles. */
+function staffOf(request: FastifyRequest, roles: readonly StaffRole[]): StaffTokenClaims {
+  const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+  let claims: Record<string, unknown>;
   try {
-    claims = await request.jwtVerify();
+    claims = request.server.tokens.verify('staff', token ?? '');
   } catch {
     throw new AppError('unauthorized', 'sign in again: the access token is missing, invalid or expired');
   }
-  const { iat: _iat, exp: _exp, ...rest } = claims as Record<string, unknown>;
-  if (!checkClaims.Check(rest)) throw new AppError('unauthorized', 'not a staff access token');
-  if (!roles.includes(rest.role))
+  if (!checkClaims.Check(claims)) throw new AppError('unauthorized', 'not a staff access token');
+  if (!roles.includes(claims.role))
     throw new AppError('forbidden', `this needs one of the roles: ${roles.join(', ')}`);
-  request.staff = rest;
+  return claims;
 }

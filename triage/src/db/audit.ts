@@ -6,7 +6,7 @@ export interface AuditEvent {
   /** A member of staff's id, or a fixed name for the patient's side ('patient-form', 'patient-thread'). */
   actor: string;
   action: string;
-  entity: 'consultation' | 'practice' | 'practice_pause' | 'staff';
+  entity: 'consultation' | 'practice' | 'practice_pause' | 'staff' | 'video_call';
   entityId: string;
 }
 

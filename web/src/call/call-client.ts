@@ -46,13 +46,24 @@ export class CallClient {
   private state: CallState = 'connecting';
   private ended = false;
 
+  /**
+   * `token` is a call token triage signed: a link's, or a function giving a fresh host token for
+   * each connection (a member of staff's lasts minutes, so every reconnect asks for a new one).
+   */
   constructor(
-    token: string,
+    token: string | (() => Promise<string>),
     private readonly localStream: MediaStream,
-    options: { callId?: string; url?: string } = {},
+    options: { url?: string } = {},
   ) {
     this.socket = io(options.url ?? '/', {
-      auth: options.callId ? { token, callId: options.callId } : { token },
+      auth:
+        typeof token === 'string'
+          ? { token }
+          : (send) =>
+              void token().then(
+                (fresh) => send({ token: fresh }),
+                () => send({ token: '' }),
+              ),
       transports: ['websocket', 'polling'],
     });
     this.socket.on('connect_error', (error) => {
@@ -63,8 +74,11 @@ export class CallClient {
       }
     });
     this.socket.on('connect', () => void this.rejoin());
-    this.socket.on('disconnect', () => {
-      if (!this.ended) this.setState('reconnecting');
+    this.socket.on('disconnect', (reason) => {
+      if (this.ended) return;
+      this.setState('reconnecting');
+      // the call node closes a socket when its token runs out: connect again, with a fresh token
+      if (reason === 'io server disconnect') this.socket.connect();
     });
     this.socket.on('admitted', () => void this.startMedia());
     this.socket.on('removed', () => this.finish('removed'));

@@ -1,26 +1,36 @@
-import type { Static } from '@sinclair/typebox';
-import type { CreateCallBody, CreateCallResult, InviteGuestBody, InviteGuestResult } from '@gpc/contracts';
+import type {
+  CreateCallBody,
+  CreateCallResult,
+  HostTokenResult,
+  InviteGuestBody,
+  InviteGuestResult,
+} from '@gpc/contracts';
 import { ApiClient, type ApiClientOptions } from '../shared/api';
 
-/** Signalling's HTTP side, with a member of staff's token: start a call, invite a guest into it. No DOM. */
+/**
+ * Video calls, made by triage (`/api/calls`) with a clinician's or admin's access token: start a
+ * call for a request, invite a guest into it, and get the short host token the call node lets the
+ * member of staff in with. No DOM.
+ */
 export class CallsApi {
   private readonly client: ApiClient;
 
-  /** Signalling serves `/calls` at the origin's root, not under triage's `/api`. */
   constructor(options: Omit<ApiClientOptions, 'base'>) {
-    this.client = new ApiClient({ ...options, base: '' });
+    this.client = new ApiClient(options);
   }
 
-  /** A call for a request, and the patient's link into it. */
-  create(body: Static<typeof CreateCallBody>): Promise<Static<typeof CreateCallResult>> {
+  /** A call for a request: the patient's link (the patient's name is the request's own) and a host token. */
+  create(body: CreateCallBody): Promise<CreateCallResult> {
     return this.client.send('POST', '/calls', body);
   }
 
   /** A link for an interpreter or carer to join the call. */
-  inviteGuest(
-    callId: string,
-    body: Static<typeof InviteGuestBody>,
-  ): Promise<Static<typeof InviteGuestResult>> {
+  inviteGuest(callId: string, body: InviteGuestBody): Promise<InviteGuestResult> {
     return this.client.send('POST', `/calls/${encodeURIComponent(callId)}/guests`, body);
+  }
+
+  /** A fresh host token for the call, to join it or rejoin after a reconnect. */
+  hostToken(callId: string): Promise<HostTokenResult> {
+    return this.client.send('POST', `/calls/${encodeURIComponent(callId)}/host-token`, {});
   }
 }

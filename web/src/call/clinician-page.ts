@@ -5,8 +5,14 @@ import { CallsApi } from './calls-api';
 import { bindCallView, byId, explainMediaError, showStep, takeFragmentParams } from './page-common';
 
 const params = takeFragmentParams();
-const staffToken = params.get('t');
+/** The member of staff's access token: from the page's link, then each renewal the dashboard that opened it sends. */
+let staffToken = params.get('t');
 const calls = new CallsApi({ token: () => staffToken ?? '' });
+window.addEventListener('message', (event: MessageEvent<{ type?: unknown; accessToken?: unknown }>) => {
+  if (event.origin !== window.location.origin || event.source !== window.opener) return;
+  if (event.data.type === 'gpc-staff-token' && typeof event.data.accessToken === 'string')
+    staffToken = event.data.accessToken;
+});
 
 function renderWaiting(client: CallClient, participants: Participant[]): void {
   const waiting = participants.filter((p) => p.state === 'waiting');
@@ -28,6 +34,7 @@ function renderWaiting(client: CallClient, participants: Participant[]): void {
   );
 }
 
+/** Joins the call with a host token from triage, and a fresh one for every reconnect. */
 async function enterCall(callId: string): Promise<void> {
   let stream: MediaStream;
   try {
@@ -39,7 +46,7 @@ async function enterCall(callId: string): Promise<void> {
     return;
   }
   showStep('step-call');
-  const client = new CallClient(staffToken ?? '', stream, { callId });
+  const client = new CallClient(async () => (await calls.hostToken(callId)).token, stream);
   window.__call = client;
   client.on('participants', (participants) => renderWaiting(client, participants));
   bindCallView(client, stream, (state) => {
@@ -62,14 +69,14 @@ byId('start-form').addEventListener('submit', (event) => {
   event.preventDefault();
 
   const consultationId = byId<HTMLInputElement>('consultation-id').value.trim();
-  const patientName = byId<HTMLInputElement>('patient-name').value.trim();
   const error = byId('start-error');
-  if (!consultationId || !patientName) {
-    error.textContent = 'Enter the consultation reference and the patient’s name';
+  if (!consultationId) {
+    error.textContent = 'Enter the request ID';
     error.hidden = false;
     return;
   }
-  calls.create({ consultationId, patientName }).then(
+  // the patient's name on the link is the request's own: triage takes it from the record
+  calls.create({ consultationId }).then(
     ({ callId, patientLink }) => {
       const anchor = byId<HTMLAnchorElement>('patient-link');
       anchor.href = patientLink;

@@ -33,6 +33,8 @@ export interface StaffClientHandlers {
   signedOut: () => void;
   /** Something in the practice's queue changed (the live feed says which, the views fetch again). */
   queueChanged: () => void;
+  /** The session began or was renewed, with this access token (e.g. for a call page this tab opened). */
+  renewed?: (accessToken: string) => void;
 }
 
 /**
@@ -43,10 +45,13 @@ export class StaffClient {
   private live: Socket<StaffLiveServerToClientEvents> | undefined;
   private readonly session = new StaffSessionKeeper({
     signedOut: () => this.handlers.signedOut(),
-    started: (session) => this.connectLive(session),
+    started: (session) => {
+      this.connectLive(session);
+      this.handlers.renewed?.(session.accessToken);
+    },
   });
   private readonly api = this.session.api;
-  /** Video calls are signalling's, with the same token. */
+  /** Video calls, made by triage with the same token (the call node only takes the tokens triage signs). */
   private readonly calls = new CallsApi({
     token: () => this.session.accessToken,
     unexplained: () => 'Could not start a call',

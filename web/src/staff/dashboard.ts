@@ -20,8 +20,17 @@ import { hideUnseenReplies, showUnseenReplies } from './unseen-view';
  * page's controls to the client (api.ts) and the views; it renders nothing itself.
  */
 
+/** Call pages this tab opened: each is sent every renewed access token, to get host tokens for its call. */
+const callWindows = new Set<Window>();
+
 const client = new StaffClient({
   signedOut: () => show('sign-in'),
+  renewed: (accessToken) => {
+    for (const page of callWindows) {
+      if (page.closed) callWindows.delete(page);
+      else page.postMessage({ type: 'gpc-staff-token', accessToken }, window.location.origin);
+    }
+  },
   queueChanged: () => {
     void loadQueue();
     if (dashboard.openId) void openRequest(dashboard.openId, false);
@@ -121,15 +130,17 @@ byId('priority').addEventListener('change', () => {
 byId('start-call').addEventListener('click', () => {
   const consultationId = dashboard.openId;
   if (!consultationId || !client.staff) return;
-  const patientName = byId('detail-list').querySelector('dd')?.textContent ?? 'Patient';
+  // the patient's name on the link is the request's own: triage takes it from the record
   client
-    .startCall({ consultationId, patientName })
+    .startCall({ consultationId })
     .then(({ callId, patientLink }) => {
       const anchor = byId<HTMLAnchorElement>('call-link');
       anchor.href = patientLink;
       anchor.textContent = patientLink;
       byId('call-link-row').hidden = false;
-      window.open(`/clinician.html#t=${client.accessToken ?? ''}&call=${callId}`, '_blank', 'noopener');
+      // kept as its opener (same origin), so it hears each renewed access token (see `renewed`)
+      const page = window.open(`/clinician.html#t=${client.accessToken ?? ''}&call=${callId}`, '_blank');
+      if (page) callWindows.add(page);
     })
     .catch((error: unknown) => showError(errorText(error, 'Could not start a call')));
 });

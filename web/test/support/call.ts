@@ -49,15 +49,18 @@ export async function cutNetwork(port: number, milliseconds: number): Promise<vo
   }
 }
 
-/** Starts a call from the clinician page and returns the patient's link. */
+/**
+ * Starts a call for a request from the clinician page, signed in with this staff access token
+ * (triage makes the call; the patient's name comes from the request), and returns the patient's link.
+ */
 export async function startCallAsClinician(
   clinician: Page,
   webUrl: string,
   staffToken: string,
+  consultationId: string,
 ): Promise<string> {
   await clinician.goto(`${webUrl}clinician.html#t=${staffToken}`);
-  await clinician.fill('#consultation-id', 'C-1001');
-  await clinician.fill('#patient-name', 'Pat Example');
+  await clinician.fill('#consultation-id', consultationId);
   await clinician.click('button[type=submit]');
   await clinician.waitForFunction(() =>
     document.getElementById('patient-link')?.getAttribute('href')?.includes('#t='),
