@@ -21,6 +21,7 @@ import {
   createPdsClient,
   createTraceQueue,
   generateSigningKey,
+  redisRevocationLink,
   signStaffToken,
   TokenKeys,
   type NotificationQueueOptions,
@@ -61,6 +62,11 @@ export interface StartTriageOptions {
    * the test Redis as production runs it (what the record worker announces through); the app listens.
    */
   live?: Partial<ServerOptions> | 'redis';
+  /**
+   * The Redis `live: 'redis'` uses, and staff revocations travel on (with `live: 'redis'`, triage
+   * hears and announces them there): a test's own (e.g. one it stops), the test Redis otherwise.
+   */
+  redisUrl?: string;
   /** Listens on a free port of 127.0.0.1 (`url`), e.g. for a browser. */
   listen?: true;
   /**
@@ -174,8 +180,8 @@ async function startAttachments(t: TestLifetime): Promise<AttachmentStore> {
 }
 
 /** socket.io's Redis adapter on the test Redis, on the staff dashboards' key. */
-async function redisAdapter(t: TestLifetime): Promise<Partial<ServerOptions>> {
-  const publisher = new Redis(testRedisUrl);
+async function redisAdapter(t: TestLifetime, url: string): Promise<Partial<ServerOptions>> {
+  const publisher = new Redis(url);
   const subscriber = publisher.duplicate();
   t.after(() => {
     publisher.disconnect();
@@ -184,6 +190,23 @@ async function redisAdapter(t: TestLifetime): Promise<Partial<ServerOptions>> {
   // made before they are connected, the adapter hears none of the record worker's announcements
   await Promise.all([publisher, subscriber].map((client) => once(client, 'ready')));
   return { adapter: createAdapter(publisher, subscriber, { key: StaffLive.redisKey }) };
+}
+
+/**
+ * Staff revocations on Redis, as server.ts wires them: the publisher fails fast while Redis is down
+ * (as triage's does), the subscriber subscribes again when it is back.
+ */
+function revocationLink(t: TestLifetime, url: string): NonNullable<TriageAppDeps['redis']> {
+  const retryStrategy = (times: number) => Math.min(200 * times, 2000);
+  const publisher = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
+  const subscriber = new Redis(url, { retryStrategy });
+  // a test that stops its Redis sees these fail; triage logs them (watchRedis)
+  for (const client of [publisher, subscriber]) client.on('error', () => undefined);
+  t.after(() => {
+    publisher.disconnect();
+    subscriber.disconnect();
+  });
+  return { ping: () => publisher.ping(), revocations: redisRevocationLink(publisher, subscriber) };
 }
 
 function startWriteBackQueue(t: TestLifetime, prefix: string): WriteBackQueue {
@@ -209,7 +232,9 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     : undefined;
   const { now, publicWebUrl, logger, rateLimitAllowList, notifications, trustedProxies, signInBackoff } =
     options;
-  const live = options.live === 'redis' ? await redisAdapter(cleanup) : options.live;
+  const redisUrl = options.redisUrl ?? testRedisUrl;
+  const live = options.live === 'redis' ? await redisAdapter(cleanup, redisUrl) : options.live;
+  const revocations = options.live === 'redis' ? revocationLink(cleanup, redisUrl) : undefined;
   const tracing = options.pds
     ? await startTracing(cleanup, options.pds === true ? {} : options.pds)
     : undefined;
@@ -229,6 +254,7 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     ...(signInBackoff ? { signInBackoff } : {}),
     ...(attachments ? { attachments } : {}),
     ...(live ? { live } : {}),
+    ...(revocations ? { redis: revocations } : {}),
     ...(notifications ? { notifications: withNotificationQueue(notifications) } : {}),
     ...(tracing ? { identity: tracing.deps } : {}),
     ...(nhsLogin ? { nhsLogin: nhsLogin.settings } : {}),

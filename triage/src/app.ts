@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { NotReady, Ready, type ReadinessDependency, type WriteBackJob } from '@gpc/contracts';
 import rateLimit from '@fastify/rate-limit';
-import { registerStaffAuth, staffClaimsOf } from './auth/staff-auth';
+import { registerStaffAuth } from './auth/staff-auth';
 import type { TokenKeys } from './auth/token-keys';
 import type { ServerOptions } from 'socket.io';
 import type { AttachmentStore } from './attachments/store';
@@ -37,6 +37,8 @@ import { startPatientTraces, type PatientTraceDeps, type TraceQueueing } from '.
 import { NhsLoginClient, type NhsLoginSettings } from './nhs-login/client';
 import { nhsLoginRoutes } from './routes/nhs-login';
 import { queueClient, withRedis } from './redis';
+import { rateLimitKey } from './rate-limit-key';
+import { registerStaffRevocation, RevokedStaff, type StaffRevocationLink } from './staff-revocation';
 import type { SecretKeyring } from '@gpc/contracts/secrets';
 
 export interface WriteBackQueueing {
@@ -99,6 +101,8 @@ export interface RedisLink {
   liveAdapter?: Promise<NonNullable<ServerOptions['adapter']>>;
   /** Calls back each time Redis is back after an outage: dashboards reload what they missed. */
   onBack?(listener: () => void): void;
+  /** Staff revocations to and from every triage and call node. */
+  revocations?: StaffRevocationLink;
 }
 
 const Health = Type.Object({ status: Type.Literal('ok'), database: Type.Literal('ok') });
@@ -140,13 +144,8 @@ async function registerPlatform(app: FastifyInstance, deps: TriageAppDeps): Prom
       const allowed = deps.rateLimitAllowList ?? [];
       return allowed.includes(request.ip) || allowed.includes(key);
     },
-    // signed-in staff are counted each on their own: a practice's staff often share one address
-    keyGenerator: (request) => {
-      const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-      // not a valid staff token: counted by address like everyone else
-      const staff = token ? staffClaimsOf(app.tokens, token) : undefined;
-      return staff ? `staff:${staff.sub}` : request.ip;
-    },
+    // signed-in staff each on their own, patients' threads each on their own, others by address
+    keyGenerator: (request) => rateLimitKey(app, request),
   });
   await app.register(swagger, {
     openapi: {
@@ -220,9 +219,17 @@ function startStaffLive(
   app: FastifyInstance,
   deps: TriageAppDeps,
 ): (practiceId: string, change: QueueChange) => void {
+  const revoked = new RevokedStaff();
   const staffLive = deps.live
-    ? createStaffLive(app.server, (token) => app.tokens.verify('staff', token), deps.live)
+    ? createStaffLive(app.server, (token) => app.tokens.verify('staff', token), deps.live, revoked)
     : undefined;
+  // stopping, demoting or resetting a member of staff closes their dashboards (and calls) everywhere
+  registerStaffRevocation(
+    app,
+    revoked,
+    (staffId) => staffLive?.disconnectStaff(staffId),
+    deps.redis?.revocations,
+  );
   if (staffLive) {
     app.addHook('preClose', () => staffLive.close());
     void deps.redis?.liveAdapter?.then((adapter) => staffLive.useAdapter(adapter));

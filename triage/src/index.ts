@@ -14,4 +14,5 @@ export type { PatientTraceDeps } from './identity/start';
 export type { NhsLoginSettings } from './nhs-login/client';
 export * from './auth/token-keys';
 export { signStaffToken, accessTokenSeconds } from './auth/staff-auth';
+export { redisRevocationLink, type StaffRevocationLink } from './staff-revocation';
 export { rotatePracticeSecrets, describeRotation, type RotationReport } from './secrets/rotate';

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { createWriteBackQueue, enqueueWriteBack, requeueWriteBack } from '@gpc/record/queue';
 import { listenFailure, loadConfigOrExit, s3Settings, StaffLive, stopOnSignal } from '@gpc/contracts';
 import { buildTriageApp } from './app';
+import { redisRevocationLink } from './staff-revocation';
 import { trustedProxiesFrom } from './trusted-proxies';
 import { AttachmentStore } from './attachments/store';
 import { loadTriageConfig, pdsSettings } from './config';
@@ -59,6 +60,11 @@ if (!secrets) logger.warn('TRIAGE_SECRETS_* is not set: practices cannot store o
 // submission never waits for it), and each client's outage is logged once, and its return
 const redisPublisher = new Redis(config.redisUrl, failFastRedisOptions);
 const redisSubscriber = new Redis(config.redisUrl, { retryStrategy: failFastRedisOptions.retryStrategy });
+// staff revocations (stopped, demoted, reset) from and to every triage and call node
+const revocationSubscriber = new Redis(config.redisUrl, {
+  retryStrategy: failFastRedisOptions.retryStrategy,
+});
+watchRedis(revocationSubscriber, 'revocation-subscriber', logger);
 const backListeners: (() => void)[] = [];
 watchRedis(redisPublisher, 'live-publisher', logger);
 watchRedis(redisSubscriber, 'live-subscriber', logger, {
@@ -104,6 +110,7 @@ const app = await buildTriageApp({
     },
     liveAdapter,
     onBack: (listener) => backListeners.push(listener),
+    revocations: redisRevocationLink(redisPublisher, revocationSubscriber),
   },
   notifications: { queue: notificationQueue },
   ...(pds && traceQueue ? { identity: { queue: traceQueue, pds: createPdsClient(pds) } } : {}),
@@ -131,6 +138,7 @@ stopOnSignal(async () => {
   attachments.destroy();
   redisPublisher.disconnect();
   redisSubscriber.disconnect();
+  revocationSubscriber.disconnect();
   await pool.end();
   process.exit(0);
 });

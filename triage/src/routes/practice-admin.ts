@@ -145,7 +145,13 @@ function staffRoutes(app: AdminApp, pool: pg.Pool): void {
         },
       },
     },
-    async (request) => changeStaffMember(pool, request.staff, request.params.id, request.body),
+    async (request) => {
+      const member = await changeStaffMember(pool, request.staff, request.params.id, request.body);
+      // committed: their dashboards and calls close on every node, and a demoted member's next token has the new role
+      if (request.body.active === false || request.body.role !== undefined)
+        await app.announceStaffRevoked(member.id);
+      return member;
+    },
   );
 }
 
@@ -177,7 +183,8 @@ async function addStaffMember(
 }
 
 /**
- * Changes a member of staff, audited; stopping their access ends their sessions too. A practice
+ * Changes a member of staff, audited; stopping their access ends their sessions too (their live
+ * sockets are closed by the caller, once this has committed). A practice
  * must never lock itself out: an admin cannot demote or stop themselves.
  */
 async function changeStaffMember(
