@@ -12,6 +12,7 @@ import {
   type StaffTokenClaims,
 } from '@gpc/contracts';
 import type { SecretKeyring } from '@gpc/contracts/secrets';
+import { announceRevoked } from '../auth/announce-revoked';
 import { beginEnrolment, confirmEnrolment } from '../auth/enrolment';
 import { newRecoveryCodes } from '../auth/mfa';
 import { hashPassword, verifyPassword } from '../auth/passwords';
@@ -29,7 +30,6 @@ import {
   type StaffCredentials,
 } from '../db/staff-credentials';
 import { withTransaction } from '../db/transaction';
-import { announceRevoked } from './staff-credentials';
 
 export interface AccountRoutesDeps {
   pool: pg.Pool;

@@ -17,6 +17,7 @@ import {
   StaffSession,
 } from '@gpc/contracts';
 import type { SecretKeyring } from '@gpc/contracts/secrets';
+import { announceRevoked } from '../auth/announce-revoked';
 import { beginEnrolment, confirmEnrolment } from '../auth/enrolment';
 import { hashPassword } from '../auth/passwords';
 import { hashRefreshToken, openStaffSession } from '../auth/sessions';
@@ -185,6 +186,8 @@ async function refresh(context: SignInContext, refreshToken: string): Promise<St
       { staffId: outcome.staffId, family: outcome.family },
       'refresh token reused: family revoked',
     );
+    // a thief may hold a live access token from the family too: their dashboards and calls close now
+    await announceRevoked(context.app, outcome.staffId);
   }
   throw new AppError('unauthorized', 'Sign in again');
 }

@@ -11,6 +11,7 @@ import {
   TemporaryPassword,
   type StaffTokenClaims,
 } from '@gpc/contracts';
+import { announceRevoked } from '../auth/announce-revoked';
 import { hashPassword } from '../auth/passwords';
 import { requireStaffOf } from '../auth/staff-auth';
 import { recordAudit } from '../db/audit';
@@ -156,14 +157,4 @@ async function resetColleague(
     });
   });
   await announceRevoked(app, staffId);
-}
-
-/**
- * Closes the member's live dashboards and calls on every node (staff-revocation.ts decorates the app
- * with `announceStaffRevoked`); their refresh tokens are revoked already, so at worst their access
- * token runs out.
- */
-export async function announceRevoked(app: FastifyInstance, staffId: string): Promise<void> {
-  const revocation = app as { announceStaffRevoked?: (staffId: string) => Promise<void> };
-  await revocation.announceStaffRevoked?.(staffId);
 }
