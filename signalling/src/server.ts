@@ -6,6 +6,7 @@ import { buildSignallingApp } from './app';
 import { TokenService } from './auth/tokens';
 import { loadSignallingConfig, tokenKeySource } from './config';
 import { connectCrossNodeRedis } from './cross-node-redis';
+import { watchStaffRevocations } from './staff-revocation';
 
 const config = loadConfigOrExit('signalling', () => loadSignallingConfig());
 
@@ -40,6 +41,8 @@ const app = buildSignallingApp({
   socketOptions: { adapter: createAdapter(redis.publisher, redis.subscriber) },
   redisAnswers: () => redis.answers(),
 });
+// a member of staff stopped, demoted or reset in triage leaves their calls here at once
+watchStaffRevocations(app.io, redis.revocations, logger);
 
 try {
   await app.http.listen({ host: config.host, port: config.port });

@@ -39,7 +39,12 @@ export function authenticateHandshake(calls: CallRegistry, tokens: TokenService)
     try {
       const { session, participant } = await arrivalFrom(socket.handshake.auth, calls, tokens);
       session.enter(participant);
-      socket.data = { session, participantId: participant.id };
+      socket.data = {
+        session,
+        participantId: participant.id,
+        // staff are matched by this when their access is revoked (staff-revocation.ts)
+        ...(participant.role === 'clinician' ? { staffId: participant.id } : {}),
+      };
       next();
     } catch (error) {
       next(refusal(error instanceof AppError ? error.code : 'unauthorized'));

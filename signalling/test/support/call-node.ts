@@ -89,14 +89,21 @@ function testCall(keys: TokenKeys, practiceId: string): TestCall {
  * the fixture's own, which sign for the test as triage would.
  */
 export async function startCallNode(options: CallNodeOptions = {}): Promise<CallNode> {
-  const [{ buildSignallingApp }, { TokenService }, { createAdapter }, { connectCrossNodeRedis }, { pino }] =
-    await Promise.all([
-      import('../../src/app'),
-      import('../../src/auth/tokens'),
-      import('@socket.io/redis-adapter'),
-      import('../../src/cross-node-redis'),
-      import('pino'),
-    ]);
+  const [
+    { buildSignallingApp },
+    { TokenService },
+    { createAdapter },
+    { connectCrossNodeRedis },
+    { watchStaffRevocations },
+    { pino },
+  ] = await Promise.all([
+    import('../../src/app'),
+    import('../../src/auth/tokens'),
+    import('@socket.io/redis-adapter'),
+    import('../../src/cross-node-redis'),
+    import('../../src/staff-revocation'),
+    import('pino'),
+  ]);
   const { pool: media, rtcPort } = await startTestPool({ workers: options.workers ?? 1 });
   const keys = options.jwksUrl
     ? undefined
@@ -121,6 +128,8 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
       adapter: createAdapter(redis.publisher, redis.subscriber, { key: `gpc-test-${randomUUID()}` }),
     },
   });
+  // as server.ts: staff revocations from triage close calls here
+  watchStaffRevocations(app.io, redis.revocations, pino({ level: 'silent' }));
   await app.http.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.http.server.address() as AddressInfo;
   return {
