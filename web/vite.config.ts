@@ -23,6 +23,7 @@ const pages = {
   widgetDemo: path.join(webRoot, 'widget-demo.html'),
   staff: path.join(webRoot, 'staff.html'),
   settings: path.join(webRoot, 'settings.html'),
+  staffAdmin: path.join(webRoot, 'staff-admin.html'),
   account: path.join(webRoot, 'account.html'),
   thread: path.join(webRoot, 'thread.html'),
 };

@@ -43,6 +43,8 @@ export interface StaffClientHandlers {
  */
 export class StaffClient {
   private live: Socket<StaffLiveServerToClientEvents> | undefined;
+  /** The next feed replaces one triage closed: it loads the views again once connected. */
+  private liveReplaced = false;
   private readonly session = new StaffSessionKeeper({
     signedOut: () => this.handlers.signedOut(),
     started: (session) => {
@@ -86,15 +88,38 @@ export class StaffClient {
     live.on('queue:changed', () => this.handlers.queueChanged());
     // changes made while the feed was away (a dropped connection, or triage's Redis down) were
     // never heard: on each reconnection the views load again
-    let connectedBefore = false;
+    let connectedBefore = this.liveReplaced;
+    this.liveReplaced = false;
     live.on('connect', () => {
       if (connectedBefore) this.handlers.queueChanged();
       connectedBefore = true;
     });
-    // triage asks dashboards to reconnect when its Redis is back (socket.io does not by itself then)
+    // triage closes the feed when its token expires, when this member's access changed (stopped,
+    // demoted, reset) and when its Redis is back: it reconnects with a fresh token, or signs out
     live.on('disconnect', (reason) => {
-      if (reason === 'io server disconnect' && this.live === live) live.connect();
+      if (reason === 'io server disconnect' && this.live === live) this.renewLive(live);
     });
+    live.on('connect_error', (error: Error & { data?: { code?: string } }) => {
+      if (error.data?.code === 'unauthorized' && this.live === live) this.renewLive(live);
+    });
+  }
+
+  /**
+   * A new access token, then the feed again with it (`started` reconnects it); signed out when the
+   * session cannot be renewed. After a second's wait: a token issued in the second of a revocation
+   * is refused, since it may predate it.
+   */
+  private renewLive(live: Socket): void {
+    live.disconnect();
+    setTimeout(() => {
+      if (this.live !== live) return;
+      this.liveReplaced = true;
+      void this.session.renew().then((renewed) => {
+        if (renewed) return;
+        this.live = undefined;
+        this.handlers.signedOut();
+      });
+    }, 1000);
   }
 
   queue(status: ConsultationStatus): Promise<QueueItem[]> {
