@@ -14,7 +14,7 @@ import {
 
 /**
  * The production web server: serves the built pages (`vite build` output, src/build.ts) with their
- * security headers, and passes `/api`, `/staff-live`, `/socket.io` and `/calls` to triage and
+ * security headers, and passes `/api`, `/staff-live` and `/socket.io` to triage and
  * signalling as the development server does (vite.config.ts). A reverse proxy in front may terminate
  * TLS; `publicUrl` says whether patients reach us over https (HSTS, upgrade-insecure-requests).
  */
@@ -40,7 +40,7 @@ function proxyTarget(
   // triage's routes live at its root; the pages call them under /api on their own origin
   if (under('/api')) return { base: new URL(options.triageUrl), path: pathname.slice('/api'.length) || '/' };
   if (under('/staff-live')) return { base: new URL(options.triageUrl), path: pathname };
-  if (under('/socket.io') || under('/calls')) return { base: new URL(options.signallingUrl), path: pathname };
+  if (under('/socket.io')) return { base: new URL(options.signallingUrl), path: pathname };
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 // The production web server: serves the built pages (`vite build`, src/build.ts) from WEB_DIST_DIR
-// (web/dist) with their security headers, and passes /api, /staff-live, /socket.io and /calls on to
+// (web/dist) with their security headers, and passes /api, /staff-live and /socket.io on to
 // triage and signalling. A reverse proxy in front terminates TLS; WEB_PUBLIC_URL says it is https.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
