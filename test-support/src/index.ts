@@ -1,3 +1,4 @@
+export * from './cis2';
 export * from './dashboard';
 export * from './database';
 export * from './fault-proxy';

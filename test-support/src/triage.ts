@@ -31,6 +31,7 @@ import {
 } from '@gpc/triage';
 import { startTestDatabase, type TestDatabase } from './database';
 import { startNhsLogin, type NhsLoginOption, type TestNhsLogin } from './nhs-login';
+import { startCis2, type Cis2Option, type TestCis2 } from './cis2';
 import { cleanupStack, type TestLifetime } from './lifetime';
 import { seedPractice, type SeededPractice, type SeededStaff } from './practices';
 import { testSecretsKeyring } from './secrets';
@@ -86,6 +87,11 @@ export interface StartTriageOptions {
    * registered as its client. Practices still choose to offer it (`nhsLoginOffered`).
    */
   nhsLogin?: true | NhsLoginOption;
+  /**
+   * Staff sign-in with NHS CIS2: the local OIDC provider (`/cis2`) on a free port, with this triage
+   * registered as its client. Practices still choose to offer it (`practice.cis2_sign_in`).
+   */
+  cis2?: true | Cis2Option;
   /** The keys practices' credentials are encrypted under; the test process's own (`testSecretsKeyring`) otherwise. */
   secrets?: SecretKeyring;
 }
@@ -134,6 +140,8 @@ export interface TestTriage {
   traceQueue: TraceQueue | undefined;
   /** With `nhsLogin`: the provider and what triage is configured with. */
   nhsLogin: TestNhsLogin | undefined;
+  /** With `cis2`: the provider and what triage is configured with. */
+  cis2: TestCis2 | undefined;
   /** Hands `t` a clean-up to run before triage's own (e.g. a worker using its database). */
   after: (fn: () => unknown) => void;
 }
@@ -241,6 +249,7 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
   const nhsLogin = options.nhsLogin
     ? await startNhsLogin(cleanup, options.nhsLogin === true ? {} : options.nhsLogin)
     : undefined;
+  const cis2 = options.cis2 ? await startCis2(cleanup, options.cis2 === true ? {} : options.cis2) : undefined;
   const app = await buildTriageApp({
     pool: db.pool,
     tokenKeys: new TokenKeys(options.signingKeys ?? [generateSigningKey()], defaultTokenIssuer),
@@ -258,6 +267,7 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     ...(notifications ? { notifications: withNotificationQueue(notifications) } : {}),
     ...(tracing ? { identity: tracing.deps } : {}),
     ...(nhsLogin ? { nhsLogin: nhsLogin.settings } : {}),
+    ...(cis2 ? { cis2: cis2.settings } : {}),
     secrets: options.secrets ?? testSecretsKeyring,
   });
   cleanup.after(() => app.close());
@@ -289,6 +299,7 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     pds: tracing?.server,
     traceQueue: tracing?.deps.queue,
     nhsLogin,
+    cis2,
     after: (fn) => cleanup.after(fn),
   };
 }

@@ -36,6 +36,8 @@ import { identityRoutes } from './routes/identity';
 import { startPatientTraces, type PatientTraceDeps, type TraceQueueing } from './identity/start';
 import { NhsLoginClient, type NhsLoginSettings } from './nhs-login/client';
 import { nhsLoginRoutes } from './routes/nhs-login';
+import { Cis2Client, type Cis2Settings } from './cis2/client';
+import { cis2Routes } from './routes/cis2';
 import { queueClient, withRedis } from './redis';
 import { rateLimitKey } from './rate-limit-key';
 import { registerStaffRevocation, RevokedStaff, type StaffRevocationLink } from './staff-revocation';
@@ -87,6 +89,8 @@ export interface TriageAppDeps {
   identity?: PatientTraceDeps;
   /** Sign in with NHS login on the form, for the practices that offer it; off when absent. */
   nhsLogin?: NhsLoginSettings;
+  /** Staff sign-in with NHS CIS2, for the practices that chose it; off when absent. */
+  cis2?: Cis2Settings;
   /** The Redis behind queues and live updates, when there is one: triage serves whether or not it is up. */
   redis?: RedisLink;
   /** Encrypts and decrypts practices' stored credentials (TRIAGE_SECRETS_*); without it none can be stored. */
@@ -282,6 +286,13 @@ async function registerRoutes(
   await app.register(authRoutes, { prefix: '/auth', pool, backoff, ...secrets });
   await app.register(accountRoutes, { prefix: '/account', pool, backoff, ...secrets });
   await app.register(staffCredentialRoutes, { pool });
+  await app.register(cis2Routes, {
+    prefix: '/auth/cis2',
+    pool,
+    now,
+    publicWebUrl,
+    cis2: deps.cis2 ? new Cis2Client(deps.cis2) : undefined,
+  });
   await app.register(navigationRoutes, { prefix: '/navigation-rules', pool });
   await app.register(practiceAdminRoutes, { pool, now, ...(deps.secrets ? { secrets: deps.secrets } : {}) });
   await app.register(pauseRoutes, { prefix: '/practice', pool, now });

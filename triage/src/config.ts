@@ -9,6 +9,7 @@ import {
 } from '@gpc/contracts';
 import { parseSigningKeys } from './auth/token-keys';
 import type { PdsSettings } from './identity/pds-client';
+import { Cis2ConfigFields, cis2SettingsFrom } from './cis2/settings';
 import { NhsLoginConfigFields, nhsLoginSettingsFrom } from './nhs-login/settings';
 import { TrustedProxiesConfigFields, trustedProxiesFrom } from './trusted-proxies';
 import { SecretsConfigFields, secretKeyringFrom } from '@gpc/contracts/secrets';
@@ -49,6 +50,8 @@ export const TriageConfigSchema = Type.Object(
     pdsKid: Type.Optional(Type.String({ minLength: 1 })),
     /** Sign in with NHS login on the form: all five TRIAGE_NHS_LOGIN_*, or none (off). */
     ...NhsLoginConfigFields,
+    /** Staff sign-in with NHS CIS2: all five TRIAGE_CIS2_* (and optionally its level), or none (off). */
+    ...Cis2ConfigFields,
     /** The proxies in front of triage, whose X-Forwarded-For names the client (see trusted-proxies.ts). */
     ...TrustedProxiesConfigFields,
     /**
@@ -75,6 +78,7 @@ export function loadTriageConfig(env?: Record<string, string | undefined>): Tria
     );
   }
   nhsLoginSettingsFrom(config); // half an NHS login set-up, or a key that is not one, stops the boot
+  cis2SettingsFrom(config); // and so does half a CIS2 set-up
   try {
     parseSigningKeys(config.signingKeys);
   } catch (error) {

@@ -14,6 +14,7 @@ import { createDatabaseIfMissing, migrateDatabase } from './db/migrate';
 import { createTriageLogger } from './logger';
 import { parseSigningKeys, TokenKeys } from './auth/token-keys';
 import { createNotificationQueue } from './notifications/queue';
+import { cis2SettingsFrom } from './cis2/settings';
 import { nhsLoginSettingsFrom } from './nhs-login/settings';
 import { secretKeyringFrom } from '@gpc/contracts/secrets';
 import {
@@ -53,6 +54,7 @@ const pds = pdsSettings(config);
 if (!pds)
   logger.warn('PDS is not set up (TRIAGE_PDS_*): patients are not traced, and form requests are never filed');
 const nhsLogin = nhsLoginSettingsFrom(config);
+const cis2 = cis2SettingsFrom(config);
 // practices' stored credentials are encrypted under these keys; without them none can be stored or used
 const secrets = secretKeyringFrom(config, 'TRIAGE');
 if (!secrets) logger.warn('TRIAGE_SECRETS_* is not set: practices cannot store or use credentials');
@@ -116,6 +118,8 @@ const app = await buildTriageApp({
   ...(pds && traceQueue ? { identity: { queue: traceQueue, pds: createPdsClient(pds) } } : {}),
   // the form offers NHS login only when it is set up (TRIAGE_NHS_LOGIN_*) and the practice chose it
   ...(nhsLogin ? { nhsLogin } : {}),
+  // staff may sign in with NHS CIS2 only when it is set up (TRIAGE_CIS2_*) and their practice chose it
+  ...(cis2 ? { cis2 } : {}),
   ...(secrets ? { secrets } : {}),
 });
 try {

@@ -17,3 +17,4 @@ export * from './nhs-login';
 export * from './identity';
 export * from './readiness';
 export * from './calls';
+export * from './cis2';
