@@ -5,6 +5,8 @@ import { Server as SocketServer, type ServerOptions } from 'socket.io';
 import { AppError, closeOnce } from '@gpc/contracts';
 import type { MediaWorkerPool } from '@gpc/media';
 import type { TokenService } from './auth/tokens';
+import type { Redis } from 'ioredis';
+import { CallLinks } from './calls/call-links';
 import { CallRegistry } from './calls/call-registry';
 import type { CallServer } from './calls/call-socket';
 import { registerCallHandlers } from './calls/socket-handlers';
@@ -18,6 +20,10 @@ export interface SignallingAppDeps {
   socketOptions?: Partial<ServerOptions>;
   /** True when the Redis behind `socketOptions.adapter` answers; absent when none is used. */
   redisAnswers?: () => Promise<boolean>;
+  /** Redis for call links (holders, admissions, calls' ends): `connectCallLinkRedis`. */
+  callLinkRedis: Redis;
+  /** A call nobody is connected to for this long ends (SIGNALLING_CALL_IDLE_MINUTES). */
+  callIdleSeconds: number;
 }
 
 export interface SignallingApp {
@@ -123,7 +129,8 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
     maxHttpBufferSize: 64 * 1024,
     ...deps.socketOptions,
   });
-  const calls = new CallRegistry({ io, media: deps.media, logger: http.log });
+  const links = new CallLinks(deps.callLinkRedis, deps.callIdleSeconds * 1000);
+  const calls = new CallRegistry({ io, media: deps.media, logger: http.log, links });
 
   answerWithErrorCodes(http);
   registerHealth(http, deps.media);
@@ -135,7 +142,7 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
     io,
     calls,
     close: closeOnce(async () => {
-      for (const call of [...calls.all()]) calls.delete(call.id);
+      calls.close();
       await io.close();
       await http.close();
     }),

@@ -25,6 +25,8 @@ export const SignallingConfigSchema = Type.Object(
     rtcListenIp: Type.String({ default: '127.0.0.1' }),
     /** The address browsers are told to send media to (the public IP behind NAT). */
     rtcAnnouncedAddress: Type.Optional(Type.String({ minLength: 1 })),
+    /** A call nobody is connected to for this long ends, and its links with it (fractions for tests). */
+    callIdleMinutes: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 60, default: 30 }),
     logLevel: LogLevelSetting,
   },
   { additionalProperties: false },

@@ -5,6 +5,7 @@ import { MediaWorkerPool } from '@gpc/media';
 import { buildSignallingApp } from './app';
 import { TokenService } from './auth/tokens';
 import { loadSignallingConfig, tokenKeySource } from './config';
+import { connectCallLinkRedis } from './calls/call-links';
 import { connectCrossNodeRedis } from './cross-node-redis';
 import { watchStaffRevocations } from './staff-revocation';
 
@@ -34,12 +35,16 @@ media.on('fatal', (error) => {
 
 // Redis carries only events to other call nodes: the node starts, and its calls run, without it
 const redis = connectCrossNodeRedis(config.redisUrl, logger);
+// call links' holders and admissions: while Redis is away, joins and rejoins are refused ("try again")
+const callLinkRedis = connectCallLinkRedis(config.redisUrl, logger);
 const app = buildSignallingApp({
   media,
   tokens: new TokenService(tokenKeySource(config), config.tokenIssuer),
   logger,
   socketOptions: { adapter: createAdapter(redis.publisher, redis.subscriber) },
   redisAnswers: () => redis.answers(),
+  callLinkRedis,
+  callIdleSeconds: config.callIdleMinutes * 60,
 });
 // a member of staff stopped, demoted or reset in triage leaves their calls here at once
 watchStaffRevocations(app.io, redis.revocations, logger);
@@ -56,5 +61,6 @@ stopOnSignal(async () => {
   await app.close();
   media.close();
   redis.disconnect();
+  callLinkRedis.disconnect();
   process.exit(0);
 });

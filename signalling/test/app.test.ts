@@ -232,7 +232,8 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
     await ok(clinician, 'call:admit', { participantId: join.self.participantId });
 
     patient.disconnect();
-    const again = await connected(open({ token: patientToken }));
+    // the page reconnects with the holder key its first join gave it
+    const again = await connected(open({ token: patientToken, holderKey: join.holderKey }));
     const rejoin = await ok(again, 'call:join', {});
     assert.equal(
       rejoin.self.state,
@@ -243,6 +244,7 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
     const removed = nextEvent(again, 'removed');
     await ok(clinician, 'call:remove', { participantId: join.self.participantId });
     await removed;
+    await assert.rejects(connected(open({ token: patientToken, holderKey: join.holderKey })), /forbidden/);
     await assert.rejects(connected(open({ token: patientToken })), /forbidden/);
   });
 

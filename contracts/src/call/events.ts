@@ -26,6 +26,8 @@ export const Participant = Type.Object({
   name: Type.String(),
   role: ParticipantRole,
   state: ParticipantState,
+  /** Shown to clinicians: a second device on a link another device holds ("opened on another device"). */
+  anotherDevice: Type.Optional(Type.Literal(true)),
 });
 export type Participant = Static<typeof Participant>;
 
@@ -34,6 +36,8 @@ export const ClientPayloads = {
   'call:admit': Type.Object({ participantId: Id }, { additionalProperties: false }),
   'call:remove': Type.Object({ participantId: Id }, { additionalProperties: false }),
   'call:leave': Empty,
+  /** The clinician ends the call for everyone: its links open nothing again. */
+  'call:end': Empty,
   'transport:create': Type.Object({ direction: OneOf(['send', 'recv']) }, { additionalProperties: false }),
   'transport:connect': Type.Object(
     { transportId: Id, dtlsParameters: MediasoupObject },
@@ -66,6 +70,12 @@ export type ClientEventName = keyof typeof ClientPayloads;
 export interface JoinResult {
   callId: string;
   self: Participant;
+  /**
+   * For a link's device: the key it presents (handshake `holderKey`) to rejoin as the link's holder.
+   * The page keeps it in session storage. A second device's key makes it the holder only if the
+   * clinician admits it.
+   */
+  holderKey?: string;
   participants: Participant[];
   routerRtpCapabilities: Record<string, unknown>;
 }
@@ -93,6 +103,7 @@ export interface ClientResults {
   'call:admit': NoData;
   'call:remove': NoData;
   'call:leave': NoData;
+  'call:end': NoData;
   'transport:create': TransportResult;
   'transport:connect': NoData;
   'transport:restart-ice': { iceParameters: Record<string, unknown> };
@@ -119,13 +130,23 @@ export type ClientToServerEvents = {
   ) => void;
 };
 
+/**
+ * Why a participant is out of the call: removed by the clinician; refused (a second device the
+ * clinician did not let take the link over); replaced (the clinician let another device take the
+ * link over); or the call ended.
+ */
+export const RemovalReason = OneOf(['removed', 'refused', 'replaced', 'ended']);
+export type RemovalReason = Static<typeof RemovalReason>;
+
 export interface ServerToClientEvents {
   /** To every admitted participant: who is in the call and who waits to be admitted. */
   'participants:updated': (participants: Participant[]) => void;
   /** To a waiting participant: you may now create transports and produce. */
   admitted: () => void;
-  /** To a participant the clinician removed, or whose link was ended. */
-  removed: () => void;
+  /** To a participant who is out of the call, and why; their socket closes after it. */
+  removed: (why: { reason: RemovalReason }) => void;
+  /** To clinicians: a link another device holds was opened on this device too; Admit or Remove it. */
+  'link:opened-elsewhere': (device: { participantId: string; name: string; role: ParticipantRole }) => void;
   'producer:new': (producer: ProducerInfo) => void;
   'producer:closed': (producer: { producerId: string }) => void;
   /** The server lost the call's media (e.g. a worker died): join again from scratch. */
@@ -138,7 +159,12 @@ export interface ServerToClientEvents {
  * token for the member of staff running the call); the token names the call. `callId` is ignored.
  */
 export const HandshakeAuth = Type.Object(
-  { token: Type.String({ minLength: 10, maxLength: 4096 }), callId: Type.Optional(Id) },
+  {
+    token: Type.String({ minLength: 10, maxLength: 4096 }),
+    callId: Type.Optional(Id),
+    /** The link holder's key, from the join that gave it (kept in the page's session storage). */
+    holderKey: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  },
   { additionalProperties: false },
 );
 export type HandshakeAuth = Static<typeof HandshakeAuth>;

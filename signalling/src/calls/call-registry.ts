@@ -1,17 +1,76 @@
 import type { CallTokenClaims } from '@gpc/contracts';
-import { CallSession, type CallSessionDeps } from './call-session';
+import { AppError } from '@gpc/contracts';
+import { hashHolderKey, newHolderKey } from './call-links';
+import { CallSession, type CallSessionDeps, type Newcomer } from './call-session';
 
-/** The calls this node holds, each a session; a call belongs to one practice. */
+/** A device let in at the handshake: its call, who it speaks for, and the key it keeps (a link's device). */
+export interface Arrival {
+  session: CallSession;
+  participantId: string;
+  holderKey: string | undefined;
+}
+
+/** How often this node tells Redis its occupied calls are alive, and looks for idle ones to end. */
+const sweepMs = (idleMs: number) => Math.max(200, Math.min(idleMs / 3, 20_000));
+
+/**
+ * The calls this node holds, each a session; a call belongs to one practice. A call opens here on
+ * its first valid token (triage made it and signed the token; Redis keeps whether it lives, who
+ * holds each of its links and who was admitted, for every node). While anyone is connected to a
+ * call here it is kept alive in Redis; a call nobody is connected to for the idle time ends.
+ */
 export class CallRegistry {
   private readonly sessions = new Map<string, CallSession>();
+  private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly deps: CallSessionDeps) {}
+  constructor(private readonly deps: CallSessionDeps) {
+    this.sweeper = setInterval(() => void this.sweep(), sweepMs(deps.links.idleMs));
+    this.sweeper.unref();
+    // after an outage longer than the idle time, keep occupied calls alive before any token comes
+    deps.links.onReconnected(() => void this.sweep());
+  }
 
   /**
-   * The call a valid call token names, opened here on its first token (triage made the call and
-   * signed the token). Undefined when the id is another practice's call, or another consultation's.
+   * The call and participant a valid call token names, as Redis has them: the host; the link's
+   * holder (its first opener, or back with its key); or a second device on a held link. Refused
+   * when the call ended, is another practice's or consultation's, or the link was removed; and with
+   * `unavailable` ("try again") while Redis cannot be asked.
    */
-  openFor(
+  async arrive(
+    claims: Pick<CallTokenClaims, 'callId' | 'practiceId' | 'consultationId' | 'sub' | 'name' | 'role'>,
+    presentedKey: string | undefined,
+  ): Promise<Arrival> {
+    const { role } = claims;
+    const newKey = newHolderKey();
+    const link = role === 'clinician' ? undefined : { linkId: claims.sub, presentedKey, newKey };
+    const outcome = await this.deps.links.arrive(claims, link);
+    if (outcome.kind === 'ended') throw new AppError('notFound', 'This call has ended');
+    if (outcome.kind === 'elsewhere') throw new AppError('notFound', 'no such call');
+    if (outcome.kind === 'removed') throw new AppError('forbidden', 'removed from this call');
+    const session = this.open(claims);
+    if (!session) throw new AppError('notFound', 'no such call');
+    let newcomer: Newcomer;
+    let holderKey: string | undefined;
+    if (role === 'clinician' || outcome.kind === 'host') {
+      newcomer = { kind: 'host', id: claims.sub, name: claims.name };
+    } else if (outcome.kind === 'second') {
+      newcomer = {
+        kind: 'anotherDevice',
+        linkId: claims.sub,
+        name: claims.name,
+        role,
+        keyHash: hashHolderKey(newKey),
+      };
+      holderKey = newKey;
+    } else {
+      newcomer = { kind: 'holder', linkId: claims.sub, name: claims.name, role, state: outcome.state };
+      holderKey = outcome.kind === 'first' ? newKey : presentedKey;
+    }
+    return { session, participantId: session.enter(newcomer), holderKey };
+  }
+
+  /** The session of a live call, opened here if it is not yet; undefined for a mismatched id. */
+  private open(
     claims: Pick<CallTokenClaims, 'callId' | 'practiceId' | 'consultationId'>,
   ): CallSession | undefined {
     const open = this.sessions.get(claims.callId);
@@ -19,7 +78,13 @@ export class CallRegistry {
       return open.practiceId === claims.practiceId && open.consultationId === claims.consultationId
         ? open
         : undefined;
-    const session = new CallSession(claims.callId, claims.practiceId, claims.consultationId, this.deps);
+    const session = new CallSession(
+      claims.callId,
+      claims.practiceId,
+      claims.consultationId,
+      this.deps,
+      (ended) => this.forget(ended.id),
+    );
     this.sessions.set(session.id, session);
     return session;
   }
@@ -34,8 +99,31 @@ export class CallRegistry {
     return this.sessions.values();
   }
 
-  delete(callId: string): void {
+  /** Frees a call's media here and forgets it; whether it lives is Redis's to say. */
+  forget(callId: string): void {
     this.sessions.get(callId)?.close();
     this.sessions.delete(callId);
+  }
+
+  /** Stops the sweep and forgets every call (the node is stopping; the calls live on in Redis). */
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const id of [...this.sessions.keys()]) this.forget(id);
+  }
+
+  /**
+   * Keeps occupied calls alive in Redis, and ends those nobody has been connected to for the idle
+   * time. While Redis is away this does nothing (the calls here go on); it resumes when it answers.
+   */
+  private async sweep(): Promise<void> {
+    for (const session of [...this.sessions.values()]) {
+      try {
+        if (session.occupied) await this.deps.links.keepAlive(session.id);
+        else if (await this.deps.links.endIfIdle(session.id)) session.endHere();
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === 'unavailable'))
+          this.deps.logger.error({ err: error, callId: session.id }, 'call sweep failed');
+      }
+    }
   }
 }

@@ -1,13 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { types } from 'mediasoup';
+import { randomBytes } from 'node:crypto';
 import {
   AppError,
   type JoinResult,
   type Participant,
   type ParticipantRole,
   type ParticipantState,
+  type RemovalReason,
 } from '@gpc/contracts';
 import { Room, type MediaWorkerPool, type Peer } from '@gpc/media';
+import type { CallLinks } from './call-links';
 import type { CallServer, CallSocket } from './call-socket';
 
 export interface CallParticipant {
@@ -17,10 +20,38 @@ export interface CallParticipant {
   state: ParticipantState;
   /** The socket currently speaking for this participant (its holder); a reconnect replaces it. */
   socketId: string | undefined;
+  /** The link (its token's `sub`) a patient or guest came by; undefined for the host. */
+  readonly linkId: string | undefined;
+  /**
+   * A second device on a link another device holds: it waits, and the clinician is asked whether
+   * it takes the link over (Admit) or is refused (Remove). `keyHash` is the key it was given.
+   */
+  anotherDevice: { keyHash: string } | undefined;
 }
 
-/** Who a token lets into a call, before the session decides whether they wait. */
-export type Newcomer = Pick<CallParticipant, 'id' | 'name' | 'role'>;
+/**
+ * Who a token lets into a call, as Redis sees them: the host; a link's holder (its first opener,
+ * or back with its key), admitted or waiting as Redis says; or a second device on a held link.
+ */
+export type Newcomer =
+  | { kind: 'host'; id: string; name: string }
+  | {
+      kind: 'holder';
+      linkId: string;
+      name: string;
+      role: Exclude<ParticipantRole, 'clinician'>;
+      state: ParticipantState;
+    }
+  | {
+      kind: 'anotherDevice';
+      linkId: string;
+      name: string;
+      role: Exclude<ParticipantRole, 'clinician'>;
+      keyHash: string;
+    };
+
+/** Second devices on one link that may wait at once: more are refused until the clinician decides. */
+const maxOtherDevicesPerLink = 3;
 
 /** A participant as the protocol shows it to the others. */
 function asSeen(participant: CallParticipant): Participant {
@@ -29,6 +60,7 @@ function asSeen(participant: CallParticipant): Participant {
     name: participant.name,
     role: participant.role,
     state: participant.state,
+    ...(participant.anotherDevice ? { anotherDevice: true } : {}),
   };
 }
 
@@ -42,12 +74,19 @@ export interface CallSessionDeps {
   io: CallServer;
   media: MediaWorkerPool;
   logger: FastifyBaseLogger;
+  /** Link holders, admissions and the call's end, shared by every call node through Redis. */
+  links: CallLinks;
 }
+
+/** The clinician ended the call: it is over on this node (the registry forgets it). */
+export type CallEnded = (session: CallSession) => void;
 
 /**
  * One video call for one consultation, in one practice: who is in it (waiting or admitted, and
  * through which socket), who was removed, and its media room while anyone is connected. Every
- * change to them, and every message to the call's sockets, goes through here.
+ * change to them, and every message to the call's sockets, goes through here. Whatever must hold
+ * on every node (a link's holder, its admission, a removal, the call's end) is written to Redis
+ * (`CallLinks`) before it takes effect here.
  */
 export class CallSession {
   private readonly members = new Map<string, CallParticipant>();
@@ -64,6 +103,7 @@ export class CallSession {
     readonly practiceId: string,
     readonly consultationId: string,
     private readonly deps: CallSessionDeps,
+    private readonly onEnded: CallEnded = () => undefined,
   ) {
     this.everyone = `call:${id}`;
     this.admittedOnly = `call:${id}:admitted`;
@@ -79,12 +119,64 @@ export class CallSession {
     return this.mediaRoom;
   }
 
-  /** At the handshake: clinicians are in at once, patients and guests wait; removed ones stay out. */
-  enter(participant: Newcomer): void {
-    if (this.removed.has(participant.id)) throw new AppError('forbidden', 'removed from this call');
-    if (this.members.has(participant.id)) return;
-    const state = participant.role === 'clinician' ? 'admitted' : 'waiting';
-    this.members.set(participant.id, { ...participant, state, socketId: undefined });
+  /** True while any participant is connected. */
+  get occupied(): boolean {
+    return [...this.members.values()].some((member) => member.socketId !== undefined);
+  }
+
+  /**
+   * At the handshake, the participant the newcomer speaks for: the host is in at once; a link's
+   * holder is the participant it was (admitted or waiting, as Redis keeps it); a second device is
+   * a participant of its own, waiting for the clinician. Removed links stay out.
+   */
+  enter(newcomer: Newcomer): string {
+    if (newcomer.kind === 'host') {
+      if (!this.members.has(newcomer.id))
+        this.members.set(newcomer.id, {
+          id: newcomer.id,
+          name: newcomer.name,
+          role: 'clinician',
+          state: 'admitted',
+          socketId: undefined,
+          linkId: undefined,
+          anotherDevice: undefined,
+        });
+      return newcomer.id;
+    }
+    if (this.removed.has(newcomer.linkId)) throw new AppError('forbidden', 'removed from this call');
+    if (newcomer.kind === 'holder') {
+      const holder = this.holderOf(newcomer.linkId);
+      if (holder) {
+        if (newcomer.state === 'admitted') holder.state = 'admitted';
+        return holder.id;
+      }
+      this.members.set(newcomer.linkId, {
+        id: newcomer.linkId,
+        name: newcomer.name,
+        role: newcomer.role,
+        state: newcomer.state,
+        socketId: undefined,
+        linkId: newcomer.linkId,
+        anotherDevice: undefined,
+      });
+      return newcomer.linkId;
+    }
+    const waiting = [...this.members.values()].filter(
+      (member) => member.linkId === newcomer.linkId && member.anotherDevice,
+    );
+    if (waiting.length >= maxOtherDevicesPerLink)
+      throw new AppError('tooManyRequests', 'This link is already waiting on other devices');
+    const id = `${newcomer.linkId}~${randomBytes(6).toString('hex')}`;
+    this.members.set(id, {
+      id,
+      name: newcomer.name,
+      role: newcomer.role,
+      state: 'waiting',
+      socketId: undefined,
+      linkId: newcomer.linkId,
+      anotherDevice: { keyHash: newcomer.keyHash },
+    });
+    return id;
   }
 
   /** The sender's socket becomes the participant's holder, with a fresh peer in the media room. */
@@ -100,6 +192,7 @@ export class CallSession {
     await this.socket(sender.socketId)?.join(this.everyone);
     if (participant.state === 'admitted') await this.socket(sender.socketId)?.join(this.admittedOnly);
     this.broadcastParticipants();
+    if (participant.anotherDevice) this.askClinicians(participant);
     return {
       callId: this.id,
       self: asSeen(participant),
@@ -108,30 +201,64 @@ export class CallSession {
     };
   }
 
-  admit(sender: CallSender, participantId: string): void {
+  /**
+   * The clinician lets a waiting participant in, once Redis has it (so a rejoin resumes admitted on
+   * any node). A second device admitted takes the link over: its key becomes the holder's, and the
+   * device that held the link is told and disconnected.
+   */
+  async admit(sender: CallSender, participantId: string): Promise<void> {
     this.clinician(sender);
     const target = this.members.get(participantId);
     if (!target?.socketId) throw new AppError('notFound', 'no such participant waiting');
     if (target.state === 'admitted') return;
+    if (target.linkId) await this.deps.links.admit(this.id, target.linkId, target.anotherDevice?.keyHash);
+    // the session may have changed while Redis answered
+    if (this.members.get(participantId) !== target || !target.socketId) return;
+    if (target.anotherDevice && target.linkId) {
+      const previous = this.holderOf(target.linkId);
+      if (previous) this.dismiss(previous, 'replaced');
+      target.anotherDevice = undefined;
+    }
     target.state = 'admitted';
     void this.socket(target.socketId)?.join(this.admittedOnly);
     this.deps.io.to(target.socketId).emit('admitted');
     this.broadcastParticipants();
   }
 
-  /** Removal is for good: the participant's media closes and its link no longer lets it in. */
-  remove(sender: CallSender, participantId: string): void {
+  /**
+   * The clinician removes a participant. A second device is refused (the link stays its holder's);
+   * anyone else is removed for good: their media closes and their link no longer lets anyone in,
+   * on any node (the local refusal holds even if Redis cannot be told, which the ack then says).
+   */
+  async remove(sender: CallSender, participantId: string): Promise<void> {
     this.clinician(sender);
     const target = this.members.get(participantId);
     if (!target || target.role === 'clinician') throw new AppError('notFound', 'no such participant');
-    this.removed.add(participantId);
-    this.members.delete(participantId);
-    this.mediaRoom?.peer(participantId)?.close();
-    if (target.socketId) {
-      this.deps.io.to(target.socketId).emit('removed');
-      this.socket(target.socketId)?.disconnect(true);
-    }
-    this.broadcastParticipants();
+    if (target.anotherDevice) return this.dismiss(target, 'refused');
+    const linkId = target.linkId ?? target.id;
+    this.removed.add(linkId);
+    for (const member of [...this.members.values()])
+      if (member.linkId === linkId && member !== target) this.dismiss(member, 'refused');
+    this.dismiss(target, 'removed');
+    await this.deps.links.remove(this.id, linkId);
+  }
+
+  /**
+   * The clinician ends the call for everyone: Redis first (so no token opens it again, on any
+   * node), then every participant here is told and disconnected, and the media closes.
+   */
+  async end(sender: CallSender): Promise<void> {
+    this.clinician(sender);
+    await this.deps.links.end(this.id);
+    // after the clinician's acknowledgement has gone: their socket closes with everyone's
+    setImmediate(() => this.endHere());
+  }
+
+  /** The call is over (ended by the clinician, or idle): everyone here is told and disconnected. */
+  endHere(): void {
+    for (const member of [...this.members.values()]) this.dismiss(member, 'ended', false);
+    this.close();
+    this.onEnded(this);
   }
 
   /** The participant hangs up: its media closes, its admission stays for when it comes back. */
@@ -198,6 +325,34 @@ export class CallSession {
     this.mediaRoom = undefined;
   }
 
+  /** The participant holding a link here: not a second device. */
+  private holderOf(linkId: string): CallParticipant | undefined {
+    return [...this.members.values()].find((member) => member.linkId === linkId && !member.anotherDevice);
+  }
+
+  /** Tells a participant why they are out, closes their socket and media, and forgets them here. */
+  private dismiss(target: CallParticipant, reason: RemovalReason, broadcast = true): void {
+    this.members.delete(target.id);
+    this.mediaRoom?.peer(target.id)?.close();
+    if (target.socketId) {
+      this.deps.io.to(target.socketId).emit('removed', { reason });
+      this.socket(target.socketId)?.disconnect(true);
+    }
+    if (broadcast) this.broadcastParticipants();
+  }
+
+  /** Asks each clinician here about a second device on a link: Admit (it takes over) or Remove. */
+  private askClinicians(device: CallParticipant): void {
+    for (const member of this.members.values()) {
+      if (member.role === 'clinician' && member.socketId)
+        this.deps.io.to(member.socketId).emit('link:opened-elsewhere', {
+          participantId: device.id,
+          name: device.name,
+          role: device.role,
+        });
+    }
+  }
+
   /** The participant the sender speaks for, if the sender is still its holder. */
   private holder(sender: CallSender): CallParticipant {
     const participant = this.members.get(sender.participantId);
@@ -240,12 +395,17 @@ export class CallSession {
     if (!participant || participant.socketId !== sender.socketId) return;
     this.mediaRoom?.peer(participant.id)?.close();
     participant.socketId = undefined;
+    // a second device that goes has no standing here: the clinician has nothing left to decide
+    if (participant.anotherDevice) this.members.delete(participant.id);
     const socket = this.socket(sender.socketId);
     void socket?.leave(this.everyone);
     void socket?.leave(this.admittedOnly);
     this.broadcastParticipants();
-    // nobody left: free the router; a later join opens a new one
-    if ([...this.members.values()].every((member) => member.socketId === undefined)) this.close();
+    // nobody left: free the router (a later join opens a new one); the idle time starts now
+    if (!this.occupied) {
+      this.close();
+      this.deps.links.keepAlive(this.id).catch(() => undefined);
+    }
   }
 
   private broadcastParticipants(): void {

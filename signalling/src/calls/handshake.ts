@@ -1,20 +1,19 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { AppError, HandshakeAuth } from '@gpc/contracts';
 import type { TokenService } from '../auth/tokens';
-import type { CallRegistry } from './call-registry';
-import type { CallSession, Newcomer } from './call-session';
+import type { Arrival, CallRegistry } from './call-registry';
 import type { CallSocket } from './call-socket';
 
 const handshakeChecker = TypeCompiler.Compile(HandshakeAuth);
 
-interface Arrival {
-  session: CallSession;
-  participant: Newcomer;
-}
-
-/** An Error for socket.io's connect_error: its message is the stable code the client acts on. */
-function refusal(code: string): Error & { data: { code: string } } {
-  return Object.assign(new Error(code), { data: { code } });
+/**
+ * An Error for socket.io's connect_error: its message is the stable code the client acts on, its
+ * data the words a person is shown (e.g. "This call has ended").
+ */
+function refusal(error: unknown): Error & { data: { code: string; message: string } } {
+  const code = error instanceof AppError ? error.code : 'unauthorized';
+  const message = error instanceof AppError ? error.message : 'token not valid';
+  return Object.assign(new Error(code), { data: { code, message } });
 }
 
 /**
@@ -25,9 +24,7 @@ function refusal(code: string): Error & { data: { code: string } } {
 async function arrivalFrom(auth: unknown, calls: CallRegistry, tokens: TokenService): Promise<Arrival> {
   if (!handshakeChecker.Check(auth)) throw new AppError('unauthorized', 'a token is required');
   const claims = await tokens.verify(auth.token);
-  const session = calls.openFor(claims);
-  if (!session) throw new AppError('notFound', 'no such call');
-  return { session, participant: { id: claims.sub, name: claims.name, role: claims.role } };
+  return calls.arrive(claims, auth.holderKey);
 }
 
 /**
@@ -35,19 +32,19 @@ async function arrivalFrom(auth: unknown, calls: CallRegistry, tokens: TokenServ
  * and speaks for the participant the token names; refusals carry our error code.
  */
 export function authenticateHandshake(calls: CallRegistry, tokens: TokenService) {
-  return async (socket: CallSocket, next: (error?: Error) => void): Promise<void> => {
+  const admit = async (socket: CallSocket, next: (error?: Error) => void): Promise<void> => {
     try {
-      const { session, participant } = await arrivalFrom(socket.handshake.auth, calls, tokens);
-      session.enter(participant);
+      const { session, participantId, holderKey } = await arrivalFrom(socket.handshake.auth, calls, tokens);
       socket.data = {
         session,
-        participantId: participant.id,
+        participantId,
         // staff are matched by this when their access is revoked (staff-revocation.ts)
-        ...(participant.role === 'clinician' ? { staffId: participant.id } : {}),
+        ...(holderKey === undefined ? { staffId: participantId } : { holderKey }),
       };
       next();
     } catch (error) {
-      next(refusal(error instanceof AppError ? error.code : 'unauthorized'));
+      next(refusal(error));
     }
   };
+  return (socket: CallSocket, next: (error?: Error) => void): void => void admit(socket, next);
 }

@@ -29,15 +29,27 @@ function transportResult(transport: types.WebRtcTransport): TransportResult {
   };
 }
 
-/** Joining, the waiting room, leaving and chat: everything but media. */
-function wireParticipantEvents(on: On, session: CallSession, sender: CallSender): void {
-  on('call:join', () => session.join(sender));
-  on('call:admit', ({ participantId }) => {
-    session.admit(sender, participantId);
+/** Joining, the waiting room, leaving, ending and chat: everything but media. */
+function wireParticipantEvents(
+  on: On,
+  session: CallSession,
+  sender: CallSender,
+  holderKey: string | undefined,
+): void {
+  on('call:join', async () => ({
+    ...(await session.join(sender)),
+    ...(holderKey === undefined ? {} : { holderKey }),
+  }));
+  on('call:admit', async ({ participantId }) => {
+    await session.admit(sender, participantId);
     return {};
   });
-  on('call:remove', ({ participantId }) => {
-    session.remove(sender, participantId);
+  on('call:remove', async ({ participantId }) => {
+    await session.remove(sender, participantId);
+    return {};
+  });
+  on('call:end', async () => {
+    await session.end(sender);
     return {};
   });
   on('call:leave', () => {
@@ -103,10 +115,10 @@ function wireMediaEvents(on: On, session: CallSession, sender: CallSender): void
 export function registerCallHandlers({ io, calls, tokens, logger }: CallHandlerDeps): void {
   io.use(authenticateHandshake(calls, tokens));
   io.on('connection', (socket: CallSocket) => {
-    const { session, participantId } = socket.data;
+    const { session, participantId, holderKey } = socket.data;
     const sender: CallSender = { participantId, socketId: socket.id };
     const on = acknowledgedEvents(socket, logger);
-    wireParticipantEvents(on, session, sender);
+    wireParticipantEvents(on, session, sender, holderKey);
     wireMediaEvents(on, session, sender);
     socket.on('disconnect', () => session.disconnected(sender));
   });

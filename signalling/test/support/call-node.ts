@@ -58,6 +58,8 @@ export interface CallNodeOptions {
   signingKeys?: TokenKeys;
   /** A Redis of the test's own (e.g. one it stops); the test Redis otherwise. */
   redisUrl?: string;
+  /** A call nobody is connected to for this long ends; 30 minutes unless said. */
+  callIdleSeconds?: number;
 }
 
 function callClaims(
@@ -96,6 +98,7 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
     { connectCrossNodeRedis },
     { watchStaffRevocations },
     { pino },
+    { connectCallLinkRedis },
   ] = await Promise.all([
     import('../../src/app'),
     import('../../src/auth/tokens'),
@@ -103,6 +106,7 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
     import('../../src/cross-node-redis'),
     import('../../src/staff-revocation'),
     import('pino'),
+    import('../../src/calls/call-links'),
   ]);
   const { pool: media, rtcPort } = await startTestPool({ workers: options.workers ?? 1 });
   const keys = options.jwksUrl
@@ -120,10 +124,13 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
   };
   const redisUrl = options.redisUrl ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const redis = connectCrossNodeRedis(redisUrl, pino({ level: 'silent' }));
+  const callLinkRedis = connectCallLinkRedis(redisUrl, pino({ level: 'silent' }));
   const app = buildSignallingApp({
     media,
     tokens: verifier,
     redisAnswers: () => redis.answers(),
+    callLinkRedis,
+    callIdleSeconds: options.callIdleSeconds ?? 30 * 60,
     socketOptions: {
       adapter: createAdapter(redis.publisher, redis.subscriber, { key: `gpc-test-${randomUUID()}` }),
     },
@@ -160,6 +167,7 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
       await app.close();
       media.close();
       redis.disconnect();
+      callLinkRedis.disconnect();
     },
   };
 }
