@@ -8,11 +8,31 @@ import type {
   JoinResult,
   Participant,
   ProducerInfo,
+  RemovalReason,
   ServerToClientEvents,
 } from '@gpc/contracts';
 
+/**
+ * Where the call stands for this page. Out of the call: `ended` (left, or the call ended),
+ * `removed` by the clinician, `refused` (a second device on a link the clinician kept out),
+ * `replaced` (the clinician let another device take the link over), `expired` (a link not valid).
+ */
 export type CallState =
-  'connecting' | 'waiting' | 'in-call' | 'reconnecting' | 'ended' | 'removed' | 'expired';
+  | 'connecting'
+  | 'waiting'
+  | 'in-call'
+  | 'reconnecting'
+  | 'ended'
+  | 'removed'
+  | 'refused'
+  | 'replaced'
+  | 'expired';
+
+/** Where a link's device keeps its holder key between connections (the page's session storage). */
+export interface HolderKeyStore {
+  get(): string | undefined;
+  set(key: string): void;
+}
 
 export interface CallClientEvents {
   state: CallState;
@@ -20,6 +40,24 @@ export interface CallClientEvents {
   remoteTrack: { participantId: string; track: MediaStreamTrack };
   remoteTrackEnded: { track: MediaStreamTrack };
   chat: { name: string; text: string; at: string };
+  /** To clinicians: a link another device holds was opened on a second device, now waiting. */
+  anotherDevice: { participantId: string; name: string };
+}
+
+/** The page's state for each reason the server gives for putting a participant out of the call. */
+const outOfCall: Record<RemovalReason, CallState> = {
+  removed: 'removed',
+  refused: 'refused',
+  replaced: 'replaced',
+  ended: 'ended',
+};
+
+/** The page's state for a handshake the server refused, by its code and words. */
+function refusedAs(code: string, message = ''): CallState {
+  if (/call has ended/.test(message)) return 'ended';
+  if (code === 'forbidden') return 'removed';
+  if (code === 'tooManyRequests') return 'refused';
+  return 'expired';
 }
 
 type Listener<K extends keyof CallClientEvents> = (value: CallClientEvents[K]) => void;
@@ -45,6 +83,7 @@ export class CallClient {
   private rebuilding: Promise<void> | undefined;
   private state: CallState = 'connecting';
   private ended = false;
+  private readonly holderKeys: HolderKeyStore | undefined;
 
   /**
    * `token` is a call token triage signed: a link's, or a function giving a fresh host token for
@@ -53,12 +92,17 @@ export class CallClient {
   constructor(
     token: string | (() => Promise<string>),
     private readonly localStream: MediaStream,
-    options: { url?: string } = {},
+    options: { url?: string; holderKeys?: HolderKeyStore } = {},
   ) {
+    this.holderKeys = options.holderKeys;
     this.socket = io(options.url ?? '/', {
       auth:
         typeof token === 'string'
-          ? { token }
+          ? (send) => {
+              // a link's device presents its holder key on every connection: it rejoins as the holder
+              const holderKey = this.holderKeys?.get();
+              send(holderKey ? { token, holderKey } : { token });
+            }
           : (send) =>
               void token().then(
                 (fresh) => send({ token: fresh }),
@@ -66,11 +110,19 @@ export class CallClient {
               ),
       transports: ['websocket', 'polling'],
     });
-    this.socket.on('connect_error', (error) => {
+    this.socket.on('connect_error', (error: Error & { data?: { message?: string } }) => {
+      // the call node cannot check the link just now (Redis is away): ask again shortly
+      if (error.message === 'unavailable') {
+        this.setState('reconnecting');
+        setTimeout(() => {
+          if (!this.ended) this.socket.connect();
+        }, 2000);
+        return;
+      }
       // the server refuses with a code: an invalid or expired link will not get better by retrying
-      if (['unauthorized', 'forbidden', 'notFound'].includes(error.message)) {
+      if (['unauthorized', 'forbidden', 'notFound', 'tooManyRequests'].includes(error.message)) {
         this.socket.disconnect();
-        this.finish(error.message === 'forbidden' ? 'removed' : 'expired');
+        this.finish(refusedAs(error.message, error.data?.message));
       }
     });
     this.socket.on('connect', () => void this.rejoin());
@@ -81,7 +133,8 @@ export class CallClient {
       if (reason === 'io server disconnect') this.socket.connect();
     });
     this.socket.on('admitted', () => void this.startMedia());
-    this.socket.on('removed', () => this.finish('removed'));
+    this.socket.on('removed', (why) => this.finish(outOfCall[why.reason]));
+    this.socket.on('link:opened-elsewhere', (device) => this.emit('anotherDevice', device));
     this.socket.on('call:rejoin', () => void this.rejoin());
     this.socket.on('participants:updated', (participants) => this.emit('participants', participants));
     this.socket.on('producer:new', (producer) => void this.consume(producer));
@@ -136,6 +189,7 @@ export class CallClient {
       try {
         this.teardownMedia();
         this.joined = await this.request('call:join', {});
+        if (this.joined.holderKey) this.holderKeys?.set(this.joined.holderKey);
         this.device = new Device();
         await this.device.load({ routerRtpCapabilities: this.joined.routerRtpCapabilities });
         if (this.joined.self.state === 'admitted') await this.startMedia();
@@ -316,6 +370,11 @@ export class CallClient {
 
   remove(participantId: string): Promise<unknown> {
     return this.request('call:remove', { participantId });
+  }
+
+  /** The clinician ends the call for everyone; its links open nothing after. */
+  endForEveryone(): Promise<unknown> {
+    return this.request('call:end', {});
   }
 
   /** Inbound RTP statistics of the receiving side, for the connection panel and for tests. */

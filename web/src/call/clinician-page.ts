@@ -14,23 +14,61 @@ window.addEventListener('message', (event: MessageEvent<{ type?: unknown; access
     staffToken = event.data.accessToken;
 });
 
+/** Admit and Remove, side by side, for one waiting participant or device. */
+function decisions(client: CallClient, participantId: string, admitLabel: string): HTMLButtonElement[] {
+  const admit = button(admitLabel);
+  admit.addEventListener('click', () => void client.admit(participantId));
+  const remove = button('Remove', { variant: 'secondary' });
+  remove.addEventListener('click', () => void client.remove(participantId));
+  // side by side, so no space under each
+  for (const action of [admit, remove]) action.classList.add('nhsuk-u-margin-bottom-0');
+  return [admit, remove];
+}
+
+/**
+ * A link another device holds was opened on a second device: the clinician decides. Admit lets the
+ * second device take the link over (the device in the call now leaves it); Remove keeps it out.
+ */
+function anotherDeviceNotice(client: CallClient, device: Participant): HTMLElement {
+  const callout = element('div', { class: 'nhsuk-warning-callout', role: 'alert' });
+  const heading = element('h3', { class: 'nhsuk-warning-callout__label' });
+  const label = element('span', { role: 'text' });
+  label.append(
+    element('span', { class: 'nhsuk-u-visually-hidden' }, 'Important: '),
+    'This link was opened on another device',
+  );
+  heading.append(label);
+  const role = device.role === 'patient' ? 'patient' : 'guest';
+  const actions = element('div', { class: 'gpc-decisions' });
+  actions.append(...decisions(client, device.participantId, 'Admit'));
+  callout.append(
+    heading,
+    element(
+      'p',
+      {},
+      `${device.name}'s link (${role}) was opened on a second device, which is waiting. Admit it only if ${device.name} says it is them: it takes their place, and the device they are using now leaves the call. Remove keeps it out.`,
+    ),
+    actions,
+  );
+  return callout;
+}
+
 function renderWaiting(client: CallClient, participants: Participant[]): void {
-  const waiting = participants.filter((p) => p.state === 'waiting');
+  const waiting = participants.filter((p) => p.state === 'waiting' && !p.anotherDevice);
   byId('nobody-waiting').hidden = waiting.length > 0;
-  const list = byId('waiting-list');
-  list.replaceChildren(
+  byId('waiting-list').replaceChildren(
     ...waiting.map((participant) => {
       const role = participant.role === 'patient' ? 'patient' : 'guest';
-      const admit = button(`Admit ${participant.name}`);
-      admit.addEventListener('click', () => void client.admit(participant.participantId));
-      const remove = button('Remove', { variant: 'secondary' });
-      remove.addEventListener('click', () => void client.remove(participant.participantId));
-      // side by side in the list, so no space under each
-      for (const action of [admit, remove]) action.classList.add('nhsuk-u-margin-bottom-0');
       const item = element('li');
-      item.append(element('span', {}, `${participant.name} (${role}) is waiting`), admit, remove);
+      item.append(
+        element('span', {}, `${participant.name} (${role}) is waiting`),
+        ...decisions(client, participant.participantId, `Admit ${participant.name}`),
+      );
       return item;
     }),
+  );
+  byId('other-devices').replaceChildren(
+    ...participants.filter((p) => p.anotherDevice).map((device) => anotherDeviceNotice(client, device)),
   );
 }
 
@@ -53,6 +91,7 @@ async function enterCall(callId: string): Promise<void> {
     stream.getTracks().forEach((track) => track.stop());
     showStep(state === 'expired' ? 'step-expired' : 'step-ended');
   });
+  byId('end-call').addEventListener('click', () => void client.endForEveryone());
   byId('invite-guest').addEventListener('click', () => {
     const name = prompt('Name of the interpreter or carer');
     if (!name) return;

@@ -58,7 +58,7 @@ export function bindCallView(
   bindTiles(client);
   client.on('state', (state) => {
     byId('reconnecting').hidden = state !== 'reconnecting';
-    if (state === 'ended' || state === 'removed' || state === 'expired') onEnd(state);
+    if (['ended', 'removed', 'refused', 'replaced', 'expired'].includes(state)) onEnd(state);
   });
   bindChat(client);
   bindControls(client);

@@ -1,7 +1,54 @@
-import { CallClient } from './call-client';
+import { CallClient, type CallState, type HolderKeyStore } from './call-client';
 import { bindCallView, byId, explainMediaError, showStep, takeFragmentParams } from './page-common';
 
-const token = takeFragmentParams().get('t');
+/**
+ * The link this tab opened, and the holder key its first join gave it, kept in the tab's session
+ * storage: a reload (a phone bringing the page back from the background) rejoins as the link's
+ * holder without a new admission. Another device, or another tab, has neither.
+ */
+const linkStorageKey = 'gpc-call-link';
+
+function openedLink(): { token: string | null; holderKeys: HolderKeyStore } {
+  const fromFragment = takeFragmentParams().get('t');
+  let stored: { token?: string; holderKey?: string } = {};
+  try {
+    stored = JSON.parse(sessionStorage.getItem(linkStorageKey) ?? '{}') as typeof stored;
+  } catch {
+    stored = {};
+  }
+  // a new link in this tab starts afresh: the key belongs to the link it came with
+  if (fromFragment && fromFragment !== stored.token) stored = { token: fromFragment };
+  const save = () => sessionStorage.setItem(linkStorageKey, JSON.stringify(stored));
+  if (stored.token) save();
+  return {
+    token: stored.token ?? null,
+    holderKeys: {
+      get: () => stored.holderKey,
+      set: (key) => {
+        stored.holderKey = key;
+        save();
+      },
+    },
+  };
+}
+
+/** What the ended page says for each way out of the call. */
+const endings: Partial<Record<CallState, { title: string; text: string }>> = {
+  removed: {
+    title: 'Your call has ended',
+    text: 'Your GP surgery ended the call. You can close this page.',
+  },
+  refused: {
+    title: 'You cannot join the call from this device',
+    text: 'This link is already being used on another device, and your GP surgery has not let this device join. If you think this is wrong, contact your GP surgery.',
+  },
+  replaced: {
+    title: 'Your call moved to another device',
+    text: 'Your GP surgery let another device join with your link, so this device has left the call. You can close this page.',
+  },
+};
+
+const { token, holderKeys } = openedLink();
 let stream: MediaStream | undefined;
 
 function watchMicLevel(media: MediaStream): void {
@@ -40,13 +87,19 @@ async function checkDevices(): Promise<void> {
 
 function join(): void {
   if (!token || !stream) return;
-  const client = new CallClient(token, stream);
+  const client = new CallClient(token, stream, { holderKeys });
   window.__call = client;
   bindCallView(client, stream, (state) => {
     stream?.getTracks().forEach((track) => track.stop());
+    // out of the call for good: this tab's link and key let it in no more
+    if (state === 'removed' || state === 'refused' || state === 'replaced')
+      sessionStorage.removeItem(linkStorageKey);
     if (state === 'expired') return showStep('step-expired');
-    if (state === 'removed')
-      byId('ended-text').textContent = 'Your GP surgery ended the call. You can close this page.';
+    const ending = endings[state];
+    if (ending) {
+      byId('ended-title').textContent = ending.title;
+      byId('ended-text').textContent = ending.text;
+    }
     showStep('step-ended');
   });
   client.on('state', (state) => {
