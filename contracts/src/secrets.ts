@@ -252,3 +252,17 @@ export function resealPracticeSecrets<T>(
   });
   return { value, changed, fromPlaintext };
 }
+
+/**
+ * pino `redact` paths for practices' credentials, one or two levels down, wherever an entry might
+ * carry them by mistake (a practice's settings, decrypted to send): for every service's logger.
+ */
+export const secretLogRedactPaths: readonly string[] = [
+  'password',
+  'apiKey',
+  'clientSecret',
+  'token',
+  'auth',
+  'fhirAuth',
+  'fhir_auth',
+].flatMap((key) => [`*.${key}`, `*.*.${key}`]);

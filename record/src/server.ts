@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { pino } from 'pino';
 import { listenFailure, loadConfigOrExit, s3Settings, stopOnSignal } from '@gpc/contracts';
-import { secretKeyringFrom } from '@gpc/contracts/secrets';
+import { secretKeyringFrom, secretLogRedactPaths } from '@gpc/contracts/secrets';
 import { buildRecordApp } from './app';
 import { loadRecordConfig } from './config';
 import { FhirClient } from './fhir/client';
@@ -13,7 +13,12 @@ import { startWriteBackWorker } from './worker';
 
 const config = loadConfigOrExit('record', loadRecordConfig);
 
-const logger = pino({ level: config.logLevel, base: { service: 'record' } });
+// a practice's credentials, decrypted to file, are never meant to be logged, and are cut out if they are
+const logger = pino({
+  level: config.logLevel,
+  base: { service: 'record' },
+  redact: { paths: [...secretLogRedactPaths], censor: '[redacted]' },
+});
 const pool = new pg.Pool({ connectionString: config.databaseUrl, max: Math.min(20, config.concurrency + 2) });
 // an idle connection the server drops (restart, failover) is replaced on next use: log it, never crash
 pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));

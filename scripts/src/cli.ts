@@ -1,4 +1,5 @@
 import { bench } from './bench';
+import { rotateSecrets } from './rotate-secrets';
 import { start } from './start';
 import { test } from './test';
 
@@ -12,8 +13,10 @@ async function main(): Promise<number> {
       return test(rest);
     case 'bench':
       return bench(rest);
+    case 'secrets:rotate':
+      return rotateSecrets(rest);
     default:
-      process.stderr.write('usage: bootstrap.sh start|test|bench [files...]\n');
+      process.stderr.write('usage: bootstrap.sh start|test|bench|secrets:rotate [args...]\n');
       return 2;
   }
 }

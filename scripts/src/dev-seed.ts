@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { sealPracticeSecrets, type SecretKeyring } from '@gpc/contracts/secrets';
 import { createPractice, hashPassword, type NotificationSettings } from '@gpc/triage';
 
 export const devPractice = { odsCode: 'A81001', name: 'Riverside Surgery (development)' };
@@ -13,24 +14,35 @@ export const devStaffEmails = {
  * A practice to try the service with on a developer's machine: its forms, one member of staff per
  * role (the password is this checkout's development password) and opening hours round the clock.
  * Its GP record is the local FHIR server, whatever port that is on today, and its staff's password
- * this checkout's; the rest is made once.
+ * this checkout's; the rest is made once. Credentials in its settings are stored as triage stores
+ * them: encrypted for the practice under this checkout's key (`secrets`, as triage and record run with).
  */
 export async function seedDevPractice(
   databaseUrl: string,
   password: string,
   fhirBaseUrl: string,
   notificationSettings: NotificationSettings,
+  secrets: SecretKeyring,
 ): Promise<void> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const stored = (practiceId: string) =>
+    JSON.stringify(sealPracticeSecrets(secrets, practiceId, 'notification_settings', notificationSettings));
   try {
     // every start: the local FHIR server and mail catcher are where this checkout runs them now, and
-    // the form offers sign-in with the local NHS login (a database from before NHS login gets it too)
-    const existing = await pool.query(
-      'UPDATE practice SET fhir_base_url = $2, notification_settings = $3, nhs_login_offered = true WHERE ods_code = $1',
-      [devPractice.odsCode, fhirBaseUrl, JSON.stringify(notificationSettings)],
-    );
+    // the form offers sign-in with the local NHS login, and staff sign-in with the local NHS CIS2 (a
+    // database from before either gets them too)
+    const found = await pool.query<{ id: string }>('SELECT id FROM practice WHERE ods_code = $1', [
+      devPractice.odsCode,
+    ]);
+    const existingId = found.rows[0]?.id;
+    if (existingId) {
+      await pool.query(
+        'UPDATE practice SET fhir_base_url = $2, notification_settings = $3, nhs_login_offered = true, cis2_sign_in = true WHERE id = $1',
+        [existingId, fhirBaseUrl, stored(existingId)],
+      );
+    }
     const passwordHash = await hashPassword(password);
-    if (existing.rowCount) {
+    if (existingId) {
       // the banner prints this checkout's password: a fresh clone on a machine whose database has
       // the practice already would otherwise print one that no longer signs in
       await pool.query(
@@ -45,7 +57,7 @@ export async function seedDevPractice(
     await pool.query(
       // open round the clock: England's core hours, and out of hours by the practice's choice
       `UPDATE practice SET opening_hours = $2, out_of_hours = 'open', fhir_base_url = $3, notification_settings = $4,
-         nhs_login_offered = true
+         nhs_login_offered = true, cis2_sign_in = true
         WHERE id = $1`,
       [
         practiceId,
@@ -53,7 +65,7 @@ export async function seedDevPractice(
           Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => [day, allDay])),
         ),
         fhirBaseUrl,
-        JSON.stringify(notificationSettings),
+        stored(practiceId),
       ],
     );
     for (const [role, email] of Object.entries(devStaffEmails)) {

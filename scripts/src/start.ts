@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { devPractice, devPracticeSender, devStaffEmails, seedDevPractice } from './dev-seed';
+import { devSecretsEnv, devSecretsKeyring } from './dev-secrets-keys';
 import { ensureMediasoupWorker } from './mediasoup-worker';
 import { assertPortsFree } from './ports';
 import { ensurePostgres } from './postgres';
@@ -172,6 +173,7 @@ export function applicationSpecs(settings: LocalSettings, workerBin: string): Se
         TRIAGE_SIGNING_KEYS: devTokenKeys(settings.stateDir),
         ...localPdsEnv(settings),
         ...localNhsLoginEnv(settings),
+        ...devSecretsEnv('TRIAGE', settings.stateDir),
       },
       readyUrl: `http://${host}:${settings.triagePort}/health`,
     },
@@ -185,6 +187,7 @@ export function applicationSpecs(settings: LocalSettings, workerBin: string): Se
         RECORD_DATABASE_URL: settings.databaseUrl,
         RECORD_REDIS_URL: settings.redisUrl,
         ...localS3Env('RECORD', settings),
+        ...devSecretsEnv('RECORD', settings.stateDir),
         // a developer closing a request wants to see it filed, not wait out a long backoff
         RECORD_RETRY_BASE_DELAY_MS: '2000',
         RECORD_SWEEP_AFTER_MS: '30000',
@@ -348,6 +351,7 @@ export async function start(): Promise<number> {
         secure: false,
         from: devPracticeSender,
       },
+      devSecretsKeyring(settings.stateDir),
     );
     process.stdout.write(banner(settings, new Set(started.map((service) => service.name))));
     log(`ready in ${((Date.now() - begun) / 1000).toFixed(1)} s`);
