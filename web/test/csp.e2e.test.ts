@@ -141,6 +141,11 @@ describe('the built pages under their Content-Security-Policy in Chromium, serve
           ready: (page) => page.getByRole('heading', { name: 'Practice websites' }).waitFor(),
         },
         {
+          path: 'account.html',
+          role: 'clinician',
+          ready: (page) => page.getByRole('heading', { name: 'Your account', exact: true }).waitFor(),
+        },
+        {
           path: 'widget-demo.html',
           ready: async (page) => {
             await page.getByRole('button', { name: 'Contact your GP surgery online' }).click();

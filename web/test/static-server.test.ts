@@ -16,6 +16,7 @@ const pages = [
   'clinician.html',
   'staff.html',
   'settings.html',
+  'account.html',
   'widget-demo.html',
 ];
 
