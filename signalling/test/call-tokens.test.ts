@@ -26,6 +26,14 @@ import { startCallNode, type CallNode } from './support/call-node';
  * node, real sockets.
  */
 
+/** Closes the node once the sockets the test closed are gone there too (their events are then sent). */
+async function closeQuietly(node: CallNode): Promise<void> {
+  await waitFor('the call node to see its sockets go', () => node.app.io.of('/').sockets.size === 0, {
+    timeoutMs: 5000,
+  });
+  await node.close();
+}
+
 /** Connects to the node with this token: 'connected', or the refusal's code. */
 async function handshake(node: CallNode, token: string): Promise<string> {
   const socket = connect(node.url, {
@@ -90,7 +98,7 @@ describe('call tokens: triage signs, the call node verifies with its JWKS and ho
   it("lets a patient's link made by triage into the call, with the name from the request; the host token brings the clinician", async (t) => {
     const triage = await startTriage(t, { listen: true });
     const node = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json` });
-    t.after(() => node.close());
+    t.after(() => closeQuietly(node));
     const { patientToken, hostToken } = await callFromTriage(triage);
     const patient = claimsOf(patientToken);
     assert.equal(patient.aud, 'gpc-signalling');
@@ -114,7 +122,7 @@ describe('call tokens: triage signs, the call node verifies with its JWKS and ho
     const key = generateSigningKey();
     const triage = await startTriage(t, { listen: true, signingKeys: [key] });
     const node = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json` });
-    t.after(() => node.close());
+    t.after(() => closeQuietly(node));
     const { hostToken } = await callFromTriage(triage);
     const claims = claimsOf(hostToken);
     const { aud: _aud, ...callClaims } = claims;
@@ -189,7 +197,7 @@ describe('call tokens: triage signs, the call node verifies with its JWKS and ho
     let current = before.url;
     const front = await stableFront(t, () => current);
     const node = await startCallNode({ jwksUrl: `${front}/.well-known/jwks.json`, jwksCacheSeconds: 1 });
-    t.after(() => node.close());
+    t.after(() => closeQuietly(node));
     const old = await callFromTriage(before);
     assert.equal(await handshake(node, old.patientToken), 'connected');
 
