@@ -240,6 +240,13 @@ describe('staff sessions: refresh-token families, password change, admin resets 
     const replay = await refresh(stolen);
     assert.equal(replay.statusCode, 401, 'the spent token is refused');
     assert.equal((await refresh(ownerNext.refreshToken)).statusCode, 401, 'and the family with it');
+    // and the access tokens out before the reuse (the thief may hold one): the member's access closes now
+    const withAccessToken = await app.inject({
+      method: 'GET',
+      url: '/account',
+      headers: bearer(ownerNext.accessToken),
+    });
+    assert.equal(withAccessToken.statusCode, 401);
     assert.equal(
       (await refresh(otherDevice.refreshToken)).statusCode,
       200,
