@@ -209,6 +209,36 @@ describe('calls end after the configured idle time with nobody connected', () =>
   });
 });
 
+describe('a call ended on one node closes on the others', () => {
+  let node: CallNode;
+  let other: CallNode;
+  const sockets = new CallSockets();
+
+  before(async () => {
+    node = await startCallNode({ callIdleSeconds: 3 });
+    other = await startCallNode({ callIdleSeconds: 3, signingKeys: node.tokens });
+  });
+  after(async () => {
+    sockets.closeAll();
+    await other.close();
+    await node.close();
+  });
+
+  it('tells a participant connected to another node that the call ended, and closes their socket', async () => {
+    const call = node.createCall();
+    const clinician = await sockets.connect(node, { token: call.hostToken() });
+    await ok(clinician, 'call:join', {});
+    const patient = await sockets.connect(other, { token: call.patientToken });
+    await ok(patient, 'call:join', {});
+    const told = nextEvent<[{ reason: string }]>(patient, 'removed');
+    const closed = nextEvent(patient, 'disconnect');
+    await ok(clinician, 'call:end', {});
+    assert.deepEqual((await told)[0], { reason: 'ended' });
+    await closed;
+    await waitFor('the other node to forget the call', () => !other.app.calls.get(call.callId, 'practice-a'));
+  });
+});
+
 describe('the idle time setting', () => {
   it('reads SIGNALLING_CALL_IDLE_MINUTES, 30 unless set, and refuses a time that is not positive', () => {
     const base = { SIGNALLING_REDIS_URL: 'redis://x', SIGNALLING_JWKS_URL: 'http://triage/jwks.json' };

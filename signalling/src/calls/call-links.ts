@@ -94,6 +94,13 @@ redis.call('HSET', KEYS[1], 'state', 'ended')
 return 1
 `;
 
+// KEYS: call, alive. ARGV: idleMs. Keeps a live call alive; 0 when the call is over.
+const keepAliveScript = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'live' then return 0 end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+return 1
+`;
+
 const unavailable = (error: unknown) =>
   new AppError(
     'unavailable',
@@ -227,10 +234,16 @@ export class CallLinks {
     );
   }
 
-  /** Someone is connected to the call: it is not idle for another idle time. */
-  async keepAlive(callId: string): Promise<void> {
-    const { alive } = this.keys(callId);
-    await this.run(() => this.redis.set(alive, '1', 'PX', Math.ceil(this.idleMs)));
+  /**
+   * Someone is connected to the call: it is not idle for another idle time. False when the call is
+   * over (ended on another node, say): nothing is kept alive then.
+   */
+  async keepAlive(callId: string): Promise<boolean> {
+    const { call, alive } = this.keys(callId);
+    const kept = await this.run(() =>
+      this.redis.eval(keepAliveScript, 2, call, alive, Math.ceil(this.idleMs)),
+    );
+    return kept === 1;
   }
 
   /** Ends the call if nobody has kept it alive for the idle time; true when it is over (now or before). */

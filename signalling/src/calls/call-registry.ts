@@ -112,14 +112,18 @@ export class CallRegistry {
   }
 
   /**
-   * Keeps occupied calls alive in Redis, and ends those nobody has been connected to for the idle
-   * time. While Redis is away this does nothing (the calls here go on); it resumes when it answers.
+   * Keeps occupied calls alive in Redis, ends those nobody has been connected to for the idle time,
+   * and closes here those that ended elsewhere. While Redis is away this does nothing (the calls
+   * here go on); it resumes when it answers.
    */
   private async sweep(): Promise<void> {
     for (const session of [...this.sessions.values()]) {
       try {
-        if (session.occupied) await this.deps.links.keepAlive(session.id);
-        else if (await this.deps.links.endIfIdle(session.id)) session.endHere();
+        // a call over (ended on another node too) closes here: its participants are told
+        const over = session.occupied
+          ? !(await this.deps.links.keepAlive(session.id))
+          : await this.deps.links.endIfIdle(session.id);
+        if (over) session.endHere();
       } catch (error) {
         if (!(error instanceof AppError && error.code === 'unavailable'))
           this.deps.logger.error({ err: error, callId: session.id }, 'call sweep failed');
