@@ -108,10 +108,11 @@ describe('the built pages under their Content-Security-Policy in Chromium, serve
 
   async function signIn(page: Page, path: string, role: 'admin' | 'clinician'): Promise<void> {
     await page.goto(`${web.url}${path}`);
-    await page.getByLabel('Practice code').fill(practiceA.odsCode);
-    await page.getByLabel('Email address').fill(practiceA.staff[role].email);
-    await page.getByLabel('Password', { exact: true }).fill(practiceA.staff[role].password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    const form = page.locator('#sign-in-form');
+    await form.getByLabel('Practice code').fill(practiceA.odsCode);
+    await form.getByLabel('Email address').fill(practiceA.staff[role].email);
+    await form.getByLabel('Password', { exact: true }).fill(practiceA.staff[role].password);
+    await form.getByRole('button', { name: 'Sign in' }).click();
   }
 
   it('loads every page with no Content-Security-Policy violation', async () => {
