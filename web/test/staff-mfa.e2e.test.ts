@@ -206,4 +206,39 @@ describe('staff two-factor authentication in Chromium: enrolment at sign-in, pas
     assert.deepEqual(unexpected(errors), []);
     await page.close();
   });
+
+  it('lets an admin choose on the settings page which roles must use two-factor authentication', async () => {
+    const other = world.practiceB;
+    const page = await newLocalPage(browser, { viewport: { width: 1000, height: 900 } });
+    const errors = collectPageErrors(page);
+    await page.goto(`${web.url}settings.html`);
+    await page.getByLabel('Practice code').fill(other.odsCode);
+    await page.getByLabel('Email address').fill(other.staff.admin.email);
+    await page.getByLabel('Password', { exact: true }).fill(other.staff.admin.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const section = page.locator('#mfa-policy');
+    await section.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
+    assert.equal(
+      await section.getByLabel('Admins').isChecked(),
+      false,
+      'the seeded practice requires it of no one',
+    );
+    await section.getByLabel('Admins').check();
+    await section.getByLabel('Clinicians').check();
+    await section.getByRole('button', { name: 'Save two-factor authentication choice' }).click();
+    await page
+      .getByRole('alert')
+      .getByText('Two-factor authentication is now required for admins and clinicians')
+      .waitFor();
+    const { rows } = await db.pool.query<{ mfa_required_roles: string[] }>(
+      'SELECT mfa_required_roles FROM practice WHERE id = $1',
+      [other.id],
+    );
+    assert.deepEqual(rows[0]!.mfa_required_roles, ['admin', 'clinician']);
+    assert.equal(await section.getByLabel('Clinicians').isChecked(), true, 'shown again after saving');
+    await section.screenshot({ path: screenshot('settings-mfa-policy') });
+    await expectNoAxeViolations(page, 'settings page with the MFA policy');
+    assert.deepEqual(unexpected(errors), []);
+    await page.close();
+  });
 });

@@ -1,4 +1,5 @@
 import type {
+  MfaPolicy,
   NavigationRules,
   NewPause,
   PauseList,
@@ -71,6 +72,15 @@ export class SettingsClient {
   /** The practice's exceptional pauses, newest first. */
   pauses(): Promise<PauseList> {
     return this.api.get('/practice/pauses');
+  }
+
+  /** The roles that must sign in with two-factor authentication. */
+  mfaPolicy(): Promise<MfaPolicy> {
+    return this.api.get('/practice/mfa-policy');
+  }
+
+  changeMfaPolicy(policy: MfaPolicy): Promise<MfaPolicy> {
+    return this.api.send('PUT', '/practice/mfa-policy', policy);
   }
 
   pause(pause: NewPause): Promise<PauseView> {

@@ -16,6 +16,7 @@ import { ApiError } from '../shared/api';
 import { byId, showFieldErrors, type FieldError } from '../shared/nhsuk';
 import { wireSignIn } from '../shared/sign-in';
 import { SettingsClient } from './api';
+import { mfaPolicySaved, readMfaPolicy, renderMfaPolicy } from './mfa-policy';
 import { readHoursDraft, renderSettings, showAuthFields, showSaved, targetPriorities } from './render';
 import {
   fromWallClock,
@@ -53,6 +54,7 @@ async function reload(): Promise<void> {
     removeRule: replaceRulesWith(withoutRule),
     endPause,
   });
+  renderMfaPolicy(await client.mfaPolicy());
   renderWebsites(data.settings.websiteOrigins, removeWebsite);
 }
 
@@ -350,6 +352,11 @@ onSubmit('websites-form', () => {
     errors,
     () => (input.value = ''),
   );
+});
+
+onSubmit('mfa-policy-form', () => {
+  const policy = readMfaPolicy();
+  void save(mfaPolicySaved(policy), 'mfa-policy-title', () => client.changeMfaPolicy(policy));
 });
 
 wireSignIn(client.signInFlow, (session) => void enter(session.staff));
