@@ -263,6 +263,7 @@ function banner(settings: LocalSettings, started: Set<string>): string {
     `Widget on a sample practice website:          http://127.0.0.1:${settings.webPort}/widget-demo.html`,
     'The form offers "Continue with NHS login": the local stand-in lists its test patients (P9 and P5) and their passwords.',
     `Staff dashboard: http://127.0.0.1:${settings.webPort}/staff.html, practice ${devPractice.odsCode}, ${Object.values(devStaffEmails).join(' / ')}, password ${devSecrets(settings.stateDir).staffPassword}`,
+    'The practice requires two-factor authentication of its admin and clinician: at their first sign-in they set it up with any authenticator app (the receptionist signs in with the password alone; settings.html changes who must).',
     '',
     'Try a video call: sign in to the staff dashboard as the clinician, open a request and choose',
     "Start video call; open the patient's link it shows in another window.",
