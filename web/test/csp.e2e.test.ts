@@ -147,6 +147,11 @@ describe('the built pages under their Content-Security-Policy in Chromium, serve
           ready: (page) => page.getByRole('heading', { name: 'Your account', exact: true }).waitFor(),
         },
         {
+          path: 'staff-admin.html',
+          role: 'admin',
+          ready: (page) => page.getByRole('heading', { name: 'Staff', exact: true }).waitFor(),
+        },
+        {
           path: 'widget-demo.html',
           ready: async (page) => {
             await page.getByRole('button', { name: 'Contact your GP surgery online' }).click();

@@ -17,6 +17,7 @@ const pages = [
   'staff.html',
   'settings.html',
   'account.html',
+  'staff-admin.html',
   'widget-demo.html',
 ];
 
