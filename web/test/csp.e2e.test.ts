@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
@@ -7,7 +7,7 @@ import type { Frame, Page } from 'playwright-core';
 import { seedConsultation, startTriage, waitFor } from '@gpc/test-support';
 import { EmbeddingOrigins } from '../src/embedding';
 import { launchBrowser, newLocalPage } from './support/browser';
-import { startStaticServer } from './support/static';
+import { builtPages, startStaticServer } from './support/static';
 
 /** Where this test's screenshots go, to be looked at. */
 const shots = '/tmp/csp';
@@ -160,6 +160,10 @@ describe('the built pages under their Content-Security-Policy in Chromium, serve
           },
         },
       ];
+    // every page of the build is visited here: a new page fails this until it is added above
+    const built = (await readdir(await builtPages())).filter((file) => file.endsWith('.html'));
+    const visited = visits.map((visit) => visit.path.replace(/\?.*$/, '') || 'index.html');
+    assert.deepEqual([...built].sort(), [...visited].sort(), 'the pages this test visits are the build’s');
     for (const visit of visits) {
       const page = await newLocalPage(browser, { viewport: { width: 1000, height: 800 } });
       const policy = await watchPolicy(page);

@@ -15,7 +15,7 @@ export function builtPages(): Promise<string> {
   built ??= (async () => {
     const outDir = await mkdtemp(path.join(tmpdir(), 'gpc-web-dist-'));
     process.once('exit', () => void rm(outDir, { recursive: true, force: true }));
-    await buildPages({ outDir, logLevel: 'warn' });
+    await buildPages({ outDir, logLevel: 'error' });
     return outDir;
   })();
   return built;
