@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { cis2ClientRegistration } from './cis2-dev';
 import type { ServiceSpec } from './services';
 import type { LocalSettings } from './settings';
 
@@ -39,7 +40,7 @@ export const nhsLoginIssuer = (settings: LocalSettings): string =>
 const redirectUri = (settings: LocalSettings): string =>
   `http://${host}:${settings.webPort}/api/nhs-login/callback`;
 
-/** The local OIDC provider, with triage's public key and redirect URI in its clients file (written each start). */
+/** The local OIDC provider, with triage's public keys and redirect URIs in its clients file (written each start), for `/nhs-login` and `/cis2`. */
 export function oidcProviderSpec(settings: LocalSettings): ServiceSpec {
   const key = devNhsLoginKey(settings.stateDir);
   const clientsFile = path.join(settings.stateDir, 'oidc-clients.json');
@@ -54,6 +55,7 @@ export function oidcProviderSpec(settings: LocalSettings): ServiceSpec {
           jwks: { keys: [key.publicJwk] },
         },
       ],
+      cis2: [cis2ClientRegistration(settings)],
     }),
   );
   return {

@@ -7,6 +7,7 @@ import { ensureMediasoupWorker } from './mediasoup-worker';
 import { assertPortsFree } from './ports';
 import { ensurePostgres } from './postgres';
 import { ensureRedis } from './redis';
+import { cis2Issuer, localCis2Env } from './cis2-dev';
 import { localNhsLoginEnv, nhsLoginIssuer, oidcProviderSpec } from './nhs-login-dev';
 import { ServiceProcess, stopAll, type ServiceSpec, type StartedService } from './services';
 import { loadLocalSettings, log, repoRoot, type LocalSettings } from './settings';
@@ -173,6 +174,7 @@ export function applicationSpecs(settings: LocalSettings, workerBin: string): Se
         TRIAGE_SIGNING_KEYS: devTokenKeys(settings.stateDir),
         ...localPdsEnv(settings),
         ...localNhsLoginEnv(settings),
+        ...localCis2Env(settings),
         ...devSecretsEnv('TRIAGE', settings.stateDir),
       },
       readyUrl: `http://${host}:${settings.triagePort}/health`,
@@ -244,6 +246,7 @@ function banner(settings: LocalSettings, started: Set<string>): string {
     ['Local FHIR R4 server', `http://127.0.0.1:${settings.fhirPort}/fhir/R4`],
     ['Local PDS (patient tracing)', pdsBase(settings)],
     ['Local NHS login (OIDC provider)', nhsLoginIssuer(settings)],
+    ['Local NHS CIS2 (staff sign-in, same provider)', cis2Issuer(settings)],
     ['Local S3 (key/secret S3RVER)', `http://127.0.0.1:${settings.s3Port}/${attachmentsBucket}`],
     ["Mail catcher (patients' emails land here)", `http://127.0.0.1:${settings.mailWebPort}/`],
     [
@@ -262,6 +265,7 @@ function banner(settings: LocalSettings, started: Set<string>): string {
     `Online form (development practice ${devPractice.odsCode}): http://127.0.0.1:${settings.webPort}/form.html?practice=${devPractice.odsCode}`,
     `Widget on a sample practice website:          http://127.0.0.1:${settings.webPort}/widget-demo.html`,
     'The form offers "Continue with NHS login": the local stand-in lists its test patients (P9 and P5) and their passwords.',
+    'Staff sign-in offers "Sign in with NHS Care Identity" (CIS2) for the practice: its stand-in lists test staff (a GP, a practice manager, a receptionist, a GP elsewhere) and passcodes.',
     `Staff dashboard: http://127.0.0.1:${settings.webPort}/staff.html, practice ${devPractice.odsCode}, ${Object.values(devStaffEmails).join(' / ')}, password ${devSecrets(settings.stateDir).staffPassword}`,
     'The practice requires two-factor authentication of its admin and clinician: at their first sign-in they set it up with any authenticator app (the receptionist signs in with the password alone; settings.html changes who must).',
     '',

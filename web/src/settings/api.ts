@@ -43,6 +43,11 @@ export class SettingsClient {
     return this.session.renew();
   }
 
+  /** A finished NHS CIS2 sign-in's one-time code, for a session. */
+  signInWithCis2(code: string): Promise<StaffSession> {
+    return this.session.signInWithCis2(code);
+  }
+
   settings(): Promise<PracticeSettingsView> {
     return this.api.get('/practice');
   }

@@ -14,6 +14,7 @@ import type {
 } from '@gpc/contracts';
 import { ApiError } from '../shared/api';
 import { byId, showFieldErrors, type FieldError } from '../shared/nhsuk';
+import { resumeStaffSession } from '../shared/cis2-sign-in';
 import { wireSignIn } from '../shared/sign-in';
 import { SettingsClient } from './api';
 import { mfaPolicySaved, readMfaPolicy, renderMfaPolicy } from './mfa-policy';
@@ -361,4 +362,5 @@ onSubmit('mfa-policy-form', () => {
 
 wireSignIn(client.signInFlow, (session) => void enter(session.staff));
 
-void client.renew().then((renewed) => (renewed && client.staff ? enter(client.staff) : show('sign-in')));
+// a CIS2 sign-in coming back, or this tab's session
+void resumeStaffSession(client, 'settings').then((staff) => (staff ? enter(staff) : show('sign-in')));

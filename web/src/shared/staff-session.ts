@@ -61,6 +61,15 @@ export class StaffSessionKeeper {
     return this.api.send('POST', '/auth/mfa/enrolment', { pendingToken });
   }
 
+  /** A finished NHS CIS2 sign-in: its one-time code (from the page's URL fragment) for a session. */
+  async signInWithCis2(code: string): Promise<StaffSession> {
+    const session = await this.api.send<{ code: string }, StaffSession>('POST', '/auth/cis2/session', {
+      code,
+    });
+    this.start(session);
+    return session;
+  }
+
   /** A new session replacing this one (e.g. after changing the password, which ends every other). */
   replace(session: StaffSession): void {
     this.start(session);

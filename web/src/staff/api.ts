@@ -80,6 +80,11 @@ export class StaffClient {
     return this.session.renew();
   }
 
+  /** A finished NHS CIS2 sign-in's one-time code, for a session. */
+  signInWithCis2(code: string): Promise<StaffSession> {
+    return this.session.signInWithCis2(code);
+  }
+
   /** The live queue feed, with each new access token. */
   private connectLive(session: StaffSession): void {
     this.live?.disconnect();

@@ -5,6 +5,7 @@ import { consultationOutcomes } from '@gpc/contracts/outcomes';
 import type { ConsultationPriority } from '@gpc/contracts';
 import { errorText } from '../shared/api';
 import { byId, showErrorSummary as showError } from '../shared/nhsuk';
+import { resumeStaffSession } from '../shared/cis2-sign-in';
 import { wireSignIn } from '../shared/sign-in';
 import { StaffClient, UnseenRepliesError } from './api';
 import { renderQueue } from './queue-view';
@@ -218,4 +219,5 @@ onSubmit('close-form', () => {
     });
 });
 
-void client.renew().then((renewed) => (renewed && client.staff ? signedIn(client.staff) : show('sign-in')));
+// a CIS2 sign-in coming back, or this tab's session
+void resumeStaffSession(client, 'staff').then((staff) => (staff ? signedIn(staff) : show('sign-in')));
