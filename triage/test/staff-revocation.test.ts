@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { io as connect, type Socket } from 'socket.io-client';
 import { Redis } from 'ioredis';
-import { StaffLive, StaffRevocation, type StaffTokenClaims } from '@gpc/contracts';
+import { StaffLive, StaffRevocation, tokenTimes, type StaffTokenClaims } from '@gpc/contracts';
 import { generateSigningKey } from '@gpc/triage';
 import { seedConsultation, startRedis, startTriage, waitFor, type TestTriage } from '@gpc/test-support';
 import { startCallNode } from '../../signalling/test/support/call-node';
@@ -191,5 +191,28 @@ describe('stopping or demoting a member of staff closes their dashboards and cal
     } finally {
       await redis.up();
     }
+  });
+
+  it('gives a host token that lasts no longer than the access token that asked for it', async () => {
+    const clinician = nodeA.practiceA.staff.clinician;
+    await change(clinician.id, { active: true, role: 'clinician' });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const token = tokenFor(clinician, 'clinician', 20);
+    const { hostToken, call, callId } = await hostCall(token);
+    const accessExpiry = tokenTimes(token).expiresAt!;
+    assert.ok(
+      tokenTimes(hostToken).expiresAt! <= accessExpiry,
+      'the first host token ends with the access token',
+    );
+    const fresh = await nodeA.app.inject({
+      method: 'POST',
+      url: `/calls/${callId}/host-token`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(fresh.statusCode, 200, fresh.body);
+    const { token: rejoin, expiresIn } = fresh.json<{ token: string; expiresIn: number }>();
+    assert.ok(tokenTimes(rejoin).expiresAt! <= accessExpiry, 'and so does a fresh one');
+    assert.ok(expiresIn <= 20, `said so (${expiresIn} s)`);
+    call.socket.disconnect();
   });
 });

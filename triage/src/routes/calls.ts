@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import {
   AppError,
@@ -10,6 +11,7 @@ import {
   InviteGuestBody,
   InviteGuestResult,
   refusals,
+  tokenTimes,
   type CallTokenClaims,
   type CallTokenRole,
   type StaffTokenClaims,
@@ -59,7 +61,7 @@ export const callRoutes: FastifyPluginCallbackTypebox<CallRoutesDeps> = (app, de
         callId: call.id,
         patientLink: linkTo(call, 'patient', patientName),
         expiresAt: call.linksExpireAt.toISOString(),
-        hostToken: hostToken(app.tokens, call, request.staff),
+        hostToken: hostToken(app.tokens, call, request.staff, hostTokenSecondsFor(request)),
       });
     },
   );
@@ -100,7 +102,8 @@ export const callRoutes: FastifyPluginCallbackTypebox<CallRoutesDeps> = (app, de
     },
     async (request) => {
       const call = await openCall(deps.pool, request.staff.practiceId, request.params.callId);
-      return { token: hostToken(app.tokens, call, request.staff), expiresIn: hostTokenSeconds };
+      const ttlSeconds = hostTokenSecondsFor(request);
+      return { token: hostToken(app.tokens, call, request.staff, ttlSeconds), expiresIn: ttlSeconds };
     },
   );
   done();
@@ -153,8 +156,25 @@ function callClaims(call: VideoCallRow, sub: string, name: string, role: CallTok
 }
 
 /** The member of staff as the call's host (`sub` = their staff id), for a few minutes. */
-function hostToken(tokens: TokenKeys, call: VideoCallRow, staff: StaffTokenClaims): string {
-  return tokens.sign('call', callClaims(call, staff.sub, staff.name, 'clinician'), hostTokenSeconds);
+function hostToken(
+  tokens: TokenKeys,
+  call: VideoCallRow,
+  staff: StaffTokenClaims,
+  ttlSeconds: number,
+): string {
+  return tokens.sign('call', callClaims(call, staff.sub, staff.name, 'clinician'), ttlSeconds);
+}
+
+/**
+ * A host token lasts no longer than the access token that asked for it: while Redis is down (no
+ * revocation reaches the call node), a stopped or demoted member's call then ends when their
+ * access token would have, within its 5 minutes, not up to a host token's lifetime later.
+ */
+function hostTokenSecondsFor(request: FastifyRequest): number {
+  const bearer = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+  const { expiresAt } = tokenTimes(bearer);
+  if (expiresAt === undefined) return hostTokenSeconds;
+  return Math.max(1, Math.min(hostTokenSeconds, expiresAt - Math.floor(Date.now() / 1000)));
 }
 
 /** A link that lets one new participant, with this role and name, into the call until its links expire. */
