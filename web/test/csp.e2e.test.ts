@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
 import { seedConsultation, startTriage, waitFor } from '@gpc/test-support';
 import { EmbeddingOrigins } from '../src/embedding';
+import { expectNoAxeViolations } from './support/axe';
 import { launchBrowser, newLocalPage } from './support/browser';
 import { builtPages, startStaticServer } from './support/static';
 
@@ -353,6 +354,7 @@ describe('the built pages under their Content-Security-Policy in Chromium, serve
     await section.getByRole('button', { name: 'Add website' }).click();
     await section.getByRole('cell', { name: practiceSite, exact: true }).waitFor();
     await section.screenshot({ path: `${shots}/settings-websites.png` });
+    await expectNoAxeViolations(page, 'practice websites');
     const published = await fetch(`${web.url}api/practices/A81001/embedding`);
     assert.deepEqual(await published.json(), {
       websiteOrigins: ['https://www.riverside-surgery.example', practiceSite],
