@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -129,10 +129,15 @@ describe('npm start, as a user runs it', () => {
         body: JSON.stringify({ odsCode: 'A81001', email: 'clinician@riverside.example', password }),
       });
       assert.equal(signIn.status, 200, await signIn.text());
-      const clinicianLink = new RegExp(
-        `http://127\\.0\\.0\\.1:${env.GPC_WEB_PORT}/clinician\\.html#t=[\\w-]+\\.[\\w-]+\\.[\\w-]+`,
+      // triage signs tokens with this checkout's own key set (made once, private to its owner); the
+      // call node verifies with the public keys triage serves, which carry no private part
+      assert.equal(statSync(path.join(stateDir, 'token-keys.json')).mode & 0o777, 0o600);
+      const jwks = await fetch(`http://127.0.0.1:${env.GPC_TRIAGE_PORT}/.well-known/jwks.json`);
+      const { keys } = (await jwks.json()) as { keys: Record<string, unknown>[] };
+      assert.ok(
+        keys.length > 0 && keys.every((key) => key.kty === 'OKP' && !('d' in key)),
+        JSON.stringify(keys),
       );
-      assert.match(firstOutput.text(), clinicianLink);
       // the development practice's form offers NHS login, which starts at the local stand-in
       const offer = await fetch(`http://127.0.0.1:${env.GPC_TRIAGE_PORT}/practices/A81001/nhs-login/offer`);
       assert.deepEqual(await offer.json(), { offered: true });
