@@ -149,6 +149,21 @@ describe('npm start, as a user runs it', () => {
         new RegExp(`^http://127\\.0\\.0\\.1:${env.GPC_OIDC_PORT}/nhs-login/authorize\\?`),
       );
 
+      // practices' credentials are encrypted under this checkout's own key, made once in the state
+      // folder for triage and the record worker; the rotate command re-encrypts with it, counts only
+      assert.equal(statSync(path.join(stateDir, 'secrets-keys.json')).mode & 0o777, 0o600);
+      const rotated = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/src/cli.ts', 'secrets:rotate'],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, ...env },
+          timeout: 60_000,
+        },
+      );
+      assert.equal(rotated.status, 0, rotated.stderr.toString());
+      assert.match(rotated.stdout.toString(), /credentials that could not be read: 0/);
+
       // a second start on the same ports says so at once instead of hanging
       const startedAt = Date.now();
       const second = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/src/cli.ts', 'start'], {
