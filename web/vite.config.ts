@@ -60,7 +60,6 @@ export function viteConfig(config: WebConfig): UserConfig {
         // triage's routes live at its root; the pages call them under /api on their own origin
         '/api': { target: config.triageUrl, rewrite: (path) => path.replace(/^\/api(?=\/|$)/, '') },
         '/socket.io': { target: config.signallingUrl, ws: true },
-        '/calls': { target: config.signallingUrl },
         '/staff-live': { target: config.triageUrl, ws: true },
       },
     },
