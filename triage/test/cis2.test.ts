@@ -178,6 +178,23 @@ describe('staff sign in with NHS CIS2, against the local CIS2 stand-in, triage a
     assert.equal(renewed.staff.role, 'admin', 'CIS2’s roles, not a stale copy, decide the role');
   });
 
+  it('lists a CIS2 member of staff to the practice’s admins as signing in with CIS2, with no email address', async () => {
+    await signIn(triage, gp);
+    const listed = await as(practiceA, 'admin').inject({ url: '/staff' });
+    assert.equal(listed.statusCode, 200, listed.body);
+    const member = listed
+      .json<{ name: string; email: string; signInMethod?: string }[]>()
+      .find((one) => one.name === 'Asha PATEL');
+    assert.deepEqual(
+      { email: member?.email, signInMethod: member?.signInMethod },
+      { email: '', signInMethod: 'cis2' },
+    );
+    const passwordStaff = listed
+      .json<{ email: string; signInMethod?: string }[]>()
+      .find((one) => one.email === practiceA.staff.clinician.email);
+    assert.equal(passwordStaff?.signInMethod, 'password');
+  });
+
   it('uses a hand-over code once: a replayed or unknown code gets no session', async () => {
     const landing = await signIn(triage, gp);
     assert.equal((await exchange(triage, landing.code!)).statusCode, 200);

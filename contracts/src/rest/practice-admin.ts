@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable } from '../schema';
+import { Nullable, OneOf } from '../schema';
 import { StaffRole } from '../call/tokens';
 import { FhirAuthSchema } from '../fhir-auth';
 import { BankHolidayDataStatus, OutOfHours, PracticeNation, ResponseTimeMessage } from './hours';
@@ -153,10 +153,16 @@ export type PracticeSettingsChange = Static<typeof PracticeSettingsChange>;
 /** A member of the practice's staff, as its admins see them. */
 export const StaffMemberView = Type.Object({
   id: Type.String({ format: 'uuid' }),
+  /** Empty for staff who sign in with NHS CIS2: CIS2 gives no email address here. */
   email: Type.String(),
   name: Type.String(),
   role: StaffRole,
   active: Type.Boolean(),
+  /**
+   * How they sign in: `cis2` staff have no password here (none can be reset or set), and their role
+   * is refreshed from their national RBAC roles at each sign-in.
+   */
+  signInMethod: Type.Optional(OneOf(['password', 'cis2'])),
 });
 export type StaffMemberView = Static<typeof StaffMemberView>;
 

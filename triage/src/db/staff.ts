@@ -5,19 +5,22 @@ import type { Queryable } from './queryable';
 
 interface StaffMemberRow {
   id: string;
-  email: string;
+  /** null for staff who sign in with NHS CIS2 */
+  email: string | null;
   display_name: string;
   role: StaffRole;
   active: boolean;
+  sign_in_method: 'password' | 'cis2';
 }
-const memberColumns = 'id, email, display_name, role, active';
+const memberColumns = 'id, email, display_name, role, active, sign_in_method';
 
 const toStaffMemberView = (row: StaffMemberRow): StaffMemberView => ({
   id: row.id,
-  email: row.email,
+  email: row.email ?? '',
   name: row.display_name,
   role: row.role,
   active: row.active,
+  signInMethod: row.sign_in_method,
 });
 
 /** The practice's staff: active first, then by name. */
