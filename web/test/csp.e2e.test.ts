@@ -64,7 +64,7 @@ describe('the built pages under their Content-Security-Policy in Chromium, serve
     practiceB,
     url: triageUrl,
     ...triage
-  } = await startTriage({ after }, { listen: true, live: {} });
+  } = await startTriage({ after }, { listen: true, live: {}, attachments: true });
   // a long cache, so a test can see the server's list lag a change the form reads fresh from triage
   const web = await startStaticServer({
     triageUrl,
@@ -236,6 +236,51 @@ describe('the built pages under their Content-Security-Policy in Chromium, serve
         `${directive} reported: ${violations.join('; ')}`,
       );
     await page.close();
+  });
+
+  it('lets the pages send files only to the storage the server is configured with (connect-src)', async () => {
+    const png =
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+    /** What a page of `server` gets when it asks for an upload and PUTs a photo there, as the form does. */
+    const uploadFrom = async (server: string) => {
+      const page = await newLocalPage(browser);
+      const policy = await watchPolicy(page);
+      await page.goto(`${server}form.html?practice=A81001`);
+      await page.getByRole('heading', { name: 'What do you need help with?' }).waitFor();
+      const outcome = await page.evaluate(async (base64) => {
+        const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+        const granted = await fetch('/api/practices/A81001/uploads', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ contentType: 'image/png', size: bytes.length }),
+        });
+        const grant = (await granted.json()) as { url: string; headers: Record<string, string> };
+        const status = await new Promise<number | 'refused'>((resolve) => {
+          const request = new XMLHttpRequest();
+          request.open('PUT', grant.url);
+          for (const [name, value] of Object.entries(grant.headers)) request.setRequestHeader(name, value);
+          request.onload = () => resolve(request.status);
+          request.onerror = () => resolve('refused');
+          request.send(new Blob([bytes], { type: 'image/png' }));
+        });
+        return { status, storage: new URL(grant.url).origin };
+      }, png);
+      const violations = await policy.events();
+      await page.close();
+      return { ...outcome, violations };
+    };
+    const refused = await uploadFrom(web.url);
+    assert.equal(refused.status, 'refused', 'storage not named in the policy');
+    assert.ok(refused.violations.some((violation) => violation.startsWith(`connect-src ${refused.storage}`)));
+
+    const withStorage = await startStaticServer({ triageUrl, storageUrl: refused.storage });
+    try {
+      const sent = await uploadFrom(withStorage.url);
+      assert.equal(sent.status, 200, 'WEB_STORAGE_URL lets the upload through');
+      assert.deepEqual(sent.violations, []);
+    } finally {
+      await withStorage.close();
+    }
   });
 
   it('opens the form in the widget on a website in the practice’s settings, and the form can close it', async () => {

@@ -30,15 +30,19 @@ export interface RunningStaticServer {
 /** The production web server on a free port of 127.0.0.1, serving the build with its security headers. */
 export async function startStaticServer(
   options: Omit<StaticServerOptions, 'distDir' | 'signallingUrl' | 'publicUrl'> &
-    Partial<Pick<StaticServerOptions, 'signallingUrl' | 'publicUrl'>>,
+    Partial<Pick<StaticServerOptions, 'signallingUrl' | 'publicUrl'>> & {
+      /** A port chosen beforehand (when triage must know the address first); a free one otherwise. */
+      port?: number;
+    },
 ): Promise<RunningStaticServer> {
+  const { port = 0, ...serverOptions } = options;
   const server = createStaticServer({
     distDir: await builtPages(),
     signallingUrl: 'http://127.0.0.1:9',
     publicUrl: 'http://127.0.0.1',
-    ...options,
+    ...serverOptions,
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   return {
     url,
