@@ -176,6 +176,23 @@ describe('staff sign in with NHS CIS2, against the local CIS2 stand-in, triage a
     const again = await signIn(triage, manager);
     const renewed = (await exchange(triage, again.code!)).json<{ staff: { role: string } }>();
     assert.equal(renewed.staff.role, 'admin', 'CIS2’s roles, not a stale copy, decide the role');
+    // an admin through CIS2 (no email here) is named in what their admin acts record, e.g. the ICB's pause report
+    const token = (await exchange(triage, (await signIn(triage, manager)).code!)).json<{
+      accessToken: string;
+    }>().accessToken;
+    const headers = { authorization: `Bearer ${token}` };
+    const paused = await app.inject({
+      method: 'POST',
+      url: '/practice/pauses',
+      headers,
+      payload: {
+        reason: 'Flooded waiting room, agreed with the ICB',
+        until: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+    });
+    assert.equal(paused.statusCode, 201, paused.body);
+    const report = await app.inject({ url: '/practice/pauses.csv', headers });
+    assert.match(report.body.split('\r\n')[1] ?? '', /^A81001,[^,]*,Morgan HUGHES,/, report.body);
   });
 
   it('lists a CIS2 member of staff to the practice’s admins as signing in with CIS2, with no email address', async () => {

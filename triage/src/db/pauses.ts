@@ -146,8 +146,8 @@ export async function pauseReport(db: Queryable, practiceId: string): Promise<Pa
     ended_early_at: Date | null;
     created_at: Date;
   }>(
-    `SELECT p.ods_code, p.name, s.display_name || ' <' || s.email || '>' AS paused_by, pp.reason, pp.starts_at,
-            pp.ends_at, e.display_name || ' <' || e.email || '>' AS ended_early_by, pp.ended_early_at, pp.created_at
+    `SELECT p.ods_code, p.name, s.display_name || COALESCE(' <' || s.email || '>', '') AS paused_by, pp.reason, pp.starts_at,
+            pp.ends_at, e.display_name || COALESCE(' <' || e.email || '>', '') AS ended_early_by, pp.ended_early_at, pp.created_at
        FROM practice_pause pp JOIN practice p ON p.id = pp.practice_id JOIN staff s ON s.id = pp.paused_by
        LEFT JOIN staff e ON e.id = pp.ended_early_by
       WHERE pp.practice_id = $1 ORDER BY pp.starts_at, pp.created_at`,
