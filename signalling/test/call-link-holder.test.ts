@@ -239,6 +239,35 @@ describe('a call ended on one node closes on the others', () => {
   });
 });
 
+describe('a call whose record Redis lost', () => {
+  let node: CallNode;
+  const sockets = new CallSockets();
+
+  before(async () => (node = await startCallNode({ callIdleSeconds: 3 })));
+  after(async () => {
+    sockets.closeAll();
+    await node.close();
+  });
+
+  it('goes on for the people in it, and is written to Redis again', async () => {
+    const call = node.createCall();
+    const clinician = await sockets.connect(node, { token: call.hostToken() });
+    await ok(clinician, 'call:join', {});
+    const state = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+    try {
+      await state.del(`gpc:call:${call.callId}`, `gpc:call:${call.callId}:alive`);
+      await waitFor(
+        'the call written again',
+        async () => (await state.hget(`gpc:call:${call.callId}`, 'state')) === 'live',
+      );
+    } finally {
+      state.disconnect();
+    }
+    assert.ok(clinician.connected);
+    await ok(clinician, 'chat:send', { text: 'still here' });
+  });
+});
+
 describe('the idle time setting', () => {
   it('reads SIGNALLING_CALL_IDLE_MINUTES, 30 unless set, and refuses a time that is not positive', () => {
     const base = { SIGNALLING_REDIS_URL: 'redis://x', SIGNALLING_JWKS_URL: 'http://triage/jwks.json' };

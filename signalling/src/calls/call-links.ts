@@ -94,9 +94,16 @@ redis.call('HSET', KEYS[1], 'state', 'ended')
 return 1
 `;
 
-// KEYS: call, alive. ARGV: idleMs. Keeps a live call alive; 0 when the call is over.
+// KEYS: call, alive. ARGV: idleMs, retentionMs, practiceId, consultationId. Keeps a live call
+// alive; 0 when it ended. A call whose record Redis lost (a failover without its data) is written
+// again rather than ended under the people in it.
 const keepAliveScript = `
-if redis.call('HGET', KEYS[1], 'state') ~= 'live' then return 0 end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'ended' then return 0 end
+if not state then
+  redis.call('HSET', KEYS[1], 'state', 'live', 'practiceId', ARGV[3], 'consultationId', ARGV[4])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return 1
 `;
@@ -238,10 +245,19 @@ export class CallLinks {
    * Someone is connected to the call: it is not idle for another idle time. False when the call is
    * over (ended on another node, say): nothing is kept alive then.
    */
-  async keepAlive(callId: string): Promise<boolean> {
-    const { call, alive } = this.keys(callId);
+  async keepAlive(ref: CallRef): Promise<boolean> {
+    const { call, alive } = this.keys(ref.callId);
     const kept = await this.run(() =>
-      this.redis.eval(keepAliveScript, 2, call, alive, Math.ceil(this.idleMs)),
+      this.redis.eval(
+        keepAliveScript,
+        2,
+        call,
+        alive,
+        Math.ceil(this.idleMs),
+        retentionMs,
+        ref.practiceId,
+        ref.consultationId,
+      ),
     );
     return kept === 1;
   }

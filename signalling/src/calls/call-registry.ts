@@ -121,7 +121,7 @@ export class CallRegistry {
       try {
         // a call over (ended on another node too) closes here: its participants are told
         const over = session.occupied
-          ? !(await this.deps.links.keepAlive(session.id))
+          ? !(await this.deps.links.keepAlive(session.ref))
           : await this.deps.links.endIfIdle(session.id);
         if (over) session.endHere();
       } catch (error) {

@@ -10,7 +10,7 @@ import {
   type RemovalReason,
 } from '@gpc/contracts';
 import { Room, type MediaWorkerPool, type Peer } from '@gpc/media';
-import type { CallLinks } from './call-links';
+import type { CallLinks, CallRef } from './call-links';
 import type { CallServer, CallSocket } from './call-socket';
 
 export interface CallParticipant {
@@ -117,6 +117,11 @@ export class CallSession {
   /** The call's media while anyone is connected; the next join after that opens a new one. */
   get room(): Room | undefined {
     return this.mediaRoom;
+  }
+
+  /** The call as Redis knows it. */
+  get ref(): CallRef {
+    return { callId: this.id, practiceId: this.practiceId, consultationId: this.consultationId };
   }
 
   /** True while any participant is connected. */
@@ -404,7 +409,7 @@ export class CallSession {
     // nobody left: free the router (a later join opens a new one); the idle time starts now
     if (!this.occupied) {
       this.close();
-      this.deps.links.keepAlive(this.id).catch(() => undefined);
+      this.deps.links.keepAlive(this.ref).catch(() => undefined);
     }
   }
 
