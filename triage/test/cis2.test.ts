@@ -102,6 +102,26 @@ describe('staff sign in with NHS CIS2, against the local CIS2 stand-in, triage a
       ),
     );
     assert.deepEqual(offers, [{ offered: true }, { offered: false }]);
+    // an admin of the other practice can switch it on and off for theirs (audited)
+    const adminB = as(triage.practiceB, 'admin');
+    for (const cis2SignIn of [true, false]) {
+      const changed = await adminB.inject({ method: 'PATCH', url: '/practice', payload: { cis2SignIn } });
+      assert.equal(changed.statusCode, 200, changed.body);
+      assert.equal(changed.json<{ cis2SignIn: boolean }>().cis2SignIn, cis2SignIn);
+      const offer = await app.inject({ url: '/auth/cis2/offer?ods=B82002' });
+      assert.deepEqual(offer.json<unknown>(), { offered: cis2SignIn });
+    }
+    const audited = await db.pool.query(
+      "SELECT 1 FROM audit_event WHERE practice_id = $1 AND action LIKE 'change settings: %cis2SignIn%'",
+      [triage.practiceB.id],
+    );
+    assert.equal(audited.rowCount, 2);
+    const byReception = await as(practiceA, 'reception').inject({
+      method: 'PATCH',
+      url: '/practice',
+      payload: { cis2SignIn: false },
+    });
+    assert.equal(byReception.statusCode, 403);
     const refused = await app.inject({ url: '/auth/cis2/start?ods=B82002' });
     assert.equal(refused.statusCode, 303);
     assert.match(String(refused.headers.location), /\/staff\.html#cis2-error=not-offered$/);

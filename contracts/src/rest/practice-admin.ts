@@ -100,6 +100,8 @@ export const PracticeSettingsView = Type.Object({
   responseTargets: ResponseTargets,
   /** The form offers "Continue with NHS login" (when the service is set up for NHS login). */
   nhsLoginOffered: Type.Boolean(),
+  /** Staff may sign in with NHS CIS2 (when the service is set up for it). */
+  cis2SignIn: Type.Optional(Type.Boolean()),
   /** The practice's own websites, where the widget may open the form (frame-ancestors, postMessage). */
   websiteOrigins: Type.Array(Type.String()),
   fhir: Type.Object({
@@ -132,6 +134,8 @@ export const PracticeSettingsChange = Type.Object(
     /** Response targets to change, per priority; those left out stay as they are. */
     responseTargets: Type.Optional(Type.Partial(ResponseTargets, { minProperties: 1 })),
     nhsLoginOffered: Type.Optional(Type.Boolean()),
+    /** Lets (or stops letting) the practice's staff sign in with NHS CIS2. */
+    cis2SignIn: Type.Optional(Type.Boolean()),
     /** Replaces the list whole; [] stops the form opening in any website's widget. */
     websiteOrigins: Type.Optional(Type.Array(WebsiteOrigin, { maxItems: 20, uniqueItems: true })),
     fhir: Type.Optional(

@@ -39,6 +39,7 @@ interface PracticeSettingsRow {
   response_target_soon_minutes: number;
   response_target_routine_minutes: number;
   nhs_login_offered: boolean;
+  cis2_sign_in: boolean;
   website_origins: string[];
   fhir_base_url: string | null;
   fhir_auth: FhirAuth;
@@ -47,7 +48,7 @@ interface PracticeSettingsRow {
 const settingsColumns =
   'ods_code, name, timezone, opening_hours, daily_capacity, nation, out_of_hours, response_time_message, fhir_base_url, ' +
   'fhir_auth, notification_settings, response_target_urgent_minutes, response_target_soon_minutes, response_target_routine_minutes, ' +
-  'nhs_login_offered, website_origins';
+  'nhs_login_offered, cis2_sign_in, website_origins';
 
 /** The settings as staff see them: never a secret, only whether one is set. */
 function toPracticeSettingsView(row: PracticeSettingsRow): StoredPracticeSettings {
@@ -67,6 +68,7 @@ function toPracticeSettingsView(row: PracticeSettingsRow): StoredPracticeSetting
       routine: row.response_target_routine_minutes,
     },
     nhsLoginOffered: row.nhs_login_offered,
+    cis2SignIn: row.cis2_sign_in,
     websiteOrigins: row.website_origins,
     fhir: { baseUrl: row.fhir_base_url, authType: row.fhir_auth.type },
     notifications: !settings
@@ -109,7 +111,8 @@ export async function updatePracticeSettings(
        response_target_soon_minutes = COALESCE($10, response_target_soon_minutes),
        response_target_routine_minutes = COALESCE($11, response_target_routine_minutes),
        nhs_login_offered = COALESCE($12, nhs_login_offered),
-       website_origins = COALESCE($13, website_origins)
+       website_origins = COALESCE($13, website_origins),
+       cis2_sign_in = COALESCE($14, cis2_sign_in)
      WHERE id = $1 RETURNING ${settingsColumns}`,
     [
       practiceId,
@@ -125,6 +128,7 @@ export async function updatePracticeSettings(
       change.responseTargets?.routine ?? null,
       change.nhsLoginOffered ?? null,
       change.websiteOrigins ?? null,
+      change.cis2SignIn ?? null,
     ],
   );
   return toPracticeSettingsView(rows[0]!);
