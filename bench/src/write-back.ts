@@ -153,13 +153,17 @@ async function fhirServerRate(fhirBase: string, practices: SeededPractice[]): Pr
     };
     return buildWriteBackBundle(data);
   });
-  const client = new FhirClient({ timeoutMs: 20_000 });
+  // the local FHIR server listens on loopback over http: allowed here as in development
+  const client = new FhirClient({ timeoutMs: 20_000, outbound: { allowLoopbackHttp: true } });
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < bundles.length)
-        await client.postTransaction(fhirBase, { type: 'none' }, bundles[next++]!);
+        await client.postTransaction(
+          { practiceId: 'bench', baseUrl: fhirBase, auth: { type: 'none' } },
+          bundles[next++]!,
+        );
     }),
   );
   const rate = report('FHIR server alone: bundles posted straight at it', count, performance.now() - started);

@@ -38,6 +38,12 @@ export const RecordConfigSchema = Type.Object(
     ...S3ConfigFields,
     logLevel: LogLevelSetting,
     /**
+     * Development and tests only: practices' GP systems and token endpoints may be plain http on
+     * loopback, where the local stand-ins listen. Off: https to public addresses only. Private,
+     * link-local and metadata addresses are refused either way.
+     */
+    outboundAllowLoopbackHttp: Type.Boolean({ default: false }),
+    /**
      * Decrypt practices' stored GP-system credentials: RECORD_SECRETS_KEYS (`kid:base64key`,
      * comma-separated, 32-byte keys) and RECORD_SECRETS_CURRENT_KID, the same as triage's.
      */

@@ -40,7 +40,10 @@ const queue = createWriteBackQueue(config.redisUrl, {
 const worker = startWriteBackWorker({
   queue,
   pool,
-  fhir: new FhirClient({ timeoutMs: config.fhirTimeoutMs }),
+  fhir: new FhirClient({
+    timeoutMs: config.fhirTimeoutMs,
+    outbound: { allowLoopbackHttp: config.outboundAllowLoopbackHttp },
+  }),
   readDocument: documents.read,
   logger,
   concurrency: config.concurrency,

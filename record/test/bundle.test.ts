@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { summaryFormat, type SummaryContent } from '@gpc/contracts';
 import { createFhirServer, FHIR_BASE_PATH, type FhirServer } from '@gpc/local-fhir-server';
+import { localOutbound } from '@gpc/test-support';
 import { buildWriteBackBundle, type FilingData } from '../src/fhir/bundle';
 import { FhirClient } from '../src/fhir/client';
 import { findBundleProblems } from '../src/fhir/validate';
@@ -292,13 +293,14 @@ describe('the write-back bundle on the local FHIR R4 server', () => {
   after(() => fhir.close());
 
   it('is filed once: sent again, the server finds what the first send made', async () => {
-    const client = new FhirClient({ timeoutMs: 5000 });
-    const first = await client.postTransaction(base, { type: 'none' }, buildWriteBackBundle(filing()));
+    const client = new FhirClient({ timeoutMs: 5000, outbound: localOutbound });
+    const target = () => ({ practiceId: 'A81001', baseUrl: base, auth: { type: 'none' as const } });
+    const first = await client.postTransaction(target(), buildWriteBackBundle(filing()));
     assert.equal(first.alreadyFiled, false);
     assert.equal(first.locations.length, 4);
     assert.match(first.locations[2] ?? '', /^Composition\/[\w-]+/);
 
-    const again = await client.postTransaction(base, { type: 'none' }, buildWriteBackBundle(filing()));
+    const again = await client.postTransaction(target(), buildWriteBackBundle(filing()));
     assert.equal(again.alreadyFiled, true);
     const ids = (locations: string[]) => locations.map((l) => l.split('/').slice(0, 2).join('/'));
     assert.deepEqual(ids(again.locations), ids(first.locations));

@@ -5,15 +5,16 @@ import { pino } from 'pino';
 import {
   cleanupStack,
   closeWithPendingWriteBack,
+  localOutbound,
+  type ProxiedRequest,
   seedConsultation,
+  type SeededPractice,
   seedPractice,
   startFaultProxy,
   startLocalFhir,
   startTestDatabase,
   testRedisUrl as redisUrl,
   waitFor,
-  type ProxiedRequest,
-  type SeededPractice,
 } from '@gpc/test-support';
 import { FhirClient } from '../src/fhir/client';
 import { createWriteBackQueue, enqueueWriteBack } from '../src/queue';
@@ -96,7 +97,7 @@ describe('one slow GP system does not hold up the other practices (real PostgreS
     const worker = startWriteBackWorker({
       queue,
       pool: db.pool,
-      fhir: new FhirClient({ timeoutMs: 10_000 }),
+      fhir: new FhirClient({ timeoutMs: 10_000, outbound: localOutbound }),
       readDocument: () => Promise.reject(new Error('no attachments here')),
       logger: pino({ level: 'silent' }),
       concurrency,

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { nhsLoginTestUsers } from '@gpc/local-oidc-provider';
 import {
   compositionsFor,
+  localOutbound,
   medicalAnswers,
   signInWithNhsLogin,
   startLocalFhir,
@@ -40,7 +41,7 @@ describe('a request sent with NHS login, closed and filed into the GP record (lo
   const worker = startWriteBackWorker({
     queue: createWriteBackQueue(redisUrl, { prefix, retry: { baseDelayMs: 100, maxDelayMs: 1000 } }),
     pool: db.pool,
-    fhir: new FhirClient({ timeoutMs: 2000 }),
+    fhir: new FhirClient({ timeoutMs: 2000, outbound: localOutbound }),
     // these requests carry no files
     readDocument: (key) => Promise.reject(new Error(`no document ${key} in this test`)),
     logger: pino({ level: 'silent' }),

@@ -21,6 +21,7 @@ import {
   type FaultAction,
   type FaultProxy,
   type SeededPractice,
+  localOutbound,
 } from '@gpc/test-support';
 import { CONSULTATION_SYSTEM } from '../src/fhir/identifiers';
 import { FhirClient } from '../src/fhir/client';
@@ -47,7 +48,7 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
     startWriteBackWorker({
       queue,
       pool: db.pool,
-      fhir: new FhirClient({ timeoutMs: timings.fhirTimeoutMs }),
+      fhir: new FhirClient({ timeoutMs: timings.fhirTimeoutMs, outbound: localOutbound }),
       readDocument: () => Promise.reject(new Error('no attachments here')),
       logger: silent,
       concurrency: 10,

@@ -8,8 +8,9 @@ import { canonicalJson, writeBackJobId, type SummaryContent } from '@gpc/contrac
 import { startLocalS3 } from '@gpc/local-s3-server';
 import {
   closeWithPendingWriteBack,
-  openDashboard,
   compositionsFor,
+  localOutbound,
+  openDashboard,
   seedConsultation,
   startFaultProxy,
   startLocalFhir,
@@ -77,7 +78,7 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
   const worker = startWriteBackWorker({
     queue,
     pool: db.pool,
-    fhir: new FhirClient({ timeoutMs: 1000 }),
+    fhir: new FhirClient({ timeoutMs: 1000, outbound: localOutbound }),
     readDocument: documents.read,
     logger: pino({ level: 'silent' }),
     concurrency: 4,
@@ -528,7 +529,8 @@ describe('the record worker filing summaries into the GP record (real PostgreSQL
     await close(id);
     const view = await settled(id, 'failed');
     assert.equal(view.attempts, maxAttempts);
-    assert.equal(view.lastError, '500: internal error');
+    // the GP system's own words on a 5xx are not shown: only that it failed, and how
+    assert.equal(view.lastError, 'the GP system answered 500');
     const job = await queue.getJob(writeBackJobId({ consultationId: id, practiceId: practice.id }));
     assert.equal(await job?.getState(), 'failed');
     proxy.setRule(() => ({ kind: 'pass' }));

@@ -8,6 +8,7 @@ export * from './logs';
 export * from './mail';
 export * from './nhs-login';
 export * from './notify';
+export * from './outbound';
 export * from './practices';
 export * from './processes';
 export * from './secrets';

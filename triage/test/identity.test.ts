@@ -16,6 +16,7 @@ import {
   testRedisUrl,
   waitFor,
   type TestTriage,
+  localOutbound,
 } from '@gpc/test-support';
 
 type Patient = { nhsNumber: string; given: string; family: string; birthDate: string };
@@ -38,7 +39,7 @@ describe('patient identity: PDS tracing, "Confirm patient" and the filing gate',
   const recordWorker = startWriteBackWorker({
     queue: recordQueue,
     pool: db.pool,
-    fhir: new FhirClient({ timeoutMs: 2000 }),
+    fhir: new FhirClient({ timeoutMs: 2000, outbound: localOutbound }),
     readDocument: () => Promise.reject(new Error('no files in these tests')),
     logger: pino({ level: 'silent' }),
     concurrency: 2,

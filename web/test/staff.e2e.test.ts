@@ -17,6 +17,7 @@ import {
   startMailRelay,
   startTriage,
   testRedisUrl as redisUrl,
+  localOutbound,
 } from '@gpc/test-support';
 import { seedPatients } from '@gpc/local-pds-server/seed';
 import { expectNoAxeViolations } from './support/axe';
@@ -69,7 +70,7 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
   const worker = startWriteBackWorker({
     queue,
     pool: db.pool,
-    fhir: new FhirClient({ timeoutMs: 5000 }),
+    fhir: new FhirClient({ timeoutMs: 5000, outbound: localOutbound }),
     readDocument: () => Promise.reject(new Error('no attachments in these tests')),
     logger: pino({ level: 'silent' }),
     concurrency: 4,

@@ -93,7 +93,10 @@ async function fileClaimed(
     log.info('write-back waits for a patient match');
     return { outcome: 'needs_patient_match' };
   }
-  const filed = await deps.fhir.postTransaction(ready.baseUrl, ready.auth, ready.bundle);
+  const filed = await deps.fhir.postTransaction(
+    { practiceId: job.data.practiceId, baseUrl: ready.baseUrl, auth: ready.auth },
+    ready.bundle,
+  );
   await markFiled(deps.pool, consultationId, { transport: 'fhir-r4', serverLocations: filed.locations });
   log.info({ alreadyFiled: filed.alreadyFiled, attempt }, 'write-back filed');
   return { outcome: 'filed', ...filed };

@@ -17,6 +17,8 @@ export function spawnRecordWorker(env: Record<string, string>): ChildService {
       RECORD_S3_SECRET_ACCESS_KEY: 'unused',
       RECORD_LOG_LEVEL: 'warn',
       RECORD_PRACTICE_CONCURRENCY: '10',
+      // the local FHIR server listens on loopback over http, as in development
+      RECORD_OUTBOUND_ALLOW_LOOPBACK_HTTP: 'true',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
