@@ -8,6 +8,7 @@ import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
 
 const gp = cis2TestUsers.find((user) => user.uid === '555000000101')!;
 const elsewhere = cis2TestUsers.find((user) => user.uid === '555000000404')!;
+const manager = cis2TestUsers.find((user) => user.uid === '555000000202')!;
 const screenshots = process.env.SCREENSHOT_DIR ?? '/tmp/cis2';
 mkdirSync(screenshots, { recursive: true });
 
@@ -76,5 +77,29 @@ describe('staff sign-in with NHS Care Identity (CIS2), in Chromium, against the 
     assert.equal(await page.getByRole('heading', { name: 'Requests' }).isVisible(), false);
     assert.equal(page.url(), `${web.url}staff.html`);
     await page.screenshot({ path: `${screenshots}/staff-sign-in-cis2-no-role.png`, fullPage: true });
+  });
+
+  it('the practice manager signs in through CIS2 as an admin, and turns CIS2 sign-in off on the settings page', async () => {
+    const page = await newLocalPage(browser, { viewport: { width: 1024, height: 800 } });
+    await page.goto(`${web.url}settings.html?practice=A81001`);
+    await page.getByRole('button', { name: 'Sign in with NHS Care Identity' }).click();
+    await page.getByLabel('Email address').fill(manager.email);
+    await page.getByLabel('Passcode').fill(manager.password);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page
+      .getByRole('heading', { name: 'NHS Care Identity (staff sign-in)' })
+      .waitFor({ timeout: 15_000 });
+    assert.equal(page.url(), `${web.url}settings.html`, 'back on the page they started from');
+    const choice = page.getByLabel('Let staff sign in with NHS Care Identity');
+    assert.equal(await choice.isChecked(), true);
+    await choice.uncheck();
+    await page.getByRole('button', { name: 'Save NHS Care Identity choice' }).click();
+    await page
+      .getByText('Staff can no longer sign in with NHS Care Identity')
+      .first()
+      .waitFor({ timeout: 10_000 });
+    await page.locator('#cis2').screenshot({ path: `${screenshots}/settings-cis2-choice.png` });
+    const offer = await triage.app.inject({ url: '/auth/cis2/offer?ods=A81001' });
+    assert.deepEqual(offer.json<unknown>(), { offered: false });
   });
 });

@@ -38,6 +38,7 @@ export function renderSettings(data: SettingsData, actions: SettingsActions): vo
   renderRules(data, actions);
   renderRecordEndpoint(data);
   byId<HTMLInputElement>('nhs-login-offered').checked = settings.nhsLoginOffered;
+  byId<HTMLInputElement>('cis2-sign-in-choice').checked = settings.cis2SignIn ?? false;
 }
 
 const nationNames: Record<PracticeNation, string> = {

@@ -321,6 +321,17 @@ onSubmit('nhs-login-form', () => {
   );
 });
 
+onSubmit('cis2-form', () => {
+  const allowed = byId<HTMLInputElement>('cis2-sign-in-choice').checked;
+  void save(
+    allowed
+      ? 'Staff can now sign in with NHS Care Identity'
+      : 'Staff can no longer sign in with NHS Care Identity',
+    'cis2-title',
+    change({ cis2SignIn: allowed }),
+  );
+});
+
 /** Saves the practice's websites as `origins` (the list is replaced whole), then runs `done`. */
 function saveWebsites(saved: string, origins: string[], errors: FieldError[] = [], done = () => {}): void {
   const action = async () => {
