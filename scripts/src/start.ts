@@ -171,6 +171,8 @@ export function applicationSpecs(settings: LocalSettings, workerBin: string): Se
         TRIAGE_REDIS_URL: settings.redisUrl,
         ...localS3Env('TRIAGE', settings),
         TRIAGE_PUBLIC_WEB_URL: `http://${host}:${settings.webPort}`,
+        // the development practice's GOV.UK Notify and mail relay are local stand-ins on loopback
+        TRIAGE_OUTBOUND_ALLOW_LOOPBACK_HTTP: 'true',
         TRIAGE_SIGNING_KEYS: devTokenKeys(settings.stateDir),
         ...localPdsEnv(settings),
         ...localNhsLoginEnv(settings),
@@ -193,6 +195,8 @@ export function applicationSpecs(settings: LocalSettings, workerBin: string): Se
         // a developer closing a request wants to see it filed, not wait out a long backoff
         RECORD_RETRY_BASE_DELAY_MS: '2000',
         RECORD_SWEEP_AFTER_MS: '30000',
+        // the development practice's GP system is the local FHIR server on loopback
+        RECORD_OUTBOUND_ALLOW_LOOPBACK_HTTP: 'true',
       },
       readyUrl: `http://${host}:${settings.recordPort}/health`,
     },

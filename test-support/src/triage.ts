@@ -14,6 +14,7 @@ import { defaultTokenIssuer, StaffLive, type StaffRole, type StaffTokenClaims } 
 import type { RunningLocalPds } from '@gpc/local-pds-server';
 import type { RunningLocalS3 } from '@gpc/local-s3-server';
 import { createWriteBackQueue, type WriteBackQueue } from '@gpc/record';
+import type { OutboundPolicy } from '@gpc/outbound';
 import {
   AttachmentStore,
   buildTriageApp,
@@ -33,6 +34,7 @@ import { startTestDatabase, type TestDatabase } from './database';
 import { startNhsLogin, type NhsLoginOption, type TestNhsLogin } from './nhs-login';
 import { startCis2, type Cis2Option, type TestCis2 } from './cis2';
 import { cleanupStack, type TestLifetime } from './lifetime';
+import { localOutbound } from './outbound';
 import { seedPractice, type SeededPractice, type SeededStaff } from './practices';
 import { testSecretsKeyring } from './secrets';
 import type { SecretKeyring } from '@gpc/contracts/secrets';
@@ -45,6 +47,11 @@ export interface StartTriageOptions {
   publicWebUrl?: string;
   logger?: FastifyBaseLogger;
   rateLimitAllowList?: string[];
+  /**
+   * Where practice-configured places may be: plain http to loopback by default, where the local
+   * stand-ins listen; `strictOutbound` for production's refusals.
+   */
+  outbound?: OutboundPolicy;
   /** The proxies whose X-Forwarded-For names the client (`app.inject({ remoteAddress })` arrives from one). */
   trustedProxies?: string[];
   /** Staff sign-in's per-account back-off (e.g. a short cap, to wait it out). */
@@ -255,6 +262,7 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     tokenKeys: new TokenKeys(options.signingKeys ?? [generateSigningKey()], defaultTokenIssuer),
     ...(options.callLinkTtlSeconds ? { callLinkTtlSeconds: options.callLinkTtlSeconds } : {}),
     writeBack: writeBackQueue ? writeBacksTo(writeBackQueue) : noWriteBacks,
+    outbound: options.outbound ?? localOutbound,
     ...(now ? { now } : {}),
     ...(publicWebUrl ? { publicWebUrl } : {}),
     ...(logger ? { logger } : {}),

@@ -39,6 +39,8 @@ import { nhsLoginRoutes } from './routes/nhs-login';
 import { Cis2Client, type Cis2Settings } from './cis2/client';
 import { cis2Routes } from './routes/cis2';
 import { queueClient, withRedis } from './redis';
+import { strictOutbound, type OutboundPolicy } from '@gpc/outbound';
+import { createSender } from './notifications/senders';
 import { rateLimitKey } from './rate-limit-key';
 import { registerStaffRevocation, RevokedStaff, type StaffRevocationLink } from './staff-revocation';
 import type { SecretKeyring } from '@gpc/contracts/secrets';
@@ -93,6 +95,11 @@ export interface TriageAppDeps {
   cis2?: Cis2Settings;
   /** The Redis behind queues and live updates, when there is one: triage serves whether or not it is up. */
   redis?: RedisLink;
+  /**
+   * Where practice-configured places (GP system, Notify, SMTP relay) may be: the deployment's
+   * outbound policy; https to public addresses only when absent.
+   */
+  outbound?: OutboundPolicy;
   /** Encrypts and decrypts practices' stored credentials (TRIAGE_SECRETS_*); without it none can be stored. */
   secrets?: SecretKeyring;
 }
@@ -253,6 +260,8 @@ function startNotifications(
   if (!notifications) return undefined;
   const sender = startNotificationWorker({
     ...notifications,
+    senderFor:
+      notifications.senderFor ?? ((settings) => createSender(settings, deps.outbound ?? strictOutbound)),
     pool: deps.pool,
     logger: app.log,
     ...(deps.secrets ? { secrets: deps.secrets } : {}),
@@ -294,7 +303,12 @@ async function registerRoutes(
     cis2: deps.cis2 ? new Cis2Client(deps.cis2) : undefined,
   });
   await app.register(navigationRoutes, { prefix: '/navigation-rules', pool });
-  await app.register(practiceAdminRoutes, { pool, now, ...(deps.secrets ? { secrets: deps.secrets } : {}) });
+  await app.register(practiceAdminRoutes, {
+    pool,
+    now,
+    outbound: deps.outbound ?? strictOutbound,
+    ...(deps.secrets ? { secrets: deps.secrets } : {}),
+  });
   await app.register(pauseRoutes, { prefix: '/practice', pool, now });
   warnIfBankHolidaysEnding(app.log, now());
   await app.register(staffMessageRoutes, {

@@ -38,6 +38,12 @@ export const TriageConfigSchema = Type.Object(
     ...S3ConfigFields,
     logLevel: LogLevelSetting,
     /**
+     * Development and tests only: practices' GP systems, GOV.UK Notify and SMTP relays may be plain
+     * http (SMTP without TLS) on loopback, where the local stand-ins listen. Off: https (TLS) to
+     * public addresses only. Private, link-local and metadata addresses are refused either way.
+     */
+    outboundAllowLoopbackHttp: Type.Boolean({ default: false }),
+    /**
      * Tracing patients against PDS (application-restricted): all five, or none (tracing off: requests
      * stay `tracing`, never verified, so none typed into the form is filed).
      */

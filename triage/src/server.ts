@@ -88,6 +88,7 @@ const liveAdapter = Promise.all([redisPublisher, redisSubscriber].map(firstReady
 );
 const app = await buildTriageApp({
   pool,
+  outbound: { allowLoopbackHttp: config.outboundAllowLoopbackHttp },
   tokenKeys: new TokenKeys(parseSigningKeys(config.signingKeys), config.tokenIssuer),
   callLinkTtlSeconds: config.callLinkTtlMinutes * 60,
   writeBack: {

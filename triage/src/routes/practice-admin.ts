@@ -24,6 +24,8 @@ import {
 import { bankHolidayDataWarning, bankHolidaysCoverUntil } from '../hours/bank-holidays';
 import { insertStaff, listStaff, revokeStaffSessions, updateStaff } from '../db/staff';
 import { withTransaction } from '../db/transaction';
+import { strictOutbound, type OutboundPolicy } from '@gpc/outbound';
+import { checkDestinations } from '../practice-destinations';
 import { sealSettingsChange } from '../secrets/practice-secrets';
 import type { SecretKeyring } from '@gpc/contracts/secrets';
 
@@ -34,6 +36,8 @@ export interface PracticeAdminRoutesDeps {
   pool: pg.Pool;
   /** The clock the bank-holiday data's warning is reckoned by (tests set it). */
   now?: () => Date;
+  /** Where practice-configured places may be (the deployment's outbound policy), checked when they are set. */
+  outbound?: OutboundPolicy;
   /** Encrypts the credentials admins give before they are stored. */
   secrets?: SecretKeyring;
 }
@@ -46,11 +50,11 @@ export interface PracticeAdminRoutesDeps {
  */
 export const practiceAdminRoutes: FastifyPluginCallbackTypebox<PracticeAdminRoutesDeps> = (
   app,
-  { pool, now = () => new Date(), secrets },
+  { pool, now = () => new Date(), outbound = strictOutbound, secrets },
   done,
 ) => {
   app.addHook('preHandler', requireStaffOf('admin'));
-  settingsRoutes(app, pool, now, secrets);
+  settingsRoutes(app, pool, now, outbound, secrets);
   staffRoutes(app, pool);
   done();
 };
@@ -62,6 +66,7 @@ function settingsRoutes(
   app: AdminApp,
   pool: pg.Pool,
   now: () => Date,
+  outbound: OutboundPolicy,
   secrets: SecretKeyring | undefined,
 ): void {
   app.get(
@@ -88,6 +93,7 @@ function settingsRoutes(
       const { practiceId, sub } = request.staff;
       const change = request.body;
       checkOpeningHours(change);
+      checkDestinations(change, outbound);
       checkWebsiteOrigins(change);
       // credentials are encrypted for this practice before they reach the database
       const stored = sealSettingsChange(secrets, practiceId, change);
