@@ -88,17 +88,18 @@ const schemas = {
 export const cis2Routes: FastifyPluginCallbackTypebox<Cis2RoutesDeps> = (app, deps, done) => {
   const redirect = (reply: FastifyReply, to: string) =>
     reply.header('cache-control', 'no-store').redirect(to, 303);
+  // per client address: a practice's staff often share one, and all sign in at the start of the day
   const limit = (max: number) => ({ rateLimit: { max, timeWindow: '1 minute' } });
-  app.get('/offer', { config: limit(60), schema: schemas.offer }, (request) =>
+  app.get('/offer', { config: limit(120), schema: schemas.offer }, (request) =>
     offerFor(deps, request.query.ods),
   );
-  app.get('/start', { config: limit(20), schema: schemas.start }, async (request, reply) =>
+  app.get('/start', { config: limit(60), schema: schemas.start }, async (request, reply) =>
     redirect(reply, await startSignIn(deps, request.query, request.log)),
   );
-  app.get('/callback', { config: limit(20), schema: schemas.callback }, async (request, reply) =>
+  app.get('/callback', { config: limit(60), schema: schemas.callback }, async (request, reply) =>
     redirect(reply, await finishSignIn(deps, request.query, request.log)),
   );
-  app.post('/session', { config: limit(20), schema: schemas.session }, (request) =>
+  app.post('/session', { config: limit(60), schema: schemas.session }, (request) =>
     openSession(app, deps, request.body.code),
   );
   done();
