@@ -5,14 +5,31 @@ import { CallsApi } from './calls-api';
 import { bindCallView, byId, explainMediaError, showStep, takeFragmentParams } from './page-common';
 
 const params = takeFragmentParams();
-/** The member of staff's access token: from the page's link, then each renewal the dashboard that opened it sends. */
+/** The member of staff's access token: from the page's link, then each renewal of the dashboard's session. */
 let staffToken = params.get('t');
 const calls = new CallsApi({ token: () => staffToken ?? '' });
-window.addEventListener('message', (event: MessageEvent<{ type?: unknown; accessToken?: unknown }>) => {
-  if (event.origin !== window.location.origin || event.source !== window.opener) return;
-  if (event.data.type === 'gpc-staff-token' && typeof event.data.accessToken === 'string')
-    staffToken = event.data.accessToken;
-});
+/** Whose token the page's link carried: a renewal is taken only for the same member of staff. */
+const staffId = staffToken ? staffIdOf(staffToken) : undefined;
+new BroadcastChannel('gpc-staff-token').addEventListener(
+  'message',
+  (event: MessageEvent<{ staffId?: unknown; accessToken?: unknown }>) => {
+    const { accessToken } = event.data;
+    if (typeof accessToken === 'string' && staffId && event.data.staffId === staffId)
+      staffToken = accessToken;
+  },
+);
+
+/** The `sub` of a staff access token (only to match renewals: triage checks the token itself). */
+function staffIdOf(token: string): string | undefined {
+  try {
+    const claims = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as {
+      sub?: unknown;
+    };
+    return typeof claims.sub === 'string' ? claims.sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Admit and Remove, side by side, for one waiting participant or device. */
 function decisions(client: CallClient, participantId: string, admitLabel: string): HTMLButtonElement[] {

@@ -21,17 +21,12 @@ import { hideUnseenReplies, showUnseenReplies } from './unseen-view';
  * page's controls to the client (api.ts) and the views; it renders nothing itself.
  */
 
-/** Call pages this tab opened: each is sent every renewed access token, to get host tokens for its call. */
-const callWindows = new Set<Window>();
+/** Every renewed access token, for the call pages this session opened (to get host tokens for their calls). */
+const staffTokens = new BroadcastChannel('gpc-staff-token');
 
 const client = new StaffClient({
   signedOut: () => show('sign-in'),
-  renewed: (accessToken) => {
-    for (const page of callWindows) {
-      if (page.closed) callWindows.delete(page);
-      else page.postMessage({ type: 'gpc-staff-token', accessToken }, window.location.origin);
-    }
-  },
+  renewed: (accessToken) => staffTokens.postMessage({ staffId: client.staff?.id, accessToken }),
   queueChanged: () => {
     void loadQueue();
     if (dashboard.openId) void openRequest(dashboard.openId, false);
@@ -139,9 +134,8 @@ byId('start-call').addEventListener('click', () => {
       anchor.href = patientLink;
       anchor.textContent = patientLink;
       byId('call-link-row').hidden = false;
-      // kept as its opener (same origin), so it hears each renewed access token (see `renewed`)
-      const page = window.open(`/clinician.html#t=${client.accessToken ?? ''}&call=${callId}`, '_blank');
-      if (page) callWindows.add(page);
+      // it hears each renewed access token on the `gpc-staff-token` channel (see `renewed`)
+      window.open(`/clinician.html#t=${client.accessToken ?? ''}&call=${callId}`, '_blank', 'noopener');
     })
     .catch((error: unknown) => showError(errorText(error, 'Could not start a call')));
 });
