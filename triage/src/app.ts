@@ -144,7 +144,13 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
 
 /** Security headers, staff tokens, rate limits, the OpenAPI document and the error translation. */
 async function registerPlatform(app: FastifyInstance, deps: TriageAppDeps): Promise<void> {
-  await app.register(helmet);
+  // HSTS a year long (ASVS 3.4.1); helmet's nosniff, no-referrer and framing rules as they are
+  await app.register(helmet, { hsts: { maxAge: 365 * 24 * 60 * 60, includeSubDomains: true } });
+  // answers hold patients' data and tokens: no browser or proxy keeps a copy
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
   registerStaffAuth(app, deps.tokenKeys);
   // per client; routes that need tighter limits (sign-in, the public form) set their own
   await app.register(rateLimit, {

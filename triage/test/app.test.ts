@@ -50,6 +50,32 @@ describe('triage app', () => {
     await deadPool.end();
   });
 
+  it('answers with headers that keep its answers out of caches, sniffing, referrers and other sites, and no TRACE', async () => {
+    const app = await buildTriageApp(appDeps(db.pool));
+    for (const url of ['/health', '/consultations']) {
+      const answer = await app.inject({
+        method: 'GET',
+        url,
+        headers: { origin: 'https://attacker.example' },
+      });
+      assert.match(String(answer.headers['content-type']), /^application\/json; charset=utf-8/, url);
+      assert.equal(answer.headers['cache-control'], 'no-store', url);
+      assert.equal(answer.headers['x-content-type-options'], 'nosniff', url);
+      assert.equal(answer.headers['referrer-policy'], 'no-referrer', url);
+      assert.match(
+        String(answer.headers['strict-transport-security']),
+        /max-age=31536000; includeSubDomains/,
+        url,
+      );
+      assert.match(String(answer.headers['content-security-policy']), /frame-ancestors 'self'/, url);
+      // no CORS: another site's page cannot read an answer
+      assert.equal(answer.headers['access-control-allow-origin'], undefined, url);
+    }
+    const trace = await app.inject({ method: 'TRACE', url: '/health' });
+    assert.equal(trace.statusCode, 404);
+    await app.close();
+  });
+
   it('answers unknown routes with a coded 404 and serves its OpenAPI document', async () => {
     const app = await buildTriageApp(appDeps(db.pool));
     const missing = await app.inject({ method: 'GET', url: '/nothing?nhs=9434765919' });
