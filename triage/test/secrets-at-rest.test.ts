@@ -262,6 +262,28 @@ describe('practices’ credentials are encrypted at rest (real PostgreSQL, Redis
     );
   });
 
+  it('re-encrypts the staff’s TOTP secrets under the new key too, so their authenticator apps still work once the old key goes', async () => {
+    const clinician = practiceA.staff.clinician;
+    const context = { practiceId: practiceA.id, field: `staff.totp_secret.${clinician.id}` };
+    const totpSecret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    await db.pool.query('UPDATE staff SET totp_secret = $2, mfa_enabled_at = now() WHERE id = $1', [
+      clinician.id,
+      oldOnly.seal(totpSecret, context),
+    ]);
+    const result = await runRotate(db.url, `${newEntry},${oldEntry}`, 'new');
+    assert.equal(result.code, 0, result.output);
+    assert.ok(!result.output.includes(totpSecret), 'counts only');
+    const { rows } = await db.pool.query<{ totp_secret: string }>(
+      'SELECT totp_secret FROM staff WHERE id = $1',
+      [clinician.id],
+    );
+    assert.match(rows[0]!.totp_secret, /^enc:v1:new:/, 'the raw row shows the new key');
+    assert.equal(keyring(newEntry, 'new').open(rows[0]!.totp_secret, context), totpSecret);
+    await db.pool.query('UPDATE staff SET totp_secret = NULL, mfa_enabled_at = NULL WHERE id = $1', [
+      clinician.id,
+    ]);
+  });
+
   it('rotation leaves a copied credential where it is and names its practice, never its value', async () => {
     await saveSettings(practiceA, { notifications: govukNotify });
     await db.pool.query(

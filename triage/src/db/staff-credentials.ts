@@ -316,3 +316,20 @@ export async function clearSignInAttempts(db: Queryable, accountKey: string): Pr
     [accountKey],
   );
 }
+
+/** The practice's members' enrolled TOTP secrets as stored, their rows locked: for re-encryption. */
+export async function lockTotpSecrets(
+  db: Queryable,
+  practiceId: string,
+): Promise<{ staffId: string; totpSecret: string }[]> {
+  const { rows } = await db.query<{ id: string; totp_secret: string }>(
+    'SELECT id, totp_secret FROM staff WHERE practice_id = $1 AND totp_secret IS NOT NULL FOR UPDATE',
+    [practiceId],
+  );
+  return rows.map((row) => ({ staffId: row.id, totpSecret: row.totp_secret }));
+}
+
+/** Stores a member's TOTP secret re-encrypted (the same secret under another key). */
+export async function storeTotpSecret(db: Queryable, staffId: string, totpSecret: string): Promise<void> {
+  await db.query('UPDATE staff SET totp_secret = $2 WHERE id = $1', [staffId, totpSecret]);
+}

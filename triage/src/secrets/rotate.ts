@@ -1,11 +1,16 @@
 import type pg from 'pg';
 import {
+  isSealed,
   practiceSecretFields,
   resealPracticeSecrets,
+  sealedKid,
   SecretUnreadable,
   type SecretKeyring,
 } from '@gpc/contracts/secrets';
+import { openTotpSecret, sealTotpSecret } from '../auth/mfa';
 import { listPracticeIds, lockPracticeSecrets, storePracticeSecrets } from '../db/practices';
+import { lockTotpSecrets, storeTotpSecret } from '../db/staff-credentials';
+import type { Queryable } from '../db/queryable';
 import { withTransaction } from '../db/transaction';
 
 /** What a rotation did, in counts and ids: never a value. */
@@ -24,8 +29,8 @@ export interface RotationReport {
 }
 
 /**
- * Re-encrypts every practice's stored credentials under the keyring's current key, and encrypts any
- * stored in plain text. Each practice in a transaction of its own, its row locked, so an admin's
+ * Re-encrypts every practice's stored credentials (its own, and its staff's enrolled TOTP secrets)
+ * under the keyring's current key, and encrypts any stored in plain text. Each practice in a transaction of its own, its row locked, so an admin's
  * change meanwhile is never overwritten. Idempotent: a second run finds them all current.
  */
 export async function rotatePracticeSecrets(pool: pg.Pool, keyring: SecretKeyring): Promise<RotationReport> {
@@ -60,6 +65,7 @@ export async function rotatePracticeSecrets(pool: pg.Pool, keyring: SecretKeyrin
             notificationSettings: notifications.value,
           });
         }
+        await resealTotpSecrets(client, keyring, practiceId, report);
       });
     } catch (error) {
       if (!(error instanceof SecretUnreadable)) throw error;
@@ -67,6 +73,29 @@ export async function rotatePracticeSecrets(pool: pg.Pool, keyring: SecretKeyrin
     }
   }
   return report;
+}
+
+/**
+ * The practice's staff's TOTP secrets under the current key: without this, removing an old key
+ * would leave their authenticator apps' codes refused until an admin reset their MFA. (Pending
+ * enrolments are left: they last minutes, and one under a removed key is simply started again.)
+ */
+async function resealTotpSecrets(
+  db: Queryable,
+  keyring: SecretKeyring,
+  practiceId: string,
+  report: RotationReport,
+): Promise<void> {
+  for (const { staffId, totpSecret } of await lockTotpSecrets(db, practiceId)) {
+    if (sealedKid(totpSecret) === keyring.currentKid) {
+      report.alreadyCurrent++;
+      continue;
+    }
+    const secret = openTotpSecret(keyring, practiceId, staffId, totpSecret);
+    await storeTotpSecret(db, staffId, sealTotpSecret(keyring, practiceId, staffId, secret));
+    report.reencrypted++;
+    if (!isSealed(totpSecret)) report.fromPlaintext++;
+  }
 }
 
 /** How many secret fields a practice's row holds. */
