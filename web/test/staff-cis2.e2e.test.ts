@@ -79,7 +79,7 @@ describe('staff sign-in with NHS Care Identity (CIS2), in Chromium, against the 
     await page.screenshot({ path: `${screenshots}/staff-sign-in-cis2-no-role.png`, fullPage: true });
   });
 
-  it('the practice manager signs in through CIS2 as an admin, and turns CIS2 sign-in off on the settings page', async () => {
+  it('the practice manager signs in through CIS2 as an admin, turns CIS2 sign-in off on the settings page, and sees CIS2 staff on the staff page with no password or MFA to reset', async () => {
     const page = await newLocalPage(browser, { viewport: { width: 1024, height: 800 } });
     await page.goto(`${web.url}settings.html?practice=A81001`);
     await page.getByRole('button', { name: 'Sign in with NHS Care Identity' }).click();
@@ -101,5 +101,18 @@ describe('staff sign-in with NHS Care Identity (CIS2), in Chromium, against the 
     await page.locator('#cis2').screenshot({ path: `${screenshots}/settings-cis2-choice.png` });
     const offer = await triage.app.inject({ url: '/auth/cis2/offer?ods=A81001' });
     assert.deepEqual(offer.json<unknown>(), { offered: false });
+
+    // the GP signed in through CIS2 in the first test: their role is CIS2's, and they have no password here
+    await page.goto(`${web.url}staff-admin.html`);
+    const gpRow = page.getByRole('row', { name: /Asha/i });
+    await gpRow.waitFor({ timeout: 10_000 });
+    assert.match(await gpRow.innerText(), /Signs in with NHS CIS2/);
+    assert.match(await gpRow.innerText(), /\(from NHS CIS2\)/);
+    assert.equal(
+      await gpRow.getByRole('button', { name: /Reset password|Reset MFA|Change role/ }).count(),
+      0,
+    );
+    assert.equal(await gpRow.getByRole('button', { name: /Stop access/ }).count(), 1);
+    await page.screenshot({ path: `${screenshots}/staff-admin-cis2-member.png`, fullPage: true });
   });
 });

@@ -58,15 +58,22 @@ function row(
     td.append(...content);
     tr.append(td);
   };
+  const cis2 = member.signInMethod === 'cis2';
   const who = element('strong', {}, member.name);
   cell(
     'Name',
     who,
     element('br'),
-    element('span', { class: 'nhsuk-body-s' }, member.email),
+    element('span', { class: 'nhsuk-body-s' }, cis2 ? 'Signs in with NHS CIS2' : member.email),
     ...(me ? [' (you)'] : []),
   );
-  cell('Role', me || !member.active ? roleLabel(member.role) : roleControl(member, actions));
+  // a CIS2 member's role comes from their national roles at each sign-in: a change here would not last
+  cell(
+    'Role',
+    me || !member.active || cis2
+      ? `${roleLabel(member.role)}${cis2 ? ' (from NHS CIS2)' : ''}`
+      : roleControl(member, actions),
+  );
   cell(
     'Access',
     member.active
@@ -75,10 +82,12 @@ function row(
   );
   const buttons = element('div', { class: 'gpc-row-actions' });
   if (member.active) {
-    buttons.append(
-      rowButton('Reset password', member, () => actions.resetPassword(member)),
-      rowButton('Reset MFA', member, () => actions.resetMfa(member)),
-    );
+    // CIS2 staff have no password here, and their second factor is CIS2's
+    if (!cis2)
+      buttons.append(
+        rowButton('Reset password', member, () => actions.resetPassword(member)),
+        rowButton('Reset MFA', member, () => actions.resetMfa(member)),
+      );
     if (!me) buttons.append(rowButton('Stop access', member, () => actions.askToStop(member), 'warning'));
   } else {
     buttons.append(rowButton('Restart access', member, () => actions.restart(member)));
