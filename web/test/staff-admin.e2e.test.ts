@@ -162,6 +162,7 @@ describe('staff admin page in Chromium: an admin manages the practice’s staff,
     await banner(admin, `${name}’s access was stopped`);
     // triage closes their live feed; the page cannot renew its session, so it asks them to sign in
     await dashboard.locator('#sign-in').waitFor({ state: 'visible', timeout: 10_000 });
+    await dashboard.getByText('You have been signed out: your session ended').waitFor();
     assert.ok(Date.now() - stoppedAt < 8000, `signed out within seconds (${Date.now() - stoppedAt} ms)`);
     await dashboard.screenshot({ path: screenshot('stopped-dashboard'), fullPage: true });
     await Promise.all([dashboard.close(), admin.close()]);

@@ -9,7 +9,7 @@ import type {
 import { errorText } from '../shared/api';
 import { showEnrolment, showRecoveryCodes } from '../shared/mfa-view';
 import { byId, showErrorSummary } from '../shared/nhsuk';
-import { wireSignIn } from '../shared/sign-in';
+import { showSignedOut, wireSignIn } from '../shared/sign-in';
 import { StaffSessionKeeper } from '../shared/staff-session';
 
 /**
@@ -18,7 +18,12 @@ import { StaffSessionKeeper } from '../shared/staff-session';
  * (the current one required; every other session ends, this one carries on).
  */
 
-const session = new StaffSessionKeeper({ signedOut: () => show('sign-in') });
+const session = new StaffSessionKeeper({
+  signedOut: () => {
+    show('sign-in');
+    showSignedOut();
+  },
+});
 const api = session.api;
 
 function show(section: 'sign-in' | 'account'): void {

@@ -15,7 +15,7 @@ import type {
 import { ApiError } from '../shared/api';
 import { byId, showFieldErrors, type FieldError } from '../shared/nhsuk';
 import { resumeStaffSession } from '../shared/cis2-sign-in';
-import { wireSignIn } from '../shared/sign-in';
+import { showSignedOut, wireSignIn } from '../shared/sign-in';
 import { SettingsClient } from './api';
 import { mfaPolicySaved, readMfaPolicy, renderMfaPolicy } from './mfa-policy';
 import { readHoursDraft, renderSettings, showAuthFields, showSaved, targetPriorities } from './render';
@@ -39,7 +39,12 @@ import { renderWebsites, websiteOriginFrom } from './websites';
  * and the views (render.ts); it renders nothing itself.
  */
 
-const client = new SettingsClient({ signedOut: () => show('sign-in') });
+const client = new SettingsClient({
+  signedOut: () => {
+    show('sign-in');
+    showSignedOut();
+  },
+});
 let data: SettingsData | undefined;
 
 function show(section: 'sign-in' | 'not-admin' | 'settings'): void {

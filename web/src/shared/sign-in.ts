@@ -56,12 +56,21 @@ function newPasswordForm(onSubmitted: () => unknown): void {
 
 const value = (id: string) => byId<HTMLInputElement>(id).value;
 
+/**
+ * Shows the sign-in again when a session ends under the member of staff (it could not be renewed:
+ * it expired, or an admin stopped, demoted or reset them), saying so rather than leaving them to guess.
+ */
+export function showSignedOut(): void {
+  byId('signed-out-notice').hidden = false;
+}
+
 export function wireSignIn(flow: SignInFlow, signedIn: (session: StaffSession) => void): void {
   let pendingToken = '';
   let usingRecoveryCode = false;
   let enrolled: StaffSession | undefined;
 
   const finish = (session: StaffSession) => {
+    byId('signed-out-notice').hidden = true;
     showPart('sign-in-form');
     document.getElementById('sign-in-new-password-form')?.remove();
     byId<HTMLInputElement>('password').value = '';

@@ -3,7 +3,7 @@ import './staff-admin.css';
 import type { StaffMemberView, StaffSession } from '@gpc/contracts';
 import { ApiError } from '../shared/api';
 import { byId, showErrorSummary, showFieldErrors } from '../shared/nhsuk';
-import { wireSignIn } from '../shared/sign-in';
+import { showSignedOut, wireSignIn } from '../shared/sign-in';
 import { StaffAdminClient } from './api';
 import {
   renderStaff,
@@ -22,7 +22,12 @@ import { newMemberFrom, roleLabel, sortedStaff } from './state';
  * (api.ts) and the views (render.ts); it renders nothing itself.
  */
 
-const client = new StaffAdminClient({ signedOut: () => show('sign-in') });
+const client = new StaffAdminClient({
+  signedOut: () => {
+    show('sign-in');
+    showSignedOut();
+  },
+});
 let stopping: StaffMemberView | undefined;
 
 function show(section: 'sign-in' | 'not-admin' | 'staff-admin'): void {

@@ -6,7 +6,7 @@ import type { ConsultationPriority } from '@gpc/contracts';
 import { errorText } from '../shared/api';
 import { byId, showErrorSummary as showError } from '../shared/nhsuk';
 import { resumeStaffSession } from '../shared/cis2-sign-in';
-import { wireSignIn } from '../shared/sign-in';
+import { showSignedOut, wireSignIn } from '../shared/sign-in';
 import { StaffClient, UnseenRepliesError } from './api';
 import { renderQueue } from './queue-view';
 import { showMatchError } from './record-view';
@@ -25,7 +25,10 @@ import { hideUnseenReplies, showUnseenReplies } from './unseen-view';
 const staffTokens = new BroadcastChannel('gpc-staff-token');
 
 const client = new StaffClient({
-  signedOut: () => show('sign-in'),
+  signedOut: () => {
+    show('sign-in');
+    showSignedOut();
+  },
   renewed: (accessToken) => staffTokens.postMessage({ staffId: client.staff?.id, accessToken }),
   queueChanged: () => {
     void loadQueue();
