@@ -194,6 +194,10 @@ onSubmit('close-form', () => {
   if (!summary) return showError('Write a summary for the GP record');
   const chosen = consultationOutcomes.find((option) => option.code === outcome.value);
   const id = dashboard.openId ?? '';
+  // held until the close, or the re-opening that shows (and so marks seen) a new reply, is done: a
+  // second press before then would be refused for the same reply
+  const closeButton = byId('close-form').querySelector<HTMLButtonElement>('button[type="submit"]');
+  if (closeButton) closeButton.disabled = true;
   void client
     .close(id, {
       outcomeCode: chosen?.code ?? '',
@@ -213,6 +217,9 @@ onSubmit('close-form', () => {
       showError();
       showUnseenReplies(error.messages);
       return openRequest(id, false, true);
+    })
+    .finally(() => {
+      if (closeButton) closeButton.disabled = false;
     });
 });
 
