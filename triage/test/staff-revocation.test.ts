@@ -4,7 +4,14 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { Redis } from 'ioredis';
 import { StaffLive, StaffRevocation, tokenTimes, type StaffTokenClaims } from '@gpc/contracts';
 import { generateSigningKey } from '@gpc/triage';
-import { seedConsultation, startRedis, startTriage, waitFor, type TestTriage } from '@gpc/test-support';
+import {
+  cleanupStack,
+  seedConsultation,
+  startRedis,
+  startTriage,
+  waitFor,
+  type TestTriage,
+} from '@gpc/test-support';
 import { startCallNode } from '../../signalling/test/support/call-node';
 
 /** A live socket (a dashboard on a triage node, or a call on the call node), and how it ended. */
@@ -47,17 +54,20 @@ const dashboard = (node: TestTriage, token: string) =>
  * of the test's own. With that Redis down, a socket ends when its token does.
  */
 describe('stopping or demoting a member of staff closes their dashboards and calls on every node', async () => {
+  // taken down last-in first-out: the nodes before the Redis they use (else their closing commands
+  // meet a Redis already gone, as unhandled 'Connection is closed' rejections)
+  const world = cleanupStack({ after });
   const redis = await startRedis();
-  after(() => redis.remove());
+  world.after(() => redis.remove());
   const signingKeys = [generateSigningKey()];
   const options = { live: 'redis', redisUrl: redis.url, signingKeys } as const;
-  const nodeA = await startTriage({ after }, options);
-  const nodeB = await startTriage({ after }, options);
+  const nodeA = await startTriage(world, options);
+  const nodeB = await startTriage(world, options);
   const callNode = await startCallNode({
     jwksUrl: `${nodeA.url}/.well-known/jwks.json`,
     redisUrl: redis.url,
   });
-  after(async () => {
+  world.after(async () => {
     for (const socket of sockets) socket.disconnect();
     await callNode.close();
   });
