@@ -40,8 +40,9 @@ export function parseStaffRevoked(text: string): StaffRevoked | undefined {
 /**
  * The revocations a node has heard of, each kept for `StaffRevocation.rememberMs`: a token issued
  * before its member's revocation is refused at the handshake, so a client cannot simply reconnect
- * with it. `iat` has whole seconds: a token issued in the same second as the revocation is refused
- * too (it may predate it), so a demoted member's client waits a second before renewing.
+ * with it. Triage's tokens carry their issue time in milliseconds (`iat_ms`), so one issued just
+ * after the revocation (the new session a password change gives) is not mistaken for one issued
+ * before it; a token with whole-second `iat` only is refused for the whole second (it may predate it).
  */
 export class RevokedStaff {
   private readonly revokedAt = new Map<string, number>();
@@ -56,12 +57,14 @@ export class RevokedStaff {
     this.revokedAt.set(staffId, Math.max(at, this.revokedAt.get(staffId) ?? 0));
   }
 
-  /** True when a token of this member issued at `issuedAt` (seconds, the JWT's `iat`) predates their revocation. */
-  refuses(staffId: string, issuedAt: number | undefined): boolean {
+  /** True when a token of this member, issued when `times` says (see `tokenTimes`), predates their revocation. */
+  refuses(staffId: string, times: { issuedAt?: number; issuedAtMs?: number }): boolean {
     this.forgetOld();
     const at = this.revokedAt.get(staffId);
     if (at === undefined) return false;
-    return issuedAt === undefined || issuedAt <= Math.floor(at / 1000);
+    // the same millisecond: the new session a password change opens right after its revocation
+    if (times.issuedAtMs !== undefined) return times.issuedAtMs < at;
+    return times.issuedAt === undefined || times.issuedAt <= Math.floor(at / 1000);
   }
 
   private forgetOld(): void {
@@ -70,15 +73,20 @@ export class RevokedStaff {
   }
 }
 
-/** The `iat` and `exp` (seconds) of a JWT already verified, read from its payload; absent ones undefined. */
-export function tokenTimes(token: string): { issuedAt?: number; expiresAt?: number } {
+/**
+ * The `iat` and `exp` (seconds) of a JWT already verified, and its `iat_ms` (milliseconds) when it
+ * has one, read from its payload; absent ones undefined.
+ */
+export function tokenTimes(token: string): { issuedAt?: number; issuedAtMs?: number; expiresAt?: number } {
   try {
     const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
       iat?: unknown;
+      iat_ms?: unknown;
       exp?: unknown;
     };
     return {
       ...(typeof payload.iat === 'number' ? { issuedAt: payload.iat } : {}),
+      ...(typeof payload.iat_ms === 'number' ? { issuedAtMs: payload.iat_ms } : {}),
       ...(typeof payload.exp === 'number' ? { expiresAt: payload.exp } : {}),
     };
   } catch {

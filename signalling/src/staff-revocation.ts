@@ -46,8 +46,7 @@ export function watchStaffRevocations(
   io.use((socket, next) => {
     const { staffId } = socket.data;
     if (staffId === undefined) return next();
-    const { issuedAt } = tokenTimes(handshakeToken(socket.handshake.auth));
-    if (!revoked.refuses(staffId, issuedAt)) return next();
+    if (!revoked.refuses(staffId, tokenTimes(handshakeToken(socket.handshake.auth)))) return next();
     next(Object.assign(new Error('unauthorized'), { data: { code: 'unauthorized' } }));
   });
   io.on('connection', (socket) => {

@@ -70,8 +70,9 @@ export function createStaffLive(
         ...claims
       } = verify(typeof token === 'string' ? token : '') as Record<string, unknown>;
       if (!checkClaims.Check(claims)) throw new Error('not a staff token');
-      const { issuedAt, expiresAt } = tokenTimes(token as string);
-      if (revoked?.refuses(claims.sub, issuedAt)) throw new Error('revoked');
+      const times = tokenTimes(token as string);
+      const { expiresAt } = times;
+      if (revoked?.refuses(claims.sub, times)) throw new Error('revoked');
       socket.data = { staffId: claims.sub, ...(expiresAt === undefined ? {} : { expiresAt }) };
       void socket.join(StaffLive.room(claims.practiceId));
       next();

@@ -72,7 +72,7 @@ export function registerStaffRevocation(
   app.addHook('onRequest', (request, _reply, done) => {
     const token = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
     const sub = token ? subjectOf(token) : undefined;
-    if (sub !== undefined && revoked.refuses(sub, tokenTimes(token!).issuedAt))
+    if (sub !== undefined && revoked.refuses(sub, tokenTimes(token!)))
       return done(new AppError('unauthorized', 'sign in again: your access has changed'));
     done();
   });

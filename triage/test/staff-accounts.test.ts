@@ -297,6 +297,13 @@ describe('staff sessions: refresh-token families, password change, admin resets 
       payload: { currentPassword: practice.staff.clinician.password, newPassword },
     });
     assert.equal(changed.statusCode, 200, changed.body);
+    // the new session works at once, though issued within the second of the revocation it follows
+    const fresh = await app.inject({
+      url: '/consultations',
+      headers: bearer(json<StaffSession>(changed).accessToken),
+    });
+    assert.equal(fresh.statusCode, 200, fresh.body);
+    assert.equal((await app.inject({ url: '/consultations', headers })).statusCode, 401, 'the old one stops');
     assert.equal((await refresh(elsewhere.refreshToken)).statusCode, 401, 'the other session ended');
     assert.equal((await refresh(here.refreshToken)).statusCode, 401, 'so did the old one here');
     assert.equal(

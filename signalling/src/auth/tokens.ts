@@ -72,7 +72,9 @@ export class TokenService {
       throw new AppError('unauthorized', expired ? 'token expired' : 'token not valid');
     }
     const claims = Object.fromEntries(
-      Object.entries(payload).filter(([key]) => !['iat', 'exp', 'nbf', 'jti', 'iss', 'aud'].includes(key)),
+      Object.entries(payload).filter(
+        ([key]) => !['iat', 'iat_ms', 'exp', 'nbf', 'jti', 'iss', 'aud'].includes(key),
+      ),
     );
     if (!checkCall.Check(claims)) throw new AppError('unauthorized', 'token not valid');
     return claims;

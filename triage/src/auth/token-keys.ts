@@ -45,7 +45,7 @@ interface Key {
   publicJwk: PublicJwk;
 }
 
-const registeredClaims = ['iss', 'aud', 'iat', 'exp', 'nbf', 'jti'];
+const registeredClaims = ['iss', 'aud', 'iat', 'iat_ms', 'exp', 'nbf', 'jti'];
 const decodeHeader = createDecoder({ complete: true }) as (token: string) => { header: { kid?: unknown } };
 
 /** A new Ed25519 key with a fresh `kid`, private half included: for npm start and tests. */
@@ -132,7 +132,9 @@ export class TokenKeys {
       });
       this.signers.set(kind, signer);
     }
-    return signer({ ...claims, exp: Math.floor(Date.now() / 1000) + ttlSeconds });
+    const now = Date.now();
+    // iat_ms: a revocation is told from a token issued in the same second after it (RevokedStaff)
+    return signer({ ...claims, iat_ms: now, exp: Math.floor(now / 1000) + ttlSeconds });
   }
 
   /**

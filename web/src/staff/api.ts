@@ -111,8 +111,8 @@ export class StaffClient {
 
   /**
    * A new access token, then the feed again with it (`started` reconnects it); signed out when the
-   * session cannot be renewed. After a second's wait: a token issued in the second of a revocation
-   * is refused, since it may predate it.
+   * session cannot be renewed. After a second's wait, so the renewal does not race the revocation
+   * still reaching the other nodes.
    */
   private renewLive(live: Socket): void {
     live.disconnect();
