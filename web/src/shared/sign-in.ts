@@ -43,6 +43,8 @@ function showPart(part: Part, focusId?: string): void {
     const shown = document.getElementById(id);
     if (shown) shown.hidden = id !== part;
   }
+  // NHS Care Identity is another way in from the first step, not an aside to a code or enrolment
+  document.getElementById('cis2-sign-in')?.classList.toggle('gpc-past-first-step', part !== 'sign-in-form');
   if (focusId) byId(focusId).focus();
 }
 
