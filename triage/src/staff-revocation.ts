@@ -42,8 +42,12 @@ export function redisRevocationLink(publisher: Redis, subscriber: Redis): StaffR
       subscriber.on('message', (channel: string, message: string) => {
         if (channel === StaffRevocation.channel) listener(message);
       });
-      // asked for while Redis is away, it is sent when it answers
-      subscriber.subscribe(StaffRevocation.channel).catch(() => undefined);
+      // asked once the client is ready: a SUBSCRIBE sent between its connecting and its ready check
+      // puts the connection in subscriber mode under that check, which fails ("Connection in
+      // subscriber mode") and costs a reconnect; ioredis subscribes again after later reconnects
+      const subscribe = () => void subscriber.subscribe(StaffRevocation.channel).catch(() => undefined);
+      if (subscriber.status === 'ready') subscribe();
+      else subscriber.once('ready', subscribe);
     },
   };
 }
