@@ -1,14 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import {
-  createRemoteJWKSet,
-  importJWK,
-  jwtVerify,
-  SignJWT,
-  type CryptoKey,
-  type JWK,
-  type JWTPayload,
-  type KeyObject,
-} from 'jose';
+import type { JWTPayload } from 'jose';
+import { OidcRelyingParty, type RelyingPartySettings } from '../oidc/relying-party';
 import type { NrbacRoleClaim } from './roles';
 
 /**
@@ -20,19 +11,10 @@ import type { NrbacRoleClaim } from './roles';
  * See: https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers
  */
 
-export interface Cis2Settings {
-  /** CIS2's issuer identifier; its discovery document is under `/.well-known/openid-configuration`. */
-  issuer: string;
-  clientId: string;
-  /** The private key client assertions are signed with (RSA, as a JWK), and its key id. */
-  privateKey: JWK;
-  kid: string;
-  /** Registered with CIS2: where the browser comes back to (`…/auth/cis2/callback`). */
-  redirectUri: string;
+/** CIS2's issuer, our client id and key, the redirect URI registered with CIS2 (`…/auth/cis2/callback`), and the assurance asked for. */
+export interface Cis2Settings extends RelyingPartySettings {
   /** `acr_values` asked for: `AAL3_ANY` or `AAL2_OR_AAL3_ANY`. */
   acrValues: string;
-  /** How long a call to CIS2 may take. Default 10 s. */
-  timeoutMs?: number;
 }
 
 /** The `acr_values` this service may ask for. */
@@ -48,14 +30,6 @@ export class Cis2Error extends Error {
   ) {
     super(message, options);
   }
-}
-
-interface Discovery {
-  issuer: string;
-  authorization_endpoint: string;
-  token_endpoint: string;
-  userinfo_endpoint: string;
-  jwks_uri: string;
 }
 
 /** The user's name and national RBAC roles, as CIS2 gives them for these scopes. */
@@ -84,14 +58,20 @@ export interface Cis2Identity {
 }
 
 export class Cis2Client {
-  private discovery: Promise<Discovery> | undefined;
-  private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
-  private signingKey: Promise<CryptoKey | KeyObject | Uint8Array> | undefined;
+  private readonly party: OidcRelyingParty;
 
-  constructor(private readonly settings: Cis2Settings) {}
+  constructor(private readonly settings: Cis2Settings) {
+    this.party = new OidcRelyingParty(settings, {
+      service: 'CIS2',
+      scope: cis2Scope,
+      // RS256, as CIS2 signs
+      idTokenAlgorithm: 'RS256',
+      error: (reason, message, options) => new Cis2Error(reason, message, options),
+    });
+  }
 
   get issuer(): string {
-    return this.settings.issuer;
+    return this.party.issuer;
   }
 
   /** The `acr_values` a new sign-in asks for. */
@@ -99,50 +79,15 @@ export class Cis2Client {
     return this.settings.acrValues;
   }
 
-  private get timeoutMs(): number {
-    return this.settings.timeoutMs ?? 10_000;
-  }
-
-  /** The issuer's endpoints, read once (again after a failure). */
-  private metadata(): Promise<Discovery> {
-    this.discovery ??= (async () => {
-      const found = await this.fetchJson<Discovery>(
-        `${this.settings.issuer}/.well-known/openid-configuration`,
-        {},
-      );
-      if (found.issuer !== this.settings.issuer)
-        throw new Cis2Error('unavailable', `the discovery document names another issuer: ${found.issuer}`);
-      return found;
-    })().catch((error: unknown) => {
-      this.discovery = undefined;
-      throw error;
-    });
-    return this.discovery;
-  }
-
-  /** Where to send the browser to sign in. */
-  async authorizationUrl(request: {
+  /** Where to send the browser to sign in, asking for `acrValues`. */
+  authorizationUrl(request: {
     state: string;
     nonce: string;
     codeChallenge: string;
     acrValues: string;
   }): Promise<URL> {
-    const url = new URL((await this.metadata()).authorization_endpoint);
-    const params = {
-      response_type: 'code',
-      client_id: this.settings.clientId,
-      redirect_uri: this.settings.redirectUri,
-      scope: cis2Scope,
-      state: request.state,
-      nonce: request.nonce,
-      code_challenge: request.codeChallenge,
-      code_challenge_method: 'S256',
-      acr_values: request.acrValues,
-      // a shared workstation's CIS2 session must not sign in the wrong member of staff
-      prompt: 'login',
-    };
-    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-    return url;
+    const { acrValues, ...flow } = request;
+    return this.party.authorizationUrl(flow, { acr_values: acrValues });
   }
 
   /**
@@ -156,93 +101,16 @@ export class Cis2Client {
     nonce: string;
     acrValues: string;
   }): Promise<Cis2Identity> {
-    const discovery = await this.metadata();
-    const tokens = await this.fetchJson<{ id_token?: string; access_token?: string }>(
-      discovery.token_endpoint,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'authorization_code',
-          code: callback.code,
-          redirect_uri: this.settings.redirectUri,
-          code_verifier: callback.codeVerifier,
-          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-          client_assertion: await this.clientAssertion(discovery.token_endpoint),
-        }),
-      },
-    );
-    if (!tokens.id_token || !tokens.access_token)
-      throw new Cis2Error('failed', 'the token response has no ID token or access token');
-    const idToken = await this.verifyIdToken(discovery, tokens.id_token, callback.nonce);
-    const required = Math.min(...callback.acrValues.split(' ').map(assuranceOf));
-    if (!(required > 0) || assuranceOf(idToken.acr) < required)
-      throw new Cis2Error(
-        'assurance',
-        `the sign-in's acr (${String(idToken.acr)}) does not meet ${callback.acrValues}`,
-      );
-    const userinfo = await this.fetchJson<Record<string, unknown>>(discovery.userinfo_endpoint, {
-      headers: { authorization: `Bearer ${tokens.access_token}` },
+    const { acrValues, ...flow } = callback;
+    const { idToken, userinfo } = await this.party.signIn(flow, (signed) => {
+      const required = Math.min(...acrValues.split(' ').map(assuranceOf));
+      if (!(required > 0) || assuranceOf(signed.acr) < required)
+        throw new Cis2Error(
+          'assurance',
+          `the sign-in's acr (${String(signed.acr)}) does not meet ${acrValues}`,
+        );
     });
     return identityFrom(idToken, userinfo);
-  }
-
-  /** RFC 7523: iss = sub = our client id, aud = the token endpoint, short-lived, unique. */
-  private async clientAssertion(tokenEndpoint: string): Promise<string> {
-    this.signingKey ??= importJWK(this.settings.privateKey, 'RS512');
-    return new SignJWT({ jti: randomUUID() })
-      .setProtectedHeader({ alg: 'RS512', kid: this.settings.kid, typ: 'JWT' })
-      .setIssuer(this.settings.clientId)
-      .setSubject(this.settings.clientId)
-      .setAudience(tokenEndpoint)
-      .setIssuedAt()
-      .setExpirationTime('60s')
-      .sign(await this.signingKey);
-  }
-
-  /** Signature from the issuer's keys (RS256 only), issuer, audience, expiry, and our nonce. */
-  private async verifyIdToken(discovery: Discovery, idToken: string, nonce: string): Promise<JWTPayload> {
-    this.jwks ??= createRemoteJWKSet(new URL(discovery.jwks_uri), { timeoutDuration: this.timeoutMs });
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(idToken, this.jwks, {
-        issuer: this.settings.issuer,
-        audience: this.settings.clientId,
-        algorithms: ['RS256'],
-        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'nonce'],
-      }));
-    } catch (error) {
-      throw new Cis2Error('failed', `the ID token is not valid: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    if (payload.nonce !== nonce) throw new Cis2Error('failed', 'the ID token is for another sign-in (nonce)');
-    if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== this.settings.clientId)
-      throw new Cis2Error('failed', 'the ID token was issued to another party (azp)');
-    return payload;
-  }
-
-  private async fetchJson<T>(url: string, init: RequestInit): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        ...init,
-        redirect: 'error',
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      throw new Cis2Error('unavailable', `CIS2 could not be reached (${new URL(url).pathname})`, {
-        cause: error,
-      });
-    }
-    if (!response.ok) {
-      const code = ((await response.json().catch(() => ({}))) as { error?: unknown }).error;
-      throw new Cis2Error(
-        response.status >= 500 ? 'unavailable' : 'failed',
-        `CIS2 answered ${response.status}${typeof code === 'string' ? ` (${code})` : ''} at ${new URL(url).pathname}`,
-      );
-    }
-    return (await response.json()) as T;
   }
 }
 
