@@ -18,17 +18,20 @@ function withDatabase(serverUrl: string, name: string): string {
   return url.toString();
 }
 
-/** A fresh, empty database of the test's own on the real PostgreSQL; `drop()` removes it. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh, empty database of the test's own on the real PostgreSQL (or on `serverUrl`, e.g. a
+ * `startPostgres()` cluster); `drop()` removes it.
+ */
+export async function createTestDatabase(serverUrl: string = testServerUrl): Promise<TestDatabase> {
   const name = `gpc_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: testServerUrl });
+  const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
   } finally {
     await admin.end();
   }
-  const url = withDatabase(testServerUrl, name);
+  const url = withDatabase(serverUrl, name);
   const pool = new pg.Pool({ connectionString: url, max: 5 });
   // dropping the database ends any connection still idle here: expected at teardown, not a failure
   pool.on('error', () => undefined);
@@ -37,7 +40,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     pool,
     async drop() {
       await pool.end();
-      const client = new pg.Client({ connectionString: testServerUrl });
+      const client = new pg.Client({ connectionString: serverUrl });
       await client.connect();
       try {
         await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
@@ -48,9 +51,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+export interface TestDatabaseOptions {
+  /** The server to create it on: the machine's test server unless given (`startPostgres().url`). */
+  serverUrl?: string;
+}
+
 /** A fresh database with every migration applied, dropped when `t` ends. */
-export async function startTestDatabase(t: TestLifetime): Promise<TestDatabase> {
-  const db = await createTestDatabase();
+export async function startTestDatabase(
+  t: TestLifetime,
+  options: TestDatabaseOptions = {},
+): Promise<TestDatabase> {
+  const db = await createTestDatabase(options.serverUrl);
   t.after(() => db.drop());
   await migrateDatabase(db.url);
   return db;

@@ -9,6 +9,7 @@ export * from './mail';
 export * from './nhs-login';
 export * from './notify';
 export * from './outbound';
+export * from './postgres-server';
 export * from './practices';
 export * from './processes';
 export * from './secrets';
