@@ -13,11 +13,18 @@ import { guardedConnect, literalRefusal, guardedLookup, type OutboundPolicy } fr
  * checked (the lookup the socket uses, or the IP literal), and plain http is refused unless the
  * deployment allows it to loopback.
  */
-export function guardedDispatcher(policy: OutboundPolicy, options: { timeoutMs?: number } = {}): Agent {
+export function guardedDispatcher(
+  policy: OutboundPolicy,
+  options: {
+    timeoutMs?: number;
+    /** A client certificate (PEM) for mutual TLS, and the CA to trust instead of the system's (MESH). */
+    tls?: { cert?: string; key?: string; ca?: string };
+  } = {},
+): Agent {
   const timeout = options.timeoutMs ? { timeout: options.timeoutMs } : {};
   const connectors = {
     plain: buildConnector({ lookup: guardedLookup(policy, true), ...timeout }),
-    tls: buildConnector({ lookup: guardedLookup(policy, false), ...timeout }),
+    tls: buildConnector({ lookup: guardedLookup(policy, false), ...timeout, ...options.tls }),
   };
   return new Agent({
     connect: (connectOptions, callback) => {

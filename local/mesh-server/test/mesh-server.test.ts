@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  createMeshClient,
+  meshAuthorizationHeader,
+  meshTimestamp,
+  MeshError,
+  type MeshClient,
+} from '@gpc/record/mesh';
+import {
+  GP_MAILBOX,
+  OTHER_GP_MAILBOX,
+  SEND_DOCUMENT_WORKFLOW,
+  SERVICE_MAILBOX,
+  startLocalMesh,
+  type RunningLocalMesh,
+} from '../src/testing';
+import { createMeshServer } from '../src/app';
+
+const outbound = { allowLoopbackHttp: true };
+
+async function meshErrorOf(promise: Promise<unknown>): Promise<MeshError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof MeshError, `expected a MeshError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a MeshError');
+}
+
+describe('the local MESH server', () => {
+  let mesh: RunningLocalMesh;
+  let service: MeshClient;
+  let gp: MeshClient;
+  const clients: MeshClient[] = [];
+  const client = (mailboxId: string, extra: { chunkSizeBytes?: number; password?: string } = {}) => {
+    const made = createMeshClient({ ...mesh.credentials(mailboxId), ...extra, outbound, timeoutMs: 10_000 });
+    clients.push(made);
+    return made;
+  };
+
+  before(async () => {
+    mesh = await startLocalMesh();
+    service = client(SERVICE_MAILBOX);
+    gp = client(GP_MAILBOX);
+  });
+  after(async () => {
+    for (const made of clients) await made.close();
+    await mesh.close();
+  });
+
+  /** A request signed by hand, so the header's parts can be chosen. */
+  async function handshakeWith(parts: {
+    nonce: string;
+    nonceCount: number;
+    timestamp: string;
+    sharedKey?: string;
+  }) {
+    const { password } = mesh.credentials(SERVICE_MAILBOX);
+    const authorization = meshAuthorizationHeader({
+      mailboxId: SERVICE_MAILBOX,
+      password,
+      sharedKey: parts.sharedKey ?? mesh.sharedKey,
+      ...parts,
+    });
+    const response = await fetch(`${mesh.url}/messageexchange/${SERVICE_MAILBOX}`, {
+      method: 'POST',
+      headers: { authorization, accept: 'application/vnd.mesh.v2+json' },
+    });
+    return response.status;
+  }
+
+  it('answers the handshake of a mailbox with the right password and shared key', async () => {
+    await service.handshake();
+    await gp.handshake();
+  });
+
+  it('refuses a wrong password, a wrong shared key, an old timestamp and a reused nonce with 403', async () => {
+    const wrongPassword = await meshErrorOf(client(SERVICE_MAILBOX, { password: 'not-it' }).handshake());
+    assert.equal(wrongPassword.code, 'mesh-unauthorised');
+    assert.equal(wrongPassword.status, 403);
+    const now = meshTimestamp();
+    assert.equal(
+      await handshakeWith({ nonce: 'n-key', nonceCount: 1, timestamp: now, sharedKey: 'Banana' }),
+      403,
+    );
+    const old = meshTimestamp(new Date(Date.now() - 10 * 60_000));
+    assert.equal(await handshakeWith({ nonce: 'n-old', nonceCount: 1, timestamp: old }), 403);
+    assert.equal(await handshakeWith({ nonce: 'n-once', nonceCount: 1, timestamp: now }), 200);
+    assert.equal(await handshakeWith({ nonce: 'n-once', nonceCount: 1, timestamp: now }), 403, 'replayed');
+    assert.equal(await handshakeWith({ nonce: 'n-once', nonceCount: 2, timestamp: now }), 200, 'counted on');
+  });
+
+  it('delivers a small message with its headers, lists it, and forgets it once acknowledged', async () => {
+    const body = Buffer.from(JSON.stringify({ resourceType: 'Bundle', type: 'message' }));
+    const { messageId } = await service.send({
+      to: GP_MAILBOX,
+      workflowId: SEND_DOCUMENT_WORKFLOW,
+      subject: 'Online consultation report for Zoë Smith',
+      localId: 'A81001',
+      body,
+      contentType: 'application/fhir+json',
+    });
+    assert.ok((await gp.listInbox()).includes(messageId));
+    const received = await gp.download(messageId);
+    assert.equal(received.messageType, 'DATA');
+    assert.equal(received.from, SERVICE_MAILBOX);
+    assert.equal(received.to, GP_MAILBOX);
+    assert.equal(received.workflowId, SEND_DOCUMENT_WORKFLOW);
+    assert.equal(received.localId, 'A81001');
+    assert.equal(received.subject, 'Online consultation report for Zoe Smith');
+    assert.deepEqual(received.body, body);
+    assert.equal((await service.track(messageId)).status, 'accepted');
+    await gp.acknowledge(messageId);
+    assert.ok(!(await gp.listInbox()).includes(messageId));
+    const tracked = await service.track(messageId);
+    assert.equal(tracked.status, 'acknowledged');
+    assert.ok(tracked.acknowledged_timestamp);
+  });
+
+  it('takes a large message in chunks and gives it back whole', async () => {
+    const chunked = client(SERVICE_MAILBOX, { chunkSizeBytes: 1000 });
+    const body = Buffer.from(Array.from({ length: 3500 }, (_, i) => i % 251));
+    const { messageId } = await chunked.send({ to: GP_MAILBOX, workflowId: SEND_DOCUMENT_WORKFLOW, body });
+    const stored = mesh.mesh.store.get(messageId)!;
+    assert.equal(stored.totalChunks, 4);
+    assert.deepEqual(
+      stored.chunks.map((c) => c?.length),
+      [1000, 1000, 1000, 500],
+    );
+    const received = await gp.download(messageId);
+    assert.deepEqual(received.body, body);
+    await gp.acknowledge(messageId);
+  });
+
+  it('does not deliver a chunked message until its last chunk is in', async () => {
+    const { password } = mesh.credentials(SERVICE_MAILBOX);
+    const auth = (count: number) =>
+      meshAuthorizationHeader({
+        mailboxId: SERVICE_MAILBOX,
+        password,
+        sharedKey: mesh.sharedKey,
+        nonce: 'partial',
+        nonceCount: count,
+        timestamp: meshTimestamp(),
+      });
+    const response = await fetch(`${mesh.url}/messageexchange/${SERVICE_MAILBOX}/outbox`, {
+      method: 'POST',
+      headers: {
+        authorization: auth(1),
+        'mex-to': GP_MAILBOX,
+        'mex-workflowid': SEND_DOCUMENT_WORKFLOW,
+        'mex-chunk-range': '1:2',
+        'content-type': 'application/octet-stream',
+      },
+      body: 'first half',
+    });
+    assert.equal(response.status, 202);
+    const { message_id: messageId } = (await response.json()) as { message_id: string };
+    assert.ok(!(await gp.listInbox()).includes(messageId));
+    assert.equal((await service.track(messageId)).status, 'uploading');
+  });
+
+  it('refuses a message to a mailbox MESH does not know (417, code 12), as mesh-sandbox does', async () => {
+    const refused = await meshErrorOf(
+      service.send({ to: 'NOSUCHBOX1', workflowId: SEND_DOCUMENT_WORKFLOW, body: Buffer.from('x') }),
+    );
+    assert.equal(refused.code, 'mesh-refused');
+    assert.equal(refused.status, 417);
+    assert.equal(refused.meshCode, '12');
+    assert.equal(refused.retryable, false);
+  });
+
+  it('sends a non-delivery report back to the sender for a workflow the recipient does not take', async () => {
+    const { messageId } = await service.send({
+      to: OTHER_GP_MAILBOX,
+      workflowId: SEND_DOCUMENT_WORKFLOW,
+      localId: 'A81001',
+      body: Buffer.from('{}'),
+    });
+    const other = client(OTHER_GP_MAILBOX);
+    assert.deepEqual(await other.listInbox(), []);
+    const reportId = (await service.listInbox()).find(
+      (id) => mesh.mesh.store.get(id)?.linkedMessageId === messageId,
+    );
+    assert.ok(reportId, 'a report in the sender inbox');
+    const report = await service.download(reportId);
+    assert.equal(report.messageType, 'REPORT');
+    assert.equal(report.linkedMessageId, messageId);
+    assert.equal(report.statusCode, '17');
+    assert.equal(report.statusDescription, 'Workflow ID not registered for mailbox');
+    assert.equal(report.workflowId, SEND_DOCUMENT_WORKFLOW);
+    const tracked = await service.track(messageId);
+    assert.equal(tracked.status, 'undeliverable');
+    assert.equal(tracked.statusCode, '17');
+    await service.acknowledge(reportId);
+  });
+
+  it('routes GPPROVIDER_ addresses to the practice the patient is registered with, or reports no mailbox matched', async () => {
+    const routed = await startLocalMesh({
+      mailboxes: [
+        { mailboxId: SERVICE_MAILBOX, password: 'p1' },
+        { mailboxId: GP_MAILBOX, password: 'p2', gpProviderFor: ['9000000009'] },
+      ],
+    });
+    const sender = createMeshClient({ ...routed.credentials(SERVICE_MAILBOX), outbound });
+    const practice = createMeshClient({ ...routed.credentials(GP_MAILBOX), outbound });
+    try {
+      const known = await sender.send({
+        to: 'GPPROVIDER_9000000009_14071985_SMITH',
+        workflowId: SEND_DOCUMENT_WORKFLOW,
+        body: Buffer.from('a'),
+      });
+      assert.deepEqual(await practice.listInbox(), [known.messageId]);
+      const unknown = await sender.send({
+        to: 'GPPROVIDER_9000000017_01011990_TAYLOR',
+        workflowId: SEND_DOCUMENT_WORKFLOW,
+        body: Buffer.from('b'),
+      });
+      const [reportId] = await sender.listInbox();
+      const report = await sender.download(reportId!);
+      assert.equal(report.linkedMessageId, unknown.messageId);
+      assert.equal(report.statusCode, 'EPL-151');
+    } finally {
+      await sender.close();
+      await practice.close();
+      await routed.close();
+    }
+  });
+
+  it('answers 503 while the fault switch is on, and is unreachable while stopped, keeping its messages', async () => {
+    const { messageId } = await service.send({
+      to: GP_MAILBOX,
+      workflowId: SEND_DOCUMENT_WORKFLOW,
+      body: Buffer.from('kept'),
+    });
+    const fault = await fetch(`${mesh.url}/messageexchange/admin/fault`, {
+      method: 'PUT',
+      body: JSON.stringify({ status: 503 }),
+    });
+    assert.equal(fault.status, 200);
+    const busy = await meshErrorOf(gp.listInbox());
+    assert.equal(busy.code, 'mesh-unreachable');
+    assert.equal(busy.status, 503);
+    assert.equal(busy.retryable, true);
+    await fetch(`${mesh.url}/messageexchange/admin/fault`, {
+      method: 'PUT',
+      body: JSON.stringify({ status: null }),
+    });
+    await mesh.stop();
+    const down = await meshErrorOf(gp.listInbox());
+    assert.equal(down.code, 'mesh-unreachable');
+    assert.match(down.message, /ECONNREFUSED|UND_ERR_SOCKET/);
+    await mesh.start();
+    assert.ok((await gp.listInbox()).includes(messageId));
+    await gp.acknowledge(messageId);
+  });
+
+  it('keeps messages in its data file across a restart', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mesh-'));
+    try {
+      const dataFile = path.join(dir, 'messages.json');
+      const mailboxes = mesh.mailboxes;
+      const first = createMeshServer({ sharedKey: 'k', mailboxes, dataFile });
+      const second = createMeshServer({ sharedKey: 'k', mailboxes, dataFile: path.join(dir, 'other.json') });
+      assert.equal(second.store.all().length, 0);
+      first.store.add({ ...mesh.mesh.store.all()[0]!, messageId: 'KEPT_1' });
+      const restarted = createMeshServer({ sharedKey: 'k', mailboxes, dataFile });
+      assert.deepEqual(restarted.store.get('KEPT_1')?.chunks, mesh.mesh.store.all()[0]!.chunks);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
