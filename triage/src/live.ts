@@ -1,13 +1,15 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server, type ServerOptions } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import {
   msUntilExpiry,
   StaffLive,
   StaffTokenClaims,
+  type ErrorCode,
   tokenTimes,
   type QueueChange,
   type RevokedStaff,
+  type StaffLiveClientPayloads,
   type StaffLiveServerToClientEvents,
 } from '@gpc/contracts';
 
@@ -28,6 +30,26 @@ export interface StaffLive {
 }
 
 const checkClaims = TypeCompiler.Compile(StaffTokenClaims);
+
+type NoEvents<T extends Record<string, never>> = T;
+/** The client events the feed handles: none, as the contract says; one added there stops this compiling until handled. */
+export type StaffLiveClientEvents = NoEvents<typeof StaffLiveClientPayloads>;
+
+/**
+ * Dashboards send nothing over the feed (`StaffLiveClientPayloads` is empty): an event that asks for
+ * an answer is refused, coded like every socket refusal; the rest are ignored. Never throws.
+ */
+function refuseClientEvents(socket: Socket): void {
+  socket.onAny((event: unknown, ...args: unknown[]) => {
+    const ack = args.at(-1);
+    if (typeof ack !== 'function') return;
+    const name = typeof event === 'string' ? event.slice(0, 100) : typeof event;
+    (ack as (answer: { ok: false; error: { code: ErrorCode; message: string } }) => void)({
+      ok: false,
+      error: { code: 'badRequest', message: `the live feed takes no events (${name})` },
+    });
+  });
+}
 export const staffLivePath = StaffLive.path;
 
 /** What the handshake settled about a dashboard's connection: whose it is, and when its token runs out. */
@@ -81,6 +103,7 @@ export function createStaffLive(
     }
   });
   staff.on('connection', (socket) => {
+    refuseClientEvents(socket);
     const { expiresAt } = socket.data;
     if (expiresAt === undefined) return;
     // the client renews its token and reconnects ('io server disconnect')
