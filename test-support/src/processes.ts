@@ -3,7 +3,7 @@
  * test follows any child process it starts. Fault tests of every package share these.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './services';
@@ -48,8 +48,11 @@ export interface RedisServer extends ChildService {
   crashAndRestart(downMs: number): Promise<void>;
   /** Kills it (SIGKILL), leaving it down until `up()`. */
   down(): Promise<void>;
-  /** Starts it again on the same port and data directory (with what its append-only file kept). */
-  up(): Promise<void>;
+  /**
+   * Starts it again on the same port and data directory (with what its append-only file kept), or
+   * with `{ empty: true }` its files removed first: as a failover without its data comes back.
+   */
+  up(options?: { empty?: boolean }): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -102,7 +105,11 @@ export async function startRedis(): Promise<RedisServer> {
       await handle.up();
     },
     down: () => current.kill(),
-    async up() {
+    async up(options = {}) {
+      if (options.empty) {
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir);
+      }
       current = launch();
       await waitReady(current);
     },

@@ -36,6 +36,17 @@ export const TriageConfigSchema = Type.Object(
     publicWebUrl: Type.String({ default: 'http://127.0.0.1:5173', pattern: '^https?://' }),
     /** Attachments: an S3 bucket (or S3-compatible server, with its endpoint and path-style URLs). */
     ...S3ConfigFields,
+    /**
+     * How often the notification sender and the trace worker look in PostgreSQL for owed work whose
+     * job Redis lost (a failover without its data, a restart without its append-only file) and queue
+     * it again; 0: never. Each job's id is its row's, so one queued twice runs once.
+     */
+    sweepIntervalMs: Type.Integer({ minimum: 0, default: 30_000 }),
+    /**
+     * How long owed work must have waited untouched (a notification still queued, a trace past its
+     * next attempt) before a sweep takes its job for lost: longer than a job normally waits.
+     */
+    sweepAfterMs: Type.Integer({ minimum: 1, default: 120_000 }),
     logLevel: LogLevelSetting,
     /**
      * Development and tests only: practices' GP systems, GOV.UK Notify and SMTP relays may be plain

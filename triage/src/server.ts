@@ -86,6 +86,8 @@ const firstReady = (client: Redis) =>
 const liveAdapter = Promise.all([redisPublisher, redisSubscriber].map(firstReady)).then(() =>
   createAdapter(publishingSafely(redisPublisher, logger), redisSubscriber, { key: StaffLive.redisKey }),
 );
+// owed notifications and traces whose job Redis lost are found in PostgreSQL and queued again
+const sweeps = { sweepIntervalMs: config.sweepIntervalMs, sweepAfterMs: config.sweepAfterMs };
 const app = await buildTriageApp({
   pool,
   outbound: { allowLoopbackHttp: config.outboundAllowLoopbackHttp },
@@ -115,8 +117,8 @@ const app = await buildTriageApp({
     onBack: (listener) => backListeners.push(listener),
     revocations: redisRevocationLink(redisPublisher, revocationSubscriber),
   },
-  notifications: { queue: notificationQueue },
-  ...(pds && traceQueue ? { identity: { queue: traceQueue, pds: createPdsClient(pds) } } : {}),
+  notifications: { queue: notificationQueue, ...sweeps },
+  ...(pds && traceQueue ? { identity: { queue: traceQueue, pds: createPdsClient(pds), ...sweeps } } : {}),
   // the form offers NHS login only when it is set up (TRIAGE_NHS_LOGIN_*) and the practice chose it
   ...(nhsLogin ? { nhsLogin } : {}),
   // staff may sign in with NHS CIS2 only when it is set up (TRIAGE_CIS2_*) and their practice chose it

@@ -1,0 +1,301 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { defaultTokenIssuer, type StaffTokenClaims } from '@gpc/contracts';
+import { startLocalPds } from '@gpc/local-pds-server';
+import { seedPatients } from '@gpc/local-pds-server/seed';
+import { generateSigningKey, loadTriageConfig, TokenKeys } from '@gpc/triage';
+import {
+  cleanupStack,
+  compositionsFor,
+  freePort,
+  freeTextSubmission,
+  seedConsultation,
+  seedPractice,
+  startFaultProxy,
+  startLocalFhir,
+  startMailRelay,
+  startRedis,
+  startTestDatabase,
+  storedSetting,
+  testSecretsEnv,
+  track,
+  waitFor,
+  type ChildService,
+  type FaultAction,
+  type SeededPractice,
+} from '@gpc/test-support';
+
+/**
+ * Redis coming back empty (a failover without its data, a restart without its append-only file):
+ * the jobs it held are gone, and so are the ones it could not take while down. What is owed is in
+ * PostgreSQL, and the sweeps (triage's notification sender and trace worker, the record worker)
+ * queue it again. Triage and the record worker run as production runs them, each its own process,
+ * with their sweeps set short from the environment.
+ */
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+const signingKey = generateSigningKey();
+const tokenKeys = new TokenKeys([signingKey], defaultTokenIssuer);
+const sweepEnv = (prefix: 'TRIAGE' | 'RECORD') => ({
+  [`${prefix}_SWEEP_INTERVAL_MS`]: '500',
+  [`${prefix}_SWEEP_AFTER_MS`]: '1000',
+});
+
+function spawnService(entry: string, env: Record<string, string>): ChildService {
+  return track(
+    spawn(process.execPath, ['--import', 'tsx', entry], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+}
+
+function clinicianToken(practice: SeededPractice): string {
+  const staff = practice.staff.clinician;
+  const claims: StaffTokenClaims = {
+    typ: 'staff',
+    sub: staff.id,
+    practiceId: practice.id,
+    role: 'clinician',
+    name: staff.name,
+  };
+  return tokenKeys.sign('staff', claims, 3600);
+}
+
+const blocked: FaultAction = { kind: 'status', status: 503, text: 'not now' };
+
+describe('triage and the record worker when Redis comes back empty', () => {
+  it('takes how often it sweeps and after how long from TRIAGE_SWEEP_*, 30 s and 2 minutes unless set, and refuses a negative one', () => {
+    const base = {
+      TRIAGE_DATABASE_URL: 'postgres://127.0.0.1:1/none',
+      TRIAGE_REDIS_URL: 'redis://127.0.0.1:1',
+      TRIAGE_S3_BUCKET: 'unused-here',
+      TRIAGE_S3_ACCESS_KEY_ID: 'S3RVER',
+      TRIAGE_S3_SECRET_ACCESS_KEY: 'S3RVER',
+      TRIAGE_SIGNING_KEYS: JSON.stringify({ keys: [signingKey] }),
+    };
+    const defaults = loadTriageConfig(base);
+    assert.deepEqual([defaults.sweepIntervalMs, defaults.sweepAfterMs], [30_000, 120_000]);
+    const set = loadTriageConfig({ ...base, ...sweepEnv('TRIAGE') });
+    assert.deepEqual([set.sweepIntervalMs, set.sweepAfterMs], [500, 1000]);
+    assert.throws(
+      () => loadTriageConfig({ ...base, TRIAGE_SWEEP_INTERVAL_MS: '-1' }),
+      /TRIAGE_SWEEP_INTERVAL_MS/,
+    );
+    assert.throws(() => loadTriageConfig({ ...base, TRIAGE_SWEEP_AFTER_MS: '0' }), /TRIAGE_SWEEP_AFTER_MS/);
+  });
+
+  it('delivers every close, patient notification and trace owed while Redis was down or lost with it, each exactly once', async (t) => {
+    const cleanup = cleanupStack(t);
+    const db = await startTestDatabase(cleanup);
+    const practice = await seedPractice(db.pool, 'A81001');
+    await db.pool.query(`UPDATE practice SET out_of_hours = 'open'`);
+    const redis = await startRedis();
+    cleanup.after(() => redis.remove());
+
+    // the far sides, each behind a switch that holds back what is sent until the test lets it through
+    const fhir = await startLocalFhir();
+    cleanup.after(() => fhir.server.close());
+    const gpSystem = await startFaultProxy(fhir.base);
+    cleanup.after(() => gpSystem.close());
+    const pds = await startLocalPds();
+    cleanup.after(() => pds.close());
+    const pdsProxy = await startFaultProxy(pds.baseUrl);
+    cleanup.after(() => pdsProxy.close());
+    const relay = await startMailRelay();
+    cleanup.after(() => relay.close());
+    for (const proxy of [gpSystem, pdsProxy]) proxy.setRule(() => blocked);
+    relay.refuseWith(451); // a temporary refusal: retried
+    await db.pool.query('UPDATE practice SET fhir_base_url = $2, notification_settings = $3 WHERE id = $1', [
+      practice.id,
+      gpSystem.url,
+      storedSetting(practice.id, 'notification_settings', {
+        provider: 'smtp',
+        host: '127.0.0.1',
+        port: relay.port,
+        secure: false,
+        from: 'Riverside Surgery <riverside@example.org>',
+      }),
+    ]);
+
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const triage = spawnService('triage/src/server.ts', {
+      TRIAGE_HOST: '127.0.0.1',
+      TRIAGE_PORT: String(port),
+      TRIAGE_DATABASE_URL: db.url,
+      TRIAGE_REDIS_URL: redis.url,
+      TRIAGE_SIGNING_KEYS: JSON.stringify({ keys: [signingKey] }),
+      TRIAGE_S3_BUCKET: 'unused-bucket',
+      TRIAGE_S3_ACCESS_KEY_ID: 'unused',
+      TRIAGE_S3_SECRET_ACCESS_KEY: 'unused',
+      TRIAGE_LOG_LEVEL: 'warn',
+      TRIAGE_OUTBOUND_ALLOW_LOOPBACK_HTTP: 'true',
+      TRIAGE_PDS_BASE_URL: pdsProxy.url,
+      TRIAGE_PDS_TOKEN_URL: pds.tokenUrl,
+      TRIAGE_PDS_API_KEY: pds.apiKey,
+      TRIAGE_PDS_PRIVATE_KEY: pds.key.privateKeyPem,
+      TRIAGE_PDS_KID: pds.key.kid,
+      ...testSecretsEnv('TRIAGE'),
+      ...sweepEnv('TRIAGE'),
+    });
+    cleanup.after(() => triage.stop());
+    const record = spawnService('record/src/server.ts', {
+      RECORD_PORT: '0',
+      RECORD_DATABASE_URL: db.url,
+      RECORD_REDIS_URL: redis.url,
+      RECORD_S3_BUCKET: 'unused-bucket',
+      RECORD_S3_ACCESS_KEY_ID: 'unused',
+      RECORD_S3_SECRET_ACCESS_KEY: 'unused',
+      RECORD_LOG_LEVEL: 'warn',
+      RECORD_OUTBOUND_ALLOW_LOOPBACK_HTTP: 'true',
+      RECORD_RETRY_BASE_DELAY_MS: '200',
+      RECORD_RETRY_MAX_DELAY_MS: '1000',
+      RECORD_MAX_ATTEMPTS: '200',
+      ...testSecretsEnv('RECORD'),
+      ...sweepEnv('RECORD'),
+    });
+    cleanup.after(() => record.stop());
+    const readyz = async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status;
+    await waitFor(
+      () => `triage ready: ${triage.output()}`,
+      async () => (await readyz()) === 200,
+      {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      },
+    );
+
+    const token = clinicianToken(practice);
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const forms = (await (await fetch(`${url}/practices/${practice.odsCode}`)).json()) as {
+      forms: { id: string; slug: string }[];
+    };
+    const formId = forms.forms.find((form) => form.slug === 'fit-note')!.id;
+    const submitted: string[] = [];
+    const messaged: { id: string; email: string }[] = [];
+    const closed: string[] = [];
+    /** A submission (owes a trace), a message to a patient (owes an email) and a close (owes a filing). */
+    const oweOneOfEach = async (n: number) => {
+      const submission = await fetch(`${url}/practices/${practice.odsCode}/submissions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(
+          freeTextSubmission(formId, 'x', { patient: { nhsNumber: seedPatients.patExample.nhsNumber } }),
+        ),
+      });
+      assert.equal(submission.status, 201, await submission.clone().text());
+      const { reference } = (await submission.json()) as { reference: string };
+      const { rows } = await db.pool.query<{ id: string }>(
+        'SELECT id FROM consultation WHERE reference = $1',
+        [reference],
+      );
+      submitted.push(rows[0]!.id);
+
+      const toMessage = await seedConsultation(db.pool, practice.id);
+      const email = `patient-${n}@example.org`;
+      await db.pool.query(
+        `UPDATE consultation SET contact_email = $2, preferred_contact = 'email' WHERE id = $1`,
+        [toMessage, email],
+      );
+      const message = await fetch(`${url}/consultations/${toMessage}/messages`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ body: 'Your results are back; please read them in your thread.' }),
+      });
+      assert.equal(message.status, 201, await message.text());
+      messaged.push({ id: toMessage, email });
+
+      const toClose = await seedConsultation(db.pool, practice.id);
+      const close = await fetch(`${url}/consultations/${toClose}/close`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          outcomeCode: '182836005',
+          outcomeDisplay: 'Review of medication',
+          summary: 'Medication reviewed; no change.',
+        }),
+      });
+      assert.equal(close.status, 200, await close.text());
+      closed.push(toClose);
+    };
+
+    // owed while Redis answers: queued, tried, held back by the far sides, waiting in Redis for a retry
+    for (let n = 0; n < 4; n++) await oweOneOfEach(n);
+    await waitFor(
+      'each job to have been tried once',
+      () =>
+        pdsProxy.requests.length >= 4 &&
+        gpSystem.requests.length >= 4 &&
+        relay.received.length === 0 &&
+        db.pool
+          .query<{ n: number }>(`SELECT count(*)::int AS n FROM notification WHERE attempts > 0`)
+          .then(({ rows }) => rows[0]!.n >= 4),
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+
+    // Redis goes; what is owed meanwhile cannot be queued at all
+    await redis.down();
+    await waitFor('triage not ready', async () => (await readyz()) === 503, { timeoutMs: 10_000 });
+    for (let n = 4; n < 8; n++) await oweOneOfEach(n);
+
+    // and comes back with nothing: every job above is gone
+    await redis.up({ empty: true });
+    await waitFor('triage ready again', async () => (await readyz()) === 200, {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+    });
+    for (const proxy of [gpSystem, pdsProxy]) proxy.setRule(() => ({ kind: 'pass' }));
+    relay.refuseWith(undefined);
+
+    const count = async (sql: string, ids: string[]) =>
+      (await db.pool.query<{ n: number }>(sql, [ids])).rows[0]!.n;
+    // a trace held back once is due again after the queue's backoff (15 s), then overdue for the sweep
+    await waitFor(
+      'every trace, email and filing done',
+      async () =>
+        (await count(
+          `SELECT count(*)::int AS n FROM patient_trace WHERE status = 'done' AND consultation_id = ANY($1)`,
+          submitted,
+        )) === submitted.length &&
+        (await count(
+          `SELECT count(*)::int AS n FROM notification WHERE status = 'sent' AND consultation_id = ANY($1)`,
+          messaged.map((m) => m.id),
+        )) === messaged.length &&
+        (await count(
+          `SELECT count(*)::int AS n FROM write_back WHERE status = 'filed' AND consultation_id = ANY($1)`,
+          closed,
+        )) === closed.length,
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    // several sweeps more: nothing is done twice
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+
+    const traced = pdsProxy.requests.filter((request) => request.action === 'pass');
+    assert.equal(traced.length, submitted.length, 'PDS read once for each request (a verified patient)');
+    const verified = await count(
+      `SELECT count(*)::int AS n FROM consultation WHERE identity_status = 'verified' AND id = ANY($1)`,
+      submitted,
+    );
+    assert.equal(verified, submitted.length, 'each request traced and verified');
+
+    assert.deepEqual(
+      messaged.map((m) => relay.received.filter((mail) => mail.to.includes(m.email)).length),
+      messaged.map(() => 1),
+      'each patient emailed exactly once',
+    );
+    assert.equal(relay.received.length, messaged.length);
+
+    for (const id of closed)
+      assert.equal((await compositionsFor(fhir.base, id)).length, 1, `one Composition for ${id}`);
+    const filings = gpSystem.requests.filter((request) => request.action === 'pass');
+    assert.equal(filings.length, closed.length, 'one transaction reached the GP system per close');
+
+    for (const service of [triage, record]) {
+      assert.equal(service.child.exitCode, null, `still running: ${service.output()}`);
+      assert.doesNotMatch(service.output(), /missing 'error' handler|Unhandled error event/);
+    }
+  });
+});
