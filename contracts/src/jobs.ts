@@ -36,8 +36,19 @@ export const writeBackJobIdBase = (consultationId: string): string => `write-bac
  * Where a consultation's summary stands on its way into the GP record:
  * - `needs_patient_match`: no valid NHS number yet; it waits for staff and is never filed against a guess
  * - `pending`: queued, or being retried
- * - `filed`: the GP system accepted it
+ * - `sent` (GP Connect Send Document only): MESH has the message; it waits for the GP system's
+ *   infrastructure and business acknowledgements
+ * - `filed`: the GP system accepted it (Send Document: business acknowledgement 30001)
+ * - `needs_attention` (Send Document only): an acknowledgement says a person must look (patient not
+ *   registered here, deceased), none came in time, or MESH could not deliver it
  * - `failed`: refused, or out of retries; kept for a person to fix and replay
  */
-export const WriteBackStatuses = ['needs_patient_match', 'pending', 'filed', 'failed'] as const;
+export const WriteBackStatuses = [
+  'needs_patient_match',
+  'pending',
+  'sent',
+  'filed',
+  'needs_attention',
+  'failed',
+] as const;
 export type WriteBackStatus = (typeof WriteBackStatuses)[number];

@@ -8,3 +8,4 @@ export * from './fhir/client';
 export * from './fhir/identifiers';
 export * from './fhir/validate';
 export * from './staff-live';
+export * from './transports';

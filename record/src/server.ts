@@ -3,12 +3,15 @@ import { pino } from 'pino';
 import { listenFailure, loadConfigOrExit, s3Settings, stopOnSignal } from '@gpc/contracts';
 import { secretKeyringFrom, secretLogRedactPaths } from '@gpc/contracts/secrets';
 import { buildRecordApp } from './app';
-import { loadRecordConfig } from './config';
+import { loadRecordConfig, meshSettings } from './config';
 import { FhirClient } from './fhir/client';
 import { createS3DocumentSource } from './filing/s3-documents';
 import { loadR4Definitions } from './fhir/validate';
+import { createMeshClient } from './mesh';
 import { createWriteBackQueue } from './queue';
 import { createWriteBackAnnouncer } from './staff-live';
+import { createSendDocumentTransport, itk3Composer, startAckPoller } from './transports';
+import { parseItkAcknowledgement } from './send-document';
 import { startWriteBackWorker } from './worker';
 
 const config = loadConfigOrExit('record', loadRecordConfig);
@@ -37,6 +40,14 @@ const queue = createWriteBackQueue(config.redisUrl, {
   lockDurationMs: config.lockDurationMs,
   stalledIntervalMs: config.stalledIntervalMs,
 });
+// GP Connect Send Document: the service's own MESH mailbox sends, and its inbox brings the answers
+const mesh = meshSettings(config);
+const meshClient = mesh
+  ? createMeshClient({ ...mesh, outbound: { allowLoopbackHttp: config.outboundAllowLoopbackHttp } })
+  : undefined;
+if (!meshClient)
+  logger.warn('RECORD_MESH_* is not set: write-backs to Send Document practices cannot be sent');
+const announce = createWriteBackAnnouncer(queue.client, logger);
 const worker = startWriteBackWorker({
   queue,
   pool,
@@ -52,9 +63,29 @@ const worker = startWriteBackWorker({
   sweepIntervalMs: config.sweepIntervalMs,
   sweepAfterMs: config.sweepAfterMs,
   // bull's command connection also carries the announcements: no extra connection to Redis
-  announce: createWriteBackAnnouncer(queue.client, logger),
+  announce,
   ...(secrets ? { secrets } : {}),
+  transports: {
+    'gp-connect-send-document': createSendDocumentTransport({
+      pool,
+      mesh: meshClient,
+      senderMailboxId: mesh?.mailboxId ?? '',
+      composer: itk3Composer,
+    }),
+  },
 });
+const ackPoller = meshClient
+  ? startAckPoller({
+      pool,
+      mesh: meshClient,
+      parseAcknowledgement: parseItkAcknowledgement,
+      logger,
+      pollIntervalMs: config.meshPollIntervalMs,
+      infrastructureAckTimeoutMs: config.meshInfrastructureAckTimeoutMs,
+      businessAckTimeoutMs: config.meshBusinessAckTimeoutMs,
+      announce,
+    })
+  : undefined;
 const app = buildRecordApp({ queue, pool, logger });
 
 try {
@@ -73,6 +104,8 @@ stopOnSignal(async () => {
     await app.close();
     // jobs in flight finish (each is bounded by the FHIR timeout); waiting ones stay queued
     await worker.close();
+    await ackPoller?.close();
+    await meshClient?.close();
     await pool.end();
     documents.destroy();
   } catch (error) {

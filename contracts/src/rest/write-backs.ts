@@ -6,6 +6,32 @@ import { IdentityStatus } from './identity';
 /** Where a closed request's summary stands on its way into the GP record (the type is `WriteBackStatus`). */
 export const WriteBackStatusSchema = OneOf(WriteBackStatuses);
 
+/** How a practice's write-backs reach its GP system. */
+export const WriteBackTransports = ['fhir-r4', 'gp-connect-send-document'] as const;
+export const WriteBackTransportSchema = OneOf(WriteBackTransports);
+
+/** One ITK3 (or MESH) acknowledgement of a Send Document message: its code, in words, and when. */
+export const SendDocumentAck = Type.Object({
+  code: Type.String(),
+  text: Type.String(),
+  at: Type.String({ format: 'date-time' }),
+});
+export type SendDocumentAck = Static<typeof SendDocumentAck>;
+
+/** The GP Connect Send Document message a write-back stands on now, and what came back for it. */
+export const SendDocumentView = Type.Object({
+  itkMessageId: Type.String(),
+  meshMessageId: Nullable(Type.String()),
+  sentAt: Nullable(Type.String({ format: 'date-time' })),
+  /** 20013 delivered it; any other code refused it. */
+  infrastructure: Nullable(SendDocumentAck),
+  /** 30001 filed it in the GP system's workflow; 30002/30003/30004 need a person. */
+  business: Nullable(SendDocumentAck),
+  /** MESH's own report: it could not deliver the message. */
+  report: Nullable(SendDocumentAck),
+});
+export type SendDocumentView = Static<typeof SendDocumentView>;
+
 /** A closed request's summary on its way into the GP record. */
 export const WriteBackView = Type.Object({
   status: WriteBackStatusSchema,
@@ -16,6 +42,10 @@ export const WriteBackView = Type.Object({
   filedAt: Nullable(Type.String({ format: 'date-time' })),
   /** Where the GP system filed each resource. */
   serverLocations: Type.Array(Type.String()),
+  /** Left out for FHIR R4 (as before transports were told apart). */
+  transport: Type.Optional(WriteBackTransportSchema),
+  /** GP Connect Send Document only: the message and its acknowledgements (null before one is sent). */
+  sendDocument: Type.Optional(Nullable(SendDocumentView)),
 });
 export type WriteBackView = Static<typeof WriteBackView>;
 

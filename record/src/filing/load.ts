@@ -3,7 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import { canonicalJson, SummaryContent } from '@gpc/contracts';
 import { openPracticeSecrets, SecretUnreadable, type SecretKeyring } from '@gpc/contracts/secrets';
 import type { FilingData, FilingDocument } from '../fhir/bundle';
-import { claimAttemptSql, type Queryable } from '../write-back';
+import { claimAttemptSql, type Queryable, type WriteBackTransport } from '../write-back';
 import { PermanentFailure } from './errors';
 
 /** Reads a stored attachment's bytes (S3 in production). */
@@ -14,6 +14,24 @@ export interface FilingTarget {
   fhirBaseUrl: string | null;
   /** The practice's `fhir_auth`, its secret decrypted for this attempt (see `@gpc/contracts/secrets`). */
   fhirAuth: unknown;
+  /** How this write-back goes (fixed at the close), and the practice's Send Document settings now. */
+  transport: WriteBackTransport;
+  sendDocument: {
+    /** The GP system's MESH mailbox; null unless set (needed unless routed by patient). */
+    recipientMailbox: string | null;
+    /** `GPPROVIDER_<NHS number>_<DDMMYYYY>_<SURNAME>` routing instead of the mailbox. */
+    routeByPatient: boolean;
+    /** The receiving organisation's ODS code: the practice's own unless set. */
+    recipientOdsCode: string;
+  };
+}
+
+/** Who the patient is as the request has it now (Send Document's Patient and MESH routing). */
+export interface FilingPatient {
+  givenName: string;
+  familyName: string;
+  /** `YYYY-MM-DD` */
+  birthDate: string;
 }
 
 /** The claimed write-back, its summary version, and what stands now: the practice and the patient's number. */
@@ -30,6 +48,13 @@ interface FilingRow {
   patient_nhs_number: string | null;
   /** helper-a (patient identity): the filing gate's condition, read with the claim. */
   identity_confirmed: boolean | null;
+  transport: WriteBackTransport;
+  mesh_recipient_mailbox: string | null;
+  mesh_route_by_patient: boolean | null;
+  send_document_recipient_ods: string | null;
+  patient_given_name: string | null;
+  patient_family_name: string | null;
+  patient_birth_date: string | null;
 }
 
 /** What a write-back files, and where; the NHS number is checked before anything is sent. */
@@ -41,6 +66,7 @@ export interface LoadedFiling {
    * request has now (staff confirmed a verified PDS trace, or NHS login at P9); never sent otherwise.
    */
   identityConfirmed: boolean;
+  patient: FilingPatient;
 }
 
 /** A write-back claimed for one attempt: the attempt's number, and the load of what it files. */
@@ -73,7 +99,9 @@ export async function claimFiling(
     claimAttemptSql(
       `SELECT w.attempts, c.id AS consultation_id, w.summary_version_id, v.content AS version_content,
               v.content_hash AS version_hash, p.ods_code, p.name AS practice_name, p.fhir_base_url, p.fhir_auth,
-              c.patient_nhs_number,
+              c.patient_nhs_number, w.transport, p.mesh_recipient_mailbox, p.mesh_route_by_patient,
+              p.send_document_recipient_ods, c.patient_given_name, c.patient_family_name,
+              to_char(c.patient_birth_date, 'YYYY-MM-DD') AS patient_birth_date,
               -- helper-a (patient identity): the filing gate, keep with any rewrite of this statement
               c.identity_confirmed_at IS NOT NULL AND c.identity_confirmed_nhs_number = c.patient_nhs_number
                 AS identity_confirmed
@@ -99,8 +127,23 @@ async function toFilingData(
   if (!row.consultation_id || !row.ods_code) return undefined;
   const version = checkedVersion(row);
   return {
-    target: { fhirBaseUrl: row.fhir_base_url, fhirAuth: openFhirAuth(row.fhir_auth, practiceId, secrets) },
+    target: {
+      fhirBaseUrl: row.fhir_base_url,
+      // only the FHIR route uses (and so decrypts) the practice's FHIR credentials
+      fhirAuth: row.transport === 'fhir-r4' ? openFhirAuth(row.fhir_auth, practiceId, secrets) : null,
+      transport: row.transport,
+      sendDocument: {
+        recipientMailbox: row.mesh_recipient_mailbox,
+        routeByPatient: row.mesh_route_by_patient === true,
+        recipientOdsCode: row.send_document_recipient_ods ?? row.ods_code,
+      },
+    },
     identityConfirmed: row.identity_confirmed === true,
+    patient: {
+      givenName: row.patient_given_name ?? '',
+      familyName: row.patient_family_name ?? '',
+      birthDate: row.patient_birth_date ?? '',
+    },
     data: {
       nhsNumber: row.patient_nhs_number,
       practice: { odsCode: row.ods_code, name: row.practice_name ?? row.ods_code },

@@ -1,14 +1,17 @@
 import type { Job } from 'bull';
-import type { Bundle } from '@medplum/fhirtypes';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { isValidNhsNumber, parseFhirAuth, type FhirAuth, type WriteBackJob } from '@gpc/contracts';
+import { isValidNhsNumber, type WriteBackJob } from '@gpc/contracts';
 import type { SecretKeyring } from '@gpc/contracts/secrets';
-import { buildWriteBackBundle } from '../fhir/bundle';
 import type { FhirClient } from '../fhir/client';
-import { findBundleProblems } from '../fhir/validate';
 import type { AnnounceWriteBack } from '../staff-live';
-import { markFailed, markFiled, markNeedsPatientMatch, noteRetryableError } from '../write-back';
+import {
+  createFhirR4Transport,
+  type FilingTransports,
+  type ReadyFiling,
+  type TransportResult,
+} from '../transports';
+import { markFailed, markNeedsPatientMatch, noteRetryableError } from '../write-back';
 import { FhirSendError, PermanentFailure, PracticeBusy, WriteBackRetry } from './errors';
 import { claimFiling, type ClaimedFiling, type DocumentSource, type LoadedFiling } from './load';
 
@@ -25,19 +28,14 @@ export interface WriteBackProcessorDeps {
   announce?: AnnounceWriteBack;
   /** Decrypts practices' stored credentials (RECORD_SECRETS_*); without it, a practice that has one fails. */
   secrets?: SecretKeyring;
+  /**
+   * The transports besides FHIR R4 (made from `fhir` unless given): GP Connect Send Document when the
+   * service has a MESH mailbox. A write-back bound for one not given fails, saying so.
+   */
+  transports?: FilingTransports;
 }
 
-export type WriteBackResult =
-  | { outcome: 'filed'; locations: string[]; alreadyFiled: boolean }
-  | { outcome: 'needs_patient_match' }
-  | { outcome: 'skipped'; reason: string };
-
-/** A bundle ready to post to the practice's FHIR endpoint. */
-interface ReadyToSend {
-  baseUrl: string;
-  auth: FhirAuth;
-  bundle: Bundle;
-}
+export type WriteBackResult = TransportResult | { outcome: 'needs_patient_match' };
 
 /**
  * Files one consultation's summary into its practice's GP record. The `write_back` row decides:
@@ -47,6 +45,10 @@ interface ReadyToSend {
 export function createWriteBackProcessor(deps: WriteBackProcessorDeps) {
   // practice id -> write-backs in flight: a slow GP system holds at most its share of the slots
   const inFlight = new Map<string, number>();
+  const transports: FilingTransports = {
+    'fhir-r4': createFhirR4Transport({ pool: deps.pool, fhir: deps.fhir }),
+    ...deps.transports,
+  };
 
   return async function processWriteBack(job: Job<WriteBackJob>): Promise<WriteBackResult> {
     const { practiceId } = job.data;
@@ -54,7 +56,7 @@ export function createWriteBackProcessor(deps: WriteBackProcessorDeps) {
     if (busy >= deps.practiceConcurrency) throw new PracticeBusy();
     inFlight.set(practiceId, busy + 1);
     try {
-      return await attemptWriteBack(deps, job);
+      return await attemptWriteBack(deps, transports, job);
     } finally {
       const left = (inFlight.get(practiceId) ?? 1) - 1;
       if (left > 0) inFlight.set(practiceId, left);
@@ -65,6 +67,7 @@ export function createWriteBackProcessor(deps: WriteBackProcessorDeps) {
 
 async function attemptWriteBack(
   deps: WriteBackProcessorDeps,
+  transports: FilingTransports,
   job: Job<WriteBackJob>,
 ): Promise<WriteBackResult> {
   const { consultationId, practiceId } = job.data;
@@ -72,7 +75,7 @@ async function attemptWriteBack(
   const claimed = await claimFiling(deps.pool, consultationId, practiceId, deps.readDocument, deps.secrets);
   if (!claimed) return { outcome: 'skipped', reason: 'not pending' };
   try {
-    return await fileClaimed(deps, job, log, claimed);
+    return await fileClaimed(deps, transports, job, log, claimed);
   } catch (error) {
     return await failAttempt(deps, job, log, claimed.attempt, error);
   } finally {
@@ -82,45 +85,36 @@ async function attemptWriteBack(
 
 async function fileClaimed(
   deps: WriteBackProcessorDeps,
+  transports: FilingTransports,
   job: Job<WriteBackJob>,
   log: Logger,
   { attempt, load }: ClaimedFiling,
 ): Promise<WriteBackResult> {
   const { consultationId } = job.data;
-  const ready = prepareSend(await load());
+  const ready = readyToFile(await load());
   if (ready === 'needs_patient_match') {
     await markNeedsPatientMatch(deps.pool, consultationId);
     log.info('write-back waits for a patient match');
     return { outcome: 'needs_patient_match' };
   }
-  const filed = await deps.fhir.postTransaction(
-    { practiceId: job.data.practiceId, baseUrl: ready.baseUrl, auth: ready.auth },
-    ready.bundle,
-  );
-  await markFiled(deps.pool, consultationId, { transport: 'fhir-r4', serverLocations: filed.locations });
-  log.info({ alreadyFiled: filed.alreadyFiled, attempt }, 'write-back filed');
-  return { outcome: 'filed', ...filed };
+  const transport = transports[ready.target.transport];
+  if (!transport) throw new PermanentFailure(`this worker has no ${ready.target.transport} transport set up`);
+  return await transport.file(job.data, ready, log.child({ attempt, transport: ready.target.transport }));
 }
 
 /**
- * The bundle to send, or `needs_patient_match` when there is no valid NHS number or the patient's
- * identity is not confirmed for it (never filed against a guess: staff confirm the patient once PDS
- * has verified the number, which queues it again). Throws `PermanentFailure`
- * when no retry could make a bundle to send.
+ * The loaded write-back, ready for its transport, or `needs_patient_match` when there is no valid
+ * NHS number or the patient's identity is not confirmed for it (never filed against a guess: staff
+ * confirm the patient once PDS has verified the number, which queues it again). Throws
+ * `PermanentFailure` when the consultation is not there to file.
  */
-function prepareSend(loaded: LoadedFiling | undefined): ReadyToSend | 'needs_patient_match' {
+function readyToFile(loaded: LoadedFiling | undefined): ReadyFiling | 'needs_patient_match' {
   if (!loaded) throw new PermanentFailure('the consultation is not a closed request of this practice');
-  const { data, target } = loaded;
-  if (!data.nhsNumber || !isValidNhsNumber(data.nhsNumber)) return 'needs_patient_match';
+  const { nhsNumber } = loaded.data;
+  if (!nhsNumber || !isValidNhsNumber(nhsNumber)) return 'needs_patient_match';
   // the filing gate, again where it is sent: identity confirmed for this very number, or never sent
   if (!loaded.identityConfirmed) return 'needs_patient_match';
-  if (!target.fhirBaseUrl) throw new PermanentFailure('the practice has no FHIR endpoint set up');
-  const auth = parseFhirAuth(target.fhirAuth);
-  if (!auth) throw new PermanentFailure("the practice's FHIR authentication settings are not valid");
-  const bundle = buildWriteBackBundle({ ...data, nhsNumber: data.nhsNumber });
-  const problems = findBundleProblems(bundle);
-  if (problems) throw new PermanentFailure(`the summary does not make a valid FHIR bundle: ${problems}`);
-  return { baseUrl: target.fhirBaseUrl, auth, bundle };
+  return { ...loaded, data: { ...loaded.data, nhsNumber } };
 }
 
 /**
@@ -137,7 +131,9 @@ async function failAttempt(
   const { consultationId } = job.data;
   const reason = error instanceof Error ? error.message : String(error);
   const status = error instanceof FhirSendError ? error.status : undefined;
-  const permanent = error instanceof PermanentFailure || (error instanceof FhirSendError && !error.retryable);
+  // a transport's error that says no retry can help (the FHIR endpoint's refusal, MESH's)
+  const retryable = (error as { retryable?: unknown } | null)?.retryable;
+  const permanent = error instanceof PermanentFailure || retryable === false;
   if (permanent || attempt >= deps.maxAttempts) {
     await markFailed(deps.pool, consultationId, reason);
     // kept in the failed set as the dead letter; a replay starts it afresh

@@ -8,8 +8,12 @@
  * - pending: `claimAttemptSql` counts an attempt; `noteRetryableError` stays pending;
  *   `markFiled` → filed; `markFailed` → failed; `markNeedsPatientMatch` → needs_patient_match
  * - needs_patient_match: `resumeAfterPatientMatch` → pending
- * - failed: `resetForReplay` → pending
+ * - pending (Send Document): `recordOutgoingMessage`, then `markSent` → sent
+ * - sent: `applyAcknowledgement` → sent (20013), filed (30001), needs_attention (30002/3/4, a MESH
+ *   report) or failed (a negative infrastructure code); `markAckOverdue` → needs_attention
+ * - failed, needs_attention: `resetForReplay` → pending
  */
 export * from './state';
 export * from './transitions';
 export * from './reads';
+export * from './send-document';

@@ -10,6 +10,7 @@ export interface NewWriteBack {
   status: Extract<WriteBackStatus, 'pending' | 'needs_patient_match'>;
   /** The summary version frozen with the close: what this write-back files, and nothing else. */
   summaryVersionId: string;
+  /** Left out: the practice's own (`practice.write_back_transport`) as it stands at the close. */
   transport?: WriteBackTransport;
 }
 
@@ -17,13 +18,13 @@ export interface NewWriteBack {
 export async function createWriteBack(db: Queryable, writeBack: NewWriteBack): Promise<void> {
   await db.query(
     `INSERT INTO write_back (consultation_id, practice_id, status, transport, summary_version_id)
-     VALUES ($1, $2, $3, $4, $5)
+     VALUES ($1, $2, $3, COALESCE($4, (SELECT write_back_transport FROM practice WHERE id = $2), 'fhir-r4'), $5)
      ON CONFLICT (consultation_id) DO NOTHING`,
     [
       writeBack.consultationId,
       writeBack.practiceId,
       writeBack.status,
-      writeBack.transport ?? 'fhir-r4',
+      writeBack.transport ?? null,
       writeBack.summaryVersionId,
     ],
   );
@@ -31,14 +32,14 @@ export async function createWriteBack(db: Queryable, writeBack: NewWriteBack): P
 
 /**
  * Claims a pending write-back for one attempt and counts it, as the CTE `claimed` (consultation_id,
- * practice_id, attempts, summary_version_id) that `select` reads from, so the claim and the caller's load are one
+ * practice_id, attempts, summary_version_id, transport) that `select` reads from, so the claim and the caller's load are one
  * statement. `$1` is the consultation id, `$2` the practice id. No row: it was not pending.
  */
 export function claimAttemptSql(select: string): string {
   return `WITH claimed AS (
        UPDATE write_back SET attempts = attempts + 1, last_attempt_at = now(), updated_at = now()
         WHERE consultation_id = $1 AND practice_id = $2 AND status = 'pending'
-        RETURNING consultation_id, practice_id, attempts, summary_version_id)
+        RETURNING consultation_id, practice_id, attempts, summary_version_id, transport)
      ${select}`;
 }
 
@@ -58,6 +59,9 @@ export async function markFiled(
       );
       return filed.rowCount === 1;
     }
+    case 'gp-connect-send-document':
+      // filed by the GP system's business acknowledgement (`applyAcknowledgement`), never by the sender
+      return false;
   }
 }
 
@@ -108,8 +112,10 @@ export type ReplayReset =
   { outcome: 'reset' } | { outcome: 'not-failed'; status: WriteBackStatus } | { outcome: 'none' };
 
 /**
- * failed → pending with no attempts, for an admin's replay (the last error stays on show until the
- * next attempt). Scoped to the practice: another practice's write-back reads as none.
+ * failed (or needs_attention, Send Document's) → pending with no attempts, for an admin's replay (the
+ * last error stays on show until the next attempt). A Send Document replay sends a new message, which
+ * replaces only a document an earlier one delivered. Scoped to the practice: another practice's
+ * write-back reads as none.
  */
 export async function resetForReplay(
   db: Queryable,
@@ -118,7 +124,7 @@ export async function resetForReplay(
   const { rows } = await db.query<{ reset: boolean; status: WriteBackStatus | null }>(
     `WITH reset AS (
        UPDATE write_back SET status = 'pending', attempts = 0, updated_at = now()
-        WHERE consultation_id = $1 AND practice_id = $2 AND status = 'failed'
+        WHERE consultation_id = $1 AND practice_id = $2 AND status IN ('failed', 'needs_attention')
         RETURNING 1)
      SELECT EXISTS (SELECT 1 FROM reset) AS reset,
             (SELECT status FROM write_back WHERE consultation_id = $1 AND practice_id = $2) AS status`,

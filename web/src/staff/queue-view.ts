@@ -92,7 +92,9 @@ function renderNeedsAttention(queue: QueueData, open: OpenRequestHandler): void 
       when(item.closedAt),
       item.status === 'failed'
         ? 'The GP system refused it: fix the problem, then send it again'
-        : identityNeeded(item.identityStatus),
+        : item.status === 'needs_attention'
+          ? `Not filed: ${item.lastError ?? 'the GP system did not file it'}`
+          : identityNeeded(item.identityStatus),
     ),
   );
   byId('record-attention-rows').replaceChildren(...rows);

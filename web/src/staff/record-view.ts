@@ -9,8 +9,10 @@ export function renderRecord(detail: ConsultationDetail, role: string | undefine
   const list = byId('record-list');
   list.replaceChildren();
   byId('match-form').hidden = writeBack?.status !== 'needs_patient_match';
-  byId('replay').hidden = !(writeBack?.status === 'failed' && role === 'admin');
-  byId('replay-ask-admin').hidden = !(writeBack?.status === 'failed' && role !== 'admin');
+  // a Send Document write-back that needs attention may be sent again, as a replacement
+  const replayable = writeBack?.status === 'failed' || writeBack?.status === 'needs_attention';
+  byId('replay').hidden = !(replayable && role === 'admin');
+  byId('replay-ask-admin').hidden = !(replayable && role !== 'admin');
   if (!writeBack) return;
   // with a number, what it waits for is the patient's identity (the identity panel says why)
   const waitsForIdentity = writeBack.status === 'needs_patient_match' && detail.nhsNumber !== null;
@@ -24,7 +26,18 @@ export function renderRecord(detail: ConsultationDetail, role: string | undefine
   if (detail.outcome) addSummaryRow(list, 'Outcome', detail.outcome);
   // the clinician's own line breaks, as the GP record keeps them
   if (detail.summary) addSummaryRow(list, 'Summary', detail.summary).style.whiteSpace = 'pre-line';
-  if (writeBack.lastError && writeBack.status !== 'filed') addSummaryRow(list, 'Reason', writeBack.lastError);
+  if (writeBack.lastError && writeBack.status !== 'filed' && writeBack.status !== 'needs_attention') {
+    addSummaryRow(list, 'Reason', writeBack.lastError);
+  }
+  const message = writeBack.sendDocument;
+  if (message?.meshMessageId) addSummaryRow(list, 'MESH message', message.meshMessageId);
+  for (const [label, ack] of [
+    ['Received', message?.infrastructure],
+    ['GP system', message?.business],
+    ['MESH report', message?.report],
+  ] as const) {
+    if (ack) addSummaryRow(list, label, `${ack.code} ${ack.text} (${when(ack.at)})`);
+  }
   if (writeBack.attempts > 0) {
     const last = writeBack.lastAttemptAt ? `, the last on ${when(writeBack.lastAttemptAt)}` : '';
     addSummaryRow(list, 'Attempts', `${writeBack.attempts}${last}`);

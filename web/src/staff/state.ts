@@ -38,12 +38,13 @@ export async function loadQueueData(client: StaffClient, filter: QueueFilter): P
     filter === 'open'
       ? (await Promise.all(openStatuses.map((status) => client.queue(status)))).flat()
       : await client.queue(filter);
-  const [failed, unmatched, { overdue }] = await Promise.all([
+  const [failed, attention, unmatched, { overdue }] = await Promise.all([
     client.writeBacks('failed'),
+    client.writeBacks('needs_attention'),
     client.writeBacks('needs_patient_match'),
     client.overdueCount(),
   ]);
-  return { items, needsAttention: [...failed, ...unmatched], overdue };
+  return { items, needsAttention: [...failed, ...attention, ...unmatched], overdue };
 }
 
 /**

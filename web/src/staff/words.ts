@@ -35,7 +35,9 @@ export const assigneeLabel = (
 /** A write-back's state in the queue's GP record column. */
 export const recordStatusShort: Record<WriteBackStatus, string> = {
   pending: 'Sending',
+  sent: 'Sent',
   filed: 'Filed',
+  needs_attention: 'Needs attention',
   failed: 'Not filed',
   needs_patient_match: 'Needs NHS number',
 };
@@ -47,13 +49,28 @@ export function recordStatusText(writeBack: WriteBackView): string {
       return writeBack.attempts === 0
         ? 'Being sent to the GP record'
         : 'Not filed yet: the GP system has not accepted it so far, and it will keep trying';
+    case 'sent':
+      return sentText(writeBack);
     case 'filed':
-      return `Filed in the GP record${writeBack.filedAt ? ` on ${when(writeBack.filedAt)}` : ''}`;
+      return writeBack.transport === 'gp-connect-send-document'
+        ? `Filed in the GP system's workflow${writeBack.filedAt ? ` on ${when(writeBack.filedAt)}` : ''}`
+        : `Filed in the GP record${writeBack.filedAt ? ` on ${when(writeBack.filedAt)}` : ''}`;
+    case 'needs_attention':
+      return `Needs attention: ${writeBack.lastError ?? 'the GP system did not file it'}`;
     case 'failed':
       return 'Not filed: the GP system refused it';
     case 'needs_patient_match':
       return 'Not filed: there is no NHS number, and a summary is never filed against a guess. Record the number below.';
   }
+}
+
+/** A Send Document summary MESH has taken: delivered to the GP system yet, or still on its way. */
+function sentText(writeBack: WriteBackView): string {
+  const message = writeBack.sendDocument;
+  if (message?.infrastructure) {
+    return `Sent: the GP system received it on ${when(message.infrastructure.at)} and has yet to file it in its workflow`;
+  }
+  return `Sent to the GP system by MESH${message?.sentAt ? ` on ${when(message.sentAt)}` : ''}: waiting for it to say it has received it`;
 }
 
 /** One link sent to the patient, in words: how, to where, and whether it got there. */
