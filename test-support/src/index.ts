@@ -6,6 +6,7 @@ export * from './fhir';
 export * from './lifetime';
 export * from './logs';
 export * from './mail';
+export * from './mesh';
 export * from './nhs-login';
 export * from './notify';
 export * from './outbound';

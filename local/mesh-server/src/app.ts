@@ -79,6 +79,8 @@ export function createMeshServer(options: MeshServerOptions): MeshServer {
       () => send(response, error(500, 'SERVER', '500', 'An internal error occurred')),
     );
   });
+  // a pooled connection stays open a minute, as behind NHS England's load balancers, not Node's 5 s
+  server.keepAliveTimeout = 60_000;
   return {
     server,
     store: context.store,

@@ -155,34 +155,23 @@ export function createMeshClient(config: MeshClientConfig): MeshClient {
   ): Promise<Response> {
     if (closed) throw new MeshError('mesh-unreachable', `the MESH client is closed (${doing})`);
     const url = `${base}${path}`;
-    let response: Response;
-    try {
-      checkOutboundUrl(url, outbound);
-      response = await fetch(url, {
-        method,
-        headers: {
-          accept: MESH_V2_JSON,
-          authorization: auth.next(),
-          'user-agent': 'gp-consult;mesh-client',
-          ...init.headers,
-        },
-        body: init.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-        dispatcher,
-      } as RequestInit);
-    } catch (error) {
-      const refused = findRefusal(error);
-      if (refused) {
-        throw new MeshError('mesh-address-refused', `the MESH address is not allowed: ${refused.message}`, {
-          retryable: false,
-        });
+    // Like mesh-client: a request may be tried again once after its connection dropped (a pooled
+    // connection the server had closed), except the first POST to the outbox, which could have
+    // created the message already.
+    const attempts = method === 'POST' && path.endsWith('/outbox') ? 1 : 2;
+    let response: Response | undefined;
+    for (let attempt = 1; !response; attempt++) {
+      try {
+        response = await attemptFetch(method, url, init);
+      } catch (error) {
+        const failure = meshFailure(error, doing);
+        if (
+          attempt >= attempts ||
+          failure.code !== 'mesh-unreachable' ||
+          (error as Error).name === 'TimeoutError'
+        )
+          throw failure;
       }
-      if ((error as Error).name === 'TimeoutError') {
-        throw new MeshError('mesh-unreachable', `no answer from MESH within ${timeoutMs} ms ${doing}`);
-      }
-      const code = networkErrorCode(error);
-      throw new MeshError('mesh-unreachable', `could not reach MESH ${doing}${code ? ` (${code})` : ''}`);
     }
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel();
@@ -193,6 +182,41 @@ export function createMeshClient(config: MeshClientConfig): MeshClient {
     }
     if (!response.ok) throw await meshErrorFrom(response, doing);
     return response;
+  }
+
+  function attemptFetch(
+    method: string,
+    url: string,
+    init: { headers?: Record<string, string>; body?: Buffer },
+  ) {
+    checkOutboundUrl(url, outbound);
+    return fetch(url, {
+      method,
+      headers: {
+        accept: MESH_V2_JSON,
+        authorization: auth.next(),
+        'user-agent': 'gp-consult;mesh-client',
+        ...init.headers,
+      },
+      body: init.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+      dispatcher,
+    } as RequestInit);
+  }
+
+  function meshFailure(error: unknown, doing: string): MeshError {
+    const refused = findRefusal(error);
+    if (refused) {
+      return new MeshError('mesh-address-refused', `the MESH address is not allowed: ${refused.message}`, {
+        retryable: false,
+      });
+    }
+    if ((error as Error).name === 'TimeoutError') {
+      return new MeshError('mesh-unreachable', `no answer from MESH within ${timeoutMs} ms ${doing}`);
+    }
+    const code = networkErrorCode(error);
+    return new MeshError('mesh-unreachable', `could not reach MESH ${doing}${code ? ` (${code})` : ''}`);
   }
 
   async function json<T>(response: Response, doing: string): Promise<T> {
