@@ -344,6 +344,37 @@ describe('write-back reliability: 500 summaries, each filed exactly once (real P
     }
   });
 
+  it('files each exactly once when Redis crashes mid-batch and comes back empty (a failover without its data), its sweep queueing again every write-back whose job was lost', async () => {
+    const redis = await startRedis();
+    const s = await scenario(redis.url, 100);
+    const port = await freePort();
+    const worker = spawnRecordWorker(processEnv(s, redis.url, port));
+    try {
+      s.proxy.setRule(() => ({ kind: 'delay', ms: 30 }));
+      await filedWhen('40 filed', s, (n) => n >= 40, 60_000);
+      await redis.down();
+      const filedBefore = await filedCount(s.practice.id);
+      assert.ok(filedBefore < s.ids.length, 'Redis went down mid-batch');
+      // every job it held is gone: nothing but the outbox rows says what is owed
+      await redis.up({ empty: true });
+      await waitFor('ready once Redis is back', async () => (await readiness(port)).status === 200, {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      });
+      await allFiled(s, 120_000);
+      // a few sweeps more: nothing is filed twice
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await assertFiledExactlyOnce(s);
+      assertAlive(worker);
+      assert.match(worker.output(), /queued again/i, 'the sweep says it queued lost write-backs');
+      assertOutageLoggedPlainly(worker);
+    } finally {
+      await worker.kill();
+      await s.cleanup();
+      await redis.remove();
+    }
+  });
+
   it('starts while Redis is down, says not ready naming Redis, and files every pending write-back exactly once when it comes up', async () => {
     const redis = await startRedis();
     const s = await scenario(redis.url, 40);
