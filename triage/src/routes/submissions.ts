@@ -24,6 +24,7 @@ import { availabilityAt, dailyLimit, type Availability } from '../hours/availabi
 import type { QueueChange } from '../live';
 import { intakeWithNhsLogin, withNhsLoginIdentity } from '../nhs-login/sessions';
 import { localDate } from '../practice-hours';
+import { isDatabaseUnavailable } from '../db/unavailable';
 
 // no 0/O or 1/I, which read alike over the phone
 const referenceAlphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -282,23 +283,4 @@ async function orUnavailable<T>(work: Promise<T>): Promise<T> {
       },
     );
   }
-}
-
-/** pg errors that mean the database could not be reached or went away: the patient should retry. */
-function isDatabaseUnavailable(error: unknown): boolean {
-  const code = (error as { code?: string }).code ?? '';
-  return (
-    [
-      'ECONNREFUSED',
-      'ECONNRESET',
-      'ETIMEDOUT',
-      '57P01',
-      '57P02',
-      '57P03',
-      '08000',
-      '08003',
-      '08006',
-    ].includes(code) ||
-    /Connection terminated|timeout exceeded when trying to connect/i.test((error as Error).message ?? '')
-  );
 }
