@@ -3,6 +3,37 @@ import { Nullable, OneOf } from '../schema';
 import { StaffRole } from '../call/tokens';
 import { FhirAuthSchema } from '../fhir-auth';
 import { BankHolidayDataStatus, OutOfHours, PracticeNation, ResponseTimeMessage } from './hours';
+import { WriteBackTransportSchema } from './write-backs';
+
+/** A MESH mailbox id, e.g. A81001OT001 (letters and digits). */
+const MeshMailboxId = Type.String({ pattern: '^[A-Za-z0-9]{1,20}$' });
+/** An ODS code, upper case, e.g. A81001. */
+const OdsCode = Type.String({ pattern: '^[A-Z0-9]{3,10}$' });
+
+/**
+ * How the practice's summaries reach its GP system: `fhir-r4` (the FHIR endpoint below) or
+ * `gp-connect-send-document` (an ITK3 message over MESH from the service's mailbox to the GP
+ * system's: its mailbox id, or MESH's routing to the patient's registered practice by
+ * `GPPROVIDER_<NHS number>_<DDMMYYYY>_<SURNAME>`). Applies to requests closed from then on.
+ */
+export const WriteBackSettings = Type.Object(
+  {
+    transport: WriteBackTransportSchema,
+    sendDocument: Type.Object(
+      {
+        /** The GP system's MESH mailbox (mex-to); needed unless routed by the patient. */
+        recipientMailbox: Nullable(MeshMailboxId),
+        /** Route by NHS number, date of birth and surname to the patient's registered practice. */
+        routeByPatient: Type.Boolean(),
+        /** The receiving organisation's ODS code; null: the practice's own. */
+        recipientOdsCode: Nullable(OdsCode),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type WriteBackSettings = Static<typeof WriteBackSettings>;
 
 const Time = Type.String({ pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$' });
 const Day = Type.Array(Type.Tuple([Time, Time]), { maxItems: 6 });
@@ -108,6 +139,8 @@ export const PracticeSettingsView = Type.Object({
     baseUrl: Nullable(Type.String()),
     authType: Type.String(),
   }),
+  /** How summaries reach the GP system (FHIR R4 above, or GP Connect Send Document over MESH). */
+  writeBack: Type.Optional(WriteBackSettings),
   notifications: Type.Union([
     Type.Null(),
     Type.Object({
@@ -149,6 +182,8 @@ export const PracticeSettingsChange = Type.Object(
     ),
     /** Replaces the provider settings whole (with their credentials); null: staff send links themselves. */
     notifications: Type.Optional(Nullable(NotificationSettings)),
+    /** Replaces the transport settings whole; Send Document needs a mailbox or routing by the patient. */
+    writeBack: Type.Optional(WriteBackSettings),
   },
   { additionalProperties: false, minProperties: 1 },
 );

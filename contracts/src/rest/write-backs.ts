@@ -9,6 +9,7 @@ export const WriteBackStatusSchema = OneOf(WriteBackStatuses);
 /** How a practice's write-backs reach its GP system. */
 export const WriteBackTransports = ['fhir-r4', 'gp-connect-send-document'] as const;
 export const WriteBackTransportSchema = OneOf(WriteBackTransports);
+export type WriteBackTransport = (typeof WriteBackTransports)[number];
 
 /** One ITK3 (or MESH) acknowledgement of a Send Document message: its code, in words, and when. */
 export const SendDocumentAck = Type.Object({

@@ -5,6 +5,7 @@ import type {
   PracticeNation,
   PracticeSettingsChange,
   PracticeSettingsView,
+  WriteBackTransport,
 } from '@gpc/contracts';
 import { parseNotificationSettings } from '../notifications/settings';
 import type { Queryable } from './queryable';
@@ -44,11 +45,16 @@ interface PracticeSettingsRow {
   fhir_base_url: string | null;
   fhir_auth: FhirAuth;
   notification_settings: unknown;
+  write_back_transport: WriteBackTransport;
+  mesh_recipient_mailbox: string | null;
+  mesh_route_by_patient: boolean;
+  send_document_recipient_ods: string | null;
 }
 const settingsColumns =
   'ods_code, name, timezone, opening_hours, daily_capacity, nation, out_of_hours, response_time_message, fhir_base_url, ' +
   'fhir_auth, notification_settings, response_target_urgent_minutes, response_target_soon_minutes, response_target_routine_minutes, ' +
-  'nhs_login_offered, cis2_sign_in, website_origins';
+  'nhs_login_offered, cis2_sign_in, website_origins, write_back_transport, mesh_recipient_mailbox, mesh_route_by_patient, ' +
+  'send_document_recipient_ods';
 
 /** The settings as staff see them: never a secret, only whether one is set. */
 function toPracticeSettingsView(row: PracticeSettingsRow): StoredPracticeSettings {
@@ -71,6 +77,14 @@ function toPracticeSettingsView(row: PracticeSettingsRow): StoredPracticeSetting
     cis2SignIn: row.cis2_sign_in,
     websiteOrigins: row.website_origins,
     fhir: { baseUrl: row.fhir_base_url, authType: row.fhir_auth.type },
+    writeBack: {
+      transport: row.write_back_transport,
+      sendDocument: {
+        recipientMailbox: row.mesh_recipient_mailbox,
+        routeByPatient: row.mesh_route_by_patient,
+        recipientOdsCode: row.send_document_recipient_ods,
+      },
+    },
     notifications: !settings
       ? null
       : settings.provider === 'smtp'
@@ -112,7 +126,11 @@ export async function updatePracticeSettings(
        response_target_routine_minutes = COALESCE($11, response_target_routine_minutes),
        nhs_login_offered = COALESCE($12, nhs_login_offered),
        website_origins = COALESCE($13, website_origins),
-       cis2_sign_in = COALESCE($14, cis2_sign_in)
+       cis2_sign_in = COALESCE($14, cis2_sign_in),
+       write_back_transport = COALESCE($15, write_back_transport),
+       mesh_recipient_mailbox = CASE WHEN $15::text IS NULL THEN mesh_recipient_mailbox ELSE $16 END,
+       mesh_route_by_patient = COALESCE($17, mesh_route_by_patient),
+       send_document_recipient_ods = CASE WHEN $15::text IS NULL THEN send_document_recipient_ods ELSE $18 END
      WHERE id = $1 RETURNING ${settingsColumns}`,
     [
       practiceId,
@@ -129,6 +147,10 @@ export async function updatePracticeSettings(
       change.nhsLoginOffered ?? null,
       change.websiteOrigins ?? null,
       change.cis2SignIn ?? null,
+      change.writeBack?.transport ?? null,
+      change.writeBack?.sendDocument.recipientMailbox ?? null,
+      change.writeBack?.sendDocument.routeByPatient ?? null,
+      change.writeBack?.sendDocument.recipientOdsCode ?? null,
     ],
   );
   return toPracticeSettingsView(rows[0]!);

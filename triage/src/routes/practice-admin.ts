@@ -95,6 +95,7 @@ function settingsRoutes(
       checkOpeningHours(change);
       checkDestinations(change, outbound);
       checkWebsiteOrigins(change);
+      checkWriteBackSettings(change);
       // credentials are encrypted for this practice before they reach the database
       const stored = sealSettingsChange(secrets, practiceId, change);
       return withTransaction(pool, async (client) => {
@@ -218,6 +219,18 @@ async function changeStaffMember(
     });
     return member;
   });
+}
+
+/** Send Document needs somewhere to send: the GP system's MESH mailbox, or MESH's routing by the patient. */
+function checkWriteBackSettings(change: PracticeSettingsChange): void {
+  const settings = change.writeBack;
+  if (settings?.transport !== 'gp-connect-send-document') return;
+  if (!settings.sendDocument.recipientMailbox && !settings.sendDocument.routeByPatient) {
+    throw new AppError(
+      'badRequest',
+      'GP Connect Send Document needs the GP system’s MESH mailbox, or routing to the patient’s registered practice',
+    );
+  }
 }
 
 /** Each website origin exactly as a browser writes it (the pattern lets through a default port, e.g. :443). */
