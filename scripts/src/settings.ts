@@ -21,6 +21,9 @@ export const LocalSettingsSchema = Type.Object(
     pdsPort: Type.Integer({ default: 8104 }),
     /** The local OIDC provider (NHS login at /nhs-login). */
     oidcPort: Type.Integer({ default: 8105 }),
+    /** The local MESH stand-in, and the simulated GP system polling its mailbox there. */
+    meshPort: Type.Integer({ default: 8106 }),
+    gpInboxPort: Type.Integer({ default: 8107 }),
     mailSmtpPort: Type.Integer({ default: 1025 }),
     mailWebPort: Type.Integer({ default: 1080 }),
     rtcPort: Type.Integer({

@@ -9,6 +9,7 @@ import { ensurePostgres } from './postgres';
 import { ensureRedis } from './redis';
 import { cis2Issuer, localCis2Env } from './cis2-dev';
 import { localNhsLoginEnv, nhsLoginIssuer, oidcProviderSpec } from './nhs-login-dev';
+import { gpInboxUrl, localMeshEnv, meshSpecs, meshUrl } from './mesh-dev';
 import { ServiceProcess, stopAll, type ServiceSpec, type StartedService } from './services';
 import { loadLocalSettings, log, repoRoot, type LocalSettings } from './settings';
 
@@ -98,6 +99,7 @@ function standInSpecs(settings: LocalSettings): ServiceSpec[] {
       readyUrl: `${pdsBase(settings)}/_ping`,
     },
     oidcProviderSpec(settings),
+    ...meshSpecs(settings),
     {
       name: 'fhir',
       entry: 'local/fhir-server/src/server.ts',
@@ -197,6 +199,8 @@ export function applicationSpecs(settings: LocalSettings, workerBin: string): Se
         RECORD_SWEEP_AFTER_MS: '30000',
         // the development practice's GP system is the local FHIR server on loopback
         RECORD_OUTBOUND_ALLOW_LOOPBACK_HTTP: 'true',
+        // our MESH mailbox on the local MESH stand-in, for the practice that files by Send Document
+        ...localMeshEnv(settings),
       },
       readyUrl: `http://${host}:${settings.recordPort}/health`,
     },
@@ -251,6 +255,8 @@ function banner(settings: LocalSettings, started: Set<string>): string {
     ['Local PDS (patient tracing)', pdsBase(settings)],
     ['Local NHS login (OIDC provider)', nhsLoginIssuer(settings)],
     ['Local NHS CIS2 (staff sign-in, same provider)', cis2Issuer(settings)],
+    ['Local MESH (GP Connect Send Document transport)', `${meshUrl(settings)}/messageexchange`],
+    ['Simulated GP system (documents received over MESH)', gpInboxUrl(settings)],
     ['Local S3 (key/secret S3RVER)', `http://127.0.0.1:${settings.s3Port}/${attachmentsBucket}`],
     ["Mail catcher (patients' emails land here)", `http://127.0.0.1:${settings.mailWebPort}/`],
     [
@@ -292,6 +298,8 @@ function portsToClaim(settings: LocalSettings): Parameters<typeof assertPortsFre
     { port: settings.s3Port, what: 'local S3', setting: 'GPC_S3_PORT' },
     { port: settings.pdsPort, what: 'local PDS', setting: 'GPC_PDS_PORT' },
     { port: settings.oidcPort, what: 'local OIDC provider (NHS login)', setting: 'GPC_OIDC_PORT' },
+    { port: settings.meshPort, what: 'local MESH', setting: 'GPC_MESH_PORT' },
+    { port: settings.gpInboxPort, what: 'simulated GP system (MESH inbox)', setting: 'GPC_GP_INBOX_PORT' },
     { port: settings.mailSmtpPort, what: 'mail catcher (SMTP)', setting: 'GPC_MAIL_SMTP_PORT' },
     { port: settings.mailWebPort, what: 'mail catcher (inbox)', setting: 'GPC_MAIL_WEB_PORT' },
     ...Array.from({ length: settings.mediaWorkers }, (_, i) => ({

@@ -71,6 +71,8 @@ describe('npm start, as a user runs it', () => {
       'RTC',
       'PDS',
       'OIDC',
+      'MESH',
+      'GP_INBOX',
     ];
     for (const name of names) env[`GPC_${name}_PORT`] = String(await freePort());
     env.GPC_STATE_DIR = stateDir;
@@ -101,6 +103,8 @@ describe('npm start, as a user runs it', () => {
         `http://127.0.0.1:${env.GPC_SIGNALLING_PORT}/health`,
         `http://127.0.0.1:${env.GPC_RECORD_PORT}/health`,
         `http://127.0.0.1:${env.GPC_FHIR_PORT}/fhir/R4/metadata`,
+        `http://127.0.0.1:${env.GPC_MESH_PORT}/messageexchange/_ping`,
+        `http://127.0.0.1:${env.GPC_GP_INBOX_PORT}/`,
       ];
       for (const url of urls) {
         const response = await fetch(url);
