@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as fontkit from 'fontkit';
 import PDFDocument from 'pdfkit';
 import type { SummaryMessage } from '@gpc/contracts';
 import type { ReportInput } from './input';
@@ -14,21 +17,49 @@ const ukDate = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', dateStyle: 'l
 const when = (iso: string | Date): string => ukDateTime.format(typeof iso === 'string' ? new Date(iso) : iso);
 
 /**
- * Text the PDF's standard fonts (Helvetica, WinAnsi) can draw: other characters become '?', so
- * nothing is silently dropped or drawn as the wrong glyph. (Embedding a Unicode font would lift this.)
+ * DejaVu Sans (the npm package `dejavu-fonts-ttf`; Bitstream Vera licence, DejaVu's changes public
+ * domain), embedded and subset by pdfkit: it draws Latin with every diacritic (Ł, ş, ț ...), Greek
+ * and Cyrillic, so names are shown as written. The standard PDF fonts would draw WinAnsi only.
+ */
+const FONT_FILES = (() => {
+  const require = createRequire(import.meta.url);
+  return {
+    regular: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'),
+    bold: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'),
+  };
+})();
+const REGULAR = 'Report';
+const BOLD = 'Report-Bold';
+
+let glyphs: { regular: fontkit.Font; bold: fontkit.Font } | undefined;
+const openFont = (path: string): fontkit.Font => {
+  const font = fontkit.create(readFileSync(path));
+  if (!('hasGlyphForCodePoint' in font)) throw new Error(`${path} is a font collection, not a font`);
+  return font;
+};
+
+/**
+ * Text the report's fonts can draw: a character either font lacks becomes '?', so nothing is
+ * silently dropped or drawn as an empty box (e.g. CJK scripts, which DejaVu Sans does not cover).
  */
 export function pdfText(text: string): string {
-  return (
-    text
+  glyphs ??= { regular: openFont(FONT_FILES.regular), bold: openFont(FONT_FILES.bold) };
+  const { regular, bold } = glyphs;
+  return [
+    ...text
       .normalize('NFC')
       .replace(/\r\n?/g, '\n')
+      .replace(/\t/g, '    ')
       // eslint-disable-next-line no-control-regex -- control characters go
-      .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '')
-      .replace(
-        /[^\n\u0020-\u007E\u00A0-\u00FF\u2018\u2019\u201C\u201D\u2013\u2014\u2022\u2026\u20AC\u2122]/gu,
-        '?',
-      )
-  );
+      .replace(/[\u0000-\u0008\u000B-\u001F\u007F]/g, ''),
+  ]
+    .map((character) => {
+      const point = character.codePointAt(0)!;
+      return point === 10 || (regular.hasGlyphForCodePoint(point) && bold.hasGlyphForCodePoint(point))
+        ? character
+        : '?';
+    })
+    .join('');
 }
 
 /** 943 476 5919: how an NHS number is read out and written. */
@@ -44,7 +75,7 @@ const birthDate = (value: string): string =>
  * The online consultation report a GP reads: the practice, the patient, the request, every question
  * and answer as the patient saw them (the frozen form version's words), the messages both ways, the
  * outcome and the summary, who closed it and when, and the photos the patient sent (JPEG and PNG
- * embedded; any other file listed). A4, Helvetica, a footer naming the patient on every page.
+ * embedded; any other file listed). A4, DejaVu Sans, a footer naming the patient on every page.
  */
 export function renderConsultationReportPdf(input: ReportInput): Promise<Buffer> {
   const generatedAt = input.generatedAt ?? new Date();
@@ -53,6 +84,7 @@ export function renderConsultationReportPdf(input: ReportInput): Promise<Buffer>
   const doc = new PDFDocument({
     size: 'A4',
     margin: MARGIN,
+    font: FONT_FILES.regular,
     bufferPages: true,
     info: {
       Title: pdfText(`Online consultation report: ${patientName}`),
@@ -67,10 +99,12 @@ export function renderConsultationReportPdf(input: ReportInput): Promise<Buffer>
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
   });
+  doc.registerFont(REGULAR, FONT_FILES.regular);
+  doc.registerFont(BOLD, FONT_FILES.bold);
   const width = doc.page.width - 2 * MARGIN;
   const heading = (text: string): void => {
     if (doc.y > doc.page.height - MARGIN - 80) doc.addPage();
-    doc.moveDown(0.8).font('Helvetica-Bold').fontSize(13).fillColor('#005eb8').text(pdfText(text), { width });
+    doc.moveDown(0.8).font(BOLD).fontSize(13).fillColor('#005eb8').text(pdfText(text), { width });
     doc
       .moveTo(MARGIN, doc.y + 2)
       .lineTo(MARGIN + width, doc.y + 2)
@@ -80,20 +114,20 @@ export function renderConsultationReportPdf(input: ReportInput): Promise<Buffer>
   };
   const field = (label: string, value: string): void => {
     doc
-      .font('Helvetica-Bold')
+      .font(BOLD)
       .fontSize(10)
       .text(`${pdfText(label)}: `, { continued: true, width });
-    doc.font('Helvetica').text(pdfText(value), { width });
+    doc.font(REGULAR).text(pdfText(value), { width });
   };
   const paragraph = (text: string, options: { indent?: number } = {}): void => {
     doc
-      .font('Helvetica')
+      .font(REGULAR)
       .fontSize(10)
       .text(pdfText(text), { width: width - (options.indent ?? 0), indent: options.indent ?? 0 });
   };
 
-  doc.font('Helvetica-Bold').fontSize(20).fillColor('#005eb8').text('Online consultation report', { width });
-  doc.font('Helvetica').fontSize(10).fillColor('#4c6272');
+  doc.font(BOLD).fontSize(20).fillColor('#005eb8').text('Online consultation report', { width });
+  doc.font(REGULAR).fontSize(10).fillColor('#4c6272');
   doc.text(pdfText(`${input.practice.name} (ODS code ${input.practice.odsCode})`), { width });
   doc.text(pdfText(`Report made ${when(generatedAt)}`), { width }).fillColor('black');
 
@@ -112,7 +146,7 @@ export function renderConsultationReportPdf(input: ReportInput): Promise<Buffer>
   heading('Questions and answers, as the patient saw them');
   if (content.answers.length === 0) paragraph('The patient answered no questions.');
   for (const shown of content.answers) {
-    doc.font('Helvetica-Bold').fontSize(10).text(pdfText(shown.question), { width });
+    doc.font(BOLD).fontSize(10).text(pdfText(shown.question), { width });
     if (shown.answers.length === 0) paragraph('(no answer)', { indent: 12 });
     for (const answer of shown.answers) paragraph(answer, { indent: 12 });
     doc.moveDown(0.3);
@@ -122,7 +156,7 @@ export function renderConsultationReportPdf(input: ReportInput): Promise<Buffer>
   if (content.messages.length === 0) paragraph('No messages were exchanged.');
   for (const message of content.messages) {
     doc
-      .font('Helvetica-Bold')
+      .font(BOLD)
       .fontSize(10)
       .text(pdfText(`${messageAuthor(message)}, ${when(message.at)}`), { width });
     paragraph(message.body, { indent: 12 });
@@ -162,21 +196,21 @@ function photos(
     const image = document.contentType === 'image/jpeg' || document.contentType === 'image/png';
     if (!image) {
       doc
-        .font('Helvetica')
+        .font(REGULAR)
         .fontSize(10)
         .text(pdfText(`${caption} (${document.contentType}): not shown in this report`), { width });
       return;
     }
     const maxHeight = 320;
     if (doc.y + maxHeight + 30 > doc.page.height - MARGIN) doc.addPage();
-    doc.font('Helvetica-Bold').fontSize(10).text(pdfText(caption), { width });
+    doc.font(BOLD).fontSize(10).text(pdfText(caption), { width });
     try {
       doc.moveDown(0.3);
       // in the document's flow (no y given), so pdfkit moves down by the height it drew at
       doc.x = MARGIN;
       doc.image(document.data, { fit: [width, maxHeight] });
     } catch {
-      doc.font('Helvetica').text('This photo could not be shown.', { width });
+      doc.font(REGULAR).text('This photo could not be shown.', { width });
     }
     doc.moveDown(0.5);
   });
@@ -193,7 +227,7 @@ function footers(doc: PDFKit.PDFDocument, patientName: string, nhsNumber: string
       `Online consultation report \u2022 ${patientName} \u2022 NHS number ${nhsNumber ? formatNhsNumber(nhsNumber) : 'not known'} \u2022 Page ${index + 1} of ${range.count}`,
     );
     doc
-      .font('Helvetica')
+      .font(REGULAR)
       .fontSize(8)
       .fillColor('#4c6272')
       .text(text, MARGIN, doc.page.height - 36, {
