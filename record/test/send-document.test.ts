@@ -390,7 +390,7 @@ describe('the PDF report', () => {
     });
   });
 
-  it('a file that is not a photo is listed, not drawn, and text the fonts cannot draw shows as ?', async () => {
+  it('a file that is not a photo is listed, not drawn; names are shown as written, and what the fonts cannot draw as ?', async () => {
     const pdf = await renderConsultationReportPdf({
       ...sendDocumentInput({
         documents: [
@@ -401,6 +401,7 @@ describe('the PDF report', () => {
             createdAt: new Date('2026-11-20T09:14:00Z'),
           },
         ],
+        patient: { givenName: 'Łukasz', familyName: 'Wójcik-Ağaoğlu', birthDate: '1990-02-03' },
         version: {
           id: 'v',
           contentHash: 'a'.repeat(64),
@@ -412,6 +413,7 @@ describe('the PDF report', () => {
     assert.equal(read.images, 0);
     assert.match(read.text, /File 1 of 1, sent .* \(application\/pdf\): not shown in this report/);
     assert.match(read.text, /Cough \? better/);
+    assert.match(read.text, /Name: Łukasz Wójcik-Ağaoğlu/);
   });
 
   it('a message carrying the rendered report is valid and its PDF reads back the same', async () => {
