@@ -23,6 +23,20 @@ async function withClientParameters<T>(operation: () => Promise<T>): Promise<T> 
 }
 
 /**
+ * The streams a producer's parameters take on its transport: its SSRCs (RTX ones too), its MID, and
+ * its RIDs when it has no MID. The worker refuses a second claim on one with a plain Error, which
+ * would read as a fault; Peer refuses it first. Throws TypeError on parameters of the wrong shape.
+ */
+function claimedStreams(parameters: types.RtpParameters): string[] {
+  const claims = parameters.encodings?.flatMap((encoding) => [
+    ...(encoding.ssrc === undefined ? [] : [`ssrc ${encoding.ssrc}`]),
+    ...(encoding.rtx?.ssrc === undefined ? [] : [`ssrc ${encoding.rtx.ssrc}`]),
+    ...(encoding.rid === undefined || parameters.mid !== undefined ? [] : [`rid ${encoding.rid}`]),
+  ]);
+  return [...(claims ?? []), ...(parameters.mid === undefined ? [] : [`mid ${parameters.mid}`])];
+}
+
+/**
  * One participant's media in a room: its transports, producers and consumers. Closing a peer
  * closes its transports, which closes their producers and consumers (mediasoup cascades).
  */
@@ -30,6 +44,8 @@ export class Peer {
   readonly transports = new Map<string, types.WebRtcTransport>();
   readonly producers = new Map<string, types.Producer>();
   readonly consumers = new Map<string, types.Consumer>();
+  /** Transports whose connect was asked for: the worker refuses a second with a plain Error. */
+  private readonly connecting = new Set<string>();
   private closedFlag = false;
 
   constructor(
@@ -55,7 +71,10 @@ export class Peer {
       throw new MediaNotFoundError('peer closed');
     }
     this.transports.set(transport.id, transport);
-    transport.observer.once('close', () => this.transports.delete(transport.id));
+    transport.observer.once('close', () => {
+      this.transports.delete(transport.id);
+      this.connecting.delete(transport.id);
+    });
     return transport;
   }
 
@@ -69,7 +88,15 @@ export class Peer {
 
   async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
     const transport = this.transport(transportId);
-    await withClientParameters(() => transport.connect({ dtlsParameters }));
+    if (this.connecting.has(transportId))
+      throw new InvalidMediaParametersError('transport already connected');
+    this.connecting.add(transportId);
+    try {
+      await withClientParameters(() => transport.connect({ dtlsParameters }));
+    } catch (error) {
+      this.connecting.delete(transportId);
+      throw error;
+    }
   }
 
   async produce(
@@ -78,9 +105,16 @@ export class Peer {
     rtpParameters: types.RtpParameters,
   ): Promise<types.Producer> {
     const transport = this.transport(transportId, 'send');
-    const producer = await withClientParameters(() =>
-      transport.produce({ kind, rtpParameters, appData: { peerId: this.id } }),
-    );
+    const producer = await withClientParameters(() => {
+      const taken = new Set(
+        [...this.producers.values()]
+          .filter((other) => other.appData.transportId === transportId)
+          .flatMap((other) => claimedStreams(other.rtpParameters)),
+      );
+      const again = claimedStreams(rtpParameters).find((claim) => taken.has(claim));
+      if (again) throw new InvalidMediaParametersError(`${again} already sent on this transport`);
+      return transport.produce({ kind, rtpParameters, appData: { peerId: this.id, transportId } });
+    });
     this.producers.set(producer.id, producer);
     producer.observer.once('close', () => this.producers.delete(producer.id));
     this.room.emit('newProducer', this, producer);

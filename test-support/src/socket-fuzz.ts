@@ -113,7 +113,7 @@ export function mutated(sample: unknown): fc.Arbitrary<unknown> {
 }
 
 export interface SchemaFuzzOptions {
-  /** Strings worth trying in every string field: real ids of the world under test. */
+  /** Strings worth trying in every string field: real ids of the world under test, read when generated. */
   realStrings?: () => readonly string[];
   /** Well-formed samples of free-form object fields (by property name), to mutate. */
   samples?: Record<string, unknown>;
@@ -146,11 +146,14 @@ export function nearSchema(
       case 'String': {
         const min = s.minLength ?? 0;
         const max = s.maxLength ?? 200;
-        const real = options.realStrings?.() ?? [];
+        const { realStrings } = options;
         return fc.oneof(
           fc.string({ minLength: min, maxLength: Math.min(max, 40) }),
           fc.constantFrom('x'.repeat(max), 'x'.repeat(max + 1), 'x'.repeat(Math.max(0, min - 1))),
-          ...(real.length > 0 ? [fc.constantFrom(...real)] : []),
+          // read when generated: the world under test (and so its ids) may change between runs
+          ...(realStrings
+            ? [fc.nat().map((i) => realStrings()[i % Math.max(1, realStrings().length)] ?? 'no-id-yet')]
+            : []),
         );
       }
       case 'Literal':
@@ -170,7 +173,9 @@ export function nearSchema(
         return fc
           .tuple(
             fc.record(fields),
-            fc.option(fc.constantFrom(...Object.keys(fields)), { nil: undefined }),
+            Object.keys(fields).length === 0
+              ? fc.constant(undefined)
+              : fc.option(fc.constantFrom(...Object.keys(fields)), { nil: undefined }),
             fc.option(fc.tuple(hostileKey, hostileValue), { nil: undefined, freq: 4 }),
           )
           .map(([record, dropped, extra]) => {

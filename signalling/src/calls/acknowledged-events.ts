@@ -21,13 +21,15 @@ const payloadCheckers = Object.fromEntries(
   Object.entries(ClientPayloads).map(([event, schema]) => [event, TypeCompiler.Compile(schema)]),
 ) as { [E in ClientEventName]: ReturnType<typeof TypeCompiler.Compile<(typeof ClientPayloads)[E]>> };
 
-/** A payload the contract refuses, said as its first fault. */
+/** A payload the contract refuses, said as its first fault (a hostile key in its path cut short). */
 function invalidPayload(checker: TypeCheck<TSchema>, payload: unknown): AckError {
   const first = checker.Errors(payload).First();
-  return {
-    code: 'badRequest',
-    message: first ? `${first.path || 'payload'}: ${first.message}` : 'invalid payload',
-  };
+  const path = first?.path
+    ? first.path.length > 100
+      ? `${first.path.slice(0, 100)}…`
+      : first.path
+    : 'payload';
+  return { code: 'badRequest', message: first ? `${path}: ${first.message}` : 'invalid payload' };
 }
 
 /** A refusal the client may be told of; undefined for a fault, which it sees only as `internal`. */
@@ -65,10 +67,39 @@ export function acknowledgedEvents(
     // socket.io's typed `on` cannot see through the mapped event type, hence the loose listener
     (socket as unknown as { on(name: string, fn: (...args: unknown[]) => void): void }).on(
       event,
-      (payload, ack) => {
-        // every event is a request: without an ack there is no one to answer
-        if (typeof ack === 'function') void answer(payload, ack as (result: Result) => void);
+      (...args) => {
+        // every event is a request: without an ack (socket.io's is always last) no one is answered
+        const ack = args.at(-1);
+        if (typeof ack !== 'function') return;
+        const reply = ack as (result: Result) => void;
+        // exactly one payload: a missing payload or an extra argument would otherwise leave the ack unanswered
+        if (args.length !== 2) return reply({ ok: false, error: onePayloadOnly(event) });
+        void answer(args[0], reply);
       },
     );
   };
+}
+
+const onePayloadOnly = (event: string): AckError => ({
+  code: 'badRequest',
+  message: `${event} takes one payload and an acknowledgement`,
+});
+
+const isClientEvent = (event: unknown): event is ClientEventName =>
+  typeof event === 'string' && Object.hasOwn(ClientPayloads, event);
+
+/**
+ * Events the contract does not name are ignored, or refused `badRequest` when they ask for an
+ * answer, so a client's typo (or a hostile name like `__proto__`) is told, never left waiting.
+ */
+export function refuseUnknownEvents(socket: CallSocket): void {
+  socket.onAny((event: unknown, ...args: unknown[]) => {
+    const ack = args.at(-1);
+    if (isClientEvent(event) || typeof ack !== 'function') return;
+    const name = typeof event === 'string' ? event.slice(0, 100) : typeof event;
+    (ack as (result: Ack<never>) => void)({
+      ok: false,
+      error: { code: 'badRequest', message: `no such event: ${name}` },
+    });
+  });
 }

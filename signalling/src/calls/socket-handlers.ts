@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { types } from 'mediasoup';
 import type { TransportResult } from '@gpc/contracts';
 import type { TokenService } from '../auth/tokens';
-import { acknowledgedEvents } from './acknowledged-events';
+import { acknowledgedEvents, refuseUnknownEvents } from './acknowledged-events';
 import type { CallRegistry } from './call-registry';
 import type { CallSender, CallSession } from './call-session';
 import type { CallServer, CallSocket } from './call-socket';
@@ -117,6 +117,7 @@ export function registerCallHandlers({ io, calls, tokens, logger }: CallHandlerD
   io.on('connection', (socket: CallSocket) => {
     const { session, participantId, holderKey } = socket.data;
     const sender: CallSender = { participantId, socketId: socket.id };
+    refuseUnknownEvents(socket);
     const on = acknowledgedEvents(socket, logger);
     wireParticipantEvents(on, session, sender, holderKey);
     wireMediaEvents(on, session, sender);
