@@ -29,7 +29,15 @@ export interface FilingTransport {
 export type FilingTransports = Partial<Record<WriteBackTransport, FilingTransport>>;
 
 export { createFhirR4Transport } from './fhir-r4';
-export { createSendDocumentTransport, type SendDocumentTransportDeps } from './send-document';
+export {
+  createSendDocumentTransport,
+  meshRecipient,
+  SEND_DOCUMENT_ACK_WORKFLOW,
+  SEND_DOCUMENT_WORKFLOW,
+  type ComposedMessage,
+  type SendDocumentComposer,
+  type SendDocumentTransportDeps,
+} from './send-document';
 export {
   startAckPoller,
   type AckPoller,
