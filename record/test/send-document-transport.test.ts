@@ -36,7 +36,6 @@ const BREAK_MESSAGE = '[test: break the message]';
 describe('GP Connect Send Document: summaries over MESH, filed on the GP system’s ITK3 acknowledgements (real PostgreSQL, Redis, MESH stand-in, simulated GP system)', async () => {
   const prefix = `gpc-test-${randomUUID()}`;
   const {
-    app: triage,
     db,
     practiceA: practice,
     as,
