@@ -15,6 +15,11 @@ export interface ServiceSpec {
   env: Record<string, string>;
   /** Answers 2xx when the service is ready. */
   readyUrl: string;
+  /**
+   * Started once `readyUrl` answers at all, 503 included: a service that keeps running while a
+   * dependency (Redis) is down, whose readiness `npm start` then watches and reports.
+   */
+  startedWhenAnswering?: true;
 }
 
 const colours = [36, 33, 35, 32, 34, 31];
@@ -57,13 +62,14 @@ export class ServiceProcess implements StartedService {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  async waitReady(url: string, timeoutMs = 90_000): Promise<void> {
+  async waitReady(url: string, timeoutMs = 90_000, anyAnswer = false): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.running) throw new Error(`${this.name} exited during start-up (see its output above)`);
       try {
         const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-        if (response.ok) return;
+        await response.arrayBuffer();
+        if (response.ok || anyAnswer) return;
       } catch {
         // not listening yet
       }

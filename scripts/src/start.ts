@@ -10,6 +10,7 @@ import { ensureRedis } from './redis';
 import { cis2Issuer, localCis2Env } from './cis2-dev';
 import { localNhsLoginEnv, nhsLoginIssuer, oidcProviderSpec } from './nhs-login-dev';
 import { gpInboxUrl, localMeshEnv, meshSpecs, meshUrl } from './mesh-dev';
+import { watchReadiness, type ReadinessTarget, type ReadinessWatch } from './readiness';
 import { ServiceProcess, stopAll, type ServiceSpec, type StartedService } from './services';
 import { loadLocalSettings, log, repoRoot, type LocalSettings } from './settings';
 
@@ -202,7 +203,9 @@ export function applicationSpecs(settings: LocalSettings, workerBin: string): Se
         // our MESH mailbox on the local MESH stand-in, for the practice that files by Send Document
         ...localMeshEnv(settings),
       },
-      readyUrl: `http://${host}:${settings.recordPort}/health`,
+      // its /health needs Redis too; it runs (and says it is not ready) while Redis is down
+      readyUrl: `http://${host}:${settings.recordPort}/readyz`,
+      startedWhenAnswering: true,
     },
     {
       name: 'web',
@@ -241,7 +244,16 @@ function signallingSpec(settings: LocalSettings, workerBin: string): ServiceSpec
   };
 }
 
-function banner(settings: LocalSettings, started: Set<string>): string {
+/** The services whose `/readyz` says whether what they need (PostgreSQL, Redis, media workers) answers. */
+function readinessTargets(settings: LocalSettings): ReadinessTarget[] {
+  return [
+    { name: 'triage', url: `http://${host}:${settings.triagePort}/readyz` },
+    { name: 'signalling', url: `http://${host}:${settings.signallingPort}/readyz` },
+    { name: 'record', url: `http://${host}:${settings.recordPort}/readyz` },
+  ];
+}
+
+function banner(settings: LocalSettings, started: Set<string>, readiness: string[]): string {
   const own = (name: string) => (started.has(name) ? 'started by npm start' : "this machine's own");
   const redacted = new URL(settings.databaseUrl);
   if (redacted.password) redacted.password = '***';
@@ -281,6 +293,9 @@ function banner(settings: LocalSettings, started: Set<string>): string {
     '',
     'Try a video call: sign in to the staff dashboard as the clinician, open a request and choose',
     "Start video call; open the patient's link it shows in another window.",
+    '',
+    // a service waiting for a dependency keeps running and retrying; a line follows when it changes
+    ...readiness,
     '',
     'Press Ctrl-C to stop.',
     '',
@@ -324,7 +339,11 @@ async function startServices(
     void service.exited.then((code) => onUnexpectedExit(service.name, code));
     return { service, spec };
   });
-  await Promise.all(processes.map(({ service, spec }) => service.waitReady(spec.readyUrl)));
+  await Promise.all(
+    processes.map(({ service, spec }) =>
+      service.waitReady(spec.readyUrl, undefined, spec.startedWhenAnswering === true),
+    ),
+  );
 }
 
 export async function start(): Promise<number> {
@@ -335,9 +354,11 @@ export async function start(): Promise<number> {
 
   const started: StartedService[] = [];
   let stopping = false;
+  let readiness: ReadinessWatch | undefined;
   const shutdown = async (code: number): Promise<never> => {
     stopping = true;
     log('stopping...');
+    await readiness?.stop();
     await stopAll(started, log);
     log('stopped');
     process.exit(code);
@@ -370,7 +391,11 @@ export async function start(): Promise<number> {
       },
       devSecretsKeyring(settings.stateDir),
     );
-    process.stdout.write(banner(settings, new Set(started.map((service) => service.name))));
+    // what each service needs and lacks, now and whenever it changes: it runs on and retries meanwhile
+    readiness = await watchReadiness(readinessTargets(settings), { print: log });
+    process.stdout.write(
+      banner(settings, new Set(started.map((service) => service.name)), readiness.bannerLines()),
+    );
     log(`ready in ${((Date.now() - begun) / 1000).toFixed(1)} s`);
   } catch (error) {
     if (stopping) return 0;
