@@ -197,6 +197,24 @@ describe('GP Connect Send Document message', () => {
     assert.deepEqual(notPdf, ["attachment: the report Binary's content is not a PDF"]);
   });
 
+  it('a resource inside another is checked against its own definition, and an unknown resource type is refused', () => {
+    const bundle = built();
+    inDocument(bundle, 'Patient').contained = [{ resourceType: 'Organization', active: 'yes' }];
+    documentOf(bundle).entry!.push({
+      fullUrl: 'urn:uuid:3b0e1f2a-1111-4222-8333-444455556666',
+      resource: { resourceType: 'HumanName' },
+    });
+    const { problems } = problemsOf(bundle);
+    assert.deepEqual(
+      problems.filter((problem) => /^(schema|unknown-element):/.test(problem)),
+      [
+        'schema: Bundle.entry[2].resource.entry[1].resource.contained[0].active must be boolean',
+        "schema: Bundle.entry[2].resource.entry[7].resource has resourceType 'HumanName', which is not an STU3 resource",
+        "unknown-element: Bundle.entry[2].resource.entry[7].resource is not an STU3 resource (resourceType 'HumanName')",
+      ],
+    );
+  });
+
   it('anything that is not a FHIR Bundle is refused', () => {
     assert.deepEqual(validateItkMessage('{}'), {
       ok: false,

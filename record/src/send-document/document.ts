@@ -100,6 +100,9 @@ function compositionResource(input: SendDocumentInput, ids: Ids, hasAnswers: boo
     ],
     title: ONLINE_CONSULTATION_REPORT_TITLE,
     custodian: { reference: urn(ids.organization) },
+    // oc_requirements.yml says relatesTo names "the UUID of the previous message"; Update Record
+    // (the same ITK3 family) replaces by targetIdentifier: the earlier document Bundle's identifier
+    // is used, the one thing a replacement can name unambiguously (uncertain: check the live spec)
     ...(input.replacesDocumentId
       ? {
           relatesTo: [

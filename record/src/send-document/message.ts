@@ -29,6 +29,12 @@ const urn = (id: string): string => `urn:uuid:${id}`;
  * (`MessageHeader.response.identifier`); `documentId` is the document Bundle's identifier, which a
  * later replacement names in `Composition.relatesTo`. Nothing is checked here: `validateItkMessage`
  * decides whether it may be sent.
+ *
+ * Uncertain, to check against the live specs: GP Connect's receiver error table (GPCM-SD-68..72)
+ * also names a `Priority` handling key that must be `routine` (10006), which neither the handling
+ * extension's published examples nor senddoc_requirements.yml's key list carries; it is left out
+ * (a receiver enforcing it would answer 10006, shown to staff in words). `receiver` is left out
+ * as senddoc_requirements.yml says (MESH routes), so `recipientOdsCode` only matters to MESH.
  */
 export function buildSendDocumentMessage(input: SendDocumentInput): {
   bundle: Stu3Bundle;

@@ -40,6 +40,11 @@ function forEachResource(
   visit: (resource: Record<string, unknown>, path: string) => void,
 ): void {
   visit(resource, path);
+  if (Array.isArray(resource.contained)) {
+    resource.contained.forEach((inner: unknown, index) => {
+      if (isObject(inner)) forEachResource(inner, `${path}.contained[${index}]`, visit);
+    });
+  }
   if (resource.resourceType !== 'Bundle' || !Array.isArray(resource.entry)) return;
   resource.entry.forEach((entry: unknown, index) => {
     const inner = isObject(entry) ? entry.resource : undefined;
