@@ -23,17 +23,36 @@ async function withClientParameters<T>(operation: () => Promise<T>): Promise<T> 
 }
 
 /**
- * The streams a producer's parameters take on its transport: its SSRCs (RTX ones too), its MID, and
- * its RIDs when it has no MID. The worker refuses a second claim on one with a plain Error, which
- * would read as a fault; Peer refuses it first. Throws TypeError on parameters of the wrong shape.
+ * The stream a producer's parameters would take again on its transport, as the worker's RTP listener
+ * counts them (SSRCs and RTX SSRCs in one table, MIDs, and RIDs when the new producer has no MID),
+ * within the new parameters too. The worker refuses such a producer with a plain Error, which would
+ * read as a fault: Peer refuses it first. Throws TypeError on parameters of the wrong shape.
  */
-function claimedStreams(parameters: types.RtpParameters): string[] {
-  const claims = parameters.encodings?.flatMap((encoding) => [
-    ...(encoding.ssrc === undefined ? [] : [`ssrc ${encoding.ssrc}`]),
-    ...(encoding.rtx?.ssrc === undefined ? [] : [`ssrc ${encoding.rtx.ssrc}`]),
-    ...(encoding.rid === undefined || parameters.mid !== undefined ? [] : [`rid ${encoding.rid}`]),
-  ]);
-  return [...(claims ?? []), ...(parameters.mid === undefined ? [] : [`mid ${parameters.mid}`])];
+function streamTakenAgain(existing: types.RtpParameters[], next: types.RtpParameters): string | undefined {
+  const ssrcs = new Set<number>();
+  const mids = new Set<string>();
+  const rids = new Set<string>();
+  const take = (parameters: types.RtpParameters, checking: boolean): string | undefined => {
+    for (const encoding of parameters.encodings ?? []) {
+      for (const ssrc of [encoding.ssrc, encoding.rtx?.ssrc]) {
+        if (!ssrc) continue;
+        if (checking && ssrcs.has(ssrc)) return `SSRC ${ssrc}`;
+        ssrcs.add(ssrc);
+      }
+    }
+    if (parameters.mid) {
+      if (checking && mids.has(parameters.mid)) return `MID ${parameters.mid}`;
+      mids.add(parameters.mid);
+    }
+    for (const { rid } of parameters.encodings ?? []) {
+      if (!rid) continue;
+      if (checking && rids.has(rid) && !parameters.mid) return `RID ${rid}`;
+      rids.add(rid);
+    }
+    return undefined;
+  };
+  for (const parameters of existing) take(parameters, false);
+  return take(next, true);
 }
 
 /**
@@ -106,13 +125,14 @@ export class Peer {
   ): Promise<types.Producer> {
     const transport = this.transport(transportId, 'send');
     const producer = await withClientParameters(() => {
-      const taken = new Set(
-        [...this.producers.values()]
-          .filter((other) => other.appData.transportId === transportId)
-          .flatMap((other) => claimedStreams(other.rtpParameters)),
+      const onTransport = [...this.producers.values()].filter(
+        (other) => other.appData.transportId === transportId,
       );
-      const again = claimedStreams(rtpParameters).find((claim) => taken.has(claim));
-      if (again) throw new InvalidMediaParametersError(`${again} already sent on this transport`);
+      const again = streamTakenAgain(
+        onTransport.map((other) => other.rtpParameters),
+        rtpParameters,
+      );
+      if (again) throw new InvalidMediaParametersError(`${again} already taken on this transport`);
       return transport.produce({ kind, rtpParameters, appData: { peerId: this.id, transportId } });
     });
     this.producers.set(producer.id, producer);

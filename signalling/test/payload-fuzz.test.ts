@@ -285,6 +285,10 @@ describe('signalling: hostile socket payloads are answered with coded errors and
     assertCodedRefusal(await emitAsking(clinician, 'produce', [again]), 'the same SSRC again', [
       'badRequest',
     ]);
+    const twice = opusRtpParameters(ssrc++, 'fuzz');
+    const doubled = { ...twice, encodings: [...twice.encodings, ...twice.encodings] };
+    const selfClash = { transportId: send, kind: 'audio', rtpParameters: doubled };
+    assertCodedRefusal(await emitAsking(clinician, 'produce', [selfClash]), 'one SSRC twice', ['badRequest']);
     current.stale = true;
     await assertStillServes();
   });
