@@ -10,7 +10,7 @@ import { AttachmentStore } from './attachments/store';
 import { loadTriageConfig, pdsSettings } from './config';
 import { createPdsClient } from './identity/pds-client';
 import { createTraceQueue } from './identity/queue';
-import { createDatabaseIfMissing, migrateDatabase } from './db/migrate';
+import { prepareDatabase } from './db/prepare';
 import { createTriageLogger } from './logger';
 import { parseSigningKeys, TokenKeys } from './auth/token-keys';
 import { createNotificationQueue } from './notifications/queue';
@@ -30,9 +30,8 @@ const config = loadConfigOrExit('triage', loadTriageConfig);
 
 const logger = createTriageLogger(config.logLevel);
 try {
-  await createDatabaseIfMissing(config.databaseUrl);
-  const applied = await migrateDatabase(config.databaseUrl);
-  if (applied.length > 0) logger.info({ applied }, 'database migrated');
+  // waits while PostgreSQL is not answering (restarting, failing over): a supervisor need not loop us
+  await prepareDatabase(config.databaseUrl, logger);
 } catch (error) {
   process.stderr.write(
     `triage: cannot prepare the database: ${error instanceof Error ? error.message : String(error)}\n`,
