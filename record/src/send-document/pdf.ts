@@ -119,11 +119,14 @@ export function renderConsultationReportPdf(input: ReportInput): Promise<Buffer>
       .text(`${pdfText(label)}: `, { continued: true, width });
     doc.font(REGULAR).text(pdfText(value), { width });
   };
+  /** A paragraph, every line of it indented by `indent` (pdfkit's own `indent` moves the first line only). */
   const paragraph = (text: string, options: { indent?: number } = {}): void => {
+    const indent = options.indent ?? 0;
     doc
       .font(REGULAR)
       .fontSize(10)
-      .text(pdfText(text), { width: width - (options.indent ?? 0), indent: options.indent ?? 0 });
+      .text(pdfText(text), MARGIN + indent, doc.y, { width: width - indent });
+    doc.x = MARGIN;
   };
 
   doc.font(BOLD).fontSize(20).fillColor('#005eb8').text('Online consultation report', { width });
