@@ -13,10 +13,13 @@ async function main(): Promise<number> {
       return test(rest);
     case 'bench':
       return bench(rest);
+    case 'chaos':
+      // loaded only here: it brings test-support and the record worker's modules
+      return (await import('./chaos/index')).chaos(rest);
     case 'secrets:rotate':
       return rotateSecrets(rest);
     default:
-      process.stderr.write('usage: bootstrap.sh start|test|bench|secrets:rotate [args...]\n');
+      process.stderr.write('usage: bootstrap.sh start|test|bench|chaos|secrets:rotate [args...]\n');
       return 2;
   }
 }

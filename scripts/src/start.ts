@@ -84,7 +84,7 @@ function serviceSpecs(settings: LocalSettings, workerBin: string): ServiceSpec[]
 }
 
 /** What production gets elsewhere: the GP system's FHIR endpoint, S3, the practice's mail relay, PDS. */
-function standInSpecs(settings: LocalSettings): ServiceSpec[] {
+export function standInSpecs(settings: LocalSettings): ServiceSpec[] {
   const fhirBase = `http://${host}:${settings.fhirPort}/fhir/R4`;
   const pdsKey = devPdsKey(settings.stateDir);
   return [

@@ -1,0 +1,180 @@
+/**
+ * What must hold after every fault, checked against the system of record and the far sides
+ * themselves: the database (acknowledged requests), the GP record (the local FHIR server, asked
+ * directly, not through the failing proxy), the mail catcher's inbox, and the processes.
+ */
+import { allCompositions } from '@gpc/test-support';
+import { CONSULTATION_SYSTEM } from '@gpc/record';
+import type { LoadState } from './load';
+import type { World } from './world';
+
+export interface Invariant {
+  name: string;
+  held: boolean;
+  detail: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Owed work still on its way: write-backs not yet filed and notifications not yet sent. */
+async function owed(world: World): Promise<{ writeBacks: number; notifications: number } | undefined> {
+  try {
+    const { rows } = await world.pool.query<{ write_backs: number; notifications: number }>(
+      `SELECT (SELECT count(*)::int FROM write_back WHERE status = 'pending') AS write_backs,
+              (SELECT count(*)::int FROM notification WHERE status = 'queued') AS notifications`,
+    );
+    return { writeBacks: rows[0]!.write_backs, notifications: rows[0]!.notifications };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits until nothing owed is left on its way (or the limit); says how long it took, or what was left. */
+export async function settle(world: World, limitMs: number): Promise<string> {
+  const started = Date.now();
+  let last: Awaited<ReturnType<typeof owed>>;
+  while (Date.now() - started < limitMs) {
+    last = await owed(world);
+    if (last && last.writeBacks === 0 && last.notifications === 0)
+      return `owed work drained in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+    await sleep(1000);
+  }
+  return `still owed after ${limitMs / 1000} s: ${last?.writeBacks ?? '?'} write-backs pending, ${last?.notifications ?? '?'} notifications queued`;
+}
+
+/** The practice's open requests by where their patient's identity stands: traces owed show here. */
+export async function openRequests(world: World): Promise<string> {
+  const { rows } = await world.pool
+    .query<{ identity_status: string; n: number }>(
+      `SELECT identity_status, count(*)::int AS n FROM consultation WHERE status <> 'closed'
+        GROUP BY identity_status ORDER BY n DESC`,
+    )
+    .catch(() => ({ rows: [] as { identity_status: string; n: number }[] }));
+  const total = rows.reduce((sum, row) => sum + row.n, 0);
+  return `${total} open, by identity: ${rows.map((row) => `${row.identity_status} ${row.n}`).join(', ') || 'none'}`;
+}
+
+async function submissionsKept(world: World, load: LoadState): Promise<Invariant> {
+  const references = [...load.acknowledged];
+  const { rows } = await world.pool.query<{ reference: string }>(
+    'SELECT reference FROM consultation WHERE reference = ANY($1)',
+    [references],
+  );
+  const missing = references.length - rows.length;
+  return {
+    name: 'no acknowledged submission missing',
+    held: missing === 0,
+    detail: `${references.length} acknowledged, ${rows.length} in the database, ${missing} missing`,
+  };
+}
+
+/** Every closed request's summary in the GP record exactly once, against its own patient; nothing else there. */
+async function summariesFiledOnce(world: World, load: LoadState): Promise<Invariant> {
+  const { rows } = await world.pool.query<{ id: string; nhs: string | null; status: string | null }>(
+    `SELECT c.id, c.identity_confirmed_nhs_number AS nhs, w.status
+       FROM consultation c LEFT JOIN write_back w ON w.consultation_id = c.id
+      WHERE c.status = 'closed'`,
+  );
+  const compositions = await allCompositions(world.fhirBase);
+  const filed = new Map<string, string[]>();
+  for (const composition of compositions) {
+    const ids = [composition.identifier]
+      .flat()
+      .filter((identifier) => identifier?.system === CONSULTATION_SYSTEM);
+    for (const identifier of ids) {
+      const patients = filed.get(identifier!.value!) ?? [];
+      patients.push(composition.subject?.identifier?.value ?? '?');
+      filed.set(identifier!.value!, patients);
+    }
+  }
+  const problems: string[] = [];
+  const closedIds = new Set(rows.map((row) => row.id));
+  const notFiled = rows.filter((row) => (filed.get(row.id)?.length ?? 0) === 0);
+  const twice = rows.filter((row) => (filed.get(row.id)?.length ?? 0) > 1);
+  const wrongPatient = rows.filter((row) => filed.get(row.id)?.some((nhs) => nhs !== row.nhs));
+  const strangers = [...filed.keys()].filter((id) => !closedIds.has(id));
+  const unacknowledged = [...load.closed].filter((id) => !closedIds.has(id));
+  if (notFiled.length > 0)
+    problems.push(
+      `${notFiled.length} not filed (write-back ${[...new Set(notFiled.map((row) => row.status))].join('/')})`,
+    );
+  if (twice.length > 0) problems.push(`${twice.length} filed more than once`);
+  if (wrongPatient.length > 0) problems.push(`${wrongPatient.length} filed against another patient`);
+  if (strangers.length > 0) problems.push(`${strangers.length} filed for a request not closed`);
+  if (unacknowledged.length > 0) problems.push(`${unacknowledged.length} acknowledged closes not closed`);
+  return {
+    name: 'every closed request filed exactly once, against its own patient',
+    held: problems.length === 0,
+    detail: `${rows.length} closed (${load.closed.size} acknowledged to the clinician), ${compositions.length} Compositions in the GP record${problems.length ? `: ${problems.join('; ')}` : ''}`,
+  };
+}
+
+/** Every email the service owes a patient is in the mail catcher's inbox. */
+async function notificationsDelivered(world: World, load: LoadState): Promise<Invariant> {
+  const { rows } = await world.pool.query<{ consultation_id: string; destination: string; status: string }>(
+    `SELECT consultation_id, destination, status FROM notification WHERE channel = 'email'`,
+  );
+  const inbox = (await (await fetch(`${world.mailApi}/api/email`)).json()) as {
+    to?: { address: string }[];
+  }[];
+  const received = new Map<string, number>();
+  for (const mail of inbox)
+    for (const to of mail.to ?? []) received.set(to.address, (received.get(to.address) ?? 0) + 1);
+  const lost = rows.filter((row) => (received.get(row.destination) ?? 0) === 0);
+  const owedIds = new Set(rows.map((row) => row.consultation_id));
+  const unrecorded = [...load.messaged].filter((id) => !owedIds.has(id));
+  const duplicates = rows.filter((row) => (received.get(row.destination) ?? 0) > 1).length;
+  const problems = [
+    ...(lost.length
+      ? [`${lost.length} never arrived (${[...new Set(lost.map((row) => row.status))].join('/')})`]
+      : []),
+    ...(unrecorded.length ? [`${unrecorded.length} acknowledged messages with no notification`] : []),
+  ];
+  return {
+    name: 'no notification lost',
+    held: problems.length === 0,
+    detail: `${rows.length} owed, ${inbox.length} emails in the inbox${duplicates ? ` (${duplicates} patients emailed more than once)` : ''}${problems.length ? `: ${problems.join('; ')}` : ''}`,
+  };
+}
+
+function processesAlive(world: World, since: number): Invariant {
+  const exits = world.unexpectedExits.filter((exit) => exit.at >= since);
+  const down = [...world.processes.values()]
+    .filter((service) => !service.running)
+    .map((service) => service.name);
+  return {
+    name: 'no process exited unexpectedly',
+    held: exits.length === 0 && down.length === 0,
+    detail:
+      exits.length === 0 && down.length === 0
+        ? `${world.processes.size} processes running`
+        : [
+            ...exits.map((exit) => `${exit.name} exited (code ${exit.code}, signal ${exit.signal})`),
+            ...(down.length ? [`not running: ${down.join(', ')}`] : []),
+          ].join('; '),
+  };
+}
+
+/** Every invariant; a check that cannot be made (its source unreachable) fails, saying why. */
+export async function checkInvariants(world: World, load: LoadState, since: number): Promise<Invariant[]> {
+  const checks: [string, () => Promise<Invariant>][] = [
+    ['no acknowledged submission missing', () => submissionsKept(world, load)],
+    [
+      'every closed request filed exactly once, against its own patient',
+      () => summariesFiledOnce(world, load),
+    ],
+    ['no notification lost', () => notificationsDelivered(world, load)],
+  ];
+  const results: Invariant[] = [];
+  for (const [name, check] of checks) {
+    results.push(
+      await check().catch((error: unknown) => ({
+        name,
+        held: false,
+        detail: `could not check: ${error instanceof Error ? error.message : String(error)}`,
+      })),
+    );
+  }
+  results.push(processesAlive(world, since));
+  return results;
+}

@@ -1,0 +1,207 @@
+/**
+ * Everything the chaos run starts, on loopback only and of its own: a PostgreSQL cluster and a
+ * Redis (deploy's redis.conf, append-only file) in a temporary folder, the local stand-ins, and
+ * triage, the call node and the record worker as processes with `npm start`'s environment (its own
+ * ports, state folder and keys). The machine's PostgreSQL and Redis are never touched.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import {
+  freePort,
+  startFaultProxy,
+  startPostgres,
+  startRedis,
+  type FaultProxy,
+  type PostgresServer,
+  type RedisServer,
+} from '@gpc/test-support';
+import { devSecretsKeyring } from '../dev-secrets-keys';
+import { devPractice, devPracticeSender, devStaffEmails, seedDevPractice } from '../dev-seed';
+import { assertPortsFree } from '../ports';
+import { loadLocalSettings, type LocalSettings } from '../settings';
+import { applicationSpecs, standInSpecs } from '../start';
+import { ChaosProcess, type UnexpectedExit } from './process';
+
+/** The call node runs two media workers, so a killed one leaves a survivor for its calls. */
+const mediaWorkers = 2;
+
+/**
+ * Sweeps shorter than production's (30 s interval, 2 min untouched), so owed work a Redis without
+ * its data lost is queued again within the run's settling time; said in the run's header.
+ */
+export const sweepEnv = {
+  TRIAGE_SWEEP_INTERVAL_MS: '5000',
+  TRIAGE_SWEEP_AFTER_MS: '15000',
+  RECORD_SWEEP_INTERVAL_MS: '5000',
+  RECORD_SWEEP_AFTER_MS: '15000',
+};
+
+export interface World {
+  dir: string;
+  settings: LocalSettings;
+  postgres: PostgresServer;
+  redis: RedisServer;
+  /** Between the record worker and the local FHIR server: the GP system's endpoint, made to fail. */
+  fhirProxy: FaultProxy;
+  /** The local FHIR server itself (not through the proxy), for the invariants. */
+  fhirBase: string;
+  mailApi: string;
+  pool: pg.Pool;
+  processes: Map<string, ChaosProcess>;
+  unexpectedExits: UnexpectedExit[];
+  /** The development practice's staff who work the load (a clinician, and an admin who starts calls). */
+  staff: { odsCode: string; password: string; clinician: string; admin: string };
+  process(name: string): ChaosProcess;
+  close(): Promise<void>;
+}
+
+/** Two consecutive ports free for UDP and TCP, for the call node's WebRtcServers. */
+async function rtcPorts(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const first = 41000 + Math.floor(Math.random() * 8000);
+    const claims = [0, 1].map((i) => ({ port: first + i, what: 'rtc', setting: '', udp: true }));
+    if (
+      await assertPortsFree(claims).then(
+        () => true,
+        () => false,
+      )
+    )
+      return first;
+  }
+  throw new Error('no two consecutive free ports for the WebRtcServers');
+}
+
+async function chaosSettings(dir: string, databaseUrl: string, redisUrl: string): Promise<LocalSettings> {
+  return {
+    ...loadLocalSettings({}),
+    databaseUrl,
+    testDatabaseUrl: databaseUrl,
+    redisUrl,
+    webPort: await freePort(),
+    triagePort: await freePort(),
+    signallingPort: await freePort(),
+    recordPort: await freePort(),
+    fhirPort: await freePort(),
+    s3Port: await freePort(),
+    pdsPort: await freePort(),
+    oidcPort: await freePort(),
+    mailSmtpPort: await freePort(),
+    mailWebPort: await freePort(),
+    rtcPort: await rtcPorts(),
+    mediaWorkers,
+    stateDir: path.join(dir, 'state'),
+  };
+}
+
+const quietLogs = { TRIAGE_LOG_LEVEL: 'warn', RECORD_LOG_LEVEL: 'warn', SIGNALLING_LOG_LEVEL: 'warn' };
+
+/**
+ * Triage as behind a load balancer on loopback: each patient of the load comes from an address of
+ * their own (X-Forwarded-For), so the public form's per-client limit counts each, as in production.
+ */
+const behindProxy = { TRIAGE_TRUSTED_PROXIES: '127.0.0.1' };
+
+/** Builds the world step by step; whatever was built is in `cleanups` if a step fails. */
+export async function startWorld(workerBin: string | undefined, say: (line: string) => void): Promise<World> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gpc-chaos-'));
+  const cleanups: (() => Promise<void>)[] = [
+    () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+  ];
+  const close = async () => {
+    for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
+  };
+  try {
+    const postgres = await startPostgres();
+    cleanups.push(() => postgres.remove());
+    const redis = await startRedis();
+    cleanups.push(() => redis.remove());
+    const databaseUrl = await postgres.createDatabase('gpconsult_chaos');
+    say(`PostgreSQL of its own on port ${postgres.port}, Redis of its own at ${redis.url} (AOF on)`);
+
+    const settings = await chaosSettings(dir, databaseUrl, redis.url);
+    mkdirSync(settings.stateDir, { recursive: true });
+    const logDir = path.join(dir, 'logs');
+    mkdirSync(logDir);
+    const unexpectedExits: UnexpectedExit[] = [];
+    const processes = new Map<string, ChaosProcess>();
+    cleanups.push(async () => {
+      for (const service of [...processes.values()].reverse()) await service.stop();
+    });
+    const add = (spec: ChaosProcess['spec']) => {
+      const service = new ChaosProcess(spec, logDir, (exit) => unexpectedExits.push(exit));
+      processes.set(spec.name, service);
+      return service;
+    };
+    const standIns = standInSpecs(settings).map(add);
+    await Promise.all(standIns.map((service) => service.start()));
+    const fhirBase = `http://127.0.0.1:${settings.fhirPort}/fhir/R4`;
+    const fhirProxy = await startFaultProxy(fhirBase);
+    cleanups.push(() => fhirProxy.close());
+
+    // no worker binary: no call node (`--no-calls`)
+    const apps = applicationSpecs(settings, workerBin ?? '')
+      .filter((spec) => spec.name !== 'web' && (workerBin !== undefined || spec.name !== 'signalling'))
+      .map((spec) =>
+        add({
+          ...spec,
+          env: { ...spec.env, ...sweepEnv, ...quietLogs, ...(spec.name === 'triage' ? behindProxy : {}) },
+        }),
+      );
+    // triage migrates the database; the others start once it has
+    await apps[0]!.start();
+    await Promise.all(apps.slice(1).map((service) => service.start()));
+
+    const password = 'chaos run staff password';
+    await seedDevPractice(
+      databaseUrl,
+      password,
+      fhirProxy.url,
+      {
+        provider: 'smtp',
+        host: '127.0.0.1',
+        port: settings.mailSmtpPort,
+        secure: false,
+        from: devPracticeSender,
+      },
+      devSecretsKeyring(settings.stateDir),
+    );
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 3 });
+    // PostgreSQL is crashed on purpose: an idle client's error is expected, not fatal
+    pool.on('error', () => undefined);
+    cleanups.push(() => pool.end());
+    // the run's clinician signs in with a password alone (no authenticator app in a script)
+    await pool.query(`UPDATE practice SET mfa_required_roles = '{}' WHERE ods_code = $1`, [
+      devPractice.odsCode,
+    ]);
+
+    return {
+      dir,
+      settings,
+      postgres,
+      redis,
+      fhirProxy,
+      fhirBase,
+      mailApi: `http://127.0.0.1:${settings.mailWebPort}`,
+      pool,
+      processes,
+      unexpectedExits,
+      staff: {
+        odsCode: devPractice.odsCode,
+        password,
+        clinician: devStaffEmails.clinician,
+        admin: devStaffEmails.admin,
+      },
+      process(name) {
+        const found = processes.get(name);
+        if (!found) throw new Error(`no process ${name}`);
+        return found;
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
