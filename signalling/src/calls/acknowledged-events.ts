@@ -32,6 +32,24 @@ function invalidPayload(checker: TypeCheck<TSchema>, payload: unknown): AckError
   return { code: 'badRequest', message: first ? `${path}: ${first.message}` : 'invalid payload' };
 }
 
+/**
+ * How deep a payload may nest: mediasoup's parameters need five levels. Deeper is refused before
+ * anything walks or serialises it (mediasoup's JSON.stringify overflowed the stack at 20 000 levels).
+ */
+const maxPayloadDepth = 16;
+
+/** True when `value` has objects nested deeper than `limit` (walked without recursion). */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [current, depth] = next;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** A refusal the client may be told of; undefined for a fault, which it sees only as `internal`. */
 function refusal(error: unknown): AckError | undefined {
   if (error instanceof AppError) return { code: error.code, message: error.message };
@@ -54,6 +72,11 @@ export function acknowledgedEvents(
     type Result = Ack<ClientResults[typeof event]>;
     const checker = payloadCheckers[event];
     const answer = async (payload: unknown, reply: (result: Result) => void): Promise<void> => {
+      if (nestedDeeperThan(payload, maxPayloadDepth))
+        return reply({
+          ok: false,
+          error: { code: 'badRequest', message: `payload nested deeper than ${maxPayloadDepth} levels` },
+        });
       if (!checker.Check(payload)) return reply({ ok: false, error: invalidPayload(checker, payload) });
       try {
         reply({ ok: true, data: await handler(payload) });
