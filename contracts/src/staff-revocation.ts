@@ -12,6 +12,12 @@ export const StaffRevocation = {
   /** The Redis pub/sub channel every triage and call node subscribes to. */
   channel: 'gpc-staff-revoked',
   /**
+   * A Redis sorted set of the messages sent on the channel within `rememberMs` (scored by `at`),
+   * written with each: a call node reads it whenever its connection to Redis comes back, so a
+   * revocation sent while it was cut off (or sent again by triage once Redis was back) reaches it.
+   */
+  recentKey: 'gpc-staff-revoked-recent',
+  /**
    * How long a node remembers a revocation, to refuse the tokens issued before it: longer than any
    * staff access token or host call token lives.
    */

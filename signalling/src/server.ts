@@ -47,7 +47,7 @@ const app = buildSignallingApp({
   callIdleSeconds: config.callIdleMinutes * 60,
 });
 // a member of staff stopped, demoted or reset in triage leaves their calls here at once
-watchStaffRevocations(app.io, redis.revocations, logger);
+watchStaffRevocations(app.io, redis.revocations, logger, redis.publisher);
 
 try {
   await app.http.listen({ host: config.host, port: config.port });

@@ -71,6 +71,26 @@ describe('a revoked member of staff leaves their calls on the call node', () => 
     });
   });
 
+  it('closes the member’s call socket when it reconnects to Redis and reads a revocation it missed, and leaves a session begun since alone', async () => {
+    const staffId = randomUUID();
+    const missed = await hostedCall(staffId);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const at = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const since = await hostedCall(staffId);
+    const closed = disconnection(missed.clinician);
+    // announced while this node was cut off: kept in the recent set, never heard on the channel
+    await publisher.zadd(StaffRevocation.recentKey, at, JSON.stringify({ staffId, at }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(missed.clinician.connected, 'not heard live');
+    // the node's subscription drops and comes back, as after an outage
+    await publisher.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    assert.equal(await closed, 'io server disconnect');
+    assert.ok(since.clinician.connected, 'a session begun after the revocation stays');
+    assert.ok(missed.patient.connected);
+    await assert.rejects(sockets.connect(node, { token: missed.token }), Refused);
+  });
+
   it('closes a member of staff’s call socket when their token expires, while Redis is down', async () => {
     const issued = Date.now();
     const { clinician, patient } = await hostedCall(randomUUID(), 5);

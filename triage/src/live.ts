@@ -24,7 +24,10 @@ export interface StaffLive {
   useAdapter(adapter: NonNullable<ServerOptions['adapter']>): void;
   /** Asks every dashboard connected here to reconnect, and so reload what it missed (Redis was down). */
   resync(): void;
-  /** Closes this member of staff's dashboards connected here (their access was revoked or changed). */
+  /**
+   * Closes this member of staff's dashboards connected here (their access was revoked or changed)
+   * whose token predates the revocation.
+   */
   disconnectStaff(staffId: string): void;
   close(): Promise<void>;
 }
@@ -119,8 +122,14 @@ export function createStaffLive(
     },
     resync: () => void staff.disconnectSockets(),
     disconnectStaff: (staffId) => {
-      for (const socket of staff.sockets.values())
-        if (socket.data.staffId === staffId) socket.disconnect(true);
+      for (const socket of staff.sockets.values()) {
+        if (socket.data.staffId !== staffId) continue;
+        // a revocation heard late (sent again once Redis was back) leaves a session begun since alone
+        const token = (socket.handshake.auth as { token?: unknown }).token;
+        if (revoked && !revoked.refuses(staffId, tokenTimes(typeof token === 'string' ? token : '')))
+          continue;
+        socket.disconnect(true);
+      }
     },
     // the HTTP server belongs to fastify, which closes it: only let go of the sockets here
     close: () => {

@@ -33,11 +33,39 @@ export interface StaffRevocationLink {
 /**
  * The link over Redis: `publisher` fails fast while Redis is down (an admin's change never waits
  * for it); `subscriber` is a client of its own, in subscriber mode from now on, which ioredis
- * subscribes again after each reconnect.
+ * subscribes again after each reconnect. Each message is also kept in `StaffRevocation.recentKey`
+ * for call nodes coming back to Redis; one that could not be sent is sent again once Redis is back
+ * (while this process lives: the access token's lifetime stays the fallback).
  */
 export function redisRevocationLink(publisher: Redis, subscriber: Redis): StaffRevocationLink {
+  const send = (message: string) =>
+    withRedis(publisher, () => {
+      const at = parseStaffRevoked(message)?.at ?? Date.now();
+      return publisher
+        .multi()
+        .zadd(StaffRevocation.recentKey, at, message)
+        .zremrangebyscore(StaffRevocation.recentKey, '-inf', Date.now() - StaffRevocation.rememberMs)
+        .pexpire(StaffRevocation.recentKey, StaffRevocation.rememberMs)
+        .publish(StaffRevocation.channel, message)
+        .exec();
+    });
+  let unsent: string[] = [];
+  publisher.on('ready', () => {
+    const again = unsent.filter(
+      (message) => (parseStaffRevoked(message)?.at ?? 0) > Date.now() - StaffRevocation.rememberMs,
+    );
+    unsent = [];
+    for (const message of again) send(message).catch(() => unsent.push(message));
+  });
   return {
-    publish: (message) => withRedis(publisher, () => publisher.publish(StaffRevocation.channel, message)),
+    publish: async (message) => {
+      try {
+        return await send(message);
+      } catch (error) {
+        if (unsent.length < 10_000) unsent.push(message);
+        throw error;
+      }
+    },
     subscribe: (listener) => {
       subscriber.on('message', (channel: string, message: string) => {
         if (channel === StaffRevocation.channel) listener(message);
@@ -88,7 +116,7 @@ export function registerStaffRevocation(
     } catch (error) {
       app.log.warn(
         { staffId, err: { message: error instanceof Error ? error.message : String(error) } },
-        'a staff revocation did not reach other nodes (Redis down): their sockets close when their tokens expire',
+        'a staff revocation did not reach other nodes (Redis down): it is sent again when Redis is back, and their sockets close when their tokens expire',
       );
     }
   });

@@ -3,7 +3,8 @@ import { after, describe, it } from 'node:test';
 import { io as connect, type Socket } from 'socket.io-client';
 import { Redis } from 'ioredis';
 import { StaffLive, StaffRevocation, tokenTimes, type StaffTokenClaims } from '@gpc/contracts';
-import { generateSigningKey } from '@gpc/triage';
+import { generateSigningKey, redisRevocationLink } from '@gpc/triage';
+import { failFastRedisOptions } from '../src/redis';
 import {
   cleanupStack,
   seedConsultation,
@@ -224,5 +225,41 @@ describe('stopping or demoting a member of staff closes their dashboards and cal
     assert.ok(tokenTimes(rejoin).expiresAt! <= accessExpiry, 'and so does a fresh one');
     assert.ok(expiresIn <= 20, `said so (${expiresIn} s)`);
     call.socket.disconnect();
+  });
+});
+
+describe('a revocation announced while Redis is down', () => {
+  it('is sent once Redis is back, even empty, and kept in the recent set a call node reads when it reconnects', async (t) => {
+    const cleanup = cleanupStack(t);
+    const redis = await startRedis();
+    cleanup.after(() => redis.remove());
+    const publisher = new Redis(redis.url, failFastRedisOptions);
+    const subscriber = new Redis(redis.url, { retryStrategy: failFastRedisOptions.retryStrategy });
+    for (const client of [publisher, subscriber]) client.on('error', () => undefined);
+    cleanup.after(() => {
+      publisher.disconnect();
+      subscriber.disconnect();
+    });
+    const heard: string[] = [];
+    const link = redisRevocationLink(publisher, subscriber);
+    link.subscribe((message) => heard.push(message));
+    await waitFor('connected', () => publisher.status === 'ready');
+    await waitFor('subscribed', async () => {
+      const [, count] = (await publisher.call('PUBSUB', 'NUMSUB', StaffRevocation.channel)) as [
+        string,
+        number,
+      ];
+      return count >= 1;
+    });
+
+    await redis.down();
+    await waitFor('the publisher to notice', () => publisher.status !== 'ready');
+    const message = JSON.stringify({ staffId: 'staff-1', at: Date.now() });
+    await assert.rejects(link.publish(message), 'refused at once while Redis is down');
+    await redis.up({ empty: true });
+    await waitFor('the revocation sent again', () => heard.includes(message), { timeoutMs: 10_000 });
+    assert.deepEqual(await publisher.zrange(StaffRevocation.recentKey, 0, -1), [message]);
+    assert.ok((await publisher.pttl(StaffRevocation.recentKey)) > 0, 'the set expires');
+    assert.deepEqual(heard, [message], 'sent once');
   });
 });

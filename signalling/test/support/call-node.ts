@@ -136,7 +136,7 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
     },
   });
   // as server.ts: staff revocations from triage close calls here
-  watchStaffRevocations(app.io, redis.revocations, pino({ level: 'silent' }));
+  watchStaffRevocations(app.io, redis.revocations, pino({ level: 'silent' }), redis.publisher);
   await app.http.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.http.server.address() as AddressInfo;
   return {
