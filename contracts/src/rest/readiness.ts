@@ -3,7 +3,20 @@ import { Type, type Static } from '@sinclair/typebox';
 /**
  * `GET /readyz`: whether triage can do all its work now. `/health` stays the liveness check (the
  * process answers and PostgreSQL with it); readiness also needs Redis (queues, live updates), and
- * names what is down while it is not ready. A load balancer or orchestrator reads this one.
+ * names what is down while it is not ready. A load balancer or orchestrator reads this one, and
+ * `npm start` prints it in words (scripts/src/readiness.ts).
+ *
+ * What each service counts as needed, and so names in `down` (503) while it does not answer:
+ * - triage: `database` (PostgreSQL: every request) and `redis` (the publisher answers and every
+ *   queue it hands jobs to is connected: write-backs, patient notifications, PDS traces);
+ * - the record worker (record/src/app.ts): `database` and `redis` (its queue's connection);
+ * - the call node (signalling/src/app.ts): `mediaWorkers` (no live mediasoup worker: between the
+ *   death of the last and its replacement) and `redis` (cross-node events, call links' holders).
+ * Not needed, so never named: the far sides reached per practice or per job (the GP system, PDS,
+ * GOV.UK Notify, SMTP relays, NHS login, CIS2), whose failures are retried from the PostgreSQL
+ * outbox and shown on the request, and S3, which only attachments use (an upload or a filing that
+ * needs one fails or retries, saying so, while everything else goes on): taking a replica out of
+ * rotation for them would stop all its work, and every replica shares them anyway.
  */
 export const ReadinessDependency = Type.Union([Type.Literal('database'), Type.Literal('redis')]);
 export type ReadinessDependency = Static<typeof ReadinessDependency>;
