@@ -1,7 +1,14 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { devPractice, devPracticeSender, devStaffEmails, seedDevPractice } from './dev-seed';
+import {
+  devMeshPractice,
+  devMeshStaffEmails,
+  devPractice,
+  devPracticeSender,
+  devStaffEmails,
+  seedDevPractice,
+} from './dev-seed';
 import { devSecretsEnv, devSecretsKeyring } from './dev-secrets-keys';
 import { ensureMediasoupWorker } from './mediasoup-worker';
 import { assertPortsFree } from './ports';
@@ -290,6 +297,7 @@ function banner(settings: LocalSettings, started: Set<string>, readiness: string
     'Staff sign-in offers "Sign in with NHS Care Identity" (CIS2) for the practice: its stand-in lists test staff (a GP, a practice manager, a receptionist, a GP elsewhere) and passcodes.',
     `Staff dashboard: http://127.0.0.1:${settings.webPort}/staff.html, practice ${devPractice.odsCode}, ${Object.values(devStaffEmails).join(' / ')}, password ${devSecrets(settings.stateDir).staffPassword}`,
     'The practice requires two-factor authentication of its admin and clinician: at their first sign-in they set it up with any authenticator app (the receptionist signs in with the password alone; settings.html changes who must).',
+    `Practice ${devMeshPractice.odsCode} files by GP Connect Send Document over the local MESH: form ?practice=${devMeshPractice.odsCode}, staff ${Object.values(devMeshStaffEmails).join(' / ')} (same password). A closed request shows "Sent", then "Filed in the GP system's workflow"; the simulated GP system lists what it received, PDF included. NHS number 900 000 0041 comes back "patient not registered" (30002).`,
     '',
     'Try a video call: sign in to the staff dashboard as the clinician, open a request and choose',
     "Start video call; open the patient's link it shows in another window.",
