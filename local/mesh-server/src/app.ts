@@ -3,6 +3,7 @@
 // chunk, acknowledge, tracking, and non-delivery REPORT messages; testing-only admin endpoints under
 // /messageexchange/admin (reset, inject a report, a fault switch) as the sandbox has.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import { MeshAuthChecker } from './auth';
 import type { MeshMailbox } from './config';
 import { MessageStore, newMessageId, type StoredMessage } from './store';
@@ -18,10 +19,16 @@ export interface MeshServerOptions {
   store?: MessageStore;
   maxClockSkewMs?: number;
   now?: () => number;
+  /**
+   * Serve https with this certificate and key (PEM); with `ca`, a client must present a certificate
+   * it signed (mutual TLS, as MESH asks of every mailbox) or the connection is refused.
+   */
+  tls?: { cert: string; key: string; ca?: string };
 }
 
 export interface MeshServer {
-  readonly server: Server;
+  /** Not listening yet: the caller picks host and port. */
+  readonly server: Server | TlsServer;
   readonly store: MessageStore;
   /** Every request answers this status (503: MESH unavailable) until cleared with `null`; admin still works. */
   setFault(status: number | null): void;
@@ -73,12 +80,25 @@ export function createMeshServer(options: MeshServerOptions): MeshServer {
     now,
     fault: { status: null },
   };
-  const server = createServer((request, response) => {
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
     handle(request, context).then(
       (reply) => send(response, reply),
       () => send(response, error(500, 'SERVER', '500', 'An internal error occurred')),
     );
-  });
+  };
+  const tls = options.tls;
+  const server = tls
+    ? createTlsServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ca: tls.ca,
+          requestCert: Boolean(tls.ca),
+          rejectUnauthorized: Boolean(tls.ca),
+        },
+        listener,
+      )
+    : createServer(listener);
   // a pooled connection stays open a minute, as behind NHS England's load balancers, not Node's 5 s
   server.keepAliveTimeout = 60_000;
   return {

@@ -32,6 +32,10 @@ export const MeshServerConfigSchema = Type.Object(
     mailboxesFile: Type.String({ minLength: 1 }),
     /** Where messages are kept across restarts; in memory only when unset. */
     dataFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** https: the server's certificate and key (PEM files); with a CA file, clients must present a certificate it signed. */
+    tlsCertFile: Type.Optional(Type.String({ minLength: 1 })),
+    tlsKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+    tlsCaFile: Type.Optional(Type.String({ minLength: 1 })),
     /** How far an Authorization header's timestamp may be from the server's clock. */
     maxClockSkewMs: Type.Integer({ minimum: 0, default: 5 * 60_000 }),
   },
@@ -39,7 +43,7 @@ export const MeshServerConfigSchema = Type.Object(
 );
 export type MeshServerConfig = Static<typeof MeshServerConfigSchema>;
 
-/** From MESH_HOST, MESH_PORT, MESH_SHARED_KEY, MESH_MAILBOXES_FILE, MESH_DATA_FILE, MESH_MAX_CLOCK_SKEW_MS. */
+/** From MESH_HOST, MESH_PORT, MESH_SHARED_KEY, MESH_MAILBOXES_FILE, MESH_DATA_FILE, MESH_TLS_*_FILE, MESH_MAX_CLOCK_SKEW_MS. */
 export const loadMeshServerConfig = (env?: Record<string, string | undefined>): MeshServerConfig =>
   loadConfig(MeshServerConfigSchema, 'MESH', env);
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '@gpc/contracts';
 import { createMeshServer } from './app';
 import { loadMeshServerConfig, readMailboxesFile, type MeshServerConfig } from './config';
@@ -17,11 +18,33 @@ try {
   fail(error.message);
 }
 
+if (Boolean(config.tlsCertFile) !== Boolean(config.tlsKeyFile))
+  fail('MESH_TLS_CERT_FILE and MESH_TLS_KEY_FILE go together');
+if (config.tlsCaFile && !config.tlsCertFile)
+  fail('MESH_TLS_CA_FILE needs MESH_TLS_CERT_FILE and MESH_TLS_KEY_FILE');
+const read = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    fail(`cannot read ${file}: ${(error as Error).message}`);
+  }
+};
+const tls =
+  config.tlsCertFile && config.tlsKeyFile
+    ? {
+        cert: read(config.tlsCertFile),
+        key: read(config.tlsKeyFile),
+        ca: config.tlsCaFile ? read(config.tlsCaFile) : undefined,
+      }
+    : undefined;
+const scheme = tls ? 'https' : 'http';
+
 const mesh = createMeshServer({
   sharedKey: config.sharedKey,
   mailboxes,
   dataFile: config.dataFile,
   maxClockSkewMs: config.maxClockSkewMs,
+  tls,
 });
 mesh.server.once('error', (error: NodeJS.ErrnoException) => {
   fail(
@@ -32,7 +55,7 @@ mesh.server.once('error', (error: NodeJS.ErrnoException) => {
 });
 mesh.server.listen(config.port, config.host, () => {
   process.stdout.write(
-    `local MESH listening on http://${config.host}:${config.port}/messageexchange (mailboxes ${mailboxes.map((m) => m.mailboxId).join(', ')})\n`,
+    `local MESH listening on ${scheme}://${config.host}:${config.port}/messageexchange (mailboxes ${mailboxes.map((m) => m.mailboxId).join(', ')})\n`,
   );
 });
 

@@ -60,7 +60,7 @@ export async function startLocalMesh(
   const store = mesh.store;
   await new Promise<void>((resolve) => mesh.server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (mesh.server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const running: RunningLocalMesh = {
     url,
     sharedKey,

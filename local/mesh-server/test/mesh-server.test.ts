@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -274,5 +275,121 @@ describe('the local MESH server', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the local MESH server over mutual TLS, as MESH is reached', () => {
+  let dir: string;
+  let pem: Record<
+    'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey' | 'otherCert' | 'otherKey',
+    string
+  >;
+  let mesh: RunningLocalMesh;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mesh-tls-'));
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    openssl(
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=Test MESH CA',
+    );
+    writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    const signed = (name: string, subject: string, ext?: string) => {
+      openssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '1',
+        ...(ext ? ['-extfile', ext] : []),
+      );
+    };
+    signed('server', '/CN=127.0.0.1', 'server.ext');
+    signed('client', `/CN=${SERVICE_MAILBOX}`);
+    // a certificate no one here signed
+    openssl(
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'other.key',
+      '-out',
+      'other.crt',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=Someone',
+    );
+    const read = (file: string) => readFileSync(path.join(dir, file), 'utf8');
+    pem = {
+      ca: read('ca.crt'),
+      serverCert: read('server.crt'),
+      serverKey: read('server.key'),
+      clientCert: read('client.crt'),
+      clientKey: read('client.key'),
+      otherCert: read('other.crt'),
+      otherKey: read('other.key'),
+    };
+    mesh = await startLocalMesh({ tls: { cert: pem.serverCert, key: pem.serverKey, ca: pem.ca } });
+  });
+  after(async () => {
+    await mesh?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const handshake = async (tls?: { cert: string; key: string; ca?: string }) => {
+    const client = createMeshClient({
+      ...mesh.credentials(SERVICE_MAILBOX),
+      tls,
+      outbound,
+      timeoutMs: 10_000,
+    });
+    try {
+      await client.handshake();
+    } finally {
+      await client.close();
+    }
+  };
+
+  it('answers a client with the mailbox certificate that trusts the environment CA', async () => {
+    assert.match(mesh.url, /^https:/);
+    await handshake({ cert: pem.clientCert, key: pem.clientKey, ca: pem.ca });
+  });
+
+  it('refuses the connection of a client without a certificate, or with one its CA did not sign', async () => {
+    // the CA alone: the type asks for a certificate, a misconfigured deployment might not give one
+    const withoutCert = await meshErrorOf(
+      handshake({ ca: pem.ca } as { cert: string; key: string; ca: string }),
+    );
+    assert.match(withoutCert.message, /UND_ERR_SOCKET|ECONNRESET|CERT|ALERT/);
+    assert.equal(withoutCert.code, 'mesh-unreachable');
+    const strangers = await meshErrorOf(handshake({ cert: pem.otherCert, key: pem.otherKey, ca: pem.ca }));
+    assert.equal(strangers.code, 'mesh-unreachable');
+    assert.match(strangers.message, /UND_ERR_SOCKET|ECONNRESET|CERT|ALERT/);
+  });
+
+  it('is not trusted by a client that was not given the environment CA', async () => {
+    const untrusted = await meshErrorOf(handshake({ cert: pem.clientCert, key: pem.clientKey }));
+    assert.equal(untrusted.code, 'mesh-unreachable');
+    assert.match(untrusted.message, /SELF_SIGNED|UNABLE_TO|CERT/);
   });
 });
