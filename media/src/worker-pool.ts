@@ -65,6 +65,27 @@ export class MediaWorkerPool extends EventEmitter<PoolEvents> {
     return best;
   }
 
+  /**
+   * A live worker for a new room: the least loaded, or, while every worker is dead and being
+   * replaced (a node with one worker), the first replacement, waited for up to `timeoutMs`. A room
+   * whose worker died is re-created at once this way, rather than refused until a client retries.
+   */
+  async liveWorker(timeoutMs = 5000): Promise<MediaWorker> {
+    if (this.workers.length > 0 || this.closed) return this.leastLoaded();
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.off('workerReplaced', done);
+        this.off('fatal', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.on('workerReplaced', done);
+      this.on('fatal', done);
+    });
+    return this.leastLoaded();
+  }
+
   private async startWorker(index: number): Promise<MediaWorker> {
     const worker = await mediasoup.createWorker({ logLevel: this.settings.logLevel ?? 'warn' });
     try {

@@ -85,3 +85,24 @@ describe('media worker pool on real mediasoup workers', () => {
     assert.equal(pool.workers.length, 0);
   });
 });
+
+describe('a media worker pool of one worker, when that worker dies', () => {
+  it('gives a new room the replacement, waiting for it to start', async () => {
+    const { pool } = await startTestPool({ workers: 1 });
+    try {
+      const victim = pool.workers[0]!;
+      const died = once(victim.worker, 'died');
+      process.kill(victim.worker.pid, 'SIGKILL');
+      await died;
+      assert.equal(pool.workers.length, 0, 'no live worker until the replacement is up');
+      const slot = await pool.liveWorker();
+      assert.notEqual(slot.worker.pid, victim.worker.pid);
+      assert.equal(slot.worker.closed, false);
+      const room = await media.Room.create('after-the-death', slot);
+      assert.equal(slot.routers, 1);
+      room.close();
+    } finally {
+      pool.close();
+    }
+  });
+});

@@ -382,7 +382,8 @@ export class CallSession {
   private async openRoom(): Promise<Room> {
     if (this.mediaRoom && !this.mediaRoom.closed) return this.mediaRoom;
     this.mediaRoomOpening ??= (async () => {
-      const room = await Room.create(this.id, this.deps.media.leastLoaded());
+      // a worker that just died may be the only one: its replacement takes the room
+      const room = await Room.create(this.id, await this.deps.media.liveWorker());
       room.once('lost', () => {
         this.mediaRoom = undefined;
         this.deps.logger.warn({ callId: this.id }, 'call media lost; asking clients to rejoin');
