@@ -109,6 +109,10 @@ export class CallClient {
                 () => send({ token: '' }),
               ),
       transports: ['websocket', 'polling'],
+      // a restarted call node is back in seconds: try every 1-3 s (socket.io's default backs off to
+      // 2.5-7.5 s, which left a call silent for up to 7 s after the node was back)
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 2000,
     });
     this.socket.on('connect_error', (error: Error & { data?: { message?: string } }) => {
       // the call node cannot check the link just now (Redis is away): ask again shortly

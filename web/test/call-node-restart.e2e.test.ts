@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import {
+  freePort,
+  seedConsultation,
+  startRedis,
+  startTriage,
+  track,
+  waitFor,
+  type ChildService,
+} from '@gpc/test-support';
+import { ensureMediasoupWorker } from '../../scripts/src/mediasoup-worker';
+import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
+import { mediaBackOnNewTransport, reception, statesSeen, watchStates } from './support/call-recovery';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+/** A process still running (a zombie waiting for its parent to reap it holds no port: it counts as gone). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** The child processes of a process (a call node's mediasoup workers). */
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return []; // pgrep exits 1 when there are none
+  }
+}
+
+describe('the call node killed (SIGKILL) during a call and restarted, in Chromium: the pages rejoin by themselves', async () => {
+  const triage = await startTriage({ after }, { listen: true });
+  // Redis of the test's own: the restarted node finds the call's links and admissions there
+  const redis = await startRedis();
+  triage.after(() => redis.remove());
+  const port = await freePort();
+  const rtcPort = await freePort();
+  const env = {
+    PATH: process.env.PATH ?? '',
+    MEDIASOUP_WORKER_BIN:
+      process.env.MEDIASOUP_WORKER_BIN ?? (await ensureMediasoupWorker({ log: () => undefined })),
+    SIGNALLING_PORT: String(port),
+    SIGNALLING_RTC_PORT: String(rtcPort),
+    SIGNALLING_JWKS_URL: `${triage.url}/.well-known/jwks.json`,
+    SIGNALLING_REDIS_URL: redis.url,
+    SIGNALLING_LOG_LEVEL: 'warn',
+  };
+  const url = `http://127.0.0.1:${port}`;
+  /** The call node as production runs it (`signalling/src/server.ts`), in a process of its own. */
+  const startNode = async (): Promise<ChildService> => {
+    const started = track(
+      spawn(process.execPath, ['--import', 'tsx', 'signalling/src/server.ts'], {
+        cwd: repoRoot,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    await waitFor(
+      () => `the call node to answer /health: ${started.output()}`,
+      async () => {
+        if (started.child.exitCode !== null) throw new Error(`the call node exited: ${started.output()}`);
+        return (await fetch(`${url}/health`).catch(() => undefined))?.status === 200;
+      },
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
+    return started;
+  };
+  let node = await startNode();
+  triage.after(() => node.stop());
+  const web = await startWebServer({ triageUrl: triage.url, signallingUrl: url });
+  triage.after(() => web.close());
+  const browser = await launchBrowser();
+  triage.after(() => browser.close());
+
+  const inCall = (page: Page, timeout = 15_000) =>
+    page.waitForFunction(() => window.__call?.currentState === 'in-call', undefined, { timeout });
+
+  it('brings both pages back into the call after the call node is killed and restarted, showing Reconnecting meanwhile, with no new admission', async (t) => {
+    const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
+    const clinician = await newLocalPage(browser);
+    const token = triage.as(triage.practiceA, 'clinician').token;
+    const patientLink = await startCallAsClinician(clinician, web.url, token, consultationId);
+    const patient = await newLocalPage(browser);
+    await joinAsPatient(patient, web.url, patientLink);
+    await clinician.getByRole('button', { name: 'Admit Pat Example' }).click();
+    await inCall(patient);
+    await mediaFlows(patient, 'patient');
+    await mediaFlows(clinician, 'clinician');
+    for (const page of [clinician, patient]) await watchStates(page);
+    const [clinicianBefore, patientBefore] = await Promise.all([reception(clinician), reception(patient)]);
+
+    // SIGKILL: no shutdown handler runs; its mediasoup workers go when their channel to it closes
+    const workers = childrenOf(node.child.pid!);
+    assert.ok(workers.length >= 1, 'the call node runs its mediasoup worker as a child process');
+    const killedAt = Date.now();
+    await node.kill();
+    await waitFor('the killed node’s mediasoup workers to exit', () => !workers.some(running), {
+      timeoutMs: 10_000,
+    });
+    // both pages say they are reconnecting while the node is away
+    for (const page of [clinician, patient])
+      await page.locator('#reconnecting').waitFor({ state: 'visible', timeout: 10_000 });
+
+    node = await startNode();
+    const restartedAt = Date.now();
+    const [clinicianBack, patientBack] = await Promise.all([
+      mediaBackOnNewTransport(clinician, 'clinician after the restart', clinicianBefore, 30_000),
+      mediaBackOnNewTransport(patient, 'patient after the restart', patientBefore, 30_000),
+    ]);
+    const report =
+      `node down for ${restartedAt - killedAt} ms (kill to /health answering); media back after the restart: ` +
+      `clinician ${clinicianBack - restartedAt} ms, patient ${patientBack - restartedAt} ms`;
+    t.diagnostic(report);
+    console.log(`call recovery after the call node was killed and restarted: ${report}`);
+
+    await inCall(patient);
+    await inCall(clinician);
+    assert.equal(await patient.locator('#reconnecting').isVisible(), false);
+    assert.equal(await clinician.locator('#reconnecting').isVisible(), false);
+    assert.ok(!(await statesSeen(patient)).includes('waiting'), 'the patient did not wait again');
+    assert.ok(
+      await patient.locator('#step-call').isVisible(),
+      'the patient is in the call, not the waiting room',
+    );
+    assert.equal(
+      await clinician.getByRole('button', { name: 'Admit Pat Example' }).count(),
+      0,
+      'the clinician is not asked to admit the patient again',
+    );
+    await mediaFlows(patient, 'patient after the restart');
+    await mediaFlows(clinician, 'clinician after the restart');
+  });
+});
