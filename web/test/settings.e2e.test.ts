@@ -274,6 +274,44 @@ describe('practice settings page in Chromium: an admin changes the practice’s 
     await page.close();
   });
 
+  it('lets an admin send summaries by GP Connect Send Document over MESH to the GP system’s mailbox, says what is missing, and go back to FHIR R4', async () => {
+    const page = await signIn('admin');
+    const transportRow = async () =>
+      (
+        await db.pool.query<{ write_back_transport: string; mesh_recipient_mailbox: string | null }>(
+          'SELECT write_back_transport, mesh_recipient_mailbox FROM practice WHERE id = $1',
+          [practice.id],
+        )
+      ).rows[0]!;
+    await page.locator('#transport-summary').getByText('FHIR R4').waitFor();
+    await page.getByLabel('GP Connect Send Document over MESH').check();
+    await page.getByRole('button', { name: 'Save how summaries are sent' }).click();
+    await page
+      .getByRole('link', { name: "Enter the GP system's MESH mailbox ID, or route by the patient" })
+      .waitFor();
+    assert.equal((await transportRow()).write_back_transport, 'fhir-r4', 'nothing saved');
+
+    await page.getByLabel("The GP system's MESH mailbox ID").fill('A81002GP01');
+    await page.getByRole('button', { name: 'Save how summaries are sent' }).click();
+    await page.getByRole('alert').getByText('How summaries are sent has been saved').waitFor();
+    await page.locator('#transport-summary').getByText('MESH mailbox A81002GP01').waitFor();
+    assert.deepEqual(await transportRow(), {
+      write_back_transport: 'gp-connect-send-document',
+      mesh_recipient_mailbox: 'A81002GP01',
+    });
+    await screenshots(page, 'record-transport');
+    await expectNoAxeViolations(page, 'settings page with Send Document chosen');
+
+    await page.reload();
+    await page.locator('#transport-summary').getByText('GP Connect Send Document over MESH').waitFor();
+    assert.equal(await page.getByLabel('GP Connect Send Document over MESH').isChecked(), true);
+    await page.getByLabel('FHIR R4 (the endpoint above)').check();
+    await page.getByRole('button', { name: 'Save how summaries are sent' }).click();
+    await page.getByRole('alert').getByText('How summaries are sent has been saved').waitFor();
+    assert.deepEqual(await transportRow(), { write_back_transport: 'fhir-r4', mesh_recipient_mailbox: null });
+    await page.close();
+  });
+
   it('tells a receptionist they need an admin (triage refuses them too), and links only admins to it from the dashboard', async () => {
     const page = await signIn('reception');
     await page.getByRole('heading', { name: 'You need to be a practice admin' }).waitFor();

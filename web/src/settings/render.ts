@@ -37,6 +37,7 @@ export function renderSettings(data: SettingsData, actions: SettingsActions): vo
   renderPauses(data, actions.endPause);
   renderRules(data, actions);
   renderRecordEndpoint(data);
+  renderTransport(data);
   byId<HTMLInputElement>('nhs-login-offered').checked = settings.nhsLoginOffered;
   byId<HTMLInputElement>('cis2-sign-in-choice').checked = settings.cis2SignIn ?? false;
 }
@@ -333,6 +334,44 @@ function renderRecordEndpoint({ settings }: SettingsData): void {
   for (const id of ['fhir-token', 'fhir-token-url', 'fhir-client-id', 'fhir-client-secret', 'fhir-scope'])
     byId<HTMLInputElement>(id).value = '';
   showAuthFields();
+}
+
+const transportWords: Record<string, string> = {
+  'fhir-r4': 'FHIR R4',
+  'gp-connect-send-document': 'GP Connect Send Document over MESH',
+};
+
+function renderTransport({ settings }: SettingsData): void {
+  const writeBack = settings.writeBack ?? {
+    transport: 'fhir-r4' as const,
+    sendDocument: { recipientMailbox: null, routeByPatient: false, recipientOdsCode: null },
+  };
+  const { sendDocument } = writeBack;
+  const list = byId('transport-summary');
+  list.replaceChildren();
+  addSummaryRow(list, 'Sent by', transportWords[writeBack.transport] ?? writeBack.transport);
+  if (writeBack.transport === 'gp-connect-send-document') {
+    addSummaryRow(
+      list,
+      'To',
+      sendDocument.routeByPatient
+        ? "The patient's registered practice (MESH routing by patient)"
+        : `MESH mailbox ${sendDocument.recipientMailbox ?? 'not set'}`,
+    );
+    addSummaryRow(list, 'Receiving organisation', sendDocument.recipientOdsCode ?? settings.odsCode);
+  }
+  for (const input of document.querySelectorAll<HTMLInputElement>('input[name="transport"]'))
+    input.checked = input.value === writeBack.transport;
+  byId<HTMLInputElement>('mesh-mailbox').value = sendDocument.recipientMailbox ?? '';
+  byId<HTMLInputElement>('mesh-route-by-patient').checked = sendDocument.routeByPatient;
+  byId<HTMLInputElement>('recipient-ods').value = sendDocument.recipientOdsCode ?? '';
+  showTransportFields();
+}
+
+/** Shows the MESH fields when Send Document is chosen. */
+export function showTransportFields(): void {
+  const chosen = document.querySelector<HTMLInputElement>('input[name="transport"]:checked')?.value;
+  byId('transport-mesh').hidden = chosen !== 'gp-connect-send-document';
 }
 
 /** Shows the fields of the sign-in chosen (the design system's conditional radios). */

@@ -18,7 +18,14 @@ import { resumeStaffSession } from '../shared/cis2-sign-in';
 import { showSignedOut, wireSignIn } from '../shared/sign-in';
 import { SettingsClient } from './api';
 import { mfaPolicySaved, readMfaPolicy, renderMfaPolicy } from './mfa-policy';
-import { readHoursDraft, renderSettings, showAuthFields, showSaved, targetPriorities } from './render';
+import {
+  readHoursDraft,
+  renderSettings,
+  showAuthFields,
+  showSaved,
+  showTransportFields,
+  targetPriorities,
+} from './render';
 import {
   fromWallClock,
   loadSettingsData,
@@ -313,6 +320,46 @@ onSubmit('fhir-form', () => {
     'The GP record endpoint has been saved',
     'record-endpoint-title',
     change({ fhir: { baseUrl: baseUrl || null, auth: auth! } }),
+    errors,
+  );
+});
+
+for (const input of document.querySelectorAll('input[name="transport"]'))
+  input.addEventListener('change', showTransportFields);
+
+onSubmit('transport-form', () => {
+  const transport = checked('transport');
+  const recipientMailbox = value('mesh-mailbox');
+  const routeByPatient = byId<HTMLInputElement>('mesh-route-by-patient').checked;
+  const recipientOdsCode = value('recipient-ods').toUpperCase();
+  const errors: FieldError[] = [];
+  if (transport !== 'fhir-r4' && transport !== 'gp-connect-send-document')
+    errors.push({ fieldId: 'transport-fhir', text: 'Choose how summaries are sent' });
+  const sendDocument = transport === 'gp-connect-send-document';
+  if (sendDocument && recipientMailbox && !/^[A-Za-z0-9]{1,20}$/.test(recipientMailbox))
+    errors.push({ fieldId: 'mesh-mailbox', text: 'Enter the MESH mailbox ID: letters and digits only' });
+  if (sendDocument && !recipientMailbox && !routeByPatient)
+    errors.push({
+      fieldId: 'mesh-mailbox',
+      text: "Enter the GP system's MESH mailbox ID, or route by the patient",
+    });
+  if (sendDocument && recipientOdsCode && !/^[A-Z0-9]{3,10}$/.test(recipientOdsCode))
+    errors.push({ fieldId: 'recipient-ods', text: 'Enter an ODS code such as A81001' });
+  void save(
+    'How summaries are sent has been saved',
+    'record-transport-title',
+    change({
+      writeBack: {
+        transport: sendDocument ? 'gp-connect-send-document' : 'fhir-r4',
+        sendDocument: sendDocument
+          ? {
+              recipientMailbox: recipientMailbox || null,
+              routeByPatient,
+              recipientOdsCode: recipientOdsCode || null,
+            }
+          : { recipientMailbox: null, routeByPatient: false, recipientOdsCode: null },
+      },
+    }),
     errors,
   );
 });
