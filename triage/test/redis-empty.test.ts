@@ -158,14 +158,17 @@ describe('triage and the record worker when Redis comes back empty', () => {
       ...sweepEnv('RECORD'),
     });
     cleanup.after(() => record.stop());
-    const readyz = async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status;
+    let lastReadyz = '';
+    const readyz = async () => {
+      const response = await fetch(`${url}/readyz`).catch(() => undefined);
+      lastReadyz = response ? `${response.status} ${await response.text()}` : 'no answer';
+      return response?.status;
+    };
+    // a fresh database is migrated first, and the machine may be busy with other tests
     await waitFor(
-      () => `triage ready: ${triage.output()}`,
+      () => `triage ready (last /readyz: ${lastReadyz}): ${triage.output()}`,
       async () => (await readyz()) === 200,
-      {
-        timeoutMs: 30_000,
-        intervalMs: 200,
-      },
+      { timeoutMs: 90_000, intervalMs: 200 },
     );
 
     const token = clinicianToken(practice);
