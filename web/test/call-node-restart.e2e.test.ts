@@ -85,20 +85,26 @@ describe('the call node killed (SIGKILL) during a call and restarted, in Chromiu
   const browser = await launchBrowser();
   triage.after(() => browser.close());
 
+  /** A page given time to load on a busy machine (vite compiles the call pages on first use). */
+  const newPage = async () => {
+    const opened = await newLocalPage(browser);
+    opened.setDefaultNavigationTimeout(60_000);
+    return opened;
+  };
   const inCall = (page: Page, timeout = 15_000) =>
     page.waitForFunction(() => window.__call?.currentState === 'in-call', undefined, { timeout });
 
   it('brings both pages back into the call after the call node is killed and restarted, showing Reconnecting meanwhile, with no new admission', async (t) => {
     const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
-    const clinician = await newLocalPage(browser);
+    const clinician = await newPage();
     const token = triage.as(triage.practiceA, 'clinician').token;
     const patientLink = await startCallAsClinician(clinician, web.url, token, consultationId);
-    const patient = await newLocalPage(browser);
+    const patient = await newPage();
     await joinAsPatient(patient, web.url, patientLink);
     await clinician.getByRole('button', { name: 'Admit Pat Example' }).click();
     await inCall(patient);
-    await mediaFlows(patient, 'patient');
-    await mediaFlows(clinician, 'clinician');
+    await mediaFlows(patient, 'patient', 30_000);
+    await mediaFlows(clinician, 'clinician', 30_000);
     for (const page of [clinician, patient]) await watchStates(page);
     const [clinicianBefore, patientBefore] = await Promise.all([reception(clinician), reception(patient)]);
 
