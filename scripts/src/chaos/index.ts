@@ -134,9 +134,9 @@ async function runFault(
   );
   out(`     first email sent     ${sentAt === undefined ? 'none sent since' : `+${seconds(sentAt - back)}`}`);
   for (const line of extra) out(`   ${line}`);
-  out(`   settling:   ${settled}`);
+  out(`   settling:   ${settled.said}`);
   out(`   requests:   ${await openRequests(world)}`);
-  const invariants = await checkInvariants(world, context.load.state, began);
+  const invariants = await checkInvariants(world, context.load.state, began, settled.cutoff);
   out('   invariants:');
   for (const invariant of invariants)
     out(`     ${invariant.held ? 'held  ' : 'BROKEN'} ${invariant.name}: ${invariant.detail}`);

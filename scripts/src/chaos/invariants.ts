@@ -16,12 +16,16 @@ export interface Invariant {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Owed work still on its way: write-backs not yet filed and notifications not yet sent. */
-async function owed(world: World): Promise<{ writeBacks: number; notifications: number } | undefined> {
+/** Work owed since before `cutoff` still on its way: write-backs not yet filed, notifications not yet sent. */
+async function owed(
+  world: World,
+  cutoff: Date,
+): Promise<{ writeBacks: number; notifications: number } | undefined> {
   try {
     const { rows } = await world.pool.query<{ write_backs: number; notifications: number }>(
-      `SELECT (SELECT count(*)::int FROM write_back WHERE status = 'pending') AS write_backs,
-              (SELECT count(*)::int FROM notification WHERE status = 'queued') AS notifications`,
+      `SELECT (SELECT count(*)::int FROM write_back WHERE status = 'pending' AND created_at < $1) AS write_backs,
+              (SELECT count(*)::int FROM notification WHERE status = 'queued' AND created_at < $1) AS notifications`,
+      [cutoff],
     );
     return { writeBacks: rows[0]!.write_backs, notifications: rows[0]!.notifications };
   } catch {
@@ -29,17 +33,25 @@ async function owed(world: World): Promise<{ writeBacks: number; notifications: 
   }
 }
 
-/** Waits until nothing owed is left on its way (or the limit); says how long it took, or what was left. */
-export async function settle(world: World, limitMs: number): Promise<string> {
+/**
+ * Waits until the work owed when it was called is done (the load goes on meanwhile, so newer work
+ * is always on its way and is left out), or the limit; says how long it took, or what was left.
+ * The invariants then judge what was owed before `cutoff`.
+ */
+export async function settle(world: World, limitMs: number): Promise<{ cutoff: Date; said: string }> {
   const started = Date.now();
+  const cutoff = new Date(started);
   let last: Awaited<ReturnType<typeof owed>>;
   while (Date.now() - started < limitMs) {
-    last = await owed(world);
+    last = await owed(world, cutoff);
     if (last && last.writeBacks === 0 && last.notifications === 0)
-      return `owed work drained in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+      return { cutoff, said: `owed work drained in ${((Date.now() - started) / 1000).toFixed(1)} s` };
     await sleep(1000);
   }
-  return `still owed after ${limitMs / 1000} s: ${last?.writeBacks ?? '?'} write-backs pending, ${last?.notifications ?? '?'} notifications queued`;
+  return {
+    cutoff,
+    said: `still owed after ${limitMs / 1000} s: ${last?.writeBacks ?? '?'} write-backs pending, ${last?.notifications ?? '?'} notifications queued`,
+  };
 }
 
 /** The practice's open requests by where their patient's identity stands: traces owed show here. */
@@ -69,12 +81,20 @@ async function submissionsKept(world: World, load: LoadState): Promise<Invariant
 }
 
 /** Every closed request's summary in the GP record exactly once, against its own patient; nothing else there. */
-async function summariesFiledOnce(world: World, load: LoadState): Promise<Invariant> {
-  const { rows } = await world.pool.query<{ id: string; nhs: string | null; status: string | null }>(
-    `SELECT c.id, c.identity_confirmed_nhs_number AS nhs, w.status
+async function summariesFiledOnce(world: World, load: LoadState, cutoff: Date): Promise<Invariant> {
+  const { rows: all } = await world.pool.query<{
+    id: string;
+    nhs: string | null;
+    status: string | null;
+    owed: boolean;
+  }>(
+    `SELECT c.id, c.identity_confirmed_nhs_number AS nhs, w.status, c.closed_at < $1 AS owed
        FROM consultation c LEFT JOIN write_back w ON w.consultation_id = c.id
       WHERE c.status = 'closed'`,
+    [cutoff],
   );
+  // closed since the cutoff: on its way, judged after the next fault
+  const rows = all.filter((row) => row.owed);
   const compositions = await allCompositions(world.fhirBase);
   const filed = new Map<string, string[]>();
   for (const composition of compositions) {
@@ -88,7 +108,7 @@ async function summariesFiledOnce(world: World, load: LoadState): Promise<Invari
     }
   }
   const problems: string[] = [];
-  const closedIds = new Set(rows.map((row) => row.id));
+  const closedIds = new Set(all.map((row) => row.id));
   const notFiled = rows.filter((row) => (filed.get(row.id)?.length ?? 0) === 0);
   const twice = rows.filter((row) => (filed.get(row.id)?.length ?? 0) > 1);
   const wrongPatient = rows.filter((row) => filed.get(row.id)?.some((nhs) => nhs !== row.nhs));
@@ -105,15 +125,22 @@ async function summariesFiledOnce(world: World, load: LoadState): Promise<Invari
   return {
     name: 'every closed request filed exactly once, against its own patient',
     held: problems.length === 0,
-    detail: `${rows.length} closed (${load.closed.size} acknowledged to the clinician), ${compositions.length} Compositions in the GP record${problems.length ? `: ${problems.join('; ')}` : ''}`,
+    detail: `${rows.length} closed before settling (${load.closed.size} closes acknowledged in all), ${compositions.length} Compositions in the GP record${problems.length ? `: ${problems.join('; ')}` : ''}`,
   };
 }
 
 /** Every email the service owes a patient is in the mail catcher's inbox. */
-async function notificationsDelivered(world: World, load: LoadState): Promise<Invariant> {
-  const { rows } = await world.pool.query<{ consultation_id: string; destination: string; status: string }>(
-    `SELECT consultation_id, destination, status FROM notification WHERE channel = 'email'`,
+async function notificationsDelivered(world: World, load: LoadState, cutoff: Date): Promise<Invariant> {
+  const { rows: all } = await world.pool.query<{
+    consultation_id: string;
+    destination: string;
+    status: string;
+    owed: boolean;
+  }>(
+    `SELECT consultation_id, destination, status, created_at < $1 AS owed FROM notification WHERE channel = 'email'`,
+    [cutoff],
   );
+  const rows = all.filter((row) => row.owed);
   const inbox = (await (await fetch(`${world.mailApi}/api/email`)).json()) as {
     to?: { address: string }[];
   }[];
@@ -121,7 +148,7 @@ async function notificationsDelivered(world: World, load: LoadState): Promise<In
   for (const mail of inbox)
     for (const to of mail.to ?? []) received.set(to.address, (received.get(to.address) ?? 0) + 1);
   const lost = rows.filter((row) => (received.get(row.destination) ?? 0) === 0);
-  const owedIds = new Set(rows.map((row) => row.consultation_id));
+  const owedIds = new Set(all.map((row) => row.consultation_id));
   const unrecorded = [...load.messaged].filter((id) => !owedIds.has(id));
   const duplicates = rows.filter((row) => (received.get(row.destination) ?? 0) > 1).length;
   const problems = [
@@ -133,7 +160,7 @@ async function notificationsDelivered(world: World, load: LoadState): Promise<In
   return {
     name: 'no notification lost',
     held: problems.length === 0,
-    detail: `${rows.length} owed, ${inbox.length} emails in the inbox${duplicates ? ` (${duplicates} patients emailed more than once)` : ''}${problems.length ? `: ${problems.join('; ')}` : ''}`,
+    detail: `${rows.length} owed before settling, ${inbox.length} emails in the inbox${duplicates ? ` (${duplicates} patients emailed more than once)` : ''}${problems.length ? `: ${problems.join('; ')}` : ''}`,
   };
 }
 
@@ -156,14 +183,19 @@ function processesAlive(world: World, since: number): Invariant {
 }
 
 /** Every invariant; a check that cannot be made (its source unreachable) fails, saying why. */
-export async function checkInvariants(world: World, load: LoadState, since: number): Promise<Invariant[]> {
+export async function checkInvariants(
+  world: World,
+  load: LoadState,
+  since: number,
+  cutoff: Date,
+): Promise<Invariant[]> {
   const checks: [string, () => Promise<Invariant>][] = [
     ['no acknowledged submission missing', () => submissionsKept(world, load)],
     [
       'every closed request filed exactly once, against its own patient',
-      () => summariesFiledOnce(world, load),
+      () => summariesFiledOnce(world, load, cutoff),
     ],
-    ['no notification lost', () => notificationsDelivered(world, load)],
+    ['no notification lost', () => notificationsDelivered(world, load, cutoff)],
   ];
   const results: Invariant[] = [];
   for (const [name, check] of checks) {

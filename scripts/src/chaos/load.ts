@@ -7,13 +7,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
-import { seedPatientList } from '@gpc/local-pds-server/seed';
+import { seedPatients } from '@gpc/local-pds-server/seed';
 import { medicalAnswers } from '@gpc/test-support';
 import { outcomeOf, type Tally } from './tally';
 import type { World } from './world';
 
-/** Patients the local PDS knows, registered at the development practice and not restricted. */
-const patients = seedPatientList.filter((patient) => patient.gpOdsCode === 'A81001' && !patient.restricted);
+/** Patients the local PDS knows, registered at the development practice, whose trace verifies. */
+const patients = (
+  ['patExample', 'janeSmith', 'samTaylor', 'alexMorgan', 'robinHughes', 'zoeBronte', 'robinSample'] as const
+).map((name) => seedPatients[name]);
 
 export interface LoadState {
   /** Submission references the service acknowledged (200/201 with a reference). */
