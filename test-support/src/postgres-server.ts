@@ -64,14 +64,21 @@ function postgresIds(): { uid: number; gid: number } {
   return { uid: id('-u'), gid: id('-g') };
 }
 
-async function acceptsConnections(url: string): Promise<boolean> {
+/**
+ * Whether the cluster in `dataDir` accepts connections at `url`: another test's server on a port
+ * freed by a crash and taken meanwhile is not it.
+ */
+async function acceptsConnections(url: string, dataDir: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    await client.query('SELECT 1');
+    const { rows } = await client.query<{ dir: string }>(`SELECT current_setting('data_directory') AS dir`);
+    if (rows[0]?.dir !== dataDir)
+      throw new Error(`port taken by another PostgreSQL (${rows[0]?.dir}) while this one was down`);
     return true;
-  } catch {
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('port taken')) throw error;
     return false;
   } finally {
     await client.end().catch(() => undefined);
@@ -139,7 +146,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       () => `PostgreSQL on port ${port} to accept connections: ${service.output()}`,
       async () => {
         if (service.child.exitCode !== null) throw new Error(`postgres exited: ${service.output()}`);
-        return acceptsConnections(url);
+        return acceptsConnections(url, data);
       },
       { timeoutMs: 30_000, intervalMs: 100 },
     );

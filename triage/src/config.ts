@@ -47,6 +47,12 @@ export const TriageConfigSchema = Type.Object(
      * next attempt) before a sweep takes its job for lost: longer than a job normally waits.
      */
     sweepAfterMs: Type.Integer({ minimum: 1, default: 120_000 }),
+    /**
+     * A link's send holds a lock this long (renewed while it runs), and the sender checks this often
+     * for sends whose holder died (kill -9, a lost machine) to take them up again.
+     */
+    queueLockDurationMs: Type.Integer({ minimum: 1000, default: 30_000 }),
+    queueStalledIntervalMs: Type.Integer({ minimum: 500, default: 30_000 }),
     logLevel: LogLevelSetting,
     /**
      * Development and tests only: practices' GP systems, GOV.UK Notify and SMTP relays may be plain

@@ -46,7 +46,10 @@ const writeBackQueue = createWriteBackQueue(config.redisUrl);
 // closes queue onto it as soon as Redis is back, not after bull's backoff of up to 20 s
 writeBackQueue.client.options.retryStrategy = reconnectPromptly;
 // this process also sends the links staff messages create, by each practice's provider
-const notificationQueue = createNotificationQueue(config.redisUrl);
+const notificationQueue = createNotificationQueue(config.redisUrl, {
+  lockDurationMs: config.queueLockDurationMs,
+  stalledIntervalMs: config.queueStalledIntervalMs,
+});
 const attachments = new AttachmentStore(s3Settings(config));
 // and traces patients against PDS, when it is set up (otherwise no request typed into the form is filed)
 const pds = pdsSettings(config);

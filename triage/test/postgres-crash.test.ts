@@ -58,6 +58,9 @@ function spawnTriage(env: Record<string, string>): ChildService {
         // owed work whose job was lost is found again within a second or two
         TRIAGE_SWEEP_INTERVAL_MS: '500',
         TRIAGE_SWEEP_AFTER_MS: '1000',
+        // a send in flight when triage is killed is taken up by the next process within seconds
+        TRIAGE_QUEUE_LOCK_DURATION_MS: '2000',
+        TRIAGE_QUEUE_STALLED_INTERVAL_MS: '1000',
         ...testSecretsEnv('TRIAGE'),
         ...env,
       },
@@ -134,16 +137,26 @@ async function startWorld(stack: CleanupStack): Promise<World> {
 async function startTriageProcess(stack: CleanupStack, world: World): Promise<ChildService> {
   const triage = spawnTriage(world.env);
   stack.after(() => triage.stop());
+  // serving, and this process is the one answering (its signing key), not another test's on a port
+  // freed and taken again meanwhile
   await waitFor(
     () => `triage to serve: ${triage.output()}`,
-    async () => (await fetch(`${world.url}/health`).catch(() => undefined))?.status === 200,
+    async () => {
+      if (triage.child.exitCode !== null) throw new Error(`triage exited: ${triage.output()}`);
+      const response = await fetch(`${world.url}/.well-known/jwks.json`).catch(() => undefined);
+      if (response?.status !== 200) return false;
+      const { keys } = (await response.json()) as { keys: { kid?: string }[] };
+      return keys.some((key) => key.kid === signingKey.kid);
+    },
     { timeoutMs: 60_000, intervalMs: 200 },
   );
   return triage;
 }
 
+/** `/readyz`'s answer, or status 0 when nothing answered (triage not running). */
 async function readiness(url: string): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(`${url}/readyz`);
+  const response = await fetch(`${url}/readyz`).catch(() => undefined);
+  if (!response) return { status: 0, body: undefined };
   return { status: response.status, body: await response.json() };
 }
 
@@ -424,7 +437,7 @@ describe('triage through a PostgreSQL crash and its own kill -9, as its own proc
     assert.doesNotMatch(triage.output(), /unhandled error|Unhandled|uncaught/i);
   });
 
-  it('after kill -9 under a stream of submissions, closes and messages, the restarted triage serves, no acknowledged submission or close is missing or half-written, and every owed link to a patient is sent', async (t) => {
+  it('after kill -9 under a stream of submissions, closes and messages, the restarted triage serves, no acknowledged submission or close is missing or half-written, and every link owed to a patient when it died is sent by the new process', async (t) => {
     const { db, practice } = world;
     const toClose = await Promise.all(
       Array.from({ length: 40 }, () => seedConsultation(db.pool, practice.id)),
@@ -477,11 +490,21 @@ describe('triage through a PostgreSQL crash and its own kill -9, as its own proc
     })();
 
     await waitFor('the stream to flow', () => messages.filter((m) => m.status === 201).length >= 5);
+    // the relay refuses for a while (a temporary 451: retried), so links are owed when triage dies
+    world.relay.refuseWith(451);
+    const messagedBefore = messages.filter((m) => m.status === 201).length;
+    await waitFor(
+      'two more messages while the relay refuses',
+      () => messages.filter((m) => m.status === 201).length >= messagedBefore + 2,
+    );
     phase = 'dead';
     await triage.kill();
-    const owedAtKill = await db.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM notification WHERE status = 'queued'`,
+    const { rows: owedAtKill } = await db.pool.query<{ id: string }>(
+      `SELECT id FROM notification WHERE status = 'queued'`,
     );
+    assert.ok(owedAtKill.length >= 2, `links owed when triage died (${owedAtKill.length})`);
+    const mailedAtKill = world.relay.received.length;
+    world.relay.refuseWith(undefined);
     await pause(500);
     triage = await startTriageProcess(stack, world);
     phase = 'after';
@@ -495,7 +518,7 @@ describe('triage through a PostgreSQL crash and its own kill -9, as its own proc
 
     t.diagnostic(
       `${answered.filter((a) => a.status === 201).length} submissions taken, ${closes.filter((c) => c.status === 200).length} closes, ` +
-        `${messages.filter((m) => m.status === 201).length} messages; ${owedAtKill.rows[0]!.n} links owed at the kill; ` +
+        `${messages.filter((m) => m.status === 201).length} messages; ${owedAtKill.length} links owed at the kill; ` +
         `close answers by status ${JSON.stringify(countBy(closes.map((c) => c.status)))}`,
     );
     assert.ok(
@@ -538,7 +561,21 @@ describe('triage through a PostgreSQL crash and its own kill -9, as its own proc
         ));
         return (await db.pool.query(`SELECT 1 FROM notification WHERE status = 'queued'`)).rowCount === 0;
       },
-      { timeoutMs: 30_000, intervalMs: 250 },
+      // a refused link is retried after 5 to 10 s (triage's backoff), by the new process
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    const { rows: sentAfter } = await db.pool.query<{ id: string }>(
+      `SELECT id FROM notification WHERE id = ANY($1) AND status IN ('sent', 'delivered')`,
+      [owedAtKill.map((row) => row.id)],
+    );
+    assert.equal(
+      sentAfter.length,
+      owedAtKill.length,
+      'the new process sent every link owed when the old one died',
+    );
+    assert.ok(
+      world.relay.received.length - mailedAtKill >= owedAtKill.length,
+      'each reached the relay after the kill',
     );
     const { rows: unsent } = await db.pool.query<{ status: string }>(
       `SELECT status FROM notification WHERE status NOT IN ('sent', 'delivered')`,

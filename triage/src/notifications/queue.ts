@@ -11,6 +11,12 @@ export interface NotificationQueueOptions {
   retryBaseDelayMs?: number;
   /** How often a sent notification's delivery is checked with a provider that gives receipts. */
   deliveryCheckEveryMs?: number;
+  /**
+   * A send's lock, renewed while it runs: a job whose sender died (kill -9) is taken up again once
+   * its lock has run out and a worker next checks (every `stalledIntervalMs`). bull's 30 s unless given.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
 }
 
 /** Jobs on the queue: a send, or a check on a sent one's delivery. */
@@ -28,6 +34,8 @@ export function createNotificationQueue(
     redis: { retryStrategy: reconnectPromptly },
     prefix: options.prefix ?? 'gpc',
     settings: {
+      ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
+      ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
       backoffStrategies: {
         // exponential with equal jitter, at most an hour apart
         send: (attemptsMade: number) => {
