@@ -130,9 +130,9 @@ async function runFault(
   out(`     every /readyz 200    ${after(ready)}`);
   out(`     first submission ok  ${after(submitted)}`);
   out(
-    `     first write-back     ${filedAt === undefined ? 'none filed since' : `+${seconds(filedAt - back)}`}`,
+    `     first write-back     ${filedAt === undefined ? 'none filed yet' : `+${seconds(filedAt - back)}`}`,
   );
-  out(`     first email sent     ${sentAt === undefined ? 'none sent since' : `+${seconds(sentAt - back)}`}`);
+  out(`     first email sent     ${sentAt === undefined ? 'none sent yet' : `+${seconds(sentAt - back)}`}`);
   for (const line of extra) out(`   ${line}`);
   out(`   settling:   ${settled.said}`);
   out(`   requests:   ${await openRequests(world)}`);
