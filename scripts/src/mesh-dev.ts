@@ -34,6 +34,8 @@ const registeredPatients = [
   '9000000076',
   '9000000084',
   '9000000092',
+  // Asha KHAN, registered at A81002; Tom BAKER (9000000149) is registered there by PDS but not here: 30002
+  '9000000130',
 ];
 const deceasedPatients = ['9000000092'];
 

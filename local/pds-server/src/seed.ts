@@ -160,6 +160,32 @@ export const seedPatients = {
     gender: 'female',
     gpOdsCode: 'A81001',
   },
+  /**
+   * Registered at A81002, the development practice that files by GP Connect Send Document; the
+   * simulated GP system there has them too, so a report about them is filed (30001).
+   */
+  ashaKhan: {
+    nhsNumber: '9000000130',
+    given: 'Asha',
+    family: 'Khan',
+    birthDate: '1988-10-12',
+    gender: 'female',
+    gpOdsCode: 'A81002',
+    postalCode: 'LS8 1AB',
+  },
+  /**
+   * Registered at A81002 by PDS, but the simulated GP system there has no record of them (a move
+   * PDS knows of before the practice's system does): a report comes back "not registered" (30002).
+   */
+  tomBaker: {
+    nhsNumber: '9000000149',
+    given: 'Tom',
+    family: 'Baker',
+    birthDate: '1964-01-22',
+    gender: 'male',
+    gpOdsCode: 'A81002',
+    postalCode: 'LS9 4CD',
+  },
   /** Not registered with any practice. */
   unregistered: {
     nhsNumber: '9000000106',
