@@ -193,12 +193,15 @@ async function matchPatient(client: Queryable, action: StaffAction, nhsNumber: s
   });
 }
 
-/** A failed write-back back to pending, for an admin who fixed what it failed on. */
+/** A write-back that failed or needs attention back to pending, for an admin who fixed what it failed on. */
 async function replay(client: Queryable, action: StaffAction): Promise<void> {
   const reset = await resetForReplay(client, action);
   if (reset.outcome === 'none') throw new AppError('notFound', 'No write-back for this request');
   if (reset.outcome === 'not-failed')
-    throw new AppError('conflict', `Only a failed write-back can be replayed; this one is ${reset.status}`);
+    throw new AppError(
+      'conflict',
+      `Only a write-back that failed or needs attention can be sent again; this one is ${reset.status}`,
+    );
   await recordAudit(client, {
     practiceId: action.practiceId,
     actor: action.staffId,
