@@ -87,6 +87,9 @@ async function chaosSettings(dir: string, databaseUrl: string, redisUrl: string)
     s3Port: await freePort(),
     pdsPort: await freePort(),
     oidcPort: await freePort(),
+    // the MESH stand-in and the simulated GP system too: on npm start's 8106/8107 a run beside it fails one or the other
+    meshPort: await freePort(),
+    gpInboxPort: await freePort(),
     mailSmtpPort: await freePort(),
     mailWebPort: await freePort(),
     rtcPort: await rtcPorts(),
