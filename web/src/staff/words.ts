@@ -46,7 +46,8 @@ export const recordStatusShort: Record<WriteBackStatus, string> = {
 export function recordStatusText(writeBack: WriteBackView): string {
   switch (writeBack.status) {
     case 'pending':
-      return writeBack.attempts === 0
+      // an attempt is counted when it starts: until one has failed (and said why), it is on its way
+      return writeBack.attempts === 0 || writeBack.lastError === null
         ? 'Being sent to the GP record'
         : 'Not filed yet: the GP system has not accepted it so far, and it will keep trying';
     case 'sent':

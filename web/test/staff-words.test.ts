@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { WriteBackView } from '@gpc/contracts';
+import { recordStatusText } from '../src/staff/words';
+
+const pending = (attempts: number, lastError: string | null): WriteBackView => ({
+  status: 'pending',
+  attempts,
+  lastError,
+  lastAttemptAt: attempts > 0 ? '2026-07-13T09:00:00Z' : null,
+  filedAt: null,
+  serverLocations: [],
+  transport: 'gp-connect-send-document',
+  sendDocument: null,
+});
+
+describe("the dashboard's words for a summary on its way into the GP record", () => {
+  it('says a summary whose first attempt is under way is being sent, not that the GP system has not accepted it', () => {
+    assert.equal(recordStatusText(pending(0, null)), 'Being sent to the GP record');
+    assert.equal(recordStatusText(pending(1, null)), 'Being sent to the GP record');
+  });
+
+  it('says it will keep trying once an attempt has failed', () => {
+    assert.equal(
+      recordStatusText(pending(1, 'MESH did not answer')),
+      'Not filed yet: the GP system has not accepted it so far, and it will keep trying',
+    );
+  });
+});
