@@ -361,16 +361,16 @@ export async function start(): Promise<number> {
   await assertPortsFree(portsToClaim(settings));
 
   const started: StartedService[] = [];
-  let stopping = false;
+  let stopping: Promise<never> | undefined;
   let readiness: ReadinessWatch | undefined;
-  const shutdown = async (code: number): Promise<never> => {
-    stopping = true;
-    log('stopping...');
-    await readiness?.stop();
-    await stopAll(started, log);
-    log('stopped');
-    process.exit(code);
-  };
+  const shutdown = (code: number): Promise<never> =>
+    (stopping ??= (async () => {
+      log('stopping...');
+      await readiness?.stop();
+      await stopAll(started, log);
+      log('stopped');
+      process.exit(code);
+    })());
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
 
@@ -406,7 +406,9 @@ export async function start(): Promise<number> {
     );
     log(`ready in ${((Date.now() - begun) / 1000).toFixed(1)} s`);
   } catch (error) {
-    if (stopping) return 0;
+    // a service exited during start-up (or Ctrl-C): let the shutdown stop the others and exit with
+    // its code; returning here exited at once, leaving them running with their ports
+    if (stopping) return stopping;
     process.stderr.write(`\n[setup] ${error instanceof Error ? error.message : String(error)}\n`);
     await stopAll(started, log);
     return 1;

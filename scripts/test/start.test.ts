@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -199,6 +199,46 @@ describe('npm start, as a user runs it', () => {
           } catch {
             // gone in the meantime
           }
+        }
+      }
+    }
+  });
+
+  it('stops every service it started when one exits during start-up, and exits 1', async () => {
+    // processes of this start carry its state folder in their environment: found even once orphaned
+    const ours = (): number[] =>
+      readdirSync('/proc')
+        .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
+        .filter((name) => {
+          try {
+            return readFileSync(`/proc/${name}/environ`, 'utf8')
+              .split('\0')
+              .includes(`GPC_STATE_DIR=${stateDir}`);
+          } catch {
+            return false; // gone, or not ours to read
+          }
+        })
+        .map(Number);
+    // a misspelt setting: the local MESH refuses its configuration and exits while the rest start
+    const failing = spawn(process.execPath, ['--import', 'tsx', 'scripts/src/cli.ts', 'start'], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env, MESH_NOT_A_SETTING: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = collect(failing);
+    const exit = new Promise<number | null>((resolve) => failing.once('exit', resolve));
+    try {
+      assert.equal(await exit, 1, output.text());
+      assert.match(output.text(), /mesh exited unexpectedly/);
+      // stopped before it exited: nothing is left to hold the ports of the next start
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      assert.deepEqual(ours(), [], output.text());
+    } finally {
+      for (const pid of ours()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone in the meantime
         }
       }
     }
