@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WriteBackView } from '@gpc/contracts';
-import { recordStatusText } from '../src/staff/words';
+import { attentionReason, recordStatusText } from '../src/staff/words';
 
 const pending = (attempts: number, lastError: string | null): WriteBackView => ({
   status: 'pending',
@@ -18,6 +18,20 @@ describe("the dashboard's words for a summary on its way into the GP record", ()
   it('says a summary whose first attempt is under way is being sent, not that the GP system has not accepted it', () => {
     assert.equal(recordStatusText(pending(0, null)), 'Being sent to the GP record');
     assert.equal(recordStatusText(pending(1, null)), 'Being sent to the GP record');
+  });
+
+  it("says why a summary needs attention in one sentence, the GP system's reason and code kept", () => {
+    assert.equal(
+      recordStatusText({
+        ...pending(1, 'the GP system did not file it: patient not registered at this practice (ITK 30002)'),
+        status: 'needs_attention',
+      }),
+      'Needs attention. The GP system did not file it: patient not registered at this practice (ITK 30002)',
+    );
+    assert.equal(
+      attentionReason('MESH could not deliver it: unknown recipient (MESH status 06)'),
+      'MESH could not deliver it: unknown recipient (MESH status 06)',
+    );
   });
 
   it('says it will keep trying once an attempt has failed', () => {

@@ -1,7 +1,7 @@
 import type { IdentityStatus, QueueItem } from '@gpc/contracts';
 import { actionLink, byId, element, tableRow } from '../shared/nhsuk';
 import type { QueueData } from './state';
-import { assigneeLabel, recordStatusShort, statusLabel, waitingTime, when } from './words';
+import { assigneeLabel, attentionReason, recordStatusShort, statusLabel, waitingTime, when } from './words';
 
 /** The queue section: requests in the queue, and closed ones whose summary needs someone first. */
 
@@ -93,7 +93,7 @@ function renderNeedsAttention(queue: QueueData, open: OpenRequestHandler): void 
       item.status === 'failed'
         ? 'The GP system refused it: fix the problem, then send it again'
         : item.status === 'needs_attention'
-          ? `Not filed: ${item.lastError ?? 'the GP system did not file it'}`
+          ? attentionReason(item.lastError)
           : identityNeeded(item.identityStatus),
     ),
   );

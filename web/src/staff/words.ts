@@ -57,13 +57,20 @@ export function recordStatusText(writeBack: WriteBackView): string {
         ? `Filed in the GP system's workflow${writeBack.filedAt ? ` on ${when(writeBack.filedAt)}` : ''}`
         : `Filed in the GP record${writeBack.filedAt ? ` on ${when(writeBack.filedAt)}` : ''}`;
     case 'needs_attention':
-      return `Needs attention: ${writeBack.lastError ?? 'the GP system did not file it'}`;
+      // the reason says what went wrong with its own colon ("the GP system did not file it: …")
+      return `Needs attention. ${attentionReason(writeBack.lastError)}`;
     case 'failed':
       return 'Not filed: the GP system refused it';
     case 'needs_patient_match':
       return 'Not filed: there is no NHS number, and a summary is never filed against a guess. Record the number below.';
   }
 }
+
+/** Why a summary needs a person, as a sentence: "The GP system did not file it: … (ITK 30002)". */
+export const attentionReason = (lastError: string | null): string => {
+  const reason = lastError ?? 'the GP system did not file it';
+  return reason.charAt(0).toUpperCase() + reason.slice(1);
+};
 
 /** A Send Document summary MESH has taken: delivered to the GP system yet, or still on its way. */
 function sentText(writeBack: WriteBackView): string {
