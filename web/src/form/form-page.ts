@@ -401,10 +401,12 @@ async function submit(sendButton: HTMLButtonElement): Promise<void> {
 
 function donePage(reference: string): void {
   const panel = element('div', { class: 'nhsuk-panel nhsuk-panel--confirmation' });
-  panel.append(
-    element('h2', { class: 'nhsuk-panel__title' }, 'Request sent'),
-    element('div', { class: 'nhsuk-panel__body' }, `Your reference is ${reference}`),
-  );
+  const body = element('div', { class: 'nhsuk-panel__body' }, 'Your reference is ');
+  // in one piece: on a phone it broke at its hyphen ("GPC-" / "6N3FGSWP"), easy to copy down wrong
+  const code = element('strong', {}, reference);
+  code.style.whiteSpace = 'nowrap';
+  body.append(code);
+  panel.append(element('h2', { class: 'nhsuk-panel__title' }, 'Request sent'), body);
   page(
     'Your request has been sent',
     panel,
