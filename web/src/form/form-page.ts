@@ -364,8 +364,28 @@ function checkPage(): void {
       answer.valueString ?? answer.valueCoding?.display ?? (answer.valueBoolean ? 'Yes' : 'No'),
     );
   }
-  addSummaryRow(list, 'Name', `${state.about['given-name']} ${state.about['family-name']}`);
-  addSummaryRow(list, 'Date of birth', state.about['birth-date'] ?? '');
+  const about = state.about;
+  addSummaryRow(list, 'Name', `${about['given-name']} ${about['family-name']}`);
+  // as people write it (12 October 1988), not the date field's 1988-10-12
+  const birthDate = about['birth-date'] ?? '';
+  addSummaryRow(
+    list,
+    'Date of birth',
+    /^\d{4}-\d{2}-\d{2}$/.test(birthDate)
+      ? new Date(`${birthDate}T00:00:00Z`).toLocaleDateString('en-GB', {
+          day: 'numeric',
+          month: 'long',
+          year: 'numeric',
+          timeZone: 'UTC',
+        })
+      : birthDate,
+  );
+  if (about['nhs-number']) addSummaryRow(list, 'NHS number', about['nhs-number']);
+  // how the surgery will reach them: a mistyped number is seen here, not after the surgery cannot call
+  const how = contactOptions.find((option) => option.value === about.contact)?.label;
+  const where = about.contact === 'email' ? about.email : about.phone;
+  if (how) addSummaryRow(list, 'Contact by', where ? `${how}: ${where}` : how);
+  if (about.times) addSummaryRow(list, 'Best time to contact', about.times);
   if (state.proxy) addSummaryRow(list, 'Sent by', `${state.proxy.name} (${state.proxy.relationship})`);
   const send = button('Send request');
   send.addEventListener('click', () => void submit(send));
