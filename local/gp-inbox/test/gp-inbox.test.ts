@@ -57,7 +57,7 @@ describe('the simulated GP inbox', () => {
     const { bundle, messageId } = buildSendDocumentMessage(
       sendDocumentInput({ nhsNumber, pdf, messageId: undefined, documentId: undefined }),
     );
-    change(bundle as unknown as Record<string, unknown>);
+    change(bundle);
     const sent = await service.send({
       to: GP_MAILBOX,
       workflowId: SEND_DOCUMENT_WORKFLOW,
