@@ -1,11 +1,12 @@
 /**
  * The faults of the chaos run, in the order they run. Each breaks one thing for a bounded time
  * and mends it; the runner counts what users saw meanwhile and checks the invariants afterwards.
- * More faults join by adding to `faults` (issue 14: the MESH server down, MESH answers lost; the
- * deploy issue: a whole call node lost), each with `inject` and `restore`.
+ * More faults join by adding to `faults` (the deploy issue: a whole call node lost), each with
+ * `inject` and `restore`; the MESH route's are in mesh-faults.ts.
  */
 import type { Socket } from 'socket.io-client';
 import { joinCall, type Load } from './load';
+import { meshFaults } from './mesh-faults';
 import type { World } from './world';
 
 export interface FaultContext {
@@ -177,6 +178,7 @@ export const faults: Fault[] = [
   },
   killAndRestart('triage', 'triage (the API)'),
   killAndRestart('record', 'the record worker'),
+  ...meshFaults,
   killAndRestart('signalling', 'the call node', true),
   mediaWorkerKilled,
 ];

@@ -154,7 +154,9 @@ async function runFault(
 export async function chaos(args: string[]): Promise<number> {
   const opts = options(args);
   const chosen = faults.filter(
-    (fault) => (!opts.only || fault.name.includes(opts.only)) && (opts.calls || !fault.calls),
+    (fault) =>
+      (!opts.only || fault.name.toLowerCase().includes(opts.only.toLowerCase())) &&
+      (opts.calls || !fault.calls),
   );
   const workerBin = opts.calls ? await ensureMediasoupWorker({ log }) : undefined;
   const started = Date.now();
@@ -164,7 +166,7 @@ export async function chaos(args: string[]): Promise<number> {
   const world = await startWorld(workerBin, (line) => out(`chaos: ${line}`));
   let interrupted = false;
   const tally = new Tally();
-  const load = new Load(world, tally, { submissionGapMs: 400 });
+  const load = new Load(world, tally, { submissionGapMs: 400, meshSubmissionGapMs: 1500 });
   const stopAll = async () => {
     await load.stop().catch(() => undefined);
     await world.close();
@@ -183,7 +185,7 @@ export async function chaos(args: string[]): Promise<number> {
       `chaos: sweeps for lost jobs every ${Number(sweepEnv.RECORD_SWEEP_INTERVAL_MS) / 1000} s, for work untouched ${Number(sweepEnv.RECORD_SWEEP_AFTER_MS) / 1000} s (production: 30 s and 2 min)`,
     );
     out(
-      `chaos: load: 2 patients sending requests (one each 0.4 s), a clinician confirming, messaging and closing${opts.calls ? ', an admin starting and joining a video call every 2 s' : ' (no call node: --no-calls)'}; every /readyz asked each second`,
+      `chaos: load: at ${world.staff.odsCode} (files by FHIR R4) 2 patients sending requests (one each 0.4 s), at ${world.meshStaff.odsCode} (files by GP Connect Send Document over MESH) 1 (one each 1.5 s); a clinician at each confirming, messaging and closing${opts.calls ? ', an admin starting and joining a video call every 2 s' : ' (no call node: --no-calls)'}; every /readyz asked each second`,
     );
     load.start();
     await sleep(opts.gapMs * 2);

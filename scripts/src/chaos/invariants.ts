@@ -16,14 +16,17 @@ export interface Invariant {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Work owed since before `cutoff` still on its way: write-backs not yet filed, notifications not yet sent. */
+/**
+ * Work owed since before `cutoff` still on its way: write-backs not yet filed (pending, or sent over
+ * MESH and awaiting the GP system's acknowledgements), notifications not yet sent.
+ */
 async function owed(
   world: World,
   cutoff: Date,
 ): Promise<{ writeBacks: number; notifications: number } | undefined> {
   try {
     const { rows } = await world.pool.query<{ write_backs: number; notifications: number }>(
-      `SELECT (SELECT count(*)::int FROM write_back WHERE status = 'pending' AND created_at < $1) AS write_backs,
+      `SELECT (SELECT count(*)::int FROM write_back WHERE status IN ('pending', 'sent') AND created_at < $1) AS write_backs,
               (SELECT count(*)::int FROM notification WHERE status = 'queued' AND created_at < $1) AS notifications`,
       [cutoff],
     );
@@ -90,8 +93,9 @@ async function summariesFiledOnce(world: World, load: LoadState, cutoff: Date): 
   }>(
     `SELECT c.id, c.identity_confirmed_nhs_number AS nhs, w.status, c.closed_at < $1 AS owed
        FROM consultation c LEFT JOIN write_back w ON w.consultation_id = c.id
-      WHERE c.status = 'closed'`,
-    [cutoff],
+       JOIN practice p ON p.id = c.practice_id
+      WHERE c.status = 'closed' AND p.ods_code <> $2`,
+    [cutoff, world.meshStaff.odsCode],
   );
   // closed since the cutoff: on its way, judged after the next fault
   const rows = all.filter((row) => row.owed);
@@ -113,7 +117,8 @@ async function summariesFiledOnce(world: World, load: LoadState, cutoff: Date): 
   const twice = rows.filter((row) => (filed.get(row.id)?.length ?? 0) > 1);
   const wrongPatient = rows.filter((row) => filed.get(row.id)?.some((nhs) => nhs !== row.nhs));
   const strangers = [...filed.keys()].filter((id) => !closedIds.has(id));
-  const unacknowledged = [...load.closed].filter((id) => !closedIds.has(id));
+  const meshClosed = await closedAt(world, world.meshStaff.odsCode);
+  const unacknowledged = [...load.closed].filter((id) => !closedIds.has(id) && !meshClosed.has(id));
   if (notFiled.length > 0)
     problems.push(
       `${notFiled.length} not filed (write-back ${[...new Set(notFiled.map((row) => row.status))].join('/')})`,
@@ -125,7 +130,110 @@ async function summariesFiledOnce(world: World, load: LoadState, cutoff: Date): 
   return {
     name: 'every closed request filed exactly once, against its own patient',
     held: problems.length === 0,
-    detail: `${rows.length} closed before settling (${load.closed.size} closes acknowledged in all), ${compositions.length} Compositions in the GP record${problems.length ? `: ${problems.join('; ')}` : ''}`,
+    detail: `${world.staff.odsCode} (FHIR R4): ${rows.length} closed before settling (${load.closed.size} closes acknowledged at both practices), ${compositions.length} Compositions in the GP record${problems.length ? `: ${problems.join('; ')}` : ''}`,
+  };
+}
+
+/** The ids of a practice's closed requests. */
+async function closedAt(world: World, odsCode: string): Promise<Set<string>> {
+  const { rows } = await world.pool.query<{ id: string }>(
+    `SELECT c.id FROM consultation c JOIN practice p ON p.id = c.practice_id
+      WHERE c.status = 'closed' AND p.ods_code = $1`,
+    [odsCode],
+  );
+  return new Set(rows.map((row) => row.id));
+}
+
+/** What the simulated GP system says it received (GET /admin/received). */
+interface GpInboxDocument {
+  meshMessageId: string;
+  itkMessageId: string | null;
+  state: 'accepted' | 'refused' | 'replaced';
+  nhsNumber: string | null;
+  documentId: string | null;
+  replaces: string | null;
+  infrastructureCode: string | null;
+  businessCode: string | null;
+}
+
+/**
+ * Every request closed at the practice filing by MESH is filed in its GP system exactly once: the
+ * write-back `filed` (20013 then 30001), exactly one document in the GP system's workflow for it
+ * (an earlier one only if replaced through `relatesTo`), about its own patient, and no document the
+ * service did not send. The same ITK3 message delivered twice (a re-send after a restart, which a
+ * GP system recognises by its MessageHeader id) is told apart from a second document.
+ */
+async function meshFiledOnce(world: World, load: LoadState, cutoff: Date): Promise<Invariant> {
+  const { rows: all } = await world.pool.query<{
+    id: string;
+    nhs: string | null;
+    status: string | null;
+    owed: boolean;
+    document_ids: string[] | null;
+    acks: string | null;
+  }>(
+    `SELECT c.id, c.identity_confirmed_nhs_number AS nhs, w.status, c.closed_at < $1 AS owed,
+            (SELECT array_agg(m.document_id::text) FROM send_document_message m
+              WHERE m.consultation_id = c.id) AS document_ids,
+            (SELECT concat_ws(' ', coalesce(m.infrastructure_code, 'no infrastructure ack'),
+                              coalesce(m.business_code, 'no business ack'), m.report_code)
+               FROM send_document_message m WHERE m.itk_message_id = w.itk_message_id) AS acks
+       FROM consultation c LEFT JOIN write_back w ON w.consultation_id = c.id
+       JOIN practice p ON p.id = c.practice_id
+      WHERE c.status = 'closed' AND p.ods_code = $2`,
+    [cutoff, world.meshStaff.odsCode],
+  );
+  const rows = all.filter((row) => row.owed);
+  const received = (await (
+    await fetch(`${world.gpInboxUrl}/admin/received`, { signal: AbortSignal.timeout(10_000) })
+  ).json()) as GpInboxDocument[];
+  const byDocument = new Map<string, GpInboxDocument[]>();
+  for (const document of received) {
+    const key = document.documentId ?? `(no document id: MESH ${document.meshMessageId})`;
+    byDocument.set(key, [...(byDocument.get(key) ?? []), document]);
+  }
+  const ours = new Set(all.flatMap((row) => row.document_ids ?? []));
+  const notFiled = rows.filter((row) => row.status !== 'filed');
+  const twice: string[] = [];
+  const wrongPatient: string[] = [];
+  let redelivered = 0;
+  for (const row of rows) {
+    const documents = (row.document_ids ?? []).flatMap((id) => byDocument.get(id) ?? []);
+    // the same ITK3 message more than once is one document, recognised by its MessageHeader id
+    const messages = new Map(documents.map((d) => [d.itkMessageId ?? d.meshMessageId, d]));
+    redelivered += documents.length - messages.size;
+    const accepted = [...messages.values()].filter((d) => d.state === 'accepted');
+    const replaced = [...messages.values()].filter((d) => d.state === 'replaced');
+    const replacedProperly = replaced.every((old) => accepted.some((d) => d.replaces === old.documentId));
+    if (row.status === 'filed' && (accepted.length !== 1 || !replacedProperly)) twice.push(row.id);
+    if (documents.some((d) => d.nhsNumber !== row.nhs)) wrongPatient.push(row.id);
+  }
+  const strangers = [...byDocument.keys()].filter((id) => !ours.has(id));
+  const problems: string[] = [];
+  if (notFiled.length > 0) {
+    // what our database holds of their acknowledgements, and what the GP system says it answered
+    const seen = new Map<string, number>();
+    for (const row of notFiled) {
+      const documents = (row.document_ids ?? []).flatMap((id) => byDocument.get(id) ?? []);
+      const there = documents.length
+        ? `GP system: ${documents.map((d) => `${d.state} ${d.infrastructureCode ?? '-'}/${d.businessCode ?? '-'}`).join(', ')}`
+        : 'not in the GP system';
+      const key = `${row.status ?? 'no write-back'}, ours: ${row.acks ?? 'no message'}, ${there}`;
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+    }
+    problems.push(
+      `${notFiled.length} not filed (${[...seen.entries()].map(([key, n]) => `${n} × ${key}`).join('; ')})`,
+    );
+  }
+  if (twice.length > 0) problems.push(`${twice.length} filed but not exactly one document in the GP system`);
+  if (wrongPatient.length > 0) problems.push(`${wrongPatient.length} with a document about another patient`);
+  if (strangers.length > 0)
+    problems.push(`${strangers.length} documents in the GP system the service never sent`);
+  const acknowledgedHere = [...load.closed].filter((id) => all.some((row) => row.id === id)).length;
+  return {
+    name: 'every close at the MESH practice filed exactly once (acknowledged 30001), against its own patient',
+    held: problems.length === 0,
+    detail: `${world.meshStaff.odsCode} (GP Connect Send Document): ${rows.length} closed before settling (${acknowledgedHere} closes acknowledged there in all), ${received.length} MESH messages in the GP system for ${byDocument.size} documents${redelivered ? ` (${redelivered} a re-delivery of the same ITK3 message)` : ''}${problems.length ? `: ${problems.join('; ')}` : ''}`,
   };
 }
 
@@ -194,6 +302,10 @@ export async function checkInvariants(
     [
       'every closed request filed exactly once, against its own patient',
       () => summariesFiledOnce(world, load, cutoff),
+    ],
+    [
+      'every close at the MESH practice filed exactly once (acknowledged 30001), against its own patient',
+      () => meshFiledOnce(world, load, cutoff),
     ],
     ['no notification lost', () => notificationsDelivered(world, load, cutoff)],
   ];

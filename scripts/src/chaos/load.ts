@@ -16,6 +16,28 @@ import type { World } from './world';
 const patients = (
   ['patExample', 'janeSmith', 'samTaylor', 'alexMorgan', 'robinHughes', 'zoeBronte', 'robinSample'] as const
 ).map((name) => seedPatients[name]);
+/** Registered at A81002 (the practice filing by MESH) in PDS and in its simulated GP system: filed (30001). */
+const meshPatients = [seedPatients.ashaKhan];
+
+type Patient = Pick<
+  (typeof seedPatients)[keyof typeof seedPatients],
+  'nhsNumber' | 'given' | 'family' | 'birthDate'
+>;
+
+/**
+ * One practice the load works: its patients send requests (each loop one after another, `loops`
+ * of them), its clinician works its queue. The FHIR practice also has calls started for its requests.
+ */
+interface Desk {
+  odsCode: string;
+  staff: { clinician: string; admin: string };
+  patients: readonly Patient[];
+  loops: number;
+  gapMs: number;
+  /** Where its staff sign in from (each address has its own sign-in limit). */
+  signInFrom: string;
+  formId?: string;
+}
 
 export interface LoadState {
   /** Submission references the service acknowledged (200/201 with a reference). */
@@ -42,10 +64,10 @@ export class Load {
   readonly state: LoadState = { acknowledged: new Set(), closed: new Set(), messaged: new Set() };
   private running = true;
   private readonly loops: Promise<void>[] = [];
-  private readonly tokens = new Map<Role, { value: string; until: number }>();
-  private readonly lastRequest = new Map<Role, number>();
-  private formId: string | undefined;
+  private readonly tokens = new Map<string, { value: string; until: number }>();
+  private readonly lastRequest = new Map<string, number>();
   private submitted = 0;
+  private readonly desks: Desk[];
   /** Requests the clinician has seen in the queue, oldest first: what calls are started for. */
   private readonly known: string[] = [];
   private readonly handled = new Set<string>();
@@ -53,15 +75,38 @@ export class Load {
   constructor(
     private readonly world: World,
     private readonly tally: Tally,
-    private readonly rates: { submissionGapMs: number },
-  ) {}
+    private readonly rates: { submissionGapMs: number; meshSubmissionGapMs: number },
+  ) {
+    this.desks = [
+      {
+        odsCode: world.staff.odsCode,
+        staff: world.staff,
+        patients,
+        loops: 2,
+        gapMs: rates.submissionGapMs,
+        signInFrom: '192.0.2.1',
+      },
+      {
+        odsCode: world.meshStaff.odsCode,
+        staff: world.meshStaff,
+        patients: meshPatients,
+        loops: 1,
+        gapMs: rates.meshSubmissionGapMs,
+        signInFrom: '192.0.2.2',
+      },
+    ];
+  }
 
   private get triage(): string {
     return `http://127.0.0.1:${this.world.settings.triagePort}`;
   }
 
   start(): void {
-    this.loops.push(this.submissions(), this.submissions(), this.clinician(), this.readiness());
+    for (const desk of this.desks) {
+      for (let i = 0; i < desk.loops; i++) this.loops.push(this.submissions(desk));
+      this.loops.push(this.clinician(desk));
+    }
+    this.loops.push(this.readiness());
     if (this.world.processes.has('signalling')) this.loops.push(this.calls());
   }
 
@@ -84,11 +129,12 @@ export class Load {
     route: string,
     body: unknown,
     as: Role | { forwardedFor: string },
+    desk: Desk = this.desks[0]!,
   ): Promise<T | undefined> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (typeof as === 'string') {
-      await this.pace(as);
-      const token = await this.accessToken(as);
+      await this.pace(desk, as);
+      const token = await this.accessToken(desk, as);
       if (!token) return undefined;
       headers.authorization = `Bearer ${token}`;
     } else {
@@ -101,46 +147,47 @@ export class Load {
     });
   }
 
-  private async get<T>(kind: string, route: string): Promise<T | undefined> {
-    await this.pace('clinician');
-    const token = await this.accessToken('clinician');
+  private async get<T>(kind: string, route: string, desk: Desk): Promise<T | undefined> {
+    await this.pace(desk, 'clinician');
+    const token = await this.accessToken(desk, 'clinician');
     if (!token) return undefined;
     return this.call<T>(kind, `${this.triage}${route}`, { headers: { authorization: `Bearer ${token}` } });
   }
 
   /** A member of staff's requests at most one each 250 ms: within their own limit of 300 a minute. */
-  private async pace(role: Role): Promise<void> {
-    const wait = (this.lastRequest.get(role) ?? 0) + 250 - Date.now();
+  private async pace(desk: Desk, role: Role): Promise<void> {
+    const who = `${desk.odsCode} ${role}`;
+    const wait = (this.lastRequest.get(who) ?? 0) + 250 - Date.now();
     if (wait > 0) await sleep(wait);
-    this.lastRequest.set(role, Date.now());
+    this.lastRequest.set(who, Date.now());
   }
 
-  private async accessToken(role: Role): Promise<string | undefined> {
-    const held = this.tokens.get(role);
+  private async accessToken(desk: Desk, role: Role): Promise<string | undefined> {
+    const who = `${desk.odsCode} ${role}`;
+    const held = this.tokens.get(who);
     if (held && held.until > Date.now()) return held.value;
-    const { odsCode, password } = this.world.staff;
     const session = await this.post<{ accessToken: string; expiresIn: number }>(
       'staff sign-ins',
       '/auth/login',
-      { odsCode, email: this.world.staff[role], password },
-      { forwardedFor: '192.0.2.1' },
+      { odsCode: desk.odsCode, email: desk.staff[role], password: this.world.staff.password },
+      { forwardedFor: desk.signInFrom },
     );
     if (!session?.accessToken) return undefined;
-    this.tokens.set(role, {
+    this.tokens.set(who, {
       value: session.accessToken,
       until: Date.now() + (session.expiresIn - 30) * 1000,
     });
     return session.accessToken;
   }
 
-  private async medicalForm(): Promise<string | undefined> {
-    if (this.formId) return this.formId;
+  private async medicalForm(desk: Desk): Promise<string | undefined> {
+    if (desk.formId) return desk.formId;
     const practice = await this.call<{ forms: { id: string; slug: string }[] }>(
       'form loads',
-      `${this.triage}/practices/${this.world.staff.odsCode}`,
+      `${this.triage}/practices/${desk.odsCode}`,
     );
-    this.formId = practice?.forms.find((form) => form.slug === 'medical')?.id;
-    return this.formId;
+    desk.formId = practice?.forms.find((form) => form.slug === 'medical')?.id;
+    return desk.formId;
   }
 
   /**
@@ -148,30 +195,30 @@ export class Load {
    * again by its patient 5 s later with the same idempotency key, as the form does when they press
    * Send again (their address's limit is 20 a minute); meanwhile other patients keep coming.
    */
-  private async submissions(): Promise<void> {
+  private async submissions(desk: Desk): Promise<void> {
     const retries: { submission: Submission; due: number }[] = [];
     while (this.running) {
       const due = retries[0] && retries[0].due <= Date.now() ? retries.shift()?.submission : undefined;
-      const submission = due ?? (await this.newSubmission());
+      const submission = due ?? (await this.newSubmission(desk));
       if (submission) {
         const receipt = await this.post<{ reference: string }>(
           'submissions',
-          `/practices/${this.world.staff.odsCode}/submissions`,
+          `/practices/${desk.odsCode}/submissions`,
           submission.body,
           { forwardedFor: submission.forwardedFor },
         );
         if (receipt?.reference) this.state.acknowledged.add(receipt.reference);
         else retries.push({ submission, due: Date.now() + 5000 });
       }
-      await sleep(this.rates.submissionGapMs);
+      await sleep(desk.gapMs);
     }
   }
 
-  private async newSubmission(): Promise<Submission | undefined> {
-    const formId = await this.medicalForm();
+  private async newSubmission(desk: Desk): Promise<Submission | undefined> {
+    const formId = await this.medicalForm(desk);
     if (!formId) return undefined;
     const n = ++this.submitted;
-    const patient = patients[n % patients.length]!;
+    const patient = desk.patients[n % desk.patients.length]!;
     // each patient from an address of their own, as through a load balancer
     const forwardedFor = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
     const body = {
@@ -192,28 +239,35 @@ export class Load {
   }
 
   /** The clinician: confirm the traced patient, message them, close with a summary; one request after another. */
-  private async clinician(): Promise<void> {
+  private async clinician(desk: Desk): Promise<void> {
     while (this.running) {
       // oldest first: requests a close did not finish (already messaged), then new ones
       const waiting = await this.get<{ id: string }[]>(
         'queue reads',
         '/consultations?status=awaiting_patient&limit=20',
+        desk,
       );
-      const fresh = await this.get<{ id: string }[]>('queue reads', '/consultations?status=new&limit=100');
+      const fresh = await this.get<{ id: string }[]>(
+        'queue reads',
+        '/consultations?status=new&limit=100',
+        desk,
+      );
       for (const item of [...(waiting ?? []), ...(fresh ?? [])]) {
         if (!this.running) break;
-        if (!this.known.includes(item.id)) this.known.push(item.id);
+        // calls are started by the first practice's admin, for its own requests
+        if (desk === this.desks[0] && !this.known.includes(item.id)) this.known.push(item.id);
         if (this.handled.has(item.id)) continue;
-        await this.work(item.id);
+        await this.work(item.id, desk);
       }
       await sleep(300);
     }
   }
 
-  private async work(id: string): Promise<void> {
+  private async work(id: string, desk: Desk): Promise<void> {
     const detail = await this.get<{ status: string; identity: { status: string; confirmed: boolean } }>(
       'request opens',
       `/consultations/${id}`,
+      desk,
     );
     if (!detail) return;
     if (detail.status === 'closed') {
@@ -232,6 +286,7 @@ export class Load {
         `/consultations/${id}/confirm-patient`,
         {},
         'clinician',
+        desk,
       ));
     }
     // not traced yet (or the trace is owed again): the next round comes back to it
@@ -244,6 +299,7 @@ export class Load {
           body: 'Thank you. A clinician has reviewed your request; please see the summary.',
         },
         'clinician',
+        desk,
       );
       if (!sent) return;
       if (sent.notification) this.state.messaged.add(id);
@@ -257,6 +313,7 @@ export class Load {
         summary: `Chaos run: medication reviewed for request ${id}.`,
       },
       'clinician',
+      desk,
     );
     if (closed) {
       this.state.closed.add(id);

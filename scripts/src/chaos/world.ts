@@ -18,7 +18,15 @@ import {
   type RedisServer,
 } from '@gpc/test-support';
 import { devSecretsKeyring } from '../dev-secrets-keys';
-import { devPractice, devPracticeSender, devStaffEmails, seedDevPractice } from '../dev-seed';
+import {
+  devMeshPractice,
+  devMeshStaffEmails,
+  devPractice,
+  devPracticeSender,
+  devStaffEmails,
+  seedDevPractice,
+} from '../dev-seed';
+import { meshUrl } from '../mesh-dev';
 import { assertPortsFree } from '../ports';
 import { loadLocalSettings, type LocalSettings } from '../settings';
 import { applicationSpecs, standInSpecs } from '../start';
@@ -53,6 +61,16 @@ export interface World {
   unexpectedExits: UnexpectedExit[];
   /** The development practice's staff who work the load (a clinician, and an admin who starts calls). */
   staff: { odsCode: string; password: string; clinician: string; admin: string };
+  /**
+   * The second development practice, which files by GP Connect Send Document: over the MESH
+   * stand-in (process `mesh`) to the simulated GP system (process `gp-inbox`), answering with ITK3
+   * acknowledgements. Its staff share the run's password.
+   */
+  meshStaff: { odsCode: string; password: string; clinician: string; admin: string };
+  /** The MESH stand-in's base address (its admin fault switch is under /messageexchange/admin). */
+  meshUrl: string;
+  /** The simulated GP system's address: /admin/received lists what it took, /admin/faults its switches. */
+  gpInboxUrl: string;
   process(name: string): ChaosProcess;
   close(): Promise<void>;
 }
@@ -174,9 +192,9 @@ export async function startWorld(workerBin: string | undefined, say: (line: stri
     // PostgreSQL is crashed on purpose: an idle client's error is expected, not fatal
     pool.on('error', () => undefined);
     cleanups.push(() => pool.end());
-    // the run's clinician signs in with a password alone (no authenticator app in a script)
-    await pool.query(`UPDATE practice SET mfa_required_roles = '{}' WHERE ods_code = $1`, [
-      devPractice.odsCode,
+    // the run's clinicians sign in with a password alone (no authenticator app in a script)
+    await pool.query(`UPDATE practice SET mfa_required_roles = '{}' WHERE ods_code = ANY($1)`, [
+      [devPractice.odsCode, devMeshPractice.odsCode],
     ]);
 
     return {
@@ -196,6 +214,14 @@ export async function startWorld(workerBin: string | undefined, say: (line: stri
         clinician: devStaffEmails.clinician,
         admin: devStaffEmails.admin,
       },
+      meshStaff: {
+        odsCode: devMeshPractice.odsCode,
+        password,
+        clinician: devMeshStaffEmails.clinician,
+        admin: devMeshStaffEmails.admin,
+      },
+      meshUrl: meshUrl(settings),
+      gpInboxUrl: `http://127.0.0.1:${settings.gpInboxPort}`,
       process(name) {
         const found = processes.get(name);
         if (!found) throw new Error(`no process ${name}`);
