@@ -434,6 +434,31 @@ describe('the PDF report', () => {
     assert.match(read.text, /Name: Łukasz Wójcik-Ağaoğlu/);
   });
 
+  it('reports share the fonts parsed once per process, yet each comes out byte for byte as it does alone', async () => {
+    const generatedAt = new Date('2026-11-20T11:05:00Z');
+    const plain = sendDocumentInput({ generatedAt });
+    const other = sendDocumentInput({
+      generatedAt,
+      documents: await photos(),
+      patient: { givenName: 'Zoë', familyName: 'Ørsted-Ağaoğlu', birthDate: '1970-01-01' },
+      version: {
+        id: 'v',
+        contentHash: 'a'.repeat(64),
+        content: { ...content, summary: 'Ελληνικά, Кириллица, 咳' },
+      },
+    });
+    const first = await renderConsultationReportPdf(plain);
+    // the other report draws glyphs the first does not: none of them may reach the first's font subset
+    const otherFirst = await renderConsultationReportPdf(other);
+    const [again, otherAgain] = await Promise.all([
+      renderConsultationReportPdf(plain),
+      renderConsultationReportPdf(other),
+    ]);
+    assert.ok(again.equals(first));
+    assert.ok(otherAgain.equals(otherFirst));
+    assert.ok(!first.equals(otherFirst));
+  });
+
   it('a message carrying the rendered report is valid and its PDF reads back the same', async () => {
     const input = sendDocumentInput({ documents: await photos() });
     const pdf = await renderConsultationReportPdf(input);

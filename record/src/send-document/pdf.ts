@@ -31,7 +31,7 @@ const FONT_FILES = (() => {
 const REGULAR = 'Report';
 const BOLD = 'Report-Bold';
 
-let glyphs: { regular: fontkit.Font; bold: fontkit.Font } | undefined;
+let fonts: { regular: fontkit.Font; bold: fontkit.Font } | undefined;
 const openFont = (path: string): fontkit.Font => {
   const font = fontkit.create(readFileSync(path));
   if (!('hasGlyphForCodePoint' in font)) throw new Error(`${path} is a font collection, not a font`);
@@ -39,12 +39,37 @@ const openFont = (path: string): fontkit.Font => {
 };
 
 /**
+ * The two fonts, read and parsed once per process and shared by every report. Handing pdfkit the
+ * parsed font (pdfkit 0.20's font factory takes a fontkit font as well as a path or bytes) instead
+ * of a path spares each report re-reading 1.4 MB and re-decoding the tables and glyphs, which was
+ * most of a report's time. Sharing is safe: each document still makes its own subset (pdfkit's
+ * EmbeddedFont), and fontkit only caches what it decoded on the font object.
+ */
+const reportFonts = (): { regular: fontkit.Font; bold: fontkit.Font } =>
+  (fonts ??= { regular: openFont(FONT_FILES.regular), bold: openFont(FONT_FILES.bold) });
+/**
+ * A parsed font where pdfkit's options and `registerFont` take a font: pdfkit does, but @types/pdfkit
+ * lists paths (the constructor's `font`: a path only) and bytes, hence the cast.
+ */
+const fontSource = (font: fontkit.Font): string => font as unknown as string;
+
+/** Whether both fonts draw a code point, remembered per process (a report asks about the same few). */
+const drawable = new Map<number, boolean>();
+const canDraw = (point: number): boolean => {
+  let known = drawable.get(point);
+  if (known === undefined) {
+    const { regular, bold } = reportFonts();
+    known = regular.hasGlyphForCodePoint(point) && bold.hasGlyphForCodePoint(point);
+    if (drawable.size < 65_536) drawable.set(point, known); // bounded, whatever text comes in
+  }
+  return known;
+};
+
+/**
  * Text the report's fonts can draw: a character either font lacks becomes '?', so nothing is
  * silently dropped or drawn as an empty box (e.g. CJK scripts, which DejaVu Sans does not cover).
  */
 export function pdfText(text: string): string {
-  glyphs ??= { regular: openFont(FONT_FILES.regular), bold: openFont(FONT_FILES.bold) };
-  const { regular, bold } = glyphs;
   return [
     ...text
       .normalize('NFC')
@@ -55,9 +80,7 @@ export function pdfText(text: string): string {
   ]
     .map((character) => {
       const point = character.codePointAt(0)!;
-      return point === 10 || (regular.hasGlyphForCodePoint(point) && bold.hasGlyphForCodePoint(point))
-        ? character
-        : '?';
+      return point === 10 || canDraw(point) ? character : '?';
     })
     .join('');
 }
@@ -81,10 +104,11 @@ export function renderConsultationReportPdf(input: ReportInput): Promise<Buffer>
   const generatedAt = input.generatedAt ?? new Date();
   const { content } = input.version;
   const patientName = `${input.patient.givenName} ${input.patient.familyName}`.trim();
+  const { regular, bold } = reportFonts();
   const doc = new PDFDocument({
     size: 'A4',
     margin: MARGIN,
-    font: FONT_FILES.regular,
+    font: fontSource(regular),
     bufferPages: true,
     info: {
       Title: pdfText(`Online consultation report: ${patientName}`),
@@ -99,8 +123,8 @@ export function renderConsultationReportPdf(input: ReportInput): Promise<Buffer>
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
   });
-  doc.registerFont(REGULAR, FONT_FILES.regular);
-  doc.registerFont(BOLD, FONT_FILES.bold);
+  doc.registerFont(REGULAR, fontSource(regular));
+  doc.registerFont(BOLD, fontSource(bold));
   const width = doc.page.width - 2 * MARGIN;
   const heading = (text: string): void => {
     if (doc.y > doc.page.height - MARGIN - 80) doc.addPage();
