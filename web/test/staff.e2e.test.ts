@@ -199,8 +199,12 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     assert.match((await page.locator('#call-link').getAttribute('href')) ?? '', /\/call\.html#t=/);
     await clinicianTab.close();
 
-    await page.getByLabel('Outcome').selectOption({ label: 'Review of medication' });
+    // no outcome is chosen for the clinician: closing without one is refused, saying so
+    assert.equal(await page.getByLabel('Outcome').inputValue(), '', 'no outcome preselected');
     await page.getByLabel('Summary for the GP record').fill('Repeat inhaler issued; review in 6 months.');
+    await page.getByRole('button', { name: 'Close request' }).click();
+    await page.getByText('Choose an outcome for the GP record').first().waitFor();
+    await page.getByLabel('Outcome').selectOption({ label: 'Review of medication' });
     // the reply came in by a live update after the request was opened: the first close shows it instead
     await page.getByRole('button', { name: 'Close request' }).click();
     await page.locator('#unseen-replies').getByText('The blue one').waitFor();

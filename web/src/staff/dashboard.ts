@@ -187,12 +187,15 @@ byId('replay').addEventListener('click', () =>
 );
 
 const outcome = byId<HTMLSelectElement>('outcome');
+// no outcome until the clinician picks one: a preselected first code would be filed unchosen
+outcome.append(new Option('Choose an outcome', ''));
 for (const option of consultationOutcomes) outcome.append(new Option(option.display, option.code));
 onSubmit('close-form', () => {
   const summaryField = byId<HTMLTextAreaElement>('summary');
   const summary = summaryField.value.trim();
-  if (!summary) return showError('Write a summary for the GP record');
   const chosen = consultationOutcomes.find((option) => option.code === outcome.value);
+  if (!chosen) return showError('Choose an outcome for the GP record');
+  if (!summary) return showError('Write a summary for the GP record');
   const id = dashboard.openId ?? '';
   // held until the close, or the re-opening that shows (and so marks seen) a new reply, is done: a
   // second press before then would be refused for the same reply
@@ -200,12 +203,13 @@ onSubmit('close-form', () => {
   if (closeButton) closeButton.disabled = true;
   void client
     .close(id, {
-      outcomeCode: chosen?.code ?? '',
-      outcomeDisplay: chosen?.display ?? '',
+      outcomeCode: chosen.code,
+      outcomeDisplay: chosen.display,
       summary,
     })
     .then(() => {
       summaryField.value = '';
+      outcome.value = '';
       hideUnseenReplies();
       dashboard.openId = undefined;
       show('queue');
