@@ -53,6 +53,29 @@ const reportFonts = (): { regular: fontkit.Font; bold: fontkit.Font } =>
  */
 const fontSource = (font: fontkit.Font): string => font as unknown as string;
 
+/**
+ * pdfkit shapes every word with fontkit (GSUB/GPOS) and caches the result per document; most of a
+ * report's words (headings, labels, dates, the footer) are the same in every report, so each
+ * font's word cache is shared by every report instead. pdfkit treats a cached word as read-only
+ * (it copies a position before changing it), and a word's shape is in font units, whatever the
+ * size. Emptied past `LAYOUT_WORDS` words, so patients' words cannot grow it without bound.
+ */
+const LAYOUT_WORDS = 20_000;
+const layouts = new Map<fontkit.Font, Record<string, unknown>>();
+function shareLayouts(doc: PDFKit.PDFDocument): void {
+  // pdfkit's current font (an EmbeddedFont): `font` is the fontkit font, `layoutCache` its words
+  const current = (doc as unknown as { _font?: { font?: unknown; layoutCache?: unknown } })._font;
+  const font = current?.font as fontkit.Font | undefined;
+  // a pdfkit without the per-font cache (or with it turned off) keeps its own behaviour
+  if (!current || !font || typeof current.layoutCache !== 'object' || current.layoutCache === null) return;
+  let shared = layouts.get(font);
+  if (!shared || Object.keys(shared).length > LAYOUT_WORDS) {
+    shared = Object.create(null) as Record<string, unknown>;
+    layouts.set(font, shared);
+  }
+  current.layoutCache = shared;
+}
+
 /** Whether both fonts draw a code point, remembered per process (a report asks about the same few). */
 const drawable = new Map<number, boolean>();
 const canDraw = (point: number): boolean => {
@@ -125,6 +148,9 @@ export function renderConsultationReportPdf(input: ReportInput): Promise<Buffer>
   });
   doc.registerFont(REGULAR, fontSource(regular));
   doc.registerFont(BOLD, fontSource(bold));
+  // bold first, as the report first draws (so pdfkit numbers the fonts as it always has)
+  shareLayouts(doc.font(BOLD));
+  shareLayouts(doc.font(REGULAR));
   const width = doc.page.width - 2 * MARGIN;
   const heading = (text: string): void => {
     if (doc.y > doc.page.height - MARGIN - 80) doc.addPage();
