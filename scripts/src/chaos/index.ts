@@ -210,7 +210,13 @@ export async function chaos(args: string[]): Promise<number> {
         `  ${broken.length === 0 ? 'held  ' : 'BROKEN'} ${result.name}${broken.length ? `: ${broken.map((b) => b.name).join('; ')}` : ''}`,
       );
     }
-    return results.some((result) => result.invariants.some((invariant) => !invariant.held)) ? 1 : 0;
+    const failed = results.some((result) => result.invariants.some((invariant) => !invariant.held));
+    if (failed) {
+      // what the processes logged and the stand-ins kept, for whoever looks into it
+      world.keepFiles();
+      out(`chaos: an invariant failed: the run's logs and stand-in state are kept in ${world.dir}`);
+    }
+    return failed ? 1 : 0;
   } finally {
     if (!interrupted) await stopAll();
   }

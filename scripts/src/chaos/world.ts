@@ -72,6 +72,8 @@ export interface World {
   /** The simulated GP system's address: /admin/received lists what it took, /admin/faults its switches. */
   gpInboxUrl: string;
   process(name: string): ChaosProcess;
+  /** Leaves the run's folder (each process's log, the stand-ins' state files) in place at `close`. */
+  keepFiles(): void;
   close(): Promise<void>;
 }
 
@@ -116,7 +118,9 @@ async function chaosSettings(dir: string, databaseUrl: string, redisUrl: string)
   };
 }
 
-const quietLogs = { TRIAGE_LOG_LEVEL: 'warn', RECORD_LOG_LEVEL: 'warn', SIGNALLING_LOG_LEVEL: 'warn' };
+/** Warnings and worse in each process's log; GPC_CHAOS_LOG_LEVEL=info to see what each did. */
+const logLevel = process.env.GPC_CHAOS_LOG_LEVEL ?? 'warn';
+const quietLogs = { TRIAGE_LOG_LEVEL: logLevel, RECORD_LOG_LEVEL: logLevel, SIGNALLING_LOG_LEVEL: logLevel };
 
 /**
  * Triage as behind a load balancer on loopback: each patient of the load comes from an address of
@@ -127,8 +131,9 @@ const behindProxy = { TRIAGE_TRUSTED_PROXIES: '127.0.0.1' };
 /** Builds the world step by step; whatever was built is in `cleanups` if a step fails. */
 export async function startWorld(workerBin: string | undefined, say: (line: string) => void): Promise<World> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gpc-chaos-'));
+  let keep = false;
   const cleanups: (() => Promise<void>)[] = [
-    () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+    () => Promise.resolve(keep ? undefined : rmSync(dir, { recursive: true, force: true })),
   ];
   const close = async () => {
     for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
@@ -226,6 +231,9 @@ export async function startWorld(workerBin: string | undefined, say: (line: stri
         const found = processes.get(name);
         if (!found) throw new Error(`no process ${name}`);
         return found;
+      },
+      keepFiles() {
+        keep = true;
       },
       close,
     };
