@@ -50,13 +50,18 @@ export function redisRevocationLink(publisher: Redis, subscriber: Redis): StaffR
         .exec();
     });
   let unsent: string[] = [];
-  publisher.on('ready', () => {
+  // sent again once both clients are back: the publisher is often ready before the subscriber has
+  // subscribed again, and a publish then reaches no one here (other nodes read the recent set)
+  const sendUnsent = () => {
+    if (publisher.status !== 'ready' || subscriber.status !== 'ready') return;
     const again = unsent.filter(
       (message) => (parseStaffRevoked(message)?.at ?? 0) > Date.now() - StaffRevocation.rememberMs,
     );
     unsent = [];
     for (const message of again) send(message).catch(() => unsent.push(message));
-  });
+  };
+  publisher.on('ready', sendUnsent);
+  subscriber.on('ready', sendUnsent);
   return {
     publish: async (message) => {
       try {
