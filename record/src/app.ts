@@ -23,6 +23,7 @@ const Health = Type.Object({
   }),
 });
 const Unavailable = Type.Object({ code: Type.Literal('unavailable'), message: Type.String() });
+const Live = Type.Object({ status: Type.Literal('live') });
 /** What the worker needs to file: PostgreSQL (the outbox) and Redis (the queue). */
 const Dependency = Type.Union([Type.Literal('database'), Type.Literal('redis')]);
 const Ready = Type.Object({
@@ -92,6 +93,11 @@ function registerReadiness(app: FastifyInstance, deps: RecordAppDeps): void {
 /** The record worker's HTTP face: health and queue depth for operators. Never listens by itself. */
 export function buildRecordApp(deps: RecordAppDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger }).withTypeProvider<TypeBoxTypeProvider>();
+  // liveness for orchestrators: the process answers. Never PostgreSQL or Redis: while they are away
+  // the worker is not ready (`/readyz`) and its write-backs wait in the outbox; a restart mends nothing
+  app.get('/healthz', { logLevel: 'warn', schema: { response: { 200: Live } } }, () => ({
+    status: 'live' as const,
+  }));
   // probes poll this every few seconds: their requests are not worth a log line each
   app.get(
     '/health',

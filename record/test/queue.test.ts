@@ -130,7 +130,7 @@ describe('write-back queue on the real Redis', () => {
     await deadPool.end();
   });
 
-  it('is ready while PostgreSQL and Redis answer, and names PostgreSQL when it does not', async () => {
+  it('is ready while PostgreSQL and Redis answer, and names PostgreSQL when it does not, while staying live', async () => {
     const app = buildRecordApp({ queue, pool });
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     assert.equal(ready.statusCode, 200, ready.body);
@@ -144,6 +144,10 @@ describe('write-back queue on the real Redis', () => {
     const withoutDatabase = buildRecordApp({ queue, pool: deadPool });
     const notReady = await withoutDatabase.inject({ method: 'GET', url: '/readyz' });
     assert.equal(notReady.statusCode, 503);
+    // still live: an orchestrator's liveness probe must not restart a worker for PostgreSQL's outage
+    const live = await withoutDatabase.inject({ method: 'GET', url: '/healthz' });
+    assert.equal(live.statusCode, 200);
+    assert.deepEqual(live.json(), { status: 'live' });
     const body = notReady.json<{ code: string; message: string; down: string[] }>();
     assert.equal(body.code, 'unavailable');
     assert.deepEqual(body.down, ['database']);

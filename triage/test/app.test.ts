@@ -50,6 +50,20 @@ describe('triage app', () => {
     await deadPool.end();
   });
 
+  it('answers /healthz (liveness) while the database does not answer, so an outage never has triage restarted', async () => {
+    const deadPool = new pg.Pool({
+      connectionString: 'postgres://postgres@127.0.0.1:1/none',
+      connectionTimeoutMillis: 500,
+    });
+    const app = await buildTriageApp(appDeps(deadPool));
+    const live = await app.inject({ method: 'GET', url: '/healthz' });
+    assert.equal(live.statusCode, 200);
+    assert.deepEqual(live.json(), { status: 'live' });
+    assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
+    await app.close();
+    await deadPool.end();
+  });
+
   it('answers with headers that keep its answers out of caches, sniffing, referrers and other sites, and no TRACE', async () => {
     const app = await buildTriageApp(appDeps(db.pool));
     for (const url of ['/health', '/consultations']) {

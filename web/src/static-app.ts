@@ -67,6 +67,7 @@ export function createStaticServer(options: StaticServerOptions): http.Server {
   const server = http.createServer((request, response) => {
     for (const [name, value] of Object.entries(common)) response.setHeader(name, value);
     const url = new URL(request.url ?? '/', 'http://static.invalid');
+    if (url.pathname === '/healthz' || url.pathname === '/readyz') return void probe(response, url.pathname);
     const target = proxyTarget(url.pathname, options);
     if (target) return proxy(request, response, target.base, target.path + url.search);
     serveFile(request, response, url).catch((error: unknown) => {
@@ -74,6 +75,31 @@ export function createStaticServer(options: StaticServerOptions): http.Server {
       else response.destroy(error instanceof Error ? error : undefined);
     });
   });
+
+  /**
+   * Orchestrators' probes: `/healthz` while the process answers; `/readyz` while the build can be read
+   * (a lost volume or a half-copied build is not ready). Neither depends on triage or signalling.
+   */
+  async function probe(response: ServerResponse, pathname: string): Promise<void> {
+    const ready =
+      pathname === '/healthz' ||
+      (await stat(path.join(options.distDir, 'index.html')).then(
+        (found) => found.isFile(),
+        () => false,
+      ));
+    response.writeHead(ready ? 200 : 503, {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'content-security-policy': resourceContentSecurityPolicy,
+    });
+    response.end(
+      JSON.stringify(
+        ready
+          ? { status: pathname === '/healthz' ? 'live' : 'ready' }
+          : { code: 'unavailable', message: 'the build cannot be read' },
+      ),
+    );
+  }
 
   /** The page's own headers: its CSP (frame-ancestors from the practice for the form) and permissions. */
   async function pageHeaders(page: string, url: URL): Promise<Record<string, string>> {

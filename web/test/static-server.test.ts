@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { io } from 'socket.io-client';
 import { StaffLive } from '@gpc/contracts/staff-live';
 import { startTriage } from '@gpc/test-support';
 import { EmbeddingOrigins } from '../src/embedding';
+import { createStaticServer } from '../src/static-app';
 import { builtPages, startStaticServer } from './support/static';
 
 /** The status of a GET of `path` exactly as written (fetch would tidy away its `..`). */
@@ -194,6 +198,33 @@ describe('the production web server (built pages) and its security headers, with
       assert.equal(socket.io.engine.transport.name, 'websocket');
     } finally {
       socket.close();
+    }
+  });
+
+  it('answers the orchestrators’ probes: live and ready with its build, live and not ready without one', async () => {
+    const live = await fetch(`${web.url}healthz`);
+    assert.equal(live.status, 200);
+    assert.deepEqual(await live.json(), { status: 'live' });
+    const ready = await fetch(`${web.url}readyz`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { status: 'ready' });
+    const empty = await mkdtemp(path.join(tmpdir(), 'gpc-web-empty-'));
+    const server = createStaticServer({
+      distDir: empty,
+      triageUrl,
+      signallingUrl: triageUrl,
+      publicUrl: web.url,
+    });
+    try {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      assert.equal((await fetch(`${base}healthz`)).status, 200);
+      const notReady = await fetch(`${base}readyz`);
+      assert.equal(notReady.status, 503);
+      assert.equal(((await notReady.json()) as { code: string }).code, 'unavailable');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(empty, { recursive: true, force: true });
     }
   });
 
