@@ -1,3 +1,4 @@
+export * from './adaptation';
 export * from './codecs';
 export * from './errors';
 export * from './room';

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
+import { Adaptation, type QualityChange } from './adaptation';
 import { mediaCodecs } from './codecs';
 import { InvalidMediaParametersError, MediaNotFoundError } from './errors';
 import type { MediaWorker } from './worker-pool';
@@ -66,6 +67,8 @@ export class Peer {
   /** Transports whose connect was asked for: the worker refuses a second with a plain Error. */
   private readonly connecting = new Set<string>();
   private closedFlag = false;
+  /** The participant chose audio only: their video consumers stay paused. */
+  private audioOnlyFlag = false;
 
   constructor(
     readonly id: string,
@@ -177,8 +180,29 @@ export class Peer {
   /** The client is ready for the media: a fresh keyframe shows the first picture at once, not at the next one. */
   async resumeConsumer(consumerId: string): Promise<void> {
     const consumer = this.consumer(consumerId);
+    if (consumer.kind === 'video' && this.audioOnlyFlag) return;
     await consumer.resume();
     if (consumer.kind === 'video') await consumer.requestKeyFrame();
+  }
+
+  get audioOnly(): boolean {
+    return this.audioOnlyFlag;
+  }
+
+  /**
+   * Audio only (on a poor connection, at the participant's choice): every video consumer of theirs
+   * is paused on the server, so none of it is sent; off resumes them from a fresh key frame.
+   */
+  async setAudioOnly(on: boolean): Promise<void> {
+    this.audioOnlyFlag = on;
+    for (const consumer of this.consumers.values()) {
+      if (consumer.kind !== 'video' || consumer.closed) continue;
+      if (on) await consumer.pause();
+      else {
+        await consumer.resume();
+        await consumer.requestKeyFrame();
+      }
+    }
   }
 
   /** Idempotent; cascades to transports, producers and consumers. */
@@ -193,6 +217,8 @@ export class Peer {
 
 interface RoomEvents {
   newProducer: [peer: Peer, producer: types.Producer];
+  /** A participant's connection became poor or good again (see adaptation.ts). */
+  connectionQuality: [change: QualityChange];
   /** The room's router closed underneath it (its worker died): clients must rejoin. */
   lost: [];
   closed: [];
@@ -202,6 +228,8 @@ interface RoomEvents {
 export class Room extends EventEmitter<RoomEvents> {
   private readonly peers = new Map<string, Peer>();
   private closedFlag = false;
+  /** Fits each receiver's video layers to its bandwidth, audio first, and judges its connection. */
+  readonly adaptation: Adaptation;
 
   private constructor(
     readonly id: string,
@@ -209,6 +237,7 @@ export class Room extends EventEmitter<RoomEvents> {
     readonly router: types.Router,
   ) {
     super();
+    this.adaptation = new Adaptation(router, (change) => this.emit('connectionQuality', change));
     router.observer.once('close', () => {
       if (!this.closedFlag) {
         this.emit('lost');
@@ -264,6 +293,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.closedFlag) return;
     this.closedFlag = true;
     for (const peer of [...this.peers.values()]) peer.close();
+    this.adaptation.close();
     if (!this.router.closed) this.router.close();
     this.emit('closed');
   }
