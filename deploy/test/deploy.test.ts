@@ -1,0 +1,505 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import { Type, type TObject } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse, parseAllDocuments } from 'yaml';
+import { Namespace, Service } from 'kubernetes-models/v1';
+import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
+import { Job } from 'kubernetes-models/batch/v1';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
+import type { IContainer, IPodSpec } from 'kubernetes-models/v1';
+import { envName, loadConfig } from '@gpc/contracts';
+// each service's config module itself, not its package's index, which loads the whole service
+// (fastify, sharp, the AWS SDK...): about 8 s of imports against 0.5 s on 2 busy cores
+import { TriageConfigSchema } from '../../triage/src/config';
+import { SignallingConfigSchema } from '../../signalling/src/config';
+import { RecordConfigSchema } from '../../record/src/config';
+import { WebConfigSchema } from '../../web/src/config';
+import {
+  imageRepository,
+  migrateCommand,
+  serviceImages,
+  thirdPartyImages,
+  type ServiceImage,
+} from '../src/index';
+
+const run = promisify(execFile);
+const deployDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Each service's configuration schema, by the environment prefix its image runs with. */
+const configSchemas: Record<ServiceImage['envPrefix'], TObject> = {
+  TRIAGE: TriageConfigSchema,
+  SIGNALLING: SignallingConfigSchema,
+  RECORD: RecordConfigSchema,
+  WEB: WebConfigSchema,
+};
+
+/** Names that carry credentials: their values must come from outside the repository. */
+const secretName = /PASSWORD|SECRET|SIGNING_KEYS|SECRETS_KEYS|ACCESS_KEY_ID|DATABASE_URL|REDIS_URL/;
+
+function serviceImageOf(reference: string): ServiceImage | undefined {
+  return serviceImages.find((image) => image.name === imageRepository(reference));
+}
+
+function assertKnownImage(reference: string, where: string): void {
+  const known = serviceImageOf(reference) ?? thirdPartyImages.find((image) => image === reference);
+  assert.ok(
+    known,
+    `${where}: image ${reference} is neither built here (deploy/src) nor a pinned third-party one`,
+  );
+}
+
+/**
+ * Loads `env` (every value given, placeholders for what comes from outside) with the service's own
+ * schema, as it would at boot: every name must be one it reads, every value of its type, nothing
+ * required missing. Returns the loaded configuration.
+ */
+function loadWith(prefix: ServiceImage['envPrefix'], env: Record<string, string>, where: string) {
+  const schema = configSchemas[prefix];
+  const known = new Set(Object.keys(schema.properties).map((key) => envName(prefix, key)));
+  for (const name of Object.keys(env)) {
+    assert.ok(known.has(name), `${where}: ${name} is not a variable ${prefix.toLowerCase()} reads`);
+  }
+  try {
+    return loadConfig(schema, prefix, env) as Record<string, unknown>;
+  } catch (error) {
+    assert.fail(`${where}: ${(error as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// compose.yaml
+
+const Healthcheck = Type.Object(
+  {
+    test: Type.Array(Type.String(), { minItems: 2 }),
+    interval: Type.Optional(Type.String()),
+    timeout: Type.Optional(Type.String()),
+    retries: Type.Optional(Type.Integer()),
+    start_period: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+/** The part of the Compose Specification this file uses; a misspelt key is an error, not ignored. */
+const ComposeService = Type.Object(
+  {
+    image: Type.String(),
+    restart: Type.Optional(
+      Type.Union(['no', 'always', 'on-failure', 'unless-stopped'].map((v) => Type.Literal(v))),
+    ),
+    command: Type.Optional(Type.Array(Type.String())),
+    entrypoint: Type.Optional(Type.Array(Type.String())),
+    environment: Type.Optional(Type.Record(Type.String(), Type.String())),
+    ports: Type.Optional(Type.Array(Type.String({ pattern: '^(127\\.0\\.0\\.1:)?\\d+:\\d+(/(tcp|udp))?$' }))),
+    expose: Type.Optional(Type.Array(Type.String({ pattern: '^\\d+$' }))),
+    volumes: Type.Optional(Type.Array(Type.String())),
+    depends_on: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object({
+          condition: Type.Union(
+            ['service_started', 'service_healthy', 'service_completed_successfully'].map((v) =>
+              Type.Literal(v),
+            ),
+          ),
+        }),
+      ),
+    ),
+    healthcheck: Type.Optional(Healthcheck),
+    network_mode: Type.Optional(Type.Literal('host')),
+    extra_hosts: Type.Optional(Type.Array(Type.String())),
+    stop_grace_period: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+const ComposeFile = Type.Object(
+  {
+    name: Type.String(),
+    services: Type.Record(Type.String(), ComposeService),
+    volumes: Type.Optional(Type.Record(Type.String(), Type.Null())),
+  },
+  { additionalProperties: false },
+);
+interface ComposeServiceShape {
+  image: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  expose?: string[];
+  volumes?: string[];
+  depends_on?: Record<string, unknown>;
+  healthcheck?: { test: string[] };
+  network_mode?: 'host';
+}
+
+/** A value as compose would give it, each `${NAME...}` from outside replaced by a placeholder. */
+const interpolated = (value: string) => value.replace(/\$\{[^}]+\}/g, 'placeholder');
+
+describe('deploy/compose.yaml for a single host', () => {
+  const compose = parse(readFileSync(path.join(deployDir, 'compose.yaml'), 'utf8')) as unknown;
+  const services = () => (compose as { services: Record<string, ComposeServiceShape> }).services;
+
+  it('has the shape of a Compose file, with a key compose knows wherever one is given', () => {
+    const problems = [...Value.Errors(ComposeFile, compose)].map((e) => `${e.path}: ${e.message}`);
+    assert.deepEqual(problems, []);
+    for (const [name, service] of Object.entries(services())) {
+      for (const dependency of Object.keys(service.depends_on ?? {}))
+        assert.ok(dependency in services(), `${name} depends on ${dependency}, which is not a service`);
+    }
+  });
+
+  it('runs every service from the image built for it, and only images built here or pinned', () => {
+    for (const [name, service] of Object.entries(services())) assertKnownImage(service.image, name);
+    const used = Object.values(services()).map((service) => imageRepository(service.image));
+    for (const image of serviceImages) assert.ok(used.includes(image.name), `no service runs ${image.name}`);
+  });
+
+  it('gives each service only variables its configuration reads, each of its type, on the ports and health URLs it listens on', () => {
+    for (const [name, service] of Object.entries(services())) {
+      const image = serviceImageOf(service.image);
+      if (!image) continue;
+      const env = Object.fromEntries(
+        Object.entries(service.environment ?? {}).map(([key, value]) => [key, interpolated(value)]),
+      );
+      const config = loadWith(image.envPrefix, env, name);
+      const port = config.port as number;
+      const published = [...(service.ports ?? []), ...(service.expose ?? [])].map((p) =>
+        Number(p.split(':').at(-1)),
+      );
+      if (service.network_mode !== 'host')
+        assert.deepEqual(published, [port], `${name} publishes its port ${port}`);
+      const probe = service.healthcheck?.test.at(-1) ?? '';
+      assert.equal(probe, `http://127.0.0.1:${port}/readyz`, `${name}'s health check asks its /readyz`);
+      assert.equal(config.host, '0.0.0.0', `${name} listens beyond the container's loopback`);
+    }
+  });
+
+  it('keeps every credential out of the file: each comes from the environment or deploy/.env', () => {
+    const inline: string[] = [];
+    for (const [name, service] of Object.entries(services())) {
+      for (const [key, value] of Object.entries(service.environment ?? {}))
+        if (secretName.test(key) && !value.includes('${')) inline.push(`${name}: ${key}`);
+      for (const arg of service.command ?? [])
+        if (/secret|password/i.test(arg) && arg.includes('=') && !arg.includes('${'))
+          inline.push(`${name}: ${arg}`);
+    }
+    assert.deepEqual(inline, []);
+    assert.ok(Object.values(services()).some((s) => s.environment?.TRIAGE_SIGNING_KEYS?.includes('${')));
+  });
+
+  it('runs Redis append-only with the settings the write-back queue needs, and the call node and TURN on the host’s network', () => {
+    const redis = Object.values(services()).find((s) => s.image.includes('/redis:'));
+    assert.ok(
+      redis?.volumes?.some((v) => v.startsWith('./redis/redis.conf:')),
+      'redis.conf is mounted',
+    );
+    assert.ok(
+      redis?.command?.some((arg) => arg.endsWith('redis.conf')),
+      'and given to redis-server',
+    );
+    assert.ok(
+      redis?.volumes?.some((v) => v.endsWith(':/data')),
+      'with its data on a volume',
+    );
+    const conf = readFileSync(path.join(deployDir, 'redis/redis.conf'), 'utf8');
+    assert.match(conf, /^appendonly yes$/m);
+    assert.match(conf, /^maxmemory-policy noeviction$/m);
+    const callNode = Object.values(services()).find((s) => imageRepository(s.image) === 'gpc/call-node');
+    assert.equal(callNode?.network_mode, 'host');
+    const turn = Object.values(services()).find((s) => s.image.includes('coturn'));
+    assert.equal(turn?.network_mode, 'host');
+    assert.ok(turn?.command?.includes('--use-auth-secret'), 'TURN REST API credentials');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Kubernetes
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+}
+
+/** The model class of every kind the manifests may hold: anything else is a mistake here. */
+const models: Record<string, new (data: never) => { validate(): void }> = {
+  'v1/Namespace': Namespace,
+  'v1/Service': Service,
+  'apps/v1/Deployment': Deployment,
+  'apps/v1/DaemonSet': DaemonSet,
+  'batch/v1/Job': Job,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'networking.k8s.io/v1/Ingress': Ingress,
+};
+
+/** What Debian's kubectl 1.20 (kustomize v2.0.3) understands in a kustomization.yaml. */
+const oldKustomizeKeys = new Set([
+  'apiVersion',
+  'kind',
+  'namespace',
+  'namePrefix',
+  'nameSuffix',
+  'commonLabels',
+  'commonAnnotations',
+  'resources',
+  'bases',
+  'images',
+  'patchesStrategicMerge',
+  'patchesJson6902',
+  'configMapGenerator',
+  'secretGenerator',
+  'generatorOptions',
+  'vars',
+]);
+
+async function render(dir: string): Promise<K8sObject[]> {
+  const { stdout } = await run('kubectl', ['kustomize', path.join(deployDir, 'kubernetes', dir)], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return parseAllDocuments(stdout).map((document) => document.toJS() as K8sObject);
+}
+
+function podSpecOf(object: K8sObject): IPodSpec | undefined {
+  const spec = object.spec as { template?: { spec?: IPodSpec } } | undefined;
+  return spec?.template?.spec;
+}
+
+/**
+ * A container's variables with the service's prefix, as the service would see them: references
+ * (Secrets, the downward API, `$(NAME)`) filled with placeholders.
+ */
+function serviceEnv(container: IContainer, prefix: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const variable of container.env ?? []) {
+    if (!variable.name.startsWith(`${prefix}_`)) continue;
+    if (variable.value !== undefined)
+      env[variable.name] = variable.value.replace(/\$\([A-Z_]+\)/g, '10.0.0.1');
+    else if (variable.valueFrom?.fieldRef) env[variable.name] = '10.0.0.1';
+    else env[variable.name] = 'placeholder';
+  }
+  return env;
+}
+
+for (const dir of ['base', 'overlays/production']) {
+  describe(`deploy/kubernetes/${dir}, rendered with kubectl kustomize`, async () => {
+    const objects = await render(dir);
+    const workloads = objects.filter((o) => podSpecOf(o));
+    const find = (kind: string, name: string) =>
+      objects.find((o) => o.kind === kind && o.metadata.name === name);
+
+    it('uses only what Debian’s kubectl 1.20 understands in its kustomization', () => {
+      const kustomization = parse(
+        readFileSync(path.join(deployDir, 'kubernetes', dir, 'kustomization.yaml'), 'utf8'),
+      ) as Record<string, unknown>;
+      const unknown = Object.keys(kustomization).filter((key) => !oldKustomizeKeys.has(key));
+      assert.deepEqual(unknown, [], 'kustomize v2.0.3 has no `patches`, `labels` or the like');
+      // v2.0.3 reads directories from `bases` only
+      for (const resource of (kustomization.resources as string[] | undefined) ?? [])
+        assert.match(resource, /\.ya?ml$/, `${resource}: a directory belongs in bases`);
+    });
+
+    it('holds only objects that pass the Kubernetes API schemas, and no Secret', () => {
+      assert.ok(objects.length >= 15, `rendered ${objects.length} objects`);
+      for (const object of objects) {
+        const Model = models[`${object.apiVersion}/${object.kind}`];
+        assert.ok(
+          Model,
+          `${object.apiVersion} ${object.kind} ${object.metadata.name}: no model for this kind`,
+        );
+        assert.doesNotThrow(
+          () => new Model(object as never).validate(),
+          `${object.kind} ${object.metadata.name}`,
+        );
+      }
+      assert.equal(
+        objects.filter((o) => o.kind === 'Secret').length,
+        0,
+        'secrets are referenced, never held',
+      );
+    });
+
+    it('runs triage, record and web as Deployments and the call nodes as a DaemonSet, each from its own image, with a migration Job', () => {
+      for (const [kind, name] of [
+        ['Deployment', 'triage'],
+        ['Deployment', 'record'],
+        ['Deployment', 'web'],
+        ['DaemonSet', 'call-node'],
+        ['Job', 'triage-migrate'],
+      ] as const)
+        assert.ok(find(kind, name), `${kind} ${name}`);
+      for (const object of workloads)
+        for (const container of podSpecOf(object)?.containers ?? [])
+          assertKnownImage(container.image ?? '', `${object.kind} ${object.metadata.name}`);
+      const migrate = podSpecOf(find('Job', 'triage-migrate')!)?.containers[0];
+      assert.equal(imageRepository(migrate?.image ?? ''), 'gpc/triage');
+      assert.deepEqual(migrate?.command, [...migrateCommand]);
+    });
+
+    it('gives every container requests and limits, a non-root read-only securityContext, and every server its probes', () => {
+      for (const object of workloads) {
+        const pod = podSpecOf(object)!;
+        for (const container of pod.containers) {
+          const where = `${object.kind} ${object.metadata.name} ${container.name}`;
+          for (const bound of ['requests', 'limits'] as const)
+            for (const resource of ['cpu', 'memory'])
+              assert.ok(container.resources?.[bound]?.[resource], `${where}: ${bound}.${resource}`);
+          const security = container.securityContext;
+          assert.equal(
+            pod.securityContext?.runAsNonRoot ?? security?.runAsNonRoot,
+            true,
+            `${where}: non-root`,
+          );
+          assert.equal(security?.readOnlyRootFilesystem, true, `${where}: read-only root filesystem`);
+          assert.ok(security?.capabilities?.drop?.includes('ALL'), `${where}: drops every capability`);
+          const added = security?.capabilities?.add ?? [];
+          assert.ok(
+            added.every((cap) => cap === 'NET_BIND_SERVICE'),
+            `${where}: adds only NET_BIND_SERVICE`,
+          );
+          if (added.length === 0)
+            assert.equal(security?.allowPrivilegeEscalation, false, `${where}: no escalation`);
+          assert.equal(pod.automountServiceAccountToken, false, `${where}: no API token it does not use`);
+          if (object.kind === 'Job') continue;
+          assert.ok(container.livenessProbe, `${where}: liveness probe`);
+          assert.ok(container.readinessProbe, `${where}: readiness probe`);
+          if (serviceImageOf(container.image ?? '')) {
+            assert.equal(container.livenessProbe.httpGet?.path, '/healthz', `${where}: liveness on /healthz`);
+            assert.equal(container.readinessProbe.httpGet?.path, '/readyz', `${where}: readiness on /readyz`);
+          }
+        }
+      }
+    });
+
+    it('gives each service only variables its configuration reads, secrets by reference, listening and probed on its configured port', () => {
+      for (const object of workloads) {
+        for (const container of podSpecOf(object)!.containers) {
+          const image = serviceImageOf(container.image ?? '');
+          const where = `${object.kind} ${object.metadata.name}`;
+          for (const variable of container.env ?? [])
+            if (secretName.test(variable.name))
+              assert.ok(variable.valueFrom?.secretKeyRef, `${where}: ${variable.name} from a Secret`);
+          for (const arg of container.args ?? [])
+            if (/secret/i.test(arg) && arg.includes('='))
+              assert.match(arg, /=\$\([A-Z_]+\)$/, `${where}: ${arg}`);
+          if (!image) continue;
+          const env = serviceEnv(container, image.envPrefix);
+          if (object.kind === 'Job') {
+            assert.deepEqual(Object.keys(env).sort(), ['TRIAGE_DATABASE_URL', 'TRIAGE_LOG_LEVEL']);
+            continue;
+          }
+          const config = loadWith(image.envPrefix, env, where);
+          const http = container.ports?.find((p) => p.name === 'http') ?? container.ports?.[0];
+          assert.equal(http?.containerPort, config.port, `${where} declares the port it listens on`);
+          for (const probe of [container.livenessProbe, container.readinessProbe])
+            assert.ok(
+              [http?.name, config.port].includes(probe?.httpGet?.port),
+              `${where}: probed on its port`,
+            );
+        }
+      }
+    });
+
+    it('puts the call nodes on their node’s network, announcing its address, with each media worker’s UDP and TCP port', () => {
+      const callNode = find('DaemonSet', 'call-node')!;
+      const pod = podSpecOf(callNode)!;
+      assert.equal(pod.hostNetwork, true);
+      assert.equal(pod.dnsPolicy, 'ClusterFirstWithHostNet', 'and still resolves the cluster’s services');
+      const container = pod.containers[0]!;
+      const env = new Map((container.env ?? []).map((v) => [v.name, v]));
+      const announced = env.get('SIGNALLING_RTC_ANNOUNCED_ADDRESS')?.value?.match(/^\$\(([A-Z_]+)\)$/)?.[1];
+      assert.equal(env.get(announced ?? '')?.valueFrom?.fieldRef?.fieldPath, 'status.hostIP');
+      const config = loadWith('SIGNALLING', serviceEnv(container, 'SIGNALLING'), 'call-node');
+      for (let worker = 0; worker < (config.mediaWorkers as number); worker++)
+        for (const protocol of ['UDP', 'TCP']) {
+          const port = (config.rtcPort as number) + worker;
+          assert.ok(
+            container.ports?.some(
+              (p) => p.containerPort === port && p.hostPort === port && p.protocol === protocol,
+            ),
+            `worker ${worker}: ${protocol} ${port} on the node`,
+          );
+        }
+    });
+
+    it('routes the pages, and the WebSockets of calls and the staff feed with long reads, to Services that exist', () => {
+      const services = new Map(objects.filter((o) => o.kind === 'Service').map((o) => [o.metadata.name, o]));
+      const ingresses = objects.filter((o) => o.kind === 'Ingress');
+      const routes = new Map<string, { service: string; ingress: K8sObject }>();
+      for (const ingress of ingresses) {
+        const rules = (
+          ingress.spec as {
+            rules: {
+              http: {
+                paths: { path: string; backend: { service: { name: string; port: { name: string } } } }[];
+              };
+            }[];
+          }
+        ).rules;
+        for (const { path: route, backend } of rules.flatMap((rule) => rule.http.paths)) {
+          const service = services.get(backend.service.name);
+          assert.ok(service, `${route}: Service ${backend.service.name}`);
+          const ports = (service.spec as { ports: { name: string }[] }).ports;
+          assert.ok(
+            ports.some((p) => p.name === backend.service.port.name),
+            `${route}: port ${backend.service.port.name}`,
+          );
+          routes.set(route, { service: backend.service.name, ingress });
+        }
+      }
+      assert.equal(routes.get('/')?.service, 'web');
+      assert.equal(routes.get('/socket.io')?.service, 'call-node');
+      assert.equal(routes.get('/staff-live')?.service, 'triage');
+      for (const route of ['/socket.io', '/staff-live']) {
+        const annotations = routes.get(route)?.ingress.metadata.annotations ?? {};
+        assert.ok(
+          Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']) >= 3600,
+          `${route}: long reads`,
+        );
+        assert.equal(
+          annotations['nginx.ingress.kubernetes.io/affinity'],
+          'cookie',
+          `${route}: sticky for polling`,
+        );
+      }
+      if (dir === 'overlays/production')
+        for (const ingress of ingresses) assert.ok((ingress.spec as { tls?: unknown[] }).tls?.length, 'TLS');
+    });
+
+    it('scales and protects each Deployment: an autoscaler and a disruption budget that select it', () => {
+      for (const name of ['triage', 'record', 'web']) {
+        const deployment = find('Deployment', name)!;
+        const hpa = find('HorizontalPodAutoscaler', name);
+        assert.equal((hpa?.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name, name);
+        const labels =
+          (podSpecOf(deployment) &&
+            (deployment.spec as { template: { metadata: { labels: Record<string, string> } } }).template
+              .metadata.labels) ??
+          {};
+        const selector = (
+          find('PodDisruptionBudget', name)?.spec as { selector: { matchLabels: Record<string, string> } }
+        ).selector.matchLabels;
+        for (const [key, value] of Object.entries(selector))
+          assert.equal(labels[key], value, `${name}'s budget selects it`);
+      }
+    });
+
+    if (dir === 'overlays/production')
+      it('offers TURN over TLS on 443 with its certificate from a Secret', () => {
+        const turn = podSpecOf(find('DaemonSet', 'turn')!)!;
+        const container = turn.containers[0]!;
+        assert.ok(container.args?.includes('--tls-listening-port=443'));
+        assert.ok(container.ports?.some((p) => p.hostPort === 443 && p.protocol === 'TCP'));
+        assert.ok(turn.volumes?.some((v) => v.secret?.secretName));
+      });
+  });
+}
