@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { globSync } from 'node:fs';
 import path from 'node:path';
-import { ensureAptPackages } from './apt';
+import { commandExists, ensureAptPackages } from './apt';
 import { ensureChromium } from './chromium';
 import { stopAll, type StartedService } from './services';
 import { loadLocalSettings, log, repoRoot } from './settings';
@@ -33,6 +33,9 @@ export async function test(files: string[]): Promise<number> {
     await ensureChromium(settings.chromiumPath);
     // the video call recovery test cuts the network with a nftables table of its own
     await ensureAptPackages(['nftables'], 'for the video call network-cut test');
+    // deploy/test renders the Kubernetes manifests with kubectl's kustomize: Debian's kubectl where none is
+    if (!(await commandExists('kubectl')))
+      await ensureAptPackages(['kubernetes-client'], 'for the Kubernetes manifests test (kubectl kustomize)');
     const env = await prepareTestServices(settings, started);
     const bin = (name: string) => path.join(repoRoot, 'node_modules', '.bin', name);
     const failed: string[] = [];
