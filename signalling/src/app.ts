@@ -61,19 +61,23 @@ function answerWithErrorCodes(http: FastifyInstance): void {
   });
 }
 
-/** Healthy while at least one mediasoup worker lives: without one no call can have media. */
+/**
+ * Healthy while at least one mediasoup worker lives: without one no call can have media. `/healthz`
+ * (the orchestrators' liveness probe) answers the same: a node with no worker is worth restarting.
+ */
 function registerHealth(http: FastifyInstance, media: MediaWorkerPool): void {
-  http.withTypeProvider<TypeBoxTypeProvider>().get(
-    '/health',
-    // probes poll this every few seconds: their requests are not worth a log line each
-    { logLevel: 'warn', schema: { response: { 200: Health, 503: Unavailable } } },
-    async (_request, reply) => {
-      const workers = media.workers.length;
-      if (workers < 1)
-        return reply.code(503).send({ code: 'unavailable' as const, message: 'no live media worker' });
-      return { status: 'ok' as const, mediaWorkers: workers };
-    },
-  );
+  for (const url of ['/health', '/healthz'])
+    http.withTypeProvider<TypeBoxTypeProvider>().get(
+      url,
+      // probes poll this every few seconds: their requests are not worth a log line each
+      { logLevel: 'warn', schema: { response: { 200: Health, 503: Unavailable } } },
+      async (_request, reply) => {
+        const workers = media.workers.length;
+        if (workers < 1)
+          return reply.code(503).send({ code: 'unavailable' as const, message: 'no live media worker' });
+        return { status: 'ok' as const, mediaWorkers: workers };
+      },
+    );
 }
 
 /**

@@ -8,7 +8,7 @@ import { startCallNode } from './support/call-node';
  * mediasoup worker, and ready again once the pool has replaced them (contracts/src/rest/readiness.ts).
  */
 describe('signalling readiness and its media workers (real mediasoup workers)', () => {
-  it('says not ready, naming its media workers, while every worker is dead, and ready once they are replaced', async () => {
+  it('says not ready, naming its media workers, and not live while every worker is dead, and ready once they are replaced', async () => {
     const node = await startCallNode({ workers: 2 });
     after(() => node.close());
     const readiness = async () => {
@@ -34,11 +34,14 @@ describe('signalling readiness and its media workers (real mediasoup workers)', 
     const whileDead = await readiness();
     assert.equal(whileDead.status, 503);
     assert.deepEqual(whileDead.body.down, ['mediaWorkers']);
+    // and not live: the liveness probe (/healthz) would restart a node left without workers
+    assert.equal((await node.app.http.inject({ method: 'GET', url: '/healthz' })).statusCode, 503);
 
     await replaced;
     const back = await readiness();
     assert.equal(back.status, 200, JSON.stringify(back.body));
     assert.equal(back.body.status, 'ready');
+    assert.equal((await node.app.http.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
     assert.equal(node.media.workers.length, 2);
   });
 });
