@@ -31,6 +31,11 @@ export const LocalSettingsSchema = Type.Object(
       description: 'first WebRtcServer port; one per mediasoup worker',
     }),
     mediaWorkers: Type.Integer({ default: 1, minimum: 1 }),
+    /** The local TURN relay (coturn): UDP and TCP, TLS, and the UDP ports its relayed allocations use. */
+    turnPort: Type.Integer({ default: 3478 }),
+    turnTlsPort: Type.Integer({ default: 5349 }),
+    turnRelayMinPort: Type.Integer({ default: 49160 }),
+    turnRelayMaxPort: Type.Integer({ default: 49200 }),
     announcedAddress: Type.String({ default: '127.0.0.1' }),
     cacheDir: Type.String({
       default: path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'gp-consult'),

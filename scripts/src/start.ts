@@ -20,6 +20,7 @@ import { gpInboxUrl, localMeshEnv, meshSpecs, meshUrl } from './mesh-dev';
 import { watchReadiness, type ReadinessTarget, type ReadinessWatch } from './readiness';
 import { ServiceProcess, stopAll, type ServiceSpec, type StartedService } from './services';
 import { loadLocalSettings, log, repoRoot, type LocalSettings } from './settings';
+import { devTurnSecret, ensureCoturn, ensureTurnCertificate, startTurnServer, turnUrls } from './turn';
 
 /** Development secrets, made once per checkout and kept in the state folder so they survive restarts. */
 function devSecrets(stateDir: string): { staffPassword: string } {
@@ -246,9 +247,27 @@ function signallingSpec(settings: LocalSettings, workerBin: string): ServiceSpec
       SIGNALLING_RTC_PORT: String(settings.rtcPort),
       SIGNALLING_RTC_LISTEN_IP: host,
       SIGNALLING_RTC_ANNOUNCED_ADDRESS: settings.announcedAddress,
+      // the local TURN relay: participants get time-limited credentials for it with each join
+      SIGNALLING_TURN_URLS: turnUrls(host, settings.turnPort, settings.turnTlsPort).join(','),
+      SIGNALLING_TURN_SECRET: devTurnSecret(settings.stateDir),
     },
     readyUrl: `http://${host}:${settings.signallingPort}/health`,
   };
+}
+
+/** The local TURN relay (coturn), installed if missing, with its certificate made once in the state folder. */
+async function startLocalTurn(settings: LocalSettings): Promise<StartedService> {
+  await ensureCoturn();
+  log(`starting the TURN relay (coturn) on ${host}:${settings.turnPort} and TLS ${settings.turnTlsPort}`);
+  return startTurnServer({
+    host,
+    port: settings.turnPort,
+    tlsPort: settings.turnTlsPort,
+    relayMinPort: settings.turnRelayMinPort,
+    relayMaxPort: settings.turnRelayMaxPort,
+    secret: devTurnSecret(settings.stateDir),
+    ...(await ensureTurnCertificate(settings.stateDir)),
+  });
 }
 
 /** The services whose `/readyz` says whether what they need (PostgreSQL, Redis, media workers) answers. */
@@ -279,6 +298,10 @@ function banner(settings: LocalSettings, started: Set<string>, readiness: string
     ['Local S3 (key/secret S3RVER)', `http://127.0.0.1:${settings.s3Port}/${attachmentsBucket}`],
     ["Mail catcher (patients' emails land here)", `http://127.0.0.1:${settings.mailWebPort}/`],
     [
+      'TURN relay (coturn)',
+      `turn:127.0.0.1:${settings.turnPort} (UDP+TCP), turns:127.0.0.1:${settings.turnTlsPort} (TLS, self-signed)`,
+    ],
+    [
       'mediasoup WebRtcServer (UDP+TCP)',
       `127.0.0.1:${settings.rtcPort}${lastRtcPort > settings.rtcPort ? `-${lastRtcPort}` : ''}`,
     ],
@@ -301,6 +324,8 @@ function banner(settings: LocalSettings, started: Set<string>, readiness: string
     '',
     'Try a video call: sign in to the staff dashboard as the clinician, open a request and choose',
     "Start video call; open the patient's link it shows in another window.",
+    'To force a call through the TURN relay, add ?relay=udp (or tcp, or tls: Chromium then needs',
+    '--ignore-certificate-errors for the self-signed certificate) before the # of both call pages.',
     '',
     // a service waiting for a dependency keeps running and retrying; a line follows when it changes
     ...readiness,
@@ -325,6 +350,8 @@ function portsToClaim(settings: LocalSettings): Parameters<typeof assertPortsFre
     { port: settings.gpInboxPort, what: 'simulated GP system (MESH inbox)', setting: 'GPC_GP_INBOX_PORT' },
     { port: settings.mailSmtpPort, what: 'mail catcher (SMTP)', setting: 'GPC_MAIL_SMTP_PORT' },
     { port: settings.mailWebPort, what: 'mail catcher (inbox)', setting: 'GPC_MAIL_WEB_PORT' },
+    { port: settings.turnPort, what: 'TURN relay (coturn)', setting: 'GPC_TURN_PORT', udp: true },
+    { port: settings.turnTlsPort, what: 'TURN relay, TLS', setting: 'GPC_TURN_TLS_PORT', udp: true },
     ...Array.from({ length: settings.mediaWorkers }, (_, i) => ({
       port: settings.rtcPort + i,
       what: `mediasoup WebRtcServer ${i + 1}`,
@@ -380,6 +407,7 @@ export async function start(): Promise<number> {
     if (postgres) started.push(postgres);
     const redis = await ensureRedis(settings.redisUrl, settings.stateDir, log);
     if (redis) started.push(redis);
+    started.push(await startLocalTurn(settings));
     await startServices(settings, workerBin, started, (name, code) => {
       if (stopping) return;
       log(`${name} exited unexpectedly (code ${code}); stopping everything`);

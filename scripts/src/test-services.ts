@@ -3,6 +3,7 @@ import { ensurePostgres } from './postgres';
 import { ensureRedis } from './redis';
 import type { StartedService } from './services';
 import { log, type LocalSettings } from './settings';
+import { ensureCoturn } from './turn';
 
 /**
  * What tests and benchmarks run against: the mediasoup worker, PostgreSQL and Redis. Whatever had to
@@ -13,6 +14,8 @@ export async function prepareTestServices(
   started: StartedService[],
 ): Promise<NodeJS.ProcessEnv> {
   const workerBin = await ensureMediasoupWorker({ log });
+  // the TURN browser test starts coturns of its own (test-support's startTurnServer)
+  await ensureCoturn();
   const postgres = await ensurePostgres(settings.testDatabaseUrl, log);
   if (postgres) started.push(postgres);
   const redis = await ensureRedis(settings.redisUrl, settings.stateDir, log);

@@ -10,6 +10,7 @@ import { CallLinks } from './calls/call-links';
 import { CallRegistry } from './calls/call-registry';
 import type { CallServer } from './calls/call-socket';
 import { registerCallHandlers } from './calls/socket-handlers';
+import { iceServersFor, type TurnSettings } from './calls/turn-credentials';
 
 export interface SignallingAppDeps {
   media: MediaWorkerPool;
@@ -24,6 +25,8 @@ export interface SignallingAppDeps {
   callLinkRedis: Redis;
   /** A call nobody is connected to for this long ends (SIGNALLING_CALL_IDLE_MINUTES). */
   callIdleSeconds: number;
+  /** The TURN relay participants are given credentials for (SIGNALLING_TURN_*); none when absent. */
+  turn?: TurnSettings;
 }
 
 export interface SignallingApp {
@@ -139,7 +142,13 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
   answerWithErrorCodes(http);
   registerHealth(http, deps.media);
   registerReadiness(http, deps.media, deps.redisAnswers);
-  registerCallHandlers({ io, calls, tokens: deps.tokens, logger: http.log });
+  registerCallHandlers({
+    io,
+    calls,
+    tokens: deps.tokens,
+    logger: http.log,
+    iceServers: (participantId) => iceServersFor(deps.turn, participantId),
+  });
 
   return {
     http,

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, defaultTokenIssuer, envName, loadConfig, LogLevelSetting } from '@gpc/contracts';
 import { parsePublicJwks, type TokenKeySource } from './auth/tokens';
+import type { TurnSettings } from './calls/turn-credentials';
 
 export const SignallingConfigSchema = Type.Object(
   {
@@ -27,6 +28,17 @@ export const SignallingConfigSchema = Type.Object(
     rtcAnnouncedAddress: Type.Optional(Type.String({ minLength: 1 })),
     /** A call nobody is connected to for this long ends, and its links with it (fractions for tests). */
     callIdleMinutes: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 60, default: 30 }),
+    /**
+     * The TURN relay's URLs, comma-separated, handed to every participant with time-limited
+     * credentials: in production UDP and TCP on 3478 and TLS on 443, e.g.
+     * `turn:turn.example:3478?transport=udp,turn:turn.example:3478?transport=tcp,turns:turn.example:443?transport=tcp`.
+     * Given with TURN_SECRET, or neither (no relay: patients behind strict networks get no media).
+     */
+    turnUrls: Type.Optional(Type.String({ minLength: 1 })),
+    /** The secret shared with the relay (coturn's `static-auth-secret`); checked here, never echoed. */
+    turnSecret: Type.Optional(Type.String()),
+    /** How long a participant's TURN credentials last; a rejoin gets fresh ones. */
+    turnCredentialMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60, default: 60 }),
     logLevel: LogLevelSetting,
   },
   { additionalProperties: false },
@@ -36,7 +48,32 @@ export type SignallingConfig = Static<typeof SignallingConfigSchema>;
 export function loadSignallingConfig(env?: Record<string, string | undefined>): SignallingConfig {
   const config = loadConfig(SignallingConfigSchema, 'SIGNALLING', env);
   tokenKeySource(config); // no key source, both, or a set that is not a public one, stops the boot
+  turnSettings(config); // URLs without a secret, or a malformed URL, stops it too
   return config;
+}
+
+// turn: or turns:, a host, an optional port, and at most the transport parameter
+const turnUrl = /^turns?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?(\?transport=(udp|tcp))?$/;
+const minTurnSecretLength = 16;
+
+/** The TURN relay participants get credentials for, or undefined when none is configured. */
+export function turnSettings(config: SignallingConfig): TurnSettings | undefined {
+  const urlsName = envName('SIGNALLING', 'turnUrls');
+  const secretName = envName('SIGNALLING', 'turnSecret');
+  if (config.turnUrls === undefined && config.turnSecret === undefined) return undefined;
+  const problems: string[] = [];
+  const urls = (config.turnUrls ?? '').split(',').map((url) => url.trim());
+  if (config.turnUrls === undefined) problems.push(`${urlsName}: required with ${secretName}`);
+  else
+    for (const url of urls.filter((each) => !turnUrl.test(each)))
+      problems.push(`${urlsName}: "${url}" is not a turn: or turns: URL (turn:host:3478?transport=udp)`);
+  // the secret's own value never appears in a message: it would reach logs
+  const secret = config.turnSecret;
+  if (secret === undefined) problems.push(`${secretName}: required with ${urlsName}`);
+  else if (secret.length < minTurnSecretLength)
+    problems.push(`${secretName}: must be at least ${minTurnSecretLength} characters`);
+  if (problems.length > 0 || secret === undefined) throw new ConfigError(problems);
+  return { urls, secret, credentialSeconds: config.turnCredentialMinutes * 60 };
 }
 
 /** Where the call node gets triage's public keys from. */

@@ -4,7 +4,7 @@ import { listenFailure, loadConfigOrExit, stopOnSignal } from '@gpc/contracts';
 import { MediaWorkerPool } from '@gpc/media';
 import { buildSignallingApp } from './app';
 import { TokenService } from './auth/tokens';
-import { loadSignallingConfig, tokenKeySource } from './config';
+import { loadSignallingConfig, tokenKeySource, turnSettings } from './config';
 import { connectCallLinkRedis } from './calls/call-links';
 import { connectCrossNodeRedis } from './cross-node-redis';
 import { watchStaffRevocations } from './staff-revocation';
@@ -37,6 +37,8 @@ media.on('fatal', (error) => {
 const redis = connectCrossNodeRedis(config.redisUrl, logger);
 // call links' holders and admissions: while Redis is away, joins and rejoins are refused ("try again")
 const callLinkRedis = connectCallLinkRedis(config.redisUrl, logger);
+// TURN credentials for participants behind networks that block direct media (none when not set)
+const turn = turnSettings(config);
 const app = buildSignallingApp({
   media,
   tokens: new TokenService(tokenKeySource(config), config.tokenIssuer),
@@ -45,6 +47,7 @@ const app = buildSignallingApp({
   redisAnswers: () => redis.answers(),
   callLinkRedis,
   callIdleSeconds: config.callIdleMinutes * 60,
+  ...(turn ? { turn } : {}),
 });
 // a member of staff stopped, demoted or reset in triage leaves their calls here at once
 watchStaffRevocations(app.io, redis.revocations, logger, redis.publisher);

@@ -18,6 +18,7 @@ export * from './secrets';
 export * from './services';
 export * from './totp';
 export * from './triage';
+export * from './turn';
 export * from './wait';
 export * from './write-back';
 export * from './turn';

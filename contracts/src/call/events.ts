@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { OneOf } from '../schema';
 import type { ErrorCode } from '../errors';
+import type { IceServer } from './ice';
 import { CallGuestRole } from './tokens';
 
 /**
@@ -78,6 +79,8 @@ export interface JoinResult {
   holderKey?: string;
   participants: Participant[];
   routerRtpCapabilities: Record<string, unknown>;
+  /** The call's TURN servers with this participant's time-limited credentials; empty without TURN. */
+  iceServers: IceServer[];
 }
 export interface TransportResult {
   transportId: string;

@@ -185,7 +185,7 @@ export class CallSession {
   }
 
   /** The sender's socket becomes the participant's holder, with a fresh peer in the media room. */
-  async join(sender: CallSender): Promise<JoinResult> {
+  async join(sender: CallSender): Promise<Omit<JoinResult, 'iceServers'>> {
     const participant = this.members.get(sender.participantId);
     if (!participant) throw new AppError('forbidden', 'not in this call');
     const previous = participant.socketId;

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { types } from 'mediasoup';
-import type { TransportResult } from '@gpc/contracts';
+import type { IceServer, TransportResult } from '@gpc/contracts';
 import type { TokenService } from '../auth/tokens';
 import { acknowledgedEvents, refuseUnknownEvents } from './acknowledged-events';
 import type { CallRegistry } from './call-registry';
@@ -13,6 +13,8 @@ export interface CallHandlerDeps {
   calls: CallRegistry;
   tokens: TokenService;
   logger: FastifyBaseLogger;
+  /** The call's TURN servers with a participant's own time-limited credentials (none without TURN). */
+  iceServers: (participantId: string) => IceServer[];
 }
 
 type On = ReturnType<typeof acknowledgedEvents>;
@@ -35,9 +37,12 @@ function wireParticipantEvents(
   session: CallSession,
   sender: CallSender,
   holderKey: string | undefined,
+  iceServers: CallHandlerDeps['iceServers'],
 ): void {
   on('call:join', async () => ({
     ...(await session.join(sender)),
+    // fresh credentials on every join: a rejoin after they ran out gets new ones
+    iceServers: iceServers(sender.participantId),
     ...(holderKey === undefined ? {} : { holderKey }),
   }));
   on('call:admit', async ({ participantId }) => {
@@ -112,14 +117,14 @@ function wireMediaEvents(on: On, session: CallSession, sender: CallSender): void
  * Wires the call protocol onto socket.io: authentication at the handshake, then one handler per
  * client event, each calling the connection's call session.
  */
-export function registerCallHandlers({ io, calls, tokens, logger }: CallHandlerDeps): void {
+export function registerCallHandlers({ io, calls, tokens, logger, iceServers }: CallHandlerDeps): void {
   io.use(authenticateHandshake(calls, tokens));
   io.on('connection', (socket: CallSocket) => {
     const { session, participantId, holderKey } = socket.data;
     const sender: CallSender = { participantId, socketId: socket.id };
     refuseUnknownEvents(socket);
     const on = acknowledgedEvents(socket, logger);
-    wireParticipantEvents(on, session, sender, holderKey);
+    wireParticipantEvents(on, session, sender, holderKey, iceServers);
     wireMediaEvents(on, session, sender);
     socket.on('disconnect', () => session.disconnected(sender));
   });

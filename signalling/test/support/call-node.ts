@@ -9,6 +9,7 @@ import {
 import type { MediaWorkerPool } from '@gpc/media';
 import { generateSigningKey, TokenKeys } from '@gpc/triage';
 import type { SignallingApp } from '../../src/app';
+import type { TurnSettings } from '../../src/calls/turn-credentials';
 import { startTestPool } from '../../../media/test/support/load-media';
 
 /** A call as triage makes one, with tokens into it signed by the fixture's keys. */
@@ -60,6 +61,8 @@ export interface CallNodeOptions {
   redisUrl?: string;
   /** A call nobody is connected to for this long ends; 30 minutes unless said. */
   callIdleSeconds?: number;
+  /** A TURN relay to hand participants credentials for (e.g. test-support's `startTurnServer`). */
+  turn?: TurnSettings;
 }
 
 function callClaims(
@@ -131,6 +134,7 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
     redisAnswers: () => redis.answers(),
     callLinkRedis,
     callIdleSeconds: options.callIdleSeconds ?? 30 * 60,
+    ...(options.turn ? { turn: options.turn } : {}),
     socketOptions: {
       adapter: createAdapter(redis.publisher, redis.subscriber, { key: `gpc-test-${randomUUID()}` }),
     },

@@ -5,12 +5,16 @@ import type {
   Ack,
   ClientResults,
   ClientToServerEvents,
+  ForcedRelay,
+  IceServer,
   JoinResult,
+  MediaPath,
   Participant,
   ProducerInfo,
   RemovalReason,
   ServerToClientEvents,
 } from '@gpc/contracts';
+import { mediaPath, selectedCandidate, type SelectedCandidate } from './media-path';
 
 /**
  * Where the call stands for this page. Out of the call: `ended` (left, or the call ended),
@@ -62,6 +66,14 @@ function refusedAs(code: string, message = ''): CallState {
 
 type Listener<K extends keyof CallClientEvents> = (value: CallClientEvents[K]) => void;
 
+/** The TURN URLs a forced relay keeps: all, or those of one transport (turns: is TLS). */
+function relayUrls(urls: readonly string[], relay: ForcedRelay): string[] {
+  if (relay === 'any') return [...urls];
+  if (relay === 'tls') return urls.filter((url) => url.startsWith('turns:'));
+  const transport = (url: string) => /[?&]transport=(udp|tcp)/.exec(url)?.[1] ?? 'udp';
+  return urls.filter((url) => url.startsWith('turn:') && transport(url) === relay);
+}
+
 const iceDisconnectedGraceMs = 2000;
 const iceRestartTimeoutMs = 6000;
 
@@ -84,6 +96,7 @@ export class CallClient {
   private state: CallState = 'connecting';
   private ended = false;
   private readonly holderKeys: HolderKeyStore | undefined;
+  private readonly relay: ForcedRelay | undefined;
 
   /**
    * `token` is a call token triage signed: a link's, or a function giving a fresh host token for
@@ -92,9 +105,10 @@ export class CallClient {
   constructor(
     token: string | (() => Promise<string>),
     private readonly localStream: MediaStream,
-    options: { url?: string; holderKeys?: HolderKeyStore } = {},
+    options: { url?: string; holderKeys?: HolderKeyStore; relay?: ForcedRelay } = {},
   ) {
     this.holderKeys = options.holderKeys;
+    this.relay = options.relay;
     this.socket = io(options.url ?? '/', {
       auth:
         typeof token === 'string'
@@ -218,6 +232,9 @@ export class CallClient {
       iceParameters: options.iceParameters as unknown as types.IceParameters,
       iceCandidates: options.iceCandidates as unknown as types.IceCandidate[],
       dtlsParameters: options.dtlsParameters as unknown as types.DtlsParameters,
+      // the relay for networks that block direct media; only a forced relay skips the direct paths
+      iceServers: this.iceServers(),
+      iceTransportPolicy: this.relay ? ('relay' as const) : ('all' as const),
     };
     const transport =
       direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
@@ -237,6 +254,15 @@ export class CallClient {
     }
     this.watchConnection(transport);
     return transport;
+  }
+
+  private iceServers(): IceServer[] {
+    const servers = this.joined?.iceServers ?? [];
+    const relay = this.relay;
+    if (!relay) return servers;
+    return servers
+      .map((server) => ({ ...server, urls: relayUrls(server.urls, relay) }))
+      .filter((server) => server.urls.length > 0);
   }
 
   private watchConnection(transport: types.Transport): void {
@@ -394,6 +420,20 @@ export class CallClient {
       },
     );
     return stats;
+  }
+
+  /**
+   * Which path this call's media takes (the receiving transport's selected ICE candidate pair,
+   * else the sending one's), with the candidate it was read from; undefined until ICE connects.
+   */
+  async mediaPath(): Promise<{ path: MediaPath; candidate: SelectedCandidate } | undefined> {
+    for (const transport of [this.recvTransport, this.sendTransport]) {
+      if (!transport || transport.closed) continue;
+      const candidate = selectedCandidate(await transport.getStats());
+      const path = candidate && mediaPath(candidate);
+      if (candidate && path) return { path, candidate };
+    }
+    return undefined;
   }
 
   async leave(): Promise<void> {

@@ -2,7 +2,14 @@ import type { Participant } from '@gpc/contracts';
 import { button, element } from '../shared/nhsuk';
 import { CallClient } from './call-client';
 import { CallsApi } from './calls-api';
-import { bindCallView, byId, explainMediaError, showStep, takeFragmentParams } from './page-common';
+import {
+  bindCallView,
+  byId,
+  explainMediaError,
+  forcedRelay,
+  showStep,
+  takeFragmentParams,
+} from './page-common';
 
 const params = takeFragmentParams();
 /** The member of staff's access token: from the page's link, then each renewal of the dashboard's session. */
@@ -101,7 +108,7 @@ async function enterCall(callId: string): Promise<void> {
     return;
   }
   showStep('step-call');
-  const client = new CallClient(async () => (await calls.hostToken(callId)).token, stream);
+  const client = new CallClient(async () => (await calls.hostToken(callId)).token, stream, forcedRelay());
   window.__call = client;
   client.on('participants', (participants) => renderWaiting(client, participants));
   bindCallView(client, stream, (state) => {

@@ -1,6 +1,7 @@
 import 'nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css';
 import './call.css';
 import { byId, messageItem } from '../shared/nhsuk';
+import type { ForcedRelay } from '@gpc/contracts';
 import type { CallClient, CallState } from './call-client';
 
 export { byId };
@@ -19,6 +20,18 @@ export function takeFragmentParams(): URLSearchParams {
   const params = new URLSearchParams(location.hash.slice(1));
   history.replaceState(null, '', location.pathname + location.search);
   return params;
+}
+
+const relays: readonly ForcedRelay[] = ['any', 'udp', 'tcp', 'tls'];
+
+/**
+ * `?relay=any|udp|tcp|tls` on a call page sends its media only through the TURN relay (all its
+ * transports, or one): for support trying a patient's network, and for tests. Absent: direct first.
+ */
+export function forcedRelay(): { relay?: ForcedRelay } {
+  const value = new URLSearchParams(location.search).get('relay');
+  const relay = relays.find((each) => each === value);
+  return relay ? { relay } : {};
 }
 
 /** Camera and microphone errors in plain words. */

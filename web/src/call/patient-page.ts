@@ -1,5 +1,12 @@
 import { CallClient, type CallState, type HolderKeyStore } from './call-client';
-import { bindCallView, byId, explainMediaError, showStep, takeFragmentParams } from './page-common';
+import {
+  bindCallView,
+  byId,
+  explainMediaError,
+  forcedRelay,
+  showStep,
+  takeFragmentParams,
+} from './page-common';
 
 /**
  * The link this tab opened, and the holder key its first join gave it, kept in the tab's session
@@ -87,7 +94,7 @@ async function checkDevices(): Promise<void> {
 
 function join(): void {
   if (!token || !stream) return;
-  const client = new CallClient(token, stream, { holderKeys });
+  const client = new CallClient(token, stream, { holderKeys, ...forcedRelay() });
   window.__call = client;
   bindCallView(client, stream, (state) => {
     stream?.getTracks().forEach((track) => track.stop());

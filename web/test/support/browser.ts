@@ -35,9 +35,10 @@ export const chromiumArgs: readonly string[] = [
  * Starts headless Chromium for a test; `browser.close()` stops it. `launch()` rather than
  * `launchPersistentContext()`: playwright gives each launch a fresh temporary profile (and deletes it
  * on close), and one browser can hold several isolated contexts, e.g. a patient and a clinician.
+ * `extraArgs` are for the one test that needs more (e.g. a self-signed certificate accepted).
  */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs] });
+export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs, ...extraArgs] });
 }
 
 /** True for URLs on this machine (and for data:, blob: and the like, which never leave the browser). */

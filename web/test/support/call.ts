@@ -50,16 +50,36 @@ export async function cutNetwork(port: number, milliseconds: number): Promise<vo
 }
 
 /**
+ * Drops UDP to a port, as a network that lets only TCP out does, with a nftables table of its own,
+ * until the returned function deletes that table (call it in a `finally`). Needs root.
+ */
+export function dropUdpTo(port: number): () => void {
+  const table = `gpcudptest${randomBytes(3).toString('hex')}`;
+  const nft = (...args: string[]) => execFileSync('nft', args, { stdio: 'pipe' });
+  nft('add', 'table', 'inet', table);
+  try {
+    nft('add', 'chain', 'inet', table, 'input', '{ type filter hook input priority 0; policy accept; }');
+    nft('add', 'rule', 'inet', table, 'input', 'udp', 'dport', String(port), 'drop');
+  } catch (error) {
+    nft('delete', 'table', 'inet', table);
+    throw error;
+  }
+  return () => nft('delete', 'table', 'inet', table);
+}
+
+/**
  * Starts a call for a request from the clinician page, signed in with this staff access token
  * (triage makes the call; the patient's name comes from the request), and returns the patient's link.
+ * `search` goes on the page's address (e.g. `?relay=tls`).
  */
 export async function startCallAsClinician(
   clinician: Page,
   webUrl: string,
   staffToken: string,
   consultationId: string,
+  search = '',
 ): Promise<string> {
-  await clinician.goto(`${webUrl}clinician.html#t=${staffToken}`);
+  await clinician.goto(`${webUrl}clinician.html${search}#t=${staffToken}`);
   await clinician.fill('#consultation-id', consultationId);
   await clinician.click('button[type=submit]');
   await clinician.waitForFunction(() =>
@@ -71,9 +91,14 @@ export async function startCallAsClinician(
   return (await clinician.locator('#patient-link').getAttribute('href')) ?? '';
 }
 
-/** Opens the patient's link, passes the device check and joins the waiting room. */
-export async function joinAsPatient(patient: Page, webUrl: string, patientLink: string): Promise<void> {
-  await patient.goto(`${webUrl}call.html${new URL(patientLink).hash}`);
+/** Opens the patient's link (with `search` on its address), passes the device check and joins the waiting room. */
+export async function joinAsPatient(
+  patient: Page,
+  webUrl: string,
+  patientLink: string,
+  search = '',
+): Promise<void> {
+  await patient.goto(`${webUrl}call.html${search}${new URL(patientLink).hash}`);
   await patient.locator('#join:not([disabled])').waitFor({ timeout: 10_000 });
   await patient.click('#join');
   await patient.locator('#step-waiting').waitFor({ state: 'visible', timeout: 10_000 });
