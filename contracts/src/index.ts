@@ -9,6 +9,7 @@ export * from './fhir-auth';
 export * from './periodic';
 export * from './service';
 export * from './rest/index';
+export { registerFormats } from './formats';
 export * from './forms/red-flags';
 export * from './forms/self-care';
 export { resolveAnswers } from './forms/shown-answers';

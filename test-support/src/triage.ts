@@ -18,6 +18,7 @@ import type { OutboundPolicy } from '@gpc/outbound';
 import {
   AttachmentStore,
   buildTriageApp,
+  CallNodeKeys,
   createNotificationQueue,
   createPdsClient,
   createTraceQueue,
@@ -151,6 +152,11 @@ export interface TestTriage {
   cis2: TestCis2 | undefined;
   /** Hands `t` a clean-up to run before triage's own (e.g. a worker using its database). */
   after: (fn: () => unknown) => void;
+  /**
+   * The private key a call node of this test posts call events with (the call node fixture's
+   * `callEvents`); triage is given its public half, as TRIAGE_CALL_NODE_KEYS.
+   */
+  callNodeKey: JsonWebKey;
 }
 
 /**
@@ -257,8 +263,10 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     ? await startNhsLogin(cleanup, options.nhsLogin === true ? {} : options.nhsLogin)
     : undefined;
   const cis2 = options.cis2 ? await startCis2(cleanup, options.cis2 === true ? {} : options.cis2) : undefined;
+  const callNodeKey = generateSigningKey(`call-node-${randomUUID()}`);
   const app = await buildTriageApp({
     pool: db.pool,
+    callNodeKeys: new CallNodeKeys({ keys: [publicHalf(callNodeKey)] }),
     tokenKeys: new TokenKeys(options.signingKeys ?? [generateSigningKey()], defaultTokenIssuer),
     ...(options.callLinkTtlSeconds ? { callLinkTtlSeconds: options.callLinkTtlSeconds } : {}),
     writeBack: writeBackQueue ? writeBacksTo(writeBackQueue) : noWriteBacks,
@@ -309,7 +317,13 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     nhsLogin,
     cis2,
     after: (fn) => cleanup.after(fn),
+    callNodeKey,
   };
+}
+
+/** The public members of an Ed25519 JWK. */
+function publicHalf({ kty, crv, x, kid }: JsonWebKey): JsonWebKey {
+  return { kty, crv, x, kid, alg: 'EdDSA', use: 'sig' };
 }
 
 /** The PDS stand-in (its own unless given) and how triage traces against it; the app closes the queue. */

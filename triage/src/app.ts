@@ -14,6 +14,9 @@ import type { AttachmentStore } from './attachments/store';
 import { registerErrorHandling } from './errors';
 import { attachmentRoutes } from './routes/attachments';
 import { callRoutes } from './routes/calls';
+import { callEventRoutes } from './routes/call-events';
+import { callDataRoutes } from './routes/call-data';
+import type { CallNodeKeys } from './auth/call-node-keys';
 import { createStaffLive, type QueueChange } from './live';
 import { authRoutes, defaultSignInBackoff } from './routes/auth';
 import { accountRoutes } from './routes/account';
@@ -102,6 +105,11 @@ export interface TriageAppDeps {
   outbound?: OutboundPolicy;
   /** Encrypts and decrypts practices' stored credentials (TRIAGE_SECRETS_*); without it none can be stored. */
   secrets?: SecretKeyring;
+  /**
+   * The call nodes' public keys (TRIAGE_CALL_NODE_KEYS): a call node posts its calls' events
+   * (call data) with a token of its own key. Without them no call data is taken.
+   */
+  callNodeKeys?: CallNodeKeys;
 }
 
 /** How the app follows Redis, which may be down at boot or go down at any time. */
@@ -381,4 +389,6 @@ async function registerRoutes(
     publicWebUrl,
     callLinkTtlSeconds: deps.callLinkTtlSeconds ?? 3600,
   });
+  await app.register(callEventRoutes, { prefix: '/internal', pool, callNodes: deps.callNodeKeys });
+  await app.register(callDataRoutes, { pool });
 }

@@ -8,6 +8,7 @@ import {
   S3ConfigFields,
 } from '@gpc/contracts';
 import { parseSigningKeys } from './auth/token-keys';
+import { parseCallNodeKeys } from './auth/call-node-keys';
 import type { PdsSettings } from './identity/pds-client';
 import { Cis2ConfigFields, cis2SettingsFrom } from './cis2/settings';
 import { NhsLoginConfigFields, nhsLoginSettingsFrom } from './nhs-login/settings';
@@ -28,6 +29,12 @@ export const TriageConfigSchema = Type.Object(
      * one once its tokens have expired (a thread link lives 14 days).
      */
     signingKeys: Type.String({ minLength: 1 }),
+    /**
+     * The call nodes' public keys, a JWK set as JSON (Ed25519, each with a `kid`): a call node posts
+     * its calls' events (call data) with a short token of its own key (SIGNALLING_CALL_EVENTS_KEY).
+     * Public halves only. Without it, no call data is recorded.
+     */
+    callNodeKeys: Type.Optional(Type.String({ minLength: 1 })),
     /** The `iss` of triage's tokens; the call node expects the same (SIGNALLING_TOKEN_ISSUER). */
     tokenIssuer: Type.String({ minLength: 1, default: defaultTokenIssuer }),
     /** How long a video call's links let the patient and guests in. */
@@ -106,6 +113,13 @@ export function loadTriageConfig(env?: Record<string, string | undefined>): Tria
     parseSigningKeys(config.signingKeys);
   } catch (error) {
     throw new ConfigError([`${envName('TRIAGE', 'signingKeys')}: ${(error as Error).message}`]);
+  }
+  if (config.callNodeKeys !== undefined) {
+    try {
+      parseCallNodeKeys(config.callNodeKeys);
+    } catch (error) {
+      throw new ConfigError([`${envName('TRIAGE', 'callNodeKeys')}: ${(error as Error).message}`]);
+    }
   }
   trustedProxiesFrom(config); // so does a proxy that is not an address or CIDR
   secretKeyringFrom(config, 'TRIAGE'); // a malformed key, or a current kid not among them, stops it too

@@ -17,6 +17,7 @@ export type { Cis2Settings } from './cis2/client';
 export { nrbacRoleMap, staffRoleAt } from './cis2/roles';
 export { Cis2ConfigFields, cis2SettingsFrom } from './cis2/settings';
 export * from './auth/token-keys';
+export { CallNodeKeys, parseCallNodeKeys } from './auth/call-node-keys';
 export { signStaffToken, accessTokenSeconds } from './auth/staff-auth';
 export { redisRevocationLink, type StaffRevocationLink } from './staff-revocation';
 export { rotatePracticeSecrets, describeRotation, type RotationReport } from './secrets/rotate';

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { createWriteBackQueue, enqueueWriteBack, requeueWriteBack } from '@gpc/record/queue';
 import { listenFailure, loadConfigOrExit, s3Settings, StaffLive, stopOnSignal } from '@gpc/contracts';
 import { buildTriageApp } from './app';
+import { CallNodeKeys, parseCallNodeKeys } from './auth/call-node-keys';
 import { redisRevocationLink } from './staff-revocation';
 import { trustedProxiesFrom } from './trusted-proxies';
 import { AttachmentStore } from './attachments/store';
@@ -126,7 +127,10 @@ const app = await buildTriageApp({
   // staff may sign in with NHS CIS2 only when it is set up (TRIAGE_CIS2_*) and their practice chose it
   ...(cis2 ? { cis2 } : {}),
   ...(secrets ? { secrets } : {}),
+  // call data from the call nodes, posted with their own keys' tokens (TRIAGE_CALL_NODE_KEYS)
+  ...(config.callNodeKeys ? { callNodeKeys: new CallNodeKeys(parseCallNodeKeys(config.callNodeKeys)) } : {}),
 });
+if (!config.callNodeKeys) logger.warn('TRIAGE_CALL_NODE_KEYS is not set: no call data will be recorded');
 try {
   await app.listen({ host: config.host, port: config.port });
 } catch (error) {

@@ -1,3 +1,4 @@
 export * from './events';
 export * from './tokens';
 export * from './ice';
+export * from './quality';

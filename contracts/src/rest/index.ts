@@ -17,4 +17,5 @@ export * from './nhs-login';
 export * from './identity';
 export * from './readiness';
 export * from './calls';
+export * from './call-data';
 export * from './cis2';

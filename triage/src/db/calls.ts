@@ -55,3 +55,23 @@ export async function findPatientNameForCall(
   );
   return rows[0]?.name;
 }
+
+/**
+ * The call node says the call ended (the clinician ended it, or nobody came back in time): once,
+ * the first end reported standing. `notFound` when it is not a call of that practice.
+ */
+export async function markVideoCallEnded(
+  db: Queryable,
+  change: { callId: string; practiceId: string; at: string },
+): Promise<'ended' | 'alreadyEnded' | 'notFound'> {
+  const { rowCount } = await db.query(
+    `UPDATE video_call SET ended_at = $3 WHERE id = $1 AND practice_id::text = $2 AND ended_at IS NULL`,
+    [change.callId, change.practiceId, change.at],
+  );
+  if (rowCount) return 'ended';
+  const exists = await db.query('SELECT 1 FROM video_call WHERE id = $1 AND practice_id::text = $2', [
+    change.callId,
+    change.practiceId,
+  ]);
+  return exists.rowCount ? 'alreadyEnded' : 'notFound';
+}

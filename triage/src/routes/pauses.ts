@@ -24,6 +24,7 @@ import {
   type PauseReportRow,
 } from '../db/pauses';
 import { withTransaction } from '../db/transaction';
+import { csvCell } from '../csv';
 
 export interface PauseRoutesDeps {
   pool: pg.Pool;
@@ -178,13 +179,4 @@ export function toCsv(rows: PauseReportRow[]): string {
       .join(','),
   );
   return [pauseReportColumns.join(','), ...lines].join('\r\n') + '\r\n';
-}
-
-/**
- * One cell: quoted when it holds a comma, quote or line break; text a spreadsheet would run as a
- * formula (a reason starting `=`, `+`, `-` or `@`) is kept as text with a leading apostrophe.
- */
-function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
