@@ -31,6 +31,12 @@ export const serviceImages = [
 export type ServiceImageName = (typeof serviceImages)[number]['name'];
 
 /**
+ * The user every gpc/* image runs as (its USER), and the Kubernetes pods' runAsUser: files the
+ * service reads must be readable by it, and it owns nothing it could rewrite (read-only root).
+ */
+export const imageUser = 10001;
+
+/**
  * The migration Job's command in the triage image: applies the migrations and exits
  * (triage/src/migrate.ts), run before a new version's pods.
  */

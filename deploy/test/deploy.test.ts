@@ -24,6 +24,7 @@ import { RecordConfigSchema } from '../../record/src/config';
 import { WebConfigSchema } from '../../web/src/config';
 import {
   imageRepository,
+  imageUser,
   migrateCommand,
   serviceImages,
   thirdPartyImages,
@@ -369,6 +370,12 @@ for (const dir of ['base', 'overlays/production']) {
           if (added.length === 0)
             assert.equal(security?.allowPrivilegeEscalation, false, `${where}: no escalation`);
           assert.equal(pod.automountServiceAccountToken, false, `${where}: no API token it does not use`);
+          if (serviceImageOf(container.image ?? ''))
+            assert.equal(
+              security?.runAsUser ?? pod.securityContext?.runAsUser,
+              imageUser,
+              `${where}: the image's user`,
+            );
           if (object.kind === 'Job') continue;
           assert.ok(container.livenessProbe, `${where}: liveness probe`);
           assert.ok(container.readinessProbe, `${where}: readiness probe`);
