@@ -1,24 +1,22 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { defaultTokenIssuer, writeBackJobId, type StaffTokenClaims } from '@gpc/contracts';
-import { generateSigningKey, TokenKeys } from '@gpc/triage';
+import { writeBackJobId } from '@gpc/contracts';
 import { createWriteBackQueue } from '@gpc/record/queue';
 import {
   cleanupStack,
   freePort,
   freeTextSubmission,
   seedConsultation,
+  processStaffToken,
   seedPractice,
+  spawnTriageProcess,
   startPostgres,
   startMailRelay,
   startRedis,
   startTestDatabase,
   storedSetting,
-  testSecretsEnv,
-  track,
   waitFor,
+  waitForTriageProcess,
   type ChildService,
   type CleanupStack,
   type MailRelay,
@@ -35,51 +33,21 @@ import {
  * `npm test` 3 s, the full length: `GPC_POSTGRES_OUTAGE_MS=30000 node --import tsx --test triage/test/postgres-crash.test.ts`.
  */
 const outageMs = Number(process.env.GPC_POSTGRES_OUTAGE_MS ?? 3000);
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const signingKey = generateSigningKey();
-const tokenKeys = new TokenKeys([signingKey], defaultTokenIssuer);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Triage with its sweeps and queue locks short, behind a load balancer that names each patient's address. */
 function spawnTriage(env: Record<string, string>): ChildService {
-  return track(
-    spawn(process.execPath, ['--import', 'tsx', 'triage/src/server.ts'], {
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH ?? '',
-        TRIAGE_HOST: '127.0.0.1',
-        TRIAGE_SIGNING_KEYS: JSON.stringify({ keys: [signingKey] }),
-        TRIAGE_S3_BUCKET: 'unused-bucket',
-        TRIAGE_S3_ACCESS_KEY_ID: 'unused',
-        TRIAGE_S3_SECRET_ACCESS_KEY: 'unused',
-        TRIAGE_LOG_LEVEL: 'warn',
-        // patients arrive through the load balancer, each from an address of their own
-        TRIAGE_TRUSTED_PROXIES: '127.0.0.1',
-        TRIAGE_OUTBOUND_ALLOW_LOOPBACK_HTTP: 'true',
-        // owed work whose job was lost is found again within a second or two
-        TRIAGE_SWEEP_INTERVAL_MS: '500',
-        TRIAGE_SWEEP_AFTER_MS: '1000',
-        // a send in flight when triage is killed is taken up by the next process within seconds
-        TRIAGE_QUEUE_LOCK_DURATION_MS: '2000',
-        TRIAGE_QUEUE_STALLED_INTERVAL_MS: '1000',
-        ...testSecretsEnv('TRIAGE'),
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
-}
-
-/** An access token as sign-in gives (signed with triage's key). */
-function clinicianToken(practice: SeededPractice): string {
-  const staff = practice.staff.clinician;
-  const claims: StaffTokenClaims = {
-    typ: 'staff',
-    sub: staff.id,
-    practiceId: practice.id,
-    role: 'clinician',
-    name: staff.name,
-  };
-  return tokenKeys.sign('staff', claims, 3600);
+  return spawnTriageProcess({
+    // patients arrive through the load balancer, each from an address of their own
+    TRIAGE_TRUSTED_PROXIES: '127.0.0.1',
+    // owed work whose job was lost is found again within a second or two
+    TRIAGE_SWEEP_INTERVAL_MS: '500',
+    TRIAGE_SWEEP_AFTER_MS: '1000',
+    // a send in flight when triage is killed is taken up by the next process within seconds
+    TRIAGE_QUEUE_LOCK_DURATION_MS: '2000',
+    TRIAGE_QUEUE_STALLED_INTERVAL_MS: '1000',
+    ...env,
+  });
 }
 
 interface World {
@@ -137,19 +105,7 @@ async function startWorld(stack: CleanupStack): Promise<World> {
 async function startTriageProcess(stack: CleanupStack, world: World): Promise<ChildService> {
   const triage = spawnTriage(world.env);
   stack.after(() => triage.stop());
-  // serving, and this process is the one answering (its signing key), not another test's on a port
-  // freed and taken again meanwhile
-  await waitFor(
-    () => `triage to serve: ${triage.output()}`,
-    async () => {
-      if (triage.child.exitCode !== null) throw new Error(`triage exited: ${triage.output()}`);
-      const response = await fetch(`${world.url}/.well-known/jwks.json`).catch(() => undefined);
-      if (response?.status !== 200) return false;
-      const { keys } = (await response.json()) as { keys: { kid?: string }[] };
-      return keys.some((key) => key.kid === signingKey.kid);
-    },
-    { timeoutMs: 60_000, intervalMs: 200 },
-  );
+  await waitForTriageProcess(triage, world.url);
   return triage;
 }
 
@@ -292,7 +248,7 @@ describe('triage through a PostgreSQL crash and its own kill -9, as its own proc
   before(async () => {
     world = await startWorld(stack);
     triage = await startTriageProcess(stack, world);
-    token = clinicianToken(world.practice);
+    token = processStaffToken(world.practice);
   });
 
   it('never exits through a PostgreSQL crash, answers 503 with a clear coded error while it is down, says so on /readyz, and loses, duplicates or half-writes no acknowledged submission, close or owed write-back', async (t) => {

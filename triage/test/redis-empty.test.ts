@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { defaultTokenIssuer, type StaffTokenClaims } from '@gpc/contracts';
 import { startLocalPds } from '@gpc/local-pds-server';
 import { seedPatients } from '@gpc/local-pds-server/seed';
-import { generateSigningKey, loadTriageConfig, TokenKeys } from '@gpc/triage';
+import { loadTriageConfig } from '@gpc/triage';
 import {
   cleanupStack,
   compositionsFor,
   freePort,
   freeTextSubmission,
+  processSigningKey,
+  processStaffToken,
   seedConsultation,
   seedPractice,
+  spawnServiceProcess,
+  spawnTriageProcess,
   startFaultProxy,
   startLocalFhir,
   startMailRelay,
@@ -20,11 +21,8 @@ import {
   startTestDatabase,
   storedSetting,
   testSecretsEnv,
-  track,
   waitFor,
-  type ChildService,
   type FaultAction,
-  type SeededPractice,
 } from '@gpc/test-support';
 
 /**
@@ -34,35 +32,10 @@ import {
  * queue it again. Triage and the record worker run as production runs them, each its own process,
  * with their sweeps set short from the environment.
  */
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const signingKey = generateSigningKey();
-const tokenKeys = new TokenKeys([signingKey], defaultTokenIssuer);
 const sweepEnv = (prefix: 'TRIAGE' | 'RECORD') => ({
   [`${prefix}_SWEEP_INTERVAL_MS`]: '500',
   [`${prefix}_SWEEP_AFTER_MS`]: '1000',
 });
-
-function spawnService(entry: string, env: Record<string, string>): ChildService {
-  return track(
-    spawn(process.execPath, ['--import', 'tsx', entry], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
-}
-
-function clinicianToken(practice: SeededPractice): string {
-  const staff = practice.staff.clinician;
-  const claims: StaffTokenClaims = {
-    typ: 'staff',
-    sub: staff.id,
-    practiceId: practice.id,
-    role: 'clinician',
-    name: staff.name,
-  };
-  return tokenKeys.sign('staff', claims, 3600);
-}
 
 const blocked: FaultAction = { kind: 'status', status: 503, text: 'not now' };
 
@@ -74,7 +47,7 @@ describe('triage and the record worker when Redis comes back empty', () => {
       TRIAGE_S3_BUCKET: 'unused-here',
       TRIAGE_S3_ACCESS_KEY_ID: 'S3RVER',
       TRIAGE_S3_SECRET_ACCESS_KEY: 'S3RVER',
-      TRIAGE_SIGNING_KEYS: JSON.stringify({ keys: [signingKey] }),
+      TRIAGE_SIGNING_KEYS: JSON.stringify({ keys: [processSigningKey] }),
     };
     const defaults = loadTriageConfig(base);
     assert.deepEqual([defaults.sweepIntervalMs, defaults.sweepAfterMs], [30_000, 120_000]);
@@ -122,27 +95,19 @@ describe('triage and the record worker when Redis comes back empty', () => {
 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const triage = spawnService('triage/src/server.ts', {
-      TRIAGE_HOST: '127.0.0.1',
+    const triage = spawnTriageProcess({
       TRIAGE_PORT: String(port),
       TRIAGE_DATABASE_URL: db.url,
       TRIAGE_REDIS_URL: redis.url,
-      TRIAGE_SIGNING_KEYS: JSON.stringify({ keys: [signingKey] }),
-      TRIAGE_S3_BUCKET: 'unused-bucket',
-      TRIAGE_S3_ACCESS_KEY_ID: 'unused',
-      TRIAGE_S3_SECRET_ACCESS_KEY: 'unused',
-      TRIAGE_LOG_LEVEL: 'warn',
-      TRIAGE_OUTBOUND_ALLOW_LOOPBACK_HTTP: 'true',
       TRIAGE_PDS_BASE_URL: pdsProxy.url,
       TRIAGE_PDS_TOKEN_URL: pds.tokenUrl,
       TRIAGE_PDS_API_KEY: pds.apiKey,
       TRIAGE_PDS_PRIVATE_KEY: pds.key.privateKeyPem,
       TRIAGE_PDS_KID: pds.key.kid,
-      ...testSecretsEnv('TRIAGE'),
       ...sweepEnv('TRIAGE'),
     });
     cleanup.after(() => triage.stop());
-    const record = spawnService('record/src/server.ts', {
+    const record = spawnServiceProcess('record/src/server.ts', {
       RECORD_PORT: '0',
       RECORD_DATABASE_URL: db.url,
       RECORD_REDIS_URL: redis.url,
@@ -171,7 +136,7 @@ describe('triage and the record worker when Redis comes back empty', () => {
       { timeoutMs: 90_000, intervalMs: 200 },
     );
 
-    const token = clinicianToken(practice);
+    const token = processStaffToken(practice);
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const forms = (await (await fetch(`${url}/practices/${practice.odsCode}`)).json()) as {
       forms: { id: string; slug: string }[];

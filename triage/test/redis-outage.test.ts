@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { defaultTokenIssuer, writeBackJobId, type StaffTokenClaims } from '@gpc/contracts';
+import { writeBackJobId } from '@gpc/contracts';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createWriteBackAnnouncer } from '@gpc/record';
-import { createNotificationQueue, generateSigningKey, TokenKeys } from '@gpc/triage';
+import { createNotificationQueue } from '@gpc/triage';
 import { createWriteBackQueue, requeueWriteBack } from '@gpc/record/queue';
 import { listUntouchedPending } from '@gpc/record/write-back';
 import {
@@ -16,9 +14,11 @@ import {
   seedConsultation,
   seedPractice,
   startRedis,
+  processStaffToken,
+  spawnTriageProcess,
   startTestDatabase,
-  track,
   waitFor,
+  waitForTriageProcess,
   type ChildService,
   type RedisServer,
   type SeededPractice,
@@ -31,41 +31,6 @@ import {
  * full-length outage: `GPC_REDIS_OUTAGE_MS=30000 node --import tsx --test triage/test/redis-outage.test.ts`.
  */
 const outageMs = Number(process.env.GPC_REDIS_OUTAGE_MS ?? 10_000);
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-const signingKey = generateSigningKey();
-const tokenKeys = new TokenKeys([signingKey], defaultTokenIssuer);
-
-function spawnTriage(env: Record<string, string>): ChildService {
-  return track(
-    spawn(process.execPath, ['--import', 'tsx', 'triage/src/server.ts'], {
-      cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH ?? '',
-        TRIAGE_HOST: '127.0.0.1',
-        TRIAGE_SIGNING_KEYS: JSON.stringify({ keys: [signingKey] }),
-        TRIAGE_S3_BUCKET: 'unused-bucket',
-        TRIAGE_S3_ACCESS_KEY_ID: 'unused',
-        TRIAGE_S3_SECRET_ACCESS_KEY: 'unused',
-        TRIAGE_LOG_LEVEL: 'warn',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
-}
-
-/** An access token as sign-in gives (signed with triage's key). */
-function clinicianToken(practice: SeededPractice): string {
-  const staff = practice.staff.clinician;
-  const claims: StaffTokenClaims = {
-    typ: 'staff',
-    sub: staff.id,
-    practiceId: practice.id,
-    role: 'clinician',
-    name: staff.name,
-  };
-  return tokenKeys.sign('staff', claims, 3600);
-}
 
 interface World {
   db: TestDatabase;
@@ -84,18 +49,14 @@ async function startWorld(options: { redisDownAtBoot?: true } = {}): Promise<Wor
   after(() => redis.remove());
   if (options.redisDownAtBoot) await redis.down();
   const port = await freePort();
-  const triage = spawnTriage({
+  const triage = spawnTriageProcess({
     TRIAGE_PORT: String(port),
     TRIAGE_DATABASE_URL: db.url,
     TRIAGE_REDIS_URL: redis.url,
   });
   after(() => triage.stop());
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    () => `triage to serve: ${triage.output()}`,
-    async () => (await fetch(`${url}/health`).catch(() => undefined))?.status === 200,
-    { timeoutMs: 30_000, intervalMs: 200 },
-  );
+  await waitForTriageProcess(triage, url);
   return { db, redis, practice, triage, url };
 }
 
@@ -114,7 +75,7 @@ describe('triage through a Redis outage, as its own process', () => {
   it('keeps answering closes and submissions while Redis is down, loses none, says it is not ready, and has every owed write-back queued once when Redis is back', async () => {
     const { db, redis, practice, triage, url } = await startWorld();
     assert.equal((await readiness(url)).status, 200);
-    const token = clinicianToken(practice);
+    const token = processStaffToken(practice);
     const forms = (await (await fetch(`${url}/practices/${practice.odsCode}`)).json()) as {
       forms: { id: string; slug: string }[];
     };
@@ -272,7 +233,7 @@ describe('triage through a Redis outage, as its own process', () => {
   it('starts and serves while Redis is down, not ready until it answers, then queues as usual', async () => {
     const { db, redis, practice, triage, url } = await startWorld({ redisDownAtBoot: true });
     assert.deepEqual(await readiness(url), { status: 503, body: { status: 'not-ready', down: ['redis'] } });
-    const token = clinicianToken(practice);
+    const token = processStaffToken(practice);
     const close = async (id: string) => {
       const response = await fetch(`${url}/consultations/${id}/close`, {
         method: 'POST',
