@@ -34,8 +34,9 @@ export interface StaffRevocationLink {
  * The link over Redis: `publisher` fails fast while Redis is down (an admin's change never waits
  * for it); `subscriber` is a client of its own, in subscriber mode from now on, which ioredis
  * subscribes again after each reconnect. Each message is also kept in `StaffRevocation.recentKey`
- * for call nodes coming back to Redis; one that could not be sent is sent again once Redis is back
- * (while this process lives: the access token's lifetime stays the fallback).
+ * for nodes coming back to Redis (this one included: it reads the set each time both clients are
+ * back); one that could not be sent is sent again once Redis is back (while this process lives: the
+ * access token's lifetime stays the fallback).
  */
 export function redisRevocationLink(publisher: Redis, subscriber: Redis): StaffRevocationLink {
   const send = (message: string) =>
@@ -50,18 +51,34 @@ export function redisRevocationLink(publisher: Redis, subscriber: Redis): StaffR
         .exec();
     });
   let unsent: string[] = [];
-  // sent again once both clients are back: the publisher is often ready before the subscriber has
-  // subscribed again, and a publish then reaches no one here (other nodes read the recent set)
-  const sendUnsent = () => {
+  const listeners: ((message: string) => void)[] = [];
+  // each revocation once, whether it comes by the channel, from the recent set, or both
+  const delivered = new Map<string, number>();
+  const deliver = (message: string) => {
+    const now = Date.now();
+    for (const [seen, at] of delivered) if (at < now - StaffRevocation.rememberMs) delivered.delete(seen);
+    if (delivered.has(message)) return;
+    delivered.set(message, now);
+    for (const listener of listeners) listener(message);
+  };
+  // back from an outage (or a first connection): both clients ready, so a publish reaches this node
+  // again; what is owed is sent again, and what other nodes announced meanwhile (this node heard
+  // nothing while cut off) is read from the recent set and applied here, as call nodes do
+  const onBothReady = () => {
     if (publisher.status !== 'ready' || subscriber.status !== 'ready') return;
     const again = unsent.filter(
       (message) => (parseStaffRevoked(message)?.at ?? 0) > Date.now() - StaffRevocation.rememberMs,
     );
     unsent = [];
     for (const message of again) send(message).catch(() => unsent.push(message));
+    if (listeners.length === 0) return;
+    publisher
+      .zrangebyscore(StaffRevocation.recentKey, Date.now() - StaffRevocation.rememberMs, '+inf')
+      .then((messages) => messages.forEach(deliver))
+      .catch(() => undefined);
   };
-  publisher.on('ready', sendUnsent);
-  subscriber.on('ready', sendUnsent);
+  publisher.on('ready', onBothReady);
+  subscriber.on('ready', onBothReady);
   return {
     publish: async (message) => {
       try {
@@ -72,9 +89,10 @@ export function redisRevocationLink(publisher: Redis, subscriber: Redis): StaffR
       }
     },
     subscribe: (listener) => {
-      subscriber.on('message', (channel: string, message: string) => {
-        if (channel === StaffRevocation.channel) listener(message);
-      });
+      if (listeners.push(listener) === 1)
+        subscriber.on('message', (channel: string, message: string) => {
+          if (channel === StaffRevocation.channel) deliver(message);
+        });
       // asked once the client is ready: a SUBSCRIBE sent between its connecting and its ready check
       // puts the connection in subscriber mode under that check, which fails ("Connection in
       // subscriber mode") and costs a reconnect; ioredis subscribes again after later reconnects

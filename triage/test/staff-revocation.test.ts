@@ -263,3 +263,45 @@ describe('a revocation announced while Redis is down', () => {
     assert.deepEqual(heard, [message], 'sent once');
   });
 });
+
+describe('a triage node that was cut off from Redis', () => {
+  it('applies, once, a revocation another node announced while it was away, read from the recent set when it is back', async (t) => {
+    const cleanup = cleanupStack(t);
+    const redis = await startRedis();
+    cleanup.after(() => redis.remove());
+    const clients: Redis[] = [];
+    const client = (lazyConnect: boolean) => {
+      const made = new Redis(redis.url, { ...failFastRedisOptions, lazyConnect });
+      made.on('error', () => undefined);
+      clients.push(made);
+      return made;
+    };
+    cleanup.after(() => clients.forEach((made) => made.disconnect()));
+    const announcing = redisRevocationLink(client(false), client(false));
+    await waitFor('the announcing node connected', () => clients[0]!.status === 'ready');
+
+    // the other node is away (not yet connected) when the revocation is announced
+    const [publisher, subscriber] = [client(true), client(true)];
+    const heard: string[] = [];
+    redisRevocationLink(publisher, subscriber).subscribe((message) => heard.push(message));
+    const message = JSON.stringify({ staffId: 'staff-2', at: Date.now() });
+    await announcing.publish(message);
+    assert.deepEqual(heard, [], 'not heard while away');
+
+    await Promise.all([publisher.connect(), subscriber.connect()]);
+    await waitFor('the revocation applied once back', () => heard.includes(message), { timeoutMs: 10_000 });
+    await waitFor('subscribed again', async () => {
+      const [, count] = (await publisher.call('PUBSUB', 'NUMSUB', StaffRevocation.channel)) as [
+        string,
+        number,
+      ];
+      return count >= 1;
+    });
+    // announced again (say after another outage): heard by the channel, applied no second time
+    await announcing.publish(message);
+    const later = JSON.stringify({ staffId: 'staff-3', at: Date.now() });
+    await announcing.publish(later);
+    await waitFor('a later revocation heard by the channel', () => heard.includes(later));
+    assert.deepEqual(heard, [message, later]);
+  });
+});
