@@ -58,3 +58,21 @@ export function imageRepository(reference: string): string {
   const colon = withoutDigest.indexOf(':', lastSlash + 1);
   return colon === -1 ? withoutDigest : withoutDigest.slice(0, colon);
 }
+
+/**
+ * The Secret the Kubernetes manifests take every credential from, and its keys: created by the
+ * hosting team (deploy/kubernetes/base/kustomization.yaml says how), never held in this repository.
+ */
+export const clusterSecret = {
+  name: 'gp-consult',
+  keys: [
+    'database-url',
+    'redis-url',
+    'signing-keys',
+    'secrets-keys',
+    'secrets-current-kid',
+    's3-access-key-id',
+    's3-secret-access-key',
+    'turn-shared-secret',
+  ],
+} as const;

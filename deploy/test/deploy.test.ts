@@ -23,6 +23,7 @@ import { SignallingConfigSchema } from '../../signalling/src/config';
 import { RecordConfigSchema } from '../../record/src/config';
 import { WebConfigSchema } from '../../web/src/config';
 import {
+  clusterSecret,
   imageRepository,
   imageUser,
   migrateCommand,
@@ -327,6 +328,26 @@ for (const dir of ['base', 'overlays/production']) {
         0,
         'secrets are referenced, never held',
       );
+    });
+
+    it('takes every credential from the one Secret the hosting team makes, by keys its kustomization names', () => {
+      const comment = readFileSync(path.join(deployDir, 'kubernetes/base/kustomization.yaml'), 'utf8');
+      const used = new Set<string>();
+      for (const object of workloads)
+        for (const container of podSpecOf(object)!.containers)
+          for (const variable of container.env ?? []) {
+            const ref = variable.valueFrom?.secretKeyRef;
+            if (!ref) continue;
+            assert.equal(ref.name, clusterSecret.name, `${object.metadata.name}: ${variable.name}`);
+            assert.ok(
+              (clusterSecret.keys as readonly string[]).includes(ref.key),
+              `${variable.name}: key ${ref.key}`,
+            );
+            used.add(ref.key);
+          }
+      assert.deepEqual([...used].sort(), [...clusterSecret.keys].sort(), 'every key is used');
+      for (const key of clusterSecret.keys)
+        assert.ok(comment.includes(`${key}=`), `how to make ${key} is said`);
     });
 
     it('runs triage, record and web as Deployments and the call nodes as a DaemonSet, each from its own image, with a migration Job', () => {
