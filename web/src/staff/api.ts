@@ -2,6 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import { StaffLive, type StaffLiveServerToClientEvents } from '@gpc/contracts/staff-live';
 import type {
   AttachmentView,
+  CallDataView,
   CloseConsultationBody,
   CloseRefusal,
   ConsultationChange,
@@ -138,6 +139,11 @@ export class StaffClient {
 
   consultation(id: string): Promise<ConsultationDetail> {
     return this.api.get(`/consultations/${id}`);
+  }
+
+  /** The request's video calls: who joined and left when, media paths, quality. */
+  callData(id: string): Promise<CallDataView[]> {
+    return this.api.get(`/consultations/${id}/calls`);
   }
 
   attachments(id: string): Promise<AttachmentView[]> {

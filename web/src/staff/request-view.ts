@@ -2,6 +2,7 @@ import type { ConsultationDetail, StaffSession } from '@gpc/contracts';
 import { addSummaryRow, byId, element, messageItem, newTabLink } from '../shared/nhsuk';
 import { renderIdentity } from './identity-view';
 import { renderRecord } from './record-view';
+import { renderCalls } from './calls-view';
 import type { OpenRequest } from './state';
 import { assigneeLabel, calendarDate, notificationText, statusLabel, when } from './words';
 
@@ -22,6 +23,7 @@ export function renderRequest(request: OpenRequest, staff: StaffSession['staff']
     ),
   );
   renderRecord(detail, staff?.role);
+  renderCalls(request.calls);
   byId('notification-list').replaceChildren(
     ...detail.notifications.map((notification) => element('li', {}, notificationText(notification))),
   );

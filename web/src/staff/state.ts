@@ -1,5 +1,6 @@
 import type {
   AttachmentView,
+  CallDataView,
   ConsultationDetail,
   ConsultationStatus,
   QueueItem,
@@ -28,6 +29,8 @@ export interface OpenRequest {
   detail: ConsultationDetail;
   attachments: AttachmentView[];
   messages: ThreadMessage[];
+  /** Its video calls (call data); none shown if they cannot be read. */
+  calls: CallDataView[];
 }
 
 /** The request open in the dashboard, if any: live updates reload it. */
@@ -56,7 +59,8 @@ export async function loadOpenRequest(client: StaffClient, id: string, shown = f
   const detail = await client.consultation(id);
   const attachments = await client.attachments(id).catch(() => []);
   const messages = await client.messages(id, shown).catch(() => []);
-  return { detail, attachments, messages };
+  const calls = await client.callData(id).catch(() => []);
+  return { detail, attachments, messages, calls };
 }
 
 /**
