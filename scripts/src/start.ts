@@ -266,6 +266,7 @@ async function startLocalTurn(settings: LocalSettings): Promise<StartedService> 
     relayMinPort: settings.turnRelayMinPort,
     relayMaxPort: settings.turnRelayMaxPort,
     secret: devTurnSecret(settings.stateDir),
+    configFile: path.join(settings.stateDir, 'turnserver.conf'),
     ...(await ensureTurnCertificate(settings.stateDir)),
   });
 }

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +22,11 @@ export interface TurnServerOptions {
   relayMinPort: number;
   relayMaxPort: number;
   secret: string;
+  /**
+   * Where the secret is written for coturn (mode 0600) and read from with `-c`: on the command line
+   * it would show in every user's process list.
+   */
+  configFile: string;
   certFile: string;
   keyFile: string;
 }
@@ -49,7 +54,9 @@ export function turnUrls(host: string, port: number, tlsPort: number): TurnServe
  */
 function coturnArgs(options: TurnServerOptions): string[] {
   return [
-    '-n', // no configuration file: everything is on this line
+    // the secret only; everything else is on this line
+    '-c',
+    options.configFile,
     `--listening-ip=${options.host}`,
     `--relay-ip=${options.host}`,
     `--listening-port=${options.port}`,
@@ -57,7 +64,6 @@ function coturnArgs(options: TurnServerOptions): string[] {
     `--min-port=${options.relayMinPort}`,
     `--max-port=${options.relayMaxPort}`,
     '--use-auth-secret',
-    `--static-auth-secret=${options.secret}`,
     '--realm=gp-consult',
     `--cert=${options.certFile}`,
     `--pkey=${options.keyFile}`,
@@ -134,6 +140,8 @@ function tcpAnswers(host: string, port: number): Promise<boolean> {
  * memory (it is chatty) and is shown only if it exits during start-up.
  */
 export async function startTurnServer(options: TurnServerOptions): Promise<TurnServer> {
+  writeFileSync(options.configFile, `static-auth-secret=${options.secret}\n`, { mode: 0o600 });
+  chmodSync(options.configFile, 0o600); // an older file keeps its mode when written again
   const child = spawn('turnserver', coturnArgs(options), { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000));

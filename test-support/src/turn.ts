@@ -38,6 +38,7 @@ export async function startTurnServer(t: TestLifetime): Promise<TestTurnServer> 
         relayMinPort,
         relayMaxPort: relayMinPort + 50,
         secret,
+        configFile: path.join(dir, 'turnserver.conf'),
         ...certificate,
       });
     } catch (error) {
