@@ -317,6 +317,7 @@ describe('signalling: hostile socket payloads are answered with coded errors and
         rtpCapabilities: current.join.routerRtpCapabilities,
       },
       'consumer:resume': { consumerId: current.ids[7] },
+      'call:audio-only': { on: true },
       'producer:pause': { producerId },
       'producer:resume': { producerId },
       'chat:send': { text: 'deep' },

@@ -174,7 +174,7 @@ export function stunServerUfrag(packet: Buffer): string | undefined {
 
 /** Splits an RFC 4571 stream into whole frames (2-byte length prefix kept), whatever the chunking. */
 class FrameReader {
-  private buffered = Buffer.alloc(0);
+  private buffered: Buffer = Buffer.alloc(0);
 
   push(chunk: Buffer): Buffer[] {
     this.buffered = this.buffered.length > 0 ? Buffer.concat([this.buffered, chunk]) : chunk;

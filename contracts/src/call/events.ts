@@ -60,6 +60,8 @@ export const ClientPayloads = {
   'consumer:resume': Type.Object({ consumerId: Id }, { additionalProperties: false }),
   'producer:pause': Type.Object({ producerId: Id }, { additionalProperties: false }),
   'producer:resume': Type.Object({ producerId: Id }, { additionalProperties: false }),
+  /** On a poor connection, at the participant's choice: receive no video (on), or video again (off). */
+  'call:audio-only': Type.Object({ on: Type.Boolean() }, { additionalProperties: false }),
   'chat:send': Type.Object(
     { text: Type.String({ minLength: 1, maxLength: 2000 }) },
     { additionalProperties: false },
@@ -113,6 +115,7 @@ export interface ClientResults {
   produce: { producerId: string };
   consume: ConsumeResult;
   'consumer:resume': NoData;
+  'call:audio-only': NoData;
   'producer:pause': NoData;
   'producer:resume': NoData;
   'chat:send': NoData;
@@ -124,6 +127,12 @@ export interface AckError {
   code: ErrorCode;
   message: string;
 }
+export interface ConnectionQualityChange {
+  quality: 'good' | 'poor';
+  /** Kilobits per second the SFU estimates it can send to this participant. */
+  availableKbps: number;
+}
+
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: AckError };
 
 export type ClientToServerEvents = {
@@ -155,6 +164,11 @@ export interface ServerToClientEvents {
   /** The server lost the call's media (e.g. a worker died): join again from scratch. */
   'call:rejoin': (reason: { reason: string }) => void;
   'chat:message': (message: { participantId: string; name: string; text: string; at: string }) => void;
+  /**
+   * To one participant: what the path to them carries (the SFU's estimate) has stayed low (`poor`:
+   * the page offers audio only) or recovered (`good`).
+   */
+  'connection:quality': (change: ConnectionQualityChange) => void;
 }
 
 /**

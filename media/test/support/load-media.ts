@@ -20,6 +20,8 @@ export async function loadMedia(): Promise<typeof MediaModule> {
  */
 export async function startTestPool(options: {
   workers: number;
+  /** The address to announce instead of 127.0.0.1 (an impairment relay's); the relay takes the same port. */
+  rtcAnnouncedAddress?: string;
 }): Promise<{ pool: MediaModule.MediaWorkerPool; rtcPort: number }> {
   const { MediaWorkerPool } = await loadMedia();
   const { freePort } = await import('../../../scripts/src/ports');
@@ -30,6 +32,7 @@ export async function startTestPool(options: {
         workers: options.workers,
         rtcPort,
         rtcListenIp: '127.0.0.1',
+        ...(options.rtcAnnouncedAddress ? { rtcAnnouncedAddress: options.rtcAnnouncedAddress } : {}),
       });
       return { pool, rtcPort };
     } catch (error) {

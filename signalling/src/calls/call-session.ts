@@ -384,6 +384,11 @@ export class CallSession {
     this.mediaRoomOpening ??= (async () => {
       // a worker that just died may be the only one: its replacement takes the room
       const room = await Room.create(this.id, await this.deps.media.liveWorker());
+      // the participant whose path has stayed poor (or recovered) is told: their page offers audio only
+      room.on('connectionQuality', ({ peerId, quality, availableKbps }) => {
+        const socketId = this.members.get(peerId)?.socketId;
+        if (socketId) this.deps.io.to(socketId).emit('connection:quality', { quality, availableKbps });
+      });
       room.once('lost', () => {
         this.mediaRoom = undefined;
         this.deps.logger.warn({ callId: this.id }, 'call media lost; asking clients to rejoin');

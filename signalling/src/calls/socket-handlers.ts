@@ -103,6 +103,10 @@ function wireMediaEvents(on: On, session: CallSession, sender: CallSender): void
     await session.admittedPeer(sender).resumeConsumer(consumerId);
     return {};
   });
+  on('call:audio-only', async ({ on: audioOnly }) => {
+    await session.admittedPeer(sender).setAudioOnly(audioOnly);
+    return {};
+  });
   on('producer:pause', async ({ producerId }) => {
     await session.admittedPeer(sender).producer(producerId).pause();
     return {};

@@ -61,6 +61,8 @@ export interface CallNodeOptions {
   redisUrl?: string;
   /** A call nobody is connected to for this long ends; 30 minutes unless said. */
   callIdleSeconds?: number;
+  /** The address browsers are told to send media to: an impairment relay's, in front of the WebRtcServer. */
+  rtcAnnouncedAddress?: string;
   /** A TURN relay to hand participants credentials for (e.g. test-support's `startTurnServer`). */
   turn?: TurnSettings;
 }
@@ -111,7 +113,10 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
     import('pino'),
     import('../../src/calls/call-links'),
   ]);
-  const { pool: media, rtcPort } = await startTestPool({ workers: options.workers ?? 1 });
+  const { pool: media, rtcPort } = await startTestPool({
+    workers: options.workers ?? 1,
+    ...(options.rtcAnnouncedAddress ? { rtcAnnouncedAddress: options.rtcAnnouncedAddress } : {}),
+  });
   const keys = options.jwksUrl
     ? undefined
     : (options.signingKeys ?? new TokenKeys([generateSigningKey()], defaultTokenIssuer));

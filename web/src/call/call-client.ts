@@ -5,6 +5,7 @@ import type {
   Ack,
   ClientResults,
   ClientToServerEvents,
+  ConnectionQualityChange,
   ForcedRelay,
   IceServer,
   JoinResult,
@@ -46,6 +47,8 @@ export interface CallClientEvents {
   chat: { name: string; text: string; at: string };
   /** To clinicians: a link another device holds was opened on a second device, now waiting. */
   anotherDevice: { participantId: string; name: string };
+  /** The SFU finds the path to this page poor (the page offers audio only), or good again. */
+  connectionQuality: ConnectionQualityChange;
 }
 
 /** The page's state for each reason the server gives for putting a participant out of the call. */
@@ -158,6 +161,7 @@ export class CallClient {
     this.socket.on('producer:new', (producer) => void this.consume(producer));
     this.socket.on('producer:closed', ({ producerId }) => this.dropConsumer(producerId));
     this.socket.on('chat:message', (message) => this.emit('chat', message));
+    this.socket.on('connection:quality', (change) => this.emit('connectionQuality', change));
     // a change of network (Wi-Fi to mobile data) gets the same treatment as a stalled path
     window.addEventListener('online', () => this.restartIceAll());
     (navigator as Navigator & { connection?: EventTarget }).connection?.addEventListener('change', () =>
@@ -388,6 +392,16 @@ export class CallClient {
     if (muted) producer.pause();
     else producer.resume();
     await this.request(muted ? 'producer:pause' : 'producer:resume', { producerId: producer.id });
+  }
+
+  /**
+   * Audio only, for a poor connection: the server stops sending this page video, and the camera's
+   * encodings stop (not a pause: the camera button stays the person's own); off brings both back.
+   */
+  async setAudioOnly(on: boolean): Promise<void> {
+    await this.request('call:audio-only', { on });
+    const video = this.producers.get('video');
+    if (video && !video.closed) await video.setRtpEncodingParameters({ active: !on });
   }
 
   sendChat(text: string): Promise<unknown> {

@@ -3,6 +3,7 @@ import './call.css';
 import { byId, messageItem } from '../shared/nhsuk';
 import type { ForcedRelay } from '@gpc/contracts';
 import type { CallClient, CallState } from './call-client';
+import { bindConnectionNotice } from './connection-notice';
 
 export { byId };
 
@@ -75,6 +76,7 @@ export function bindCallView(
   });
   bindChat(client);
   bindControls(client);
+  bindConnectionNotice(client);
 }
 
 /** A tile for a participant: their video and their name under it. */
