@@ -52,6 +52,27 @@ export function devTokenKeys(stateDir: string): string {
 }
 
 /**
+ * The call node's key for posting call data to triage, made once per checkout in the state folder:
+ * the private half for signalling (SIGNALLING_CALL_EVENTS_KEY), the public half, as a JWK set, for
+ * triage (TRIAGE_CALL_NODE_KEYS). It opens triage's call-events endpoint and nothing else.
+ */
+export function devCallNodeKey(stateDir: string): { privateJwk: string; publicJwks: string } {
+  const file = path.join(stateDir, 'call-node-key.json');
+  let key: Record<string, unknown>;
+  if (existsSync(file)) key = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  else {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    key = { ...privateKey.export({ format: 'jwk' }), kid: `call-node-${randomBytes(4).toString('hex')}` };
+    writeFileSync(file, JSON.stringify(key), { mode: 0o600 });
+  }
+  const { kty, crv, x, kid } = key;
+  return {
+    privateJwk: JSON.stringify(key),
+    publicJwks: JSON.stringify({ keys: [{ kty, crv, x, kid, alg: 'EdDSA', use: 'sig' }] }),
+  };
+}
+
+/**
  * The development application's key for the local PDS stand-in (application-restricted access), made
  * once per checkout in the state folder: the private half for triage, the public half (a JWKS file)
  * registered with the stand-in.
@@ -185,6 +206,7 @@ export function applicationSpecs(settings: LocalSettings, workerBin: string): Se
         // the development practice's GOV.UK Notify and mail relay are local stand-ins on loopback
         TRIAGE_OUTBOUND_ALLOW_LOOPBACK_HTTP: 'true',
         TRIAGE_SIGNING_KEYS: devTokenKeys(settings.stateDir),
+        TRIAGE_CALL_NODE_KEYS: devCallNodeKey(settings.stateDir).publicJwks,
         ...localPdsEnv(settings),
         ...localNhsLoginEnv(settings),
         ...localCis2Env(settings),
@@ -242,6 +264,9 @@ function signallingSpec(settings: LocalSettings, workerBin: string): ServiceSpec
       SIGNALLING_HOST: host,
       SIGNALLING_PORT: String(settings.signallingPort),
       SIGNALLING_JWKS_URL: `http://${host}:${settings.triagePort}/.well-known/jwks.json`,
+      // call data goes to triage, signed with the call node's own key
+      SIGNALLING_CALL_EVENTS_URL: `http://${host}:${settings.triagePort}`,
+      SIGNALLING_CALL_EVENTS_KEY: devCallNodeKey(settings.stateDir).privateJwk,
       SIGNALLING_REDIS_URL: settings.redisUrl,
       SIGNALLING_MEDIA_WORKERS: String(settings.mediaWorkers),
       SIGNALLING_RTC_PORT: String(settings.rtcPort),

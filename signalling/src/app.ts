@@ -8,6 +8,7 @@ import type { TokenService } from './auth/tokens';
 import type { Redis } from 'ioredis';
 import { CallLinks } from './calls/call-links';
 import { CallRegistry } from './calls/call-registry';
+import { CallData, type CallEventSink } from './calls/call-data';
 import type { CallServer } from './calls/call-socket';
 import { registerCallHandlers } from './calls/socket-handlers';
 import { iceServersFor, type TurnSettings } from './calls/turn-credentials';
@@ -27,6 +28,8 @@ export interface SignallingAppDeps {
   callIdleSeconds: number;
   /** The TURN relay participants are given credentials for (SIGNALLING_TURN_*); none when absent. */
   turn?: TurnSettings;
+  /** Where call events (call data) go: the outbox posting them to triage; nowhere when absent. */
+  callEvents?: CallEventSink;
 }
 
 export interface SignallingApp {
@@ -137,7 +140,8 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
     ...deps.socketOptions,
   });
   const links = new CallLinks(deps.callLinkRedis, deps.callIdleSeconds * 1000);
-  const calls = new CallRegistry({ io, media: deps.media, logger: http.log, links });
+  const callData = new CallData(deps.callEvents);
+  const calls = new CallRegistry({ io, media: deps.media, logger: http.log, links, callData });
 
   answerWithErrorCodes(http);
   registerHealth(http, deps.media);

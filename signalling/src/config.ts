@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, defaultTokenIssuer, envName, loadConfig, LogLevelSetting } from '@gpc/contracts';
+import type { JWK } from 'jose';
 import { parsePublicJwks, type TokenKeySource } from './auth/tokens';
 import type { TurnSettings } from './calls/turn-credentials';
 
@@ -39,6 +40,16 @@ export const SignallingConfigSchema = Type.Object(
     turnSecret: Type.Optional(Type.String()),
     /** How long a participant's TURN credentials last; a rejoin gets fresh ones. */
     turnCredentialMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60, default: 60 }),
+    /**
+     * Call data: triage's base URL (e.g. http://triage:3001), where this node posts its calls'
+     * events (joins, leaves, quality), and this node's own private Ed25519 JWK (JSON, with a `kid`)
+     * it signs those posts with; triage holds the public half (TRIAGE_CALL_NODE_KEYS). Both, or
+     * neither (no call data recorded).
+     */
+    callEventsUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+    callEventsKey: Type.Optional(Type.String({ minLength: 1 })),
+    /** Names this node in its call-event tokens (the host name when not given). */
+    nodeId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     logLevel: LogLevelSetting,
   },
   { additionalProperties: false },
@@ -48,6 +59,7 @@ export type SignallingConfig = Static<typeof SignallingConfigSchema>;
 export function loadSignallingConfig(env?: Record<string, string | undefined>): SignallingConfig {
   const config = loadConfig(SignallingConfigSchema, 'SIGNALLING', env);
   tokenKeySource(config); // no key source, both, or a set that is not a public one, stops the boot
+  callEventsSettings(config); // half a call-data set-up, or a key that is not a private Ed25519 one, too
   turnSettings(config); // URLs without a secret, or a malformed URL, stops it too
   return config;
 }
@@ -89,3 +101,22 @@ export function tokenKeySource(config: SignallingConfig): TokenKeySource {
     throw new ConfigError([`${jwks}: ${(error as Error).message}`]);
   }
 }
+
+/** Where and how this node posts call events, or undefined when call data is off. */
+export function callEventsSettings(config: SignallingConfig): { triageUrl: string; key: JWK } | undefined {
+  const urlName = envName('SIGNALLING', 'callEventsUrl');
+  const keyName = envName('SIGNALLING', 'callEventsKey');
+  if (config.callEventsUrl === undefined && config.callEventsKey === undefined) return undefined;
+  if (config.callEventsUrl === undefined) throw new ConfigError([`${urlName}: required with ${keyName}`]);
+  if (config.callEventsKey === undefined) throw new ConfigError([`${keyName}: required with ${urlName}`]);
+  let key: JWK;
+  try {
+    key = JSON.parse(config.callEventsKey) as JWK;
+  } catch {
+    throw new ConfigError([`${keyName}: not JSON (a private Ed25519 JWK is expected)`]);
+  }
+  if (key.kty !== 'OKP' || key.crv !== 'Ed25519' || typeof key.d !== 'string' || typeof key.kid !== 'string')
+    throw new ConfigError([`${keyName}: a private Ed25519 JWK with a kid is expected`]);
+  return { triageUrl: config.callEventsUrl, key };
+}
+

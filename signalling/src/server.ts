@@ -1,10 +1,12 @@
+import { hostname } from 'node:os';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { pino } from 'pino';
 import { listenFailure, loadConfigOrExit, stopOnSignal } from '@gpc/contracts';
 import { MediaWorkerPool } from '@gpc/media';
 import { buildSignallingApp } from './app';
 import { TokenService } from './auth/tokens';
-import { loadSignallingConfig, tokenKeySource, turnSettings } from './config';
+import { callEventsSettings, loadSignallingConfig, tokenKeySource, turnSettings } from './config';
+import { CallEventOutbox } from './calls/call-event-outbox';
 import { connectCallLinkRedis } from './calls/call-links';
 import { connectCrossNodeRedis } from './cross-node-redis';
 import { watchStaffRevocations } from './staff-revocation';
@@ -39,6 +41,12 @@ const redis = connectCrossNodeRedis(config.redisUrl, logger);
 const callLinkRedis = connectCallLinkRedis(config.redisUrl, logger);
 // TURN credentials for participants behind networks that block direct media (none when not set)
 const turn = turnSettings(config);
+// call data: this node's calls' events, posted to triage (held in memory while it is away)
+const callEventsTo = callEventsSettings(config);
+const callEvents = callEventsTo
+  ? new CallEventOutbox({ ...callEventsTo, nodeId: config.nodeId ?? hostname(), logger })
+  : undefined;
+if (!callEvents) logger.warn('SIGNALLING_CALL_EVENTS_* is not set: no call data is recorded');
 const app = buildSignallingApp({
   media,
   tokens: new TokenService(tokenKeySource(config), config.tokenIssuer),
@@ -48,6 +56,7 @@ const app = buildSignallingApp({
   callLinkRedis,
   callIdleSeconds: config.callIdleMinutes * 60,
   ...(turn ? { turn } : {}),
+  ...(callEvents ? { callEvents } : {}),
 });
 // a member of staff stopped, demoted or reset in triage leaves their calls here at once
 watchStaffRevocations(app.io, redis.revocations, logger, redis.publisher);
@@ -62,6 +71,8 @@ try {
 
 stopOnSignal(async () => {
   await app.close();
+  // the leaves the close just made, and anything triage has not taken yet, for a few seconds
+  await callEvents?.close();
   media.close();
   redis.disconnect();
   callLinkRedis.disconnect();

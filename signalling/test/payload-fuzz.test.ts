@@ -321,6 +321,14 @@ describe('signalling: hostile socket payloads are answered with coded errors and
       'producer:pause': { producerId },
       'producer:resume': { producerId },
       'chat:send': { text: 'deep' },
+      'call:quality': {
+        windowSeconds: 15,
+        sendKbps: 1,
+        receiveKbps: 1,
+        lossPercent: 0,
+        freezeCount: 0,
+        freezeSeconds: 0,
+      },
     };
     assert.deepEqual(Object.keys(wellFormed).sort(), [...clientEvents].sort(), 'a sample of every event');
     /** The payload deep itself, each field deep, and each key of an object field deep (mediasoup's parameters). */

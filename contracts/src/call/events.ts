@@ -2,6 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { OneOf } from '../schema';
 import type { ErrorCode } from '../errors';
 import type { IceServer } from './ice';
+import { QualityReport } from './quality';
 import { CallGuestRole } from './tokens';
 
 /**
@@ -66,6 +67,8 @@ export const ClientPayloads = {
     { text: Type.String({ minLength: 1, maxLength: 2000 }) },
     { additionalProperties: false },
   ),
+  /** The page's quality summary, at most one per `qualityReportMinIntervalMs`. */
+  'call:quality': QualityReport,
 } satisfies Record<string, TSchema>;
 
 export type ClientEventName = keyof typeof ClientPayloads;
@@ -119,6 +122,7 @@ export interface ClientResults {
   'producer:pause': NoData;
   'producer:resume': NoData;
   'chat:send': NoData;
+  'call:quality': NoData;
 }
 type NoData = Record<string, never>;
 

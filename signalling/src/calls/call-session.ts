@@ -7,10 +7,12 @@ import {
   type Participant,
   type ParticipantRole,
   type ParticipantState,
+  type QualityReport,
   type RemovalReason,
 } from '@gpc/contracts';
 import { Room, type MediaWorkerPool, type Peer } from '@gpc/media';
 import type { CallLinks, CallRef } from './call-links';
+import type { CallData } from './call-data';
 import type { CallServer, CallSocket } from './call-socket';
 
 export interface CallParticipant {
@@ -76,6 +78,8 @@ export interface CallSessionDeps {
   logger: FastifyBaseLogger;
   /** Link holders, admissions and the call's end, shared by every call node through Redis. */
   links: CallLinks;
+  /** Who joined and left when, and the pages' quality reports: call data, posted to triage. */
+  callData: CallData;
 }
 
 /** The clinician ended the call: it is over on this node (the registry forgets it). */
@@ -198,6 +202,9 @@ export class CallSession {
     if (participant.state === 'admitted') await this.socket(sender.socketId)?.join(this.admittedOnly);
     this.broadcastParticipants();
     if (participant.anotherDevice) this.askClinicians(participant);
+    // unless the socket went while the room opened: its attendance would never end
+    if (participant.socketId === sender.socketId)
+      this.deps.callData.joined(this.ref, sender.socketId, asSeen(participant));
     return {
       callId: this.id,
       self: asSeen(participant),
@@ -262,6 +269,7 @@ export class CallSession {
   /** The call is over (ended by the clinician, or idle): everyone here is told and disconnected. */
   endHere(): void {
     for (const member of [...this.members.values()]) this.dismiss(member, 'ended', false);
+    this.deps.callData.ended(this.ref);
     this.close();
     this.onEnded(this);
   }
@@ -269,11 +277,13 @@ export class CallSession {
   /** The participant hangs up: its media closes, its admission stays for when it comes back. */
   leave(sender: CallSender): void {
     this.holder(sender);
+    this.deps.callData.left(sender.socketId, 'left');
     this.release(sender);
   }
 
   /** A dropped connection frees its media but keeps the participant's admission for its reconnect. */
   disconnected(sender: CallSender): void {
+    this.deps.callData.left(sender.socketId, 'disconnected');
     this.release(sender);
   }
 
@@ -314,6 +324,12 @@ export class CallSession {
     }
   }
 
+  /** The sender's page reports its call quality (rate-limited by `CallData`), once it has joined. */
+  reportQuality(sender: CallSender, report: QualityReport): void {
+    this.holder(sender);
+    this.deps.callData.quality(sender.socketId, report);
+  }
+
   chat(sender: CallSender, text: string): void {
     const participant = this.admitted(sender);
     this.deps.io.to(this.admittedOnly).emit('chat:message', {
@@ -340,6 +356,7 @@ export class CallSession {
     this.members.delete(target.id);
     this.mediaRoom?.peer(target.id)?.close();
     if (target.socketId) {
+      this.deps.callData.left(target.socketId, reason);
       this.deps.io.to(target.socketId).emit('removed', { reason });
       this.socket(target.socketId)?.disconnect(true);
     }

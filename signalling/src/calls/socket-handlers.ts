@@ -65,6 +65,10 @@ function wireParticipantEvents(
     session.chat(sender, text);
     return {};
   });
+  on('call:quality', (report) => {
+    session.reportQuality(sender, report);
+    return {};
+  });
 }
 
 /** Transports, producers and consumers: the admitted participant's media. */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type JsonWebKey } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
   defaultTokenIssuer,
@@ -9,6 +9,7 @@ import {
 import type { MediaWorkerPool } from '@gpc/media';
 import { generateSigningKey, TokenKeys } from '@gpc/triage';
 import type { SignallingApp } from '../../src/app';
+import type { CallEventOutbox } from '../../src/calls/call-event-outbox';
 import type { TurnSettings } from '../../src/calls/turn-credentials';
 import { startTestPool } from '../../../media/test/support/load-media';
 
@@ -32,6 +33,8 @@ export interface CallNode {
   rtcPort: number;
   app: SignallingApp;
   media: MediaWorkerPool;
+  /** With `callEvents`: the queue of call events on their way to triage. */
+  outbox: CallEventOutbox | undefined;
   /**
    * The keys standing in for triage's when the node is not pointed at a triage (`jwksUrl`): they
    * sign the tokens below, and the node is given only their public halves.
@@ -61,6 +64,8 @@ export interface CallNodeOptions {
   redisUrl?: string;
   /** A call nobody is connected to for this long ends; 30 minutes unless said. */
   callIdleSeconds?: number;
+  /** Posts call data to a triage (its URL, and the test triage's `callNodeKey`); none unless said. */
+  callEvents?: { triageUrl: string; key: JsonWebKey };
   /** The address browsers are told to send media to: an impairment relay's, in front of the WebRtcServer. */
   rtcAnnouncedAddress?: string;
   /** A TURN relay to hand participants credentials for (e.g. test-support's `startTurnServer`). */
@@ -104,6 +109,7 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
     { watchStaffRevocations },
     { pino },
     { connectCallLinkRedis },
+    { CallEventOutbox },
   ] = await Promise.all([
     import('../../src/app'),
     import('../../src/auth/tokens'),
@@ -112,6 +118,7 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
     import('../../src/staff-revocation'),
     import('pino'),
     import('../../src/calls/call-links'),
+    import('../../src/calls/call-event-outbox'),
   ]);
   const { pool: media, rtcPort } = await startTestPool({
     workers: options.workers ?? 1,
@@ -131,6 +138,16 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
     return keys;
   };
   const redisUrl = options.redisUrl ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const outbox = options.callEvents
+    ? new CallEventOutbox({
+        triageUrl: options.callEvents.triageUrl,
+        key: options.callEvents.key,
+        nodeId: 'test-node',
+        logger: pino({ level: 'silent' }),
+        retryBaseMs: 100,
+        retryMaxMs: 1000,
+      })
+    : undefined;
   const redis = connectCrossNodeRedis(redisUrl, pino({ level: 'silent' }));
   const callLinkRedis = connectCallLinkRedis(redisUrl, pino({ level: 'silent' }));
   const app = buildSignallingApp({
@@ -139,6 +156,7 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
     redisAnswers: () => redis.answers(),
     callLinkRedis,
     callIdleSeconds: options.callIdleSeconds ?? 30 * 60,
+    ...(outbox ? { callEvents: outbox } : {}),
     ...(options.turn ? { turn: options.turn } : {}),
     socketOptions: {
       adapter: createAdapter(redis.publisher, redis.subscriber, { key: `gpc-test-${randomUUID()}` }),
@@ -172,8 +190,10 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
         },
         ttlSeconds,
       ),
+    outbox,
     async close() {
       await app.close();
+      await outbox?.close();
       media.close();
       redis.disconnect();
       callLinkRedis.disconnect();

@@ -12,6 +12,7 @@ import type {
   MediaPath,
   Participant,
   ProducerInfo,
+  QualityReport,
   RemovalReason,
   ServerToClientEvents,
 } from '@gpc/contracts';
@@ -448,6 +449,19 @@ export class CallClient {
       if (candidate && path) return { path, candidate };
     }
     return undefined;
+  }
+
+  /** Both transports' statistics, those that are open: the quality sampler reads them. */
+  transportStats(): Promise<RTCStatsReport[]> {
+    const open = [this.recvTransport, this.sendTransport].filter(
+      (transport) => transport && !transport.closed,
+    );
+    return Promise.all(open.map((transport) => transport!.getStats()));
+  }
+
+  /** Sends the page's quality summary for the practice's call data (signalling refuses floods). */
+  reportQuality(report: QualityReport): Promise<unknown> {
+    return this.request('call:quality', report);
   }
 
   async leave(): Promise<void> {

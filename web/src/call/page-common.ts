@@ -3,6 +3,7 @@ import './call.css';
 import { byId, messageItem } from '../shared/nhsuk';
 import type { ForcedRelay } from '@gpc/contracts';
 import type { CallClient, CallState } from './call-client';
+import { startQualityReports } from './quality-sampler';
 import { bindConnectionNotice } from './connection-notice';
 
 export { byId };
@@ -70,9 +71,18 @@ export function bindCallView(
 ): void {
   byId<HTMLVideoElement>('self-video').srcObject = localStream;
   bindTiles(client);
+  // the practice's call data: media path and quality, every 15 s while in the call
+  const stopReports = startQualityReports({
+    transportStats: () => client.transportStats(),
+    inCall: () => client.currentState === 'in-call',
+    send: (report) => client.reportQuality(report),
+  });
   client.on('state', (state) => {
     byId('reconnecting').hidden = state !== 'reconnecting';
-    if (['ended', 'removed', 'refused', 'replaced', 'expired'].includes(state)) onEnd(state);
+    if (['ended', 'removed', 'refused', 'replaced', 'expired'].includes(state)) {
+      stopReports();
+      onEnd(state);
+    }
   });
   bindChat(client);
   bindControls(client);
