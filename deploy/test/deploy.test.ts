@@ -19,7 +19,7 @@ import { envName, loadConfig } from '@gpc/contracts';
 // each service's config module itself, not its package's index, which loads the whole service
 // (fastify, sharp, the AWS SDK...): about 8 s of imports against 0.5 s on 2 busy cores
 import { TriageConfigSchema } from '../../triage/src/config';
-import { SignallingConfigSchema } from '../../signalling/src/config';
+import { SignallingConfigSchema, turnSettings, type SignallingConfig } from '../../signalling/src/config';
 import { RecordConfigSchema } from '../../record/src/config';
 import { WebConfigSchema } from '../../web/src/config';
 import {
@@ -219,6 +219,13 @@ describe('deploy/compose.yaml for a single host', () => {
     const turn = Object.values(services()).find((s) => s.image.includes('coturn'));
     assert.equal(turn?.network_mode, 'host');
     assert.ok(turn?.command?.includes('--use-auth-secret'), 'TURN REST API credentials');
+    const relaySecret = turn?.command?.find((arg) => arg.startsWith('--static-auth-secret='))?.split('=')[1];
+    assert.ok(relaySecret, 'the relay has a shared secret');
+    assert.equal(
+      callNode?.environment?.SIGNALLING_TURN_SECRET,
+      relaySecret,
+      'the call node signs with the same',
+    );
   });
 });
 
@@ -457,6 +464,31 @@ for (const dir of ['base', 'overlays/production']) {
             `worker ${worker}: ${protocol} ${port} on the node`,
           );
         }
+    });
+
+    it('gives participants the TURN relay the manifests run, with credentials from the relay’s own secret', () => {
+      const container = podSpecOf(find('DaemonSet', 'call-node')!)!.containers[0]!;
+      const relay = podSpecOf(find('DaemonSet', 'turn')!)!.containers[0]!;
+      const keyOf = (c: IContainer, name: string) =>
+        c.env?.find((v) => v.name === name)?.valueFrom?.secretKeyRef?.key;
+      assert.ok(keyOf(relay, 'TURN_SHARED_SECRET'));
+      assert.equal(keyOf(container, 'SIGNALLING_TURN_SECRET'), keyOf(relay, 'TURN_SHARED_SECRET'));
+      const env = {
+        ...serviceEnv(container, 'SIGNALLING'),
+        SIGNALLING_TURN_SECRET: 'a-secret-of-sixteen-or-more',
+      };
+      const turn = turnSettings(loadWith('SIGNALLING', env, 'call-node') as SignallingConfig);
+      assert.ok(turn, 'TURN is on');
+      const urls = turn.urls;
+      assert.ok(
+        urls.some((url) => url.endsWith(':3478?transport=udp')) &&
+          urls.some((url) => url.endsWith(':3478?transport=tcp')),
+      );
+      if (dir === 'overlays/production')
+        assert.ok(
+          urls.some((url) => /^turns:.+:443\?transport=tcp$/.test(url)),
+          'TURN over TLS on 443',
+        );
     });
 
     it('routes the pages, and the WebSockets of calls and the staff feed with long reads, to Services that exist', () => {
