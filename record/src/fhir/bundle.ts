@@ -74,6 +74,21 @@ export function fhirText(text: string, fallback = '-'): string {
   return cleaned === '' ? fallback : cleaned;
 }
 
+/**
+ * The answers as QuestionnaireResponse items, the same in R4 and STU3: each question in the words
+ * of the form version answered, each answer as text. A form's questions have link ids and answers;
+ * anything else has nothing FHIR could carry.
+ */
+export function answerItems(answers: SummaryContent['answers']) {
+  return answers
+    .filter((shown) => fhirText(shown.linkId, '') !== '' && shown.answers.length > 0)
+    .map((shown) => ({
+      linkId: fhirText(shown.linkId),
+      text: fhirText(shown.question, shown.linkId),
+      answer: shown.answers.map((answer) => ({ valueString: fhirText(answer) })),
+    }));
+}
+
 const escapeXhtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' }[c]};`);
 
@@ -173,14 +188,7 @@ function encounterResource(context: BundleContext): Encounter {
  */
 function answersResource(context: BundleContext): QuestionnaireResponse | undefined {
   const { content } = context;
-  const items: QuestionnaireResponseItem[] = content.answers
-    // a form's questions have link ids and answers; anything else has nothing FHIR could carry
-    .filter((shown) => fhirText(shown.linkId, '') !== '' && shown.answers.length > 0)
-    .map((shown) => ({
-      linkId: fhirText(shown.linkId),
-      text: fhirText(shown.question, shown.linkId),
-      answer: shown.answers.map((answer) => ({ valueString: fhirText(answer) })),
-    }));
+  const items: QuestionnaireResponseItem[] = answerItems(content.answers);
   if (items.length === 0) return undefined;
   const form = content.form;
   return {

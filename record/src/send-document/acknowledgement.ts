@@ -1,15 +1,12 @@
 import {
   MESSAGE_HANDLING_EXTENSION,
-  ODS_CODE_SYSTEM,
   PROFILE,
-  RECIPIENT_TYPE_SYSTEM,
-  RECIPIENT_TYPES,
   RESPONSE_CODE_SYSTEM,
   RESPONSE_EVENT,
   RESPONSE_MESSAGE_DEFINITION,
-  UUID_SYSTEM,
 } from './codes';
 import { derivedUuid, newUuid } from './ids';
+import { buildItkMessageBundle, urn } from './itk-message';
 import {
   describeItkCode,
   isItkAckCode,
@@ -66,8 +63,6 @@ const ISSUE_TYPE: Partial<Record<ItkAckCode, string>> = {
   '30004': 'business-rule',
 };
 
-const urn = (id: string): string => `urn:uuid:${id}`;
-
 /**
  * An ITK3 response (event ITK008M) to a Send Document message: an infrastructure acknowledgement
  * (20013 received, or a negative 1xxxx/2xxxx code) or a business acknowledgement (30001 filed in the
@@ -107,51 +102,25 @@ export function buildItkAcknowledgement(input: ItkAcknowledgementInput): Stu3Bun
       },
     ],
   };
-  const sender: Stu3Resource = {
-    resourceType: 'Organization',
-    id: derivedUuid(messageId, 'sender'),
-    meta: { profile: [PROFILE.headerOrganization] },
-    identifier: [{ system: ODS_CODE_SYSTEM, value: input.senderOdsCode }],
-  };
-  const header: Stu3Resource = {
-    resourceType: 'MessageHeader',
-    id: messageId,
-    meta: { profile: [PROFILE.messageHeader] },
-    extension: [
-      {
-        url: MESSAGE_HANDLING_EXTENSION,
-        extension: [
-          { url: 'BusAckRequested', valueBoolean: false },
-          { url: 'InfAckRequested', valueBoolean: false },
-          {
-            url: 'RecipientType',
-            valueCoding: { system: RECIPIENT_TYPE_SYSTEM, code: 'FI', display: RECIPIENT_TYPES.FI },
-          },
-          { url: 'MessageDefinition', valueReference: { reference: RESPONSE_MESSAGE_DEFINITION } },
-          { url: 'SenderReference', valueString: original.senderReference ?? 'None' },
-        ],
-      },
-    ],
-    event: { ...RESPONSE_EVENT },
-    sender: { reference: urn(sender.id!) },
-    timestamp: now.toISOString(),
-    source: { endpoint: input.senderMailboxId ?? input.senderOdsCode },
+  return buildItkMessageBundle({
+    messageId,
+    now,
+    event: RESPONSE_EVENT,
+    senderOdsCode: input.senderOdsCode,
+    sourceEndpoint: input.senderMailboxId ?? input.senderOdsCode,
+    handling: {
+      acknowledgementsRequested: false,
+      recipientType: 'FI',
+      messageDefinition: RESPONSE_MESSAGE_DEFINITION,
+      senderReference: original.senderReference ?? 'None',
+    },
     response: {
       identifier: original.id,
       code: positive ? 'ok' : 'fatal-error',
       details: { reference: urn(outcome.id!) },
     },
-    focus: [{ reference: urn(outcome.id!) }],
-  };
-  const bundleId = derivedUuid(messageId, 'message-bundle');
-  return {
-    resourceType: 'Bundle',
-    id: bundleId,
-    meta: { profile: [PROFILE.messageBundle], lastUpdated: now.toISOString() },
-    identifier: { system: UUID_SYSTEM, value: bundleId },
-    type: 'message',
-    entry: [header, sender, outcome].map((resource) => ({ fullUrl: urn(resource.id!), resource })),
-  };
+    focus: outcome,
+  });
 }
 
 type Json = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { fhirText } from '../fhir/bundle';
+import { answerItems, fhirText } from '../fhir/bundle';
 import {
   CONSULTATION_SYSTEM,
   NHS_NUMBER_SYSTEM,
@@ -231,13 +231,7 @@ function encounterResource(input: SendDocumentInput, ids: Ids): Stu3Resource {
 /** The answers as the patient saw them (the form version's own words); undefined when there are none. */
 function answersResource(input: SendDocumentInput, ids: Ids): Stu3Resource | undefined {
   const { content } = input.version;
-  const items = content.answers
-    .filter((shown) => fhirText(shown.linkId, '') !== '' && shown.answers.length > 0)
-    .map((shown) => ({
-      linkId: fhirText(shown.linkId),
-      text: fhirText(shown.question, shown.linkId),
-      answer: shown.answers.map((answer) => ({ valueString: fhirText(answer) })),
-    }));
+  const items = answerItems(content.answers);
   if (items.length === 0) return undefined;
   const form = content.form;
   return {

@@ -1,22 +1,15 @@
 import {
-  MESSAGE_HANDLING_EXTENSION,
-  ODS_CODE_SYSTEM,
   ONLINE_CONSULTATION_LOCAL_EXTENSION,
-  PROFILE,
-  RECIPIENT_TYPE_SYSTEM,
-  RECIPIENT_TYPES,
   SEND_DOCUMENT_EVENT,
   SEND_DOCUMENT_MESSAGE_DEFINITION,
-  UUID_SYSTEM,
 } from './codes';
 import { buildDocumentBundle } from './document';
-import { derivedUuid, newUuid } from './ids';
+import { newUuid } from './ids';
 import type { SendDocumentInput } from './input';
-import type { Stu3Bundle, Stu3Resource } from './types';
+import { buildItkMessageBundle } from './itk-message';
+import type { Stu3Bundle } from './types';
 
 export type { ReportInput, ReportPatient, SendDocumentInput } from './input';
-
-const urn = (id: string): string => `urn:uuid:${id}`;
 
 /**
  * One GP Connect Send Document message (ITK3, FHIR STU3), online consultation report variant: an
@@ -45,48 +38,21 @@ export function buildSendDocumentMessage(input: SendDocumentInput): {
   const documentId = input.documentId ?? newUuid();
   const now = input.now ?? new Date();
   const document = buildDocumentBundle(input, documentId, now);
-  const sender: Stu3Resource = {
-    resourceType: 'Organization',
-    id: derivedUuid(messageId, 'sender'),
-    meta: { profile: [PROFILE.headerOrganization] },
-    identifier: [{ system: ODS_CODE_SYSTEM, value: input.senderOdsCode }],
-  };
-  const header: Stu3Resource = {
-    resourceType: 'MessageHeader',
-    id: messageId,
-    meta: { profile: [PROFILE.messageHeader] },
-    extension: [
-      {
-        url: MESSAGE_HANDLING_EXTENSION,
-        extension: [
-          { url: 'BusAckRequested', valueBoolean: true },
-          { url: 'InfAckRequested', valueBoolean: true },
-          {
-            url: 'RecipientType',
-            valueCoding: { system: RECIPIENT_TYPE_SYSTEM, code: 'FA', display: RECIPIENT_TYPES.FA },
-          },
-          { url: 'MessageDefinition', valueReference: { reference: SEND_DOCUMENT_MESSAGE_DEFINITION } },
-          // senddoc_requirements.yml: the sender's reference for the encounter
-          { url: 'SenderReference', valueString: input.version.content.consultation.id },
-          { url: 'LocalExtension', valueString: ONLINE_CONSULTATION_LOCAL_EXTENSION },
-        ],
-      },
-    ],
-    event: { ...SEND_DOCUMENT_EVENT },
-    // Send Document leaves `destination` and `receiver` out: MESH routes the message
-    sender: { reference: urn(sender.id!) },
-    timestamp: now.toISOString(),
-    source: { endpoint: input.senderMailboxId ?? input.senderOdsCode },
-    focus: [{ reference: urn(document.id!) }], // STU3: 0..*, ITK3: exactly one
-  };
-  const bundleId = derivedUuid(messageId, 'message-bundle');
-  const bundle: Stu3Bundle = {
-    resourceType: 'Bundle',
-    id: bundleId,
-    meta: { profile: [PROFILE.messageBundle], lastUpdated: now.toISOString() },
-    identifier: { system: UUID_SYSTEM, value: bundleId },
-    type: 'message',
-    entry: [header, sender, document].map((resource) => ({ fullUrl: urn(resource.id!), resource })),
-  };
+  const bundle = buildItkMessageBundle({
+    messageId,
+    now,
+    event: SEND_DOCUMENT_EVENT,
+    senderOdsCode: input.senderOdsCode,
+    sourceEndpoint: input.senderMailboxId ?? input.senderOdsCode,
+    handling: {
+      acknowledgementsRequested: true,
+      recipientType: 'FA',
+      messageDefinition: SEND_DOCUMENT_MESSAGE_DEFINITION,
+      // senddoc_requirements.yml: the sender's reference for the encounter
+      senderReference: input.version.content.consultation.id,
+      localExtension: ONLINE_CONSULTATION_LOCAL_EXTENSION,
+    },
+    focus: document,
+  });
   return { bundle, messageId, documentId };
 }
