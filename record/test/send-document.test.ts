@@ -12,6 +12,7 @@ import {
   type Stu3Resource,
 } from '../src/send-document';
 import { schemaProblems, unknownElements } from '../src/send-document/schema';
+import { isSnomedConceptId } from '../src/send-document/snomed';
 import { readPdf } from './support/pdf-text';
 import { content, documentId, messageId, photos, sendDocumentInput } from './support/send-document';
 
@@ -120,6 +121,16 @@ describe('GP Connect Send Document message', () => {
         'itk-document: Composition.type is not SNOMED CT 149951000000107 (Patient information received using general practice online consultation system)',
       ),
     );
+  });
+
+  it('real SNOMED CT concept ids pass the check digit whatever digit stands fifth from the right, and a mistyped one does not', () => {
+    // asthma, fever, headache, urinary tract infection: a 6, 7 or 8 fifth from the right, where a
+    // mistyped row of Verhoeff's permutation table once refused them
+    for (const code of ['195967001', '386661006', '25064002', '68566005', '149951000000107', '448337001']) {
+      assert.equal(isSnomedConceptId(code), true, code);
+      const mistyped = code.slice(0, -1) + String((Number(code.at(-1)) + 1) % 10);
+      assert.equal(isSnomedConceptId(mistyped), false, mistyped);
+    }
   });
 
   it('an element STU3 does not define is refused as unknown, wherever it is', () => {

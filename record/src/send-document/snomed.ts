@@ -1,28 +1,21 @@
 // SNOMED CT identifiers end in a Verhoeff check digit, and their last-but-one and last-but-two digits
 // are the partition identifier: a code that fails these is a typing mistake, never a concept.
 
-const MULTIPLY = [
-  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-  [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
-  [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
-  [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
-  [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
-  [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-  [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
-  [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
-  [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
-  [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
-];
-const PERMUTE = [
-  [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-  [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
-  [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
-  [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
-  [9, 4, 5, 3, 1, 2, 7, 6, 8, 0],
-  [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-  [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
-  [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
-];
+// Verhoeff's tables, computed rather than typed out: the dihedral group D5's multiplication
+// (0-4 rotations, 5-9 reflections), and the permutation (1 5 7 6 2 8 3 0 9 4) applied 0..7 times.
+const MULTIPLY = Array.from({ length: 10 }, (_, j) =>
+  Array.from({ length: 10 }, (_, k) =>
+    j < 5 ? (k < 5 ? (j + k) % 5 : 5 + ((j + k) % 5)) : k < 5 ? 5 + ((j - k + 5) % 5) : (j - k + 5) % 5,
+  ),
+);
+const PERMUTE_ONCE = [1, 5, 7, 6, 2, 8, 3, 0, 9, 4];
+const PERMUTE = Array.from({ length: 8 }, (_, times) =>
+  Array.from({ length: 10 }, (_, digit) => {
+    let value = digit;
+    for (let i = 0; i < times; i++) value = PERMUTE_ONCE[value]!;
+    return value;
+  }),
+);
 
 const verhoeffValid = (digits: string): boolean =>
   [...digits]
