@@ -11,7 +11,7 @@ import { createMeshClient } from './mesh';
 import { createWriteBackQueue } from './queue';
 import { createWriteBackAnnouncer } from './staff-live';
 import { createSendDocumentTransport, itk3Composer, startAckPoller } from './transports';
-import { parseItkAcknowledgement } from './send-document';
+import { parseItkAcknowledgement, prepareItkValidation } from './send-document';
 import { startWriteBackWorker } from './worker';
 
 const config = loadConfigOrExit('record', loadRecordConfig);
@@ -47,6 +47,8 @@ const meshClient = mesh
   : undefined;
 if (!meshClient)
   logger.warn('RECORD_MESH_* is not set: write-backs to Send Document practices cannot be sent');
+// the STU3 schema compiled now (about a second), not by the first Send Document message
+if (meshClient) prepareItkValidation();
 const announce = createWriteBackAnnouncer(queue.client, logger);
 const worker = startWriteBackWorker({
   queue,

@@ -9,6 +9,7 @@ export {
 export {
   validateItkMessage,
   assertValidItkMessage,
+  prepareItkValidation,
   ItkMessageInvalid,
   type ItkValidation,
   type ItkRefusalCode,

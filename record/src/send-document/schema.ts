@@ -41,6 +41,27 @@ function stu3(): Loaded {
 
 const validators = new Map<string, ValidateFunction>();
 
+/** The compiled definition of a resource type, compiled on first use; undefined when STU3 has no such type. */
+function validatorFor(type: string): ValidateFunction | undefined {
+  let validate = validators.get(type);
+  if (!validate && isStu3ResourceType(type)) {
+    validate = stu3().ajv.getSchema(`fhir3#/definitions/${type}`);
+    if (validate) validators.set(type, validate);
+  }
+  return validate;
+}
+
+/**
+ * Reads the schema and compiles these resource types' definitions now (about a second on 2 cores,
+ * most of it the schema and the data types every resource shares), so that the first message
+ * validated does not pay for it. A process calls it once, at start.
+ */
+export function compileStu3Definitions(types: readonly string[]): void {
+  for (const type of types) {
+    if (!validatorFor(type)) throw new Error(`STU3 has no resource type '${type}'`);
+  }
+}
+
 /** Whether STU3 has this resource type (the published schema's `ResourceList`). */
 export function isStu3ResourceType(type: string): boolean {
   return stu3().resourceTypes.has(type);
@@ -52,13 +73,8 @@ export function isStu3ResourceType(type: string): boolean {
  */
 export function schemaProblems(resource: Record<string, unknown>, path: string): string[] {
   const type = String(resource.resourceType);
-  let validate = validators.get(type);
-  if (!validate) {
-    const found = isStu3ResourceType(type) ? stu3().ajv.getSchema(`fhir3#/definitions/${type}`) : undefined;
-    if (!found) return [`schema: ${path} has resourceType '${type}', which is not an STU3 resource`];
-    validate = found;
-    validators.set(type, validate);
-  }
+  const validate = validatorFor(type);
+  if (!validate) return [`schema: ${path} has resourceType '${type}', which is not an STU3 resource`];
   if (validate(resource)) return [];
   return (validate.errors ?? []).map((error) => {
     const where = `${path}${error.instancePath.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.')}`;

@@ -1,5 +1,5 @@
 import { codeRules, messageRules, type RuleProblem } from './rules';
-import { schemaProblems, unknownElements } from './schema';
+import { compileStu3Definitions, schemaProblems, unknownElements } from './schema';
 
 /** The ITK3 response code a GP system would refuse the message with: a header rule's, or 20009. */
 export type ItkRefusalCode = RuleProblem['itkCode'];
@@ -50,6 +50,29 @@ function forEachResource(
     const inner = isObject(entry) ? entry.resource : undefined;
     if (isObject(inner)) forEachResource(inner, `${path}.entry[${index}].resource`, visit);
   });
+}
+
+/** Every resource type a Send Document message or an ITK3 acknowledgement carries. */
+const ITK_RESOURCE_TYPES = [
+  'Bundle',
+  'MessageHeader',
+  'Organization',
+  'Composition',
+  'Patient',
+  'Practitioner',
+  'Encounter',
+  'QuestionnaireResponse',
+  'Binary',
+  'OperationOutcome',
+] as const;
+
+/**
+ * Compiles the STU3 definitions `validateItkMessage` uses, once, off the request path: a process
+ * that validates messages (the record worker, the simulated GP system) calls it at start, and its
+ * first message is then checked as fast as any other.
+ */
+export function prepareItkValidation(): void {
+  compileStu3Definitions(ITK_RESOURCE_TYPES);
 }
 
 /** A Send Document message refused before sending, with its reasons; never retried (the same input fails again). */
