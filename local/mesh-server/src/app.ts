@@ -292,9 +292,8 @@ async function sendChunk(
     return error(417, 'SEND', '417', 'cannot change content encoding', id);
   const body = await readBody(request);
   if (body === 'too-large') return error(413, 'SEND', '413', 'Chunk too large', id);
-  message.chunks[chunkNo - 1] = body;
+  context.store.putChunk(message, chunkNo - 1, body);
   if (message.chunks.every((chunk) => chunk !== null)) deliver(context, message);
-  else context.store.save();
   return { status: 202 };
 }
 
@@ -330,7 +329,7 @@ function deliver(context: Context, message: StoredMessage): void {
   }
   message.status = 'accepted';
   message.statusAt = new Date(context.now()).toISOString();
-  context.store.save();
+  context.store.update(message);
 }
 
 function nonDelivery(
@@ -343,6 +342,7 @@ function nonDelivery(
   linked.status = 'undeliverable';
   linked.statusAt = stamp.toISOString();
   Object.assign(linked, { statusCode: code, statusEvent: 'SEND', statusDescription: description });
+  context.store.update(linked);
   const report: StoredMessage = {
     ...linked,
     messageId: newMessageId(stamp),
@@ -457,7 +457,7 @@ function acknowledge(
   if (message.status === 'accepted') {
     const stamp = new Date(context.now()).toISOString();
     Object.assign(message, { status: 'acknowledged', acknowledgedAt: stamp, statusAt: stamp });
-    context.store.save();
+    context.store.update(message);
   }
   return { status: 200 };
 }

@@ -1,7 +1,10 @@
-// The stand-in's messages: in memory, written to a JSON file after every change when one is given,
-// so `npm start` keeps them across restarts.
+// The stand-in's messages: in memory, and kept across restarts (`npm start`, the chaos run) in a
+// journal when a file is given: each change appends one line (a message's state, a chunk once, a
+// deletion), so a change costs its own size however many messages the mailboxes hold. Rewriting the
+// whole file at each change cost the whole mailbox (tens of MB after a few hundred reports), until
+// the stand-in took longer per request than its callers sent. Read back and compacted at start.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export type MessageStatus = 'uploading' | 'accepted' | 'acknowledged' | 'undeliverable';
@@ -39,21 +42,20 @@ export function newMessageId(now: Date = new Date()): string {
   return `${stamp}_${randomBytes(3).toString('hex').toUpperCase()}`;
 }
 
-type Serialised = Omit<StoredMessage, 'chunks'> & { chunks: (string | null)[] };
+type State = Omit<StoredMessage, 'chunks'>;
+/** The whole file as an earlier version wrote it, chunks in base64. */
+type WholeFile = { messages: (State & { chunks: (string | null)[] })[] };
+/** One line of the journal. */
+type Line =
+  { message: State } | { chunk: { messageId: string; index: number; data: string } } | { deleted: string };
 
 export class MessageStore {
   private readonly messages = new Map<string, StoredMessage>();
 
   constructor(private readonly dataFile?: string) {
-    if (dataFile && existsSync(dataFile)) {
-      const saved = JSON.parse(readFileSync(dataFile, 'utf8')) as { messages: Serialised[] };
-      for (const message of saved.messages) {
-        this.messages.set(message.messageId, {
-          ...message,
-          chunks: message.chunks.map((c) => (c === null ? null : Buffer.from(c, 'base64'))),
-        });
-      }
-    }
+    if (!dataFile || !existsSync(dataFile)) return;
+    for (const line of readFileSync(dataFile, 'utf8').split('\n')) this.replay(line);
+    this.compact();
   }
 
   get(messageId: string): StoredMessage | undefined {
@@ -64,9 +66,21 @@ export class MessageStore {
     return [...this.messages.values()];
   }
 
+  /** A new message, with the chunks it has so far. */
   add(message: StoredMessage): void {
     this.messages.set(message.messageId, message);
-    this.save();
+    this.append(linesOf(message));
+  }
+
+  /** A chunk of a message being uploaded. */
+  putChunk(message: StoredMessage, index: number, data: Buffer): void {
+    message.chunks[index] = data;
+    this.append([chunkLine(message, index, data)]);
+  }
+
+  /** A message's status (or other metadata) changed in place. */
+  update(message: StoredMessage): void {
+    this.append([{ message: stateOf(message) }]);
   }
 
   /** Delivered and not yet acknowledged, oldest first. */
@@ -75,23 +89,71 @@ export class MessageStore {
   }
 
   clear(mailboxId?: string): void {
+    const deleted: Line[] = [];
     for (const message of this.all()) {
-      if (!mailboxId || message.to === mailboxId || message.from === mailboxId)
+      if (!mailboxId || message.to === mailboxId || message.from === mailboxId) {
         this.messages.delete(message.messageId);
+        deleted.push({ deleted: message.messageId });
+      }
     }
-    this.save();
+    this.append(deleted);
   }
 
-  /** Writes the file (whole, then renamed into place) after a change. */
-  save(): void {
-    if (!this.dataFile) return;
+  private append(lines: Line[]): void {
+    if (!this.dataFile || lines.length === 0) return;
     mkdirSync(path.dirname(this.dataFile), { recursive: true });
-    const serialised: Serialised[] = this.all().map((m) => ({
-      ...m,
-      chunks: m.chunks.map((c) => (c === null ? null : c.toString('base64'))),
-    }));
+    appendFileSync(this.dataFile, lines.map(asText).join(''));
+  }
+
+  /** One journal line (or the whole file as an earlier version wrote it); a torn last line is skipped. */
+  private replay(text: string): void {
+    if (!text.trim()) return;
+    let line: Line | WholeFile;
+    try {
+      line = JSON.parse(text) as typeof line;
+    } catch {
+      return; // cut short by a kill mid-write: that change was never answered
+    }
+    if ('messages' in line) {
+      for (const { chunks, ...state } of line.messages)
+        this.messages.set(state.messageId, {
+          ...state,
+          chunks: chunks.map((c) => (c === null ? null : Buffer.from(c, 'base64'))),
+        });
+    } else if ('message' in line) {
+      const known = this.messages.get(line.message.messageId);
+      const chunks = known?.chunks ?? Array.from({ length: line.message.totalChunks }, () => null);
+      this.messages.set(line.message.messageId, { ...line.message, chunks });
+    } else if ('chunk' in line) {
+      const message = this.messages.get(line.chunk.messageId);
+      if (message) message.chunks[line.chunk.index] = Buffer.from(line.chunk.data, 'base64');
+    } else {
+      this.messages.delete(line.deleted);
+    }
+  }
+
+  /** The journal rewritten as what it holds now (whole, then renamed into place). */
+  private compact(): void {
+    if (!this.dataFile) return;
     const temporary = `${this.dataFile}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify({ messages: serialised }));
+    writeFileSync(temporary, this.all().flatMap(linesOf).map(asText).join(''));
     renameSync(temporary, this.dataFile);
   }
 }
+
+const asText = (line: Line): string => `${JSON.stringify(line)}\n`;
+
+/** A message as journal lines: its state, then each chunk it has. */
+const linesOf = (message: StoredMessage): Line[] => [
+  { message: stateOf(message) },
+  ...message.chunks.flatMap((chunk, index) => (chunk ? [chunkLine(message, index, chunk)] : [])),
+];
+
+function stateOf(message: StoredMessage): State {
+  const { chunks: _chunks, ...state } = message;
+  return state;
+}
+
+const chunkLine = (message: StoredMessage, index: number, data: Buffer): Line => ({
+  chunk: { messageId: message.messageId, index, data: data.toString('base64') },
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,6 +20,7 @@ import {
   type RunningLocalMesh,
 } from '../src/testing';
 import { createMeshServer } from '../src/app';
+import type { StoredMessage } from '../src/store';
 
 const outbound = { allowLoopbackHttp: true };
 
@@ -269,9 +270,62 @@ describe('the local MESH server', () => {
       const first = createMeshServer({ sharedKey: 'k', mailboxes, dataFile });
       const second = createMeshServer({ sharedKey: 'k', mailboxes, dataFile: path.join(dir, 'other.json') });
       assert.equal(second.store.all().length, 0);
-      first.store.add({ ...mesh.mesh.store.all()[0]!, messageId: 'KEPT_1' });
+      const template: StoredMessage = {
+        messageId: 'TEMPLATE',
+        messageType: 'DATA',
+        from: SERVICE_MAILBOX,
+        to: GP_MAILBOX,
+        workflowId: 'GPFED_CONSULT_REPORT',
+        subject: null,
+        localId: null,
+        fileName: null,
+        contentType: 'application/fhir+json',
+        mexContentType: null,
+        contentEncoding: null,
+        totalChunks: 1,
+        chunks: [Buffer.from('{"resourceType":"Bundle"}')],
+        status: 'accepted',
+        createdAt: new Date().toISOString(),
+        statusAt: new Date().toISOString(),
+        acknowledgedAt: null,
+        linkedMessageId: null,
+        statusCode: null,
+        statusEvent: null,
+        statusDescription: null,
+      };
+      first.store.add({ ...template, messageId: 'KEPT_1' });
+      // a chunked upload and then its acknowledgement, each one line of the journal
+      first.store.add({
+        ...template,
+        messageId: 'KEPT_2',
+        status: 'uploading',
+        totalChunks: 2,
+        chunks: [Buffer.from('one'), null],
+      });
+      const chunked = first.store.get('KEPT_2')!;
+      first.store.putChunk(chunked, 1, Buffer.from('two'));
+      const before = statSync(dataFile).size;
+      Object.assign(chunked, { status: 'acknowledged', acknowledgedAt: new Date().toISOString() });
+      first.store.update(chunked);
+      // a change costs its own line, not the mailbox written again
+      assert.ok(
+        statSync(dataFile).size - before < 1000,
+        `${statSync(dataFile).size - before} bytes for one change`,
+      );
+      appendFileSync(dataFile, '{"message":{"messageId":"TORN_BY_A_KIL'); // killed mid-write
       const restarted = createMeshServer({ sharedKey: 'k', mailboxes, dataFile });
-      assert.deepEqual(restarted.store.get('KEPT_1')?.chunks, mesh.mesh.store.all()[0]!.chunks);
+      assert.deepEqual(restarted.store.get('KEPT_1')?.chunks, template.chunks);
+      assert.deepEqual(restarted.store.get('KEPT_2')?.chunks, [Buffer.from('one'), Buffer.from('two')]);
+      assert.equal(restarted.store.get('KEPT_2')?.status, 'acknowledged');
+      assert.equal(restarted.store.all().length, 2);
+      // a file as the earlier version wrote it (the whole store, once) is read too
+      const whole = path.join(dir, 'whole.json');
+      writeFileSync(
+        whole,
+        JSON.stringify({ messages: [{ ...template, messageId: 'OLD_1', chunks: ['b2xk'] }] }),
+      );
+      const fromWhole = createMeshServer({ sharedKey: 'k', mailboxes, dataFile: whole });
+      assert.deepEqual(fromWhole.store.get('OLD_1')?.chunks, [Buffer.from('old')]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
