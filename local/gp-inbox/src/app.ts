@@ -6,11 +6,18 @@
 // from its seeded list of patients. Each MESH message is acknowledged only once it has been handled.
 // Fault switches for tests: no acknowledgements, no business acknowledgement, a forced infrastructure
 // or business code, a delay.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { createMeshClient, MeshError, type MeshClient, type MeshClientConfig } from '@gpc/record/mesh';
-import { acknowledgement, checkIncoming, type ItkAckCode, type Stu3Bundle } from './itk';
+import {
+  acknowledgement,
+  checkIncoming,
+  describeItkCode,
+  isItkAckCode,
+  type ItkAckCode,
+  type Stu3Bundle,
+} from './itk';
 import { documentFacts } from './document';
 
 export const SEND_DOCUMENT_WORKFLOW = 'GPFED_CONSULT_REPORT';
@@ -92,7 +99,7 @@ export function createGpInbox(options: GpInboxOptions): GpInbox {
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  const save = () => persist(options.dataFile, [...documents.values()]);
+  compact(options.dataFile, [...documents.values()]);
 
   async function sendAck(
     to: string,
@@ -175,12 +182,16 @@ export function createGpInbox(options: GpInboxOptions): GpInbox {
       if (accepted && !faults.noBusinessAck)
         await sendAck(message.from, bundle as Stu3Bundle, 'business', document.businessCode!);
     }
+    const changed = [document];
     if (accepted && facts.replaces) {
-      for (const earlier of documents.values())
-        if (earlier.documentId === facts.replaces && earlier.state === 'accepted') earlier.state = 'replaced';
+      for (const earlier of documents.values()) {
+        if (earlier.documentId !== facts.replaces || earlier.state !== 'accepted') continue;
+        earlier.state = 'replaced';
+        changed.push(earlier);
+      }
     }
     documents.set(meshMessageId, document);
-    save();
+    append(options.dataFile, changed);
     await mesh.acknowledge(meshMessageId);
   }
 
@@ -258,16 +269,37 @@ function itkMessageId(bundle: unknown): string | null {
   return first?.resourceType === 'MessageHeader' && typeof first.id === 'string' ? first.id : null;
 }
 
+// What it received, kept across restarts in a journal: each document appended as it is handled (and
+// again when a later one replaces it), the last line of each MESH message id counting; compacted at
+// start. Rewriting every document (each with its message and PDF) at each arrival cost the whole
+// inbox per message, until the GP system fell behind its mailbox.
 function load(dataFile: string | undefined): ReceivedDocument[] {
   if (!dataFile || !existsSync(dataFile)) return [];
-  return (JSON.parse(readFileSync(dataFile, 'utf8')) as { documents: ReceivedDocument[] }).documents;
+  const documents = new Map<string, ReceivedDocument>();
+  for (const text of readFileSync(dataFile, 'utf8').split('\n')) {
+    let line: ReceivedDocument | { documents: ReceivedDocument[] };
+    try {
+      line = JSON.parse(text) as typeof line;
+    } catch {
+      continue; // blank, or cut short by a kill mid-write (that message was not acknowledged)
+    }
+    // a whole file as an earlier version wrote it, or one document
+    for (const document of 'documents' in line ? line.documents : [line])
+      documents.set(document.meshMessageId, document);
+  }
+  return [...documents.values()];
 }
 
-function persist(dataFile: string | undefined, documents: ReceivedDocument[]): void {
+function append(dataFile: string | undefined, documents: ReceivedDocument[]): void {
   if (!dataFile) return;
   mkdirSync(path.dirname(dataFile), { recursive: true });
+  appendFileSync(dataFile, documents.map((document) => `${JSON.stringify(document)}\n`).join(''));
+}
+
+function compact(dataFile: string | undefined, documents: ReceivedDocument[]): void {
+  if (!dataFile || !existsSync(dataFile)) return;
   const temporary = `${dataFile}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify({ documents }));
+  writeFileSync(temporary, documents.map((document) => `${JSON.stringify(document)}\n`).join(''));
   renameSync(temporary, dataFile);
 }
 
@@ -289,23 +321,25 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 async function route(request: IncomingMessage, response: ServerResponse, inbox: GpInbox): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://gp-inbox.local');
   const document = /^\/documents\/([^/]+?)\.(json|pdf)$/.exec(url.pathname);
-  if (request.method === 'GET' && url.pathname === '/')
+  // HEAD is GET without the body (node's http leaves the body out of a HEAD response)
+  const method = request.method === 'HEAD' ? 'GET' : request.method;
+  if (method === 'GET' && url.pathname === '/')
     return reply(response, 200, 'text/html; charset=utf-8', page(inbox.received()));
-  if (request.method === 'GET' && url.pathname === '/health')
+  if (method === 'GET' && url.pathname === '/health')
     return reply(response, 200, 'application/json', '{"status":"ok"}');
-  if (request.method === 'GET' && url.pathname === '/admin/received')
+  if (method === 'GET' && url.pathname === '/admin/received')
     return reply(
       response,
       200,
       'application/json',
       JSON.stringify(inbox.received().map(({ message: _m, ...rest }) => rest)),
     );
-  if (request.method === 'GET' && document)
+  if (method === 'GET' && document)
     return documentFile(response, inbox, decodeURIComponent(document[1]!), document[2] as 'json' | 'pdf');
   if (request.method === 'POST' && url.pathname === '/admin/poll') {
     return reply(response, 200, 'application/json', JSON.stringify({ handled: await inbox.pollOnce() }));
   }
-  if (url.pathname === '/admin/faults' && (request.method === 'PUT' || request.method === 'GET')) {
+  if (url.pathname === '/admin/faults' && (request.method === 'PUT' || method === 'GET')) {
     if (request.method === 'PUT') {
       const faults = (await readJson(request).catch(() => undefined)) as GpInboxFaults | undefined;
       if (!faults || typeof faults !== 'object')
@@ -327,21 +361,56 @@ function documentFile(response: ServerResponse, inbox: GpInbox, id: string, kind
   reply(response, 200, 'application/pdf', pdf);
 }
 
+/** What became of a document, in words: a refusal says which and why (the code's meaning). */
+export function outcomeInWords(document: ReceivedDocument): string {
+  const code = (value: string) =>
+    `${isItkAckCode(value) ? describeItkCode(value) : 'a code this system does not know'} (ITK ${value})`;
+  if (document.state === 'refused')
+    return `Refused: ${document.infrastructureCode ? code(document.infrastructureCode) : 'not an ITK3 message'}`;
+  if (document.businessCode && document.businessCode !== '30001')
+    return `Refused: ${code(document.businessCode)}`;
+  if (document.state === 'replaced') return 'Filed, then replaced by a later version';
+  return document.businessCode === '30001' ? 'Filed in the workflow' : 'Received';
+}
+
+/** 28 Nov 2026, 14:05:09 GMT: this machine's time zone, as a person reads it. */
+export function readableTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleString('en-GB', {
+        day: 'numeric',
+        month: 'short',
+        year: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        hourCycle: 'h23',
+        timeZoneName: 'short',
+      });
+}
+
+/** 14 Jul 1985 from 1985-07-14, read as a date (no time zone can move it a day). */
+function readableDate(date: string | null): string {
+  if (!date || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return date ?? '';
+  return new Date(`${date}T00:00:00Z`).toLocaleDateString('en-GB', { dateStyle: 'medium', timeZone: 'UTC' });
+}
+
 function page(documents: ReceivedDocument[]): string {
   const rows = [...documents]
     .reverse()
     .map(
       (
         d,
-      ) => `<tr><td>${escape(d.receivedAt)}</td><td>${escape(d.state)}</td><td>${escape(d.infrastructureCode)}${d.businessCode ? ` / ${escape(d.businessCode)}` : ''}</td>
-<td>${escape(d.patientName)}<br>${escape(d.nhsNumber)} ${escape(d.birthDate)}</td><td>${escape(d.title)}</td><td>${escape(d.from)}</td>
+      ) => `<tr><td><time datetime="${escape(d.receivedAt)}">${escape(readableTime(d.receivedAt))}</time></td><td>${escape(outcomeInWords(d))}</td><td>${escape(d.infrastructureCode)}${d.businessCode ? ` / ${escape(d.businessCode)}` : ''}</td>
+<td>${escape(d.patientName)}<br>${escape(d.nhsNumber)} ${escape(readableDate(d.birthDate))}</td><td>${escape(d.title)}</td><td>${escape(d.from)}</td>
 <td><a href="/documents/${encodeURIComponent(d.meshMessageId)}.json">message</a>${d.state !== 'refused' ? ` · <a href="/documents/${encodeURIComponent(d.meshMessageId)}.pdf">PDF</a>` : ''}${d.problems.length ? `<br><small>${escape(d.problems.slice(0, 3).join('; '))}</small>` : ''}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Simulated GP system: documents received</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.4rem;vertical-align:top;text-align:left}</style></head>
 <body><h1>Simulated GP system: documents received over MESH</h1>
-<p>GP Connect Send Document messages this stand-in took from its MESH mailbox, newest first, with the ITK3 acknowledgements it sent (infrastructure / business).</p>
-<table><thead><tr><th>Received</th><th>State</th><th>Acks sent</th><th>Patient</th><th>Document</th><th>From mailbox</th><th>Open</th></tr></thead>
+<p>GP Connect Send Document messages this stand-in took from its MESH mailbox, newest first, with what it did with each and the ITK3 acknowledgements it sent (infrastructure / business).</p>
+<table><thead><tr><th>Received</th><th>Outcome</th><th>Acks sent</th><th>Patient</th><th>Document</th><th>From mailbox</th><th>Open</th></tr></thead>
 <tbody>${rows || '<tr><td colspan="7">Nothing received yet.</td></tr>'}</tbody></table></body></html>`;
 }

@@ -3,12 +3,15 @@
 // with), so the stand-in and the sender agree on ITK3 by construction and on MESH by test.
 import {
   buildItkAcknowledgement,
+  describeItkCode,
+  isItkAckCode,
   validateItkMessage,
   type ItkAckCode,
   type ItkAckKind,
   type Stu3Bundle,
 } from '@gpc/record/send-document';
 
+export { describeItkCode, isItkAckCode };
 export type { ItkAckCode, Stu3Bundle };
 
 /** The message is one the GP system can take, or the ITK3 code it refuses it with, and why. */

@@ -1,4 +1,5 @@
 import { ConfigError } from '@gpc/contracts';
+import { prepareItkValidation } from '@gpc/record/send-document';
 import { createGpInbox } from './app';
 import { loadGpInboxConfig, nhsNumberList, type GpInboxConfig } from './config';
 
@@ -15,6 +16,8 @@ try {
   fail(error.message);
 }
 
+// the STU3 schema compiled before the first message arrives, not while it waits
+prepareItkValidation();
 const inbox = createGpInbox({
   mesh: {
     url: config.meshUrl,

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createMeshClient, type MeshClient } from '@gpc/record/mesh';
 import {
@@ -15,6 +18,7 @@ import {
   type RunningLocalMesh,
 } from '@gpc/local-mesh-server';
 import { sendDocumentInput } from '../../../record/test/support/send-document';
+import { outcomeInWords, readableTime } from '../src/app';
 import { startLocalGpInbox, type RunningGpInbox } from '../src/testing';
 
 const registered = '9434765919';
@@ -54,6 +58,15 @@ describe('the simulated GP inbox', () => {
     nhsNumber = registered,
     change: (bundle: Record<string, unknown>) => void = () => undefined,
   ) {
+    return sendReportTo(gp, nhsNumber, change);
+  }
+
+  /** Sends one report over MESH and has `to` poll once. */
+  async function sendReportTo(
+    to: RunningGpInbox,
+    nhsNumber = registered,
+    change: (bundle: Record<string, unknown>) => void = () => undefined,
+  ) {
     const { bundle, messageId } = buildSendDocumentMessage(
       sendDocumentInput({ nhsNumber, pdf, messageId: undefined, documentId: undefined }),
     );
@@ -66,7 +79,7 @@ describe('the simulated GP inbox', () => {
       body: Buffer.from(JSON.stringify(bundle)),
       contentType: 'application/fhir+json',
     });
-    assert.equal(await gp.inbox.pollOnce(), 1);
+    assert.equal(await to.inbox.pollOnce(), 1);
     return { itkMessageId: messageId, meshMessageId: sent.messageId };
   }
 
@@ -201,5 +214,80 @@ describe('the simulated GP inbox', () => {
       ],
     );
     assert.equal(gp.inbox.received().filter((d) => d.itkMessageId === messageId).length, 1);
+  });
+
+  it('its page says a 30002 was refused and why, and when each arrived as a person reads it', async () => {
+    const { meshMessageId } = await sendReport(notRegistered);
+    await acks();
+    const kept = gp.inbox.received().find((d) => d.meshMessageId === meshMessageId)!;
+    const html = await (await fetch(gp.url)).text();
+    const row = html.split('<tr>').find((part) => part.includes(`/documents/${meshMessageId}.json`))!;
+    assert.match(row, /<td>Refused: patient not registered at this practice \(ITK 30002\)<\/td>/);
+    assert.doesNotMatch(row, /accepted/i);
+    // the time in words in the cell, the ISO time only in the machine-readable attribute
+    assert.ok(
+      row.includes(`<time datetime="${kept.receivedAt}">${readableTime(kept.receivedAt)}</time>`),
+      row,
+    );
+    assert.match(readableTime(kept.receivedAt), /^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}:\d{2} /);
+    assert.doesNotMatch(row, />\d{4}-\d{2}-\d{2}T/);
+    assert.equal(
+      outcomeInWords({ ...kept, state: 'refused', infrastructureCode: '20009', businessCode: null }),
+      'Refused: payload validation failure (ITK 20009)',
+    );
+    assert.equal(outcomeInWords({ ...kept, businessCode: '30001' }), 'Filed in the workflow');
+  });
+
+  it('answers HEAD as it answers GET, without a body', async () => {
+    for (const [where, status, type] of [
+      ['/', 200, 'text/html; charset=utf-8'],
+      ['/health', 200, 'application/json'],
+      ['/admin/received', 200, 'application/json'],
+      ['/documents/NO_SUCH_MESSAGE.pdf', 404, 'text/plain'],
+    ] as const) {
+      const response = await fetch(`${gp.url}${where}`, { method: 'HEAD' });
+      assert.equal(response.status, status, where);
+      assert.equal(response.headers.get('content-type'), type, where);
+      assert.equal((await response.arrayBuffer()).byteLength, 0, where);
+    }
+  });
+
+  it('keeps what it received across a restart, one journal line a change, a torn last line skipped', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gp-inbox-'));
+    try {
+      const dataFile = path.join(dir, 'documents.json');
+      const first = await startLocalGpInbox({
+        mesh: mesh.credentials(GP_MAILBOX),
+        odsCode: 'A81002',
+        registeredPatients: [registered],
+        poll: false,
+        dataFile,
+      });
+      const { meshMessageId } = await sendReportTo(first);
+      await acks();
+      const size = statSync(dataFile).size;
+      await sendReportTo(first);
+      await acks();
+      // the second document appended, not the first written again with it
+      assert.ok(statSync(dataFile).size < 2 * size + 1000);
+      await first.close();
+      appendFileSync(dataFile, '{"meshMessageId":"TORN'); // killed mid-write
+      const again = await startLocalGpInbox({
+        mesh: mesh.credentials(GP_MAILBOX),
+        odsCode: 'A81002',
+        registeredPatients: [registered],
+        poll: false,
+        dataFile,
+      });
+      try {
+        assert.equal(again.inbox.received().length, 2);
+        assert.equal(again.inbox.received()[0]!.meshMessageId, meshMessageId);
+        assert.equal((await fetch(`${again.url}/documents/${meshMessageId}.pdf`)).status, 200);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
