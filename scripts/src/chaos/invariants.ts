@@ -53,7 +53,7 @@ export async function settle(world: World, limitMs: number): Promise<{ cutoff: D
   }
   return {
     cutoff,
-    said: `still owed after ${limitMs / 1000} s: ${last?.writeBacks ?? '?'} write-backs pending, ${last?.notifications ?? '?'} notifications queued`,
+    said: `still owed after ${limitMs / 1000} s: ${last?.writeBacks ?? '?'} write-backs not yet filed (pending, or sent and awaiting acknowledgement), ${last?.notifications ?? '?'} notifications queued`,
   };
 }
 
@@ -85,6 +85,9 @@ async function submissionsKept(world: World, load: LoadState): Promise<Invariant
 
 /** Every closed request's summary in the GP record exactly once, against its own patient; nothing else there. */
 async function summariesFiledOnce(world: World, load: LoadState, cutoff: Date): Promise<Invariant> {
+  // the closes acknowledged so far, taken before the database is read: the load goes on meanwhile,
+  // and a close acknowledged after that read is not missing from it
+  const acknowledgedCloses = [...load.closed];
   const { rows: all } = await world.pool.query<{
     id: string;
     nhs: string | null;
@@ -118,7 +121,7 @@ async function summariesFiledOnce(world: World, load: LoadState, cutoff: Date): 
   const wrongPatient = rows.filter((row) => filed.get(row.id)?.some((nhs) => nhs !== row.nhs));
   const strangers = [...filed.keys()].filter((id) => !closedIds.has(id));
   const meshClosed = await closedAt(world, world.meshStaff.odsCode);
-  const unacknowledged = [...load.closed].filter((id) => !closedIds.has(id) && !meshClosed.has(id));
+  const unacknowledged = acknowledgedCloses.filter((id) => !closedIds.has(id) && !meshClosed.has(id));
   if (notFiled.length > 0)
     problems.push(
       `${notFiled.length} not filed (write-back ${[...new Set(notFiled.map((row) => row.status))].join('/')})`,
@@ -130,7 +133,7 @@ async function summariesFiledOnce(world: World, load: LoadState, cutoff: Date): 
   return {
     name: 'every closed request filed exactly once, against its own patient',
     held: problems.length === 0,
-    detail: `${world.staff.odsCode} (FHIR R4): ${rows.length} closed before settling (${load.closed.size} closes acknowledged at both practices), ${compositions.length} Compositions in the GP record${problems.length ? `: ${problems.join('; ')}` : ''}`,
+    detail: `${world.staff.odsCode} (FHIR R4): ${rows.length} closed before settling (${acknowledgedCloses.length} closes acknowledged at both practices), ${compositions.length} Compositions in the GP record${problems.length ? `: ${problems.join('; ')}` : ''}`,
   };
 }
 
@@ -239,6 +242,8 @@ async function meshFiledOnce(world: World, load: LoadState, cutoff: Date): Promi
 
 /** Every email the service owes a patient is in the mail catcher's inbox. */
 async function notificationsDelivered(world: World, load: LoadState, cutoff: Date): Promise<Invariant> {
+  // taken before the database is read, as the closes are: a message sent after that read is not unrecorded
+  const messaged = [...load.messaged];
   const { rows: all } = await world.pool.query<{
     consultation_id: string;
     destination: string;
@@ -257,7 +262,7 @@ async function notificationsDelivered(world: World, load: LoadState, cutoff: Dat
     for (const to of mail.to ?? []) received.set(to.address, (received.get(to.address) ?? 0) + 1);
   const lost = rows.filter((row) => (received.get(row.destination) ?? 0) === 0);
   const owedIds = new Set(all.map((row) => row.consultation_id));
-  const unrecorded = [...load.messaged].filter((id) => !owedIds.has(id));
+  const unrecorded = messaged.filter((id) => !owedIds.has(id));
   const duplicates = rows.filter((row) => (received.get(row.destination) ?? 0) > 1).length;
   const problems = [
     ...(lost.length
