@@ -18,11 +18,13 @@ import {
   startTriage,
   testRedisUrl as redisUrl,
   localOutbound,
+  waitFor,
 } from '@gpc/test-support';
 import { seedPatients } from '@gpc/local-pds-server/seed';
 import { expectNoAxeViolations } from './support/axe';
 import { startCallNode } from '../../signalling/test/support/call-node';
 import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { joinAsPatient, mediaFlows } from './support/call';
 
 describe('staff dashboard in Chromium: sign in, live queue, assign, close, and the summary into the GP record', async () => {
   const queuePrefix = `gpc-test-${randomUUID()}`;
@@ -82,7 +84,11 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
   });
   world.after(() => worker.close());
   // the call node verifies the call tokens triage signs with triage's published keys
-  const callNode = await startCallNode({ jwksUrl: `${triageUrl}/.well-known/jwks.json` });
+  const callNode = await startCallNode({
+    jwksUrl: `${triageUrl}/.well-known/jwks.json`,
+    // call data (joins, leaves, media paths, quality) goes to triage with the call node's own key
+    callEvents: { triageUrl, key: world.callNodeKey },
+  });
   world.after(() => callNode.close());
   const web = await startWebServer({ triageUrl, signallingUrl: callNode.url });
   world.after(() => web.close());
@@ -196,8 +202,41 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     await clinicianTab.waitForFunction(() => window.__call?.currentState === 'in-call', undefined, {
       timeout: 15_000,
     });
-    assert.match((await page.locator('#call-link').getAttribute('href')) ?? '', /\/call\.html#t=/);
+    const callLink = (await page.locator('#call-link').getAttribute('href')) ?? '';
+    assert.match(callLink, /\/call\.html#t=/);
+    // the patient joins by the link, is admitted, and leaves: call data for the request, with the
+    // media path each page took and a quality summary from each, lands in PostgreSQL
+    const callPatient = await newLocalPage(browser);
+    await joinAsPatient(callPatient, web.url, callLink);
+    await clinicianTab.getByRole('button', { name: 'Admit Robin Sample' }).click();
+    await callPatient.locator('#step-call').waitFor({ state: 'visible', timeout: 15_000 });
+    await mediaFlows(callPatient, 'patient in the call from the request');
+    const callData = (query: string) =>
+      db.pool.query<{ role: string; media_path: string | null }>(
+        `SELECT DISTINCT a.role, a.media_path FROM video_call_attendance a
+           JOIN video_call vc ON vc.id = a.call_id JOIN consultation c ON c.id = vc.consultation_id
+          WHERE c.reference = $1 ${query} ORDER BY a.role`,
+        [reference],
+      );
+    await waitFor(
+      'a quality summary with its media path from each page, in PostgreSQL',
+      async () =>
+        (await callData('AND EXISTS (SELECT 1 FROM video_call_quality q WHERE q.attendance_id = a.id)')).rows
+          .length === 2,
+      { timeoutMs: 30_000 },
+    );
+    await callPatient.locator('#leave').click();
     await clinicianTab.close();
+    await waitFor(
+      'both leaves recorded',
+      async () => (await callData('AND a.left_at IS NOT NULL')).rowCount === 2,
+      { timeoutMs: 20_000 },
+    );
+    // every path a page reported (a connection rebuilt before its first report has none)
+    assert.deepEqual((await callData('AND a.media_path IS NOT NULL')).rows, [
+      { role: 'clinician', media_path: 'udp' },
+      { role: 'patient', media_path: 'udp' },
+    ]);
 
     // no outcome is chosen for the clinician: closing without one is refused, saying so
     assert.equal(await page.getByLabel('Outcome').inputValue(), '', 'no outcome preselected');
@@ -232,6 +271,20 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     await page
       .locator('#record-list')
       .getByText(/^Encounter\/.+, Composition\//)
+      .waitFor();
+    // the request shows its video call: who joined and left, over which path, and how well
+    const patientInCall = page.locator('#call-list .nhsuk-summary-list__row', {
+      hasText: 'Robin Sample (patient)',
+    });
+    await patientInCall.waitFor();
+    assert.match(
+      await patientInCall.innerText(),
+      /Joined \d\d:\d\d; left \d\d:\d\d \(left the call\); media direct \(UDP\); received \d+ kbps, sent \d+ kbps, [\d.]+% loss/,
+    );
+    await page
+      .locator('#call-list .nhsuk-summary-list__row', {
+        hasText: `${practice.staff.clinician.name} (clinician)`,
+      })
       .waitFor();
     await page.screenshot({ path: '/tmp/staff-filed.png', fullPage: true });
     await expectNoAxeViolations(page, 'closed request, filed');
