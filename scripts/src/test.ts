@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { globSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { commandExists, ensureAptPackages } from './apt';
 import { ensureChromium } from './chromium';
@@ -46,6 +48,16 @@ export async function test(files: string[]): Promise<number> {
         failed.push('format');
     }
     const selected = files.length > 0 ? files : testFiles();
+    // the browser tests share one production build of the pages, rather than each file making its own
+    const testEnv = { ...env };
+    if (selected.some((file) => file.split(path.sep).join('/').includes('web/test/'))) {
+      const webDist = await mkdtemp(path.join(tmpdir(), 'gpc-web-dist-'));
+      started.push({ name: 'web build', stop: () => rm(webDist, { recursive: true, force: true }) });
+      const buildArgs = ['--import', 'tsx', path.join('web', 'src', 'build-main.ts')];
+      if (await runStep('build pages', process.execPath, buildArgs, { ...env, WEB_DIST_DIR: webDist }))
+        testEnv.TEST_WEB_DIST = webDist;
+      else failed.push('build pages');
+    }
     const testArgs = [
       '--import',
       'tsx',
@@ -54,7 +66,7 @@ export async function test(files: string[]): Promise<number> {
       '--test-timeout=600000',
       ...selected,
     ];
-    if (!(await runStep('tests', process.execPath, testArgs, env))) failed.push('tests');
+    if (!(await runStep('tests', process.execPath, testArgs, testEnv))) failed.push('tests');
     if (failed.length > 0) log(`failed: ${failed.join(', ')}`);
     return failed.length > 0 ? 1 : 0;
   } catch (error) {

@@ -3,7 +3,8 @@ import { after, describe, it } from 'node:test';
 import { seedConsultation, startTriage } from '@gpc/test-support';
 import { startCallNode } from '../../signalling/test/support/call-node';
 import { expectNoAxeViolations } from './support/axe';
-import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { launchBrowser, newLocalPage } from './support/browser';
+import { startStaticServer } from './support/static';
 import { cutNetwork, joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
 
 describe('video call in Chromium: waiting room, admission, media both ways, recovery', async () => {
@@ -11,7 +12,7 @@ describe('video call in Chromium: waiting room, admission, media both ways, reco
   const triage = await startTriage({ after }, { listen: true });
   const node = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json` });
   triage.after(() => node.close());
-  const web = await startWebServer({ triageUrl: triage.url, signallingUrl: node.url });
+  const web = await startStaticServer({ triageUrl: triage.url, signallingUrl: node.url });
   triage.after(() => web.close());
   const browser = await launchBrowser();
   triage.after(() => browser.close());

@@ -3,7 +3,8 @@ import { after, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { seedConsultation, startTriage } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
-import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { launchBrowser, newLocalPage } from './support/browser';
+import { startStaticServer } from './support/static';
 
 // Saturday 28 November 2026, 10:00 in London: the surgery is closed until Monday 08:00
 const saturdayMorning = new Date('2026-11-28T10:00:00Z');
@@ -17,7 +18,7 @@ describe('replies in Chromium: nothing closed over an unseen reply, the urgent s
     url: triageUrl,
     ...world
   } = await startTriage({ after }, { live: {}, now: () => saturdayMorning });
-  const web = await startWebServer({ triageUrl });
+  const web = await startStaticServer({ triageUrl });
   world.after(() => web.close());
   const browser = await launchBrowser();
   world.after(() => browser.close());

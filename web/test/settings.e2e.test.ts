@@ -7,7 +7,8 @@ import type { Page } from 'playwright-core';
 import type { StaffRole } from '@gpc/contracts';
 import { startTriage, testSecretsKeyring } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
-import { collectPageErrors, launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { collectPageErrors, launchBrowser, newLocalPage } from './support/browser';
+import { startStaticServer } from './support/static';
 
 /** Where the page's screenshots go, to be looked at. */
 const screenshot = (name: string) => path.join(tmpdir(), `gpc-settings-${name}.png`);
@@ -44,7 +45,7 @@ describe('practice settings page in Chromium: an admin changes the practice’s 
     as,
     ...world
   } = await startTriage({ after }, { listen: true });
-  const web = await startWebServer({ triageUrl });
+  const web = await startStaticServer({ triageUrl });
   world.after(() => web.close());
   const browser = await launchBrowser();
   world.after(() => browser.close());

@@ -6,7 +6,8 @@ import type { Page } from 'playwright-core';
 import type { StaffRole } from '@gpc/contracts';
 import { startTriage } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
-import { collectPageErrors, launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { collectPageErrors, launchBrowser, newLocalPage } from './support/browser';
+import { startStaticServer } from './support/static';
 
 /** Where the page's screenshots go, to be looked at. */
 const shots = process.env.GPC_SHOTS_DIR ?? '/tmp/revocation';
@@ -25,7 +26,7 @@ describe('staff admin page in Chromium: an admin manages the practice’s staff,
     // the dashboards' live feed, on this one triage node
     { live: {} },
   );
-  const web = await startWebServer({ triageUrl });
+  const web = await startStaticServer({ triageUrl });
   world.after(() => web.close());
   const browser = await launchBrowser();
   world.after(() => browser.close());

@@ -6,7 +6,8 @@ import type { Page } from 'playwright-core';
 import type { StaffRole } from '@gpc/contracts';
 import { startTriage, totpCode } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
-import { collectPageErrors, launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { collectPageErrors, launchBrowser, newLocalPage } from './support/browser';
+import { startStaticServer } from './support/static';
 
 /** Where the pages' screenshots go, to be looked at. */
 const screenshots = process.env.GPC_SCREENSHOTS ?? '/tmp/mfa';
@@ -29,7 +30,7 @@ describe('staff two-factor authentication in Chromium: enrolment at sign-in, pas
     // the tests sign in many times from one address; the address limit has its own test in triage
     { listen: true, rateLimitAllowList: ['127.0.0.1'] },
   );
-  const web = await startWebServer({ triageUrl });
+  const web = await startStaticServer({ triageUrl });
   world.after(() => web.close());
   const browser = await launchBrowser();
   world.after(() => browser.close());

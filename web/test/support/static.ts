@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -8,11 +8,19 @@ import { createStaticServer, type StaticServerOptions } from '../../src/static-a
 let built: Promise<string> | undefined;
 
 /**
- * The production build of the pages (`vite build`, about 2 s here), made once per test process into
- * a folder of its own (never web/dist, which a developer's build owns), removed at exit.
+ * The production build of the pages (`vite build`). `npm test` builds once for every test file and
+ * says where in `TEST_WEB_DIST`; a file run alone builds its own, once per test process, into a
+ * folder of its own (never web/dist, which a developer's build owns), removed at exit.
  */
 export function builtPages(): Promise<string> {
   built ??= (async () => {
+    const shared = process.env.TEST_WEB_DIST;
+    if (shared) {
+      // a missing or half-made build must fail here, not as a page that never loads
+      if (!(await stat(path.join(shared, 'index.html')).catch(() => undefined)))
+        throw new Error(`TEST_WEB_DIST=${shared} holds no built pages (no index.html)`);
+      return shared;
+    }
     const outDir = await mkdtemp(path.join(tmpdir(), 'gpc-web-dist-'));
     process.once('exit', () => void rm(outDir, { recursive: true, force: true }));
     await buildPages({ outDir, logLevel: 'error' });
