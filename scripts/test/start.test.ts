@@ -73,6 +73,8 @@ describe('npm start, as a user runs it', () => {
       'OIDC',
       'MESH',
       'GP_INBOX',
+      'TURN',
+      'TURN_TLS',
     ];
     for (const name of names) env[`GPC_${name}_PORT`] = String(await freePort());
     env.GPC_STATE_DIR = stateDir;
@@ -113,6 +115,11 @@ describe('npm start, as a user runs it', () => {
       }
       for (const url of urls)
         assert.ok(firstOutput.text().includes(new URL(url).origin), `banner lists ${url}`);
+      // the TURN relay (coturn) on its own ports: web/test/turn.e2e.test.ts shows calls through one
+      assert.ok(
+        firstOutput.text().includes(`turn:127.0.0.1:${env.GPC_TURN_PORT} (UDP+TCP)`),
+        'banner lists TURN',
+      );
       // services log JSON; the terminal shows one readable line per entry, and no line per health probe
       const lines = stripVTControlCharacters(firstOutput.text()).split('\n');
       assert.deepEqual(
