@@ -122,6 +122,16 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
     const clinician = await connected(open({ token: hostToken() }));
     const clinicianJoin = await ok(clinician, 'call:join', {});
     assert.equal(clinicianJoin.self.state, 'admitted');
+    const clinicianSend = await ok(clinician, 'transport:create', { direction: 'send' });
+    const clinicianAudio = await ok(clinician, 'produce', {
+      transportId: clinicianSend.transportId,
+      kind: 'audio',
+      rtpParameters: opusParameters,
+    });
+    const clinicianOffers: string[] = [];
+    clinician.on('producer:new', ({ producerId }: { producerId: string }) =>
+      clinicianOffers.push(producerId),
+    );
 
     const patient = await connected(open({ token: patientToken }));
     const seesWaiting = nextEvent<[Participant[]]>(clinician, 'participants:updated');
@@ -130,17 +140,8 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
     const [list] = await seesWaiting;
     assert.ok(list.some((p) => p.role === 'patient' && p.state === 'waiting' && p.name === 'Pat Example'));
 
-    // before admission the patient can neither send media nor admit anyone
-    assert.equal(errorCode(await request(patient, 'transport:create', { direction: 'send' })), 'forbidden');
-    assert.equal(
-      errorCode(await request(patient, 'call:admit', { participantId: patientJoin.self.participantId })),
-      'forbidden',
-    );
-    assert.equal(errorCode(await request(patient, 'chat:send', { text: 'hello?' })), 'forbidden');
-
-    const admitted = nextEvent(patient, 'admitted');
-    await ok(clinician, 'call:admit', { participantId: patientJoin.self.participantId });
-    await admitted;
+    // before admission the patient may make its transports and producers (so admission only adds
+    // consumers), but nobody is offered them, it can consume nothing, and it can neither admit nor chat
     const transport = await ok(patient, 'transport:create', { direction: 'send' });
     assert.ok(transport.iceCandidates.length > 0);
     assert.ok(
@@ -148,6 +149,39 @@ describe('signalling: calls over HTTP and socket.io, with real mediasoup workers
         (candidate) => candidate.port === node.rtcPort || candidate.port === node.rtcPort + 1,
       ),
     );
+    const patientOffers: string[] = [];
+    patient.on('producer:new', ({ producerId }: { producerId: string }) => patientOffers.push(producerId));
+    const recv = await ok(patient, 'transport:create', { direction: 'recv' });
+    const patientAudio = await ok(patient, 'produce', {
+      transportId: transport.transportId,
+      kind: 'audio',
+      rtpParameters: opusRtpParameters(22222222, 'waiting'),
+    });
+    const consumeEarly = await request(patient, 'consume', {
+      transportId: recv.transportId,
+      producerId: clinicianAudio.producerId,
+      rtpCapabilities: patientJoin.routerRtpCapabilities,
+    });
+    assert.equal(errorCode(consumeEarly), 'forbidden');
+    assert.equal(
+      errorCode(await request(patient, 'call:admit', { participantId: patientJoin.self.participantId })),
+      'forbidden',
+    );
+    assert.equal(errorCode(await request(patient, 'chat:send', { text: 'hello?' })), 'forbidden');
+    // a round trip on each socket after the produce: an offer made then would have arrived before its ack
+    await ok(clinician, 'transport:create', { direction: 'recv' });
+    await ok(patient, 'transport:create', { direction: 'recv' });
+    assert.deepEqual(clinicianOffers, [], 'the clinician is not offered a waiting patient’s media');
+    assert.deepEqual(patientOffers, [], 'a waiting patient is not offered the call’s media');
+
+    const admitted = nextEvent(patient, 'admitted');
+    const clinicianOffered = nextEvent<[{ producerId: string }]>(clinician, 'producer:new');
+    const patientOffered = nextEvent<[{ producerId: string }]>(patient, 'producer:new');
+    await ok(clinician, 'call:admit', { participantId: patientJoin.self.participantId });
+    await admitted;
+    // at admission each side is offered the other's media, with no new transport or producer
+    assert.equal((await clinicianOffered)[0].producerId, patientAudio.producerId);
+    assert.equal((await patientOffered)[0].producerId, clinicianAudio.producerId);
   });
 
   it('validates every payload and answers unknown ids with an error ack, never a crash', async () => {

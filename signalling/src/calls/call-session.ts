@@ -234,6 +234,9 @@ export class CallSession {
     target.state = 'admitted';
     void this.socket(target.socketId)?.join(this.admittedOnly);
     this.deps.io.to(target.socketId).emit('admitted');
+    // media made in the waiting room goes to the others now, and theirs to the newcomer
+    this.announceProducersOf(target);
+    this.offerProducersTo({ participantId: target.id, socketId: target.socketId });
     this.broadcastParticipants();
   }
 
@@ -287,9 +290,20 @@ export class CallSession {
     this.release(sender);
   }
 
-  /** The sender's media, once the sender is admitted and has joined. */
+  /** The sender's media, once the sender is admitted and has joined: what it receives. */
   admittedPeer(sender: CallSender): Peer {
     this.admitted(sender);
+    return this.joinedPeer(sender);
+  }
+
+  /**
+   * The sender's media once it has joined, admitted or still waiting: its transports and producers
+   * are made in the waiting room, so admission only adds consumers. Nobody receives a waiting
+   * participant's producers until the clinician admits them. A second device on a held link gets
+   * nothing until the clinician lets it take the link over.
+   */
+  joinedPeer(sender: CallSender): Peer {
+    if (this.holder(sender).anotherDevice) throw new AppError('forbidden', 'not admitted yet');
     const peer = this.mediaRoom?.peer(sender.participantId);
     if (!peer || peer.closed) throw new AppError('conflict', 'join the call first');
     return peer;
@@ -302,26 +316,45 @@ export class CallSession {
     kind: types.MediaKind,
     rtpParameters: types.RtpParameters,
   ): Promise<types.Producer> {
-    const producer = await this.admittedPeer(sender).produce(transportId, kind, rtpParameters);
-    this.deps.io.to(this.admittedOnly).except(sender.socketId).emit('producer:new', {
-      producerId: producer.id,
-      participantId: sender.participantId,
-      kind: producer.kind,
-    });
+    const producer = await this.joinedPeer(sender).produce(transportId, kind, rtpParameters);
+    // a waiting participant's producer is announced when they are admitted
+    if (this.members.get(sender.participantId)?.state === 'admitted')
+      this.deps.io.to(this.admittedOnly).except(sender.socketId).emit('producer:new', {
+        producerId: producer.id,
+        participantId: sender.participantId,
+        kind: producer.kind,
+      });
     producer.observer.once('close', () =>
       this.deps.io.to(this.admittedOnly).emit('producer:closed', { producerId: producer.id }),
     );
     return producer;
   }
 
-  /** Offers the sender every producer in the call but its own, once it can receive them. */
+  /**
+   * Offers the sender every admitted participant's producer but its own, once the sender is
+   * admitted and has a transport to receive them on (at admission, or when it makes one).
+   */
   offerProducersTo(sender: CallSender): void {
     const peer = this.mediaRoom?.peer(sender.participantId);
     const socket = this.socket(sender.socketId);
-    if (!peer || !socket) return;
+    if (!peer || !socket || this.members.get(sender.participantId)?.state !== 'admitted') return;
+    if (![...peer.transports.values()].some((transport) => transport.appData.direction === 'recv')) return;
     for (const { peer: owner, producer } of this.mediaRoom?.producersFor(peer) ?? []) {
+      if (this.members.get(owner.id)?.state !== 'admitted') continue;
       socket.emit('producer:new', { producerId: producer.id, participantId: owner.id, kind: producer.kind });
     }
+  }
+
+  /** Tells the other admitted participants of the producers a newly admitted one made while waiting. */
+  private announceProducersOf(participant: CallParticipant): void {
+    const peer = this.mediaRoom?.peer(participant.id);
+    if (!peer || !participant.socketId) return;
+    for (const producer of peer.producers.values())
+      this.deps.io.to(this.admittedOnly).except(participant.socketId).emit('producer:new', {
+        producerId: producer.id,
+        participantId: participant.id,
+        kind: producer.kind,
+      });
   }
 
   /** The sender's page reports its call quality (rate-limited by `CallData`), once it has joined. */

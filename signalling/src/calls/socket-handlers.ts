@@ -73,19 +73,20 @@ function wireParticipantEvents(
 
 /** Transports, producers and consumers: the admitted participant's media. */
 function wireMediaEvents(on: On, session: CallSession, sender: CallSender): void {
+  // transports and producers may be made in the waiting room; consumers only once admitted
   on('transport:create', async ({ direction }) => {
-    const transport = await session.admittedPeer(sender).createTransport(direction);
+    const transport = await session.joinedPeer(sender).createTransport(direction);
     // after the ack, so the client has its recv transport before the offers arrive
     if (direction === 'recv') setImmediate(() => session.offerProducersTo(sender));
     return transportResult(transport);
   });
   on('transport:connect', async ({ transportId, dtlsParameters }) => {
     const parameters = dtlsParameters as unknown as types.DtlsParameters;
-    await session.admittedPeer(sender).connectTransport(transportId, parameters);
+    await session.joinedPeer(sender).connectTransport(transportId, parameters);
     return {};
   });
   on('transport:restart-ice', async ({ transportId }) => {
-    const iceParameters = await session.admittedPeer(sender).transport(transportId).restartIce();
+    const iceParameters = await session.joinedPeer(sender).transport(transportId).restartIce();
     return { iceParameters: asJson(iceParameters) };
   });
   on('produce', async ({ transportId, kind, rtpParameters }) => {
@@ -112,11 +113,11 @@ function wireMediaEvents(on: On, session: CallSession, sender: CallSender): void
     return {};
   });
   on('producer:pause', async ({ producerId }) => {
-    await session.admittedPeer(sender).producer(producerId).pause();
+    await session.joinedPeer(sender).producer(producerId).pause();
     return {};
   });
   on('producer:resume', async ({ producerId }) => {
-    await session.admittedPeer(sender).producer(producerId).resume();
+    await session.joinedPeer(sender).producer(producerId).resume();
     return {};
   });
 }

@@ -95,12 +95,20 @@ export class CallClient {
   private recvTransport: types.Transport | undefined;
   private readonly producers = new Map<'audio' | 'video', types.Producer>();
   private readonly consumers = new Map<string, types.Consumer>();
+  /** Producers whose consume is under way: the server may offer one twice (at admission and at recv transport). */
+  private readonly consuming = new Set<string>();
+  /** This join's transports and producers, made once: in the waiting room, so admission only adds consumers. */
+  private mediaReady: Promise<void> | undefined;
+  /** Counts joins: media made for an earlier one is closed, not kept. */
+  private generation = 0;
   private joined: JoinResult | undefined;
   private rebuilding: Promise<void> | undefined;
   private state: CallState = 'connecting';
   private ended = false;
   private readonly holderKeys: HolderKeyStore | undefined;
   private readonly relay: ForcedRelay | undefined;
+  /** When each step of joining happened here (epoch ms), the latest 200: the join benchmark reads them. */
+  readonly timeline: { step: string; at: number }[] = [];
 
   /**
    * `token` is a call token triage signed: a link's, or a function giving a fresh host token for
@@ -154,7 +162,13 @@ export class CallClient {
       // the call node closes a socket when its token runs out: connect again, with a fresh token
       if (reason === 'io server disconnect') this.socket.connect();
     });
-    this.socket.on('admitted', () => void this.startMedia());
+    this.socket.on('admitted', () => {
+      this.mark('admitted');
+      void this.startMedia().catch((error: unknown) => {
+        console.warn('could not start media, joining again', error);
+        void this.rejoin();
+      });
+    });
     this.socket.on('removed', (why) => this.finish(outOfCall[why.reason]));
     this.socket.on('link:opened-elsewhere', (device) => this.emit('anotherDevice', device));
     this.socket.on('call:rejoin', () => void this.rejoin());
@@ -178,6 +192,11 @@ export class CallClient {
 
   private emit<K extends keyof CallClientEvents>(event: K, value: CallClientEvents[K]): void {
     for (const listener of this.listeners.get(event) ?? []) (listener as Listener<K>)(value);
+  }
+
+  private mark(step: string): void {
+    this.timeline.push({ step, at: performance.timeOrigin + performance.now() });
+    if (this.timeline.length > 200) this.timeline.shift();
   }
 
   private setState(state: CallState): void {
@@ -216,7 +235,13 @@ export class CallClient {
         this.device = new Device();
         await this.device.load({ routerRtpCapabilities: this.joined.routerRtpCapabilities });
         if (this.joined.self.state === 'admitted') await this.startMedia();
-        else this.setState('waiting');
+        else {
+          this.setState('waiting');
+          // ready before the clinician admits: admission then only adds consumers
+          void this.prepareMedia().catch((error: unknown) =>
+            console.warn('could not prepare media while waiting', error),
+          );
+        }
       } catch (error) {
         if (!this.ended) {
           console.warn('rejoin failed, retrying', error);
@@ -243,7 +268,9 @@ export class CallClient {
     };
     const transport =
       direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
+    this.mark(`${direction} transport created`);
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.mark(`${direction} transport DTLS parameters sent`);
       this.request('transport:connect', { transportId: transport.id, dtlsParameters }).then(
         () => callback(),
         errback,
@@ -274,10 +301,12 @@ export class CallClient {
     let disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
     let recoveryTimer: ReturnType<typeof setTimeout> | undefined;
     transport.on('connectionstatechange', (state) => {
+      this.mark(`${transport.direction} transport ${state}`);
       clearTimeout(disconnectedTimer);
       if (state === 'connected') {
         clearTimeout(recoveryTimer);
-        if (this.joined?.self.state === 'admitted') this.setState('in-call');
+        // transports are made in the waiting room too: back from reconnecting, the page waits again
+        this.setState(this.joined?.self.state === 'admitted' ? 'in-call' : 'waiting');
         return;
       }
       if (state === 'disconnected') {
@@ -309,64 +338,113 @@ export class CallClient {
       if (transport) void this.restartIce(transport);
   }
 
+  /** Admitted (just now, or already at the join): the waiting room's media starts sending. */
   private async startMedia(): Promise<void> {
     if (!this.device || this.ended) return;
     if (this.joined) this.joined.self.state = 'admitted';
     this.setState('connecting');
-    this.recvTransport = await this.createTransport('recv');
-    this.sendTransport = await this.createTransport('send');
+    await this.prepareMedia();
+    await this.setSending(true);
+    this.mark('sending');
+    this.setState('in-call');
+  }
+
+  /** This join's transports and producers, made once (again after a failure). */
+  private prepareMedia(): Promise<void> {
+    this.mediaReady ??= this.createMedia().catch((error: unknown) => {
+      this.mediaReady = undefined;
+      throw error;
+    });
+    return this.mediaReady;
+  }
+
+  /**
+   * Both transports, then a producer per track. While waiting they are made but send nothing (no
+   * patient's picture or sound leaves the page, and no mobile data is spent) until admission.
+   */
+  private async createMedia(): Promise<void> {
+    const generation = this.generation;
+    const current = <T extends { close(): void }>(made: T): T => {
+      if (generation === this.generation && !this.ended) return made;
+      made.close();
+      throw new Error('the join this media was for is over');
+    };
+    // what an attempt that failed part way made (refused while waiting by an older call node, say)
+    for (const producer of this.producers.values()) producer.close();
+    this.producers.clear();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.recvTransport = current(await this.createTransport('recv'));
+    const send = current(await this.createTransport('send'));
+    this.sendTransport = send;
     const audio = this.localStream.getAudioTracks()[0];
     if (audio)
       this.producers.set(
         'audio',
-        await this.sendTransport.produce({
-          track: audio,
-          stopTracks: false,
-          codecOptions: { opusDtx: true },
-        }),
+        current(await send.produce({ track: audio, stopTracks: false, codecOptions: { opusDtx: true } })),
       );
     const video = this.localStream.getVideoTracks()[0];
     if (video) {
-      const vp8 = this.device.rtpCapabilities.codecs?.find(
+      const vp8 = this.device?.rtpCapabilities.codecs?.find(
         (codec) => codec.mimeType.toLowerCase() === 'video/vp8',
       );
       this.producers.set(
         'video',
-        await this.sendTransport.produce({
-          track: video,
-          // the page owns the camera: a rejoin re-uses the same track
-          stopTracks: false,
-          ...(vp8 ? { codec: vp8 } : {}),
-          // three simulcast layers where the camera allows; the SFU picks one per receiver
-          encodings: [
-            { scaleResolutionDownBy: 4, maxBitrate: 100_000 },
-            { scaleResolutionDownBy: 2, maxBitrate: 300_000 },
-            { scaleResolutionDownBy: 1, maxBitrate: 900_000 },
-          ],
-          codecOptions: { videoGoogleStartBitrate: 1000 },
-        }),
+        current(
+          await send.produce({
+            track: video,
+            // the page owns the camera: a rejoin re-uses the same track
+            stopTracks: false,
+            ...(vp8 ? { codec: vp8 } : {}),
+            // three simulcast layers where the camera allows; the SFU picks one per receiver
+            encodings: [
+              { scaleResolutionDownBy: 4, maxBitrate: 100_000 },
+              { scaleResolutionDownBy: 2, maxBitrate: 300_000 },
+              { scaleResolutionDownBy: 1, maxBitrate: 900_000 },
+            ],
+            codecOptions: { videoGoogleStartBitrate: 1000 },
+          }),
+        ),
       );
     }
-    this.setState('in-call');
+    if (this.joined?.self.state !== 'admitted') await this.setSending(false);
+    this.mark('media ready');
+  }
+
+  /** Turns the producers' encodings on or off: not pause, which is the page's mute and blanks the preview. */
+  private async setSending(active: boolean): Promise<void> {
+    const open = [...this.producers.values()].filter((producer) => !producer.closed);
+    await Promise.all(open.map((producer) => producer.setRtpEncodingParameters({ active })));
   }
 
   private async consume(producer: ProducerInfo): Promise<void> {
     const transport = this.recvTransport;
-    if (!transport || !this.device || this.consumers.has(producer.producerId)) return;
-    const result = await this.request('consume', {
-      transportId: transport.id,
-      producerId: producer.producerId,
-      rtpCapabilities: this.device.recvRtpCapabilities,
-    });
-    const consumer = await transport.consume({
-      id: result.consumerId,
-      producerId: result.producerId,
-      kind: result.kind,
-      rtpParameters: result.rtpParameters as unknown as types.RtpParameters,
-    });
-    this.consumers.set(producer.producerId, consumer);
-    this.emit('remoteTrack', { participantId: producer.participantId, track: consumer.track });
-    await this.request('consumer:resume', { consumerId: consumer.id });
+    const { producerId, kind } = producer;
+    if (!transport || !this.device || this.consumers.has(producerId) || this.consuming.has(producerId))
+      return;
+    this.mark(`${kind} producer offered`);
+    this.consuming.add(producerId);
+    try {
+      const result = await this.request('consume', {
+        transportId: transport.id,
+        producerId,
+        rtpCapabilities: this.device.recvRtpCapabilities,
+      });
+      this.mark(`${kind} consumer created`);
+      const consumer = await transport.consume({
+        id: result.consumerId,
+        producerId: result.producerId,
+        kind: result.kind,
+        rtpParameters: result.rtpParameters as unknown as types.RtpParameters,
+      });
+      this.consumers.set(producerId, consumer);
+      this.mark(`${kind} consumer ready`);
+      this.emit('remoteTrack', { participantId: producer.participantId, track: consumer.track });
+      await this.request('consumer:resume', { consumerId: consumer.id });
+      this.mark(`${kind} consumer resumed`);
+    } finally {
+      this.consuming.delete(producerId);
+    }
   }
 
   private dropConsumer(producerId: string): void {
@@ -378,6 +456,8 @@ export class CallClient {
   }
 
   private teardownMedia(): void {
+    this.generation++;
+    this.mediaReady = undefined;
     for (const producerId of [...this.consumers.keys()]) this.dropConsumer(producerId);
     for (const producer of this.producers.values()) producer.close();
     this.producers.clear();
