@@ -3,7 +3,8 @@ import { after, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startTriage } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
-import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { launchBrowser, newLocalPage } from './support/browser';
+import { startStaticServer } from './support/static';
 
 async function answer(page: Page, label: string): Promise<void> {
   await page.getByLabel(label, { exact: true }).check();
@@ -22,7 +23,7 @@ describe('the online form through core hours, pauses, bank holidays and urgent a
   } = await startTriage({ after }, { listen: true, now: () => now });
   // a new practice's choice (test-support's practices are open out of hours, to run at any hour)
   await db.pool.query("UPDATE practice SET out_of_hours = 'closed' WHERE id = $1", [practiceA.id]);
-  const web = await startWebServer({ triageUrl });
+  const web = await startStaticServer({ triageUrl });
   triage.after(() => web.close());
   const browser = await launchBrowser();
   triage.after(() => browser.close());

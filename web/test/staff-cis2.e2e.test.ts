@@ -4,7 +4,8 @@ import { after, describe, it } from 'node:test';
 import { cis2TestUsers } from '@gpc/local-oidc-provider';
 import { freePort, startTriage } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
-import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { launchBrowser, newLocalPage } from './support/browser';
+import { startStaticServer } from './support/static';
 
 const gp = cis2TestUsers.find((user) => user.uid === '555000000101')!;
 const elsewhere = cis2TestUsers.find((user) => user.uid === '555000000404')!;
@@ -24,7 +25,7 @@ describe('staff sign-in with NHS Care Identity (CIS2), in Chromium, against the 
       cis2: { redirectUri: `${webUrl}api/auth/cis2/callback`, acrValues: 'AAL3_ANY' },
     },
   );
-  const web = await startWebServer({ triageUrl: triage.url, port: webPort });
+  const web = await startStaticServer({ triageUrl: triage.url, port: webPort });
   triage.after(() => web.close());
   await triage.db.pool.query("UPDATE practice SET cis2_sign_in = true WHERE ods_code = 'A81001'");
   const browser = await launchBrowser();
