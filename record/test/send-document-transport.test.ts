@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
+import pg from 'pg';
 import { pino } from 'pino';
 import type { WriteBackListItem, WriteBackView } from '@gpc/contracts';
 import { GP_MAILBOX, OTHER_GP_MAILBOX, SERVICE_MAILBOX } from '@gpc/local-mesh-server';
@@ -360,5 +361,67 @@ describe('GP Connect Send Document: summaries over MESH, filed on the GP systemâ
     const messages = await messagesOf(id);
     assert.equal(messages.length, 1, 'the same message, sent once MESH took it');
     assert.equal(receivedBy(messages[0]!.itk_message_id).length, 1);
+  });
+
+  it('acknowledges an inbox message to MESH only once its effect is committed: with PostgreSQL unreachable it stays there for the next poll', async () => {
+    gp.inbox.setFaults({ noBusinessAck: true });
+    let id: string;
+    try {
+      id = await closeRequest();
+      await waitFor(
+        '20013 recorded',
+        async () => ((await writeBack(id)).sendDocument?.infrastructure?.code === '20013' ? true : undefined),
+        polled,
+      );
+    } finally {
+      noFaults();
+    }
+    const [message] = await messagesOf(id);
+    const original = receivedBy(message!.itk_message_id)[0]!.message as Stu3Bundle;
+    // the 30001 goes to a MESH of its own, which the suite's poller does not read
+    const own = await startMeshServer(world);
+    const ownInbox = createMeshClient({
+      ...own.credentials(SERVICE_MAILBOX),
+      outbound: { allowLoopbackHttp: true },
+    });
+    const ownGp = createMeshClient({ ...own.credentials(GP_MAILBOX), outbound: { allowLoopbackHttp: true } });
+    const unreachable = new pg.Pool({
+      connectionString: 'postgres://nobody@127.0.0.1:1/none',
+      connectionTimeoutMillis: 2000,
+    });
+    world.after(async () => {
+      await ownInbox.close();
+      await ownGp.close();
+      await unreachable.end();
+    });
+    const ack = buildItkAcknowledgement({
+      original,
+      kind: 'business',
+      code: '30001',
+      senderOdsCode: 'A81002',
+    });
+    const { messageId } = await ownGp.send({
+      to: SERVICE_MAILBOX,
+      workflowId: SEND_DOCUMENT_ACK_WORKFLOW,
+      body: Buffer.from(JSON.stringify(ack)),
+      contentType: 'application/fhir+json',
+    });
+    const poller = (pool: pg.Pool) =>
+      startAckPoller({
+        pool,
+        mesh: ownInbox,
+        parseAcknowledgement: parseItkAcknowledgement,
+        logger,
+        pollIntervalMs: 0,
+        infrastructureAckTimeoutMs: 3_600_000,
+        businessAckTimeoutMs: 3_600_000,
+      });
+    const inOwnInbox = () => own.mesh.store.inbox(SERVICE_MAILBOX).some((m) => m.messageId === messageId);
+    await assert.rejects(poller(unreachable).pollOnce(), 'the poll reports the database it could not reach');
+    assert.equal(inOwnInbox(), true, 'downloaded, not applied, so not acknowledged: still in the inbox');
+    assert.equal((await messagesOf(id))[0]!.business_code, null);
+    assert.deepEqual(await poller(db.pool).pollOnce(), { acknowledged: 1, moved: 1 });
+    assert.equal(inOwnInbox(), false, 'applied, then acknowledged');
+    assert.equal((await writeBack(id)).status, 'filed');
   });
 });
