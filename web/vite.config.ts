@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { defineConfig, type Plugin, type UserConfig } from 'vite';
 import { loadWebConfig, type WebConfig } from './src/config';
+import { purgeStyles } from './src/purge-styles';
 
 /** The web package folder is vite's root, so every HTML file in it is served as a page. */
 export const webRoot = path.dirname(fileURLToPath(import.meta.url));
@@ -44,7 +45,7 @@ const partials: Plugin = {
 export function viteConfig(config: WebConfig): UserConfig {
   return {
     root: webRoot,
-    plugins: [partials],
+    plugins: [partials, purgeStyles()],
     // Several HTML pages, no client-side router: an unknown path is a 404, not index.html.
     appType: 'mpa',
     clearScreen: false,
