@@ -4,7 +4,8 @@ import type { Page } from 'playwright-core';
 import { nhsLoginTestUsers } from '@gpc/local-oidc-provider';
 import { freePort, startTriage } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
-import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { launchBrowser, newLocalPage } from './support/browser';
+import { startStaticServer } from './support/static';
 
 // Monday 13 July 2026, 10:00 in London: the practice is open
 const mondayMorning = new Date('2026-07-13T09:00:00Z');
@@ -29,7 +30,7 @@ describe('the online form with NHS login, in Chromium, against the local NHS log
       nhsLogin: { redirectUri: `${webUrl}api/nhs-login/callback` },
     },
   );
-  const web = await startWebServer({ triageUrl: triage.url, port: webPort });
+  const web = await startStaticServer({ triageUrl: triage.url, port: webPort });
   triage.after(() => web.close());
   const offered = await triage.as(triage.practiceA, 'admin').inject({
     method: 'PATCH',

@@ -5,7 +5,8 @@ import { after, describe, it } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { startTriage, waitFor } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
-import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { launchBrowser, newLocalPage } from './support/browser';
+import { startStaticServer } from './support/static';
 
 // Monday 13 July 2026, 10:00 in London: the practice is open
 const mondayMorning = new Date('2026-07-13T09:00:00Z');
@@ -21,7 +22,11 @@ describe('the practice widget and the online form in Chromium, against the real 
     url: triageUrl,
     ...triage
   } = await startTriage({ after }, { attachments: true, listen: true, now: () => mondayMorning });
-  const web = await startWebServer({ triageUrl });
+  const web = await startStaticServer({
+    triageUrl,
+    // the form sends photos straight to storage, which the page's policy must name (WEB_STORAGE_URL)
+    storageUrl: new URL(await triage.attachments!.uploadUrl('storage-origin', 'image/png', 1)).origin,
+  });
   triage.after(() => web.close());
   // a practice's own website, on another origin, with styles that would break a careless widget
   const host = createServer((_request, response) => {
@@ -33,6 +38,13 @@ describe('the practice widget and the online form in Chromium, against the real 
   await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
   triage.after(() => new Promise((resolve) => host.close(resolve)));
   const hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}/`;
+  // listed in the practice's settings, so the web server lets the form be framed there
+  const listed = await triage.as(triage.practiceA, 'admin').inject({
+    method: 'PATCH',
+    url: '/practice',
+    payload: { websiteOrigins: [new URL(hostUrl).origin] },
+  });
+  assert.equal(listed.statusCode, 200, listed.body);
   const browser = await launchBrowser();
   triage.after(() => browser.close());
 
