@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
+import type { ProducerSource } from '@gpc/contracts';
 import { Adaptation, type QualityChange } from './adaptation';
 import { mediaCodecs } from './codecs';
 import { InvalidMediaParametersError, MediaNotFoundError } from './errors';
@@ -121,10 +122,12 @@ export class Peer {
     }
   }
 
+  /** `source` tells a shared screen from the camera (the pages show a screen large); by kind when absent. */
   async produce(
     transportId: string,
     kind: types.MediaKind,
     rtpParameters: types.RtpParameters,
+    source: ProducerSource = kind === 'audio' ? 'microphone' : 'camera',
   ): Promise<types.Producer> {
     const transport = this.transport(transportId, 'send');
     const producer = await withClientParameters(() => {
@@ -136,7 +139,7 @@ export class Peer {
         rtpParameters,
       );
       if (again) throw new InvalidMediaParametersError(`${again} already taken on this transport`);
-      return transport.produce({ kind, rtpParameters, appData: { peerId: this.id, transportId } });
+      return transport.produce({ kind, rtpParameters, appData: { peerId: this.id, transportId, source } });
     });
     this.producers.set(producer.id, producer);
     producer.observer.once('close', () => this.producers.delete(producer.id));

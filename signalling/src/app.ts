@@ -26,6 +26,11 @@ export interface SignallingAppDeps {
   callLinkRedis: Redis;
   /** A call nobody is connected to for this long ends (SIGNALLING_CALL_IDLE_MINUTES). */
   callIdleSeconds: number;
+  /**
+   * How long a participant whose connection went silent keeps their seat and media, shown to the
+   * others as reconnecting (SIGNALLING_RECONNECT_GRACE_SECONDS); 120 unless said.
+   */
+  reconnectGraceSeconds?: number;
   /** The TURN relay participants are given credentials for (SIGNALLING_TURN_*); none when absent. */
   turn?: TurnSettings;
   /** Where call events (call data) go: the outbox posting them to triage; nowhere when absent. */
@@ -141,7 +146,14 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
   });
   const links = new CallLinks(deps.callLinkRedis, deps.callIdleSeconds * 1000);
   const callData = new CallData(deps.callEvents);
-  const calls = new CallRegistry({ io, media: deps.media, logger: http.log, links, callData });
+  const calls = new CallRegistry({
+    io,
+    media: deps.media,
+    logger: http.log,
+    links,
+    callData,
+    reconnectGraceMs: (deps.reconnectGraceSeconds ?? 120) * 1000,
+  });
 
   answerWithErrorCodes(http);
   registerHealth(http, deps.media);

@@ -30,6 +30,11 @@ export const SignallingConfigSchema = Type.Object(
     /** A call nobody is connected to for this long ends, and its links with it (fractions for tests). */
     callIdleMinutes: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 60, default: 30 }),
     /**
+     * A participant whose connection goes silent (socket.io notices within 8 s) keeps their seat,
+     * admission and media this long, shown to the others as reconnecting; 0 frees them at once.
+     */
+    reconnectGraceSeconds: Type.Number({ minimum: 0, maximum: 3600, default: 120 }),
+    /**
      * The TURN relay's URLs, comma-separated, handed to every participant with time-limited
      * credentials: in production UDP and TCP on 3478 and TLS on 443, e.g.
      * `turn:turn.example:3478?transport=udp,turn:turn.example:3478?transport=tcp,turns:turn.example:443?transport=tcp`.
@@ -119,4 +124,3 @@ export function callEventsSettings(config: SignallingConfig): { triageUrl: strin
     throw new ConfigError([`${keyName}: a private Ed25519 JWK with a kid is expected`]);
   return { triageUrl: config.callEventsUrl, key };
 }
-

@@ -55,6 +55,7 @@ const app = buildSignallingApp({
   redisAnswers: () => redis.answers(),
   callLinkRedis,
   callIdleSeconds: config.callIdleMinutes * 60,
+  reconnectGraceSeconds: config.reconnectGraceSeconds,
   ...(turn ? { turn } : {}),
   ...(callEvents ? { callEvents } : {}),
 });

@@ -320,6 +320,7 @@ describe('signalling: hostile socket payloads are answered with coded errors and
       'call:audio-only': { on: true },
       'producer:pause': { producerId },
       'producer:resume': { producerId },
+      'producer:close': { producerId },
       'chat:send': { text: 'deep' },
       'call:quality': {
         windowSeconds: 15,

@@ -50,26 +50,24 @@ export function contentSecurityPolicy({
 export const resourceContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'; sandbox";
 
 /** Powerful features no page uses, switched off for every page and anything it frames. */
-const offEverywhere = [
-  'geolocation',
-  'payment',
-  'usb',
-  'serial',
-  'bluetooth',
-  'hid',
-  'midi',
-  'display-capture',
-];
+const offEverywhere = ['geolocation', 'payment', 'usb', 'serial', 'bluetooth', 'hid', 'midi'];
 
 /** Pages that use the camera and microphone: the call pages, for our own origin only. */
 const callPages = new Set(['call.html', 'clinician.html']);
 
+/** The page that may share a screen: the clinician's call page (a leaflet or an image shown to the patient). */
+const screenSharingPages = new Set(['clinician.html']);
+
 /** The Permissions-Policy of a page (its file name in the build, e.g. `call.html`). */
 export function permissionsPolicy(page: string): string {
   const media = callPages.has(page) ? '(self)' : '()';
-  return [`camera=${media}`, `microphone=${media}`, ...offEverywhere.map((feature) => `${feature}=()`)].join(
-    ', ',
-  );
+  const screen = screenSharingPages.has(page) ? '(self)' : '()';
+  return [
+    `camera=${media}`,
+    `microphone=${media}`,
+    `display-capture=${screen}`,
+    ...offEverywhere.map((feature) => `${feature}=()`),
+  ].join(', ');
 }
 
 /** Headers every response carries, page or not. */

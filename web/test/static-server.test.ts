@@ -79,6 +79,8 @@ describe('the production web server (built pages) and its security headers, with
       assert.match(permissions, calls ? /camera=\(self\)/ : /camera=\(\)/, page);
       assert.match(permissions, calls ? /microphone=\(self\)/ : /microphone=\(\)/, page);
       assert.match(permissions, /geolocation=\(\)/, page);
+      const sharing = page === 'clinician.html';
+      assert.match(permissions, sharing ? /display-capture=\(self\)/ : /display-capture=\(\)/, page);
     }
     // the landing page at / is index.html, with the same policy
     const root = await fetch(web.url);

@@ -30,8 +30,21 @@ export const Participant = Type.Object({
   state: ParticipantState,
   /** Shown to clinicians: a second device on a link another device holds ("opened on another device"). */
   anotherDevice: Type.Optional(Type.Literal(true)),
+  /**
+   * Their connection went silent (a phone that put the browser in the background, a lost signal):
+   * their place, admission and media are kept for the reconnect grace period, and the others are
+   * shown "reconnecting" instead of seeing them leave.
+   */
+  connection: Type.Optional(Type.Literal('reconnecting')),
 });
 export type Participant = Static<typeof Participant>;
+
+/**
+ * What a producer carries: a microphone, a camera, or a shared screen (the clinician showing a
+ * leaflet or an image), which the other pages show large. Sent as the producer's `appData`.
+ */
+export const ProducerSource = OneOf(['microphone', 'camera', 'screen']);
+export type ProducerSource = Static<typeof ProducerSource>;
 
 export const ClientPayloads = {
   'call:join': Empty,
@@ -51,9 +64,13 @@ export const ClientPayloads = {
       transportId: Id,
       kind: OneOf(['audio', 'video']),
       rtpParameters: MediasoupObject,
+      /** Absent: the microphone (audio) or the camera (video). A screen is video, and the clinician's. */
+      appData: Type.Optional(Type.Object({ source: ProducerSource }, { additionalProperties: false })),
     },
     { additionalProperties: false },
   ),
+  /** The sender stops one of its producers (a screen share ends); the others are told producer:closed. */
+  'producer:close': Type.Object({ producerId: Id }, { additionalProperties: false }),
   consume: Type.Object(
     { transportId: Id, producerId: Id, rtpCapabilities: MediasoupObject },
     { additionalProperties: false },
@@ -103,6 +120,7 @@ export interface ProducerInfo {
   producerId: string;
   participantId: string;
   kind: 'audio' | 'video';
+  source: ProducerSource;
 }
 
 /** What each event's acknowledgement carries on success. */
@@ -121,6 +139,7 @@ export interface ClientResults {
   'call:audio-only': NoData;
   'producer:pause': NoData;
   'producer:resume': NoData;
+  'producer:close': NoData;
   'chat:send': NoData;
   'call:quality': NoData;
 }

@@ -7,6 +7,8 @@ import {
   type Participant,
   type ParticipantRole,
   type ParticipantState,
+  type ProducerInfo,
+  type ProducerSource,
   type QualityReport,
   type RemovalReason,
 } from '@gpc/contracts';
@@ -29,6 +31,11 @@ export interface CallParticipant {
    * it takes the link over (Admit) or is refused (Remove). `keyHash` is the key it was given.
    */
   anotherDevice: { keyHash: string } | undefined;
+  /**
+   * Its connection went silent (socket.io's ping timeout, a lost transport): its seat and media
+   * are kept until this timer (the reconnect grace period) runs out or it comes back.
+   */
+  away?: NodeJS.Timeout;
 }
 
 /**
@@ -63,8 +70,22 @@ function asSeen(participant: CallParticipant): Participant {
     role: participant.role,
     state: participant.state,
     ...(participant.anotherDevice ? { anotherDevice: true } : {}),
+    ...(participant.away ? { connection: 'reconnecting' as const } : {}),
   };
 }
+
+/** What a producer carries, as its appData says (set by Peer.produce). */
+const sourceOf = (producer: types.Producer): ProducerSource =>
+  (producer.appData.source as ProducerSource | undefined) ??
+  (producer.kind === 'audio' ? 'microphone' : 'camera');
+
+/** A participant's producer as the others are offered it. */
+const offered = (producer: types.Producer, participantId: string): ProducerInfo => ({
+  producerId: producer.id,
+  participantId,
+  kind: producer.kind,
+  source: sourceOf(producer),
+});
 
 /** Who asks: a participant, through the socket the request came on. */
 export interface CallSender {
@@ -80,6 +101,11 @@ export interface CallSessionDeps {
   links: CallLinks;
   /** Who joined and left when, and the pages' quality reports: call data, posted to triage. */
   callData: CallData;
+  /**
+   * How long a participant whose connection went silent keeps their seat and media (shown to the
+   * others as reconnecting) before they are taken out as if they had left (SIGNALLING_RECONNECT_GRACE_SECONDS).
+   */
+  reconnectGraceMs: number;
 }
 
 /** The clinician ended the call: it is over on this node (the registry forgets it). */
@@ -128,9 +154,9 @@ export class CallSession {
     return { callId: this.id, practiceId: this.practiceId, consultationId: this.consultationId };
   }
 
-  /** True while any participant is connected. */
+  /** True while any participant is connected, or reconnecting within the grace period. */
   get occupied(): boolean {
-    return [...this.members.values()].some((member) => member.socketId !== undefined);
+    return [...this.members.values()].some((member) => member.socketId !== undefined || member.away);
   }
 
   /**
@@ -194,6 +220,9 @@ export class CallSession {
     if (!participant) throw new AppError('forbidden', 'not in this call');
     const previous = participant.socketId;
     participant.socketId = sender.socketId;
+    // back within the grace period: the seat kept for it is its again (its media starts afresh)
+    clearTimeout(participant.away);
+    participant.away = undefined;
     // a reconnect replaces the participant's old connection and starts its media afresh
     if (previous && previous !== sender.socketId) this.socket(previous)?.disconnect(true);
     const room = await this.openRoom();
@@ -284,10 +313,18 @@ export class CallSession {
     this.release(sender);
   }
 
-  /** A dropped connection frees its media but keeps the participant's admission for its reconnect. */
-  disconnected(sender: CallSender): void {
+  /**
+   * A dropped connection keeps the participant's admission for its reconnect. A connection that
+   * went silent (`lost`: no answer to socket.io's pings, or its transport closed) also keeps its
+   * seat and media for the grace period, shown as reconnecting: a phone that put the browser in the
+   * background for a text message comes back to the call. A socket closed on purpose frees them now.
+   */
+  disconnected(sender: CallSender, lost = false): void {
     this.deps.callData.left(sender.socketId, 'disconnected');
-    this.release(sender);
+    const participant = this.members.get(sender.participantId);
+    if (lost && this.deps.reconnectGraceMs > 0 && participant && !participant.anotherDevice)
+      this.holdSeat(sender, participant);
+    else this.release(sender);
   }
 
   /** The sender's media, once the sender is admitted and has joined: what it receives. */
@@ -315,15 +352,17 @@ export class CallSession {
     transportId: string,
     kind: types.MediaKind,
     rtpParameters: types.RtpParameters,
+    source?: ProducerSource,
   ): Promise<types.Producer> {
-    const producer = await this.joinedPeer(sender).produce(transportId, kind, rtpParameters);
+    const peer = this.joinedPeer(sender);
+    if (source === 'screen') this.screenMayBeShared(sender, peer, kind);
+    const producer = await peer.produce(transportId, kind, rtpParameters, source);
     // a waiting participant's producer is announced when they are admitted
     if (this.members.get(sender.participantId)?.state === 'admitted')
-      this.deps.io.to(this.admittedOnly).except(sender.socketId).emit('producer:new', {
-        producerId: producer.id,
-        participantId: sender.participantId,
-        kind: producer.kind,
-      });
+      this.deps.io
+        .to(this.admittedOnly)
+        .except(sender.socketId)
+        .emit('producer:new', offered(producer, sender.participantId));
     producer.observer.once('close', () =>
       this.deps.io.to(this.admittedOnly).emit('producer:closed', { producerId: producer.id }),
     );
@@ -341,7 +380,7 @@ export class CallSession {
     if (![...peer.transports.values()].some((transport) => transport.appData.direction === 'recv')) return;
     for (const { peer: owner, producer } of this.mediaRoom?.producersFor(peer) ?? []) {
       if (this.members.get(owner.id)?.state !== 'admitted') continue;
-      socket.emit('producer:new', { producerId: producer.id, participantId: owner.id, kind: producer.kind });
+      socket.emit('producer:new', offered(producer, owner.id));
     }
   }
 
@@ -350,11 +389,26 @@ export class CallSession {
     const peer = this.mediaRoom?.peer(participant.id);
     if (!peer || !participant.socketId) return;
     for (const producer of peer.producers.values())
-      this.deps.io.to(this.admittedOnly).except(participant.socketId).emit('producer:new', {
-        producerId: producer.id,
-        participantId: participant.id,
-        kind: producer.kind,
-      });
+      this.deps.io
+        .to(this.admittedOnly)
+        .except(participant.socketId)
+        .emit('producer:new', offered(producer, participant.id));
+  }
+
+  /**
+   * A screen is shared by the clinician (a leaflet or an image shown to the patient), as video, one
+   * at a time: a patient's or guest's page offers no sharing, so theirs is refused.
+   */
+  private screenMayBeShared(sender: CallSender, peer: Peer, kind: types.MediaKind): void {
+    this.clinician(sender);
+    if (kind !== 'video') throw new AppError('badRequest', 'a shared screen is video');
+    if ([...peer.producers.values()].some((producer) => sourceOf(producer) === 'screen'))
+      throw new AppError('conflict', 'a screen is already shared');
+  }
+
+  /** The sender stops one of its producers (its screen share ended); the others are told it closed. */
+  closeProducer(sender: CallSender, producerId: string): void {
+    this.joinedPeer(sender).producer(producerId).close();
   }
 
   /** The sender's page reports its call quality (rate-limited by `CallData`), once it has joined. */
@@ -375,6 +429,10 @@ export class CallSession {
 
   /** Frees the call's media; its sockets are the server's to close. Idempotent. */
   close(): void {
+    for (const member of this.members.values()) {
+      clearTimeout(member.away);
+      member.away = undefined;
+    }
     this.mediaRoom?.close();
     this.mediaRoom = undefined;
   }
@@ -386,6 +444,7 @@ export class CallSession {
 
   /** Tells a participant why they are out, closes their socket and media, and forgets them here. */
   private dismiss(target: CallParticipant, reason: RemovalReason, broadcast = true): void {
+    clearTimeout(target.away);
     this.members.delete(target.id);
     this.mediaRoom?.peer(target.id)?.close();
     if (target.socketId) {
@@ -450,17 +509,44 @@ export class CallSession {
     return this.mediaRoomOpening;
   }
 
+  /**
+   * The sender's connection went silent: its socket leaves the call's rooms, its media stays, and
+   * the others see it reconnecting until it is back or the grace period runs out (then released).
+   */
+  private holdSeat(sender: CallSender, participant: CallParticipant): void {
+    // a newer connection holds the participant now: this one has nothing to hold
+    if (participant.socketId !== sender.socketId) return;
+    participant.socketId = undefined;
+    clearTimeout(participant.away);
+    participant.away = setTimeout(() => {
+      if (this.members.get(participant.id) === participant && !participant.socketId)
+        this.freeSeat(participant);
+    }, this.deps.reconnectGraceMs);
+    participant.away.unref();
+    const socket = this.socket(sender.socketId);
+    void socket?.leave(this.everyone);
+    void socket?.leave(this.admittedOnly);
+    this.broadcastParticipants();
+  }
+
   private release(sender: CallSender): void {
     const participant = this.members.get(sender.participantId);
     // a newer connection holds the participant now: this one has nothing left to free
     if (!participant || participant.socketId !== sender.socketId) return;
+    const socket = this.socket(sender.socketId);
+    void socket?.leave(this.everyone);
+    void socket?.leave(this.admittedOnly);
+    this.freeSeat(participant);
+  }
+
+  /** The participant is out until it joins again: its media closes, its admission stays. */
+  private freeSeat(participant: CallParticipant): void {
+    clearTimeout(participant.away);
+    participant.away = undefined;
     this.mediaRoom?.peer(participant.id)?.close();
     participant.socketId = undefined;
     // a second device that goes has no standing here: the clinician has nothing left to decide
     if (participant.anotherDevice) this.members.delete(participant.id);
-    const socket = this.socket(sender.socketId);
-    void socket?.leave(this.everyone);
-    void socket?.leave(this.admittedOnly);
     this.broadcastParticipants();
     // nobody left: free the router (a later join opens a new one); the idle time starts now
     if (!this.occupied) {
@@ -479,7 +565,11 @@ export class CallSession {
   /** What a participant may see: clinicians see who waits; others see only who is in the call. */
   private visibleTo(viewer: CallParticipant): Participant[] {
     return [...this.members.values()]
-      .filter((p) => p.socketId !== undefined && (viewer.role === 'clinician' || p.state === 'admitted'))
+      .filter(
+        (p) =>
+          (p.socketId !== undefined || p.away !== undefined) &&
+          (viewer.role === 'clinician' || p.state === 'admitted'),
+      )
       .map(asSeen);
   }
 

@@ -19,6 +19,12 @@ export interface CallHandlerDeps {
 
 type On = ReturnType<typeof acknowledgedEvents>;
 
+/**
+ * socket.io's reasons for a connection lost rather than closed: no answer to its pings (a phone
+ * that stopped the page in the background), or the transport closed or failed under it.
+ */
+const silentDrops = new Set<string>(['ping timeout', 'transport close', 'transport error']);
+
 /** mediasoup's parameter objects travel as plain JSON objects; mediasoup itself checks them. */
 const asJson = (value: object) => value as unknown as Record<string, unknown>;
 
@@ -89,9 +95,9 @@ function wireMediaEvents(on: On, session: CallSession, sender: CallSender): void
     const iceParameters = await session.joinedPeer(sender).transport(transportId).restartIce();
     return { iceParameters: asJson(iceParameters) };
   });
-  on('produce', async ({ transportId, kind, rtpParameters }) => {
+  on('produce', async ({ transportId, kind, rtpParameters, appData }) => {
     const parameters = rtpParameters as unknown as types.RtpParameters;
-    const producer = await session.produce(sender, transportId, kind, parameters);
+    const producer = await session.produce(sender, transportId, kind, parameters, appData?.source);
     return { producerId: producer.id };
   });
   on('consume', async ({ transportId, producerId, rtpCapabilities }) => {
@@ -120,6 +126,10 @@ function wireMediaEvents(on: On, session: CallSession, sender: CallSender): void
     await session.joinedPeer(sender).producer(producerId).resume();
     return {};
   });
+  on('producer:close', ({ producerId }) => {
+    session.closeProducer(sender, producerId);
+    return {};
+  });
 }
 
 /**
@@ -135,6 +145,7 @@ export function registerCallHandlers({ io, calls, tokens, logger, iceServers }: 
     const on = acknowledgedEvents(socket, logger);
     wireParticipantEvents(on, session, sender, holderKey, iceServers);
     wireMediaEvents(on, session, sender);
-    socket.on('disconnect', () => session.disconnected(sender));
+    // a connection that went silent (not closed on purpose by either side) keeps its seat a while
+    socket.on('disconnect', (reason) => session.disconnected(sender, silentDrops.has(reason)));
   });
 }

@@ -64,6 +64,8 @@ export interface CallNodeOptions {
   redisUrl?: string;
   /** A call nobody is connected to for this long ends; 30 minutes unless said. */
   callIdleSeconds?: number;
+  /** A silent participant's seat is kept this long (shown as reconnecting); the service's 120 unless said. */
+  reconnectGraceSeconds?: number;
   /** Posts call data to a triage (its URL, and the test triage's `callNodeKey`); none unless said. */
   callEvents?: { triageUrl: string; key: JsonWebKey };
   /** The address browsers are told to send media to: an impairment relay's, in front of the WebRtcServer. */
@@ -156,6 +158,9 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
     redisAnswers: () => redis.answers(),
     callLinkRedis,
     callIdleSeconds: options.callIdleSeconds ?? 30 * 60,
+    ...(options.reconnectGraceSeconds === undefined
+      ? {}
+      : { reconnectGraceSeconds: options.reconnectGraceSeconds }),
     ...(outbox ? { callEvents: outbox } : {}),
     ...(options.turn ? { turn: options.turn } : {}),
     socketOptions: {

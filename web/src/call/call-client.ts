@@ -12,6 +12,7 @@ import type {
   MediaPath,
   Participant,
   ProducerInfo,
+  ProducerSource,
   QualityReport,
   RemovalReason,
   ServerToClientEvents,
@@ -43,8 +44,11 @@ export interface HolderKeyStore {
 export interface CallClientEvents {
   state: CallState;
   participants: Participant[];
-  remoteTrack: { participantId: string; track: MediaStreamTrack };
+  /** A remote track to show: a participant's camera and microphone, or a screen they share (shown large). */
+  remoteTrack: { participantId: string; track: MediaStreamTrack; source: ProducerSource };
   remoteTrackEnded: { track: MediaStreamTrack };
+  /** This page started (true) or stopped (false) sharing its screen. */
+  sharing: boolean;
   chat: { name: string; text: string; at: string };
   /** To clinicians: a link another device holds was opened on a second device, now waiting. */
   anotherDevice: { participantId: string; name: string };
@@ -95,6 +99,9 @@ export class CallClient {
   private recvTransport: types.Transport | undefined;
   private readonly producers = new Map<'audio' | 'video', types.Producer>();
   private readonly consumers = new Map<string, types.Consumer>();
+  /** The screen this page shares, and its producer while it is sent. */
+  private screenTrack: MediaStreamTrack | undefined;
+  private screenProducer: types.Producer | undefined;
   /** Producers whose consume is under way: the server may offer one twice (at admission and at recv transport). */
   private readonly consuming = new Set<string>();
   /** This join's transports and producers, made once: in the waiting room, so admission only adds consumers. */
@@ -277,8 +284,10 @@ export class CallClient {
       );
     });
     if (direction === 'send') {
-      transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
-        this.request('produce', { transportId: transport.id, kind, rtpParameters }).then(
+      transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+        // a shared screen says so; the camera and microphone go without
+        const source = appData.source === 'screen' ? { appData: { source: 'screen' } } : {};
+        this.request('produce', { transportId: transport.id, kind, rtpParameters, ...source }).then(
           ({ producerId }) => callback({ id: producerId }),
           errback,
         );
@@ -346,6 +355,8 @@ export class CallClient {
     await this.prepareMedia();
     await this.setSending(true);
     this.mark('sending');
+    // a rejoin while sharing shares the same screen again
+    if (this.screenTrack) await this.produceScreen(this.screenTrack);
     this.setState('in-call');
   }
 
@@ -439,7 +450,11 @@ export class CallClient {
       });
       this.consumers.set(producerId, consumer);
       this.mark(`${kind} consumer ready`);
-      this.emit('remoteTrack', { participantId: producer.participantId, track: consumer.track });
+      this.emit('remoteTrack', {
+        participantId: producer.participantId,
+        track: consumer.track,
+        source: producer.source,
+      });
       await this.request('consumer:resume', { consumerId: consumer.id });
       this.mark(`${kind} consumer resumed`);
     } finally {
@@ -461,10 +476,68 @@ export class CallClient {
     for (const producerId of [...this.consumers.keys()]) this.dropConsumer(producerId);
     for (const producer of this.producers.values()) producer.close();
     this.producers.clear();
+    this.screenProducer?.close();
+    this.screenProducer = undefined;
     this.sendTransport?.close();
     this.recvTransport?.close();
     this.sendTransport = undefined;
     this.recvTransport = undefined;
+  }
+
+  /**
+   * Shares a screen (from getDisplayMedia) with everyone in the call, whose pages show it large,
+   * until `stopSharing` or until the browser ends the capture (its own "Stop sharing").
+   */
+  async shareScreen(track: MediaStreamTrack): Promise<void> {
+    if (this.screenTrack) await this.stopSharing();
+    this.screenTrack = track;
+    track.addEventListener('ended', () => {
+      if (this.screenTrack === track) void this.stopSharing();
+    });
+    this.emit('sharing', true);
+    try {
+      if (this.sendTransport && this.joined?.self.state === 'admitted') await this.produceScreen(track);
+    } catch (error) {
+      await this.stopSharing();
+      throw error;
+    }
+  }
+
+  /** Stops sharing: the others' pages go back to the call's usual layout. */
+  async stopSharing(): Promise<void> {
+    const [track, producer] = [this.screenTrack, this.screenProducer];
+    this.screenTrack = undefined;
+    this.screenProducer = undefined;
+    track?.stop();
+    if (track) this.emit('sharing', false);
+    if (!producer || producer.closed) return;
+    producer.close();
+    await this.request('producer:close', { producerId: producer.id }).catch((error: unknown) =>
+      console.warn('could not stop sharing on the server', error),
+    );
+  }
+
+  get sharing(): boolean {
+    return this.screenTrack !== undefined;
+  }
+
+  /** One sharp layer: text on a leaflet must stay readable, and a still screen costs little. */
+  private async produceScreen(track: MediaStreamTrack): Promise<void> {
+    const send = this.sendTransport;
+    if (!send || send.closed || this.screenProducer) return;
+    track.contentHint = 'detail';
+    const producer = await send.produce({
+      track,
+      stopTracks: false,
+      encodings: [{ maxBitrate: 1_500_000 }],
+      appData: { source: 'screen' },
+    });
+    // stopped (or a rejoin began) while it was being made
+    if (this.screenTrack === track && this.sendTransport === send) this.screenProducer = producer;
+    else {
+      producer.close();
+      void this.request('producer:close', { producerId: producer.id }).catch(() => undefined);
+    }
   }
 
   async setMuted(kind: 'audio' | 'video', muted: boolean): Promise<void> {
@@ -552,6 +625,10 @@ export class CallClient {
   private finish(state: CallState): void {
     this.ended = true;
     this.teardownMedia();
+    // out of the call: the browser stops capturing the shared screen too
+    this.screenTrack?.stop();
+    if (this.screenTrack) this.emit('sharing', false);
+    this.screenTrack = undefined;
     this.socket.disconnect();
     this.setState(state);
   }

@@ -2,6 +2,7 @@ import type { Participant } from '@gpc/contracts';
 import { button, element } from '../shared/nhsuk';
 import { CallClient } from './call-client';
 import { CallsApi } from './calls-api';
+import { bindShareButton } from './screen-share';
 import {
   bindCallView,
   byId,
@@ -115,6 +116,7 @@ async function enterCall(callId: string): Promise<void> {
     stream.getTracks().forEach((track) => track.stop());
     showStep(state === 'expired' ? 'step-expired' : 'step-ended');
   });
+  bindShareButton(client);
   byId('end-call').addEventListener('click', () => void client.endForEveryone());
   byId('invite-guest').addEventListener('click', () => {
     const name = prompt('Name of the interpreter or carer');

@@ -3,8 +3,9 @@ import './call.css';
 import { byId, messageItem } from '../shared/nhsuk';
 import type { ForcedRelay } from '@gpc/contracts';
 import type { CallClient, CallState } from './call-client';
-import { startQualityReports } from './quality-sampler';
 import { bindConnectionNotice } from './connection-notice';
+import { bindSharedScreen } from './screen-share';
+import { startQualityReports } from './quality-sampler';
 
 export { byId };
 
@@ -71,6 +72,7 @@ export function bindCallView(
 ): void {
   byId<HTMLVideoElement>('self-video').srcObject = localStream;
   bindTiles(client);
+  bindSharedScreen(client);
   // the practice's call data: media path and quality, every 15 s while in the call
   const stopReports = startQualityReports({
     transportStats: () => client.transportStats(),
@@ -109,18 +111,37 @@ function bindTiles(client: CallClient): void {
   const tiles = byId('remote-tiles');
   const names = new Map<string, string>();
   const tileStreams = new Map<string, { stream: MediaStream; tile: HTMLElement }>();
+  /** Those whose connection went silent: their place is kept, and their tile says so. */
+  const away = new Set<string>();
+  const caption = (participantId: string) => {
+    const name = names.get(participantId) ?? '';
+    return away.has(participantId) ? `${name} (reconnecting…)` : name;
+  };
   client.on('participants', (participants) => {
-    for (const participant of participants) names.set(participant.participantId, participant.name);
-    for (const [participantId, { tile }] of tileStreams) {
-      const caption = tile.querySelector('figcaption');
-      if (caption) caption.textContent = names.get(participantId) ?? '';
+    away.clear();
+    for (const participant of participants) {
+      names.set(participant.participantId, participant.name);
+      if (participant.connection === 'reconnecting') away.add(participant.participantId);
     }
+    for (const [participantId, { tile }] of tileStreams) {
+      const figcaption = tile.querySelector('figcaption');
+      if (figcaption) figcaption.textContent = caption(participantId);
+      tile.classList.toggle('gpc-tile--away', away.has(participantId));
+    }
+    const notice = byId('away-notice');
+    const gone = [...away].map((participantId) => names.get(participantId) ?? '');
+    notice.hidden = gone.length === 0;
+    notice.textContent = gone
+      .map((name) => `${name}'s connection dropped. Reconnecting… their place in the call is kept.`)
+      .join(' ');
   });
-  client.on('remoteTrack', ({ participantId, track }) => {
+  client.on('remoteTrack', ({ participantId, track, source }) => {
+    // a shared screen is shown large on its own (screen-share.ts)
+    if (source === 'screen') return;
     let entry = tileStreams.get(participantId);
     if (!entry) {
       const stream = new MediaStream();
-      entry = { stream, tile: remoteTile(stream, names.get(participantId) ?? '') };
+      entry = { stream, tile: remoteTile(stream, caption(participantId)) };
       tiles.append(entry.tile);
       tileStreams.set(participantId, entry);
     }

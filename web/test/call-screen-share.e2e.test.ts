@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { seedConsultation, startTriage, waitFor } from '@gpc/test-support';
+import { startCallNode } from '../../signalling/test/support/call-node';
+import { expectNoAxeViolations } from './support/axe';
+import { launchBrowser, newLocalPage } from './support/browser';
+import { startStaticServer } from './support/static';
+import { joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
+
+const shots = '/tmp/callscreenshare';
+
+/** Frames the patient's page has shown of the shared screen, and how large it shows them. */
+const sharedScreen = (page: Page) =>
+  page.evaluate(() => {
+    const video = document.querySelector<HTMLVideoElement>('#shared-screen video');
+    const tile = document.querySelector<HTMLElement>('.gpc-tile');
+    return video
+      ? {
+          frames: video.getVideoPlaybackQuality().totalVideoFrames,
+          videoWidth: video.videoWidth,
+          shownWidth: video.getBoundingClientRect().width,
+          tileWidth: tile?.getBoundingClientRect().width ?? 0,
+        }
+      : undefined;
+  });
+
+describe('the clinician shares their screen in Chromium, and the patient sees it large', async () => {
+  const triage = await startTriage({ after }, { listen: true });
+  const node = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json` });
+  triage.after(() => node.close());
+  const web = await startStaticServer({ triageUrl: triage.url, signallingUrl: node.url });
+  triage.after(() => web.close());
+  // headless Chromium's getDisplayMedia, with the fake media switches every browser test has, picks
+  // a synthetic 1280x720 screen ("screen:-3:0") at once, on an http(s) page (not about:blank)
+  const browser = await launchBrowser();
+  triage.after(() => browser.close());
+  mkdirSync(shots, { recursive: true });
+
+  it('shows the shared screen large on the patient’s phone, decoding frames, and goes back to the usual layout when sharing stops', async () => {
+    const clinician = await newLocalPage(browser);
+    const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
+    const token = triage.as(triage.practiceA, 'clinician').token;
+    const patientLink = await startCallAsClinician(clinician, web.url, token, consultationId);
+    // the patient on a phone-size screen
+    const patient = await newLocalPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true });
+    await joinAsPatient(patient, web.url, patientLink);
+    await clinician.getByRole('button', { name: 'Admit Pat Example' }).click();
+    await mediaFlows(patient, 'patient', 20_000);
+    assert.equal(await patient.locator('#share-screen').isVisible(), false, 'only the clinician may share');
+
+    await clinician.getByRole('button', { name: 'Share screen' }).click();
+    await clinician.getByRole('button', { name: 'Stop sharing' }).waitFor({ timeout: 10_000 });
+    await patient.locator('#shared-screen').waitFor({ timeout: 15_000 });
+    const first = await waitFor('the patient to show frames of the shared screen', async () => {
+      const shown = await sharedScreen(patient);
+      return shown && shown.frames > 0 && shown.videoWidth > 0 ? shown : undefined;
+    });
+    const later = await waitFor(
+      'more frames of the shared screen',
+      async () => {
+        const shown = await sharedScreen(patient);
+        return shown && shown.frames > first.frames ? shown : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+    assert.ok(
+      later.shownWidth > later.tileWidth,
+      `shown larger than the clinician's camera (${later.shownWidth} vs ${later.tileWidth} px)`,
+    );
+    assert.match(await patient.locator('#shared-screen figcaption').innerText(), /is sharing their screen/);
+    await patient.screenshot({ path: `${shots}/patient-phone-screen-shared.png`, fullPage: true });
+    await clinician.screenshot({ path: `${shots}/clinician-sharing.png`, fullPage: true });
+    await expectNoAxeViolations(patient, 'patient page showing a shared screen');
+
+    await clinician.getByRole('button', { name: 'Stop sharing' }).click();
+    await patient.locator('#shared-screen').waitFor({ state: 'detached', timeout: 10_000 });
+    assert.equal(await patient.locator('.gpc-call--screen').count(), 0, 'the usual layout again');
+    await clinician.getByRole('button', { name: 'Share screen' }).waitFor({ timeout: 5000 });
+    // the call goes on: the clinician's camera and microphone still reach the patient
+    await mediaFlows(patient, 'patient after sharing stopped');
+    await patient.screenshot({ path: `${shots}/patient-phone-after-sharing.png`, fullPage: true });
+  });
+});
