@@ -3,8 +3,9 @@ import { after, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { seedConsultation, startTriage, startTurnServer } from '@gpc/test-support';
 import { startCallNode } from '../../signalling/test/support/call-node';
-import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { launchBrowser, newLocalPage } from './support/browser';
 import { dropUdpTo, joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
+import { startStaticServer } from './support/static';
 
 /** The path a page's media took and the selected candidate it was read from (getStats). */
 const pathOf = (page: Page) => page.evaluate(() => window.__call?.mediaPath());
@@ -15,7 +16,8 @@ describe('calls through the TURN relay (coturn) in Chromium', async () => {
   // the call node hands each participant the relay's three URLs with credentials of their own
   const node = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json`, turn: turn.turn });
   triage.after(() => node.close());
-  const web = await startWebServer({ triageUrl: triage.url, signallingUrl: node.url });
+  // the production build and server, strict CSP included, as the other call tests use
+  const web = await startStaticServer({ triageUrl: triage.url, signallingUrl: node.url });
   triage.after(() => web.close());
   // the relay's TLS certificate is self-signed: accepted in this file's browser only
   const browser = await launchBrowser(['--ignore-certificate-errors']);
@@ -29,10 +31,11 @@ describe('calls through the TURN relay (coturn) in Chromium', async () => {
     const token = triage.as(triage.practiceA, 'clinician').token;
     const link = await startCallAsClinician(clinician, web.url, token, consultationId, search);
     await joinAsPatient(patient, web.url, link, search);
-    await clinician.getByRole('button', { name: 'Admit Pat Example' }).click({ timeout: 10_000 });
-    await patient.locator('#step-call').waitFor({ state: 'visible', timeout: 15_000 });
-    await mediaFlows(patient, `patient (${search || 'no relay forced'})`, 20_000);
-    await mediaFlows(clinician, `clinician (${search || 'no relay forced'})`, 20_000);
+    // generous waits: media through a relay over TLS on 2 busy cores can take a while to start
+    await clinician.getByRole('button', { name: 'Admit Pat Example' }).click({ timeout: 30_000 });
+    await patient.locator('#step-call').waitFor({ state: 'visible', timeout: 60_000 });
+    await mediaFlows(patient, `patient (${search || 'no relay forced'})`, 60_000);
+    await mediaFlows(clinician, `clinician (${search || 'no relay forced'})`, 60_000);
     return { clinician, patient };
   }
 

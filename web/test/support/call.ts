@@ -85,8 +85,9 @@ export async function startCallAsClinician(
   await clinician.waitForFunction(() =>
     document.getElementById('patient-link')?.getAttribute('href')?.includes('#t='),
   );
+  // generous: on 2 busy cores a page's first connection (through a TURN relay, say) can take long
   await clinician.waitForFunction(() => window.__call?.currentState === 'in-call', undefined, {
-    timeout: 15_000,
+    timeout: 60_000,
   });
   return (await clinician.locator('#patient-link').getAttribute('href')) ?? '';
 }
@@ -99,7 +100,7 @@ export async function joinAsPatient(
   search = '',
 ): Promise<void> {
   await patient.goto(`${webUrl}call.html${search}${new URL(patientLink).hash}`);
-  await patient.locator('#join:not([disabled])').waitFor({ timeout: 10_000 });
+  await patient.locator('#join:not([disabled])').waitFor({ timeout: 30_000 });
   await patient.click('#join');
-  await patient.locator('#step-waiting').waitFor({ state: 'visible', timeout: 10_000 });
+  await patient.locator('#step-waiting').waitFor({ state: 'visible', timeout: 30_000 });
 }
