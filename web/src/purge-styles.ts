@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import postcss, { type ChildNode, type Container } from 'postcss';
 import type { Plugin, Rolldown } from 'vite';
 
@@ -14,10 +16,14 @@ type OutputChunk = Rolldown.OutputChunk;
  * @font-face, @keyframes) are kept. Build only; the development server serves the stylesheets whole.
  */
 export function purgeStyles(): Plugin {
+  let publicDir = '';
   return {
     name: 'gpc-purge-styles',
     apply: 'build',
     enforce: 'post',
+    configResolved(config) {
+      publicDir = config.publicDir;
+    },
     generateBundle(_options, bundle) {
       const used = new Set<string>();
       for (const asset of Object.values(bundle)) {
@@ -25,7 +31,7 @@ export function purgeStyles(): Plugin {
         const html = String(asset.source);
         const sheets = linked(html, /\brel="stylesheet"/, 'href');
         if (sheets.length === 0) continue;
-        const words = usedWords(html, scriptsOf(html, bundle));
+        const words = usedWords(html, scriptsOf(html, bundle, publicDir));
         const css = sheets
           .map((file) => String((bundle[file] as OutputAsset | undefined)?.source ?? ''))
           .join('\n');
@@ -62,14 +68,18 @@ function linked(html: string, tag: RegExp, attribute: 'src' | 'href'): string[] 
 }
 
 /** The code of the page's module scripts and every chunk they import, statically or not. */
-function scriptsOf(html: string, bundle: OutputBundle): string[] {
+function scriptsOf(html: string, bundle: OutputBundle, publicDir: string): string[] {
   const pending = [...linked(html, /^<script\b/, 'src'), ...linked(html, /\brel="modulepreload"/, 'href')];
   const seen = new Set<string>();
   const code: string[] = [];
   for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
-    const chunk = bundle[file];
-    if (seen.has(file) || chunk?.type !== 'chunk') continue;
+    if (seen.has(file)) continue;
     seen.add(file);
+    const chunk = bundle[file];
+    // a classic script copied from public/ as it is (js-enabled.js sets body's nhsuk-frontend-supported)
+    const copied = path.join(publicDir, file);
+    if (!chunk && publicDir && existsSync(copied)) code.push(readFileSync(copied, 'utf8'));
+    if (chunk?.type !== 'chunk') continue;
     code.push(chunk.code);
     pending.push(...chunk.imports, ...chunk.dynamicImports);
   }
