@@ -105,7 +105,8 @@ try {
     patient = await newLocalPage(browser);
     await joinAsPatient(patient, web.url, newPatientLink(patientId));
     const admit = clinician.getByRole('button', { name: 'Admit Pat Example' });
-    await admit.waitFor({ timeout: 10_000 });
+    // generous: on a loaded machine the waiting list can take a while to show
+    await admit.waitFor({ timeout: 30_000 });
     // a patient waits in the waiting room a while before a clinician admits them: the page prepares
     // its media meanwhile (a page that does not say so is given up on after 10 s)
     await patient

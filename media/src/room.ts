@@ -167,7 +167,15 @@ export class Peer {
       throw new MediaNotFoundError(`cannot consume ${producerId} with these capabilities`);
     }
     const consumer = await withClientParameters(() =>
-      transport.consume({ producerId, rtpCapabilities, paused: true, appData: { peerId: this.id } }),
+      transport.consume({
+        producerId,
+        rtpCapabilities,
+        paused: true,
+        // the first picture from the smallest simulcast layer: its key frame is the quickest to send
+        // and decode; adaptation raises the ceiling to what the path carries at its next look
+        preferredLayers: { spatialLayer: 0, temporalLayer: 2 },
+        appData: { peerId: this.id },
+      }),
     );
     this.consumers.set(consumer.id, consumer);
     consumer.observer.once('close', () => this.consumers.delete(consumer.id));
