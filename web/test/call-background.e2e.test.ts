@@ -57,6 +57,14 @@ describe('a patient whose phone puts the browser in the background for 30 s come
       }).observe(list, { childList: true });
     });
 
+    /** The patient's media on the call node (in this process): its peer in the call's room. */
+    const patientPeer = () => {
+      for (const session of node.app.calls.all())
+        for (const participant of session.participants.values())
+          if (participant.role === 'patient') return session.room?.peer(participant.id);
+      return undefined;
+    };
+    let mediaWhileAway = '';
     signalPatientBrowser('SIGSTOP');
     const stoppedAt = Date.now();
     let noticedAfterMs: number;
@@ -76,6 +84,12 @@ describe('a patient whose phone puts the browser in the background for 30 s come
       );
       await clinician.screenshot({ path: `${shots}/clinician-patient-reconnecting.png`, fullPage: true });
       // the point of the test: a phone's browser stopped as long as it takes to read a text message
+      await new Promise((resolve) => setTimeout(resolve, backgroundMs - 1000 - (Date.now() - stoppedAt)));
+      // near the end of the stop, the call node still holds the patient's media
+      const peer = patientPeer();
+      assert.ok(peer && !peer.closed, "the patient's media is kept while they are away");
+      mediaWhileAway = [...peer.transports.values()].map((transport) => transport.iceState).join(', ');
+      assert.equal(peer.producers.size, 2, 'their microphone and camera producers are kept');
       await new Promise((resolve) => setTimeout(resolve, backgroundMs - (Date.now() - stoppedAt)));
     } finally {
       signalPatientBrowser('SIGCONT');
@@ -106,6 +120,7 @@ describe('a patient whose phone puts the browser in the background for 30 s come
     await patient.screenshot({ path: `${shots}/patient-back.png` });
     console.log(
       `stopped ${backgroundMs} ms; clinician shown "reconnecting" ${noticedAfterMs} ms after the stop; ` +
+        `patient's transports on the call node near the end: ${mediaWhileAway}; ` +
         `media back ${patientBack - resumedAt} ms (patient) and ${clinicianBack - resumedAt} ms (clinician) after SIGCONT; ` +
         `patient states ${JSON.stringify(await statesSeen(patient))}`,
     );
