@@ -57,7 +57,7 @@ describe('TURN for calls: the relay participants are given credentials for', () 
     assert.ok(!message.includes('short-secret'), message);
   });
 
-  describe('in the join answer', async () => {
+  describe('handed to participants', async () => {
     const turn = { urls: urls.split(','), secret, credentialSeconds: 3600 };
     const node = await startCallNode({ turn });
     const sockets = new CallSockets();
@@ -85,6 +85,26 @@ describe('TURN for calls: the relay participants are given credentials for', () 
         assert.equal(server.credential, expected);
       }
       assert.notEqual(clinician.iceServers[0]?.username, patient.iceServers[0]?.username);
+    });
+
+    it('gives fresh credentials with an ICE restart, for a call that outlasts those of its join', async () => {
+      const call = node.createCall();
+      const socket = await sockets.connect(node, { token: call.hostToken() });
+      const joined = await ok(socket, 'call:join', {});
+      const { transportId } = await ok(socket, 'transport:create', { direction: 'send' });
+      // credentials name whole seconds: restart in a later second than the join's
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const restarted = await ok(socket, 'transport:restart-ice', { transportId });
+      const [server] = restarted.iceServers;
+      assert.ok(server, 'one ICE server');
+      const [expiry, participantId] = server.username.split(':');
+      const [joinExpiry] = joined.iceServers[0]?.username.split(':') ?? [];
+      assert.equal(participantId, joined.self.participantId);
+      assert.ok(
+        Number(expiry) > Number(joinExpiry),
+        `${server.username} after ${joined.iceServers[0]?.username}`,
+      );
+      assert.equal(server.credential, createHmac('sha1', secret).update(server.username).digest('base64'));
     });
   });
 });

@@ -132,7 +132,8 @@ export interface ClientResults {
   'call:end': NoData;
   'transport:create': TransportResult;
   'transport:connect': NoData;
-  'transport:restart-ice': { iceParameters: Record<string, unknown> };
+  /** With fresh TURN credentials: those of the join may have run out in a long call. */
+  'transport:restart-ice': { iceParameters: Record<string, unknown>; iceServers: IceServer[] };
   produce: { producerId: string };
   consume: ConsumeResult;
   'consumer:resume': NoData;

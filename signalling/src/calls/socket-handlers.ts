@@ -78,7 +78,12 @@ function wireParticipantEvents(
 }
 
 /** Transports, producers and consumers: the admitted participant's media. */
-function wireMediaEvents(on: On, session: CallSession, sender: CallSender): void {
+function wireMediaEvents(
+  on: On,
+  session: CallSession,
+  sender: CallSender,
+  iceServers: CallHandlerDeps['iceServers'],
+): void {
   // transports and producers may be made in the waiting room; consumers only once admitted
   on('transport:create', async ({ direction }) => {
     const transport = await session.joinedPeer(sender).createTransport(direction);
@@ -93,7 +98,8 @@ function wireMediaEvents(on: On, session: CallSession, sender: CallSender): void
   });
   on('transport:restart-ice', async ({ transportId }) => {
     const iceParameters = await session.joinedPeer(sender).transport(transportId).restartIce();
-    return { iceParameters: asJson(iceParameters) };
+    // a relayed call outlasting its credentials gets through the relay again with fresh ones
+    return { iceParameters: asJson(iceParameters), iceServers: iceServers(sender.participantId) };
   });
   on('produce', async ({ transportId, kind, rtpParameters, appData }) => {
     const parameters = rtpParameters as unknown as types.RtpParameters;
@@ -144,7 +150,7 @@ export function registerCallHandlers({ io, calls, tokens, logger, iceServers }: 
     refuseUnknownEvents(socket);
     const on = acknowledgedEvents(socket, logger);
     wireParticipantEvents(on, session, sender, holderKey, iceServers);
-    wireMediaEvents(on, session, sender);
+    wireMediaEvents(on, session, sender, iceServers);
     // a connection that went silent (not closed on purpose by either side) keeps its seat a while
     socket.on('disconnect', (reason) => session.disconnected(sender, silentDrops.has(reason)));
   });

@@ -335,7 +335,14 @@ export class CallClient {
   private async restartIce(transport: types.Transport): Promise<void> {
     if (transport.closed) return;
     try {
-      const { iceParameters } = await this.request('transport:restart-ice', { transportId: transport.id });
+      const { iceParameters, iceServers } = await this.request('transport:restart-ice', {
+        transportId: transport.id,
+      });
+      // the join's TURN credentials may have run out (a relayed call past their hour): fresh ones first
+      if (this.joined) this.joined.iceServers = iceServers;
+      await transport
+        .updateIceServers({ iceServers: this.iceServers() })
+        .catch((error: unknown) => console.warn('could not update the ICE servers', error));
       await transport.restartIce({ iceParameters: iceParameters as unknown as types.IceParameters });
     } catch (error) {
       console.warn('ICE restart failed', error);
