@@ -56,14 +56,16 @@ describe('GP Connect Send Document through a record worker killed between send a
     assert.equal(response.statusCode, 200, response.body);
     return response.json<{ writeBack: WriteBackView }>().writeBack;
   };
+  // a fresh worker process (tsx, the R4 and STU3 definitions) took up to a minute to start on 2
+  // cores under load ~45 to ~85: the wait covers its start as well as the acknowledgements
   const settled = (id: string, status: WriteBackView['status']) =>
     waitFor(
-      `write-back ${status}`,
+      () => `write-back ${status}; the worker's output: ${workers.at(-1)?.output() ?? 'none'}`,
       async () => {
         const view = await writeBack(id);
         return view.status === status ? view : undefined;
       },
-      { timeoutMs: 60_000 },
+      { timeoutMs: 180_000, intervalMs: 250 },
     );
 
   it('files it once: a worker killed (SIGKILL) after MESH took the message, and a new one reads the acknowledgements', async () => {
