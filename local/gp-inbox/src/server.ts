@@ -16,8 +16,6 @@ try {
   fail(error.message);
 }
 
-// the STU3 schema compiled before the first message arrives, not while it waits
-prepareItkValidation();
 const inbox = createGpInbox({
   mesh: {
     url: config.meshUrl,
@@ -44,6 +42,8 @@ inbox.server.listen(config.port, config.host, () => {
   process.stdout.write(
     `simulated GP system (${config.odsCode}, MESH mailbox ${config.mailboxId}) on http://${config.host}:${config.port}/\n`,
   );
+  // the STU3 schema compiled before the first poll, not while a message waits
+  prepareItkValidation();
   inbox.start();
 });
 
