@@ -20,11 +20,33 @@ import {
   localOutbound,
   waitFor,
 } from '@gpc/test-support';
+import { StaffLive } from '@gpc/contracts/staff-live';
 import { seedPatients } from '@gpc/local-pds-server/seed';
 import { expectNoAxeViolations } from './support/axe';
 import { startCallNode } from '../../signalling/test/support/call-node';
-import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { launchBrowser, newLocalPage } from './support/browser';
 import { joinAsPatient, mediaFlows } from './support/call';
+import { startStaticServer } from './support/static';
+
+/**
+ * Whether the page's live queue feed has connected: socket.io's answer to joining the staff namespace,
+ * which triage sends once the socket is in its practice's room, by long-polling or over the WebSocket.
+ * Watched from before the page signs in.
+ */
+function watchLiveFeed(page: Page): () => boolean {
+  let connected = false;
+  const answer = (payload: string) => {
+    if (payload.includes(`40${StaffLive.namespace},{"sid"`)) connected = true;
+  };
+  page.on('response', (response) => {
+    if (response.url().includes(`${StaffLive.path}/`)) response.text().then(answer, () => undefined);
+  });
+  page.on('websocket', (socket) => {
+    if (socket.url().includes(`${StaffLive.path}/`))
+      socket.on('framereceived', (frame) => answer(String(frame.payload)));
+  });
+  return () => connected;
+}
 
 describe('staff dashboard in Chromium: sign in, live queue, assign, close, and the summary into the GP record', async () => {
   const queuePrefix = `gpc-test-${randomUUID()}`;
@@ -90,7 +112,7 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     callEvents: { triageUrl, key: world.callNodeKey },
   });
   world.after(() => callNode.close());
-  const web = await startWebServer({ triageUrl, signallingUrl: callNode.url });
+  const web = await startStaticServer({ triageUrl, signallingUrl: callNode.url });
   world.after(() => web.close());
   const browser = await launchBrowser();
   world.after(() => browser.close());
@@ -106,6 +128,7 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
 
   it('shows a new request without reloading, and takes it from assignment to a coded close', async () => {
     const page = await newLocalPage(browser, { viewport: { width: 1280, height: 900 } });
+    const liveFeedConnected = watchLiveFeed(page);
     await page.goto(`${web.url}staff.html`);
     await page.getByLabel('Practice code').fill('A81001');
     await page.getByLabel('Email address').fill(practice.staff.clinician.email);
@@ -116,7 +139,8 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Requests' }).waitFor();
     await page.getByText('No requests to show.').waitFor();
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the live connection is up
+    // the request below must come by the live feed, not by the first load of the queue
+    await waitFor('the dashboard’s live feed to connect', liveFeedConnected, { timeoutMs: 15_000 });
 
     // a patient sends a request meanwhile
     const forms = (await triage.inject({ method: 'GET', url: '/practices/A81001' })).json<{
