@@ -106,7 +106,15 @@ try {
     await joinAsPatient(patient, web.url, newPatientLink(patientId));
     const admit = clinician.getByRole('button', { name: 'Admit Pat Example' });
     // generous: on a loaded machine the waiting list can take a while to show
-    await admit.waitFor({ timeout: 30_000 });
+    await admit.waitFor({ timeout: 30_000 }).catch(async (error: unknown) => {
+      const seen = await clinician.evaluate(() => ({
+        state: window.__call?.currentState,
+        step: document.querySelector('main section:not([hidden])')?.id,
+        waiting: document.getElementById('waiting-list')?.textContent,
+      }));
+      console.log(`join ${join}: no Admit button on the clinician's page: ${JSON.stringify(seen)}`);
+      throw error;
+    });
     // a patient waits in the waiting room a while before a clinician admits them: the page prepares
     // its media meanwhile (a page that does not say so is given up on after 10 s)
     await patient
