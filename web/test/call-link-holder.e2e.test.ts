@@ -5,7 +5,8 @@ import type { Page } from 'playwright-core';
 import { seedConsultation, startTriage } from '@gpc/test-support';
 import { startCallNode } from '../../signalling/test/support/call-node';
 import { expectNoAxeViolations } from './support/axe';
-import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { launchBrowser, newLocalPage } from './support/browser';
+import { startStaticServer } from './support/static';
 import { joinAsPatient, startCallAsClinician } from './support/call';
 
 const shots = '/tmp/callholder';
@@ -15,7 +16,7 @@ describe('a call link opened on a second device in Chromium: the clinician decid
   const triage = await startTriage({ after }, { listen: true });
   const node = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json` });
   triage.after(() => node.close());
-  const web = await startWebServer({ triageUrl: triage.url, signallingUrl: node.url });
+  const web = await startStaticServer({ triageUrl: triage.url, signallingUrl: node.url });
   triage.after(() => web.close());
   const browser = await launchBrowser();
   triage.after(() => browser.close());
