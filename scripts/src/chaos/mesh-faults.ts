@@ -37,6 +37,18 @@ async function gpInboxHolds(world: World): Promise<string> {
   return `${received.length} documents (${describe(states)})`;
 }
 
+/** The simulated GP system's fault switches (PUT /admin/faults); `{}` clears them. */
+async function gpInboxFaults(world: World, faults: { delayMs?: number }): Promise<void> {
+  const response = await fetch(`${world.gpInboxUrl}/admin/faults`, {
+    method: 'PUT',
+    body: JSON.stringify(faults),
+    signal: AbortSignal.timeout(5000),
+  });
+  await response.arrayBuffer();
+  if (!response.ok)
+    throw new Error(`the simulated GP system refused its fault switches (${response.status})`);
+}
+
 let before = new Map<string, number>();
 
 async function observe({ world }: FaultContext): Promise<string[]> {
@@ -84,16 +96,20 @@ export const meshFaults: Fault[] = [
   {
     name: 'kill -9 of the record worker with MESH messages awaiting acknowledgement',
     async inject({ world }) {
-      // kill it while MESH has messages of ours the GP system has not acknowledged yet
+      // kill it while MESH has several messages of ours the GP system has not acknowledged yet: the
+      // GP system slowed (2 s a message) until a few are waiting, then answering at full speed while
+      // the worker is dead, so acknowledgements pile up in its inbox for the next worker to apply
+      await gpInboxFaults(world, { delayMs: 2000 });
       const deadline = Date.now() + 20_000;
       before = await meshState(world);
-      while (Date.now() < deadline && (before.get('sent') ?? 0) === 0) {
+      while (Date.now() < deadline && (before.get('sent') ?? 0) < 3) {
         await sleep(100);
         before = await meshState(world);
       }
       const service = world.process('record');
       const pid = service.pid;
       await service.kill9();
+      await gpInboxFaults(world, {});
       return `SIGKILL to record (pid ${pid}) with ${before.get('sent') ?? 0} MESH write-backs sent and awaiting acknowledgement, ${before.get('pending') ?? 0} pending`;
     },
     holdMs: (context) => context.restartDelayMs,
