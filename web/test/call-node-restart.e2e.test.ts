@@ -14,7 +14,8 @@ import {
   type ChildService,
 } from '@gpc/test-support';
 import { ensureMediasoupWorker } from '../../scripts/src/mediasoup-worker';
-import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { launchBrowser, newLocalPage } from './support/browser';
+import { startStaticServer } from './support/static';
 import { joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
 import { mediaBackOnNewTransport, reception, statesSeen, watchStates } from './support/call-recovery';
 
@@ -68,29 +69,31 @@ describe('the call node killed (SIGKILL) during a call and restarted, in Chromiu
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     );
-    await waitFor(
-      () => `the call node to answer /health: ${started.output()}`,
-      async () => {
-        if (started.child.exitCode !== null) throw new Error(`the call node exited: ${started.output()}`);
-        return (await fetch(`${url}/health`).catch(() => undefined))?.status === 200;
-      },
-      { timeoutMs: 30_000, intervalMs: 50 },
-    );
+    try {
+      // it compiles its TypeScript first (tsx): long on a loaded machine
+      await waitFor(
+        () => `the call node to answer /health: ${started.output()}`,
+        async () => {
+          if (started.child.exitCode !== null) throw new Error(`the call node exited: ${started.output()}`);
+          return (await fetch(`${url}/health`).catch(() => undefined))?.status === 200;
+        },
+        { timeoutMs: 60_000, intervalMs: 50 },
+      );
+    } catch (error) {
+      // a node left running would keep this test file's process alive after it failed
+      await started.kill();
+      throw error;
+    }
     return started;
   };
   let node = await startNode();
   triage.after(() => node.stop());
-  const web = await startWebServer({ triageUrl: triage.url, signallingUrl: url });
+  const web = await startStaticServer({ triageUrl: triage.url, signallingUrl: url });
   triage.after(() => web.close());
   const browser = await launchBrowser();
   triage.after(() => browser.close());
 
-  /** A page given time to load on a busy machine (vite compiles the call pages on first use). */
-  const newPage = async () => {
-    const opened = await newLocalPage(browser);
-    opened.setDefaultNavigationTimeout(60_000);
-    return opened;
-  };
+  const newPage = () => newLocalPage(browser);
   const inCall = (page: Page, timeout = 15_000) =>
     page.waitForFunction(() => window.__call?.currentState === 'in-call', undefined, { timeout });
 

@@ -6,7 +6,8 @@ import type { CreateCallResult } from '@gpc/contracts';
 import { seedConsultation, startTriage } from '@gpc/test-support';
 import { startCallNode } from '../../signalling/test/support/call-node';
 import { CallSockets, nextEvent, ok } from '../../signalling/test/support/call-sockets';
-import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { launchBrowser, newLocalPage } from './support/browser';
+import { startStaticServer } from './support/static';
 import { joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
 import { mediaBackOnNewTransport, reception, statesSeen, watchStates } from './support/call-recovery';
 
@@ -18,19 +19,14 @@ describe('a mediasoup worker killed during calls, in Chromium: its calls come ba
   // two workers: one call on each
   const node = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json`, workers: 2 });
   triage.after(() => node.close());
-  const web = await startWebServer({ triageUrl: triage.url, signallingUrl: node.url });
+  const web = await startStaticServer({ triageUrl: triage.url, signallingUrl: node.url });
   triage.after(() => web.close());
   const browser = await launchBrowser();
   triage.after(() => browser.close());
   const sockets = new CallSockets();
   triage.after(() => sockets.closeAll());
 
-  /** A page given time to load on a busy machine (vite compiles the call pages on first use). */
-  const page = async () => {
-    const opened = await newLocalPage(browser);
-    opened.setDefaultNavigationTimeout(60_000);
-    return opened;
-  };
+  const page = () => newLocalPage(browser);
 
   /** A call of practice A with its patient admitted and media flowing both ways. */
   async function callInProgress(): Promise<{ callId: string; clinician: Page; patient: Page }> {
