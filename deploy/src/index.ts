@@ -74,5 +74,9 @@ export const clusterSecret = {
     's3-access-key-id',
     's3-secret-access-key',
     'turn-shared-secret',
+    // call data: the call nodes' private Ed25519 JWK they sign their posts to triage with, and the
+    // public halves triage checks them against (a JWK set)
+    'call-node-key',
+    'call-node-public-keys',
   ],
 } as const;
