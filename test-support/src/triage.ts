@@ -43,6 +43,8 @@ import { testRedisUrl } from './services';
 import { noWriteBacks, writeBacksTo } from './write-back';
 
 export interface StartTriageOptions {
+  /** Serves `/metrics` to scrapes bearing this token. */
+  metricsToken?: string;
   /** The clock for opening hours and capacity. */
   now?: () => Date;
   publicWebUrl?: string;
@@ -285,6 +287,7 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     ...(nhsLogin ? { nhsLogin: nhsLogin.settings } : {}),
     ...(cis2 ? { cis2: cis2.settings } : {}),
     secrets: options.secrets ?? testSecretsKeyring,
+    ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
   });
   cleanup.after(() => app.close());
   let url = '';

@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { NotReady, Ready, type ReadinessDependency, type WriteBackJob } from '@gpc/contracts';
+import { NotReady, QueueNames, Ready, type ReadinessDependency, type WriteBackJob } from '@gpc/contracts';
 import rateLimit from '@fastify/rate-limit';
 import { registerStaffAuth } from './auth/staff-auth';
 import type { TokenKeys } from './auth/token-keys';
@@ -47,6 +47,8 @@ import { createSender } from './notifications/senders';
 import { rateLimitKey } from './rate-limit-key';
 import { registerStaffRevocation, RevokedStaff, type StaffRevocationLink } from './staff-revocation';
 import type { SecretKeyring } from '@gpc/contracts/secrets';
+import { createServiceMetrics, registerMetrics } from '@gpc/contracts/metrics';
+import { registerTriageMetrics } from './metrics';
 
 export interface WriteBackQueueing {
   /** Queues a newly closed consultation's write-back (a no-op if it is queued already). */
@@ -110,6 +112,8 @@ export interface TriageAppDeps {
    * (call data) with a token of its own key. Without them no call data is taken.
    */
   callNodeKeys?: CallNodeKeys;
+  /** Serves `GET /metrics` to a scrape bearing this token (TRIAGE_METRICS_TOKEN); not served without it. */
+  metricsToken?: string;
 }
 
 /** How the app follows Redis, which may be down at boot or go down at any time. */
@@ -138,6 +142,12 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
     trustProxy: deps.trustedProxies?.length ? deps.trustedProxies : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const metrics = createServiceMetrics('triage');
+  registerMetrics(app, metrics, deps.metricsToken);
+  registerTriageMetrics(metrics.registry, deps.pool, {
+    [QueueNames.patientNotifications]: deps.notifications?.queue,
+    'patient-traces': deps.identity?.queue,
+  });
   await registerPlatform(app, deps);
   registerHealth(app, deps.pool);
   registerReadiness(app, deps.pool, deps.redis);

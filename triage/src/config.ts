@@ -14,6 +14,7 @@ import { Cis2ConfigFields, cis2SettingsFrom } from './cis2/settings';
 import { NhsLoginConfigFields, nhsLoginSettingsFrom } from './nhs-login/settings';
 import { TrustedProxiesConfigFields, trustedProxiesFrom } from './trusted-proxies';
 import { SecretsConfigFields, secretKeyringFrom } from '@gpc/contracts/secrets';
+import { MetricsConfigFields } from '@gpc/contracts/metrics';
 
 export const TriageConfigSchema = Type.Object(
   {
@@ -89,6 +90,8 @@ export const TriageConfigSchema = Type.Object(
      * 32-byte keys) and TRIAGE_SECRETS_CURRENT_KID, the same as the record worker's RECORD_SECRETS_*.
      */
     ...SecretsConfigFields,
+    /** TRIAGE_METRICS_TOKEN: the bearer token of Prometheus scrapes of `/metrics`; not served without it. */
+    ...MetricsConfigFields,
   },
   { additionalProperties: false },
 );

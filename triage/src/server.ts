@@ -127,6 +127,7 @@ const app = await buildTriageApp({
   // staff may sign in with NHS CIS2 only when it is set up (TRIAGE_CIS2_*) and their practice chose it
   ...(cis2 ? { cis2 } : {}),
   ...(secrets ? { secrets } : {}),
+  ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
   // call data from the call nodes, posted with their own keys' tokens (TRIAGE_CALL_NODE_KEYS)
   ...(config.callNodeKeys ? { callNodeKeys: new CallNodeKeys(parseCallNodeKeys(config.callNodeKeys)) } : {}),
 });
