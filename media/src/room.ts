@@ -292,6 +292,13 @@ export class Room extends EventEmitter<RoomEvents> {
     return undefined;
   }
 
+  /** Its peers and their consumers, for the call node's metrics. */
+  counts(): { peers: number; consumers: number } {
+    let consumers = 0;
+    for (const peer of this.peers.values()) consumers += peer.consumers.size;
+    return { peers: this.peers.size, consumers };
+  }
+
   /** Every producer in the room but the given peer's own. */
   producersFor(peer: Peer): { peer: Peer; producer: types.Producer }[] {
     return [...this.peers.values()]

@@ -12,6 +12,8 @@ import { CallData, type CallEventSink } from './calls/call-data';
 import type { CallServer } from './calls/call-socket';
 import { registerCallHandlers } from './calls/socket-handlers';
 import { iceServersFor, type TurnSettings } from './calls/turn-credentials';
+import { createServiceMetrics, registerMetrics } from '@gpc/contracts/metrics';
+import { registerCallNodeMetrics } from './metrics';
 
 export interface SignallingAppDeps {
   media: MediaWorkerPool;
@@ -35,6 +37,8 @@ export interface SignallingAppDeps {
   turn?: TurnSettings;
   /** Where call events (call data) go: the outbox posting them to triage; nowhere when absent. */
   callEvents?: CallEventSink;
+  /** Serves `GET /metrics` to a scrape bearing this token (SIGNALLING_METRICS_TOKEN); not served without it. */
+  metricsToken?: string;
 }
 
 export interface SignallingApp {
@@ -156,6 +160,9 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
   });
 
   answerWithErrorCodes(http);
+  const metrics = createServiceMetrics('signalling');
+  registerMetrics(http, metrics, deps.metricsToken);
+  registerCallNodeMetrics(metrics.registry, calls, deps.media);
   registerHealth(http, deps.media);
   registerReadiness(http, deps.media, deps.redisAnswers);
   registerCallHandlers({

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, defaultTokenIssuer, envName, loadConfig, LogLevelSetting } from '@gpc/contracts';
 import type { JWK } from 'jose';
+import { MetricsConfigFields } from '@gpc/contracts/metrics';
 import { parsePublicJwks, type TokenKeySource } from './auth/tokens';
 import type { TurnSettings } from './calls/turn-credentials';
 
@@ -56,6 +57,8 @@ export const SignallingConfigSchema = Type.Object(
     /** Names this node in its call-event tokens (the host name when not given). */
     nodeId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     logLevel: LogLevelSetting,
+    /** SIGNALLING_METRICS_TOKEN: the bearer token of Prometheus scrapes of `/metrics`; not served without it. */
+    ...MetricsConfigFields,
   },
   { additionalProperties: false },
 );

@@ -58,6 +58,7 @@ const app = buildSignallingApp({
   reconnectGraceSeconds: config.reconnectGraceSeconds,
   ...(turn ? { turn } : {}),
   ...(callEvents ? { callEvents } : {}),
+  ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
 });
 // a member of staff stopped, demoted or reset in triage leaves their calls here at once
 watchStaffRevocations(app.io, redis.revocations, logger, redis.publisher);

@@ -64,14 +64,16 @@ export interface CallNodeOptions {
   redisUrl?: string;
   /** A call nobody is connected to for this long ends; 30 minutes unless said. */
   callIdleSeconds?: number;
+  /** The address browsers are told to send media to: an impairment relay's, in front of the WebRtcServer. */
+  rtcAnnouncedAddress?: string;
   /** A silent participant's seat is kept this long (shown as reconnecting); the service's 120 unless said. */
   reconnectGraceSeconds?: number;
   /** Posts call data to a triage (its URL, and the test triage's `callNodeKey`); none unless said. */
   callEvents?: { triageUrl: string; key: JsonWebKey };
-  /** The address browsers are told to send media to: an impairment relay's, in front of the WebRtcServer. */
-  rtcAnnouncedAddress?: string;
   /** A TURN relay to hand participants credentials for (e.g. test-support's `startTurnServer`). */
   turn?: TurnSettings;
+  /** Serves `/metrics` to scrapes bearing this token. */
+  metricsToken?: string;
 }
 
 function callClaims(
@@ -163,6 +165,7 @@ export async function startCallNode(options: CallNodeOptions = {}): Promise<Call
       : { reconnectGraceSeconds: options.reconnectGraceSeconds }),
     ...(outbox ? { callEvents: outbox } : {}),
     ...(options.turn ? { turn: options.turn } : {}),
+    ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
     socketOptions: {
       adapter: createAdapter(redis.publisher, redis.subscriber, { key: `gpc-test-${randomUUID()}` }),
     },
