@@ -1,4 +1,5 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -22,7 +23,8 @@ export function builtPages(): Promise<string> {
       return shared;
     }
     const outDir = await mkdtemp(path.join(tmpdir(), 'gpc-web-dist-'));
-    process.once('exit', () => void rm(outDir, { recursive: true, force: true }));
+    // only synchronous work runs at exit: an rm() promise there never finished, leaving the folder
+    process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
     await buildPages({ outDir, logLevel: 'error' });
     return outDir;
   })();
