@@ -4,11 +4,15 @@ import { Type, type Static } from '@sinclair/typebox';
 import type pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WriteBackQueue } from './queue';
+import { createServiceMetrics, registerMetrics } from '@gpc/contracts/metrics';
+import { registerRecordMetrics } from './metrics';
 
 export interface RecordAppDeps {
   queue: WriteBackQueue;
   pool: pg.Pool;
   logger?: FastifyBaseLogger;
+  /** Serves `GET /metrics` to a scrape bearing this token (RECORD_METRICS_TOKEN); not served without it. */
+  metricsToken?: string;
 }
 
 const Health = Type.Object({
@@ -93,6 +97,9 @@ function registerReadiness(app: FastifyInstance, deps: RecordAppDeps): void {
 /** The record worker's HTTP face: health and queue depth for operators. Never listens by itself. */
 export function buildRecordApp(deps: RecordAppDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger }).withTypeProvider<TypeBoxTypeProvider>();
+  const metrics = createServiceMetrics('record');
+  registerMetrics(app, metrics, deps.metricsToken);
+  registerRecordMetrics(metrics.registry, deps.queue, deps.pool);
   // liveness for orchestrators: the process answers. Never PostgreSQL or Redis: while they are away
   // the worker is not ready (`/readyz`) and its write-backs wait in the outbox; a restart mends nothing
   app.get('/healthz', { logLevel: 'warn', schema: { response: { 200: Live } } }, () => ({

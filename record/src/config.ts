@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { ConfigError, envName, loadConfig, LogLevelSetting, S3ConfigFields } from '@gpc/contracts';
 import { SecretsConfigFields, secretKeyringFrom } from '@gpc/contracts/secrets';
+import { MetricsConfigFields } from '@gpc/contracts/metrics';
 
 const Milliseconds = (defaultValue: number) => Type.Integer({ minimum: 1, default: defaultValue });
 
@@ -71,6 +72,8 @@ export const RecordConfigSchema = Type.Object(
     meshInfrastructureAckTimeoutMs: Milliseconds(60 * 60_000),
     /** No business acknowledgement this long after a positive infrastructure one: it needs attention. */
     meshBusinessAckTimeoutMs: Milliseconds(48 * 60 * 60_000),
+    /** RECORD_METRICS_TOKEN: the bearer token of Prometheus scrapes of `/metrics`; not served without it. */
+    ...MetricsConfigFields,
   },
   { additionalProperties: false },
 );

@@ -88,7 +88,12 @@ const ackPoller = meshClient
       announce,
     })
   : undefined;
-const app = buildRecordApp({ queue, pool, logger });
+const app = buildRecordApp({
+  queue,
+  pool,
+  logger,
+  ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+});
 
 try {
   await app.listen({ host: config.host, port: config.port });

@@ -1,9 +1,9 @@
-// triage's own metrics, read at scrape time: its queues' jobs by state (notifications, traces),
-// write-backs by status and calls' media paths from PostgreSQL. Counts only: no ids in labels.
+// triage's own metrics, read at scrape time: its queues' jobs by state (notifications, traces) and
+// calls' media paths from PostgreSQL (write-backs by status are the record worker's). Counts only.
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { queueJobsGauge, scrapeGauge, type CountedQueue } from '@gpc/contracts/metrics';
-import { attendancesByMediaPath, writeBacksByStatus } from './db/metrics';
+import { attendancesByMediaPath } from './db/metrics';
 
 export function registerTriageMetrics(
   registry: Registry,
@@ -11,15 +11,6 @@ export function registerTriageMetrics(
   queues: Record<string, CountedQueue | undefined>,
 ): void {
   queueJobsGauge(registry, queues);
-  scrapeGauge(
-    registry,
-    'gpc_write_backs',
-    'Write-backs to GP records by status',
-    ['status'],
-    async (gauge) => {
-      for (const { status, count } of await writeBacksByStatus(pool)) gauge.set({ status }, count);
-    },
-  );
   // the relay share of calls is sum(path=~"relay-.*") / sum(all) over these
   scrapeGauge(
     registry,

@@ -35,7 +35,6 @@ describe('triage metrics', () => {
     );
     assert.ok(!text.includes(practice), 'no practice code (or any id) in a label');
     assert.match(text, /gpc_queue_jobs\{queue="patient-traces",state="waiting",service="triage"\} \d+/);
-    assert.match(text, /^# TYPE gpc_write_backs gauge$/m);
     assert.match(text, /^# TYPE gpc_call_attendances gauge$/m);
   });
 

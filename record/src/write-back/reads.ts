@@ -77,3 +77,11 @@ export async function listUntouchedPending(
   );
   return rows.map((row) => ({ consultationId: row.consultation_id, practiceId: row.practice_id }));
 }
+
+/** Write-backs by status across practices, for the record worker's metrics: counts only. */
+export async function countWriteBacksByStatus(db: Queryable): Promise<{ status: string; count: number }[]> {
+  const { rows } = await db.query<{ status: string; count: number }>(
+    'SELECT status, count(*)::int AS count FROM write_back GROUP BY status',
+  );
+  return rows;
+}

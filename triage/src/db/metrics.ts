@@ -1,14 +1,6 @@
 // What triage's metrics read from PostgreSQL at scrape time: counts only, never a row's content.
 import type pg from 'pg';
 
-/** Write-backs by status, across practices. */
-export async function writeBacksByStatus(pool: pg.Pool): Promise<{ status: string; count: number }[]> {
-  const { rows } = await pool.query<{ status: string; count: number }>(
-    'SELECT status, count(*)::int AS count FROM write_back GROUP BY status',
-  );
-  return rows;
-}
-
 /** Call attendances by the media path they last reported (direct UDP/TCP, `relay-*`), over the last day. */
 export async function attendancesByMediaPath(pool: pg.Pool): Promise<{ path: string; count: number }[]> {
   const { rows } = await pool.query<{ path: string; count: number }>(
