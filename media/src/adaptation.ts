@@ -172,7 +172,11 @@ export class Adaptation {
     for (const receiver of this.receivers.values()) {
       if (receiver.transport.closed || receiver.availableKbps === undefined) continue;
       this.fitLayers(receiver, receiver.availableKbps, now);
-      this.judgeQuality(receiver, receiver.availableKbps, now);
+      // the estimate says something of the path only while video flows along it: with nothing to
+      // carry (the other side's phone in the background, their camera off) it sinks by itself, and
+      // this participant's connection is not poor for that
+      if (carriesVideo(receiver)) this.judgeQuality(receiver, receiver.availableKbps, now);
+      else receiver.crossingSince = undefined;
     }
   }
 
@@ -225,4 +229,18 @@ export class Adaptation {
       availableKbps: Math.round(availableKbps),
     });
   }
+}
+
+/** Whether video reaches the receiver's transport now: a consumer live, its producer sending. */
+function carriesVideo(receiver: Receiver): boolean {
+  for (const { consumer } of receiver.consumers.values())
+    if (
+      consumer.kind === 'video' &&
+      !consumer.closed &&
+      !consumer.paused &&
+      !consumer.producerPaused &&
+      consumer.score.producerScore > 0
+    )
+      return true;
+  return false;
 }
