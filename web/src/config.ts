@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { loadConfig } from '@gpc/contracts';
+import { MetricsConfigFields } from '@gpc/contracts/metrics';
 
 const httpUrl = { pattern: '^https?://[^/\\s]+' };
 
@@ -18,6 +19,8 @@ export const WebConfigSchema = Type.Object(
     storageUrl: Type.Optional(Type.String(httpUrl)),
     /** The build the production server serves (`vite build` output); web/dist by default. */
     distDir: Type.Optional(Type.String({ minLength: 1 })),
+    /** WEB_METRICS_TOKEN: the bearer token of Prometheus scrapes of the production server's `/metrics`. */
+    ...MetricsConfigFields,
   },
   { additionalProperties: false },
 );

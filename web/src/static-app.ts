@@ -4,6 +4,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
+import { createServiceMetrics, scrape } from '@gpc/contracts/metrics';
 import { EmbeddingOrigins } from './embedding';
 import {
   commonSecurityHeaders,
@@ -29,6 +30,15 @@ export interface StaticServerOptions {
   storageUrl?: string;
   /** Where the form page's frame-ancestors come from; by default triage's embedding endpoint. */
   embedding?: EmbeddingOrigins;
+  /** Serves `GET /metrics` to a scrape bearing this token (WEB_METRICS_TOKEN); not served without it. */
+  metricsToken?: string;
+}
+
+/** A request's route for its latency label: a fixed set, never the URL (no ids, no practice codes). */
+function routeOf(pathname: string, options: StaticServerOptions): string {
+  if (pathname === '/healthz' || pathname === '/readyz' || pathname === '/metrics') return pathname;
+  if (proxyTarget(pathname, options)) return `/${pathname.split('/')[1]}/*`;
+  return pathname.startsWith('/assets/') ? '/assets/*' : 'page';
 }
 
 /** Paths passed on, and where to: the same as the development server's proxy. */
@@ -64,9 +74,17 @@ export function createStaticServer(options: StaticServerOptions): http.Server {
   const common = commonSecurityHeaders({ https });
   const connectSources = options.storageUrl ? [new URL(options.storageUrl).origin] : [];
 
+  const metrics = createServiceMetrics('web');
+
   const server = http.createServer((request, response) => {
     for (const [name, value] of Object.entries(common)) response.setHeader(name, value);
     const url = new URL(request.url ?? '/', 'http://static.invalid');
+    const timer = metrics.httpDuration.startTimer({ method: request.method ?? 'GET' });
+    response.once('finish', () =>
+      timer({ route: routeOf(url.pathname, options), status_code: String(response.statusCode) }),
+    );
+    if (url.pathname === '/metrics' && options.metricsToken)
+      return void serveMetrics(response, request.headers.authorization, options.metricsToken);
     if (url.pathname === '/healthz' || url.pathname === '/readyz') return void probe(response, url.pathname);
     const target = proxyTarget(url.pathname, options);
     if (target) return proxy(request, response, target.base, target.path + url.search);
@@ -99,6 +117,16 @@ export function createStaticServer(options: StaticServerOptions): http.Server {
           : { code: 'unavailable', message: 'the build cannot be read' },
       ),
     );
+  }
+
+  async function serveMetrics(response: ServerResponse, authorization: string | undefined, token: string) {
+    const answer = await scrape(metrics, authorization, token);
+    response.writeHead(answer.status, {
+      'content-type': answer.status === 200 ? answer.contentType : 'application/json',
+      'cache-control': 'no-store',
+      'content-security-policy': resourceContentSecurityPolicy,
+    });
+    response.end(answer.body);
   }
 
   /** The page's own headers: its CSP (frame-ancestors from the practice for the form) and permissions. */

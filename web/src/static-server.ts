@@ -21,6 +21,7 @@ const server = createStaticServer({
   signallingUrl: config.signallingUrl,
   publicUrl: config.publicUrl,
   ...(config.storageUrl ? { storageUrl: config.storageUrl } : {}),
+  ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
 });
 server.once('error', (error) => {
   process.stderr.write(`${listenFailure('web', config.port, error)}\n`);
