@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { seedConsultation, startTriage } from '@gpc/test-support';
 import { waitFor } from '@gpc/test-support/wait';
-import { launchBrowser, newLocalPage, startWebServer } from './support/browser';
+import { launchBrowser, newLocalPage } from './support/browser';
+import { startStaticServer } from './support/static';
 import { joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
 import { participantOfLink, receivedMedia, startImpairedCallNode } from './support/impairment';
 
@@ -10,7 +11,7 @@ describe('video call on a poor network in Chromium: layers follow the bandwidth,
   const triage = await startTriage({ after }, { listen: true });
   const impaired = await startImpairedCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json` });
   triage.after(() => impaired.close());
-  const web = await startWebServer({ triageUrl: triage.url, signallingUrl: impaired.node.url });
+  const web = await startStaticServer({ triageUrl: triage.url, signallingUrl: impaired.node.url });
   triage.after(() => web.close());
   const browser = await launchBrowser();
   triage.after(() => browser.close());
