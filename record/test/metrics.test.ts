@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { assertExportsDashboardMetrics } from '@gpc/test-support/dashboard-metrics';
 import { describe, it } from 'node:test';
 import {
   cleanupStack,
@@ -46,6 +47,7 @@ describe('record worker metrics', () => {
     );
     assert.match(text, /^gpc_queue_jobs\{queue="fhir-write-back",state="waiting",service="record"\} 1$/m);
     assert.match(text, /^gpc_write_backs\{status="pending",service="record"\} 1$/m);
+    assertExportsDashboardMetrics(text, 'record');
     assert.ok(!text.includes(consultationId), 'no consultation id in a label');
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { assertExportsDashboardMetrics } from '@gpc/test-support/dashboard-metrics';
 import { after, before, describe, it } from 'node:test';
 import { io as connect, type Socket } from 'socket.io-client';
 import { startCallNode, type CallNode } from './support/call-node';
@@ -46,6 +47,7 @@ describe('call node metrics', () => {
     assert.match(text, /^gpc_call_peers\{service="signalling"\} 1$/m);
     assert.match(text, /^gpc_call_consumers\{service="signalling"\} 0$/m);
     assert.match(text, /^gpc_media_worker_cpu_seconds_total\{worker="0",service="signalling"\} \d/m);
+    assertExportsDashboardMetrics(text, 'signalling');
     assert.ok(!text.includes(call.callId), 'no call id in a label');
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { assertExportsDashboardMetrics } from '@gpc/test-support/dashboard-metrics';
 import { describe, it } from 'node:test';
 import { startTriage } from '@gpc/test-support';
 
@@ -33,6 +34,7 @@ describe('triage metrics', () => {
       text,
       /gpc_http_request_duration_seconds_count\{service="triage",method="GET",route="\/practices\/:ods",status_code="200"\} 3/,
     );
+    assertExportsDashboardMetrics(text, 'triage');
     assert.ok(!text.includes(practice), 'no practice code (or any id) in a label');
     assert.match(text, /gpc_queue_jobs\{queue="patient-traces",state="waiting",service="triage"\} \d+/);
     assert.match(text, /^# TYPE gpc_call_attendances gauge$/m);

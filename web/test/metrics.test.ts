@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { assertExportsDashboardMetrics } from '@gpc/test-support/dashboard-metrics';
 import { after, before, describe, it } from 'node:test';
 import { startStaticServer, type RunningStaticServer } from './support/static';
 
@@ -34,6 +35,7 @@ describe('web production server metrics', () => {
       /gpc_http_request_duration_seconds_count\{service="web",method="GET",route="\/assets\/\*",status_code="404"\} 1/,
     );
     assert.match(text, /route="\/metrics",status_code="401"/);
+    assertExportsDashboardMetrics(text, 'web');
     assert.ok(!text.includes('A81001') && !text.includes('no-such-'), 'no URL in a label');
   });
 });
