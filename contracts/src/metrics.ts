@@ -8,10 +8,11 @@ import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * `<PREFIX>_METRICS_TOKEN`: the bearer token a Prometheus scrape of `GET /metrics` carries. Without
- * it `/metrics` is not served at all (404): the service's port faces the internet.
+ * it `/metrics` is not served at all (404): the service's port faces the internet. Make it long and
+ * random (`openssl rand -hex 32`).
  */
 export const MetricsConfigFields = {
-  metricsToken: Type.Optional(Type.String({ minLength: 16 })),
+  metricsToken: Type.Optional(Type.String({ minLength: 8 })),
 };
 
 export interface ServiceMetrics {

@@ -78,5 +78,7 @@ export const clusterSecret = {
     // public halves triage checks them against (a JWK set)
     'call-node-key',
     'call-node-public-keys',
+    // the bearer token Prometheus scrapes every service's /metrics with (<PREFIX>_METRICS_TOKEN)
+    'metrics-token',
   ],
 } as const;
