@@ -20,11 +20,14 @@ export interface ServiceMetrics {
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
 }
 
-/** A service's registry: process metrics, and the HTTP latency histogram. */
-export function createServiceMetrics(service: string): ServiceMetrics {
+/**
+ * A service's registry: the HTTP latency histogram and, when it is scraped (`served`), the process
+ * metrics, whose event-loop and GC observers are not worth running in an app nobody scrapes.
+ */
+export function createServiceMetrics(service: string, served: boolean): ServiceMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  collectDefaultMetrics({ register: registry });
+  if (served) collectDefaultMetrics({ register: registry });
   const httpDuration = new Histogram({
     name: 'gpc_http_request_duration_seconds',
     help: 'HTTP request latency by route pattern, method and status',

@@ -97,7 +97,7 @@ function registerReadiness(app: FastifyInstance, deps: RecordAppDeps): void {
 /** The record worker's HTTP face: health and queue depth for operators. Never listens by itself. */
 export function buildRecordApp(deps: RecordAppDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger }).withTypeProvider<TypeBoxTypeProvider>();
-  const metrics = createServiceMetrics('record');
+  const metrics = createServiceMetrics('record', Boolean(deps.metricsToken));
   registerMetrics(app, metrics, deps.metricsToken);
   registerRecordMetrics(metrics.registry, deps.queue, deps.pool);
   // liveness for orchestrators: the process answers. Never PostgreSQL or Redis: while they are away

@@ -160,7 +160,7 @@ export function buildSignallingApp(deps: SignallingAppDeps): SignallingApp {
   });
 
   answerWithErrorCodes(http);
-  const metrics = createServiceMetrics('signalling');
+  const metrics = createServiceMetrics('signalling', Boolean(deps.metricsToken));
   registerMetrics(http, metrics, deps.metricsToken);
   registerCallNodeMetrics(metrics.registry, calls, deps.media);
   registerHealth(http, deps.media);

@@ -142,7 +142,7 @@ export async function buildTriageApp(deps: TriageAppDeps): Promise<FastifyInstan
     trustProxy: deps.trustedProxies?.length ? deps.trustedProxies : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const metrics = createServiceMetrics('triage');
+  const metrics = createServiceMetrics('triage', Boolean(deps.metricsToken));
   registerMetrics(app, metrics, deps.metricsToken);
   registerTriageMetrics(metrics.registry, deps.pool, {
     [QueueNames.patientNotifications]: deps.notifications?.queue,

@@ -74,7 +74,7 @@ export function createStaticServer(options: StaticServerOptions): http.Server {
   const common = commonSecurityHeaders({ https });
   const connectSources = options.storageUrl ? [new URL(options.storageUrl).origin] : [];
 
-  const metrics = createServiceMetrics('web');
+  const metrics = createServiceMetrics('web', Boolean(options.metricsToken));
 
   const server = http.createServer((request, response) => {
     for (const [name, value] of Object.entries(common)) response.setHeader(name, value);
