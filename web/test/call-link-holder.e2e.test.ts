@@ -2,24 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { seedConsultation, startTriage } from '@gpc/test-support';
-import { startCallNode } from '../../signalling/test/support/call-node';
+import { seedConsultation } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
-import { launchBrowser, newLocalPage } from './support/browser';
-import { startStaticServer } from './support/static';
-import { joinAsPatient, startCallAsClinician } from './support/call';
+import { newLocalPage } from './support/browser';
+import { joinAsPatient, startCallAsClinician, startCallWorld } from './support/call';
 
 const shots = '/tmp/callholder';
 
 describe('a call link opened on a second device in Chromium: the clinician decides, the patient stays', async () => {
   // triage makes calls and signs every token; the call node verifies them with triage's JWKS
-  const triage = await startTriage({ after }, { listen: true });
-  const node = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json` });
-  triage.after(() => node.close());
-  const web = await startStaticServer({ triageUrl: triage.url, signallingUrl: node.url });
-  triage.after(() => web.close());
-  const browser = await launchBrowser();
-  triage.after(() => browser.close());
+  const { triage, web, browser } = await startCallWorld({ after });
   mkdirSync(shots, { recursive: true });
 
   const inCall = (page: Page) =>

@@ -2,12 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { seedConsultation, startTriage, waitFor } from '@gpc/test-support';
-import { startCallNode } from '../../signalling/test/support/call-node';
+import { seedConsultation, waitFor } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
-import { launchBrowser, newLocalPage } from './support/browser';
-import { startStaticServer } from './support/static';
-import { joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
+import { newLocalPage } from './support/browser';
+import { joinAsPatient, mediaFlows, startCallAsClinician, startCallWorld } from './support/call';
 
 const shots = '/tmp/callscreenshare';
 
@@ -27,15 +25,10 @@ const sharedScreen = (page: Page) =>
   });
 
 describe('the clinician shares their screen in Chromium, and the patient sees it large', async () => {
-  const triage = await startTriage({ after }, { listen: true });
-  const node = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json` });
-  triage.after(() => node.close());
-  const web = await startStaticServer({ triageUrl: triage.url, signallingUrl: node.url });
-  triage.after(() => web.close());
+  // triage makes calls and signs every token; the call node verifies them with triage's JWKS
   // headless Chromium's getDisplayMedia, with the fake media switches every browser test has, picks
   // a synthetic 1280x720 screen ("screen:-3:0") at once, on an http(s) page (not about:blank)
-  const browser = await launchBrowser();
-  triage.after(() => browser.close());
+  const { triage, web, browser } = await startCallWorld({ after });
   mkdirSync(shots, { recursive: true });
 
   it('shows the shared screen large on the patient’s phone, decoding frames, and goes back to the usual layout when sharing stops', async () => {

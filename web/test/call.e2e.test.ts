@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { seedConsultation, startTriage } from '@gpc/test-support';
-import { startCallNode } from '../../signalling/test/support/call-node';
+import { seedConsultation } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
-import { launchBrowser, newLocalPage } from './support/browser';
-import { startStaticServer } from './support/static';
-import { cutNetwork, joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
+import { newLocalPage } from './support/browser';
+import { cutNetwork, joinAsPatient, mediaFlows, startCallAsClinician, startCallWorld } from './support/call';
 
 describe('video call in Chromium: waiting room, admission, media both ways, recovery', async () => {
   // triage makes calls and signs every token; the call node verifies them with triage's JWKS
-  const triage = await startTriage({ after }, { listen: true });
-  const node = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json` });
-  triage.after(() => node.close());
-  const web = await startStaticServer({ triageUrl: triage.url, signallingUrl: node.url });
-  triage.after(() => web.close());
-  const browser = await launchBrowser();
-  triage.after(() => browser.close());
+  const { triage, node, web, browser } = await startCallWorld({ after });
   const clinicianToken = () => triage.as(triage.practiceA, 'clinician').token;
   /** A request of practice A, from Pat Example: its call link carries the name from the record. */
   const request = () => seedConsultation(triage.db.pool, triage.practiceA.id);

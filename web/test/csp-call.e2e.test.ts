@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { after, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { seedConsultation, startTriage } from '@gpc/test-support';
-import { startCallNode } from '../../signalling/test/support/call-node';
-import { launchBrowser, newLocalPage } from './support/browser';
-import { joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
-import { startStaticServer } from './support/static';
+import { seedConsultation } from '@gpc/test-support';
+import { newLocalPage } from './support/browser';
+import { joinAsPatient, mediaFlows, startCallAsClinician, startCallWorld } from './support/call';
 
 /** What the browser reports about the page's policies from before its first script runs. */
 async function watchPolicies(page: Page): Promise<{ console: string[]; events: () => Promise<string[]> }> {
@@ -29,14 +27,8 @@ async function watchPolicies(page: Page): Promise<{ console: string[]; events: (
 }
 
 describe('a video call on the built pages, under their Content-Security-Policy and Permissions-Policy, with real triage and a real call node', async () => {
-  const triage = await startTriage({ after }, { listen: true });
-  const node = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json` });
-  triage.after(() => node.close());
-  // /api to triage, /socket.io (WebSocket) to the call node, through the production web server
-  const web = await startStaticServer({ triageUrl: triage.url, signallingUrl: node.url });
-  triage.after(() => web.close());
-  const browser = await launchBrowser();
-  triage.after(() => browser.close());
+  // triage makes calls and signs every token; the call node verifies them with triage's JWKS
+  const { triage, web, browser } = await startCallWorld({ after });
   await mkdir('/tmp/csp', { recursive: true });
 
   it('connects patient and clinician, camera and microphone allowed and media both ways, with no violation', async () => {

@@ -1,7 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { startTriage, type TestLifetime, type TestTriage } from '@gpc/test-support';
 import { waitFor } from '@gpc/test-support/wait';
+import {
+  startCallNode,
+  type CallNode,
+  type CallNodeOptions,
+} from '../../../signalling/test/support/call-node';
+import { launchBrowser } from './browser';
+import { startStaticServer, type RunningStaticServer } from './static';
 
 export type InboundStats = { framesDecoded: number; totalSamplesReceived: number };
 
@@ -103,4 +111,31 @@ export async function joinAsPatient(
   await patient.locator('#join:not([disabled])').waitFor({ timeout: 30_000 });
   await patient.click('#join');
   await patient.locator('#step-waiting').waitFor({ state: 'visible', timeout: 30_000 });
+}
+
+/** What a browser test of calls runs against: triage, a call node trusting it, the built pages, Chromium. */
+export interface CallWorld {
+  triage: TestTriage;
+  node: CallNode;
+  web: RunningStaticServer;
+  browser: Browser;
+}
+
+/**
+ * Triage (listening; it makes calls and signs every token), a call node verifying triage's tokens
+ * with its JWKS (`node` options beside that), the production web server of the built pages routing
+ * to both, and a Chromium; all torn down after the file, last-in first-out.
+ */
+export async function startCallWorld(
+  t: TestLifetime,
+  node: Omit<CallNodeOptions, 'jwksUrl'> = {},
+): Promise<CallWorld> {
+  const triage = await startTriage(t, { listen: true });
+  const callNode = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json`, ...node });
+  triage.after(() => callNode.close());
+  const web = await startStaticServer({ triageUrl: triage.url, signallingUrl: callNode.url });
+  triage.after(() => web.close());
+  const browser = await launchBrowser();
+  triage.after(() => browser.close());
+  return { triage, node: callNode, web, browser };
 }
