@@ -166,10 +166,17 @@ describe('call tokens: triage signs, the call node verifies with its JWKS and ho
     );
   });
 
-  it('has no private key or shared secret in its configuration, nor in the environment npm start gives it', async () => {
+  it('holds none of triage’s signing keys: its only secrets are the TURN secret and its own call-data key, which no triage token verifies with', async () => {
+    // secrets of the call node's own, each good for one thing: TURN credentials for its participants,
+    // and posting its calls' events to triage (POST /internal/call-events, nothing else)
+    const ownSecrets: Record<string, string> = {
+      turnSecret: 'SIGNALLING_TURN_SECRET',
+      callEventsKey: 'SIGNALLING_CALL_EVENTS_KEY',
+    };
     const keys = Object.keys(SignallingConfigSchema.properties);
     assert.ok(keys.includes('jwksUrl') && keys.includes('jwks'));
-    for (const key of keys) assert.doesNotMatch(key, /secret|private|signing/i, `config key ${key}`);
+    for (const key of keys)
+      if (!(key in ownSecrets)) assert.doesNotMatch(key, /secret|private|signing/i, `config key ${key}`);
     // the environment `npm start` builds for the call node, from its real settings and state folder
     const { applicationSpecs, devTokenKeys } = await import('../../scripts/src/start');
     const { loadLocalSettings } = await import('../../scripts/src/settings');
@@ -178,14 +185,23 @@ describe('call tokens: triage signs, the call node verifies with its JWKS and ho
     const signalling = specs.find((spec) => spec.name === 'signalling');
     const triage = specs.find((spec) => spec.name === 'triage');
     assert.ok(signalling && triage);
-    const privateKeys = JSON.parse(devTokenKeys(settings.stateDir)) as { keys: { d: string }[] };
+    const privateKeys = JSON.parse(devTokenKeys(settings.stateDir)) as { keys: { d: string; kid: string }[] };
     assert.equal(triage.env.TRIAGE_SIGNING_KEYS, JSON.stringify(privateKeys), 'triage signs');
+    const ownNames = new Set(Object.values(ownSecrets));
     for (const [name, value] of Object.entries(signalling.env)) {
-      assert.doesNotMatch(name, /SECRET|PRIVATE|SIGNING/, name);
       for (const key of privateKeys.keys)
-        assert.ok(!String(value).includes(key.d), `${name} holds a private key`);
+        assert.ok(!String(value).includes(key.d), `${name} holds a private key of triage's`);
+      if (ownNames.has(name)) continue;
+      assert.doesNotMatch(name, /SECRET|PRIVATE|SIGNING/, name);
       assert.doesNotMatch(String(value), /PRIVATE KEY|"d"\s*:/, name);
     }
+    // its call-data key is its own: not one of triage's, and triage's JWKS (what call tokens are
+    // verified with) does not list it, so it can mint no staff, patient or call token
+    const callDataKey = JSON.parse(signalling.env.SIGNALLING_CALL_EVENTS_KEY ?? 'null') as {
+      kid: string;
+    } | null;
+    assert.ok(callDataKey, 'npm start gives the call node its call-data key');
+    assert.ok(!privateKeys.keys.some((key) => key.kid === callDataKey.kid), 'not a triage signing key');
     assert.match(signalling.env.SIGNALLING_JWKS_URL ?? '', /\/\.well-known\/jwks\.json$/);
     assert.equal(signalling.env.SIGNALLING_JWT_SECRET, undefined);
   });
