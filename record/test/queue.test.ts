@@ -166,12 +166,17 @@ describe('write-back queue on the real Redis', () => {
       assert.equal(await own.client.ping(), 'PONG');
       await redis.down();
       const announce = createWriteBackAnnouncer(own.client, pino({ level: 'silent' }));
-      const started = Date.now();
-      for (let i = 0; i < 20; i++) announce({ consultationId: randomUUID(), practiceId: randomUUID() });
-      assert.ok(Date.now() - started < 100, 'announcing does not wait for Redis');
-      // the command connection gives up on a command within a failed reconnect or two
+      // announcing never waits for Redis: it returns at once, with nothing to await (a timing is no proof
+      // on a busy machine; the shape of the call is)
+      for (let i = 0; i < 20; i++)
+        assert.equal(
+          announce({ consultationId: randomUUID(), practiceId: randomUUID() }),
+          undefined,
+          'announcing returns nothing to wait on',
+        );
+      // the command connection gives up on a command within a failed reconnect or two, rather than hang
+      // (this test's timeout is the bound)
       await assert.rejects(own.getJobCounts(), 'a queue command fails rather than hangs');
-      assert.ok(Date.now() - started < 5000, `a command failed within ${Date.now() - started} ms`);
       const app = buildRecordApp({ queue: own, pool });
       const notReady = await app.inject({ method: 'GET', url: '/readyz' });
       assert.equal(notReady.statusCode, 503);
