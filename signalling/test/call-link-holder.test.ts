@@ -334,4 +334,41 @@ describe('call links while Redis is down', () => {
       state.disconnect();
     }
   });
+
+  it('does not hand the admitted patient’s seat to another device when Redis comes back without the link’s holder: the node still knows it', async () => {
+    const call = node.createCall();
+    const { patientToken } = call;
+    const clinician = await sockets.connect(node, { token: call.hostToken() });
+    await ok(clinician, 'call:join', {});
+    const patient = await sockets.connect(node, { token: patientToken });
+    const join = await ok(patient, 'call:join', {});
+    await ok(clinician, 'call:admit', { participantId: join.self.participantId });
+
+    // a failover without its data: every holder, admission and call record is gone from Redis
+    await redis.down();
+    await redis.up({ empty: true });
+    let attacker: Socket | undefined;
+    await waitFor('Redis to answer the call node', async () => {
+      try {
+        attacker = await sockets.connect(node, { token: patientToken });
+        return true;
+      } catch (error) {
+        if (error instanceof Refused && error.code === 'unavailable') return false;
+        throw error;
+      }
+    });
+    const attackerJoin = await ok(attacker!, 'call:join', {});
+    assert.notEqual(attackerJoin.self.participantId, join.self.participantId, 'not the patient’s seat');
+    assert.equal(attackerJoin.self.state, 'waiting', 'another device waits for the clinician');
+    assert.equal(errorCode(await request(attacker!, 'chat:send', { text: 'hi' })), 'forbidden');
+    await stillInCall(patient, 'the patient');
+
+    // the patient's own device, back with its key, resumes admitted; Redis has its holder again
+    patient.disconnect();
+    const back = await sockets.connect(node, { token: patientToken, holderKey: join.holderKey });
+    const backJoin = await ok(back, 'call:join', {});
+    assert.equal(backJoin.self.participantId, join.self.participantId);
+    assert.equal(backJoin.self.state, 'admitted');
+    await stillInCall(back, 'the patient back');
+  });
 });

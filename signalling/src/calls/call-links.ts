@@ -227,6 +227,19 @@ export class CallLinks {
     if (result === 'removed') throw new AppError('notFound', 'no such participant');
   }
 
+  /** Writes the link's holder (and whether it was admitted) again, as a node that has it in a call knows it. */
+  async restoreHolder(
+    callId: string,
+    linkId: string,
+    holderHash: string,
+    state: 'waiting' | 'admitted',
+  ): Promise<void> {
+    const { link } = this.keys(callId, linkId);
+    await this.run(() =>
+      this.redis.multi().hset(link, 'holder', holderHash, 'state', state).pexpire(link, retentionMs).exec(),
+    );
+  }
+
   /** The clinician removed the link's participant: the link lets nobody in again. */
   async remove(callId: string, linkId: string): Promise<void> {
     const { link } = this.keys(callId, linkId);

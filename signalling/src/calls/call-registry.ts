@@ -1,7 +1,10 @@
 import type { CallTokenClaims } from '@gpc/contracts';
 import { AppError } from '@gpc/contracts';
-import { hashHolderKey, newHolderKey } from './call-links';
+import { hashHolderKey, newHolderKey, type LinkArrival } from './call-links';
 import { CallSession, type CallSessionDeps, type Newcomer } from './call-session';
+
+/** What Redis answers of a device it lets in (not refused). */
+type LetIn = Exclude<LinkArrival, { kind: 'ended' | 'elsewhere' | 'removed' }>;
 
 /** A device let in at the handshake: its call, who it speaks for, and the key it keeps (a link's device). */
 export interface Arrival {
@@ -49,11 +52,12 @@ export class CallRegistry {
     if (outcome.kind === 'removed') throw new AppError('forbidden', 'removed from this call');
     const session = this.open(claims);
     if (!session) throw new AppError('notFound', 'no such call');
+    const arrival = link ? await this.heldHere(session, claims, link.presentedKey, outcome) : outcome;
     let newcomer: Newcomer;
     let holderKey: string | undefined;
-    if (role === 'clinician' || outcome.kind === 'host') {
+    if (role === 'clinician' || arrival.kind === 'host') {
       newcomer = { kind: 'host', id: claims.sub, name: claims.name };
-    } else if (outcome.kind === 'second') {
+    } else if (arrival.kind === 'second') {
       newcomer = {
         kind: 'anotherDevice',
         linkId: claims.sub,
@@ -63,10 +67,38 @@ export class CallRegistry {
       };
       holderKey = newKey;
     } else {
-      newcomer = { kind: 'holder', linkId: claims.sub, name: claims.name, role, state: outcome.state };
-      holderKey = outcome.kind === 'first' ? newKey : presentedKey;
+      holderKey = arrival.kind === 'first' ? newKey : presentedKey!;
+      const keyHash = hashHolderKey(holderKey);
+      newcomer = {
+        kind: 'holder',
+        linkId: claims.sub,
+        name: claims.name,
+        role,
+        state: arrival.state,
+        keyHash,
+      };
     }
     return { session, participantId: session.enter(newcomer), holderKey };
+  }
+
+  /**
+   * Redis says nobody holds the link (`first`), yet this node has its holder in the call: Redis
+   * lost it (a failover without its data, or the last second before a crash). The node's memory
+   * decides: the holder's own key resumes its seat, any other device waits as a second one for the
+   * clinician, and Redis is told the holder again. Any other answer stands as Redis gave it.
+   */
+  private async heldHere(
+    session: CallSession,
+    claims: Pick<CallTokenClaims, 'callId' | 'sub'>,
+    presentedKey: string | undefined,
+    outcome: LetIn,
+  ): Promise<LetIn> {
+    if (outcome.kind !== 'first') return outcome;
+    const held = session.heldLink(claims.sub);
+    if (!held) return outcome;
+    await this.deps.links.restoreHolder(claims.callId, claims.sub, held.keyHash, held.state);
+    const returning = presentedKey !== undefined && hashHolderKey(presentedKey) === held.keyHash;
+    return returning ? { kind: 'holder', state: held.state } : { kind: 'second' };
   }
 
   /** The session of a live call, opened here if it is not yet; undefined for a mismatched id. */

@@ -32,6 +32,12 @@ export interface CallParticipant {
    */
   anotherDevice: { keyHash: string } | undefined;
   /**
+   * For a link's holder, the SHA-256 of the key it presents on a rejoin, kept here as well as in
+   * Redis: a Redis that lost it (a failover without its data) must not hand the link, and the
+   * admitted seat, to whichever device opens the link next.
+   */
+  holderKeyHash?: string;
+  /**
    * Its connection went silent (socket.io's ping timeout, a lost transport): its seat and media
    * are kept until this timer (the reconnect grace period) runs out or it comes back.
    */
@@ -50,6 +56,8 @@ export type Newcomer =
       name: string;
       role: Exclude<ParticipantRole, 'clinician'>;
       state: ParticipantState;
+      /** The SHA-256 of the key it holds the link with. */
+      keyHash: string;
     }
   | {
       kind: 'anotherDevice';
@@ -193,6 +201,7 @@ export class CallSession {
         socketId: undefined,
         linkId: newcomer.linkId,
         anotherDevice: undefined,
+        holderKeyHash: newcomer.keyHash,
       });
       return newcomer.linkId;
     }
@@ -258,6 +267,7 @@ export class CallSession {
     if (target.anotherDevice && target.linkId) {
       const previous = this.holderOf(target.linkId);
       if (previous) this.dismiss(previous, 'replaced');
+      target.holderKeyHash = target.anotherDevice.keyHash;
       target.anotherDevice = undefined;
     }
     target.state = 'admitted';
@@ -438,6 +448,12 @@ export class CallSession {
   }
 
   /** The participant holding a link here: not a second device. */
+  /** The link's holder as this node knows it (its key's hash and whether it was admitted), if any. */
+  heldLink(linkId: string): { keyHash: string; state: ParticipantState } | undefined {
+    const holder = this.holderOf(linkId);
+    return holder?.holderKeyHash ? { keyHash: holder.holderKeyHash, state: holder.state } : undefined;
+  }
+
   private holderOf(linkId: string): CallParticipant | undefined {
     return [...this.members.values()].find((member) => member.linkId === linkId && !member.anotherDevice);
   }
