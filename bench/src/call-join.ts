@@ -1,7 +1,8 @@
 /**
  * Join → first frame in Chromium: from the clinician's Admit to the first decoded remote video frame
  * on each side, over 20 joins; then the time for media to flow again after 3-second network cuts.
- * Real pages, real signalling and mediasoup, Debian's Chromium with fake camera and microphone.
+ * Real pages, real signalling and mediasoup, Debian's Chromium with fake camera and microphone, one
+ * Chromium process per side.
  * Prints figures; asserts nothing. The network cuts need root (nftables).
  */
 import { randomUUID } from 'node:crypto';
@@ -56,6 +57,56 @@ function nextRemoteFrame(page: Page): Promise<number> {
   );
 }
 
+/**
+ * BENCH_SENDERS=1: samples the page's own video every 100 ms for 3.5 s (the camera track's frames as
+ * the media-source stat counts them, frames encoded and sent, key frames, PLIs received, and the
+ * limitation reason), to tell a camera that stopped delivering frames from an encoder or pacer that
+ * held them. Read with `senderSamples`.
+ */
+function sampleSender(page: Page): Promise<void> {
+  return page.evaluate(() => {
+    const samples: string[] = [];
+    const start = performance.now();
+    (window as unknown as { __senderSamples: string[] }).__senderSamples = samples;
+    const timer = setInterval(() => {
+      const transport = (
+        window.__call as unknown as { sendTransport?: { getStats(): Promise<RTCStatsReport> } }
+      )?.sendTransport;
+      if (!transport || performance.now() - start > 3500) {
+        if (performance.now() - start > 3500) clearInterval(timer);
+        return;
+      }
+      const at = Math.round(performance.now() - start);
+      void transport.getStats().then((report) => {
+        let source = 0;
+        let encoded = 0;
+        let sent = 0;
+        let keys = 0;
+        let plis = 0;
+        const reasons = new Set<string>();
+        report.forEach((stat: Record<string, unknown>) => {
+          if (stat.type === 'media-source' && stat.kind === 'video') source += Number(stat.frames ?? 0);
+          if (stat.type === 'outbound-rtp' && stat.kind === 'video') {
+            encoded += Number(stat.framesEncoded ?? 0);
+            sent += Number(stat.framesSent ?? 0);
+            keys += Number(stat.keyFramesEncoded ?? 0);
+            plis += Number(stat.pliCount ?? 0);
+            reasons.add(
+              `${String(stat.qualityLimitationReason)}/${String(stat.encoderImplementation)}/${String(stat.active)}`,
+            );
+          }
+        });
+        samples.push(
+          `${at}: camera ${source} enc ${encoded} sent ${sent} key ${keys} pli ${plis} ${[...reasons].join(',')}`,
+        );
+      });
+    }, 100);
+  });
+}
+
+const senderSamples = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __senderSamples?: string[] }).__senderSamples ?? []);
+
 /** Milliseconds until frames decoded grows again, polling every 50 ms. */
 async function untilFramesGrow(page: Page, timeoutMs = 30_000): Promise<number> {
   const start = Date.now();
@@ -73,12 +124,20 @@ const triage = await startTriage(cleanup, { listen: true });
 const node = await startCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json` });
 const web = await startWebServer({ triageUrl: triage.url, signallingUrl: node.url });
 const browser = await launchBrowser();
+// the patient in a Chromium of their own, as on their own device: in one Chromium both pages share
+// one fake camera, which in some joins (6 of 14 in one run) stopped delivering frames to both pages
+// from ~0.2 s after Admit to ~2.8 s (the media-source frame counts stood still on both;
+// BENCH_SENDERS=1 shows them), which put p95 near 2.9 s. BENCH_ONE_BROWSER=1: one Chromium, as before
+const oneBrowser = Boolean(process.env.BENCH_ONE_BROWSER);
+const patientBrowser = oneBrowser ? browser : await launchBrowser();
 const trace = new JoinTrace(node.media);
 const loadNow = () =>
   `load average ${loadavg()
     .map((load) => load.toFixed(2))
     .join(' ')} on ${availableParallelism()} cores`;
-console.log(`${joins} joins; at the start: ${loadNow()}`);
+console.log(
+  `${joins} joins, the pages in ${oneBrowser ? 'one Chromium' : 'a Chromium each'}; at the start: ${loadNow()}`,
+);
 const steps = new StepTable();
 try {
   const clinician = await newLocalPage(browser);
@@ -102,7 +161,7 @@ try {
       console.log(
         `join ${join}: remote videos on the clinician's page before it: ${await clinician.locator('video.gpc-video--remote').count()}`,
       );
-    patient = await newLocalPage(browser);
+    patient = await newLocalPage(patientBrowser);
     await joinAsPatient(patient, web.url, newPatientLink(patientId));
     const admit = clinician.getByRole('button', { name: 'Admit Pat Example' });
     // generous: on a loaded machine the waiting list can take a while to show
@@ -124,9 +183,19 @@ try {
       .catch(() => undefined);
     const patientFrame = nextRemoteFrame(patient);
     const clinicianFrame = nextRemoteFrame(clinician);
+    if (process.env.BENCH_SENDERS) await Promise.all([sampleSender(patient), sampleSender(clinician)]);
     const admittedAt = Date.now();
     await admit.click();
     const [patientFrameAt, clinicianFrameAt] = [await patientFrame, await clinicianFrame];
+    if (process.env.BENCH_SENDERS && Math.max(patientFrameAt, clinicianFrameAt) - admittedAt > 1000) {
+      await new Promise((resolve) => setTimeout(resolve, 3600 - (Date.now() - admittedAt)));
+      console.log(
+        `join ${join}: slow; the patient's sender:\n  ${(await senderSamples(patient)).join('\n  ')}`,
+      );
+      console.log(
+        `join ${join}: the clinician's sender:\n  ${(await senderSamples(clinician)).join('\n  ')}`,
+      );
+    }
     patientSide.push(patientFrameAt - admittedAt);
     clinicianSide.push(clinicianFrameAt - admittedAt);
     const seenUntil = Math.max(patientFrameAt, clinicianFrameAt) + 50;
@@ -173,6 +242,7 @@ try {
     summary('3 s network cut -> media again on both sides', recovery, 'goal p95 <= 3000 ms');
 } finally {
   await browser.close();
+  if (patientBrowser !== browser) await patientBrowser.close();
   await web.close();
   await node.close();
   await cleanup.run();
