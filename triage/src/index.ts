@@ -21,3 +21,4 @@ export { CallNodeKeys, parseCallNodeKeys } from './auth/call-node-keys';
 export { signStaffToken, accessTokenSeconds } from './auth/staff-auth';
 export { redisRevocationLink, type StaffRevocationLink } from './staff-revocation';
 export { rotatePracticeSecrets, describeRotation, type RotationReport } from './secrets/rotate';
+export { placeCall, liveCallNodes } from './calls/placement';

@@ -2,3 +2,4 @@ export * from './events';
 export * from './tokens';
 export * from './ice';
 export * from './quality';
+export * from './placement';

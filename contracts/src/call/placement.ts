@@ -1,0 +1,67 @@
+// Call nodes announce themselves in Redis (signalling's node-presence.ts) and triage places each
+// new call on the least-loaded live one (triage's calls/placement.ts). A node is live while its
+// heartbeat key exists: it has a short TTL the node refreshes, so a node that dies drops out by itself.
+import { Type, type Static } from '@sinclair/typebox';
+
+/** The ids of nodes that have announced themselves (a set); those whose status expired are dropped as read. */
+export const callNodesKey = 'gpc:call-nodes';
+/** `<prefix><nodeId>`: the node's status (JSON `CallNodeStatus`), expiring unless refreshed. */
+export const callNodeKeyPrefix = 'gpc:call-node:';
+/** `<prefix><callId>`: the id of the node the call is placed on. */
+export const callPlacementKeyPrefix = 'gpc:call-placement:';
+/** `<prefix><nodeId>`: calls placed on the node (sorted set, score = when), not yet in its load. */
+export const callNodePlacedKeyPrefix = 'gpc:call-node-placed:';
+
+/** How often a node refreshes its heartbeat, and how long the key lives without one. */
+export const callNodeHeartbeatMs = 2000;
+export const callNodeHeartbeatTtlMs = 6000;
+
+export const CallNodeStatus = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 200 }),
+  /** The node's public signalling origin: the pages' socket.io connects there. */
+  url: Type.String({ minLength: 1, maxLength: 2000 }),
+  /** Calls open on the node (with or without media yet), rooms with media, peers and consumers. */
+  calls: Type.Integer({ minimum: 0 }),
+  rooms: Type.Integer({ minimum: 0 }),
+  peers: Type.Integer({ minimum: 0 }),
+  consumers: Type.Integer({ minimum: 0 }),
+  /** Share of one core its media workers used since the last heartbeat (0..workers). */
+  cpu: Type.Number({ minimum: 0 }),
+  /** Draining: takes no new calls, stops when its calls have ended. */
+  draining: Type.Boolean(),
+  /** When the status was written (ms since the epoch). */
+  at: Type.Integer({ minimum: 0 }),
+});
+export type CallNodeStatus = Static<typeof CallNodeStatus>;
+
+/** Where a call lives, as the pages are told. */
+export const CallPlacement = Type.Object({
+  nodeId: Type.String(),
+  /** The node's public signalling origin. */
+  nodeUrl: Type.String(),
+});
+export type CallPlacement = Static<typeof CallPlacement>;
+
+/**
+ * The least-loaded node that takes new calls: fewest calls (those it reports plus those placed on
+ * it since its last heartbeat, `pending`), then fewest consumers, then least CPU, then its id (so
+ * the choice is stable). Undefined when no live node takes calls.
+ */
+export function leastLoadedNode(
+  nodes: readonly CallNodeStatus[],
+  pending: (nodeId: string) => number = () => 0,
+): CallNodeStatus | undefined {
+  const load = (n: CallNodeStatus) => [n.calls + pending(n.id), n.consumers, n.cpu] as const;
+  let best: CallNodeStatus | undefined;
+  for (const node of nodes) {
+    if (node.draining) continue;
+    if (!best) {
+      best = node;
+      continue;
+    }
+    const [a, b] = [load(node), load(best)];
+    const order = a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || node.id.localeCompare(best.id);
+    if (order < 0) best = node;
+  }
+  return best;
+}

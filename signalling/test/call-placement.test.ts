@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import type { JoinResult } from '@gpc/contracts';
+import { waitFor } from '@gpc/test-support';
+import { placeCall, liveCallNodes } from '@gpc/triage';
+import { opusRtpParameters } from '../../media/test/support/rtp-parameters';
+import { NodePresence } from '../src/calls/node-presence';
+import { startCallNode, type CallNode, type TestCall } from './support/call-node';
+import { CallSockets, nextEvent, ok } from './support/call-sockets';
+
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+describe('calls placed across three call nodes: spread by load, placed again when a node dies, none on a draining node', () => {
+  // the test's own key space, so nodes of other tests on the same Redis are not placed on
+  const redis = new Redis(redisUrl, { keyPrefix: `gpc-test-${randomUUID()}:` });
+  const nodes: { id: string; node: CallNode; presence: NodePresence }[] = [];
+  const sockets = new CallSockets();
+
+  before(async () => {
+    const first = await startCallNode();
+    for (let i = 0; i < 3; i++) {
+      const node = i === 0 ? first : await startCallNode({ signingKeys: first.tokens });
+      const presence = new NodePresence({
+        redis,
+        nodeId: `node-${i}`,
+        url: node.url,
+        calls: node.app.calls,
+        media: node.media,
+        logger: pino({ level: 'silent' }),
+        heartbeatMs: 200,
+        ttlMs: 1000,
+      });
+      await presence.start();
+      nodes.push({ id: `node-${i}`, node, presence });
+    }
+  });
+  after(async () => {
+    sockets.closeAll();
+    for (const { node, presence } of nodes) {
+      await presence.stop();
+      await node.close();
+    }
+    redis.disconnect();
+  });
+
+  const nodeAt = (url: string) => nodes.find(({ node }) => node.url === url)!;
+
+  /** A call placed as triage places it, with its clinician in and its patient admitted on that node. */
+  async function placedCall() {
+    const call: TestCall = nodes[0]!.node.createCall();
+    const { nodeUrl } = await placeCall(redis, call.callId, 600);
+    const { node } = nodeAt(nodeUrl);
+    const clinician = await sockets.connect(node, { token: call.hostToken() });
+    await ok(clinician, 'call:join', {});
+    const patient = await sockets.connect(node, { token: call.patientToken });
+    const join: JoinResult = await ok(patient, 'call:join', {});
+    const admitted = nextEvent(patient, 'admitted');
+    await ok(clinician, 'call:admit', { participantId: join.self.participantId });
+    await admitted;
+    return { call, nodeUrl, clinician, patient, holderKey: join.holderKey };
+  }
+
+  it('places each new call on the least-loaded live node, so three calls land one on each', async () => {
+    const calls = [await placedCall(), await placedCall(), await placedCall()];
+    assert.equal(new Set(calls.map((c) => c.nodeUrl)).size, 3, 'one call on each node');
+    for (const { node } of nodes) assert.equal([...node.app.calls.all()].length, 1);
+    // a placed call stays where it is while its node lives
+    for (const { call, nodeUrl } of calls)
+      assert.equal((await placeCall(redis, call.callId, 600)).nodeUrl, nodeUrl);
+    const statuses = await waitFor('every node to report its call', async () => {
+      const live = await liveCallNodes(redis);
+      return live.length === 3 && live.every((n) => n.calls === 1) && live;
+    });
+    assert.deepEqual(statuses.map((n) => n.id).sort(), ['node-0', 'node-1', 'node-2']);
+  });
+
+  it('places the calls of a node that stopped heart-beating on another, where the patient resumes with the holder key (no new admission) and media flows again', async () => {
+    const { call, nodeUrl, holderKey } = await placedCall();
+    const dead = nodeAt(nodeUrl);
+    // the node dies: no more heartbeats, its sockets and media gone
+    dead.presence.silence();
+    await dead.node.close();
+
+    const moved = await waitFor('the call to be placed on another node', async () => {
+      const placement = await placeCall(redis, call.callId, 600);
+      return placement.nodeUrl !== nodeUrl && placement;
+    });
+    const { node } = nodeAt(moved.nodeUrl);
+    const clinician = await sockets.connect(node, { token: call.hostToken() });
+    const clinicianJoin: JoinResult = await ok(clinician, 'call:join', {});
+    const offered = nextEvent<[{ producerId: string }]>(clinician, 'producer:new');
+    const patient = await sockets.connect(node, { token: call.patientToken, holderKey });
+    const join: JoinResult = await ok(patient, 'call:join', {});
+    assert.equal(join.self.state, 'admitted', 'the patient is back without a new admission');
+
+    const send = await ok(patient, 'transport:create', { direction: 'send' });
+    const produced = await ok(patient, 'produce', {
+      transportId: send.transportId,
+      kind: 'audio',
+      rtpParameters: opusRtpParameters(33333333, 'moved'),
+    });
+    const [{ producerId }] = await offered;
+    assert.equal(producerId, produced.producerId);
+    const recv = await ok(clinician, 'transport:create', { direction: 'recv' });
+    await ok(clinician, 'consume', {
+      transportId: recv.transportId,
+      producerId,
+      rtpCapabilities: clinicianJoin.routerRtpCapabilities,
+    });
+    const room = node.app.calls.get(call.callId, call.practiceId)?.room;
+    assert.equal(room?.counts().consumers, 1, 'the clinician receives the patient on the new node');
+    nodes.splice(nodes.indexOf(dead), 1);
+    await dead.presence.stop();
+  });
+
+  it('places no new call on a draining node, keeps its calls there, and finishes draining when they have ended', async () => {
+    const { call, clinician, nodeUrl } = await placedCall();
+    const draining = nodeAt(nodeUrl);
+    const open = nodes.find((n) => n !== draining)!;
+    let drained = false;
+    const drainedAll = draining.presence.drain(100).then(() => (drained = true));
+    await waitFor('the node to say it is draining', async () =>
+      (await liveCallNodes(redis)).some((n) => n.id === draining.id && n.draining),
+    );
+    for (let i = 0; i < 3; i++) {
+      const placement = await placeCall(redis, randomUUID(), 600);
+      assert.equal(placement.nodeUrl, open.node.url, 'new calls go to the node that takes them');
+    }
+    assert.equal((await placeCall(redis, call.callId, 600)).nodeUrl, draining.node.url, 'its call stays');
+    assert.equal(drained, false, 'it drains while calls are left on it');
+    // every call on the draining node ends
+    for (const session of [...draining.node.app.calls.all()]) {
+      if (session.id === call.callId) await ok(clinician, 'call:end', {});
+      else draining.node.app.calls.forget(session.id);
+    }
+    await drainedAll;
+  });
+});

@@ -1,0 +1,69 @@
+// Where each call runs: on the least-loaded live call node when it is made, and again on another
+// when its node stops heart-beating (asked on the pages' next join or rejoin). Nodes announce
+// themselves in Redis (signalling's node-presence.ts); a call's placement is one key there.
+import type { Redis } from 'ioredis';
+import { Value } from '@sinclair/typebox/value';
+import {
+  AppError,
+  CallNodeStatus,
+  callNodeKeyPrefix,
+  callNodePlacedKeyPrefix,
+  callNodesKey,
+  callPlacementKeyPrefix,
+  leastLoadedNode,
+  type CallPlacement,
+} from '@gpc/contracts';
+
+/** Placements older than this are in the node's reported load by now (a heartbeat is every 2 s). */
+const pendingWindowMs = 60_000;
+
+/** Sets the placement only if it is still what was read: two pages asking at once agree on one node. */
+const swapPlacement = `
+local current = redis.call('GET', KEYS[1])
+if (current or '') ~= ARGV[1] then return current end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return ARGV[2]`;
+
+/** Every call node whose heartbeat is current; nodes whose key expired are forgotten. */
+export async function liveCallNodes(redis: Redis): Promise<CallNodeStatus[]> {
+  const ids = await redis.smembers(callNodesKey);
+  if (ids.length === 0) return [];
+  const raw = await redis.mget(ids.map((id) => callNodeKeyPrefix + id));
+  const gone = ids.filter((_, i) => raw[i] === null);
+  if (gone.length > 0) await redis.srem(callNodesKey, ...gone);
+  return raw.flatMap((text) => {
+    if (text === null) return [];
+    const status: unknown = JSON.parse(text);
+    return Value.Check(CallNodeStatus, status) ? [status] : [];
+  });
+}
+
+/**
+ * The node the call lives on: where it is placed while that node is live (draining or not: its
+ * calls finish there), otherwise a new placement on the least-loaded live node that takes calls.
+ * `ttlSeconds`: how long the placement is kept (the call's links' lifetime).
+ */
+export async function placeCall(redis: Redis, callId: string, ttlSeconds: number): Promise<CallPlacement> {
+  const key = callPlacementKeyPrefix + callId;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const [nodes, current] = await Promise.all([liveCallNodes(redis), redis.get(key)]);
+    const placed = nodes.find((node) => node.id === current);
+    if (placed) return { nodeId: placed.id, nodeUrl: placed.url };
+    const pending = await Promise.all(
+      nodes.map((node) => redis.zcount(callNodePlacedKeyPrefix + node.id, node.at, '+inf')),
+    );
+    const chosen = leastLoadedNode(nodes, (id) => pending[nodes.findIndex((node) => node.id === id)] ?? 0);
+    if (!chosen) throw new AppError('unavailable', 'No call node is taking calls; try again shortly');
+    const now = await redis.eval(swapPlacement, 1, key, current ?? '', chosen.id, Math.max(1, ttlSeconds));
+    if (now !== chosen.id) continue; // placed by someone else meanwhile: read again
+    const placedKey = callNodePlacedKeyPrefix + chosen.id;
+    await redis
+      .multi()
+      .zadd(placedKey, Date.now(), callId)
+      .zremrangebyscore(placedKey, '-inf', Date.now() - pendingWindowMs)
+      .pexpire(placedKey, pendingWindowMs)
+      .exec();
+    return { nodeId: chosen.id, nodeUrl: chosen.url };
+  }
+  throw new AppError('unavailable', 'The call could not be placed; try again shortly');
+}
