@@ -56,6 +56,12 @@ export const SignallingConfigSchema = Type.Object(
     callEventsKey: Type.Optional(Type.String({ minLength: 1 })),
     /** Names this node in its call-event tokens (the host name when not given). */
     nodeId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /**
+     * SIGNALLING_PUBLIC_URL: this node's signalling origin as browsers reach it (e.g.
+     * https://call-1.example.nhs.uk). When set, the node announces it and its load in Redis and
+     * triage places calls on it (contracts/src/call/placement.ts); when not, no call is placed here.
+     */
+    publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
     logLevel: LogLevelSetting,
     /** SIGNALLING_METRICS_TOKEN: the bearer token of Prometheus scrapes of `/metrics`; not served without it. */
     ...MetricsConfigFields,

@@ -8,6 +8,7 @@ import { TokenService } from './auth/tokens';
 import { callEventsSettings, loadSignallingConfig, tokenKeySource, turnSettings } from './config';
 import { CallEventOutbox } from './calls/call-event-outbox';
 import { connectCallLinkRedis } from './calls/call-links';
+import { NodePresence } from './calls/node-presence';
 import { connectCrossNodeRedis } from './cross-node-redis';
 import { watchStaffRevocations } from './staff-revocation';
 
@@ -71,7 +72,31 @@ try {
   process.exit(1);
 }
 
+// announced in Redis (URL, load, heartbeat) so triage places calls here
+const presence = config.publicUrl
+  ? new NodePresence({
+      redis: callLinkRedis,
+      nodeId: config.nodeId ?? hostname(),
+      url: config.publicUrl,
+      calls: app.calls,
+      media,
+      logger,
+    })
+  : undefined;
+if (presence) await presence.start();
+else logger.warn('SIGNALLING_PUBLIC_URL is not set: no call is placed on this node');
+
+// SIGTERM (an orchestrator's stop) drains: no new call is placed here, and the node stops once its
+// calls have ended (the grace period bounds the wait; calls still here then are placed again on
+// their pages' rejoin). SIGINT (Ctrl-C) stops at once. Registered first, so it is seen first.
+let drainFirst = false;
+process.once('SIGTERM', () => (drainFirst = true));
 stopOnSignal(async () => {
+  if (presence && drainFirst) {
+    logger.info('draining: no new calls; stopping when the calls here have ended');
+    await presence.drain();
+  }
+  await presence?.stop();
   await app.close();
   // the leaves the close just made, and anything triage has not taken yet, for a few seconds
   await callEvents?.close();
