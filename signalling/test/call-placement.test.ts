@@ -4,25 +4,30 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { JoinResult } from '@gpc/contracts';
-import { waitFor } from '@gpc/test-support';
-import { placeCall, liveCallNodes } from '@gpc/triage';
+import { defaultTokenIssuer } from '@gpc/contracts';
+import { seedConsultation, startTriage, waitFor } from '@gpc/test-support';
+import { generateSigningKey, liveCallNodes, placeCall, TokenKeys } from '@gpc/triage';
 import { opusRtpParameters } from '../../media/test/support/rtp-parameters';
 import { NodePresence } from '../src/calls/node-presence';
-import { startCallNode, type CallNode, type TestCall } from './support/call-node';
+import { startCallNode, type CallNode } from './support/call-node';
 import { CallSockets, nextEvent, ok } from './support/call-sockets';
 
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-describe('calls placed across three call nodes: spread by load, placed again when a node dies, none on a draining node', () => {
+describe('calls placed across three call nodes: spread by load, placed again when a node dies, none on a draining node', async () => {
   // the test's own key space, so nodes of other tests on the same Redis are not placed on
   const redis = new Redis(redisUrl, { keyPrefix: `gpc-test-${randomUUID()}:` });
+  const signingKey = generateSigningKey();
+  // triage places the calls it makes and signs their tokens; the nodes verify them with its public keys
+  const triage = await startTriage({ after }, { callPlacement: redis, signingKeys: [signingKey] });
+  const clinicianApi = triage.as(triage.practiceA, 'clinician');
   const nodes: { id: string; node: CallNode; presence: NodePresence }[] = [];
   const sockets = new CallSockets();
 
   before(async () => {
-    const first = await startCallNode();
+    const signingKeys = new TokenKeys([signingKey], defaultTokenIssuer);
     for (let i = 0; i < 3; i++) {
-      const node = i === 0 ? first : await startCallNode({ signingKeys: first.tokens });
+      const node = await startCallNode({ signingKeys });
       const presence = new NodePresence({
         redis,
         nodeId: `node-${i}`,
@@ -48,12 +53,43 @@ describe('calls placed across three call nodes: spread by load, placed again whe
 
   const nodeAt = (url: string) => nodes.find(({ node }) => node.url === url)!;
 
-  /** A call placed as triage places it, with its clinician in and its patient admitted on that node. */
+  /** Triage's fresh host token for the call, and where the call lives now. */
+  async function hostToken(callId: string) {
+    const response = await clinicianApi.inject({ method: 'POST', url: `/calls/${callId}/host-token` });
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json<{ token: string; nodeUrl: string }>();
+  }
+
+  /** Where the patient's page is told the call lives now (it asks before each join and rejoin). */
+  async function patientAsks(patientToken: string) {
+    const response = await triage.app.inject({
+      method: 'GET',
+      url: '/call-placement',
+      headers: { authorization: `Bearer ${patientToken}` },
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json<{ nodeId: string; nodeUrl: string }>();
+  }
+
+  /** A call made by triage's POST /calls, with its clinician in and its patient admitted on the node it was placed on. */
   async function placedCall() {
-    const call: TestCall = nodes[0]!.node.createCall();
-    const { nodeUrl } = await placeCall(redis, call.callId, 600);
+    const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
+    const created = await clinicianApi.inject({ method: 'POST', url: '/calls', payload: { consultationId } });
+    assert.equal(created.statusCode, 201, created.body);
+    const { callId, patientLink, hostToken, nodeUrl } = created.json<{
+      callId: string;
+      patientLink: string;
+      hostToken: string;
+      nodeUrl: string;
+    }>();
+    const call = { callId, practiceId: triage.practiceA.id, patientToken: patientLink.split('#t=')[1]! };
+    assert.equal(
+      (await patientAsks(call.patientToken)).nodeUrl,
+      nodeUrl,
+      'the patient is sent where the call is',
+    );
     const { node } = nodeAt(nodeUrl);
-    const clinician = await sockets.connect(node, { token: call.hostToken() });
+    const clinician = await sockets.connect(node, { token: hostToken });
     await ok(clinician, 'call:join', {});
     const patient = await sockets.connect(node, { token: call.patientToken });
     const join: JoinResult = await ok(patient, 'call:join', {});
@@ -68,8 +104,7 @@ describe('calls placed across three call nodes: spread by load, placed again whe
     assert.equal(new Set(calls.map((c) => c.nodeUrl)).size, 3, 'one call on each node');
     for (const { node } of nodes) assert.equal([...node.app.calls.all()].length, 1);
     // a placed call stays where it is while its node lives
-    for (const { call, nodeUrl } of calls)
-      assert.equal((await placeCall(redis, call.callId, 600)).nodeUrl, nodeUrl);
+    for (const { call, nodeUrl } of calls) assert.equal((await hostToken(call.callId)).nodeUrl, nodeUrl);
     const statuses = await waitFor('every node to report its call', async () => {
       const live = await liveCallNodes(redis);
       return live.length === 3 && live.every((n) => n.calls === 1) && live;
@@ -84,12 +119,15 @@ describe('calls placed across three call nodes: spread by load, placed again whe
     dead.presence.silence();
     await dead.node.close();
 
+    // the patient's page asks where its call lives now, and the clinician's with its fresh host token
     const moved = await waitFor('the call to be placed on another node', async () => {
-      const placement = await placeCall(redis, call.callId, 600);
+      const placement = await patientAsks(call.patientToken);
       return placement.nodeUrl !== nodeUrl && placement;
     });
+    const host = await hostToken(call.callId);
+    assert.equal(host.nodeUrl, moved.nodeUrl, 'the clinician is sent to the same node');
     const { node } = nodeAt(moved.nodeUrl);
-    const clinician = await sockets.connect(node, { token: call.hostToken() });
+    const clinician = await sockets.connect(node, { token: host.token });
     const clinicianJoin: JoinResult = await ok(clinician, 'call:join', {});
     const offered = nextEvent<[{ producerId: string }]>(clinician, 'producer:new');
     const patient = await sockets.connect(node, { token: call.patientToken, holderKey });
@@ -129,7 +167,7 @@ describe('calls placed across three call nodes: spread by load, placed again whe
       const placement = await placeCall(redis, randomUUID(), 600);
       assert.equal(placement.nodeUrl, open.node.url, 'new calls go to the node that takes them');
     }
-    assert.equal((await placeCall(redis, call.callId, 600)).nodeUrl, draining.node.url, 'its call stays');
+    assert.equal((await hostToken(call.callId)).nodeUrl, draining.node.url, 'its call stays');
     assert.equal(drained, false, 'it drains while calls are left on it');
     // every call on the draining node ends
     for (const session of [...draining.node.app.calls.all()]) {

@@ -43,6 +43,8 @@ import { testRedisUrl } from './services';
 import { noWriteBacks, writeBacksTo } from './write-back';
 
 export interface StartTriageOptions {
+  /** Places calls on the call nodes announced on this Redis (e.g. one with a key prefix of the test's own). */
+  callPlacement?: Redis;
   /** Serves `/metrics` to scrapes bearing this token. */
   metricsToken?: string;
   /** The clock for opening hours and capacity. */
@@ -281,7 +283,15 @@ export async function startTriage(t: TestLifetime, options: StartTriageOptions =
     ...(signInBackoff ? { signInBackoff } : {}),
     ...(attachments ? { attachments } : {}),
     ...(live ? { live } : {}),
-    ...(revocations ? { redis: revocations } : {}),
+    ...(revocations || options.callPlacement
+      ? {
+          redis: {
+            ping: () => (options.callPlacement ?? revocations)!.ping(),
+            ...revocations,
+            ...(options.callPlacement ? { callPlacement: options.callPlacement } : {}),
+          },
+        }
+      : {}),
     ...(notifications ? { notifications: withNotificationQueue(notifications) } : {}),
     ...(tracing ? { identity: tracing.deps } : {}),
     ...(nhsLogin ? { nhsLogin: nhsLogin.settings } : {}),

@@ -13,7 +13,7 @@ import type { ServerOptions } from 'socket.io';
 import type { AttachmentStore } from './attachments/store';
 import { registerErrorHandling } from './errors';
 import { attachmentRoutes } from './routes/attachments';
-import { callRoutes } from './routes/calls';
+import { callPlacementRoutes, callRoutes } from './routes/calls';
 import { callEventRoutes } from './routes/call-events';
 import { callDataRoutes } from './routes/call-data';
 import type { CallNodeKeys } from './auth/call-node-keys';
@@ -41,6 +41,7 @@ import { NhsLoginClient, type NhsLoginSettings } from './nhs-login/client';
 import { nhsLoginRoutes } from './routes/nhs-login';
 import { Cis2Client, type Cis2Settings } from './cis2/client';
 import { cis2Routes } from './routes/cis2';
+import type { Redis } from 'ioredis';
 import { queueClient, withRedis } from './redis';
 import { strictOutbound, type OutboundPolicy } from '@gpc/outbound';
 import { createSender } from './notifications/senders';
@@ -126,6 +127,8 @@ export interface RedisLink {
   onBack?(listener: () => void): void;
   /** Staff revocations to and from every triage and call node. */
   revocations?: StaffRevocationLink;
+  /** Where call nodes announce themselves: new calls are placed on them (calls/placement.ts). */
+  callPlacement?: Redis;
 }
 
 const Health = Type.Object({ status: Type.Literal('ok'), database: Type.Literal('ok') });
@@ -398,7 +401,14 @@ async function registerRoutes(
     pool,
     publicWebUrl,
     callLinkTtlSeconds: deps.callLinkTtlSeconds ?? 3600,
+    ...(deps.redis?.callPlacement ? { placement: deps.redis.callPlacement } : {}),
   });
+  if (deps.redis?.callPlacement)
+    await app.register(callPlacementRoutes, {
+      prefix: '/call-placement',
+      pool,
+      placement: deps.redis.callPlacement,
+    });
   await app.register(callEventRoutes, { prefix: '/internal', pool, callNodes: deps.callNodeKeys });
   await app.register(callDataRoutes, { pool });
 }

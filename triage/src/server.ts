@@ -119,6 +119,8 @@ const app = await buildTriageApp({
     liveAdapter,
     onBack: (listener) => backListeners.push(listener),
     revocations: redisRevocationLink(redisPublisher, revocationSubscriber),
+    // fails fast while Redis is down: a call cannot be placed then (503, try again)
+    callPlacement: redisPublisher,
   },
   notifications: { queue: notificationQueue, ...sweeps },
   ...(pds && traceQueue ? { identity: { queue: traceQueue, pds: createPdsClient(pds), ...sweeps } } : {}),

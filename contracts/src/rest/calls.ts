@@ -22,6 +22,8 @@ export const CreateCallResult = Type.Object({
   expiresAt: Type.String({ format: 'date-time' }),
   /** The creator's host token, to join the call at once. */
   hostToken: Type.String(),
+  /** The call node the call is placed on (its public signalling URL), when calls are placed across nodes. */
+  nodeUrl: Type.Optional(Type.String()),
 });
 export type CreateCallResult = Static<typeof CreateCallResult>;
 
@@ -38,5 +40,7 @@ export type InviteGuestResult = Static<typeof InviteGuestResult>;
 export const HostTokenResult = Type.Object({
   token: Type.String(),
   expiresIn: Type.Integer({ minimum: 1 }),
+  /** Where the call lives now (placed again if its node stopped): the page joins there. */
+  nodeUrl: Type.Optional(Type.String()),
 });
 export type HostTokenResult = Static<typeof HostTokenResult>;

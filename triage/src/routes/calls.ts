@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import {
   AppError,
   CallParams,
+  CallPlacement,
   CreateCallBody,
   CreateCallResult,
   HostTokenResult,
@@ -21,6 +23,8 @@ import type { TokenKeys } from '../auth/token-keys';
 import { recordAudit } from '../db/audit';
 import { findPatientNameForCall, findVideoCall, insertVideoCall, type VideoCallRow } from '../db/calls';
 import { withTransaction } from '../db/transaction';
+import { placeCall } from '../calls/placement';
+import { withRedis } from '../redis';
 
 export interface CallRoutesDeps {
   pool: pg.Pool;
@@ -28,6 +32,8 @@ export interface CallRoutesDeps {
   publicWebUrl: string;
   /** How long a call's links let people in. */
   callLinkTtlSeconds: number;
+  /** Where call nodes announce themselves: calls are placed on one; the web server's node otherwise. */
+  placement?: Redis;
 }
 
 /** A host token lets the member of staff join (or rejoin) the call for this long; the page fetches another for a reconnect. */
@@ -56,12 +62,17 @@ export const callRoutes: FastifyPluginCallbackTypebox<CallRoutesDeps> = (app, de
     },
     async (request, reply) => {
       const { call, patientName } = await startCall(deps, request.staff, request.body.consultationId);
-      request.log.info({ callId: call.id, consultationId: call.consultationId }, 'call created');
+      const node = await placed(deps.placement, call);
+      request.log.info(
+        { callId: call.id, consultationId: call.consultationId, node: node?.nodeId },
+        'call created',
+      );
       return reply.code(201).send({
         callId: call.id,
         patientLink: linkTo(call, 'patient', patientName),
         expiresAt: call.linksExpireAt.toISOString(),
         hostToken: hostToken(app.tokens, call, request.staff, hostTokenSecondsFor(request)),
+        ...(node ? { nodeUrl: node.nodeUrl } : {}),
       });
     },
   );
@@ -103,11 +114,73 @@ export const callRoutes: FastifyPluginCallbackTypebox<CallRoutesDeps> = (app, de
     async (request) => {
       const call = await openCall(deps.pool, request.staff.practiceId, request.params.callId);
       const ttlSeconds = hostTokenSecondsFor(request);
-      return { token: hostToken(app.tokens, call, request.staff, ttlSeconds), expiresIn: ttlSeconds };
+      const node = await placed(deps.placement, call);
+      return {
+        token: hostToken(app.tokens, call, request.staff, ttlSeconds),
+        expiresIn: ttlSeconds,
+        ...(node ? { nodeUrl: node.nodeUrl } : {}),
+      };
     },
   );
   done();
 };
+
+export interface CallPlacementRoutesDeps {
+  pool: pg.Pool;
+  placement: Redis;
+}
+
+/**
+ * `GET /call-placement`: where the call of the call token (`Authorization: Bearer`, as the call
+ * node verifies it) lives now, placed again if its node stopped. The patient's and guests' pages
+ * ask it before each join and rejoin; the holder key then resumes them there without a new admission.
+ */
+export const callPlacementRoutes: FastifyPluginCallbackTypebox<CallPlacementRoutesDeps> = (
+  app,
+  deps,
+  done,
+) => {
+  app.get(
+    '/',
+    {
+      schema: {
+        summary: 'Where a call lives now, for the bearer of one of its call tokens',
+        response: { 200: CallPlacement, ...refusals(401, 404, 409, 503) },
+      },
+    },
+    async (request) => {
+      const bearer = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
+      const claims = bearer ? verifiedCall(app.tokens, bearer) : undefined;
+      if (!claims) throw new AppError('unauthorized', 'A valid call token is needed');
+      const call = await openCall(deps.pool, claims.practiceId, claims.callId);
+      return (await placed(deps.placement, call))!;
+    },
+  );
+  done();
+};
+
+/** The call a call token names, or undefined when it is not one of ours, not a call token or expired. */
+function verifiedCall(tokens: TokenKeys, token: string): { practiceId: string; callId: string } | undefined {
+  try {
+    const claims = tokens.verify('call', token);
+    const { practiceId, callId } = claims;
+    return typeof practiceId === 'string' && typeof callId === 'string' ? { practiceId, callId } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the call lives (placed now if it was not, or if its node stopped); none without placement. */
+async function placed(redis: Redis | undefined, call: VideoCallRow): Promise<CallPlacement | undefined> {
+  if (!redis) return undefined;
+  const ttlSeconds = Math.max(60, Math.ceil((call.linksExpireAt.getTime() - Date.now()) / 1000));
+  try {
+    return await withRedis(redis, () => placeCall(redis, call.id, ttlSeconds));
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new AppError('unavailable', 'Calls cannot be placed just now; try again shortly');
+  }
+}
 
 /** Records the call and its audit event together; the patient's name is the request's own. */
 async function startCall(
