@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { JoinResult } from '@gpc/contracts';
 import { defaultTokenIssuer } from '@gpc/contracts';
-import { seedConsultation, startTriage, waitFor } from '@gpc/test-support';
+import { freePort, seedConsultation, startRedis, startTriage, track, waitFor } from '@gpc/test-support';
 import { generateSigningKey, liveCallNodes, placeCall, TokenKeys } from '@gpc/triage';
 import { opusRtpParameters } from '../../media/test/support/rtp-parameters';
 import { NodePresence } from '../src/calls/node-presence';
@@ -175,5 +177,56 @@ describe('calls placed across three call nodes: spread by load, placed again whe
       else draining.node.app.calls.forget(session.id);
     }
     await drainedAll;
+  });
+
+  it('drains a call-node process on SIGTERM: it says so, takes no new call, and exits once its call has ended', async () => {
+    // a Redis of its own: the process announces itself under the real keys
+    const own = await startRedis();
+    after(() => own.remove());
+    const ownRedis = new Redis(own.url);
+    after(() => ownRedis.disconnect());
+    const port = await freePort();
+    const keys = new TokenKeys([signingKey], defaultTokenIssuer);
+    const node = track(
+      spawn(process.execPath, ['--import', 'tsx', 'signalling/src/server.ts'], {
+        cwd: path.resolve(import.meta.dirname, '../..'),
+        env: {
+          PATH: process.env.PATH ?? '',
+          MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN ?? '',
+          SIGNALLING_PORT: String(port),
+          SIGNALLING_RTC_PORT: String(await freePort()),
+          SIGNALLING_JWKS: JSON.stringify(keys.publicJwks()),
+          SIGNALLING_REDIS_URL: own.url,
+          SIGNALLING_PUBLIC_URL: `http://127.0.0.1:${port}`,
+          SIGNALLING_NODE_ID: 'drained-node',
+          SIGNALLING_LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    after(() => node.kill());
+    await waitFor(
+      () => `the call node to announce itself: ${node.output()}`,
+      async () => (await liveCallNodes(ownRedis)).some((n) => n.id === 'drained-node' && !n.draining),
+      { timeoutMs: 60_000 },
+    );
+    const call = { callId: randomUUID(), consultationId: randomUUID(), practiceId: triage.practiceA.id };
+    const token = keys.sign(
+      'call',
+      { typ: 'call', sub: randomUUID(), name: 'Dr Test', role: 'clinician', ...call },
+      300,
+    );
+    const clinician = await sockets.connect({ url: `http://127.0.0.1:${port}` }, { token });
+    await ok(clinician, 'call:join', {});
+
+    node.child.kill('SIGTERM');
+    await waitFor('the node to say it is draining', async () =>
+      (await liveCallNodes(ownRedis)).some((n) => n.id === 'drained-node' && n.draining && n.calls === 1),
+    );
+    await assert.rejects(placeCall(ownRedis, randomUUID(), 600), /No call node is taking calls/);
+    assert.equal(node.child.exitCode, null, 'it stays while its call goes on');
+    await ok(clinician, 'call:end', {});
+    assert.equal(await node.exited, 0);
+    assert.deepEqual(await liveCallNodes(ownRedis), [], 'it withdrew as it stopped');
   });
 });

@@ -48,7 +48,7 @@ export class CallSockets {
   private readonly sockets: Socket[] = [];
 
   /** A socket on `node` (not yet connected: see `connected`). */
-  open(node: CallNode, auth: Record<string, unknown>): Socket {
+  open(node: Pick<CallNode, 'url'>, auth: Record<string, unknown>): Socket {
     const socket = connect(node.url, {
       auth,
       transports: ['websocket'],
@@ -60,7 +60,7 @@ export class CallSockets {
   }
 
   /** Resolves when connected; rejects with a `Refused` carrying the server's code and message. */
-  async connect(node: CallNode, auth: Record<string, unknown>): Promise<Socket> {
+  async connect(node: Pick<CallNode, 'url'>, auth: Record<string, unknown>): Promise<Socket> {
     const socket = this.open(node, auth);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
