@@ -33,7 +33,12 @@ export async function liveCallNodes(redis: Redis): Promise<CallNodeStatus[]> {
   if (gone.length > 0) await redis.srem(callNodesKey, ...gone);
   return raw.flatMap((text) => {
     if (text === null) return [];
-    const status: unknown = JSON.parse(text);
+    let status: unknown;
+    try {
+      status = JSON.parse(text);
+    } catch {
+      return []; // not a node's status: never placed on
+    }
     return Value.Check(CallNodeStatus, status) ? [status] : [];
   });
 }
