@@ -69,6 +69,12 @@ export const TriageConfigSchema = Type.Object(
      */
     outboundAllowLoopbackHttp: Type.Boolean({ default: false }),
     /**
+     * Places each new call on the least-loaded call node that announces itself in Redis
+     * (SIGNALLING_PUBLIC_URL) and answers its node URL. Off by default: the pages do not follow the
+     * placement yet, and with one call node (npm start) nothing announces itself to be placed on.
+     */
+    callPlacement: Type.Boolean({ default: false }),
+    /**
      * Tracing patients against PDS (application-restricted): all five, or none (tracing off: requests
      * stay `tracing`, never verified, so none typed into the form is filed).
      */

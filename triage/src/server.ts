@@ -120,7 +120,7 @@ const app = await buildTriageApp({
     onBack: (listener) => backListeners.push(listener),
     revocations: redisRevocationLink(redisPublisher, revocationSubscriber),
     // fails fast while Redis is down: a call cannot be placed then (503, try again)
-    callPlacement: redisPublisher,
+    ...(config.callPlacement ? { callPlacement: redisPublisher } : {}),
   },
   notifications: { queue: notificationQueue, ...sweeps },
   ...(pds && traceQueue ? { identity: { queue: traceQueue, pds: createPdsClient(pds), ...sweeps } } : {}),
