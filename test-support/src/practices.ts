@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { StaffRole } from '@gpc/contracts';
+import type { StaffRole, StaffTokenClaims } from '@gpc/contracts';
 import { createPractice, freezeSummaryVersion, hashPassword } from '@gpc/triage';
 
 export interface SeededStaff {
@@ -171,4 +171,10 @@ export function freeTextSubmission(
     },
     ...(extra.attachments ? { attachments: extra.attachments } : {}),
   };
+}
+
+/** The claims triage's sign-in puts in an access token for the practice's seeded member of that role. */
+export function staffClaims(practice: SeededPractice, role: StaffRole): StaffTokenClaims {
+  const staff = practice.staff[role];
+  return { typ: 'staff', sub: staff.id, practiceId: practice.id, role, name: staff.name };
 }

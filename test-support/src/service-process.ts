@@ -5,9 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { defaultTokenIssuer, type StaffRole, type StaffTokenClaims } from '@gpc/contracts';
+import { defaultTokenIssuer, type StaffRole } from '@gpc/contracts';
 import { generateSigningKey, TokenKeys } from '@gpc/triage';
-import type { SeededPractice } from './practices';
+import { staffClaims, type SeededPractice } from './practices';
 import { track, type ChildService } from './processes';
 import { testSecretsEnv } from './secrets';
 import { waitFor } from './wait';
@@ -72,13 +72,5 @@ export async function waitForTriageProcess(
 
 /** An access token for one of the practice's seeded staff, as triage's sign-in would give. */
 export function processStaffToken(practice: SeededPractice, role: StaffRole = 'clinician'): string {
-  const staff = practice.staff[role];
-  const claims: StaffTokenClaims = {
-    typ: 'staff',
-    sub: staff.id,
-    practiceId: practice.id,
-    role,
-    name: staff.name,
-  };
-  return tokenKeys.sign('staff', claims, 3600);
+  return tokenKeys.sign('staff', staffClaims(practice, role), 3600);
 }

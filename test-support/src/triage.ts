@@ -10,7 +10,7 @@ import type { FastifyBaseLogger, FastifyInstance, InjectOptions, LightMyRequestR
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
-import { defaultTokenIssuer, StaffLive, type StaffRole, type StaffTokenClaims } from '@gpc/contracts';
+import { defaultTokenIssuer, StaffLive, type StaffRole } from '@gpc/contracts';
 import type { RunningLocalPds } from '@gpc/local-pds-server';
 import type { RunningLocalS3 } from '@gpc/local-s3-server';
 import { createWriteBackQueue, type WriteBackQueue } from '@gpc/record';
@@ -36,7 +36,7 @@ import { startNhsLogin, type NhsLoginOption, type TestNhsLogin } from './nhs-log
 import { startCis2, type Cis2Option, type TestCis2 } from './cis2';
 import { cleanupStack, type TestLifetime } from './lifetime';
 import { localOutbound } from './outbound';
-import { seedPractice, type SeededPractice, type SeededStaff } from './practices';
+import { seedPractice, staffClaims, type SeededPractice, type SeededStaff } from './practices';
 import { testSecretsKeyring } from './secrets';
 import type { SecretKeyring } from '@gpc/contracts/secrets';
 import { testRedisUrl } from './services';
@@ -169,14 +169,7 @@ export interface TestTriage {
  */
 export function signedIn(app: FastifyInstance, practice: SeededPractice, role: StaffRole): StaffClient {
   const staff = practice.staff[role];
-  const claims: StaffTokenClaims = {
-    typ: 'staff',
-    sub: staff.id,
-    practiceId: practice.id,
-    role,
-    name: staff.name,
-  };
-  const token = signStaffToken(app.tokens, claims);
+  const token = signStaffToken(app.tokens, staffClaims(practice, role));
   const headers = { authorization: `Bearer ${token}` };
   return {
     staff,
