@@ -21,6 +21,7 @@ import { buildSendDocumentMessage, renderConsultationReportPdf } from '@gpc/reco
 import { freezeSummaryVersion, migrateDatabase } from '@gpc/triage';
 import { createTestDatabase, freePort, medicalAnswers, seedPractice } from '@gpc/test-support';
 import { sendDocumentInput } from '../../record/test/support/send-document';
+import { benchRecordWorkerEnv } from './support/record-worker';
 
 const count = Number(process.env.BENCH_MESH_MESSAGES ?? 100);
 const concurrency = 10;
@@ -244,18 +245,7 @@ async function main() {
       await startService(
         'record/src/server.ts',
         {
-          RECORD_PORT: String(workerPort),
-          RECORD_DATABASE_URL: db.url,
-          RECORD_REDIS_URL: redisUrl,
-          RECORD_QUEUE_PREFIX: prefix,
-          RECORD_CONCURRENCY: String(concurrency),
-          // the pipeline's capacity, not the per-practice policy (its defaults would cap this run at 5/s)
-          RECORD_PRACTICE_CONCURRENCY: String(concurrency),
-          RECORD_PRACTICE_RATE_MAX: '100000',
-          RECORD_S3_BUCKET: 'no-attachments-in-this-run',
-          RECORD_S3_ACCESS_KEY_ID: 'unused',
-          RECORD_S3_SECRET_ACCESS_KEY: 'unused',
-          RECORD_LOG_LEVEL: 'warn',
+          ...benchRecordWorkerEnv({ port: workerPort, databaseUrl: db.url, redisUrl, prefix, concurrency }),
           RECORD_OUTBOUND_ALLOW_LOOPBACK_HTTP: 'true',
           RECORD_MESH_URL: meshUrl,
           RECORD_MESH_MAILBOX_ID: SERVICE,

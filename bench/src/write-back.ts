@@ -29,6 +29,7 @@ import {
   seedPractice,
   type SeededPractice,
 } from '@gpc/test-support';
+import { benchRecordWorkerEnv } from './support/record-worker';
 
 const count = Number(process.env.BENCH_WRITE_BACKS ?? 400);
 const noOpJobs = Number(process.env.BENCH_BULL_JOBS ?? 5000);
@@ -189,20 +190,7 @@ async function writeBackRate(
   const workerPort = await freePort();
   const stopWorker = await startService(
     'record/src/server.ts',
-    {
-      RECORD_PORT: String(workerPort),
-      RECORD_DATABASE_URL: databaseUrl,
-      RECORD_REDIS_URL: redisUrl,
-      RECORD_QUEUE_PREFIX: prefix,
-      RECORD_CONCURRENCY: String(concurrency),
-      // the pipeline's capacity, not the per-practice policy (its defaults would cap this run at 5/s a practice)
-      RECORD_PRACTICE_CONCURRENCY: String(concurrency),
-      RECORD_PRACTICE_RATE_MAX: '100000',
-      RECORD_S3_BUCKET: 'no-attachments-in-this-run',
-      RECORD_S3_ACCESS_KEY_ID: 'unused',
-      RECORD_S3_SECRET_ACCESS_KEY: 'unused',
-      RECORD_LOG_LEVEL: 'warn',
-    },
+    benchRecordWorkerEnv({ port: workerPort, databaseUrl, redisUrl, prefix, concurrency }),
     `http://127.0.0.1:${workerPort}/health`,
   );
   const queue = createWriteBackQueue(redisUrl, { prefix });
