@@ -49,7 +49,18 @@ export const thirdPartyImages = [
   'quay.io/minio/minio:RELEASE.2024-10-29T16-01-48Z',
   'quay.io/minio/mc:RELEASE.2024-10-29T15-34-59Z',
   'docker.io/coturn/coturn:4.6.3',
+  // compose's edge: the host's 443 split by TLS SNI between coturn and the host's reverse proxy
+  'docker.io/library/nginx:1.27.3-bookworm',
 ] as const;
+
+/**
+ * The ConfigMap each call node and coturn read their node's public address from, by node name (one
+ * file per node where it is mounted): the address a node knows itself by is often a private one.
+ */
+export const nodePublicAddresses = {
+  name: 'node-public-addresses',
+  mountPath: '/etc/gp-consult/node-public-addresses',
+} as const;
 
 /** The repository part of an image reference: `gpc/triage:1.2.3` -> `gpc/triage`. */
 export function imageRepository(reference: string): string {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -8,25 +10,27 @@ import { describe, it } from 'node:test';
 import { Type, type TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse, parseAllDocuments } from 'yaml';
-import { Namespace, Service } from 'kubernetes-models/v1';
+import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
 import { DaemonSet, Deployment } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IContainer, IPodSpec } from 'kubernetes-models/v1';
-import { envName, loadConfig } from '@gpc/contracts';
+import { envName, loadConfig, s3Settings } from '@gpc/contracts';
 // each service's config module itself, not its package's index, which loads the whole service
 // (fastify, sharp, the AWS SDK...): about 8 s of imports against 0.5 s on 2 busy cores
 import { TriageConfigSchema } from '../../triage/src/config';
 import { SignallingConfigSchema, turnSettings, type SignallingConfig } from '../../signalling/src/config';
 import { RecordConfigSchema } from '../../record/src/config';
 import { WebConfigSchema } from '../../web/src/config';
+import { createStaticServer } from '../../web/src/static-app';
 import {
   clusterSecret,
   imageRepository,
   imageUser,
   migrateCommand,
+  nodePublicAddresses,
   serviceImages,
   thirdPartyImages,
   type ServiceImage,
@@ -76,6 +80,100 @@ function loadWith(prefix: ServiceImage['envPrefix'], env: Record<string, string>
   }
 }
 
+/**
+ * The origin of the upload URLs triage presigns with this configuration: its own attachment store
+ * (the AWS SDK's presigner), as it answers a patient's upload grant.
+ */
+async function presignedUploadOrigin(triage: Record<string, unknown>): Promise<string> {
+  // loaded here only: the store brings sharp and the AWS SDK (about a second of imports)
+  const { AttachmentStore } = await import('../../triage/src/attachments/store');
+  const store = new AttachmentStore(s3Settings(triage as Parameters<typeof s3Settings>[0]));
+  return new URL(await store.uploadUrl('uploads/practice/upload', 'image/png', 1024)).origin;
+}
+
+/**
+ * The origins besides its own a page may send requests to (connect-src), as web's production server
+ * with this configuration serves a page: where the patient's browser may PUT an attachment.
+ */
+async function pageConnectOrigins(web: Record<string, unknown>): Promise<string[]> {
+  const distDir = mkdtempSync(path.join(tmpdir(), 'gpc-deploy-dist-'));
+  writeFileSync(path.join(distDir, 'index.html'), '<!doctype html><title>GP Consult</title>');
+  const server = createStaticServer({
+    distDir,
+    triageUrl: web.triageUrl as string,
+    signallingUrl: web.signallingUrl as string,
+    publicUrl: web.publicUrl as string,
+    ...(web.storageUrl ? { storageUrl: web.storageUrl as string } : {}),
+  });
+  try {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const response = await fetch(`http://127.0.0.1:${port}/`);
+    await response.arrayBuffer();
+    const policy = response.headers.get('content-security-policy') ?? '';
+    const connect = policy
+      .split(';')
+      .map((directive) => directive.trim().split(/\s+/))
+      .find(([name]) => name === 'connect-src');
+    assert.ok(connect, `the page's policy has a connect-src: ${policy}`);
+    return connect.slice(1).filter((source) => source !== "'self'");
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(distDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs a container's shell `command` (sh -ec script ...) as its image would, on a node named
+ * `nodeName` whose ConfigMap `addresses` is mounted where the container's NODE_PUBLIC_ADDRESSES says,
+ * with the program it ends by exec'ing (`node`, `turnserver`) replaced by one that prints the
+ * announced address and its arguments. Returns what it printed, or the failure.
+ */
+async function runEntry(
+  container: IContainer,
+  nodeName: string,
+  addresses: Record<string, string>,
+): Promise<{ ok: true; stdout: string } | { ok: false; stderr: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gpc-deploy-entry-'));
+  try {
+    const mounted = path.join(dir, 'addresses');
+    const bin = path.join(dir, 'bin');
+    mkdirSync(mounted);
+    mkdirSync(bin);
+    for (const [node, address] of Object.entries(addresses)) writeFileSync(path.join(mounted, node), address);
+    for (const program of ['node', 'turnserver']) {
+      const file = path.join(bin, program);
+      writeFileSync(file, `#!/bin/sh\necho "announced=\${SIGNALLING_RTC_ANNOUNCED_ADDRESS:-} args=$*"\n`);
+      chmodSync(file, 0o755);
+    }
+    const [shell, ...rest] = [...(container.command ?? []), ...(container.args ?? [])];
+    assert.equal(shell, 'sh', 'the command is a shell script');
+    const { stdout } = await run('/bin/sh', rest, {
+      env: { PATH: `${bin}:/usr/bin:/bin`, NODE_NAME: nodeName, NODE_PUBLIC_ADDRESSES: mounted },
+    });
+    return { ok: true, stdout };
+  } catch (error) {
+    if (error instanceof assert.AssertionError) throw error;
+    return { ok: false, stderr: String((error as { stderr?: string }).stderr ?? error) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Not an address a browser on the internet could send media to. */
+function isPrivateAddress(address: string): boolean {
+  const [a = 0, b = 0] = address.split('.').map(Number);
+  return (
+    isIP(address) === 4 &&
+    (a === 10 ||
+      a === 127 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b <= 127) ||
+      (a === 169 && b === 254))
+  );
+}
+
 // ---------------------------------------------------------------------------------------------------
 // compose.yaml
 
@@ -100,7 +198,12 @@ const ComposeService = Type.Object(
     command: Type.Optional(Type.Array(Type.String())),
     entrypoint: Type.Optional(Type.Array(Type.String())),
     environment: Type.Optional(Type.Record(Type.String(), Type.String())),
-    ports: Type.Optional(Type.Array(Type.String({ pattern: '^(127\\.0\\.0\\.1:)?\\d+:\\d+(/(tcp|udp))?$' }))),
+    // a host port is a number, or one the environment may change: `${NAME:-default}`
+    ports: Type.Optional(
+      Type.Array(
+        Type.String({ pattern: '^(127\\.0\\.0\\.1:)?(\\d+|\\$\\{[A-Z0-9_]+:-\\d+\\}):\\d+(/(tcp|udp))?$' }),
+      ),
+    ),
     expose: Type.Optional(Type.Array(Type.String({ pattern: '^\\d+$' }))),
     volumes: Type.Optional(Type.Array(Type.String())),
     depends_on: Type.Optional(
@@ -142,8 +245,17 @@ interface ComposeServiceShape {
   network_mode?: 'host';
 }
 
-/** A value as compose would give it, each `${NAME...}` from outside replaced by a placeholder. */
-const interpolated = (value: string) => value.replace(/\$\{[^}]+\}/g, 'placeholder');
+/**
+ * A value as compose would give it: `${NAME:-default}` its default, and each other `${NAME...}` from
+ * outside a stand-in of its own (`GPC_STORAGE_HOST` -> `gpc-storage-host`), the same wherever it is used.
+ */
+const interpolated = (value: string) =>
+  value.replace(/\$\{([A-Z0-9_]+)(?::-([^}]*)|:\?[^}]*)?\}/g, (_, name: string, fallback?: string) =>
+    fallback !== undefined ? fallback : name.toLowerCase().replaceAll('_', '-'),
+  );
+
+/** The names compose reads from the environment or deploy/.env, wherever in the file. */
+const variablesIn = (text: string) => new Set([...text.matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]!));
 
 describe('deploy/compose.yaml for a single host', () => {
   const compose = parse(readFileSync(path.join(deployDir, 'compose.yaml'), 'utf8')) as unknown;
@@ -227,6 +339,94 @@ describe('deploy/compose.yaml for a single host', () => {
       'the call node signs with the same',
     );
   });
+
+  it('publishes no host port a PostgreSQL or Redis already on the host holds: PostgreSQL not at all, each other host port the environment’s, and the call node reaches Redis and triage where they are published', () => {
+    const byImage = (part: string) => Object.values(services()).find((s) => s.image.includes(part))!;
+    assert.deepEqual(byImage('/postgres:').ports ?? [], [], 'PostgreSQL is reached by name only');
+    const hostPort = (service: ComposeServiceShape, containerPort: number) => {
+      const published = (service.ports ?? []).find((p) => p.endsWith(`:${containerPort}`));
+      assert.ok(published, `${service.image} publishes ${containerPort}`);
+      return interpolated(published.split(':').slice(0, -1).join(':')).split(':').at(-1);
+    };
+    for (const [name, service] of Object.entries(services()))
+      for (const published of service.ports ?? [])
+        assert.match(published, /^127\.0\.0\.1:\$\{GPC_[A-Z_]+_HOST_PORT:-\d+\}:/, `${name}: ${published}`);
+    const redisPort = hostPort(byImage('/redis:'), 6379);
+    assert.notEqual(redisPort, '6379', 'not the port a Redis on the host listens on by default');
+    const triagePort = hostPort(byImage('gpc/triage'), 3001);
+    const callNode = Object.values(services()).find((s) => imageRepository(s.image) === 'gpc/call-node')!;
+    const env = Object.fromEntries(
+      Object.entries(callNode.environment ?? {}).map(([key, value]) => [key, interpolated(value)]),
+    );
+    assert.equal(new URL(env.SIGNALLING_REDIS_URL ?? '').port, redisPort, 'Redis where it is published');
+    for (const key of ['SIGNALLING_JWKS_URL', 'SIGNALLING_CALL_EVENTS_URL'])
+      assert.equal(new URL(env[key] ?? '').port, triagePort, `${key}: triage where it is published`);
+  });
+
+  it('offers TURN over TLS on 443: coturn’s TLS listener with its certificate by reference, the turns: URL participants get, and the host’s 443 passed to it by name', () => {
+    const turn = Object.values(services()).find((s) => s.image.includes('coturn'))!;
+    const option = (name: string) =>
+      turn.command?.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+    const tlsPort = option('tls-listening-port');
+    assert.ok(tlsPort, 'coturn has a TLS listener');
+    const certificates = (turn.volumes ?? []).find((v) => /:\/etc\/coturn\/tls(:ro)?$/.test(v));
+    assert.match(
+      certificates ?? '',
+      /^\$\{[A-Z_]+:\?[^}]*\}:\/etc\/coturn\/tls:ro$/,
+      'by reference, read-only',
+    );
+    for (const file of [option('cert'), option('pkey')])
+      assert.ok(file?.startsWith('/etc/coturn/tls/'), `${file}: from the mounted directory`);
+
+    const callNode = Object.values(services()).find((s) => imageRepository(s.image) === 'gpc/call-node')!;
+    const urls = interpolated(callNode.environment?.SIGNALLING_TURN_URLS ?? '').split(',');
+    const tls = urls.map((url) => /^turns:([^:]+):443\?transport=tcp$/.exec(url)?.[1]).find(Boolean);
+    assert.ok(tls, `a turns: URL on 443 among ${urls.join(', ')}`);
+
+    // the host's 443: edge's nginx sends TLS naming the TURN host on to coturn's TLS port
+    const edge = Object.values(services()).find((s) => s.image.includes('/nginx:'))!;
+    assert.equal(edge.network_mode, 'host');
+    const template = edge.volumes?.find((v) => v.endsWith(':/etc/nginx/templates/nginx.conf.template:ro'));
+    assert.ok(template, 'its configuration is the template in deploy/edge');
+    const edgeEnv = Object.fromEntries(
+      Object.entries(edge.environment ?? {}).map(([key, value]) => [key, interpolated(value)]),
+    );
+    assert.equal(edgeEnv.NGINX_ENVSUBST_OUTPUT_DIR, '/etc/nginx', 'the template becomes nginx.conf itself');
+    const conf = readFileSync(path.join(deployDir, template.split(':')[0]!), 'utf8').replace(
+      /\$\{([A-Z_]+)\}/g,
+      (_, name: string) => edgeEnv[name] ?? `\${${name}}`,
+    );
+    assert.doesNotMatch(conf, /\$\{/, 'every variable of the template is given to edge');
+    assert.match(conf, /listen 443;\s+ssl_preread on;/, '443, read for its server name only');
+    const toTurn = new RegExp(`^\\s*${tls.replaceAll('.', '\\.')} 127\\.0\\.0\\.1:(\\d+);`, 'm').exec(
+      conf,
+    )?.[1];
+    assert.ok(toTurn, `${tls} is sent on`);
+    const hop = new RegExp(
+      `listen 127\\.0\\.0\\.1:${toTurn} proxy_protocol;\\s+proxy_pass 127\\.0\\.0\\.1:(\\d+);`,
+    ).exec(conf)?.[1];
+    assert.equal(hop, interpolated(tlsPort), 'to coturn’s TLS port, the PROXY header taken off');
+  });
+
+  it('names in deploy/.env.example every variable it reads, and nothing else', () => {
+    const example = readFileSync(path.join(deployDir, '.env.example'), 'utf8');
+    const listed = new Set([...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]!));
+    assert.deepEqual([...listed].sort(), [...variablesIn(JSON.stringify(compose))].sort());
+  });
+
+  it('has triage presign uploads against the origin the pages’ policy lets them upload to, and the record worker read the same bucket', async () => {
+    const envOf = (repository: string) => {
+      const service = Object.values(services()).find((s) => imageRepository(s.image) === repository)!;
+      return Object.fromEntries(
+        Object.entries(service.environment ?? {}).map(([key, value]) => [key, interpolated(value)]),
+      );
+    };
+    const triage = loadWith('TRIAGE', envOf('gpc/triage'), 'triage');
+    const web = loadWith('WEB', envOf('gpc/web'), 'web');
+    const record = loadWith('RECORD', envOf('gpc/record'), 'record');
+    assert.deepEqual(await pageConnectOrigins(web), [await presignedUploadOrigin(triage)]);
+    assert.equal(record.s3Bucket, triage.s3Bucket);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -242,6 +442,7 @@ interface K8sObject {
 /** The model class of every kind the manifests may hold: anything else is a mistake here. */
 const models: Record<string, new (data: never) => { validate(): void }> = {
   'v1/Namespace': Namespace,
+  'v1/ConfigMap': ConfigMap,
   'v1/Service': Service,
   'apps/v1/Deployment': Deployment,
   'apps/v1/DaemonSet': DaemonSet,
@@ -270,6 +471,17 @@ const oldKustomizeKeys = new Set([
   'generatorOptions',
   'vars',
 ]);
+
+function assertOldKustomize(dir: string): void {
+  const kustomization = parse(
+    readFileSync(path.join(deployDir, 'kubernetes', dir, 'kustomization.yaml'), 'utf8'),
+  ) as Record<string, unknown>;
+  const unknown = Object.keys(kustomization).filter((key) => !oldKustomizeKeys.has(key));
+  assert.deepEqual(unknown, [], 'kustomize v2.0.3 has no `patches`, `labels` or the like');
+  // v2.0.3 reads directories from `bases` only
+  for (const resource of (kustomization.resources as string[] | undefined) ?? [])
+    assert.match(resource, /\.ya?ml$/, `${resource}: a directory belongs in bases`);
+}
 
 async function render(dir: string): Promise<K8sObject[]> {
   const { stdout } = await run('kubectl', ['kustomize', path.join(deployDir, 'kubernetes', dir)], {
@@ -307,14 +519,7 @@ for (const dir of ['base', 'overlays/production']) {
       objects.find((o) => o.kind === kind && o.metadata.name === name);
 
     it('uses only what Debian’s kubectl 1.20 understands in its kustomization', () => {
-      const kustomization = parse(
-        readFileSync(path.join(deployDir, 'kubernetes', dir, 'kustomization.yaml'), 'utf8'),
-      ) as Record<string, unknown>;
-      const unknown = Object.keys(kustomization).filter((key) => !oldKustomizeKeys.has(key));
-      assert.deepEqual(unknown, [], 'kustomize v2.0.3 has no `patches`, `labels` or the like');
-      // v2.0.3 reads directories from `bases` only
-      for (const resource of (kustomization.resources as string[] | undefined) ?? [])
-        assert.match(resource, /\.ya?ml$/, `${resource}: a directory belongs in bases`);
+      assertOldKustomize(dir);
     });
 
     it('holds only objects that pass the Kubernetes API schemas, and no Secret', () => {
@@ -357,21 +562,22 @@ for (const dir of ['base', 'overlays/production']) {
         assert.ok(comment.includes(`${key}=`), `how to make ${key} is said`);
     });
 
-    it('runs triage, record and web as Deployments and the call nodes as a DaemonSet, each from its own image, with a migration Job', () => {
+    it('runs triage, record and web as Deployments and the call nodes as a DaemonSet, each from its own image, and no Job (the migration is applied on its own first)', () => {
       for (const [kind, name] of [
         ['Deployment', 'triage'],
         ['Deployment', 'record'],
         ['Deployment', 'web'],
         ['DaemonSet', 'call-node'],
-        ['Job', 'triage-migrate'],
       ] as const)
         assert.ok(find(kind, name), `${kind} ${name}`);
       for (const object of workloads)
         for (const container of podSpecOf(object)?.containers ?? [])
           assertKnownImage(container.image ?? '', `${object.kind} ${object.metadata.name}`);
-      const migrate = podSpecOf(find('Job', 'triage-migrate')!)?.containers[0];
-      assert.equal(imageRepository(migrate?.image ?? ''), 'gpc/triage');
-      assert.deepEqual(migrate?.command, [...migrateCommand]);
+      assert.deepEqual(
+        objects.filter((o) => o.kind === 'Job').map((o) => o.metadata.name),
+        [],
+        're-applying must never meet a finished Job, nor bring back one its TTL removed',
+      );
     });
 
     it('gives every container requests and limits, a non-root read-only securityContext, and every server its probes', () => {
@@ -428,10 +634,6 @@ for (const dir of ['base', 'overlays/production']) {
               assert.match(arg, /=\$\([A-Z_]+\)$/, `${where}: ${arg}`);
           if (!image) continue;
           const env = serviceEnv(container, image.envPrefix);
-          if (object.kind === 'Job') {
-            assert.deepEqual(Object.keys(env).sort(), ['TRIAGE_DATABASE_URL', 'TRIAGE_LOG_LEVEL']);
-            continue;
-          }
           const config = loadWith(image.envPrefix, env, where);
           const http = container.ports?.find((p) => p.name === 'http') ?? container.ports?.[0];
           assert.equal(http?.containerPort, config.port, `${where} declares the port it listens on`);
@@ -444,15 +646,12 @@ for (const dir of ['base', 'overlays/production']) {
       }
     });
 
-    it('puts the call nodes on their node’s network, announcing its address, with each media worker’s UDP and TCP port', () => {
+    it('puts the call nodes on their node’s network, with each media worker’s UDP and TCP port', () => {
       const callNode = find('DaemonSet', 'call-node')!;
       const pod = podSpecOf(callNode)!;
       assert.equal(pod.hostNetwork, true);
       assert.equal(pod.dnsPolicy, 'ClusterFirstWithHostNet', 'and still resolves the cluster’s services');
       const container = pod.containers[0]!;
-      const env = new Map((container.env ?? []).map((v) => [v.name, v]));
-      const announced = env.get('SIGNALLING_RTC_ANNOUNCED_ADDRESS')?.value?.match(/^\$\(([A-Z_]+)\)$/)?.[1];
-      assert.equal(env.get(announced ?? '')?.valueFrom?.fieldRef?.fieldPath, 'status.hostIP');
       const config = loadWith('SIGNALLING', serviceEnv(container, 'SIGNALLING'), 'call-node');
       for (let worker = 0; worker < (config.mediaWorkers as number); worker++)
         for (const protocol of ['UDP', 'TCP']) {
@@ -464,6 +663,71 @@ for (const dir of ['base', 'overlays/production']) {
             `worker ${worker}: ${protocol} ${port} on the node`,
           );
         }
+    });
+
+    it('has each call node and coturn announce the public address the hosting team gives for its node, never the node’s own, and stop naming a node that has none', async () => {
+      const map = objects.find(
+        (o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith(nodePublicAddresses.name),
+      );
+      const addresses = (map as { data?: Record<string, string> } | undefined)?.data;
+      assert.ok(map && addresses, `the ConfigMap ${nodePublicAddresses.name}`);
+      for (const [node, address] of Object.entries(addresses)) {
+        assert.ok(isIP(address), `${node}: ${address} is an IP address`);
+        assert.ok(!isPrivateAddress(address), `${node}: ${address} is one browsers can reach`);
+      }
+      const [node, address] = Object.entries(addresses)[0]!;
+      for (const [name, entry] of [
+        ['call-node', ['node', '--import', 'tsx', 'signalling/src/server.ts']],
+        ['turn', ['turnserver']],
+      ] as const) {
+        const pod = podSpecOf(find('DaemonSet', name)!)!;
+        const container = pod.containers[0]!;
+        const where = `DaemonSet ${name}`;
+        const env = new Map((container.env ?? []).map((v) => [v.name, v]));
+        // the node's own address only where signalling listens for the ingress and the probes
+        for (const variable of container.env ?? [])
+          if (variable.valueFrom?.fieldRef?.fieldPath === 'status.hostIP')
+            assert.equal(variable.name, 'SIGNALLING_HOST', `${where}: ${variable.name} is not announced`);
+        assert.equal(
+          env.get('NODE_NAME')?.valueFrom?.fieldRef?.fieldPath,
+          'spec.nodeName',
+          `${where}: knows its node`,
+        );
+        const volumes = (pod.volumes ?? []) as { name: string; configMap?: { name?: string } }[];
+        const volumeName: string | undefined = volumes.find(
+          (v) => v.configMap?.name === map.metadata.name,
+        )?.name;
+        assert.ok(volumeName, `${where}: mounts ${map.metadata.name}`);
+        const mounts = (container.volumeMounts ?? []) as { name: string; mountPath: string }[];
+        const mountPath: string | undefined = mounts.find((m) => m.name === volumeName)?.mountPath;
+        assert.equal(mountPath, env.get('NODE_PUBLIC_ADDRESSES')?.value, `${where}: where it reads it`);
+        assert.equal(mountPath, nodePublicAddresses.mountPath);
+
+        const started = await runEntry(container, node, addresses);
+        assert.ok(started.ok, `${where} starts on ${node}: ${started.ok ? '' : started.stderr}`);
+        const [announced, args] = /^announced=(\S*) args=(.*)$/m.exec(started.stdout)!.slice(1);
+        if (name === 'call-node') {
+          assert.equal(announced, address, 'SIGNALLING_RTC_ANNOUNCED_ADDRESS is its node’s');
+          assert.equal(args, entry.slice(1).join(' '), 'then runs the image’s command');
+        } else {
+          assert.ok(args?.endsWith(` --external-ip=${address}`), `coturn's relays on ${address}: ${args}`);
+          for (const arg of container.args ?? []) assert.ok(args?.includes(arg), `with ${arg}`);
+        }
+        const stopped = await runEntry(container, 'a-node-not-listed', addresses);
+        assert.ok(!stopped.ok && stopped.stderr.includes('a-node-not-listed'), `${where} names the node`);
+      }
+    });
+
+    it('has triage presign uploads against the origin the pages’ policy lets them upload to, and the record worker use the same store', async () => {
+      const envOf = (name: string, prefix: ServiceImage['envPrefix']) =>
+        serviceEnv(podSpecOf(find('Deployment', name)!)!.containers[0]!, prefix);
+      const triage = loadWith('TRIAGE', envOf('triage', 'TRIAGE'), 'triage');
+      const record = loadWith('RECORD', envOf('record', 'RECORD'), 'record');
+      const web = loadWith('WEB', envOf('web', 'WEB'), 'web');
+      assert.ok(triage.s3Endpoint, 'the store’s endpoint is given, not implied');
+      assert.deepEqual(await pageConnectOrigins(web), [await presignedUploadOrigin(triage)]);
+      for (const key of ['s3Bucket', 's3Region', 's3Endpoint', 's3ForcePathStyle'])
+        assert.equal(record[key], triage[key], `${envName('RECORD', key)}: the same as triage's`);
     });
 
     it('gives participants the TURN relay the manifests run, with credentials from the relay’s own secret', () => {
@@ -561,5 +825,57 @@ for (const dir of ['base', 'overlays/production']) {
         assert.ok(container.ports?.some((p) => p.hostPort === 443 && p.protocol === 'TCP'));
         assert.ok(turn.volumes?.some((v) => v.secret?.secretName));
       });
+  });
+}
+
+for (const [dir, release] of [
+  ['migrate', 'base'],
+  ['overlays/production/migrate', 'overlays/production'],
+] as const) {
+  describe(`deploy/kubernetes/${dir}, the migration Job on its own, rendered with kubectl kustomize`, async () => {
+    const objects = await render(dir);
+    const released = await render(release);
+
+    it('uses only what Debian’s kubectl 1.20 understands in its kustomization', () => {
+      assertOldKustomize(dir);
+    });
+
+    it('holds the migration Job alone, valid against the API schemas, running the migrate command from the triage image its release runs', () => {
+      assert.deepEqual(
+        objects.map((o) => `${o.kind} ${o.metadata.name}`),
+        ['Job triage-migrate'],
+      );
+      const job = objects[0]!;
+      assert.doesNotThrow(() => new Job(job as never).validate(), 'Job triage-migrate');
+      const triage = released.find((o) => o.kind === 'Deployment' && o.metadata.name === 'triage')!;
+      const namespaceOf = (o: K8sObject) => (o.metadata as { namespace?: string }).namespace;
+      assert.equal(namespaceOf(job), namespaceOf(triage), `in ${release}'s namespace`);
+      const pod = podSpecOf(job)!;
+      const container = pod.containers[0]!;
+      assert.equal(
+        container.image,
+        podSpecOf(triage)!.containers[0]!.image,
+        `${release}'s triage image and tag`,
+      );
+      assert.deepEqual(container.command, [...migrateCommand]);
+      assert.deepEqual(Object.keys(serviceEnv(container, 'TRIAGE')).sort(), [
+        'TRIAGE_DATABASE_URL',
+        'TRIAGE_LOG_LEVEL',
+      ]);
+      const database = container.env?.find((v) => v.name === 'TRIAGE_DATABASE_URL')?.valueFrom?.secretKeyRef;
+      assert.deepEqual({ ...database }, { name: clusterSecret.name, key: 'database-url' });
+      const spec = job.spec as { ttlSecondsAfterFinished?: number; backoffLimit?: number };
+      assert.ok(spec.ttlSecondsAfterFinished, 'it removes itself once finished');
+      assert.equal(pod.restartPolicy, 'Never');
+      assert.equal(pod.automountServiceAccountToken, false);
+      assert.equal(pod.securityContext?.runAsNonRoot, true);
+      assert.equal(pod.securityContext?.runAsUser, imageUser);
+      assert.equal(container.securityContext?.readOnlyRootFilesystem, true);
+      assert.equal(container.securityContext?.allowPrivilegeEscalation, false);
+      assert.ok(container.securityContext?.capabilities?.drop?.includes('ALL'));
+      for (const bound of ['requests', 'limits'] as const)
+        for (const resource of ['cpu', 'memory'])
+          assert.ok(container.resources?.[bound]?.[resource], `${bound}.${resource}`);
+    });
   });
 }
