@@ -483,8 +483,14 @@ function assertOldKustomize(dir: string): void {
     assert.match(resource, /\.ya?ml$/, `${resource}: a directory belongs in bases`);
 }
 
+/**
+ * kubectl from the PATH, or KUBECTL: e.g. Debian's 1.20 (kubernetes-client, kustomize v2.0.3)
+ * unpacked with `apt-get download kubernetes-client && dpkg-deb -x ...`, to render with the old one.
+ */
+const kubectl = process.env.KUBECTL ?? 'kubectl';
+
 async function render(dir: string): Promise<K8sObject[]> {
-  const { stdout } = await run('kubectl', ['kustomize', path.join(deployDir, 'kubernetes', dir)], {
+  const { stdout } = await run(kubectl, ['kustomize', path.join(deployDir, 'kubernetes', dir)], {
     maxBuffer: 16 * 1024 * 1024,
   });
   return parseAllDocuments(stdout).map((document) => document.toJS() as K8sObject);
@@ -677,7 +683,11 @@ for (const dir of ['base', 'overlays/production']) {
       }
       const [node, address] = Object.entries(addresses)[0]!;
       for (const [name, entry] of [
-        ['call-node', ['node', '--import', 'tsx', 'signalling/src/server.ts']],
+        // the image's own command (deploy/images: node --import tsx <entry>)
+        [
+          'call-node',
+          ['node', '--import', 'tsx', serviceImages.find((i) => i.name === 'gpc/call-node')!.entry],
+        ],
         ['turn', ['turnserver']],
       ] as const) {
         const pod = podSpecOf(find('DaemonSet', name)!)!;
