@@ -69,7 +69,8 @@ describe('call data: call nodes post call events, staff read them, admins export
           path: 'relay-tls',
           sendKbps: 700,
           receiveKbps: 900,
-          lossPercent: 1.5,
+          // a loss a `real` column cannot hold exactly: staff must see 1.02, not 1.0199999809265137
+          lossPercent: 1.02,
           roundTripMs: 40,
           freezeCount: 1,
           freezeSeconds: 0.5,
@@ -201,6 +202,7 @@ describe('call data: call nodes post call events, staff read them, admins export
         mediaPath,
         pathsSeen,
         loss: quality?.averageLossPercent,
+        worstLoss: quality?.worstLossPercent,
         freezes: quality?.freezeCount,
       })),
       [
@@ -210,7 +212,8 @@ describe('call data: call nodes post call events, staff read them, admins export
           leftReason: 'left',
           mediaPath: 'relay-tls',
           pathsSeen: ['relay-tls'],
-          loss: 1.5,
+          loss: 1.02,
+          worstLoss: 1.02,
           freezes: 1,
         },
       ],
@@ -230,7 +233,7 @@ describe('call data: call nodes post call events, staff read them, admins export
     assert.match(lines[0]!, /^call_id,request_reference,.*,media_path,paths_seen,/);
     const line = lines.find((each) => each.startsWith(callId));
     assert.ok(line, 'the call is in the report');
-    assert.match(line, /,patient,.*,left,50,relay-tls,relay-tls,1,700,900,1.5,1.5,40,1,0.5$/);
+    assert.match(line, /,patient,.*,left,50,relay-tls,relay-tls,1,700,900,1.02,1.02,40,1,0.5$/);
     assert.ok(!csv.body.includes('Pat Example'), 'roles, not names');
 
     for (const role of ['clinician', 'reception'] as const)

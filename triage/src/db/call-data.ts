@@ -137,7 +137,7 @@ async function attendanceRows(
        LEFT JOIN LATERAL (
          SELECT count(*)::int AS samples, round(avg(send_kbps))::int AS avg_send,
                 round(avg(recv_kbps))::int AS avg_recv, round(avg(loss_percent)::numeric, 2)::float8 AS avg_loss,
-                max(loss_percent)::float8 AS max_loss, round(avg(round_trip_ms))::int AS avg_rtt,
+                round(max(loss_percent)::numeric, 2)::float8 AS max_loss, round(avg(round_trip_ms))::int AS avg_rtt,
                 sum(freeze_count)::int AS freezes, round(sum(freeze_seconds)::numeric, 2)::float8 AS freeze_seconds
            FROM video_call_quality WHERE attendance_id = a.id) q ON true
        LEFT JOIN LATERAL (
