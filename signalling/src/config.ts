@@ -1,5 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ConfigError, defaultTokenIssuer, envName, loadConfig, LogLevelSetting } from '@gpc/contracts';
+import {
+  callNodeIdPattern,
+  ConfigError,
+  defaultTokenIssuer,
+  envName,
+  loadConfig,
+  LogLevelSetting,
+} from '@gpc/contracts';
 import type { JWK } from 'jose';
 import { MetricsConfigFields } from '@gpc/contracts/metrics';
 import { parsePublicJwks, type TokenKeySource } from './auth/tokens';
@@ -54,14 +61,24 @@ export const SignallingConfigSchema = Type.Object(
      */
     callEventsUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
     callEventsKey: Type.Optional(Type.String({ minLength: 1 })),
-    /** Names this node in its call-event tokens (the host name when not given). */
-    nodeId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     /**
-     * SIGNALLING_PUBLIC_URL: this node's signalling origin as browsers reach it (e.g.
-     * https://call-1.example.nhs.uk). When set, the node announces it and its load in Redis and
-     * triage places calls on it (contracts/src/call/placement.ts); when not, no call is placed here.
+     * Names this node in its call-event tokens and its presence (the host name when not given); a
+     * path segment of its public URL `/call-node/<id>`, so letters, digits, `.`, `_` and `-` only.
+     */
+    nodeId: Type.Optional(Type.String({ pattern: callNodeIdPattern })),
+    /**
+     * SIGNALLING_PUBLIC_URL: this node's signalling URL as browsers reach it, on one site
+     * `https://<site>/call-node/<SIGNALLING_NODE_ID>` (the web server routes it here). When set, the
+     * node announces it and its load in Redis and triage places calls on it
+     * (contracts/src/call/placement.ts); when not, no call is placed here.
      */
     publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+    /**
+     * SIGNALLING_INTERNAL_URL: where the site's web server reaches this node's signalling
+     * (`http://<pod IP>:<port>`), announced with the public URL; by default `http://<host>:<port>`
+     * (127.0.0.1 when listening on every address).
+     */
+    internalUrl: Type.Optional(Type.String({ pattern: '^https?://[^/\\s?#]+/?$' })),
     logLevel: LogLevelSetting,
     /** SIGNALLING_METRICS_TOKEN: the bearer token of Prometheus scrapes of `/metrics`; not served without it. */
     ...MetricsConfigFields,
@@ -81,6 +98,13 @@ export function loadSignallingConfig(env?: Record<string, string | undefined>): 
 // turn: or turns:, a host, an optional port, and at most the transport parameter
 const turnUrl = /^turns?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?(\?transport=(udp|tcp))?$/;
 const minTurnSecretLength = 16;
+
+/** Where the site's web server reaches this node's signalling: SIGNALLING_INTERNAL_URL, or its own host and port. */
+export function internalUrlOf(config: SignallingConfig, port = config.port): string {
+  if (config.internalUrl) return config.internalUrl.replace(/\/$/, '');
+  const host = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
 
 /** The TURN relay participants get credentials for, or undefined when none is configured. */
 export function turnSettings(config: SignallingConfig): TurnSettings | undefined {

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { pino } from 'pino';
@@ -5,7 +6,13 @@ import { listenFailure, loadConfigOrExit, stopOnSignal } from '@gpc/contracts';
 import { MediaWorkerPool } from '@gpc/media';
 import { buildSignallingApp } from './app';
 import { TokenService } from './auth/tokens';
-import { callEventsSettings, loadSignallingConfig, tokenKeySource, turnSettings } from './config';
+import {
+  callEventsSettings,
+  internalUrlOf,
+  loadSignallingConfig,
+  tokenKeySource,
+  turnSettings,
+} from './config';
 import { CallEventOutbox } from './calls/call-event-outbox';
 import { connectCallLinkRedis } from './calls/call-links';
 import { NodePresence } from './calls/node-presence';
@@ -78,6 +85,8 @@ const presence = config.publicUrl
       redis: callLinkRedis,
       nodeId: config.nodeId ?? hostname(),
       url: config.publicUrl,
+      // the port it listens on (SIGNALLING_PORT=0 picks one)
+      internalUrl: internalUrlOf(config, (app.http.server.address() as AddressInfo).port),
       calls: app.calls,
       media,
       logger,

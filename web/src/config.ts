@@ -13,6 +13,11 @@ export const WebConfigSchema = Type.Object(
     triageUrl: Type.String({ ...httpUrl, default: 'http://127.0.0.1:3001' }),
     /** Where `/socket.io` (including its WebSocket upgrade) is proxied to. */
     signallingUrl: Type.String({ ...httpUrl, default: 'http://127.0.0.1:3002' }),
+    /**
+     * WEB_REDIS_URL: where call nodes announce themselves; with it, `/call-node/<id>/socket.io` is
+     * routed to the node announced under that id (calls placed across nodes). Without it, none is.
+     */
+    redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
     /** The production server's own address, as patients and staff open it; https turns on HSTS. */
     publicUrl: Type.String({ ...httpUrl, default: 'http://127.0.0.1:5173' }),
     /** Where presigned uploads go (the production server's CSP lets pages send files there). */
@@ -27,7 +32,7 @@ export const WebConfigSchema = Type.Object(
 export type WebConfig = Static<typeof WebConfigSchema>;
 
 /**
- * Reads `WEB_HOST`, `WEB_PORT`, `WEB_TRIAGE_URL`, `WEB_SIGNALLING_URL` and, for the production server
+ * Reads `WEB_HOST`, `WEB_PORT`, `WEB_TRIAGE_URL`, `WEB_SIGNALLING_URL`, `WEB_REDIS_URL` and, for the production server
  * (src/static-server.ts), `WEB_PUBLIC_URL`, `WEB_STORAGE_URL` and `WEB_DIST_DIR`; an unknown `WEB_*` fails.
  */
 export const loadWebConfig = (env?: Record<string, string | undefined>): WebConfig =>

@@ -5,6 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createServiceMetrics, scrape } from '@gpc/contracts/metrics';
+import { callNodeRoute, type CallNodeDirectory } from './call-nodes';
 import { EmbeddingOrigins } from './embedding';
 import {
   commonSecurityHeaders,
@@ -16,7 +17,8 @@ import {
 /**
  * The production web server: serves the built pages (`vite build` output, src/build.ts) with their
  * security headers, and passes `/api`, `/staff-live` and `/socket.io` to triage and
- * signalling as the development server does (vite.config.ts). A reverse proxy in front may terminate
+ * signalling as the development server does (vite.config.ts), and `/call-node/<id>/socket.io` to the
+ * call node announced under that id (call-nodes.ts). A reverse proxy in front may terminate
  * TLS; `publicUrl` says whether patients reach us over https (HSTS, upgrade-insecure-requests).
  */
 export interface StaticServerOptions {
@@ -30,6 +32,8 @@ export interface StaticServerOptions {
   storageUrl?: string;
   /** Where the form page's frame-ancestors come from; by default triage's embedding endpoint. */
   embedding?: EmbeddingOrigins;
+  /** The call nodes announced in Redis (WEB_REDIS_URL): `/call-node/<id>/socket.io` goes to its node. */
+  callNodes?: CallNodeDirectory;
   /** Serves `GET /metrics` to a scrape bearing this token (WEB_METRICS_TOKEN); not served without it. */
   metricsToken?: string;
 }
@@ -37,7 +41,7 @@ export interface StaticServerOptions {
 /** A request's route for its latency label: a fixed set, never the URL (no ids, no practice codes). */
 function routeOf(pathname: string, options: StaticServerOptions): string {
   if (pathname === '/healthz' || pathname === '/readyz' || pathname === '/metrics') return pathname;
-  if (proxyTarget(pathname, options)) return `/${pathname.split('/')[1]}/*`;
+  if (proxyTarget(pathname, options) || callNodeRoute(pathname)) return `/${pathname.split('/')[1]}/*`;
   return pathname.startsWith('/assets/') ? '/assets/*' : 'page';
 }
 
@@ -88,6 +92,14 @@ export function createStaticServer(options: StaticServerOptions): http.Server {
     if (url.pathname === '/healthz' || url.pathname === '/readyz') return void probe(response, url.pathname);
     const target = proxyTarget(url.pathname, options);
     if (target) return proxy(request, response, target.base, target.path + url.search);
+    if (url.pathname.startsWith('/call-node/'))
+      return void callNodeTarget(url).then(
+        (node) => {
+          if ('refused' in node) return plain(response, node.refused, node.text);
+          proxy(request, response, node.base, node.path);
+        },
+        () => plain(response, 503, 'Call nodes cannot be reached just now'),
+      );
     serveFile(request, response, url).catch((error: unknown) => {
       if (!response.headersSent) plain(response, 500, 'Internal server error');
       else response.destroy(error instanceof Error ? error : undefined);
@@ -173,8 +185,31 @@ export function createStaticServer(options: StaticServerOptions): http.Server {
     createReadStream(file.path).pipe(response);
   }
 
+  /**
+   * The announced address of the call node a `/call-node/<id>/socket.io` path names, or why not:
+   * only ids a live node announced, only its socket.io, only to the address it announced.
+   */
+  async function callNodeTarget(
+    url: URL,
+  ): Promise<{ base: URL; path: string } | { refused: number; text: string }> {
+    const route = callNodeRoute(url.pathname);
+    const base = route && (await options.callNodes?.internalUrl(route.nodeId));
+    if (!route || !base) return { refused: 404, text: 'Not found' };
+    return { base, path: route.path + url.search };
+  }
+
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://static.invalid');
+    if (url.pathname.startsWith('/call-node/')) {
+      callNodeTarget(url).then(
+        (node) => {
+          if ('refused' in node) return void socket.destroy();
+          tunnel(request, socket, head, node.base, node.path);
+        },
+        () => socket.destroy(),
+      );
+      return;
+    }
     const target = proxyTarget(url.pathname, options);
     if (!target || url.pathname.startsWith('/api')) return void socket.destroy();
     tunnel(request, socket, head, target.base, target.path + url.search);
@@ -222,7 +257,12 @@ function forwardedHeaders(request: IncomingMessage): Record<string, string> {
 }
 
 /** Passes one HTTP request on to `base` at `targetPath` and streams the answer back. */
-function proxy(request: IncomingMessage, response: ServerResponse, base: URL, targetPath: string): void {
+export function proxy(
+  request: IncomingMessage,
+  response: ServerResponse,
+  base: URL,
+  targetPath: string,
+): void {
   const outgoing = http.request(
     {
       host: base.hostname,
@@ -244,7 +284,13 @@ function proxy(request: IncomingMessage, response: ServerResponse, base: URL, ta
 }
 
 /** Passes a WebSocket upgrade on to `base`: the request as it came, then bytes both ways. */
-function tunnel(request: IncomingMessage, socket: Duplex, head: Buffer, base: URL, targetPath: string): void {
+export function tunnel(
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  base: URL,
+  targetPath: string,
+): void {
   const upstream = net.connect(Number(base.port || 80), base.hostname);
   const headers = { ...request.headers, ...forwardedHeaders(request), host: base.host };
   upstream.once('connect', () => {

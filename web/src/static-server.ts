@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listenFailure, loadConfigOrExit, stopOnSignal } from '@gpc/contracts';
+import { redisCallNodes } from './call-nodes';
 import { loadWebConfig } from './config';
 import { createStaticServer } from './static-app';
 
@@ -15,6 +16,8 @@ if (!existsSync(path.join(distDir, 'index.html'))) {
   process.exit(1);
 }
 
+// the call nodes that announce themselves in Redis, for `/call-node/<id>/socket.io`
+const callNodes = config.redisUrl ? redisCallNodes(config.redisUrl) : undefined;
 const server = createStaticServer({
   distDir,
   triageUrl: config.triageUrl,
@@ -22,6 +25,7 @@ const server = createStaticServer({
   publicUrl: config.publicUrl,
   ...(config.storageUrl ? { storageUrl: config.storageUrl } : {}),
   ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+  ...(callNodes ? { callNodes } : {}),
 });
 server.once('error', (error) => {
   process.stderr.write(`${listenFailure('web', config.port, error)}\n`);
@@ -30,12 +34,14 @@ server.once('error', (error) => {
 server.listen(config.port, config.host, () => {
   process.stdout.write(
     `web (built pages from ${distDir}) listening on http://${config.host}:${config.port}/ ` +
-      `(/api -> ${config.triageUrl}, /socket.io -> ${config.signallingUrl})\n`,
+      `(/api -> ${config.triageUrl}, /socket.io -> ${config.signallingUrl}` +
+      `${callNodes ? ', /call-node/<id> -> the call nodes in Redis' : ''})\n`,
   );
 });
 
 stopOnSignal(async () => {
   server.closeIdleConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  callNodes?.close();
   process.exit(0);
 });

@@ -5,9 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { Redis } from 'ioredis';
+import { Server } from 'socket.io';
 import { io } from 'socket.io-client';
+import { callNodeKeyPrefix, type CallNodeStatus } from '@gpc/contracts';
 import { StaffLive } from '@gpc/contracts/staff-live';
 import { startTriage } from '@gpc/test-support';
+import { redisCallNodes } from '../src/call-nodes';
 import { EmbeddingOrigins } from '../src/embedding';
 import { createStaticServer } from '../src/static-app';
 import { builtPages, startStaticServer } from './support/static';
@@ -242,5 +248,93 @@ describe('the production web server (built pages) and its security headers, with
     }
     const posted = await fetch(`${web.url}index.html`, { method: 'POST' });
     assert.equal(posted.status, 405);
+  });
+
+  it('routes /call-node/<id>/socket.io only to the address a live call node announced under that id, and nothing else there', async () => {
+    const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const redis = new Redis(redisUrl);
+    const cleanups: (() => unknown)[] = [() => redis.disconnect()];
+    // a call node's signalling (socket.io at its root, as signalling serves it)
+    const nodeHttp = createServer((_request, response) => response.writeHead(200).end('not for the pages'));
+    const nodeIo = new Server(nodeHttp);
+    nodeIo.on('connection', (socket) => socket.emit('hello', 'from the node'));
+    await new Promise<void>((resolve) => nodeHttp.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => nodeIo.close());
+    const internalUrl = `http://127.0.0.1:${(nodeHttp.address() as AddressInfo).port}`;
+    const id = `test-node-${randomUUID()}`;
+    try {
+      const announce = (key: string, status: Partial<CallNodeStatus>) =>
+        redis.set(
+          callNodeKeyPrefix + key,
+          JSON.stringify({
+            ...{ id: key, url: `${web.url}call-node/${key}`, internalUrl, calls: 0, rooms: 0 },
+            ...{ peers: 0, consumers: 0, cpu: 0, draining: false, at: Date.now() },
+            ...status,
+          }),
+          'PX',
+          60_000,
+        );
+      await announce(id, {});
+      // a key whose status names another node, and one announcing an address with a path: neither is routed
+      const impostor = `test-node-${randomUUID()}`;
+      await announce(impostor, { id });
+      const withPath = `test-node-${randomUUID()}`;
+      await announce(withPath, { internalUrl: `${internalUrl}/elsewhere` });
+      cleanups.push(() => redis.del(...[id, impostor, withPath].map((key) => callNodeKeyPrefix + key)));
+
+      const callNodes = redisCallNodes(redisUrl);
+      cleanups.push(() => callNodes.close());
+      const routed = await startStaticServer({ triageUrl, callNodes });
+      cleanups.push(() => routed.close());
+      const base = routed.url.replace(/\/$/, '');
+
+      for (const transports of [['websocket'], ['polling']]) {
+        const socket = io(base, { path: `/call-node/${id}/socket.io`, transports, reconnection: false });
+        try {
+          const hello = await new Promise<unknown>((resolve, reject) => {
+            socket.once('hello', resolve);
+            socket.once('connect_error', reject);
+          });
+          assert.equal(hello, 'from the node', `through ${transports[0]}`);
+        } finally {
+          socket.close();
+        }
+      }
+
+      const refused = [
+        `/call-node/${randomUUID()}/socket.io/?EIO=4&transport=polling`, // no node announced this id
+        `/call-node/${impostor}/socket.io/?EIO=4&transport=polling`,
+        `/call-node/${withPath}/socket.io/?EIO=4&transport=polling`,
+        `/call-node/${id}/healthz`, // only its socket.io
+        `/call-node/${id}/metrics`,
+        `/call-node/${id}/internal/call-events`,
+        `/call-node/${id}/socket.io/../healthz`,
+        `/call-node/127.0.0.1:6379/socket.io/?EIO=4&transport=polling`,
+        `/call-node//socket.io/?EIO=4&transport=polling`,
+        `/call-node/${id}`,
+      ];
+      for (const attempt of refused) assert.equal(await statusOf(routed.url, attempt), 404, attempt);
+      // the server without Redis routes no call node at all
+      assert.equal(await statusOf(web.url, `/call-node/${id}/socket.io/?EIO=4&transport=polling`), 404);
+
+      const upgrade = io(base, {
+        path: `/call-node/${randomUUID()}/socket.io`,
+        transports: ['websocket'],
+        reconnection: false,
+      });
+      try {
+        await assert.rejects(
+          new Promise((resolve, reject) => {
+            upgrade.once('connect', () => resolve('connected'));
+            upgrade.once('connect_error', reject);
+          }),
+          'no WebSocket to a node nobody announced',
+        );
+      } finally {
+        upgrade.close();
+      }
+    } finally {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    }
   });
 });

@@ -2,6 +2,7 @@
 // new call on the least-loaded live one (triage's calls/placement.ts). A node is live while its
 // heartbeat key exists: it has a short TTL the node refreshes, so a node that dies drops out by itself.
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 
 /** The ids of nodes that have announced themselves (a set); those whose status expired are dropped as read. */
 export const callNodesKey = 'gpc:call-nodes';
@@ -16,10 +17,24 @@ export const callNodePlacedKeyPrefix = 'gpc:call-node-placed:';
 export const callNodeHeartbeatMs = 2000;
 export const callNodeHeartbeatTtlMs = 6000;
 
+/**
+ * What a node id may be: it is a path segment of the pages' `/call-node/<id>/socket.io`, so the web
+ * servers route only ids of this shape, and only to the address the node announced under that id.
+ */
+export const callNodeIdPattern = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+
+/** Where the pages reach a node through the site's own web server: `/call-node/<id>`. */
+export const callNodePathPrefix = '/call-node/';
+
 export const CallNodeStatus = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 200 }),
-  /** The node's public signalling origin: the pages' socket.io connects there. */
+  /**
+   * The node's public signalling URL: the pages' socket.io connects there (path `<url path>/socket.io`).
+   * On one site, `https://<site>/call-node/<id>`, which the site's web server routes to `internalUrl`.
+   */
   url: Type.String({ minLength: 1, maxLength: 2000 }),
+  /** Where the site's web server reaches the node's signalling (http://<address>:<port>), if it routes to it. */
+  internalUrl: Type.Optional(Type.String({ pattern: '^https?://[^/\\s?#]+/?$', maxLength: 300 })),
   /** Calls open on the node (with or without media yet), rooms with media, peers and consumers. */
   calls: Type.Integer({ minimum: 0 }),
   rooms: Type.Integer({ minimum: 0 }),
@@ -33,6 +48,18 @@ export const CallNodeStatus = Type.Object({
   at: Type.Integer({ minimum: 0 }),
 });
 export type CallNodeStatus = Static<typeof CallNodeStatus>;
+
+/** A node's status as read from Redis, or undefined when it is not one (never placed on, never routed to). */
+export function parseCallNodeStatus(text: string | null): CallNodeStatus | undefined {
+  if (text === null) return undefined;
+  let status: unknown;
+  try {
+    status = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return Value.Check(CallNodeStatus, status) ? status : undefined;
+}
 
 /** Where a call lives, as the pages are told. */
 export const CallPlacement = Type.Object({

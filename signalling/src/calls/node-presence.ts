@@ -17,8 +17,10 @@ import type { CallRegistry } from './call-registry';
 export interface NodePresenceDeps {
   redis: Redis;
   nodeId: string;
-  /** The node's public signalling origin, as browsers reach it. */
+  /** The node's public signalling URL, as browsers reach it. */
   url: string;
+  /** Where the site's web server reaches the node's signalling (it routes `/call-node/<id>/` there). */
+  internalUrl?: string;
   calls: CallRegistry;
   media: MediaWorkerPool;
   logger: FastifyBaseLogger;
@@ -77,6 +79,7 @@ export class NodePresence {
     return {
       id: this.deps.nodeId,
       url: this.deps.url,
+      ...(this.deps.internalUrl ? { internalUrl: this.deps.internalUrl } : {}),
       calls: sessions.length,
       rooms,
       peers,

@@ -2,15 +2,15 @@
 // when its node stops heart-beating (asked on the pages' next join or rejoin). Nodes announce
 // themselves in Redis (signalling's node-presence.ts); a call's placement is one key there.
 import type { Redis } from 'ioredis';
-import { Value } from '@sinclair/typebox/value';
 import {
   AppError,
-  CallNodeStatus,
   callNodeKeyPrefix,
   callNodePlacedKeyPrefix,
   callNodesKey,
   callPlacementKeyPrefix,
   leastLoadedNode,
+  parseCallNodeStatus,
+  type CallNodeStatus,
   type CallPlacement,
 } from '@gpc/contracts';
 
@@ -31,16 +31,8 @@ export async function liveCallNodes(redis: Redis): Promise<CallNodeStatus[]> {
   const raw = await redis.mget(ids.map((id) => callNodeKeyPrefix + id));
   const gone = ids.filter((_, i) => raw[i] === null);
   if (gone.length > 0) await redis.srem(callNodesKey, ...gone);
-  return raw.flatMap((text) => {
-    if (text === null) return [];
-    let status: unknown;
-    try {
-      status = JSON.parse(text);
-    } catch {
-      return []; // not a node's status: never placed on
-    }
-    return Value.Check(CallNodeStatus, status) ? [status] : [];
-  });
+  // what is not a node's status is never placed on
+  return raw.flatMap((text) => parseCallNodeStatus(text) ?? []);
 }
 
 /**
