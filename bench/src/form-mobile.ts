@@ -45,6 +45,8 @@ const barePage = `<!doctype html>
 
 interface Load {
   bytes: Map<string, number>;
+  /** Requests finished, by the same types. */
+  counts: Map<string, number>;
   total: number;
   requests: number;
   failed: string[];
@@ -97,6 +99,7 @@ async function loadOnce(browser: Browser, url: string): Promise<Load> {
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpuSlowdown });
     const types = new Map<string, string>();
     const bytes = new Map<string, number>();
+    const counts = new Map<string, number>();
     const failed: string[] = [];
     let requests = 0;
     cdp.on('Network.requestWillBeSent', (event) => types.set(event.requestId, event.type ?? 'Other'));
@@ -107,6 +110,7 @@ async function loadOnce(browser: Browser, url: string): Promise<Load> {
       const type = types.get(event.requestId) ?? 'other';
       const label = ['HTML', 'JS', 'CSS', 'fonts', 'images', 'API', 'other'].includes(type) ? type : 'other';
       bytes.set(label, (bytes.get(label) ?? 0) + event.encodedDataLength);
+      counts.set(label, (counts.get(label) ?? 0) + 1);
       requests++;
     });
     cdp.on('Network.loadingFailed', (event) => {
@@ -155,7 +159,7 @@ async function loadOnce(browser: Browser, url: string): Promise<Load> {
     await input.check({ timeout: 10_000 });
     const accepted = await input.isChecked();
     const total = [...bytes.values()].reduce((a, b) => a + b, 0);
-    return { bytes, total, requests, failed, ...figures, accepted };
+    return { bytes, counts, total, requests, failed, ...figures, accepted };
   } finally {
     await context.close();
   }
@@ -172,7 +176,10 @@ const ms = (value: number) => `${Math.round(value)} ms`;
 function describe(label: string, runs: Load[]): void {
   const types = [...new Set(runs.flatMap((run) => [...run.bytes.keys()]))].sort();
   const byType = types
-    .map((type) => `${type} ${kB(median(runs.map((run) => run.bytes.get(type) ?? 0)))}`)
+    .map(
+      (type) =>
+        `${type} ${kB(median(runs.map((run) => run.bytes.get(type) ?? 0)))} in ${median(runs.map((run) => run.counts.get(type) ?? 0))}`,
+    )
     .join(', ');
   console.log(
     `${label.padEnd(12)} n=${runs.length}  over the wire ${kB(median(runs.map((r) => r.total)))} (${byType}) in ${median(runs.map((r) => r.requests))} requests`,
