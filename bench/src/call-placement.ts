@@ -99,6 +99,16 @@ function mediaWorkerPids(parent: number): number[] {
     });
 }
 
+/** UDP datagrams this machine dropped for a full receive buffer so far (every process's, /proc/net/snmp). */
+function udpReceiveBufferDrops(): number {
+  const lines = readFileSync('/proc/net/snmp', 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('Udp:'));
+  const [names, values] = lines.map((line) => line.split(/\s+/));
+  const at = names?.indexOf('RcvbufErrors') ?? -1;
+  return at > 0 ? Number(values?.[at]) : NaN;
+}
+
 /** Without transport-wide congestion control and abs-send-time: no bandwidth estimation, no probes. */
 function withoutBandwidthEstimation(caps: types.RtpCapabilities): types.RtpCapabilities {
   return {
@@ -169,6 +179,8 @@ interface StepResult {
   benchShort: number;
   /** The machine's 1-minute load average as the step ended. */
   load: number;
+  /** UDP datagrams dropped machine-wide for full receive buffers during the step, per second. */
+  udpDropsPerSecond: number;
 }
 
 /** One setup: triage, a Redis, `nodeCount` call-node processes, the bench's media side. */
@@ -366,6 +378,7 @@ class Setup {
       nodes: nodePids.map(cpuTicks),
       bench: benchPids.map(cpuTicks),
       self: process.cpuUsage(),
+      udpDrops: udpReceiveBufferDrops(),
     });
     const before = {
       sent: await this.generator.count(),
@@ -404,6 +417,7 @@ class Setup {
       generatorShort: Math.max(0, 1 - (after.sent - before.sent) / intended),
       benchShort: Math.max(0, 1 - toNodes / Math.max(1, after.sent - before.sent)),
       load: loadavg()[0]!,
+      udpDropsPerSecond: (after.ticks.udpDrops - before.ticks.udpDrops) / seconds,
     };
   }
 
@@ -425,7 +439,8 @@ function printStep(label: string, r: StepResult): void {
     `  ${label.padEnd(12)} rooms ${String(r.rooms).padStart(4)} (${spread})  loss ${pct(r.loss, 2).padStart(8)}  ` +
       `node worker CPU ${workers}  node JS ${pct(r.nodeProcessCpu).padStart(5)}  ` +
       `bench worker ${pct(r.benchWorkerCpu).padStart(5)} bench JS ${pct(r.benchProcessCpu).padStart(5)}  ` +
-      `forwarded ${Math.round(r.forwardedPerSecond).toString().padStart(6)} pkt/s  generator short ${pct(r.generatorShort, 1)} bench lost ${pct(r.benchShort, 1)}  load ${r.load.toFixed(2)}`,
+      `forwarded ${Math.round(r.forwardedPerSecond).toString().padStart(6)} pkt/s  generator short ${pct(r.generatorShort, 1)} bench lost ${pct(r.benchShort, 1)}  ` +
+      `UDP buffer drops ${Math.round(r.udpDropsPerSecond)}/s (whole machine)  load ${r.load.toFixed(2)}`,
   );
 }
 
