@@ -207,6 +207,8 @@ export function applicationSpecs(settings: LocalSettings, workerBin: string): Se
         TRIAGE_OUTBOUND_ALLOW_LOOPBACK_HTTP: 'true',
         TRIAGE_SIGNING_KEYS: devTokenKeys(settings.stateDir),
         TRIAGE_CALL_NODE_KEYS: devCallNodeKey(settings.stateDir).publicJwks,
+        // calls are placed on the call nodes announced in Redis (here the one), and the pages follow
+        TRIAGE_CALL_PLACEMENT: 'true',
         ...localPdsEnv(settings),
         ...localNhsLoginEnv(settings),
         ...localCis2Env(settings),
@@ -245,11 +247,16 @@ export function applicationSpecs(settings: LocalSettings, workerBin: string): Se
         WEB_PORT: String(settings.webPort),
         WEB_TRIAGE_URL: `http://${host}:${settings.triagePort}`,
         WEB_SIGNALLING_URL: `http://${host}:${settings.signallingPort}`,
+        // /call-node/<id>/socket.io goes to the call node announced in Redis under that id
+        WEB_REDIS_URL: settings.redisUrl,
       },
       readyUrl: `http://${host}:${settings.webPort}/`,
     },
   ];
 }
+
+/** npm start's one call node, as it announces itself for placement. */
+const localCallNodeId = 'local-call-node';
 
 /**
  * The call node: signalling with the mediasoup workers in the same process. It holds no key that
@@ -275,6 +282,9 @@ function signallingSpec(settings: LocalSettings, workerBin: string): ServiceSpec
       // the local TURN relay: participants get time-limited credentials for it with each join
       SIGNALLING_TURN_URLS: turnUrls(host, settings.turnPort, settings.turnTlsPort).join(','),
       SIGNALLING_TURN_SECRET: devTurnSecret(settings.stateDir),
+      // announced in Redis for placement: the pages reach it through the web server's /call-node/<id>
+      SIGNALLING_NODE_ID: localCallNodeId,
+      SIGNALLING_PUBLIC_URL: `http://${host}:${settings.webPort}/call-node/${localCallNodeId}`,
     },
     readyUrl: `http://${host}:${settings.signallingPort}/health`,
   };

@@ -71,7 +71,7 @@ export type CallPlacement = Static<typeof CallPlacement>;
 
 /**
  * The least-loaded node that takes new calls: fewest calls (those it reports plus those placed on
- * it since its last heartbeat, `pending`), then fewest consumers, then least CPU, then its id (so
+ * it lately that nobody may have joined yet, `pending`), then fewest consumers, then least CPU, then its id (so
  * the choice is stable). Undefined when no live node takes calls.
  */
 export function leastLoadedNode(

@@ -16,6 +16,12 @@ import {
 
 /** Placements older than this are in the node's reported load by now (a heartbeat is every 2 s). */
 const pendingWindowMs = 60_000;
+/**
+ * A call counts in a node's load once someone has joined it there; until then, its placement counts.
+ * Placements this long before the node's last heartbeat still count (the clinician's page may not
+ * have joined yet), so calls made in a burst spread, at the price of counting a joined one twice briefly.
+ */
+const joinGraceMs = 10_000;
 
 /** Sets the placement only if it is still what was read: two pages asking at once agree on one node. */
 const swapPlacement = `
@@ -47,7 +53,7 @@ export async function placeCall(redis: Redis, callId: string, ttlSeconds: number
     const placed = nodes.find((node) => node.id === current);
     if (placed) return { nodeId: placed.id, nodeUrl: placed.url };
     const pending = await Promise.all(
-      nodes.map((node) => redis.zcount(callNodePlacedKeyPrefix + node.id, node.at, '+inf')),
+      nodes.map((node) => redis.zcount(callNodePlacedKeyPrefix + node.id, node.at - joinGraceMs, '+inf')),
     );
     const chosen = leastLoadedNode(nodes, (id) => pending[nodes.findIndex((node) => node.id === id)] ?? 0);
     if (!chosen) throw new AppError('unavailable', 'No call node is taking calls; try again shortly');

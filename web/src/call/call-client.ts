@@ -83,6 +83,21 @@ function relayUrls(urls: readonly string[], relay: ForcedRelay): string[] {
 }
 
 const iceDisconnectedGraceMs = 2000;
+/** How often a page whose socket is down asks where its call lives (a dead node's key lives 6 s). */
+const placementRetryMs = 2000;
+
+/**
+ * Where socket.io connects for a node URL: a node reached through the site (`…/call-node/<id>`)
+ * on the page's own origin (so `connect-src 'self'` holds, whatever host name the page was opened
+ * by), path `/call-node/<id>/socket.io`; a node with an origin of its own there; none, the site's `/socket.io`.
+ */
+export function socketTarget(place: string | undefined): { url: string; path: string } {
+  if (!place) return { url: '/', path: '/socket.io' };
+  const node = new URL(place, location.href);
+  const base = node.pathname.replace(/\/+$/, '');
+  const origin = base.startsWith('/call-node/') ? location.origin : node.origin;
+  return { url: origin, path: `${base}/socket.io` };
+}
 const iceRestartTimeoutMs = 6000;
 
 /**
@@ -92,7 +107,18 @@ const iceRestartTimeoutMs = 6000;
  * and a rejoin after socket.io reconnects.
  */
 export class CallClient {
-  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private readonly token: string | (() => Promise<string>);
+  /** Asks where the call lives now; absent, the site's own `/socket.io` is the call's node. */
+  private readonly locate: (() => Promise<string | undefined>) | undefined;
+  /** The node URL the socket goes to (undefined: the site's own `/socket.io`). */
+  private place: string | undefined;
+  private relocating: Promise<void> | undefined;
+  /** While the socket is down: asks again every few seconds where the call lives (its node may be gone). */
+  private relocateTimer: ReturnType<typeof setInterval> | undefined;
+  /** Fails the requests still waiting on a socket once it is left for another node's. */
+  private leaveSocket: (why: Error) => void = () => undefined;
+  private socketLeft: Promise<never> = new Promise(() => undefined);
   private readonly listeners = new Map<keyof CallClientEvents, Set<(value: never) => void>>();
   private device: Device | undefined;
   private sendTransport: types.Transport | undefined;
@@ -124,11 +150,45 @@ export class CallClient {
   constructor(
     token: string | (() => Promise<string>),
     private readonly localStream: MediaStream,
-    options: { url?: string; holderKeys?: HolderKeyStore; relay?: ForcedRelay } = {},
+    options: {
+      url?: string;
+      holderKeys?: HolderKeyStore;
+      relay?: ForcedRelay;
+      /**
+       * Where the call lives now (its node's URL, e.g. `https://<site>/call-node/<id>`), asked before
+       * the first join and again while the socket is down, so a call placed on another node (its node
+       * died) is followed there. Undefined: the site's own `/socket.io`. A failure is asked again.
+       */
+      locate?: () => Promise<string | undefined>;
+    } = {},
   ) {
+    this.token = token;
     this.holderKeys = options.holderKeys;
     this.relay = options.relay;
-    this.socket = io(options.url ?? '/', {
+    this.locate = options.locate;
+    this.place = options.url;
+    // without placement it connects at once; with it, once it knows where the call lives
+    this.socket = this.openSocket(this.place, !this.locate);
+    if (this.locate) void this.relocate(true);
+    // a change of network (Wi-Fi to mobile data) gets the same treatment as a stalled path
+    window.addEventListener('online', () => this.restartIceAll());
+    (navigator as Navigator & { connection?: EventTarget }).connection?.addEventListener('change', () =>
+      this.restartIceAll(),
+    );
+  }
+
+  /** A socket.io connection to the node at `place` (see socketTarget), its events bound to this call. */
+  private openSocket(
+    place: string | undefined,
+    connect: boolean,
+  ): Socket<ServerToClientEvents, ClientToServerEvents> {
+    const token = this.token;
+    const target = socketTarget(place);
+    this.socketLeft = new Promise<never>((_resolve, reject) => (this.leaveSocket = reject));
+    this.socketLeft.catch(() => undefined);
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(target.url, {
+      path: target.path,
+      autoConnect: connect,
       auth:
         typeof token === 'string'
           ? (send) => {
@@ -147,48 +207,97 @@ export class CallClient {
       reconnectionDelay: 1000,
       reconnectionDelayMax: 2000,
     });
-    this.socket.on('connect_error', (error: Error & { data?: { message?: string } }) => {
+    socket.on('connect_error', (error: Error & { data?: { message?: string } }) => {
+      this.watchPlacement();
       // the call node cannot check the link just now (Redis is away): ask again shortly
       if (error.message === 'unavailable') {
         this.setState('reconnecting');
         setTimeout(() => {
-          if (!this.ended) this.socket.connect();
+          if (!this.ended && socket === this.socket) socket.connect();
         }, 2000);
         return;
       }
       // the server refuses with a code: an invalid or expired link will not get better by retrying
       if (['unauthorized', 'forbidden', 'notFound', 'tooManyRequests'].includes(error.message)) {
-        this.socket.disconnect();
+        socket.disconnect();
         this.finish(refusedAs(error.message, error.data?.message));
       }
     });
-    this.socket.on('connect', () => void this.rejoin());
-    this.socket.on('disconnect', (reason) => {
-      if (this.ended) return;
+    socket.on('connect', () => {
+      this.stopWatchingPlacement();
+      void this.rejoin();
+    });
+    socket.on('disconnect', (reason) => {
+      if (this.ended || socket !== this.socket) return;
       this.setState('reconnecting');
       // the call node closes a socket when its token runs out: connect again, with a fresh token
-      if (reason === 'io server disconnect') this.socket.connect();
+      if (reason === 'io server disconnect') socket.connect();
+      this.watchPlacement();
     });
-    this.socket.on('admitted', () => {
+    socket.on('admitted', () => {
       this.mark('admitted');
       void this.startMedia().catch((error: unknown) => {
         console.warn('could not start media, joining again', error);
         void this.rejoin();
       });
     });
-    this.socket.on('removed', (why) => this.finish(outOfCall[why.reason]));
-    this.socket.on('link:opened-elsewhere', (device) => this.emit('anotherDevice', device));
-    this.socket.on('call:rejoin', () => void this.rejoin());
-    this.socket.on('participants:updated', (participants) => this.emit('participants', participants));
-    this.socket.on('producer:new', (producer) => void this.consume(producer));
-    this.socket.on('producer:closed', ({ producerId }) => this.dropConsumer(producerId));
-    this.socket.on('chat:message', (message) => this.emit('chat', message));
-    this.socket.on('connection:quality', (change) => this.emit('connectionQuality', change));
-    // a change of network (Wi-Fi to mobile data) gets the same treatment as a stalled path
-    window.addEventListener('online', () => this.restartIceAll());
-    (navigator as Navigator & { connection?: EventTarget }).connection?.addEventListener('change', () =>
-      this.restartIceAll(),
-    );
+    socket.on('removed', (why) => this.finish(outOfCall[why.reason]));
+    socket.on('link:opened-elsewhere', (device) => this.emit('anotherDevice', device));
+    socket.on('call:rejoin', () => void this.rejoin());
+    socket.on('participants:updated', (participants) => this.emit('participants', participants));
+    socket.on('producer:new', (producer) => void this.consume(producer));
+    socket.on('producer:closed', ({ producerId }) => this.dropConsumer(producerId));
+    socket.on('chat:message', (message) => this.emit('chat', message));
+    socket.on('connection:quality', (change) => this.emit('connectionQuality', change));
+    return socket;
+  }
+
+  /**
+   * Asks where the call lives and, if it has moved (its node stopped and triage placed it on
+   * another), connects there: the join that follows resumes this page (a link's holder key, a
+   * member of staff's fresh host token), with no new admission. `reopen`: connect even if it has not
+   * moved (the page's first connection, or one not trying any more).
+   */
+  private relocate(reopen = false): Promise<void> {
+    const locate = this.locate;
+    if (!locate) return Promise.resolve();
+    this.relocating ??= (async () => {
+      try {
+        const place = await locate();
+        if (this.ended) return;
+        if (reopen || place !== this.place) {
+          if (place !== this.place) this.mark('call placed on another node');
+          const [old, leave] = [this.socket, this.leaveSocket];
+          this.place = place;
+          this.socket = this.openSocket(place, true);
+          old.removeAllListeners();
+          old.disconnect();
+          leave(new Error('the call moved to another node'));
+        }
+      } catch (error) {
+        // triage cannot say just now (no node live yet, or it is away): asked again shortly
+        console.warn('could not learn where the call lives, asking again', error);
+        if (reopen) this.setState('reconnecting');
+        this.watchPlacement();
+      } finally {
+        this.relocating = undefined;
+      }
+    })();
+    return this.relocating;
+  }
+
+  /** While the socket is down (or was never up), asks every 2 s where the call lives. */
+  private watchPlacement(): void {
+    if (!this.locate || this.relocateTimer || this.ended) return;
+    this.relocateTimer = setInterval(() => {
+      if (this.ended || this.socket.connected) return this.stopWatchingPlacement();
+      void this.relocate(!this.socket.active);
+    }, placementRetryMs);
+  }
+
+  private stopWatchingPlacement(): void {
+    clearInterval(this.relocateTimer);
+    this.relocateTimer = undefined;
   }
 
   on<K extends keyof CallClientEvents>(event: K, listener: Listener<K>): void {
@@ -216,6 +325,11 @@ export class CallClient {
     return this.state;
   }
 
+  /** The node URL this page's call connects to (undefined: the site's own `/socket.io`). */
+  get nodeUrl(): string | undefined {
+    return this.place;
+  }
+
   get self(): Participant | undefined {
     return this.joined?.self;
   }
@@ -227,7 +341,8 @@ export class CallClient {
     const emitter = this.socket.timeout(10_000) as unknown as {
       emitWithAck(name: string, body: unknown): Promise<Ack<ClientResults[E]>>;
     };
-    const result = await emitter.emitWithAck(event, payload);
+    // a request waiting on a node the call has left fails at once: the join on the new node follows
+    const result = await Promise.race([emitter.emitWithAck(event, payload), this.socketLeft]);
     if (!result.ok) throw Object.assign(new Error(result.error.message), { code: result.error.code });
     return result.data;
   }
@@ -235,6 +350,7 @@ export class CallClient {
   /** Joins (again) from scratch: new transports, producers and consumers. */
   private rejoin(): Promise<void> {
     this.rebuilding ??= (async () => {
+      const socket = this.socket;
       try {
         this.teardownMedia();
         this.joined = await this.request('call:join', {});
@@ -252,7 +368,8 @@ export class CallClient {
       } catch (error) {
         if (!this.ended) {
           console.warn('rejoin failed, retrying', error);
-          setTimeout(() => void this.rejoin(), 1500);
+          // at once on the node the call moved to; otherwise shortly
+          setTimeout(() => void this.rejoin(), socket === this.socket ? 1500 : 0);
         }
       } finally {
         this.rebuilding = undefined;
@@ -636,6 +753,7 @@ export class CallClient {
     this.screenTrack?.stop();
     if (this.screenTrack) this.emit('sharing', false);
     this.screenTrack = undefined;
+    this.stopWatchingPlacement();
     this.socket.disconnect();
     this.setState(state);
   }

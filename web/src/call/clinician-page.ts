@@ -1,4 +1,4 @@
-import type { Participant } from '@gpc/contracts';
+import type { HostTokenResult, Participant } from '@gpc/contracts';
 import { button, element } from '../shared/nhsuk';
 import { CallClient } from './call-client';
 import { CallsApi } from './calls-api';
@@ -109,7 +109,24 @@ async function enterCall(callId: string): Promise<void> {
     return;
   }
   showStep('step-call');
-  const client = new CallClient(async () => (await calls.hostToken(callId)).token, stream, forcedRelay());
+  // each host token says where the call lives now: asked before each join and rejoin, and the token
+  // of that answer is the one the next connection presents (a fresh one after that)
+  let latest: HostTokenResult | undefined;
+  const client = new CallClient(
+    async () => {
+      const fresh = latest ?? (await calls.hostToken(callId));
+      latest = undefined;
+      return fresh.token;
+    },
+    stream,
+    {
+      locate: async () => {
+        latest = await calls.hostToken(callId);
+        return latest.nodeUrl;
+      },
+      ...forcedRelay(),
+    },
+  );
   window.__call = client;
   client.on('participants', (participants) => renderWaiting(client, participants));
   bindCallView(client, stream, (state) => {

@@ -1,3 +1,4 @@
+import type { CallPlacement } from '@gpc/contracts';
 import { CallClient, type CallState, type HolderKeyStore } from './call-client';
 import {
   bindCallView,
@@ -92,9 +93,27 @@ async function checkDevices(): Promise<void> {
   byId<HTMLButtonElement>('join').disabled = false;
 }
 
+/**
+ * Where the call of this link lives now (`GET /api/call-placement`), asked before each join and
+ * rejoin: its node's URL, or undefined for the site's own call node (calls not placed across nodes,
+ * or a link triage does not know, which that node then refuses in its own words). Throws while
+ * triage cannot say (no call node live just now, or triage away), so the page asks again.
+ */
+async function callPlacement(link: string): Promise<string | undefined> {
+  const response = await fetch('/api/call-placement', { headers: { authorization: `Bearer ${link}` } });
+  if (response.ok) return ((await response.json()) as CallPlacement).nodeUrl;
+  if (response.status >= 500 || response.status === 429)
+    throw new Error(`where the call lives is not known just now (${response.status})`);
+  return undefined;
+}
+
 function join(): void {
   if (!token || !stream) return;
-  const client = new CallClient(token, stream, { holderKeys, ...forcedRelay() });
+  const client = new CallClient(token, stream, {
+    holderKeys,
+    locate: () => callPlacement(token),
+    ...forcedRelay(),
+  });
   window.__call = client;
   bindCallView(client, stream, (state) => {
     stream?.getTracks().forEach((track) => track.stop());
