@@ -73,6 +73,8 @@ export interface BuildImagesOptions {
   cacheDir?: string;
   /** Also tag each service image with this (e.g. `latest`, or a release's version). */
   alsoTag?: string;
+  /** Remove the images earlier builds left that these supersede (default true). */
+  prune?: boolean;
   log?: (line: string) => void;
 }
 
@@ -121,11 +123,49 @@ export async function imageExists(reference: string): Promise<boolean> {
   }
 }
 
-/** The size of an image in local storage, in bytes. */
-export async function imageSize(reference: string): Promise<number> {
-  const out = await runCommand('buildah', ['images', '--json', reference]);
-  const [image] = JSON.parse(out) as { size?: number }[];
-  return image?.size ?? 0;
+interface StoredImage {
+  id: string;
+  names?: string[];
+  size?: string;
+}
+
+async function storedImages(...references: string[]): Promise<StoredImage[]> {
+  return JSON.parse(await runCommand('buildah', ['images', '--json', ...references])) as StoredImage[];
+}
+
+/** The size of an image in local storage, as buildah gives it (e.g. `580 MB`). */
+export async function imageSize(reference: string): Promise<string> {
+  const [image] = await storedImages(reference);
+  return image?.size ?? '?';
+}
+
+/** Tags this script gives (a content hash), by the repositories it builds. */
+const hashTag =
+  /^localhost\/(?:gpc\/(?:app|triage|call-node|record|web)|debian):(?:bookworm-min-)?[0-9a-f]{16}$/;
+
+/**
+ * Removes the images an earlier build of this script left that `keep` supersedes: those whose
+ * every name is a content-hash tag not in `keep` (each rebuild of the app image is ~450 MB).
+ * An image a container still uses stays.
+ */
+async function pruneSuperseded(keep: readonly string[], log: (line: string) => void): Promise<void> {
+  const images = await storedImages();
+  // services first: the app image is their parent
+  images.sort(
+    (a, b) =>
+      Number((a.names ?? []).some((n) => n.includes('/gpc/app:'))) -
+      Number((b.names ?? []).some((n) => n.includes('/gpc/app:'))),
+  );
+  for (const image of images) {
+    const names = image.names ?? [];
+    if (names.length === 0 || !names.every((name) => hashTag.test(name) && !keep.includes(name))) continue;
+    try {
+      await runCommand('buildah', ['rmi', image.id]);
+      log(`removed the superseded ${names.join(', ')}`);
+    } catch {
+      // in use by a container, or a parent of an image kept
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -552,6 +592,11 @@ export async function buildImages(options: BuildImagesOptions): Promise<BuiltIma
     if (options.alsoTag)
       await runCommand('buildah', ['tag', reference, `localhost/${image.name}:${options.alsoTag}`]);
   }
+  if (options.prune !== false && results.some((image) => image.built))
+    await pruneSuperseded(
+      results.map((image) => image.reference),
+      log,
+    );
   return results;
 }
 
@@ -576,9 +621,8 @@ async function main(args: string[]): Promise<number> {
   const started = performance.now();
   const images = await buildImages({ workerBin: defaultWorkerBin(), alsoTag });
   for (const image of images) {
-    const size = await imageSize(image.reference);
     process.stdout.write(
-      `${image.reference.padEnd(48)} ${(size / 1e6).toFixed(0).padStart(5)} MB  ` +
+      `${image.reference.padEnd(48)} ${(await imageSize(image.reference)).padStart(8)}  ` +
         `${image.built ? 'built' : 'cached'} (${image.seconds.toFixed(1)} s)\n`,
     );
   }
