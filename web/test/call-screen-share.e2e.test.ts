@@ -75,4 +75,53 @@ describe('the clinician shares their screen in Chromium, and the patient sees it
     await mediaFlows(patient, 'patient after sharing stopped');
     await patient.screenshot({ path: `${shots}/patient-phone-after-sharing.png`, fullPage: true });
   });
+
+  it('offers only a window or a tab, never a whole screen, and stops for everyone when the browser’s own control ends the capture', async () => {
+    const clinician = await newLocalPage(browser);
+    // what the page asks the browser for, seen before the browser answers it
+    await clinician.addInitScript(() => {
+      const asked: unknown[] = [];
+      (window as unknown as { __displayMediaAsked: unknown[] }).__displayMediaAsked = asked;
+      const original = navigator.mediaDevices.getDisplayMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getDisplayMedia = (options?: DisplayMediaStreamOptions) => {
+        asked.push(options);
+        return original(options);
+      };
+    });
+    const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
+    const token = triage.as(triage.practiceA, 'clinician').token;
+    const patientLink = await startCallAsClinician(clinician, web.url, token, consultationId);
+    const patient = await newLocalPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true });
+    await joinAsPatient(patient, web.url, patientLink);
+    await clinician.getByRole('button', { name: 'Admit Pat Example' }).click();
+    await mediaFlows(patient, 'patient', 20_000);
+
+    await clinician.getByRole('button', { name: 'Share screen' }).click();
+    await clinician
+      .getByText('You are sharing your screen with everyone in the call.')
+      .waitFor({ timeout: 10_000 });
+    await patient.locator('#shared-screen').waitFor({ timeout: 15_000 });
+    const asked = await clinician.evaluate(
+      () => (window as unknown as { __displayMediaAsked: Record<string, unknown>[] }).__displayMediaAsked,
+    );
+    assert.equal(asked.length, 1);
+    assert.equal(asked[0]?.monitorTypeSurfaces, 'exclude', 'no whole screen offered');
+    assert.equal(asked[0]?.audio, false, 'no sound of the clinician’s computer');
+
+    // the browser's own "Stop sharing" ends the captured track and fires 'ended' on it
+    await clinician.evaluate(() => {
+      const track = (window.__call as unknown as { screenTrack?: MediaStreamTrack }).screenTrack;
+      if (!track) throw new Error('no screen track');
+      track.stop();
+      track.dispatchEvent(new Event('ended'));
+    });
+    await patient.locator('#shared-screen').waitFor({ state: 'detached', timeout: 10_000 });
+    await clinician.getByRole('button', { name: 'Share screen' }).waitFor({ timeout: 5000 });
+    assert.equal(
+      await clinician.getByText('You are sharing your screen with everyone in the call.').count(),
+      0,
+      'the clinician is told sharing stopped',
+    );
+    await mediaFlows(patient, 'patient after the browser stopped the sharing');
+  });
 });
