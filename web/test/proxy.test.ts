@@ -4,6 +4,9 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { callNodeKeyPrefix } from '@gpc/contracts';
 import { startWebServer, type RunningWebServer } from './support/browser';
 
 interface Stub {
@@ -87,5 +90,42 @@ void describe('web server proxies', () => {
     assert.ok(web);
     const response = await fetch(new URL('/no-such-page', web.url));
     assert.equal(response.status, 404);
+  });
+
+  void it('passes /call-node/<id>/socket.io (requests and WebSocket upgrades) to the call node announced in Redis under that id, and nothing else', async () => {
+    const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const redis = new Redis(redisUrl);
+    const node = await startStub('call node');
+    const id = `dev-node-${randomUUID()}`;
+    const routed = await startWebServer({ redisUrl, signallingUrl: 'http://127.0.0.1:9' });
+    try {
+      const status = { id, url: `${routed.url}call-node/${id}`, internalUrl: node.url, calls: 0, rooms: 0 };
+      await redis.set(
+        callNodeKeyPrefix + id,
+        JSON.stringify({ ...status, peers: 0, consumers: 0, cpu: 0, draining: false, at: Date.now() }),
+        'PX',
+        60_000,
+      );
+      const response = await fetch(
+        new URL(`/call-node/${id}/socket.io/?EIO=4&transport=polling`, routed.url),
+      );
+      assert.deepEqual(await response.json(), {
+        name: 'call node',
+        path: '/socket.io/?EIO=4&transport=polling',
+      });
+      const socket = new WebSocket(
+        new URL(`/call-node/${id}/socket.io/?EIO=4&transport=websocket`, routed.url.replace(/^http/, 'ws')),
+      );
+      await once(socket, 'open');
+      socket.close();
+      assert.deepEqual(node.upgrades, ['/socket.io/?EIO=4&transport=websocket']);
+      for (const refused of [`/call-node/${randomUUID()}/socket.io/`, `/call-node/${id}/health`])
+        assert.equal((await fetch(new URL(refused, routed.url))).status, 404, refused);
+    } finally {
+      await redis.del(callNodeKeyPrefix + id);
+      redis.disconnect();
+      await routed.close();
+      await node.close();
+    }
   });
 });
