@@ -493,7 +493,7 @@ async function main(): Promise<void> {
     const [one, five, fifteen] = loadavg();
     console.log(
       'Call placement: 1:1 rooms made by triage (POST /calls, placement on) and placed on call-node processes, ' +
-        'each room 2 x (Opus 50 pkt/s + VP8 600 kbps 75 pkt/s) in, 4 consumers out; one media worker per node',
+        `each room 2 x (Opus 50 pkt/s + VP8 600 kbps 75 pkt/s) in, 4 consumers out; one media worker per node; rooms made ${concurrency} at a time`,
     );
     console.log(
       `  load average at start ${one!.toFixed(2)} ${five!.toFixed(2)} ${fifteen!.toFixed(2)}; ` +
