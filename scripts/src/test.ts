@@ -3,6 +3,7 @@ import { globSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { buildImages } from '../../deploy/src/images';
 import { commandExists, ensureAptPackages } from './apt';
 import { ensureChromium } from './chromium';
 import { stopAll, type StartedService } from './services';
@@ -38,6 +39,11 @@ export async function test(files: string[]): Promise<number> {
     // deploy/test renders the Kubernetes manifests with kubectl's kustomize: Debian's kubectl where none is
     if (!(await commandExists('kubectl')))
       await ensureAptPackages(['kubernetes-client'], 'for the Kubernetes manifests test (kubectl kustomize)');
+    // deploy/test/images.test.ts builds the container images with buildah from a debootstrap base
+    await ensureAptPackages(
+      ['buildah', 'debootstrap'],
+      'for the container images test (buildah, debootstrap)',
+    );
     const env = await prepareTestServices(settings, started);
     const bin = (name: string) => path.join(repoRoot, 'node_modules', '.bin', name);
     const failed: string[] = [];
@@ -57,6 +63,16 @@ export async function test(files: string[]): Promise<number> {
       if (await runStep('build pages', process.execPath, buildArgs, { ...env, WEB_DIST_DIR: webDist }))
         testEnv.TEST_WEB_DIST = webDist;
       else failed.push('build pages');
+    }
+    // the images' first build (a few minutes) here, not inside the test's timeout; a warm one takes seconds
+    if (selected.some((file) => file.split(path.sep).join('/').endsWith('deploy/test/images.test.ts'))) {
+      log('build images: buildah, cached by content (deploy/src/images.ts)');
+      try {
+        await buildImages({ workerBin: env.MEDIASOUP_WORKER_BIN!, cacheDir: settings.cacheDir, log });
+      } catch (error) {
+        log(`build images failed: ${error instanceof Error ? error.message : String(error)}`);
+        failed.push('build images');
+      }
     }
     const testArgs = [
       '--import',
