@@ -442,7 +442,7 @@ export function debianMirror(): string {
  */
 export async function ensureBaseRootfs(cacheDir: string, log: (line: string) => void): Promise<string> {
   const key = createHash('sha256')
-    .update(JSON.stringify({ suite: 'bookworm', variant: 'minbase', include: baseExtraPackages, v: 1 }))
+    .update(JSON.stringify({ suite: 'bookworm', variant: 'minbase', include: baseExtraPackages, v: 2 }))
     .digest('hex')
     .slice(0, 12);
   const dir = path.join(cacheDir, 'images', `debian-bookworm-minbase-${key}`);
@@ -471,6 +471,9 @@ export async function ensureBaseRootfs(cacheDir: string, log: (line: string) => 
       for (const name of readdirSync(path.join(rootfs, sub)))
         if (name !== 'partial' && name !== 'lock')
           rmSync(path.join(rootfs, sub, name), { recursive: true, force: true });
+    // this machine's resolver and name are not the image's: a container runtime provides its own
+    rmSync(path.join(rootfs, 'etc', 'resolv.conf'), { force: true });
+    writeFileSync(path.join(rootfs, 'etc', 'hostname'), '');
     const partial = `${tar}.${process.pid}.partial`;
     // device nodes are the container runtime's to make
     await runCommand('tar', ['--numeric-owner', '--exclude=./dev/*', '-C', rootfs, '-cf', partial, '.']);
