@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createServer, type InlineConfig, type Plugin, type ViteDevServer } from 'vite';
 import { viteConfig } from '../vite.config';
-import { callNodeRoute, redisCallNodes, type CallNodeDirectory } from './call-nodes';
+import { callNodeRoute, isRefused, redisCallNodes, type CallNodeDirectory } from './call-nodes';
 import type { WebConfig } from './config';
 import { proxy, tunnel } from './static-app';
 
@@ -30,7 +30,12 @@ function callNodeRoutes(nodes: CallNodeDirectory): Plugin {
     const url = new URL(rawUrl ?? '/', 'http://dev.invalid');
     const route = callNodeRoute(url.pathname);
     const base = route && (await nodes.internalUrl(route.nodeId));
-    return route && base ? { base, path: route.path + url.search } : undefined;
+    if (!route || !base) return undefined;
+    // nothing listens where it announced itself: its process is gone, its calls go elsewhere now
+    const unreachable = (error: Error) => {
+      if (isRefused(error)) nodes.refused(route.nodeId);
+    };
+    return { base, path: route.path + url.search, unreachable };
   };
   return {
     name: 'gpc-call-nodes',
@@ -40,7 +45,7 @@ function callNodeRoutes(nodes: CallNodeDirectory): Plugin {
         const original = (request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url;
         target(original).then(
           (node) => {
-            if (node) return proxy(request, response, node.base, node.path);
+            if (node) return proxy(request, response, node.base, node.path, node.unreachable);
             response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found');
           },
           () => response.writeHead(503).end('Call nodes cannot be reached just now'),
@@ -49,7 +54,8 @@ function callNodeRoutes(nodes: CallNodeDirectory): Plugin {
       server.httpServer?.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (!request.url?.startsWith('/call-node/')) return; // vite's own, and its proxy's
         target(request.url).then(
-          (node) => (node ? tunnel(request, socket, head, node.base, node.path) : socket.destroy()),
+          (node) =>
+            node ? tunnel(request, socket, head, node.base, node.path, node.unreachable) : socket.destroy(),
           () => socket.destroy(),
         );
       });

@@ -30,8 +30,24 @@ export function callNodeRoute(pathname: string): { nodeId: string; path: string 
 /** Where a call node announced it can be reached, by its id; undefined when no live node has that id. */
 export interface CallNodeDirectory {
   internalUrl(nodeId: string): Promise<URL | undefined>;
+  /**
+   * The node refused a connection at the address it announced (its process is gone: killed, or
+   * crashed): its announcement is withdrawn at once, if it is still the one routed by, rather than
+   * left to expire, so its calls are placed on another node within a page's next question. A node
+   * that is alive announces itself again with its next heartbeat (2 s).
+   */
+  refused(nodeId: string): void;
   close(): void;
 }
+
+/** Deletes a node's status only if it is still the text read (no heartbeat since: a live node's changes each time). */
+const withdrawIfUnchanged = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/** Did a connection fail because nothing listens at the address (not a timeout, not a reset)? */
+export const isRefused = (error: unknown): boolean =>
+  (error as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED';
 
 /** How long an answer is kept: the pages' polling asks many times a second; a node's key lives 6 s. */
 const cacheMs = 1000;
@@ -54,22 +70,35 @@ export function redisCallNodes(redisUrl: string): CallNodeDirectory {
     down = true;
   });
   redis.on('ready', () => (down = false));
-  const cache = new Map<string, { url: URL | undefined; until: number }>();
+  const cache = new Map<string, { url: URL | undefined; text: string | null; until: number }>();
   return {
     async internalUrl(id) {
       if (!nodeId.test(id)) return undefined;
       const now = Date.now();
       const cached = cache.get(id);
       if (cached && cached.until > now) return cached.url;
-      const status = parseCallNodeStatus(await redis.get(callNodeKeyPrefix + id));
+      const text = await redis.get(callNodeKeyPrefix + id);
+      const status = parseCallNodeStatus(text);
       let url: URL | undefined;
       if (status && status.id === id && status.internalUrl) {
         const parsed = new URL(status.internalUrl);
         if (parsed.protocol === 'http:' && !parsed.username && !parsed.password) url = parsed;
       }
       if (cache.size > 1000) cache.clear();
-      cache.set(id, { url, until: now + cacheMs });
+      cache.set(id, { url, text, until: now + cacheMs });
       return url;
+    },
+    refused(id) {
+      const routedBy = cache.get(id)?.text;
+      cache.delete(id);
+      if (!routedBy) return;
+      redis.eval(withdrawIfUnchanged, 1, callNodeKeyPrefix + id, routedBy).then(
+        (withdrawn) => {
+          if (withdrawn === 1)
+            process.stderr.write(`web: call node ${id} refused connections: its announcement is withdrawn\n`);
+        },
+        () => undefined, // Redis away: the key expires by itself
+      );
     },
     close: () => redis.disconnect(),
   };

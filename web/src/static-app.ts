@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createServiceMetrics, scrape } from '@gpc/contracts/metrics';
-import { callNodeRoute, type CallNodeDirectory } from './call-nodes';
+import { callNodeRoute, isRefused, type CallNodeDirectory } from './call-nodes';
 import { EmbeddingOrigins } from './embedding';
 import {
   commonSecurityHeaders,
@@ -96,7 +96,7 @@ export function createStaticServer(options: StaticServerOptions): http.Server {
       return void callNodeTarget(url).then(
         (node) => {
           if ('refused' in node) return plain(response, node.refused, node.text);
-          proxy(request, response, node.base, node.path);
+          proxy(request, response, node.base, node.path, (error) => node.unreachable(error));
         },
         () => plain(response, 503, 'Call nodes cannot be reached just now'),
       );
@@ -191,11 +191,18 @@ export function createStaticServer(options: StaticServerOptions): http.Server {
    */
   async function callNodeTarget(
     url: URL,
-  ): Promise<{ base: URL; path: string } | { refused: number; text: string }> {
+  ): Promise<
+    { base: URL; path: string; unreachable: (error: unknown) => void } | { refused: number; text: string }
+  > {
     const route = callNodeRoute(url.pathname);
-    const base = route && (await options.callNodes?.internalUrl(route.nodeId));
-    if (!route || !base) return { refused: 404, text: 'Not found' };
-    return { base, path: route.path + url.search };
+    const nodes = options.callNodes;
+    const base = route && (await nodes?.internalUrl(route.nodeId));
+    if (!route || !nodes || !base) return { refused: 404, text: 'Not found' };
+    // nothing listens where it announced itself: its process is gone, its calls go elsewhere now
+    const unreachable = (error: unknown) => {
+      if (isRefused(error)) nodes.refused(route.nodeId);
+    };
+    return { base, path: route.path + url.search, unreachable };
   }
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -204,7 +211,7 @@ export function createStaticServer(options: StaticServerOptions): http.Server {
       callNodeTarget(url).then(
         (node) => {
           if ('refused' in node) return void socket.destroy();
-          tunnel(request, socket, head, node.base, node.path);
+          tunnel(request, socket, head, node.base, node.path, (error) => node.unreachable(error));
         },
         () => socket.destroy(),
       );
@@ -262,6 +269,7 @@ export function proxy(
   response: ServerResponse,
   base: URL,
   targetPath: string,
+  onError?: (error: Error) => void,
 ): void {
   const outgoing = http.request(
     {
@@ -276,7 +284,8 @@ export function proxy(
       upstream.pipe(response);
     },
   );
-  outgoing.on('error', () => {
+  outgoing.on('error', (error: Error) => {
+    if (onError) onError(error);
     if (!response.headersSent) plain(response, 502, 'Bad gateway');
     else response.destroy();
   });
@@ -290,6 +299,7 @@ export function tunnel(
   head: Buffer,
   base: URL,
   targetPath: string,
+  onError?: (error: Error) => void,
 ): void {
   const upstream = net.connect(Number(base.port || 80), base.hostname);
   const headers = { ...request.headers, ...forwardedHeaders(request), host: base.host };
@@ -308,7 +318,10 @@ export function tunnel(
     upstream.destroy();
     socket.destroy();
   };
-  upstream.on('error', close);
+  upstream.on('error', (error: Error) => {
+    if (onError) onError(error);
+    close();
+  });
   socket.on('error', close);
   upstream.on('close', close);
   socket.on('close', close);

@@ -12,7 +12,7 @@ import { Server } from 'socket.io';
 import { io } from 'socket.io-client';
 import { callNodeKeyPrefix, type CallNodeStatus } from '@gpc/contracts';
 import { StaffLive } from '@gpc/contracts/staff-live';
-import { startTriage } from '@gpc/test-support';
+import { freePort, startTriage, waitFor } from '@gpc/test-support';
 import { redisCallNodes } from '../src/call-nodes';
 import { EmbeddingOrigins } from '../src/embedding';
 import { createStaticServer } from '../src/static-app';
@@ -316,6 +316,17 @@ describe('the production web server (built pages) and its security headers, with
       for (const attempt of refused) assert.equal(await statusOf(routed.url, attempt), 404, attempt);
       // the server without Redis routes no call node at all
       assert.equal(await statusOf(web.url, `/call-node/${id}/socket.io/?EIO=4&transport=polling`), 404);
+
+      // a node whose process is gone (nothing listens where it announced itself) is withdrawn at once
+      const gone = `test-node-${randomUUID()}`;
+      cleanups.push(() => redis.del(callNodeKeyPrefix + gone));
+      await announce(gone, { internalUrl: `http://127.0.0.1:${await freePort()}` });
+      assert.equal(await statusOf(routed.url, `/call-node/${gone}/socket.io/?EIO=4&transport=polling`), 502);
+      await waitFor(
+        'the gone node’s announcement to be withdrawn',
+        async () => (await redis.exists(callNodeKeyPrefix + gone)) === 0,
+      );
+      assert.equal(await redis.exists(callNodeKeyPrefix + id), 1, 'a node that answers stays announced');
 
       const upgrade = io(base, {
         path: `/call-node/${randomUUID()}/socket.io`,
