@@ -1,10 +1,13 @@
+import path from 'node:path';
 import { build } from 'vite';
 import { viteConfig } from '../vite.config';
 import { loadWebConfig } from './config';
+import { precompressBuild } from './precompress';
 
 /**
  * Builds the pages for production (`vite build`) into `outDir` (web/dist by default): what the
- * static server (src/static-server.ts) serves. Tests build into a folder of their own.
+ * static server (src/static-server.ts) serves, with brotli and gzip copies of its text files
+ * (src/precompress.ts). Tests build into a folder of their own.
  */
 export async function buildPages(
   options: {
@@ -27,4 +30,7 @@ export async function buildPages(
     logLevel: options.logLevel ?? 'warn',
     build: { ...config.build, ...(options.outDir ? { outDir: options.outDir } : {}) },
   });
+  await precompressBuild(
+    path.resolve(config.root ?? process.cwd(), options.outDir ?? config.build?.outDir ?? 'dist'),
+  );
 }

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { createServiceMetrics, scrape } from '@gpc/contracts/metrics';
 import { callNodeRoute, isRefused, type CallNodeDirectory } from './call-nodes';
 import { EmbeddingOrigins } from './embedding';
+import { chooseEncoding, compressibleExtensions, precompressedEncodings } from './precompress';
 import {
   commonSecurityHeaders,
   contentSecurityPolicy,
@@ -176,13 +177,20 @@ export function createStaticServer(options: StaticServerOptions): http.Server {
             ? 'public, max-age=31536000, immutable'
             : 'no-cache',
         };
+    // the build's brotli or gzip copy (src/precompress.ts) to a browser that takes it
+    const compressible = compressibleExtensions.has(extension);
+    const sent = compressible
+      ? await compressedCopy(file.path, chooseEncoding(request.headers['accept-encoding']))
+      : undefined;
     response.writeHead(200, {
       ...headers,
       'content-type': contentTypes[extension] ?? 'application/octet-stream',
-      'content-length': String(file.size),
+      'content-length': String((sent ?? file).size),
+      ...(compressible ? { vary: 'accept-encoding' } : {}),
+      ...(sent ? { 'content-encoding': sent.encoding } : {}),
     });
     if (request.method === 'HEAD') return void response.end();
-    createReadStream(file.path).pipe(response);
+    createReadStream((sent ?? file).path).pipe(response);
   }
 
   /**
@@ -242,6 +250,17 @@ async function findFile(root: string, pathname: string): Promise<{ path: string;
   } catch {
     return undefined;
   }
+}
+
+/** The build's copy of `file` in `encoding` (`file.br`, `file.gz`), if it has one. */
+async function compressedCopy(
+  file: string,
+  encoding: 'br' | 'gzip' | undefined,
+): Promise<{ path: string; size: number; encoding: string } | undefined> {
+  const made = precompressedEncodings.find((each) => each.encoding === encoding);
+  if (!made) return undefined;
+  const info = await stat(file + made.suffix).catch(() => undefined);
+  return info?.isFile() ? { path: file + made.suffix, size: info.size, encoding: made.encoding } : undefined;
 }
 
 function plain(response: ServerResponse, status: number, text: string): void {
