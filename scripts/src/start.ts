@@ -256,7 +256,7 @@ export function applicationSpecs(settings: LocalSettings, workerBin: string): Se
 }
 
 /** npm start's one call node, as it announces itself for placement. */
-const localCallNodeId = 'local-call-node';
+export const localCallNodeId = 'local-call-node';
 
 /**
  * The call node: signalling with the mediasoup workers in the same process. It holds no key that

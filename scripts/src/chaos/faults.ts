@@ -1,8 +1,8 @@
 /**
  * The faults of the chaos run, in the order they run. Each breaks one thing for a bounded time
  * and mends it; the runner counts what users saw meanwhile and checks the invariants afterwards.
- * More faults join by adding to `faults` (the deploy issue: a whole call node lost), each with
- * `inject` and `restore`; the MESH route's are in mesh-faults.ts.
+ * More faults join by adding to `faults`, each with `inject` and `restore`; the MESH route's are in
+ * mesh-faults.ts.
  */
 import type { Socket } from 'socket.io-client';
 import { joinCall, type Load } from './load';
@@ -122,6 +122,125 @@ const mediaWorkerKilled: Fault = {
   },
 };
 
+/** A call held open on a node, and whether and when it came back elsewhere after that node was killed. */
+interface PlacedCall {
+  callId: string;
+  nodeId: string | undefined;
+  nodeUrl: string | undefined;
+  socket: Socket;
+  /** Where it rejoined, and when. */
+  rejoinedOn?: string;
+  rejoined?: number;
+  outcome?: string;
+}
+let placed: PlacedCall[] = [];
+let nodeKilledAt = 0;
+let killedNode = '';
+let following = false;
+/** What the run aims for: calls on a lost node back on a survivor within this. */
+const rejoinTargetMs = 5000;
+const nodeIdOf = (nodeUrl: string | undefined) => nodeUrl?.split('/').pop();
+
+/**
+ * What the clinician's page does when its socket drops: socket.io tries the same node again
+ * (through the site's web server, ~1 s later, then every 1-2 s), and every 2 s the page asks for a
+ * fresh host token and where the call lives now; once it is placed on another node, it joins there
+ * (the join a page makes, and a send transport on that node's router).
+ */
+async function followCall(call: PlacedCall, load: Load, nodeUrl: string | undefined): Promise<void> {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const deadline = Date.now() + 60_000;
+  const retryOld = async (token: string) => {
+    const socket = load.callSocket(token, nodeUrl);
+    await joinCall(socket);
+    socket.disconnect();
+  };
+  let token = (await load.hostToken(call.callId))?.token;
+  await sleep(1000);
+  if (token) await retryOld(token);
+  await sleep(1000);
+  while (following && Date.now() < deadline) {
+    const answer = await load.hostToken(call.callId);
+    const nodeId = nodeIdOf(answer?.nodeUrl);
+    if (answer && nodeId && nodeId !== killedNode) {
+      const socket = load.callSocket(answer.token, answer.nodeUrl);
+      call.outcome = await joinCall(socket);
+      if (call.outcome === 'ok') {
+        call.rejoined = Date.now();
+        call.rejoinedOn = nodeId;
+        call.socket = socket;
+        return;
+      }
+      socket.disconnect();
+    }
+    token = answer?.token ?? token;
+    if (token) await retryOld(token);
+    await sleep(2000);
+  }
+  call.outcome ??= 'still placed on the killed node';
+}
+
+const callNodeKilledWithSurvivor: Fault = {
+  name: 'a call node killed (SIGKILL) while a second one survives: its calls placed again there',
+  calls: true,
+  async inject({ world, load }) {
+    placed = [];
+    following = true;
+    const victim = world.callNodes[0];
+    if (!victim || world.callNodes.length < 2) return 'no second call node: nothing to place calls on';
+    killedNode = victim.nodeId;
+    // calls made in a row spread across the two nodes (triage places each on the least loaded)
+    // (the load may not have an open request to start a call for yet: it tries for a while)
+    const deadline = Date.now() + 60_000;
+    while (placed.length < 4 && Date.now() < deadline) {
+      const call = await load.placedCall();
+      if (call)
+        placed.push({
+          callId: call.callId,
+          nodeId: nodeIdOf(call.nodeUrl),
+          nodeUrl: call.nodeUrl,
+          socket: call.socket,
+        });
+      else await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const onVictim = placed.filter((call) => call.nodeId === victim.nodeId);
+    const service = world.process(victim.process);
+    const pid = service.pid;
+    await service.kill9();
+    nodeKilledAt = Date.now();
+    for (const call of onVictim) void followCall(call, load, call.nodeUrl);
+    const where = placed.map((call) => call.nodeId ?? 'no node').join(', ');
+    return `SIGKILL to call node ${victim.nodeId} (pid ${pid}); ${placed.length} calls joined, on ${where}; ${onVictim.length} on the killed node`;
+  },
+  // long enough for the killed node's heartbeat key to expire (6 s) and its calls to move
+  holdMs: (context) => Math.max(context.outageMs, 15_000),
+  async restore({ world }) {
+    const started = Date.now();
+    await world.process(world.callNodes[0]!.process).start();
+    return `${killedNode} started again, ready in ${seconds(Date.now() - started)}`;
+  },
+  observe() {
+    following = false;
+    const moved = placed.filter((call) => call.nodeId === killedNode);
+    const back = moved.filter((call) => call.rejoined !== undefined);
+    const times = back.map((call) => call.rejoined! - nodeKilledAt).sort((a, b) => a - b);
+    const within = times.filter((ms) => ms <= rejoinTargetMs).length;
+    const lines = [
+      `calls on the killed node: ${moved.length}, rejoined on a surviving node: ${back.length}` +
+        (times.length ? `, ${times.map(seconds).join(', ')} after the kill` : '') +
+        ` (${within} of ${moved.length} within the ${seconds(rejoinTargetMs)} aimed for;` +
+        " the pages' pace: socket.io retries the node after ~1 s, which the web server finds refused and" +
+        ' withdraws; placement asked every 2 s)',
+      ...moved.map(
+        (call, i) =>
+          `  call ${i + 1}: ${call.rejoined ? `rejoined on ${call.rejoinedOn} ${seconds(call.rejoined - nodeKilledAt)} after the kill` : `not rejoined (${call.outcome ?? 'no answer yet'})`}`,
+      ),
+    ];
+    for (const call of placed) call.socket.disconnect();
+    return Promise.resolve(lines);
+  },
+};
+
 export const faults: Fault[] = [
   {
     name: 'Redis killed, back with its append-only file',
@@ -181,4 +300,5 @@ export const faults: Fault[] = [
   ...meshFaults,
   killAndRestart('signalling', 'the call node', true),
   mediaWorkerKilled,
+  callNodeKilledWithSurvivor,
 ];

@@ -348,21 +348,21 @@ export class Load {
     while (this.running) {
       const consultationId = this.openRequest();
       if (consultationId) {
-        const call = await this.post<{ hostToken: string }>(
+        const call = await this.post<{ hostToken: string; nodeUrl?: string }>(
           'call starts',
           '/calls',
           { consultationId },
           'admin',
         );
-        if (call) this.tally.record('call joins', await this.joinOnce(call.hostToken));
+        if (call) this.tally.record('call joins', await this.joinOnce(call.hostToken, call.nodeUrl));
       }
       await sleep(2000);
     }
   }
 
   /** Connects to the call node with a host token, joins and asks for a send transport; then leaves. */
-  private async joinOnce(token: string): Promise<string> {
-    const socket = this.callSocket(token);
+  private async joinOnce(token: string, nodeUrl?: string): Promise<string> {
+    const socket = this.callSocket(token, nodeUrl);
     try {
       return await joinCall(socket);
     } finally {
@@ -370,14 +370,44 @@ export class Load {
     }
   }
 
-  callSocket(token: string): Socket {
-    return io(`http://127.0.0.1:${this.world.settings.signallingPort}`, {
+  /**
+   * A socket to the call node the call is placed on, as the pages reach it: through the site's web
+   * server at `nodeUrl`'s `/call-node/<id>/socket.io`; straight to the first node without one.
+   */
+  callSocket(token: string, nodeUrl?: string): Socket {
+    const node = nodeUrl ? new URL(nodeUrl) : undefined;
+    return io(node ? node.origin : `http://127.0.0.1:${this.world.settings.signallingPort}`, {
+      ...(node ? { path: `${node.pathname.replace(/\/$/, '')}/socket.io` } : {}),
       auth: { token },
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,
       timeout: 5000,
     });
+  }
+
+  /** A call of its own, joined and held open on the node it is placed on: its id and node, and the socket. */
+  async placedCall(): Promise<{ callId: string; nodeUrl?: string; socket: Socket } | undefined> {
+    const consultationId = this.openRequest();
+    if (!consultationId) return undefined;
+    const call = await this.post<{ callId: string; hostToken: string; nodeUrl?: string }>(
+      'call starts',
+      '/calls',
+      { consultationId },
+      'admin',
+    );
+    if (!call) return undefined;
+    const socket = this.callSocket(call.hostToken, call.nodeUrl);
+    if ((await joinCall(socket)) !== 'ok') {
+      socket.disconnect();
+      return undefined;
+    }
+    return { callId: call.callId, ...(call.nodeUrl ? { nodeUrl: call.nodeUrl } : {}), socket };
+  }
+
+  /** A fresh host token for the call and where it lives now, as the clinician's page asks while its socket is down. */
+  hostToken(callId: string): Promise<{ token: string; nodeUrl?: string } | undefined> {
+    return this.post('call host tokens', `/calls/${callId}/host-token`, {}, 'admin');
   }
 
   /** A call of its own, joined and held open (for the media worker fault). */

@@ -29,7 +29,9 @@ import {
 import { meshUrl } from '../mesh-dev';
 import { assertPortsFree } from '../ports';
 import { loadLocalSettings, type LocalSettings } from '../settings';
-import { applicationSpecs, standInSpecs } from '../start';
+import { applicationSpecs, localCallNodeId, standInSpecs } from '../start';
+import { redisCallNodes } from '../../../web/src/call-nodes';
+import { createStaticServer } from '../../../web/src/static-app';
 import { ChaosProcess, type UnexpectedExit } from './process';
 
 /** The call node runs two media workers, so a killed one leaves a survivor for its calls. */
@@ -72,6 +74,11 @@ export interface World {
   /** The simulated GP system's address: /admin/received lists what it took, /admin/faults its switches. */
   gpInboxUrl: string;
   process(name: string): ChaosProcess;
+  /**
+   * The call nodes, each announced for placement under its id: `signalling` (npm start's) and a
+   * second one, `signalling-2`, so a call node's loss leaves a survivor for its calls.
+   */
+  callNodes: { process: string; nodeId: string; port: number }[];
   /** Leaves the run's folder (each process's log, the stand-ins' state files) in place at `close`. */
   keepFiles(): void;
   close(): Promise<void>;
@@ -175,6 +182,50 @@ export async function startWorld(workerBin: string | undefined, say: (line: stri
           env: { ...spec.env, ...sweepEnv, ...quietLogs, ...(spec.name === 'triage' ? behindProxy : {}) },
         }),
       );
+    // a second call node, announced for placement like the first, with ports of its own
+    const callNodes: World['callNodes'] = [];
+    const first = apps.find((service) => service.name === 'signalling');
+    if (first) {
+      callNodes.push({ process: 'signalling', nodeId: localCallNodeId, port: settings.signallingPort });
+      const second = { process: 'signalling-2', nodeId: 'chaos-call-node-2', port: await freePort() };
+      apps.push(
+        add({
+          ...first.spec,
+          name: second.process,
+          env: {
+            ...first.spec.env,
+            SIGNALLING_PORT: String(second.port),
+            SIGNALLING_RTC_PORT: String(await rtcPorts()),
+            SIGNALLING_MEDIA_WORKERS: '1',
+            SIGNALLING_NODE_ID: second.nodeId,
+            SIGNALLING_PUBLIC_URL: `http://127.0.0.1:${settings.webPort}/call-node/${second.nodeId}`,
+          },
+          readyUrl: `http://127.0.0.1:${second.port}/health`,
+        }),
+      );
+      callNodes.push(second);
+    }
+    // the site's web server, for its routes to the call nodes only (`/call-node/<id>/socket.io`, as
+    // the pages reach them): no pages are built for the run
+    if (first) {
+      const directory = redisCallNodes(redis.url);
+      cleanups.push(() => Promise.resolve(directory.close()));
+      const site = createStaticServer({
+        distDir: path.join(dir, 'no-pages'),
+        triageUrl: `http://127.0.0.1:${settings.triagePort}`,
+        signallingUrl: `http://127.0.0.1:${settings.signallingPort}`,
+        publicUrl: `http://127.0.0.1:${settings.webPort}`,
+        callNodes: directory,
+      });
+      await new Promise<void>((resolve) => site.listen(settings.webPort, '127.0.0.1', resolve));
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            site.closeAllConnections();
+            site.close(() => resolve());
+          }),
+      );
+    }
     // triage migrates the database; the others start once it has
     await apps[0]!.start();
     await Promise.all(apps.slice(1).map((service) => service.start()));
@@ -232,6 +283,7 @@ export async function startWorld(workerBin: string | undefined, say: (line: stri
         if (!found) throw new Error(`no process ${name}`);
         return found;
       },
+      callNodes,
       keepFiles() {
         keep = true;
       },
