@@ -39,11 +39,6 @@ export async function test(files: string[]): Promise<number> {
     // deploy/test renders the Kubernetes manifests with kubectl's kustomize: Debian's kubectl where none is
     if (!(await commandExists('kubectl')))
       await ensureAptPackages(['kubernetes-client'], 'for the Kubernetes manifests test (kubectl kustomize)');
-    // deploy/test/images.test.ts builds the container images with buildah from a debootstrap base
-    await ensureAptPackages(
-      ['buildah', 'debootstrap'],
-      'for the container images test (buildah, debootstrap)',
-    );
     const env = await prepareTestServices(settings, started);
     const bin = (name: string) => path.join(repoRoot, 'node_modules', '.bin', name);
     const failed: string[] = [];
@@ -68,6 +63,11 @@ export async function test(files: string[]): Promise<number> {
     if (selected.some((file) => file.split(path.sep).join('/').endsWith('deploy/test/images.test.ts'))) {
       log('build images: buildah, cached by content (deploy/src/images.ts)');
       try {
+        // built with buildah from a base made by debootstrap
+        await ensureAptPackages(
+          ['buildah', 'debootstrap'],
+          'for the container images test (buildah, debootstrap)',
+        );
         await buildImages({ workerBin: env.MEDIASOUP_WORKER_BIN!, cacheDir: settings.cacheDir, log });
       } catch (error) {
         log(`build images failed: ${error instanceof Error ? error.message : String(error)}`);
