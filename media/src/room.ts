@@ -248,7 +248,12 @@ export class Room extends EventEmitter<RoomEvents> {
     readonly router: types.Router,
   ) {
     super();
-    this.adaptation = new Adaptation(router, (change) => this.emit('connectionQuality', change));
+    this.adaptation = new Adaptation(
+      router,
+      (change) => this.emit('connectionQuality', change),
+      undefined,
+      (peerId) => this.peers.get(peerId)?.audioOnly ?? false,
+    );
     router.observer.once('close', () => {
       if (!this.closedFlag) {
         this.emit('lost');
