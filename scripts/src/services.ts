@@ -20,6 +20,8 @@ export interface ServiceSpec {
    * dependency (Redis) is down, whose readiness `npm start` then watches and reports.
    */
   startedWhenAnswering?: true;
+  /** How `npm start` stops it: SIGTERM unless said (a call node drains on SIGTERM; SIGINT stops it at once). */
+  stopSignal?: NodeJS.Signals;
 }
 
 const colours = [36, 33, 35, 32, 34, 31];
@@ -41,8 +43,11 @@ export class ServiceProcess implements StartedService {
   private readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
 
+  private readonly stopSignal: NodeJS.Signals;
+
   constructor(spec: ServiceSpec, index: number, cwd: string) {
     this.name = spec.name;
+    this.stopSignal = spec.stopSignal ?? 'SIGTERM';
     this.child = spawn(process.execPath, ['--import', 'tsx', spec.entry], {
       cwd,
       env: { ...process.env, ...spec.env },
@@ -80,7 +85,7 @@ export class ServiceProcess implements StartedService {
 
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.running) return;
-    this.child.kill('SIGTERM');
+    this.child.kill(this.stopSignal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);

@@ -287,6 +287,8 @@ function signallingSpec(settings: LocalSettings, workerBin: string): ServiceSpec
       SIGNALLING_PUBLIC_URL: `http://${host}:${settings.webPort}/call-node/${localCallNodeId}`,
     },
     readyUrl: `http://${host}:${settings.signallingPort}/health`,
+    // announced for placement, it would drain on SIGTERM (wait for its calls to end): Ctrl-C stops it at once
+    stopSignal: 'SIGINT',
   };
 }
 

@@ -96,11 +96,11 @@ export class ChaosProcess {
       .filter((child) => Number.isInteger(child) && child > 0);
   }
 
-  /** SIGTERM, then SIGKILL after a grace period. Idempotent. */
+  /** SIGTERM (or its spec's stop signal), then SIGKILL after a grace period. Idempotent. */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.running) {
       this.expectingExit = true;
-      this.child?.kill('SIGTERM');
+      this.child?.kill(this.spec.stopSignal ?? 'SIGTERM');
       const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
       await this.exited;
       clearTimeout(timer);
