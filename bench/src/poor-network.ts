@@ -8,6 +8,12 @@
  * middle of an otherwise clear call. From getStats: the share of audio samples concealed, video
  * frames per second, freezes (count and total time) and the longest gap between frames shown, all
  * after the first 5 s; time to recover. Prints figures; asserts nothing.
+ *
+ * BENCH_POOR_SECONDS (30), BENCH_POOR_ONLY (a comma-separated list of words: only the scenarios
+ * whose name contains one, e.g. `baseline,drop`), BENCH_POOR_TRACE=1 (every second of each
+ * scenario: what crossed the relay each way and what its queue dropped, the call node's estimate
+ * of the path to the patient and the layers it sends each side, the patient's sender's own
+ * estimate and what it sends, and what each page received).
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
@@ -21,11 +27,22 @@ import {
   type ImpairmentRelay,
   type LinkCounters,
 } from '@gpc/test-support';
-import { launchBrowser, newLocalPage, startWebServer } from '../../web/test/support/browser';
+import { launchBrowser, newLocalPage } from '../../web/test/support/browser';
+import { startStaticServer } from '../../web/test/support/static';
 import { joinAsPatient, startCallAsClinician } from '../../web/test/support/call';
-import { receivedMedia, startImpairedCallNode, type ReceivedMedia } from '../../web/test/support/impairment';
+import {
+  receivedMedia,
+  startImpairedCallNode,
+  type ImpairedCallNode,
+  type ReceivedMedia,
+} from '../../web/test/support/impairment';
 
 const seconds = Number(process.env.BENCH_POOR_SECONDS ?? 30);
+const only = (process.env.BENCH_POOR_ONLY ?? '')
+  .split(',')
+  .map((word) => word.trim().toLowerCase())
+  .filter((word) => word.length > 0);
+const trace = process.env.BENCH_POOR_TRACE === '1';
 /** The start of each call is left out of the figures: the goals count from 5 s. */
 const settleSeconds = 5;
 
@@ -41,7 +58,7 @@ const both = (link: Impairment['up']): Impairment => ({ up: link, down: link });
 const clear: Impairment = { up: {}, down: {} };
 const dropAt = 10;
 const dropFor = 10;
-const scenarios: Scenario[] = [
+const allScenarios: Scenario[] = [
   { name: 'baseline (no impairment)', impairment: clear },
   {
     name: '300 kbps, 3 % loss, 150 ms RTT',
@@ -57,6 +74,9 @@ const scenarios: Scenario[] = [
     ],
   },
 ];
+const scenarios = allScenarios.filter(
+  ({ name }) => only.length === 0 || only.some((word) => name.toLowerCase().includes(word)),
+);
 
 /** A remote video that came after `markOldTiles`: the new patient's, not one still going away. */
 const newTile = 'video.gpc-video--remote:not([data-old])';
@@ -96,6 +116,84 @@ const longestGap = (page: Page, reset = false): Promise<number> =>
     if (again) gaps.longest = 0;
     return longest;
   }, reset);
+
+/** What a page's sending transport put out so far, and its own estimate of the path (Chromium's getStats). */
+interface SentMedia {
+  at: number;
+  audioBytes: number;
+  videoBytes: number;
+  /** The sender's congestion controller's estimate (the selected candidate pair's), kbps. */
+  estimateKbps: number;
+  /** Encodings sending now (the simulcast layers the sender keeps up). */
+  activeLayers: number;
+}
+
+const sentMedia = (page: Page): Promise<SentMedia> =>
+  page.evaluate(async () => {
+    const sent = { at: Date.now(), audioBytes: 0, videoBytes: 0, estimateKbps: NaN, activeLayers: 0 };
+    const transport = (
+      window.__call as unknown as { sendTransport?: { closed: boolean; getStats(): Promise<RTCStatsReport> } }
+    ).sendTransport;
+    if (!transport || transport.closed) return sent;
+    const report = await transport.getStats();
+    report.forEach((entry: Record<string, number | string | boolean | undefined>) => {
+      if (entry.type === 'outbound-rtp') {
+        const bytes = Number(entry.bytesSent ?? 0) + Number(entry.headerBytesSent ?? 0);
+        if (entry.kind === 'audio') sent.audioBytes += bytes;
+        else {
+          sent.videoBytes += bytes;
+          if (entry.active !== false && Number(entry.framesPerSecond ?? 0) > 0) sent.activeLayers++;
+        }
+      }
+      if (entry.type === 'candidate-pair' && entry.nominated && entry.availableOutgoingBitrate !== undefined)
+        sent.estimateKbps = Number(entry.availableOutgoingBitrate) / 1000;
+    });
+    return sent;
+  });
+
+/** The call node's view of a participant: the estimate of the path to them, and the layers it sends them. */
+async function nodeView(impaired: ImpairedCallNode, participantId: string) {
+  const view = {
+    estimateKbps: NaN,
+    sendKbps: NaN,
+    rtxKbps: NaN,
+    probationKbps: NaN,
+    receivedKbps: NaN,
+    lossReceived: NaN,
+    maxIncomingKbps: NaN,
+    layers: '-',
+  };
+  for (const transport of impaired.transports(participantId)) {
+    const [stats] = await transport.getStats().catch(() => []);
+    if (!stats) continue;
+    if (transport.appData.direction === 'recv') {
+      view.estimateKbps = (stats.availableOutgoingBitrate ?? NaN) / 1000;
+      view.sendKbps = stats.sendBitrate / 1000;
+      view.rtxKbps = (stats.rtxSendBitrate ?? NaN) / 1000;
+      view.probationKbps = (stats.probationSendBitrate ?? NaN) / 1000;
+    } else {
+      view.receivedKbps = stats.recvBitrate / 1000;
+      // in the worker's stats (transport-cc feedback's loss), not in the typings of this mediasoup
+      view.lossReceived = (stats as { rtpPacketLossReceived?: number }).rtpPacketLossReceived ?? NaN;
+      view.maxIncomingKbps = (stats.maxIncomingBitrate ?? NaN) / 1000;
+    }
+  }
+  const video = impaired
+    .videoConsumers(participantId)
+    .filter((consumer) => !consumer.closed)
+    .at(-1);
+  if (video) {
+    const current = video.currentLayers;
+    view.layers = video.paused
+      ? 'paused'
+      : current
+        ? `S${current.spatialLayer}T${current.temporalLayer ?? '-'}`
+        : 'none';
+  }
+  return view;
+}
+
+const kbps = (value: number) => (Number.isNaN(value) ? '   -' : Math.round(value).toString().padStart(4));
 
 interface Figures {
   concealedPercent: number;
@@ -172,7 +270,9 @@ const minus = (a: Counters, b: Counters): Counters => {
 const cleanup = new CleanupStack();
 const triage = await startTriage(cleanup, { listen: true });
 const impaired = await startImpairedCallNode({ jwksUrl: `${triage.url}/.well-known/jwks.json` });
-const web = await startWebServer({ triageUrl: triage.url, signallingUrl: impaired.node.url });
+// the production build, as the browser tests use: the dev server reloads the pages whenever a
+// source file changes, which ended runs part way on a checkout being worked in
+const web = await startStaticServer({ triageUrl: triage.url, signallingUrl: impaired.node.url });
 const browser = await launchBrowser();
 try {
   console.log(
@@ -185,6 +285,7 @@ try {
   const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
   const staffToken = triage.as(triage.practiceA, 'clinician').token;
   const firstLink = await startCallAsClinician(clinician, web.url, staffToken, consultationId);
+  const clinicianId = await clinician.evaluate(() => window.__call?.self?.participantId ?? '');
   const first = JSON.parse(
     Buffer.from(new URL(firstLink).hash.split('.')[1] ?? '', 'base64url').toString(),
   ) as CallTokenClaims;
@@ -208,6 +309,8 @@ try {
     const gaps = { patient: 0, clinician: 0 };
     const changes = [...(scenario.changes ?? [])];
     const recovery = { patient: { from: 0, width: 0 }, clinician: { from: 0, width: 0 } };
+    let traced:
+      { relay: Counters; sent: SentMedia; onPatient: ReceivedMedia; onClinician: ReceivedMedia } | undefined;
     const length = scenario.changes ? Math.max(seconds, dropAt + dropFor + 30) : seconds;
     for (let second = 0; second <= length; second++) {
       const due = admittedAt + second * 1000;
@@ -215,6 +318,34 @@ try {
       const [onPatient, onClinician] = await Promise.all([receivedMedia(patient), receivedMedia(clinician)]);
       samples.patient.push(onPatient);
       samples.clinician.push(onClinician);
+      if (trace) {
+        const relayNow = impaired.relay.counters();
+        const [sent, toPatient, toClinician] = await Promise.all([
+          sentMedia(patient),
+          nodeView(impaired, patientId),
+          nodeView(impaired, clinicianId),
+        ]);
+        const was = traced ?? { relay: relayNow, sent, onPatient, onClinician };
+        traced = { relay: relayNow, sent, onPatient, onClinician };
+        const span = Math.max(0.001, (sent.at - was.sent.at) / 1000);
+        const { up, down } = minus(relayNow, was.relay);
+        const rate = (bytes: number) => (bytes * 8) / 1000 / span;
+        const concealed = (now: ReceivedMedia, then: ReceivedMedia) => {
+          const samplesIn = now.audioSamples - then.audioSamples;
+          return samplesIn > 0 ? (100 * (now.concealedSamples - then.concealedSamples)) / samplesIn : NaN;
+        };
+        const frames = (now: ReceivedMedia, then: ReceivedMedia) =>
+          (now.framesDecoded - then.framesDecoded) / span;
+        console.log(
+          `  t=${String(second).padStart(2)} ${impaired.relay.impairment.down.rateKbps ?? 'clear'} | ` +
+            `relay down ${kbps(rate(down.bytes))} kbps ovf ${String(down.overflowed).padStart(3)}, up ${kbps(rate(up.bytes))} kbps ovf ${String(up.overflowed).padStart(3)} | ` +
+            `node: est to patient ${kbps(toPatient.estimateKbps)}, sends ${kbps(toPatient.sendKbps)} (rtx ${kbps(toPatient.rtxKbps)}, probes ${kbps(toPatient.probationKbps)}; ${toPatient.layers}), ` +
+            `from patient ${kbps(toPatient.receivedKbps)} (loss ${(100 * toPatient.lossReceived).toFixed(0)} %, cap ${kbps(toPatient.maxIncomingKbps)}), to clinician ${toClinician.layers} | ` +
+            `patient sends audio ${kbps(rate(sent.audioBytes - was.sent.audioBytes))} video ${kbps(rate(sent.videoBytes - was.sent.videoBytes))} (${sent.activeLayers} layers), own est ${kbps(sent.estimateKbps)} | ` +
+            `patient gets ${frames(onPatient, was.onPatient).toFixed(0).padStart(2)} fps, concealed ${concealed(onPatient, was.onPatient).toFixed(0).padStart(3)} %; ` +
+            `clinician gets ${frames(onClinician, was.onClinician).toFixed(0).padStart(2)} fps, concealed ${concealed(onClinician, was.onClinician).toFixed(0).padStart(3)} %`,
+        );
+      }
       while (changes[0] && changes[0].at <= second) {
         // the drop's start keeps the width it had, for recovery; its end starts the clock
         if (changes.length === 2) {

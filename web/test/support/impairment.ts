@@ -19,6 +19,10 @@ export interface ImpairedCallNode {
   impairOnly(participantId: string): void;
   /** The video consumers a participant receives through, as mediasoup has them now. */
   videoConsumers(participantId: string): types.Consumer[];
+  /** Every consumer a participant receives through (audio and video), as mediasoup has them now. */
+  consumers(participantId: string): types.Consumer[];
+  /** A participant's open transports (their `appData.direction` says send or recv). */
+  transports(participantId: string): types.WebRtcTransport[];
   close(): Promise<void>;
 }
 
@@ -66,6 +70,9 @@ export async function startImpairedCallNode(options: CallNodeOptions = {}): Prom
     },
     videoConsumers: (participantId) =>
       [...(consumers.get(participantId) ?? [])].filter((consumer) => consumer.kind === 'video'),
+    consumers: (participantId) => [...(consumers.get(participantId) ?? [])],
+    transports: (participantId) =>
+      [...transports].filter((transport) => !transport.closed && peerOf(transport) === participantId),
     async close() {
       await relay.close();
       await node.close();
