@@ -247,6 +247,19 @@ describe('the service images', { timeout: 900_000 }, () => {
     }
   });
 
+  it('leaves user 10001 nothing it can write in /app or /usr/local of the images', async (t) => {
+    // the call node's and web's add files of their own; the app image's are in both
+    for (const name of ['gpc/call-node', 'gpc/web'] as const) {
+      const container = await containerOf(t, image(name));
+      const find = runIn(t, container, {}, ['find', '/app', '/usr/local', '-writable']);
+      assert.equal(await find.process.exited, 0, find.process.output());
+      assert.equal(find.process.output().trim(), '', `${name}: writable by the image's user`);
+      const who = runIn(t, container, {}, ['id', '-u']);
+      assert.equal(await who.process.exited, 0, who.process.output());
+      assert.equal(who.process.output().trim(), String(imageUser));
+    }
+  });
+
   it('migrates an empty database with the migration command in the triage image', async (t) => {
     const container = await containerOf(t, image('gpc/triage'));
     const migration = runIn(t, container, { TRIAGE_DATABASE_URL: db.url }, migrateCommand);
