@@ -76,4 +76,75 @@ describe('video call on a poor network in Chromium: layers follow the bandwidth,
     const { overflowed } = impaired.relay.counters().down;
     assert.ok(overflowed > 0, 'the limit was a bottleneck: its queue overflowed');
   });
+
+  it('keeps the patient’s audio coming through a sudden drop to 100 kbps by holding video back each way, and brings video back once the rate returns', async () => {
+    const clinician = await newLocalPage(browser);
+    const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
+    const token = triage.as(triage.practiceA, 'clinician').token;
+    const patientLink = await startCallAsClinician(clinician, web.url, token, consultationId);
+    const patientId = participantOfLink(patientLink);
+    impaired.relay.clear();
+    impaired.impairOnly(patientId);
+    const patient = await newLocalPage(browser, { viewport: { width: 390, height: 844 } });
+    await joinAsPatient(patient, web.url, patientLink);
+    await clinician.getByRole('button', { name: 'Admit Pat Example' }).click();
+    await mediaFlows(patient, 'patient');
+    const layer = () => impaired.videoConsumers(patientId).at(-1)?.currentLayers?.spatialLayer ?? -1;
+    await waitFor(
+      () => `a layer above the lowest before the drop (now ${layer()})`,
+      () => layer() >= 1,
+      { timeoutMs: 30_000 },
+    );
+    /** What the call node lets the patient's browser send (REMB), kbps: undefined when it sets no cap. */
+    const uplinkCap = async () => {
+      for (const transport of impaired.transports(patientId))
+        if (transport.appData.direction === 'send') {
+          const [stats] = await transport.getStats();
+          return stats?.maxIncomingBitrate ? stats.maxIncomingBitrate / 1000 : undefined;
+        }
+      return undefined;
+    };
+    assert.equal(await uplinkCap(), undefined, 'no cap on a clear path');
+
+    // the link drops at once in both directions, as when a phone loses its signal
+    const overflowedBefore = impaired.relay.counters().down.overflowed;
+    impaired.relay.set({ up: { rateKbps: 100 }, down: { rateKbps: 100 } });
+    await waitFor(
+      () => `the call node holds the patient's video back: the lowest layer or none (now ${layer()})`,
+      () => layer() <= 0,
+      { timeoutMs: 30_000 },
+    );
+    await waitFor('a cap under the link’s rate on what the patient’s browser sends', async () => {
+      const cap = await uplinkCap();
+      return cap !== undefined && cap < 100;
+    });
+    // audio goes on: a second of it decoded, not concealed, in both directions
+    const decoded = (media: Awaited<ReturnType<typeof receivedMedia>>) =>
+      media.audioSamples - media.concealedSamples;
+    const [patientBefore, clinicianBefore] = await Promise.all([
+      receivedMedia(patient),
+      receivedMedia(clinician),
+    ]);
+    await waitFor('the patient hears the clinician and the clinician hears the patient', async () => {
+      const [onPatient, onClinician] = await Promise.all([receivedMedia(patient), receivedMedia(clinician)]);
+      return (
+        decoded(onPatient) > decoded(patientBefore) + 48_000 &&
+        decoded(onClinician) > decoded(clinicianBefore) + 48_000
+      );
+    });
+
+    impaired.relay.clear();
+    await waitFor(
+      () => `the patient's video back above the lowest layer once the rate returns (now ${layer()})`,
+      () => layer() >= 1,
+      { timeoutMs: 60_000 },
+    );
+    await waitFor('the cap on the patient’s browser lifted', async () => (await uplinkCap()) === undefined, {
+      timeoutMs: 60_000,
+    });
+    await mediaFlows(patient, 'patient after the drop');
+    await mediaFlows(clinician, 'clinician after the drop');
+    const { overflowed } = impaired.relay.counters().down;
+    assert.ok(overflowed > overflowedBefore, 'the drop was a bottleneck: its queue overflowed');
+  });
 });
