@@ -137,8 +137,15 @@ byId('start-call').addEventListener('click', () => {
       anchor.href = patientLink;
       anchor.textContent = patientLink;
       byId('call-link-row').hidden = false;
-      // it hears each renewed access token on the `gpc-staff-token` channel (see `renewed`)
-      window.open(`/clinician.html#t=${client.accessToken ?? ''}&call=${callId}`, '_blank', 'noopener');
+      // it hears each renewed access token on the `gpc-staff-token` channel (see `renewed`); support
+      // trying the relay opens the dashboard as staff.html?relay=tcp (say), which the call page takes
+      const relay = new URLSearchParams(location.search).get('relay');
+      const search = relay && ['any', 'udp', 'tcp', 'tls'].includes(relay) ? `?relay=${relay}` : '';
+      window.open(
+        `/clinician.html${search}#t=${client.accessToken ?? ''}&call=${callId}`,
+        '_blank',
+        'noopener',
+      );
     })
     .catch((error: unknown) => showError(errorText(error, 'Could not start a call')));
 });
