@@ -313,6 +313,7 @@ interface KnownDigest {
 export class FileDigests {
   private known = new Map<string, KnownDigest>();
   private changed = false;
+  private readonly used = new Set<string>();
   constructor(private readonly file: string) {
     try {
       this.known = new Map(
@@ -331,6 +332,7 @@ export class FileDigests {
       mtimeNs: String(stat.mtimeNs),
       ino: Number(stat.ino),
     };
+    this.used.add(file);
     if (seen && seen.size === now.size && seen.mtimeNs === now.mtimeNs && seen.ino === now.ino)
       return seen.sha256;
     const hash = createHash('sha256');
@@ -345,9 +347,11 @@ export class FileDigests {
   }
 
   save(): void {
-    if (!this.changed) return;
+    // files no longer hashed (removed, or of another checkout) are forgotten
+    if (!this.changed && this.used.size === this.known.size) return;
+    const kept = [...this.known].filter(([file]) => this.used.has(file));
     const partial = `${this.file}.${process.pid}.partial`;
-    writeFileSync(partial, JSON.stringify(Object.fromEntries(this.known)));
+    writeFileSync(partial, JSON.stringify(Object.fromEntries(kept)));
     renameSync(partial, this.file);
     this.changed = false;
   }
@@ -408,6 +412,12 @@ function stage(contextDir: string, entries: readonly Entry[]): void {
 
 const short = (hash: Hash): string => hash.digest('hex').slice(0, 16);
 
+/** Removes the entries of `dir` named like `pattern` but `keep`: what an earlier input left in the cache. */
+function removeOthers(dir: string, pattern: RegExp, keep: string): void {
+  for (const name of readdirSync(dir))
+    if (pattern.test(name) && name !== keep) rmSync(path.join(dir, name), { recursive: true, force: true });
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The base: debootstrap, cached as a tar under the cache directory
 
@@ -447,6 +457,8 @@ export async function ensureBaseRootfs(cacheDir: string, log: (line: string) => 
     .slice(0, 12);
   const dir = path.join(cacheDir, 'images', `debian-bookworm-minbase-${key}`);
   const tar = path.join(dir, 'rootfs.tar');
+  mkdirSync(path.dirname(dir), { recursive: true });
+  removeOthers(path.dirname(dir), /^debian-bookworm-minbase-[0-9a-f]{12}$/, path.basename(dir));
   if (existsSync(tar)) return tar;
   const mirror = debianMirror();
   const rootfs = path.join(cacheDir, 'images', `rootfs-${process.pid}`);
@@ -510,6 +522,7 @@ export async function ensureWebDist(
   const hash = createHash('sha256');
   await hashEntries(hash, webInputs(), digests);
   const dist = path.join(cacheDir, 'images', `web-dist-${short(hash)}`);
+  removeOthers(path.dirname(dist), /^web-dist-[0-9a-f]{16}$/, path.basename(dist));
   if (existsSync(path.join(dist, 'index.html'))) return dist;
   log('building the pages (vite build) for gpc/web');
   const partial = `${dist}.${process.pid}.partial`;
