@@ -24,6 +24,12 @@
  *   participant, their browser is capped (`setMaxIncomingBitrate`, which it hears as REMB) under
  *   what arrived. Once the path is clear a cap is raised step by step, and lifted; the first raise
  *   towards a participant resumes their video from a key frame.
+ * - REMB does not stop a camera: its lowest simulcast layer (35–40 kbps) and Opus with overheads
+ *   fill a 100 kbps uplink, which lost a quarter of its packets, audio as much as video. So when
+ *   the path from a participant is capped, their page is told its uplink is congested (it stops
+ *   its camera's encodings, leaving the link to audio), and told it is clear at the cap's first
+ *   raise (it starts them again, unless the person turned their camera off or chose audio only).
+ *   Each start is a probe: congested again soon after, the next raise waits twice as long.
  *
  * See: mediasoup's consumer layers and priorities (https://mediasoup.org/documentation/v3/mediasoup/api/#Consumer),
  * and the transport's `trace` event (type `bwe`).
@@ -38,6 +44,12 @@ export interface QualityChange {
   quality: ConnectionQuality;
   /** mediasoup's estimate of what the path to the participant carries, kilobits per second. */
   availableKbps: number;
+}
+
+/** The path from a participant is congested (their page stops its camera's encodings) or clear again. */
+export interface UplinkChange {
+  peerId: string;
+  congested: boolean;
 }
 
 export interface AdaptationSettings {
@@ -229,7 +241,10 @@ interface Receiver {
 /** One sending transport: the cap on what its participant's browser sends (`setMaxIncomingBitrate`). */
 interface Sender {
   transport: types.WebRtcTransport;
+  peerId: string | undefined;
   cap: Cap;
+  /** The participant's page was told its uplink is congested, and not yet that it is clear. */
+  congested: boolean;
 }
 
 /** Adapts one router's receiving transports; `close()` stops it (the router's close stops its transports). */
@@ -249,6 +264,8 @@ export class Adaptation {
     private readonly settings: AdaptationSettings = defaultAdaptationSettings,
     /** Whether a participant chose audio only: their video held back here stays paused when let go. */
     private readonly audioOnly: (peerId: string) => boolean = () => false,
+    /** The path from a participant became congested, or clear again: their page stops or starts its camera's encodings. */
+    private readonly onUplink: (change: UplinkChange) => void = () => undefined,
   ) {
     router.observer.on('newtransport', (transport) => this.watch(transport as types.WebRtcTransport));
     this.timer = setInterval(() => this.adjustAll(), settings.intervalMs);
@@ -275,7 +292,7 @@ export class Adaptation {
   private watch(transport: types.WebRtcTransport): void {
     const { direction, peerId } = transport.appData as { direction?: string; peerId?: string };
     if (direction === 'send') {
-      this.senders.set(transport.id, { transport, cap: noCap(this.settings) });
+      this.senders.set(transport.id, { transport, peerId, cap: noCap(this.settings), congested: false });
       transport.observer.once('close', () => this.senders.delete(transport.id));
       transport.observer.on('newproducer', (producer) => {
         const costs = producer.rtpParameters.encodings?.map((encoding, index) =>
@@ -411,10 +428,15 @@ export class Adaptation {
     }
   }
 
-  /** From the participant: congested, what their browser sends is capped (it hears REMB) under what arrived. */
+  /**
+   * From the participant: congested, what their browser sends is capped (it hears REMB) under what
+   * arrived, and their page is told to stop its camera's encodings; at the cap's first raise, to
+   * start them again.
+   */
   private throttleSender(sender: Sender): void {
     void this.statsOf(sender.transport).then((stats) => {
       if (!stats || this.closed) return;
+      const before = sender.cap.kbps;
       const kbps = nextCap(
         sender.cap,
         {
@@ -429,6 +451,11 @@ export class Adaptation {
       );
       if (kbps === undefined) return;
       sender.transport.setMaxIncomingBitrate(Math.round(kbps * 1000)).catch(() => undefined);
+      const congested = kbps > 0 && (before === undefined || kbps < before);
+      if (sender.peerId && !sender.transport.closed && congested !== sender.congested) {
+        sender.congested = congested;
+        this.onUplink({ peerId: sender.peerId, congested });
+      }
     });
   }
 

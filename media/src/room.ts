@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import type { ProducerSource } from '@gpc/contracts';
-import { Adaptation, type QualityChange } from './adaptation';
+import { Adaptation, type QualityChange, type UplinkChange } from './adaptation';
 import { mediaCodecs } from './codecs';
 import { InvalidMediaParametersError, MediaNotFoundError } from './errors';
 import type { MediaWorker } from './worker-pool';
@@ -230,6 +230,8 @@ interface RoomEvents {
   newProducer: [peer: Peer, producer: types.Producer];
   /** A participant's connection became poor or good again (see adaptation.ts). */
   connectionQuality: [change: QualityChange];
+  /** The path from a participant became congested (their page should stop its camera's encodings) or clear. */
+  uplink: [change: UplinkChange];
   /** The room's router closed underneath it (its worker died): clients must rejoin. */
   lost: [];
   closed: [];
@@ -253,6 +255,7 @@ export class Room extends EventEmitter<RoomEvents> {
       (change) => this.emit('connectionQuality', change),
       undefined,
       (peerId) => this.peers.get(peerId)?.audioOnly ?? false,
+      (change) => this.emit('uplink', change),
     );
     router.observer.once('close', () => {
       if (!this.closedFlag) {

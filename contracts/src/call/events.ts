@@ -157,6 +157,17 @@ export interface ConnectionQualityChange {
   availableKbps: number;
 }
 
+/**
+ * The path from this participant to the call node: `congested` (it lost packets; their page stops
+ * its camera's encodings so the link carries their audio), or `clear` again (the page starts them,
+ * unless the person turned the camera off or chose audio only). Audio is never touched.
+ */
+export const UplinkChange = Type.Object(
+  { state: OneOf(['congested', 'clear']) },
+  { additionalProperties: false },
+);
+export type UplinkChange = Static<typeof UplinkChange>;
+
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: AckError };
 
 export type ClientToServerEvents = {
@@ -193,6 +204,8 @@ export interface ServerToClientEvents {
    * the page offers audio only) or recovered (`good`).
    */
   'connection:quality': (change: ConnectionQualityChange) => void;
+  /** To one participant: what their page sends is being lost on the way (see UplinkChange). */
+  'connection:uplink': (change: UplinkChange) => void;
 }
 
 /**

@@ -514,6 +514,12 @@ export class CallSession {
         const socketId = this.members.get(peerId)?.socketId;
         if (socketId) this.deps.io.to(socketId).emit('connection:quality', { quality, availableKbps });
       });
+      // and the participant whose uplink is losing packets: their page stops its camera's encodings
+      room.on('uplink', ({ peerId, congested }) => {
+        const socketId = this.members.get(peerId)?.socketId;
+        if (socketId)
+          this.deps.io.to(socketId).emit('connection:uplink', { state: congested ? 'congested' : 'clear' });
+      });
       room.once('lost', () => {
         this.mediaRoom = undefined;
         this.deps.logger.warn({ callId: this.id }, 'call media lost; asking clients to rejoin');
