@@ -255,8 +255,12 @@ export function applicationSpecs(settings: LocalSettings, workerBin: string): Se
   ];
 }
 
-/** npm start's one call node, as it announces itself for placement. */
-export const localCallNodeId = 'local-call-node';
+/**
+ * npm start's one call node, as it announces itself for placement: named by its port, so two
+ * `npm start`s on other ports sharing one Redis do not announce under one id.
+ */
+export const localCallNodeId = (settings: LocalSettings): string =>
+  `local-call-node-${settings.signallingPort}`;
 
 /**
  * The call node: signalling with the mediasoup workers in the same process. It holds no key that
@@ -283,8 +287,8 @@ function signallingSpec(settings: LocalSettings, workerBin: string): ServiceSpec
       SIGNALLING_TURN_URLS: turnUrls(host, settings.turnPort, settings.turnTlsPort).join(','),
       SIGNALLING_TURN_SECRET: devTurnSecret(settings.stateDir),
       // announced in Redis for placement: the pages reach it through the web server's /call-node/<id>
-      SIGNALLING_NODE_ID: localCallNodeId,
-      SIGNALLING_PUBLIC_URL: `http://${host}:${settings.webPort}/call-node/${localCallNodeId}`,
+      SIGNALLING_NODE_ID: localCallNodeId(settings),
+      SIGNALLING_PUBLIC_URL: `http://${host}:${settings.webPort}/call-node/${localCallNodeId(settings)}`,
     },
     readyUrl: `http://${host}:${settings.signallingPort}/health`,
     // announced for placement, it would drain on SIGTERM (wait for its calls to end): Ctrl-C stops it at once

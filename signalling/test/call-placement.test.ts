@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { JoinResult } from '@gpc/contracts';
-import { defaultTokenIssuer } from '@gpc/contracts';
+import { callNodeKeyPrefix, callNodesKey, defaultTokenIssuer } from '@gpc/contracts';
 import { freePort, seedConsultation, startRedis, startTriage, track, waitFor } from '@gpc/test-support';
 import { generateSigningKey, liveCallNodes, placeCall, TokenKeys } from '@gpc/triage';
 import { opusRtpParameters } from '../../media/test/support/rtp-parameters';
@@ -228,5 +228,28 @@ describe('calls placed across three call nodes: spread by load, placed again whe
     await ok(clinician, 'call:end', {});
     assert.equal(await node.exited, 0);
     assert.deepEqual(await liveCallNodes(ownRedis), [], 'it withdrew as it stopped');
+  });
+
+  it('never places a call on a node announced at another site’s /call-node/ path (another deployment sharing the Redis)', async () => {
+    const other = {
+      id: 'other-site-node',
+      url: 'http://other-site.example/call-node/other-site-node',
+      ...{ calls: 0, rooms: 0, peers: 0, consumers: 0, cpu: 0, draining: false, at: Date.now() },
+    };
+    await redis
+      .multi()
+      .set(callNodeKeyPrefix + other.id, JSON.stringify(other), 'PX', 60_000)
+      .sadd(callNodesKey, other.id)
+      .exec();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const placement = await placeCall(redis, randomUUID(), 600, 'http://this-site.example');
+        assert.notEqual(placement.nodeId, other.id, 'not on the other site’s node, however idle');
+      }
+      const there = await placeCall(redis, randomUUID(), 600, 'http://other-site.example');
+      assert.equal(there.nodeId, other.id, 'that site’s own calls may go there (the least loaded)');
+    } finally {
+      await redis.del(callNodeKeyPrefix + other.id);
+    }
   });
 });

@@ -407,6 +407,7 @@ async function registerRoutes(
     await app.register(callPlacementRoutes, {
       prefix: '/call-placement',
       pool,
+      publicWebUrl,
       placement: deps.redis.callPlacement,
     });
   await app.register(callEventRoutes, { prefix: '/internal', pool, callNodes: deps.callNodeKeys });

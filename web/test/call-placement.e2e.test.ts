@@ -24,13 +24,17 @@ describe('calls placed across three call-node processes, in Chromium: the pages 
   // Redis of the test's own: the nodes announce themselves under the real keys
   const redis = await startRedis();
   const placement = new Redis(redis.url);
-  const triage = await startTriage({ after }, { listen: true, callPlacement: placement });
+  // the web server's address first: each node's public URL is a path on it, and triage places
+  // calls only on nodes reached through its own site
+  const webPort = await freePort();
+  const webUrl = `http://127.0.0.1:${webPort}/`;
+  const triage = await startTriage(
+    { after },
+    { listen: true, callPlacement: placement, publicWebUrl: webUrl.slice(0, -1) },
+  );
   // torn down last-in first-out: Redis goes after everything that uses it
   triage.after(() => redis.remove());
   triage.after(() => placement.disconnect());
-  // the web server's address first: each node's public URL is a path on it
-  const webPort = await freePort();
-  const webUrl = `http://127.0.0.1:${webPort}/`;
   const workerBin =
     process.env.MEDIASOUP_WORKER_BIN ?? (await ensureMediasoupWorker({ log: () => undefined }));
 

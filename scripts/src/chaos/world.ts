@@ -186,7 +186,11 @@ export async function startWorld(workerBin: string | undefined, say: (line: stri
     const callNodes: World['callNodes'] = [];
     const first = apps.find((service) => service.name === 'signalling');
     if (first) {
-      callNodes.push({ process: 'signalling', nodeId: localCallNodeId, port: settings.signallingPort });
+      callNodes.push({
+        process: 'signalling',
+        nodeId: localCallNodeId(settings),
+        port: settings.signallingPort,
+      });
       const second = { process: 'signalling-2', nodeId: 'chaos-call-node-2', port: await freePort() };
       apps.push(
         add({

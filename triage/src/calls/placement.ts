@@ -42,14 +42,35 @@ export async function liveCallNodes(redis: Redis): Promise<CallNodeStatus[]> {
 }
 
 /**
+ * The nodes a site's pages can reach: those announced at a `/call-node/<id>` path of this site
+ * (`site`: its public web URL), and those with an origin of their own. A `/call-node/` URL of
+ * another site is a node of another deployment sharing the Redis (two `npm start`s on one machine,
+ * say), whose tokens it would not take: never placed on.
+ */
+export function reachableFrom(site: string | undefined, nodes: CallNodeStatus[]): CallNodeStatus[] {
+  if (!site) return nodes;
+  const ours = `${new URL(site).origin}/call-node/`;
+  return nodes.filter(
+    (node) => node.url.startsWith(ours) || !new URL(node.url).pathname.startsWith('/call-node/'),
+  );
+}
+
+/**
  * The node the call lives on: where it is placed while that node is live (draining or not: its
  * calls finish there), otherwise a new placement on the least-loaded live node that takes calls.
- * `ttlSeconds`: how long the placement is kept (the call's links' lifetime).
+ * `ttlSeconds`: how long the placement is kept (the call's links' lifetime); `site`: the public web
+ * URL of the site whose pages join (see reachableFrom).
  */
-export async function placeCall(redis: Redis, callId: string, ttlSeconds: number): Promise<CallPlacement> {
+export async function placeCall(
+  redis: Redis,
+  callId: string,
+  ttlSeconds: number,
+  site?: string,
+): Promise<CallPlacement> {
   const key = callPlacementKeyPrefix + callId;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const [nodes, current] = await Promise.all([liveCallNodes(redis), redis.get(key)]);
+    const [live, current] = await Promise.all([liveCallNodes(redis), redis.get(key)]);
+    const nodes = reachableFrom(site, live);
     const placed = nodes.find((node) => node.id === current);
     if (placed) return { nodeId: placed.id, nodeUrl: placed.url };
     const pending = await Promise.all(

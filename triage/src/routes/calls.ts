@@ -62,7 +62,7 @@ export const callRoutes: FastifyPluginCallbackTypebox<CallRoutesDeps> = (app, de
     },
     async (request, reply) => {
       const { call, patientName } = await startCall(deps, request.staff, request.body.consultationId);
-      const node = await placed(deps.placement, call);
+      const node = await placed(deps.placement, call, deps.publicWebUrl);
       request.log.info(
         { callId: call.id, consultationId: call.consultationId, node: node?.nodeId },
         'call created',
@@ -114,7 +114,7 @@ export const callRoutes: FastifyPluginCallbackTypebox<CallRoutesDeps> = (app, de
     async (request) => {
       const call = await openCall(deps.pool, request.staff.practiceId, request.params.callId);
       const ttlSeconds = hostTokenSecondsFor(request);
-      const node = await placed(deps.placement, call);
+      const node = await placed(deps.placement, call, deps.publicWebUrl);
       return {
         token: hostToken(app.tokens, call, request.staff, ttlSeconds),
         expiresIn: ttlSeconds,
@@ -127,6 +127,8 @@ export const callRoutes: FastifyPluginCallbackTypebox<CallRoutesDeps> = (app, de
 
 export interface CallPlacementRoutesDeps {
   pool: pg.Pool;
+  /** This site: calls are placed only on nodes reached through it (or on nodes with an origin of their own). */
+  publicWebUrl: string;
   placement: Redis;
 }
 
@@ -153,7 +155,7 @@ export const callPlacementRoutes: FastifyPluginCallbackTypebox<CallPlacementRout
       const claims = bearer ? verifiedCall(app.tokens, bearer) : undefined;
       if (!claims) throw new AppError('unauthorized', 'A valid call token is needed');
       const call = await openCall(deps.pool, claims.practiceId, claims.callId);
-      return (await placed(deps.placement, call))!;
+      return (await placed(deps.placement, call, deps.publicWebUrl))!;
     },
   );
   done();
@@ -171,11 +173,15 @@ function verifiedCall(tokens: TokenKeys, token: string): { practiceId: string; c
 }
 
 /** Where the call lives (placed now if it was not, or if its node stopped); none without placement. */
-async function placed(redis: Redis | undefined, call: VideoCallRow): Promise<CallPlacement | undefined> {
+async function placed(
+  redis: Redis | undefined,
+  call: VideoCallRow,
+  site: string,
+): Promise<CallPlacement | undefined> {
   if (!redis) return undefined;
   const ttlSeconds = Math.max(60, Math.ceil((call.linksExpireAt.getTime() - Date.now()) / 1000));
   try {
-    return await withRedis(redis, () => placeCall(redis, call.id, ttlSeconds));
+    return await withRedis(redis, () => placeCall(redis, call.id, ttlSeconds, site));
   } catch (error) {
     if (error instanceof AppError) throw error;
     throw new AppError('unavailable', 'Calls cannot be placed just now; try again shortly');
