@@ -3,8 +3,6 @@
 // it on to the address that node announced in Redis under that id (contracts/src/call/placement.ts).
 // Nothing else is routed: an id of another shape, an id no live node announced, or any path but its
 // socket.io is refused, so this is no open proxy.
-// ioredis is installed for the services that declare it (triage, signalling, record); web uses the same
-// copy. Declaring it in web/package.json changes the install stamp, so it is left for the next install.
 import { Redis } from 'ioredis';
 import {
   callNodeIdPattern,
