@@ -120,8 +120,12 @@ export class NodePresence {
       if (this.failing) this.deps.logger.info('call node heartbeat back: new calls may be placed here');
       this.failing = false;
     } catch (error) {
-      // while Redis is away no call can be placed anywhere; the calls here go on
-      if (!this.failing) this.deps.logger.error({ err: error }, 'call node heartbeat failed');
+      // while Redis is away no call can be placed anywhere; the calls here go on. Redis not connected
+      // (yet, at start, or since it went away) is said in words; any other failure with its error
+      const connection = this.deps.redis.status;
+      if (!this.failing && connection !== 'ready')
+        this.deps.logger.warn({ redis: connection }, 'call node not announced: Redis is not connected');
+      else if (!this.failing) this.deps.logger.error({ err: error }, 'call node heartbeat failed');
       this.failing = true;
     }
   }
