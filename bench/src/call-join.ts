@@ -170,6 +170,8 @@ try {
         state: window.__call?.currentState,
         step: document.querySelector('main section:not([hidden])')?.id,
         waiting: document.getElementById('waiting-list')?.textContent,
+        // what the page went through last, to tell why it is not in the call
+        timeline: window.__call?.timeline.slice(-12),
       }));
       console.log(`join ${join}: no Admit button on the clinician's page: ${JSON.stringify(seen)}`);
       throw error;
