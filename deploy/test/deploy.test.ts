@@ -17,7 +17,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IContainer, IPodSpec } from 'kubernetes-models/v1';
-import { envName, loadConfig, s3Settings } from '@gpc/contracts';
+import { callNodeIdPattern, envName, loadConfig, s3Settings, type CallNodeStatus } from '@gpc/contracts';
 // each service's config module itself, not its package's index, which loads the whole service
 // (fastify, sharp, the AWS SDK...): about 8 s of imports against 0.5 s on 2 busy cores
 import { TriageConfigSchema } from '../../triage/src/config';
@@ -25,6 +25,8 @@ import { SignallingConfigSchema, turnSettings, type SignallingConfig } from '../
 import { RecordConfigSchema } from '../../record/src/config';
 import { WebConfigSchema } from '../../web/src/config';
 import { createStaticServer } from '../../web/src/static-app';
+import { callNodeRoute } from '../../web/src/call-nodes';
+import { reachableFrom } from '../../triage/src/calls/placement';
 import {
   clusterSecret,
   imageRepository,
@@ -172,6 +174,51 @@ function isPrivateAddress(address: string): boolean {
       (a === 100 && b >= 64 && b <= 127) ||
       (a === 169 && b === 254))
   );
+}
+
+/**
+ * Checks the configurations of triage, a call node and web run call placement together (README
+ * "Several call nodes"): triage places calls; the node has an id of the allowed shape and announces
+ * a public URL whose path is `/call-node/<its id>` (so web's route takes the pages' socket.io there
+ * to that id) on the origin triage's pages are on, and web's too (so triage places calls on it, and
+ * the pages' `connect-src 'self'` holds); web reads the announcements from Redis. Returns the node's
+ * internal URL, whose reach from web each deployment checks its own way.
+ */
+function assertPlacement(
+  triage: Record<string, unknown>,
+  node: Record<string, unknown>,
+  web: Record<string, unknown>,
+  where: string,
+): URL {
+  assert.equal(triage.callPlacement, true, `${where}: triage places calls (TRIAGE_CALL_PLACEMENT)`);
+  const id = node.nodeId as string | undefined;
+  assert.ok(id, `${where}: the call node is named (SIGNALLING_NODE_ID)`);
+  assert.match(id, new RegExp(callNodeIdPattern), `${where}: ${id} is a node id signalling takes`);
+  const publicUrl = node.publicUrl as string | undefined;
+  assert.ok(publicUrl, `${where}: the call node announces itself (SIGNALLING_PUBLIC_URL)`);
+  const url = new URL(publicUrl);
+  assert.equal(url.pathname.replace(/\/$/, ''), `/call-node/${id}`, `${where}: ${publicUrl} is its own path`);
+  assert.equal(
+    callNodeRoute(`${url.pathname.replace(/\/$/, '')}/socket.io/`)?.nodeId,
+    id,
+    `${where}: web routes the pages' socket.io at ${publicUrl} to ${id}`,
+  );
+  const site = new URL(triage.publicWebUrl as string).origin;
+  assert.equal(url.origin, site, `${where}: the node's public URL is on triage's public web origin`);
+  assert.equal(new URL(web.publicUrl as string).origin, site, `${where}: and web's`);
+  const status = { id, url: publicUrl } as CallNodeStatus;
+  assert.deepEqual(
+    reachableFrom(triage.publicWebUrl as string, [status]).map((n) => n.id),
+    [id],
+    `${where}: triage places calls on it`,
+  );
+  assert.ok(web.redisUrl, `${where}: web reads the nodes' announcements (WEB_REDIS_URL)`);
+  const internal = node.internalUrl as string | undefined;
+  assert.ok(internal, `${where}: the node says where web reaches it (SIGNALLING_INTERNAL_URL)`);
+  const reach = new URL(internal);
+  assert.equal(reach.protocol, 'http:', `${where}: web passes on to plain http`);
+  assert.equal(Number(reach.port), node.port, `${where}: on the port the node listens on`);
+  return reach;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -408,6 +455,32 @@ describe('deploy/compose.yaml for a single host', () => {
     assert.equal(hop, interpolated(tlsPort), 'to coturn’s TLS port, the PROXY header taken off');
   });
 
+  it('runs call placement: triage places calls on the call node, announced on the site’s origin at its /call-node/ path, which web reaches through the host gateway and routes by Redis', () => {
+    const byRepository = (repository: string) =>
+      Object.values(services()).find((s) => imageRepository(s.image) === repository)!;
+    const envOf = (service: ComposeServiceShape) =>
+      Object.fromEntries(
+        Object.entries(service.environment ?? {}).map(([key, value]) => [key, interpolated(value)]),
+      );
+    const webService = byRepository('gpc/web');
+    const triage = loadWith('TRIAGE', envOf(byRepository('gpc/triage')), 'triage');
+    const node = loadWith('SIGNALLING', envOf(byRepository('gpc/call-node')), 'call-node');
+    const web = loadWith('WEB', envOf(webService), 'web');
+    const reach = assertPlacement(triage, node, web, 'compose');
+    // the call node is on the host's network, listening on every address: web reaches it at the host
+    // gateway, by the name its extra_hosts gives it
+    assert.equal(node.host, '0.0.0.0', 'the call node listens where the host gateway reaches it');
+    assert.ok(
+      (webService as { extra_hosts?: string[] }).extra_hosts?.includes(`${reach.hostname}:host-gateway`),
+      `web resolves ${reach.hostname} to the host`,
+    );
+    assert.equal(
+      new URL(web.redisUrl as string).host,
+      new URL(triage.redisUrl as string).host,
+      'web reads the Redis triage places calls by',
+    );
+  });
+
   it('names in deploy/.env.example every variable it reads, and nothing else', () => {
     const example = readFileSync(path.join(deployDir, '.env.example'), 'utf8');
     const listed = new Set([...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]!));
@@ -512,7 +585,29 @@ function serviceEnv(container: IContainer, prefix: string): Record<string, strin
     if (variable.value !== undefined)
       env[variable.name] = variable.value.replace(/\$\([A-Z_]+\)/g, '10.0.0.1');
     else if (variable.valueFrom?.fieldRef) env[variable.name] = '10.0.0.1';
-    else env[variable.name] = 'placeholder';
+    // a Secret's value: a URL where the service checks it is one
+    else env[variable.name] = variable.name.endsWith('_REDIS_URL') ? 'redis://placeholder' : 'placeholder';
+  }
+  return env;
+}
+
+/**
+ * A container's variables as the kubelet gives them: the downward API's fields from `fields`, Secrets
+ * as placeholders, and `$(NAME)` filled in only from a variable declared before it (else left as
+ * written, as Kubernetes does).
+ */
+function expandedEnv(container: IContainer, fields: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const variable of container.env ?? []) {
+    const field = variable.valueFrom?.fieldRef?.fieldPath;
+    if (variable.value !== undefined)
+      env[variable.name] = variable.value.replace(/\$\(([A-Za-z0-9_]+)\)/g, (whole, name: string) =>
+        name in env ? env[name]! : whole,
+      );
+    else if (field) {
+      assert.ok(field in fields, `no stand-in for the downward API's ${field}`);
+      env[variable.name] = fields[field]!;
+    } else env[variable.name] = 'redis://placeholder';
   }
   return env;
 }
@@ -807,6 +902,84 @@ for (const dir of ['base', 'overlays/production']) {
       }
       if (dir === 'overlays/production')
         for (const ingress of ingresses) assert.ok((ingress.spec as { tls?: unknown[] }).tls?.length, 'TLS');
+    });
+
+    it('runs call placement: triage places calls on each call node, announced under its node’s name on the site’s origin at its /call-node/ path, which the ingress sends to web, and web reaches the node on its cluster address', () => {
+      const map = objects.find(
+        (o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith(nodePublicAddresses.name),
+      ) as { data?: Record<string, string> } | undefined;
+      const nodes = Object.keys(map?.data ?? {});
+      assert.ok(nodes.length > 0, 'the nodes the call nodes run on');
+      const container = podSpecOf(find('DaemonSet', 'call-node')!)!.containers[0]!;
+      const envOf = (name: string) => podSpecOf(find('Deployment', name)!)!.containers[0]!;
+      const hostIP = '10.0.0.7';
+      const only = (env: Record<string, string>, prefix: string) =>
+        Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith(`${prefix}_`)));
+      const triage = loadWith('TRIAGE', only(expandedEnv(envOf('triage'), {}), 'TRIAGE'), 'triage');
+      const web = loadWith('WEB', only(expandedEnv(envOf('web'), {}), 'WEB'), 'web');
+      const ids = new Set<string>();
+      for (const nodeName of nodes) {
+        // on a host network, the pod's address is its node's
+        const fields = {
+          'spec.nodeName': nodeName,
+          'status.hostIP': hostIP,
+          'status.podIP': hostIP,
+          'metadata.name': 'call-node-x7k2p',
+        };
+        const env = only(expandedEnv(container, fields), 'SIGNALLING');
+        for (const [key, value] of Object.entries(env))
+          assert.doesNotMatch(value, /\$\(/, `${key}: names only variables declared before it`);
+        const node = loadWith('SIGNALLING', env, `call-node on ${nodeName}`);
+        const reach = assertPlacement(triage, node, web, `call-node on ${nodeName}`);
+        ids.add(node.nodeId as string);
+        assert.equal(reach.hostname, hostIP, 'web reaches the node on its cluster address');
+        assert.ok(
+          [hostIP, '0.0.0.0'].includes(node.host as string),
+          'where the node listens (SIGNALLING_HOST)',
+        );
+      }
+      assert.equal(ids.size, nodes.length, 'each node’s call node has an id of its own');
+      // every service reads the one Redis
+      const redisKey = (c: IContainer, name: string) =>
+        c.env?.find((v) => v.name === name)?.valueFrom?.secretKeyRef?.key;
+      assert.equal(redisKey(envOf('web'), 'WEB_REDIS_URL'), redisKey(container, 'SIGNALLING_REDIS_URL'));
+      assert.equal(
+        redisKey(envOf('triage'), 'TRIAGE_REDIS_URL'),
+        redisKey(container, 'SIGNALLING_REDIS_URL'),
+      );
+      // the pages' socket.io at a node's path: to web, as a long-lived WebSocket
+      const path = '/call-node/a-node/socket.io/';
+      const matches: { path: string; service: string; ingress: K8sObject }[] = [];
+      for (const ingress of objects.filter((o) => o.kind === 'Ingress'))
+        for (const rule of (
+          ingress.spec as {
+            rules: {
+              http: { paths: { path: string; pathType: string; backend: { service: { name: string } } }[] };
+            }[];
+          }
+        ).rules)
+          for (const route of rule.http.paths) {
+            const prefix = route.path.replace(/\/$/, '');
+            if (route.pathType === 'Prefix' && (path === prefix || path.startsWith(`${prefix}/`)))
+              matches.push({ path: prefix, service: route.backend.service.name, ingress });
+          }
+      const route = matches.sort((a, b) => b.path.length - a.path.length)[0];
+      assert.equal(route?.service, 'web', `${path} goes to web, which routes it to the node`);
+      const annotations = route.ingress.metadata.annotations ?? {};
+      assert.ok(
+        Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']) >= 3600,
+        `${path}: long reads`,
+      );
+      assert.equal(
+        annotations['nginx.ingress.kubernetes.io/proxy-http-version'],
+        '1.1',
+        `${path}: WebSocket`,
+      );
+      assert.deepEqual(
+        objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name),
+        [],
+        'no NetworkPolicy: one added must let web reach the call nodes’ port 3002 on their nodes',
+      );
     });
 
     it('scales and protects each Deployment: an autoscaler and a disruption budget that select it', () => {
