@@ -1,11 +1,32 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import { seedConsultation, startTriage } from '@gpc/test-support';
 import { waitFor } from '@gpc/test-support/wait';
 import { launchBrowser, newLocalPage } from './support/browser';
 import { startStaticServer } from './support/static';
 import { joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
 import { participantOfLink, receivedMedia, startImpairedCallNode } from './support/impairment';
+
+/**
+ * What a page has sent of video so far, bytes, summed over its outbound streams (Chromium's
+ * getStats), and whether any of them (the camera's simulcast encodings) is active.
+ */
+const videoSent = (page: Page): Promise<{ bytes: number; active: boolean }> =>
+  page.evaluate(async () => {
+    // the sending transport is the client's own (mediasoup-client), as in receivedMedia
+    const transport = (
+      window.__call as unknown as { sendTransport?: { closed: boolean; getStats(): Promise<RTCStatsReport> } }
+    ).sendTransport;
+    const sent = { bytes: 0, active: false };
+    if (!transport || transport.closed) return sent;
+    (await transport.getStats()).forEach((entry: Record<string, unknown>) => {
+      if (entry.type !== 'outbound-rtp' || entry.kind !== 'video') return;
+      sent.bytes += Number(entry.bytesSent ?? 0);
+      if (entry.active === true) sent.active = true;
+    });
+    return sent;
+  });
 
 describe('video call on a poor network in Chromium: layers follow the bandwidth, and the page says so', async () => {
   const triage = await startTriage({ after }, { listen: true });
@@ -77,7 +98,7 @@ describe('video call on a poor network in Chromium: layers follow the bandwidth,
     assert.ok(overflowed > 0, 'the limit was a bottleneck: its queue overflowed');
   });
 
-  it('keeps the patient’s audio coming through a sudden drop to 100 kbps by holding video back each way, and brings video back once the rate returns', async () => {
+  it('keeps the patient’s audio coming through a sudden drop to 100 kbps by holding video back each way, the patient’s page sending no video while its uplink is congested, and brings video back once the rate returns', async () => {
     const clinician = await newLocalPage(browser);
     const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
     const token = triage.as(triage.practiceA, 'clinician').token;
@@ -109,6 +130,22 @@ describe('video call on a poor network in Chromium: layers follow the bandwidth,
     // the link drops at once in both directions, as when a phone loses its signal
     const overflowedBefore = impaired.relay.counters().down.overflowed;
     impaired.relay.set({ up: { rateKbps: 100 }, down: { rateKbps: 100 } });
+    // the call node tells the patient's page its uplink is congested: the camera's encodings stop,
+    // leaving the link to audio: no encoding active, and no video sent between two readings a
+    // quarter of a second apart (Chromium's own congestion control may pause a layer, not this)
+    let sent = await videoSent(patient);
+    assert.ok(sent.bytes > 0 && sent.active, 'the patient’s page sent video before the drop');
+    await waitFor(
+      () => `the patient’s page stops sending video (encodings active: ${sent.active})`,
+      async () => {
+        const now = await videoSent(patient);
+        const stopped = !now.active && now.bytes === sent.bytes;
+        sent = now;
+        return stopped;
+      },
+      { intervalMs: 250 },
+    );
+    const sentWhileStopped = sent.bytes;
     await waitFor(
       () => `the call node holds the patient's video back: the lowest layer or none (now ${layer()})`,
       () => layer() <= 0,
@@ -141,6 +178,10 @@ describe('video call on a poor network in Chromium: layers follow the bandwidth,
     );
     await waitFor('the cap on the patient’s browser lifted', async () => (await uplinkCap()) === undefined, {
       timeoutMs: 60_000,
+    });
+    await waitFor('the patient’s page sends video again', async () => {
+      const now = await videoSent(patient);
+      return now.active && now.bytes > sentWhileStopped;
     });
     await mediaFlows(patient, 'patient after the drop');
     await mediaFlows(clinician, 'clinician after the drop');
