@@ -116,6 +116,8 @@ export class CallClient {
   private relocating: Promise<void> | undefined;
   /** While the socket is down: asks again every few seconds where the call lives (its node may be gone). */
   private relocateTimer: ReturnType<typeof setInterval> | undefined;
+  /** The last try to get a fresh token (a member of staff's host token) failed. */
+  private tokenUnavailable = false;
   /** Fails the requests still waiting on a socket once it is left for another node's. */
   private leaveSocket: (why: Error) => void = () => undefined;
   private socketLeft: Promise<never> = new Promise(() => undefined);
@@ -204,8 +206,18 @@ export class CallClient {
             }
           : (send) =>
               void token().then(
-                (fresh) => send({ token: fresh }),
-                () => send({ token: '' }),
+                (fresh) => {
+                  this.tokenUnavailable = false;
+                  send({ token: fresh });
+                },
+                (error: unknown) => {
+                  // triage did not give a fresh token just now (busy, restarting, the network): the
+                  // refusal this brings is not the call's end (see connect_error). A 401 or 403 is:
+                  // the member of staff's session is over, or the call is not theirs to host
+                  const status = (error as { status?: unknown } | undefined)?.status;
+                  this.tokenUnavailable = status !== 401 && status !== 403;
+                  send({ token: '' });
+                },
               ),
       transports: ['websocket', 'polling'],
       // a restarted call node is back in seconds: try every 1-3 s (socket.io's default backs off to
@@ -215,8 +227,9 @@ export class CallClient {
     });
     socket.on('connect_error', (error: Error & { data?: { message?: string } }) => {
       this.watchPlacement();
-      // the call node cannot check the link just now (Redis is away): ask again shortly
-      if (error.message === 'unavailable') {
+      // the call node cannot check the link just now (Redis is away), or this page could not get a
+      // fresh token from triage for this attempt: ask again shortly
+      if (error.message === 'unavailable' || (error.message === 'unauthorized' && this.tokenUnavailable)) {
         this.setState('reconnecting');
         setTimeout(() => {
           if (!this.ended && socket === this.socket) socket.connect();
