@@ -29,7 +29,8 @@
  *   the path from a participant is capped, their page is told its uplink is congested (it stops
  *   its camera's encodings, leaving the link to audio), and told it is clear at the cap's first
  *   raise (it starts them again, unless the person turned their camera off or chose audio only).
- *   Each start is a probe: congested again soon after, the next raise waits twice as long.
+ *   Each start is a probe: for a few seconds a lower loss counts as congested, and congested again
+ *   soon after, the next raise waits twice as long.
  *
  * See: mediasoup's consumer layers and priorities (https://mediasoup.org/documentation/v3/mediasoup/api/#Consumer),
  * and the transport's `trace` event (type `bwe`).
@@ -75,6 +76,13 @@ export interface AdaptationSettings {
   /** Each raise multiplies the cap by this; a cap raised past `capLiftAboveKbps` is lifted. */
   capRaiseFactor: number;
   capLiftAboveKbps: number;
+  /**
+   * For this long after a participant's page is told its uplink is clear (its camera back on: a
+   * probe), a path from them losing this share of packets is congested already: the lowest layer
+   * beside audio lost 6–14 % of a 100 kbps uplink, under `congestedLoss`, and stayed on.
+   */
+  uplinkProbeMs: number;
+  uplinkProbeLoss: number;
 }
 
 export const defaultAdaptationSettings: AdaptationSettings = {
@@ -91,6 +99,8 @@ export const defaultAdaptationSettings: AdaptationSettings = {
   capRaiseAfterMs: 1000,
   capRaiseFactor: 1.5,
   capLiftAboveKbps: 2000,
+  uplinkProbeMs: 4000,
+  uplinkProbeLoss: 0.05,
 };
 
 /** mediasoup refuses a max outgoing bitrate under 30 kbps (its congestion controller's floor). */
@@ -245,6 +255,8 @@ interface Sender {
   cap: Cap;
   /** The participant's page was told its uplink is congested, and not yet that it is clear. */
   congested: boolean;
+  /** When the page was last told its uplink is clear. */
+  clearedAt: number | undefined;
 }
 
 /** Adapts one router's receiving transports; `close()` stops it (the router's close stops its transports). */
@@ -292,7 +304,13 @@ export class Adaptation {
   private watch(transport: types.WebRtcTransport): void {
     const { direction, peerId } = transport.appData as { direction?: string; peerId?: string };
     if (direction === 'send') {
-      this.senders.set(transport.id, { transport, peerId, cap: noCap(this.settings), congested: false });
+      this.senders.set(transport.id, {
+        transport,
+        peerId,
+        cap: noCap(this.settings),
+        congested: false,
+        clearedAt: undefined,
+      });
       transport.observer.once('close', () => this.senders.delete(transport.id));
       transport.observer.on('newproducer', (producer) => {
         const costs = producer.rtpParameters.encodings?.map((encoding, index) =>
@@ -437,14 +455,16 @@ export class Adaptation {
     void this.statsOf(sender.transport).then((stats) => {
       if (!stats || this.closed) return;
       const before = sender.cap.kbps;
+      const now = Date.now();
+      const probing = sender.clearedAt !== undefined && now - sender.clearedAt < this.settings.uplinkProbeMs;
       const kbps = nextCap(
         sender.cap,
         {
           loss: stats.rtpPacketLossReceived ?? 0,
           congestedKbps: (stats.recvBitrate / 1000) * this.settings.videoShareOfEstimate,
         },
-        Date.now(),
-        this.settings,
+        now,
+        probing ? { ...this.settings, congestedLoss: this.settings.uplinkProbeLoss } : this.settings,
         // the browser's video keeps feedback coming: its loss average falls within seconds of the
         // losses ending, and a falling one over the mark still means losses (seen: 15 % for 6 s)
         false,
@@ -454,6 +474,7 @@ export class Adaptation {
       const congested = kbps > 0 && (before === undefined || kbps < before);
       if (sender.peerId && !sender.transport.closed && congested !== sender.congested) {
         sender.congested = congested;
+        sender.clearedAt = congested ? undefined : now;
         this.onUplink({ peerId: sender.peerId, congested });
       }
     });
