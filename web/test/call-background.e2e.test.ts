@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
-import { seedConsultation, startTriage } from '@gpc/test-support';
+import { startTriage } from '@gpc/test-support';
 import { startCallNode } from '../../signalling/test/support/call-node';
-import { chromiumArgs, chromiumPath, launchBrowser, newLocalPage } from './support/browser';
+import { chromiumArgs, chromiumPath, launchBrowser } from './support/browser';
 import { startStaticServer } from './support/static';
-import { joinAsPatient, mediaFlows, startCallAsClinician } from './support/call';
+import { admittedCall, mediaFlows } from './support/call';
 import { mediaBackOnNewTransport, reception, statesSeen, watchStates } from './support/call-recovery';
 
 const shots = '/tmp/callbackground';
@@ -37,13 +37,10 @@ describe('a patient whose phone puts the browser in the background for 30 s come
     page.waitForFunction(() => window.__call?.currentState === 'in-call', undefined, { timeout: 20_000 });
 
   it('is shown to the clinician as reconnecting, then is back in the call with media both ways and no new admission', async () => {
-    const clinician = await newLocalPage(clinicianBrowser);
-    const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
-    const token = triage.as(triage.practiceA, 'clinician').token;
-    const patientLink = await startCallAsClinician(clinician, web.url, token, consultationId);
-    const patient = await newLocalPage(patientBrowser);
-    await joinAsPatient(patient, web.url, patientLink);
-    await clinician.getByRole('button', { name: 'Admit Pat Example' }).click();
+    const { clinician, patient } = await admittedCall(
+      { triage, web },
+      { clinician: clinicianBrowser, patient: patientBrowser },
+    );
     await Promise.all([inCall(patient), inCall(clinician)]);
     // media flowing both ways before the phone goes to the background
     await Promise.all([mediaFlows(patient, 'patient before'), mediaFlows(clinician, 'clinician before')]);

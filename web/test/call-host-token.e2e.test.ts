@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { seedConsultation, waitFor } from '@gpc/test-support';
-import { newLocalPage } from './support/browser';
-import { joinAsPatient, mediaFlows, startCallAsClinician, startCallWorld } from './support/call';
+import { waitFor } from '@gpc/test-support';
+import { admittedCall, mediaFlows, startCallWorld } from './support/call';
 
 describe('the clinician’s call page when triage cannot give it a fresh host token for a while, in Chromium', async () => {
-  const { triage, web, browser } = await startCallWorld({ after });
+  const world = await startCallWorld({ after });
+  const { browser } = world;
 
   it('keeps the clinician in the call through a reconnect while triage refuses host tokens, instead of ending it as expired', async () => {
-    const clinician = await newLocalPage(browser);
-    const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
-    const token = triage.as(triage.practiceA, 'clinician').token;
-    const patientLink = await startCallAsClinician(clinician, web.url, token, consultationId);
-    const patient = await newLocalPage(browser);
-    await joinAsPatient(patient, web.url, patientLink);
-    await clinician.getByRole('button', { name: 'Admit Pat Example' }).click();
+    const { clinician } = await admittedCall(world, { clinician: browser, patient: browser });
     await mediaFlows(clinician, 'clinician before', 20_000);
 
     // triage busy or restarting: every host token asked for meanwhile gets a 503

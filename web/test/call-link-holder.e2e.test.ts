@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { seedConsultation } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
 import { newLocalPage } from './support/browser';
-import { joinAsPatient, startCallAsClinician, startCallWorld } from './support/call';
+import { admittedCall, joinAsPatient, startCallWorld } from './support/call';
 
 const shots = '/tmp/callholder';
 
 describe('a call link opened on a second device in Chromium: the clinician decides, the patient stays', async () => {
   // triage makes calls and signs every token; the call node verifies them with triage's JWKS
-  const { triage, web, browser } = await startCallWorld({ after });
+  const world = await startCallWorld({ after });
+  const { web, browser } = world;
   mkdirSync(shots, { recursive: true });
 
   const inCall = (page: Page) =>
@@ -21,13 +21,10 @@ describe('a call link opened on a second device in Chromium: the clinician decid
     clinician.locator('.nhsuk-warning-callout', { hasText: 'This link was opened on another device' });
 
   it('shows the clinician the notice with Admit and Remove; Remove refuses the second device, Admit moves the call to it, a reload resumes, and ending the call closes the link', async () => {
-    const clinician = await newLocalPage(browser);
-    const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
-    const token = triage.as(triage.practiceA, 'clinician').token;
-    const patientLink = await startCallAsClinician(clinician, web.url, token, consultationId);
-    const patient = await newLocalPage(browser);
-    await joinAsPatient(patient, web.url, patientLink);
-    await clinician.getByRole('button', { name: 'Admit Pat Example' }).click();
+    const { clinician, patient, patientLink } = await admittedCall(world, {
+      clinician: browser,
+      patient: browser,
+    });
     await inCall(patient);
 
     // the link, replayed on another device (a browser context of its own: no session storage)

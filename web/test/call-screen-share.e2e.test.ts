@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { seedConsultation, waitFor } from '@gpc/test-support';
+import { waitFor } from '@gpc/test-support';
 import { expectNoAxeViolations } from './support/axe';
-import { newLocalPage } from './support/browser';
-import { joinAsPatient, mediaFlows, startCallAsClinician, startCallWorld } from './support/call';
+import { admittedCall, mediaFlows, startCallWorld } from './support/call';
 
 const shots = '/tmp/callscreenshare';
 
@@ -28,18 +27,14 @@ describe('the clinician shares their screen in Chromium, and the patient sees it
   // triage makes calls and signs every token; the call node verifies them with triage's JWKS
   // headless Chromium's getDisplayMedia, with the fake media switches every browser test has, picks
   // a synthetic 1280x720 screen ("screen:-3:0") at once, on an http(s) page (not about:blank)
-  const { triage, web, browser } = await startCallWorld({ after });
+  const world = await startCallWorld({ after });
+  const { browser } = world;
+  const phone = { viewport: { width: 390, height: 844 }, isMobile: true };
   mkdirSync(shots, { recursive: true });
 
   it('shows the shared screen large on the patient’s phone, decoding frames, and goes back to the usual layout when sharing stops', async () => {
-    const clinician = await newLocalPage(browser);
-    const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
-    const token = triage.as(triage.practiceA, 'clinician').token;
-    const patientLink = await startCallAsClinician(clinician, web.url, token, consultationId);
     // the patient on a phone-size screen
-    const patient = await newLocalPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true });
-    await joinAsPatient(patient, web.url, patientLink);
-    await clinician.getByRole('button', { name: 'Admit Pat Example' }).click();
+    const { clinician, patient } = await admittedCall(world, { clinician: browser, patient: browser }, phone);
     await mediaFlows(patient, 'patient', 20_000);
     assert.equal(await patient.locator('#share-screen').isVisible(), false, 'only the clinician may share');
 
@@ -77,23 +72,22 @@ describe('the clinician shares their screen in Chromium, and the patient sees it
   });
 
   it('offers only a window or a tab, never a whole screen, and stops for everyone when the browser’s own control ends the capture', async () => {
-    const clinician = await newLocalPage(browser);
     // what the page asks the browser for, seen before the browser answers it
-    await clinician.addInitScript(() => {
-      const asked: unknown[] = [];
-      (window as unknown as { __displayMediaAsked: unknown[] }).__displayMediaAsked = asked;
-      const original = navigator.mediaDevices.getDisplayMedia.bind(navigator.mediaDevices);
-      navigator.mediaDevices.getDisplayMedia = (options?: DisplayMediaStreamOptions) => {
-        asked.push(options);
-        return original(options);
-      };
-    });
-    const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
-    const token = triage.as(triage.practiceA, 'clinician').token;
-    const patientLink = await startCallAsClinician(clinician, web.url, token, consultationId);
-    const patient = await newLocalPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true });
-    await joinAsPatient(patient, web.url, patientLink);
-    await clinician.getByRole('button', { name: 'Admit Pat Example' }).click();
+    const { clinician, patient } = await admittedCall(
+      world,
+      { clinician: browser, patient: browser },
+      phone,
+      (page) =>
+        page.addInitScript(() => {
+          const asked: unknown[] = [];
+          (window as unknown as { __displayMediaAsked: unknown[] }).__displayMediaAsked = asked;
+          const original = navigator.mediaDevices.getDisplayMedia.bind(navigator.mediaDevices);
+          navigator.mediaDevices.getDisplayMedia = (options?: DisplayMediaStreamOptions) => {
+            asked.push(options);
+            return original(options);
+          };
+        }),
+    );
     await mediaFlows(patient, 'patient', 20_000);
 
     await clinician.getByRole('button', { name: 'Share screen' }).click();

@@ -1,7 +1,9 @@
 // How the fault tests see a call page come back: which receiving transport it is on, what that
 // transport has decoded, and every state the page went through since the test started watching.
+import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { waitFor } from '@gpc/test-support/wait';
+import { mediaFlows } from './call';
 import type { CallState } from '../../src/call/call-client';
 
 /** What a call page receives now: on which transport, and how much it has decoded there. */
@@ -73,4 +75,30 @@ export async function mediaBackOnNewTransport(
     { timeoutMs, intervalMs: 100 },
   );
   return firstSeen!;
+}
+
+/** Waits until the page's call is in the call (joined, media flowing or about to). */
+export const inCall = (page: Page, timeout = 20_000) =>
+  page.waitForFunction(() => window.__call?.currentState === 'in-call', undefined, { timeout });
+
+/**
+ * After a fault, both pages are back in the call as they were: the patient never waited again
+ * (watched since `watchStates`), the clinician is not asked to admit them again, and media
+ * flows both ways.
+ */
+export async function backWithoutNewAdmission(patient: Page, clinician: Page, where: string): Promise<void> {
+  await inCall(patient);
+  await inCall(clinician);
+  assert.ok(!(await statesSeen(patient)).includes('waiting'), 'the patient did not wait again');
+  assert.ok(
+    await patient.locator('#step-call').isVisible(),
+    'the patient is in the call, not the waiting room',
+  );
+  assert.equal(
+    await clinician.getByRole('button', { name: /^Admit / }).count(),
+    0,
+    'the clinician is not asked to admit the patient again',
+  );
+  await mediaFlows(patient, `patient ${where}`);
+  await mediaFlows(clinician, `clinician ${where}`);
 }

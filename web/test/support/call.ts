@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
-import { startTriage, type TestLifetime, type TestTriage } from '@gpc/test-support';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { seedConsultation, startTriage, type TestLifetime, type TestTriage } from '@gpc/test-support';
 import { waitFor } from '@gpc/test-support/wait';
 import {
   startCallNode,
   type CallNode,
   type CallNodeOptions,
 } from '../../../signalling/test/support/call-node';
-import { launchBrowser } from './browser';
+import { launchBrowser, newLocalPage } from './browser';
 import { startStaticServer, type RunningStaticServer } from './static';
 
 export type InboundStats = { framesDecoded: number; totalSamplesReceived: number };
@@ -111,6 +111,29 @@ export async function joinAsPatient(
   await patient.locator('#join:not([disabled])').waitFor({ timeout: 30_000 });
   await patient.click('#join');
   await patient.locator('#step-waiting').waitFor({ state: 'visible', timeout: 30_000 });
+}
+
+/**
+ * A call on a new request of practice A with its patient admitted: the clinician's page (signed in
+ * as its clinician) in `browsers.clinician`, the patient's in `browsers.patient` (a Chromium of its
+ * own for a test that stops it), with `patientPage` options such as a phone's viewport.
+ */
+export async function admittedCall(
+  { triage, web }: Pick<CallWorld, 'triage' | 'web'>,
+  browsers: { clinician: Browser; patient: Browser },
+  patientPage?: BrowserContextOptions,
+  /** Runs on the clinician's page before it loads (e.g. `addInitScript`). */
+  prepareClinician?: (clinician: Page) => Promise<unknown>,
+): Promise<{ clinician: Page; patient: Page; patientLink: string }> {
+  const clinician = await newLocalPage(browsers.clinician);
+  await prepareClinician?.(clinician);
+  const consultationId = await seedConsultation(triage.db.pool, triage.practiceA.id);
+  const token = triage.as(triage.practiceA, 'clinician').token;
+  const patientLink = await startCallAsClinician(clinician, web.url, token, consultationId);
+  const patient = await newLocalPage(browsers.patient, patientPage);
+  await joinAsPatient(patient, web.url, patientLink);
+  await clinician.getByRole('button', { name: 'Admit Pat Example' }).click();
+  return { clinician, patient, patientLink };
 }
 
 /** What a browser test of calls runs against: triage, a call node trusting it, the built pages, Chromium. */
