@@ -1,19 +1,13 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { createServiceMetrics, scrape } from '@gpc/contracts/metrics';
+import { createServiceMetrics, scrape, type ServiceMetrics } from '@gpc/contracts/metrics';
 import { callNodeRoute, isRefused, type CallNodeDirectory } from './call-nodes';
 import { EmbeddingOrigins } from './embedding';
-import { chooseEncoding, compressibleExtensions, precompressedEncodings } from './precompress';
-import {
-  commonSecurityHeaders,
-  contentSecurityPolicy,
-  permissionsPolicy,
-  resourceContentSecurityPolicy,
-} from './security-headers';
+import { commonSecurityHeaders, resourceContentSecurityPolicy } from './security-headers';
+import { plain, serveBuildFile, type BuildFiles } from './static-files';
 
 /**
  * The production web server: serves the built pages (`vite build` output, src/build.ts) with their
@@ -59,25 +53,76 @@ function proxyTarget(
   return undefined;
 }
 
-const contentTypes: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-  '.txt': 'text/plain; charset=utf-8',
-};
+/**
+ * Orchestrators' probes: `/healthz` while the process answers; `/readyz` while the build can be read
+ * (a lost volume or a half-copied build is not ready). Neither depends on triage or signalling.
+ */
+async function probe(response: ServerResponse, pathname: string, distDir: string): Promise<void> {
+  const ready =
+    pathname === '/healthz' ||
+    (await stat(path.join(distDir, 'index.html')).then(
+      (found) => found.isFile(),
+      () => false,
+    ));
+  response.writeHead(ready ? 200 : 503, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'content-security-policy': resourceContentSecurityPolicy,
+  });
+  response.end(
+    JSON.stringify(
+      ready
+        ? { status: pathname === '/healthz' ? 'live' : 'ready' }
+        : { code: 'unavailable', message: 'the build cannot be read' },
+    ),
+  );
+}
+
+async function serveMetrics(
+  response: ServerResponse,
+  metrics: ServiceMetrics,
+  authorization: string | undefined,
+  token: string,
+): Promise<void> {
+  const answer = await scrape(metrics, authorization, token);
+  response.writeHead(answer.status, {
+    'content-type': answer.status === 200 ? answer.contentType : 'application/json',
+    'cache-control': 'no-store',
+    'content-security-policy': resourceContentSecurityPolicy,
+  });
+  response.end(answer.body);
+}
+
+/**
+ * The announced address of the call node a `/call-node/<id>/socket.io` path names, or why not:
+ * only ids a live node announced, only its socket.io, only to the address it announced.
+ */
+async function callNodeTarget(
+  url: URL,
+  nodes: CallNodeDirectory | undefined,
+): Promise<
+  { base: URL; path: string; unreachable: (error: unknown) => void } | { refused: number; text: string }
+> {
+  const route = callNodeRoute(url.pathname);
+  const base = route && (await nodes?.internalUrl(route.nodeId));
+  if (!route || !nodes || !base) return { refused: 404, text: 'Not found' };
+  // nothing listens where it announced itself: its process is gone, its calls go elsewhere now
+  const unreachable = (error: unknown) => {
+    if (isRefused(error)) nodes.refused(route.nodeId);
+  };
+  return { base, path: route.path + url.search, unreachable };
+}
 
 /** The static server, built but not listening: `listen()` it, `close()` it. */
 export function createStaticServer(options: StaticServerOptions): http.Server {
   const https = new URL(options.publicUrl).protocol === 'https:';
-  const embedding = options.embedding ?? new EmbeddingOrigins({ triageUrl: options.triageUrl });
   const common = commonSecurityHeaders({ https });
-  const connectSources = options.storageUrl ? [new URL(options.storageUrl).origin] : [];
+  const build: BuildFiles = {
+    distDir: options.distDir,
+    https,
+    connectSources: options.storageUrl ? [new URL(options.storageUrl).origin] : [],
+    embedding: options.embedding ?? new EmbeddingOrigins({ triageUrl: options.triageUrl }),
+  };
 
   const metrics = createServiceMetrics('web', Boolean(options.metricsToken));
 
@@ -89,134 +134,29 @@ export function createStaticServer(options: StaticServerOptions): http.Server {
       timer({ route: routeOf(url.pathname, options), status_code: String(response.statusCode) }),
     );
     if (url.pathname === '/metrics' && options.metricsToken)
-      return void serveMetrics(response, request.headers.authorization, options.metricsToken);
-    if (url.pathname === '/healthz' || url.pathname === '/readyz') return void probe(response, url.pathname);
+      return void serveMetrics(response, metrics, request.headers.authorization, options.metricsToken);
+    if (url.pathname === '/healthz' || url.pathname === '/readyz')
+      return void probe(response, url.pathname, options.distDir);
     const target = proxyTarget(url.pathname, options);
     if (target) return proxy(request, response, target.base, target.path + url.search);
     if (url.pathname.startsWith('/call-node/'))
-      return void callNodeTarget(url).then(
+      return void callNodeTarget(url, options.callNodes).then(
         (node) => {
           if ('refused' in node) return plain(response, node.refused, node.text);
           proxy(request, response, node.base, node.path, (error) => node.unreachable(error));
         },
         () => plain(response, 503, 'Call nodes cannot be reached just now'),
       );
-    serveFile(request, response, url).catch((error: unknown) => {
+    serveBuildFile(build, request, response, url).catch((error: unknown) => {
       if (!response.headersSent) plain(response, 500, 'Internal server error');
       else response.destroy(error instanceof Error ? error : undefined);
     });
   });
 
-  /**
-   * Orchestrators' probes: `/healthz` while the process answers; `/readyz` while the build can be read
-   * (a lost volume or a half-copied build is not ready). Neither depends on triage or signalling.
-   */
-  async function probe(response: ServerResponse, pathname: string): Promise<void> {
-    const ready =
-      pathname === '/healthz' ||
-      (await stat(path.join(options.distDir, 'index.html')).then(
-        (found) => found.isFile(),
-        () => false,
-      ));
-    response.writeHead(ready ? 200 : 503, {
-      'content-type': 'application/json',
-      'cache-control': 'no-store',
-      'content-security-policy': resourceContentSecurityPolicy,
-    });
-    response.end(
-      JSON.stringify(
-        ready
-          ? { status: pathname === '/healthz' ? 'live' : 'ready' }
-          : { code: 'unavailable', message: 'the build cannot be read' },
-      ),
-    );
-  }
-
-  async function serveMetrics(response: ServerResponse, authorization: string | undefined, token: string) {
-    const answer = await scrape(metrics, authorization, token);
-    response.writeHead(answer.status, {
-      'content-type': answer.status === 200 ? answer.contentType : 'application/json',
-      'cache-control': 'no-store',
-      'content-security-policy': resourceContentSecurityPolicy,
-    });
-    response.end(answer.body);
-  }
-
-  /** The page's own headers: its CSP (frame-ancestors from the practice for the form) and permissions. */
-  async function pageHeaders(page: string, url: URL): Promise<Record<string, string>> {
-    // the form may be framed by the practice's own websites, and by the widget demo on our origin
-    const frameAncestors =
-      page === 'form.html' ? await formFrameAncestors(url.searchParams.get('practice')) : [];
-    return {
-      'content-security-policy': contentSecurityPolicy({ frameAncestors, connectSources, https }),
-      'permissions-policy': permissionsPolicy(page),
-      'cache-control': 'no-cache',
-    };
-  }
-
-  async function formFrameAncestors(ods: string | null): Promise<string[]> {
-    const origins = await embedding.of(ods);
-    return origins.length ? ["'self'", ...origins] : [];
-  }
-
-  async function serveFile(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.setHeader('allow', 'GET, HEAD');
-      return plain(response, 405, 'Method not allowed');
-    }
-    const file = await findFile(options.distDir, url.pathname);
-    if (!file) return plain(response, 404, 'Not found');
-    const extension = path.extname(file.path);
-    const page = extension === '.html' ? path.basename(file.path) : undefined;
-    const headers = page
-      ? await pageHeaders(page, url)
-      : {
-          'content-security-policy': resourceContentSecurityPolicy,
-          // hashed file names under /assets never change; everything else is checked each time
-          'cache-control': url.pathname.startsWith('/assets/')
-            ? 'public, max-age=31536000, immutable'
-            : 'no-cache',
-        };
-    // the build's brotli or gzip copy (src/precompress.ts) to a browser that takes it
-    const compressible = compressibleExtensions.has(extension);
-    const sent = compressible
-      ? await compressedCopy(file.path, chooseEncoding(request.headers['accept-encoding']))
-      : undefined;
-    response.writeHead(200, {
-      ...headers,
-      'content-type': contentTypes[extension] ?? 'application/octet-stream',
-      'content-length': String((sent ?? file).size),
-      ...(compressible ? { vary: 'accept-encoding' } : {}),
-      ...(sent ? { 'content-encoding': sent.encoding } : {}),
-    });
-    if (request.method === 'HEAD') return void response.end();
-    createReadStream((sent ?? file).path).pipe(response);
-  }
-
-  /**
-   * The announced address of the call node a `/call-node/<id>/socket.io` path names, or why not:
-   * only ids a live node announced, only its socket.io, only to the address it announced.
-   */
-  async function callNodeTarget(
-    url: URL,
-  ): Promise<
-    { base: URL; path: string; unreachable: (error: unknown) => void } | { refused: number; text: string }
-  > {
-    const route = callNodeRoute(url.pathname);
-    const nodes = options.callNodes;
-    const base = route && (await nodes?.internalUrl(route.nodeId));
-    if (!route || !nodes || !base) return { refused: 404, text: 'Not found' };
-    // nothing listens where it announced itself: its process is gone, its calls go elsewhere now
-    const unreachable = (error: unknown) => {
-      if (isRefused(error)) nodes.refused(route.nodeId);
-    };
-    return { base, path: route.path + url.search, unreachable };
-  }
-
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://static.invalid');
     if (url.pathname.startsWith('/call-node/')) {
-      callNodeTarget(url).then(
+      callNodeTarget(url, options.callNodes).then(
         (node) => {
           if ('refused' in node) return void socket.destroy();
           tunnel(request, socket, head, node.base, node.path, (error) => node.unreachable(error));
@@ -230,45 +170,6 @@ export function createStaticServer(options: StaticServerOptions): http.Server {
     tunnel(request, socket, head, target.base, target.path + url.search);
   });
   return server;
-}
-
-/** A file of the build for a URL path, or undefined (outside the build, missing, or a folder). */
-async function findFile(root: string, pathname: string): Promise<{ path: string; size: number } | undefined> {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(pathname);
-  } catch {
-    return undefined;
-  }
-  if (decoded.includes('\0')) return undefined;
-  const relative = decoded === '/' ? 'index.html' : decoded;
-  const file = path.resolve(root, `.${path.posix.normalize(`/${relative}`)}`);
-  if (!file.startsWith(path.resolve(root) + path.sep)) return undefined;
-  try {
-    const info = await stat(file);
-    return info.isFile() ? { path: file, size: info.size } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The build's copy of `file` in `encoding` (`file.br`, `file.gz`), if it has one. */
-async function compressedCopy(
-  file: string,
-  encoding: 'br' | 'gzip' | undefined,
-): Promise<{ path: string; size: number; encoding: string } | undefined> {
-  const made = precompressedEncodings.find((each) => each.encoding === encoding);
-  if (!made) return undefined;
-  const info = await stat(file + made.suffix).catch(() => undefined);
-  return info?.isFile() ? { path: file + made.suffix, size: info.size, encoding: made.encoding } : undefined;
-}
-
-function plain(response: ServerResponse, status: number, text: string): void {
-  response.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-security-policy': resourceContentSecurityPolicy,
-  });
-  response.end(text);
 }
 
 /** Headers a proxy adds: who asked, over what, for which host (the services decide whether to trust them). */
