@@ -221,21 +221,31 @@ describe('triage and the record worker when Redis comes back empty', () => {
     const count = async (sql: string, ids: string[]) =>
       (await db.pool.query<{ n: number }>(sql, [ids])).rows[0]!.n;
     // a trace held back once is due again after the queue's backoff (15 s), then overdue for the sweep
+    const done = { traces: 0, emails: 0, filings: 0 };
     await waitFor(
-      'every trace, email and filing done',
-      async () =>
-        (await count(
+      // which kind is still owed, when it times out (a run in CI once did, after 90 s)
+      () =>
+        `every trace, email and filing done (traces ${done.traces}/${submitted.length}, ` +
+        `emails ${done.emails}/${messaged.length}, filings ${done.filings}/${closed.length})`,
+      async () => {
+        done.traces = await count(
           `SELECT count(*)::int AS n FROM patient_trace WHERE status = 'done' AND consultation_id = ANY($1)`,
           submitted,
-        )) === submitted.length &&
-        (await count(
+        );
+        done.emails = await count(
           `SELECT count(*)::int AS n FROM notification WHERE status = 'sent' AND consultation_id = ANY($1)`,
           messaged.map((m) => m.id),
-        )) === messaged.length &&
-        (await count(
+        );
+        done.filings = await count(
           `SELECT count(*)::int AS n FROM write_back WHERE status = 'filed' AND consultation_id = ANY($1)`,
           closed,
-        )) === closed.length,
+        );
+        return (
+          done.traces === submitted.length &&
+          done.emails === messaged.length &&
+          done.filings === closed.length
+        );
+      },
       { timeoutMs: 90_000, intervalMs: 500 },
     );
     // several sweeps more: nothing is done twice
