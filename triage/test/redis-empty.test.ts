@@ -222,12 +222,29 @@ describe('triage and the record worker when Redis comes back empty', () => {
       (await db.pool.query<{ n: number }>(sql, [ids])).rows[0]!.n;
     // a trace held back once is due again after the queue's backoff (15 s), then overdue for the sweep
     const done = { traces: 0, emails: 0, filings: 0 };
+    let stillOwed: unknown[] = [];
     await waitFor(
-      // which kind is still owed, when it times out (a run in CI once did, after 90 s)
+      // which kind is still owed and where each stands, when it times out (a run in CI once did, after 90 s)
       () =>
         `every trace, email and filing done (traces ${done.traces}/${submitted.length}, ` +
-        `emails ${done.emails}/${messaged.length}, filings ${done.filings}/${closed.length})`,
+        `emails ${done.emails}/${messaged.length}, filings ${done.filings}/${closed.length}); ` +
+        `still owed: ${JSON.stringify(stillOwed)}; triage: ${triage.output().slice(-3000)}; ` +
+        `record: ${record.output().slice(-3000)}`,
       async () => {
+        stillOwed = (
+          await db.pool.query(
+            `SELECT 'trace' AS kind, status, attempts, round(extract(epoch FROM next_attempt_at - now())) AS due_in_s,
+                    round(extract(epoch FROM now() - updated_at)) AS untouched_s
+               FROM patient_trace WHERE status <> 'done' AND consultation_id = ANY($1)
+             UNION ALL
+             SELECT 'email', status, attempts, NULL, round(extract(epoch FROM now() - updated_at))
+               FROM notification WHERE status <> 'sent' AND consultation_id = ANY($2)
+             UNION ALL
+             SELECT 'filing', status, attempts, NULL, round(extract(epoch FROM now() - updated_at))
+               FROM write_back WHERE status <> 'filed' AND consultation_id = ANY($3)`,
+            [submitted, messaged.map((m) => m.id), closed],
+          )
+        ).rows;
         done.traces = await count(
           `SELECT count(*)::int AS n FROM patient_trace WHERE status = 'done' AND consultation_id = ANY($1)`,
           submitted,
