@@ -191,6 +191,7 @@ describe('triage and the record worker when Redis comes back empty', () => {
     };
 
     // owed while Redis answers: queued, tried, held back by the far sides, waiting in Redis for a retry
+    const tracesFailingFrom = Date.now();
     for (let n = 0; n < 4; n++) await oweOneOfEach(n);
     await waitFor(
       'each job to have been tried once',
@@ -211,6 +212,7 @@ describe('triage and the record worker when Redis comes back empty', () => {
 
     // and comes back with nothing: every job above is gone
     await redis.up({ empty: true });
+    const tracesFailedFor = Date.now() - tracesFailingFrom;
     await waitFor('triage ready again', async () => (await readyz()) === 200, {
       timeoutMs: 20_000,
       intervalMs: 200,
@@ -220,7 +222,9 @@ describe('triage and the record worker when Redis comes back empty', () => {
 
     const count = async (sql: string, ids: string[]) =>
       (await db.pool.query<{ n: number }>(sql, [ids])).rows[0]!.n;
-    // a trace held back once is due again after the queue's backoff (15 s), then overdue for the sweep
+    // A trace held back is due again after the queue's backoff, then overdue for the sweep. The backoff
+    // doubles from 15 s with each failed attempt, so the next attempt of a trace that has failed for
+    // F seconds is due at most 2F + 15 s later: on a slow machine more attempts fail before Redis goes.
     const done = { traces: 0, emails: 0, filings: 0 };
     let stillOwed: unknown[] = [];
     await waitFor(
@@ -263,7 +267,7 @@ describe('triage and the record worker when Redis comes back empty', () => {
           done.filings === closed.length
         );
       },
-      { timeoutMs: 90_000, intervalMs: 500 },
+      { timeoutMs: 90_000 + 2 * tracesFailedFor, intervalMs: 500 },
     );
     // several sweeps more: nothing is done twice
     await new Promise((resolve) => setTimeout(resolve, 3000));
