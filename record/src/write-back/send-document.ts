@@ -10,6 +10,7 @@
 // nothing. Only the write-back's current message moves it; one for an earlier message is recorded only.
 import type pg from 'pg';
 import type { WriteBackJob } from '@gpc/contracts';
+import { withTransaction } from '@gpc/contracts/transaction';
 import type { Queryable } from './state';
 
 /** A message recorded before it went to MESH: what a restart re-sends, the very same bytes. */
@@ -162,18 +163,7 @@ export async function applyAcknowledgement(
     outcome: AckOutcome;
   },
 ): Promise<AckEffect> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const effect = await applyWithin(client, ack);
-    await client.query('COMMIT');
-    return effect;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  return withTransaction<pg.PoolClient, AckEffect>(pool, (client) => applyWithin(client, ack));
 }
 
 async function applyWithin(

@@ -1,20 +1,10 @@
 import type pg from 'pg';
+import { withTransaction as inTransaction } from '@gpc/contracts/transaction';
 
-/** Runs `work` in one transaction on one connection: committed if it returns, rolled back if it throws. */
-export async function withTransaction<T>(
-  pool: pg.Pool,
-  work: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+/**
+ * Runs `work` in one transaction on one connection: committed if it returns, rolled back if it throws
+ * (a connection lost meanwhile fails it, never the process: see contracts' `withTransaction`).
+ */
+export function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction<pg.PoolClient, T>(pool, work);
 }
