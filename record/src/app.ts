@@ -1,10 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WriteBackQueue } from './queue';
 import { createServiceMetrics, registerMetrics } from '@gpc/contracts/metrics';
+import { databaseAndRedisWords, NotReady, notReadyMessage, type ReadinessDependency } from '@gpc/contracts';
 import { registerRecordMetrics } from './metrics';
 
 export interface RecordAppDeps {
@@ -28,17 +29,10 @@ const Health = Type.Object({
 });
 const Unavailable = Type.Object({ code: Type.Literal('unavailable'), message: Type.String() });
 const Live = Type.Object({ status: Type.Literal('live') });
-/** What the worker needs to file: PostgreSQL (the outbox) and Redis (the queue). */
-const Dependency = Type.Union([Type.Literal('database'), Type.Literal('redis')]);
 const Ready = Type.Object({
   status: Type.Literal('ready'),
   database: Type.Literal('ok'),
   redis: Type.Literal('ok'),
-});
-const NotReady = Type.Object({
-  code: Type.Literal('unavailable'),
-  message: Type.String(),
-  down: Type.Array(Dependency, { minItems: 1 }),
 });
 
 /** A probe must answer within its own timeout: a dependency that does not answer in time is down. */
@@ -60,11 +54,6 @@ async function answers(check: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
-const dependencyNames: Record<Static<typeof Dependency>, string> = {
-  database: 'PostgreSQL is not answering',
-  redis: 'Redis is not answering',
-};
-
 /**
  * Ready while PostgreSQL and Redis both answer; 503 naming those that do not. The process stays up
  * meanwhile (write-backs wait in the outbox): `/health` keeps its meaning (both answer, and the queue
@@ -82,11 +71,12 @@ function registerReadiness(app: FastifyInstance, deps: RecordAppDeps): void {
           answers(() => deps.pool.query('select 1')),
           client.status === 'ready' ? answers(() => client.ping()) : Promise.resolve(false),
         ]);
-        const down: Static<typeof Dependency>[] = [];
+        // what the worker needs to file: PostgreSQL (the outbox) and Redis (the queue)
+        const down: ReadinessDependency[] = [];
         if (!database) down.push('database');
         if (!redis) down.push('redis');
         if (down.length > 0) {
-          const message = `not ready: ${down.map((d) => dependencyNames[d]).join('; ')}`;
+          const message = notReadyMessage(down, databaseAndRedisWords);
           return reply.code(503).send({ code: 'unavailable' as const, message, down });
         }
         return { status: 'ready' as const, database: 'ok' as const, redis: 'ok' as const };

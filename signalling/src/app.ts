@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { Server as SocketServer, type ServerOptions } from 'socket.io';
-import { AppError, closeOnce } from '@gpc/contracts';
+import { AppError, closeOnce, notReadyBody, notReadyMessage } from '@gpc/contracts';
 import type { MediaWorkerPool } from '@gpc/media';
 import type { TokenService } from './auth/tokens';
 import type { Redis } from 'ioredis';
@@ -57,11 +57,11 @@ const Ready = Type.Object({
   mediaWorkers: Type.Integer({ minimum: 1 }),
   redis: Type.Union([Type.Literal('ok'), Type.Literal('unused')]),
 });
-const NotReady = Type.Object({
-  code: Type.Literal('unavailable'),
-  message: Type.String(),
-  down: Type.Array(Dependency, { minItems: 1 }),
-});
+const NotReady = notReadyBody(Dependency);
+const dependencyWords: Record<Static<typeof Dependency>, string> = {
+  mediaWorkers: 'no live media worker',
+  redis: 'Redis is not answering',
+};
 
 /** Every HTTP refusal as `{code, message}` with our error codes; faults logged, never shown. */
 function answerWithErrorCodes(http: FastifyInstance): void {
@@ -116,10 +116,8 @@ function registerReadiness(
         if (workers < 1) down.push('mediaWorkers');
         if (redis === false) down.push('redis');
         if (down.length > 0) {
-          const what = down.map((d) => (d === 'redis' ? 'Redis is not answering' : 'no live media worker'));
-          return reply
-            .code(503)
-            .send({ code: 'unavailable' as const, message: `not ready: ${what.join('; ')}`, down });
+          const message = notReadyMessage(down, dependencyWords);
+          return reply.code(503).send({ code: 'unavailable' as const, message, down });
         }
         return {
           status: 'ready' as const,

@@ -5,7 +5,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { NotReady, QueueNames, Ready, type ReadinessDependency, type WriteBackJob } from '@gpc/contracts';
+import {
+  databaseAndRedisWords,
+  NotReady,
+  notReadyMessage,
+  QueueNames,
+  Ready,
+  type ReadinessDependency,
+  type WriteBackJob,
+} from '@gpc/contracts';
 import rateLimit from '@fastify/rate-limit';
 import { registerStaffAuth } from './auth/staff-auth';
 import type { TokenKeys } from './auth/token-keys';
@@ -256,7 +264,12 @@ function registerReadiness(app: FastifyInstance, pool: pg.Pool, redis: RedisLink
       const down: ReadinessDependency[] = [];
       if (!database) down.push('database');
       if (!redisUp) down.push('redis');
-      if (down.length > 0) return reply.code(503).send({ status: 'not-ready' as const, down });
+      if (down.length > 0)
+        return reply.code(503).send({
+          code: 'unavailable' as const,
+          message: notReadyMessage(down, databaseAndRedisWords),
+          down,
+        });
       return { status: 'ready' as const };
     },
   );

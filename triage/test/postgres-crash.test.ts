@@ -364,7 +364,12 @@ describe('triage through a PostgreSQL crash and its own kill -9, as its own proc
         (probe) =>
           probe.phase === 'outage' &&
           probe.status === 503 &&
-          JSON.stringify(probe.body) === JSON.stringify({ status: 'not-ready', down: ['database'] }),
+          JSON.stringify(probe.body) ===
+            JSON.stringify({
+              code: 'unavailable',
+              message: 'not ready: PostgreSQL is not answering',
+              down: ['database'],
+            }),
       ),
       `not ready, naming the database, during the outage: ${JSON.stringify(ready.filter((p) => p.phase === 'outage'))}`,
     );

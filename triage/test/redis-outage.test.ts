@@ -190,7 +190,12 @@ describe('triage through a Redis outage, as its own process', () => {
         (probe) =>
           probe.phase === 'outage' &&
           probe.status === 503 &&
-          JSON.stringify(probe.body) === JSON.stringify({ status: 'not-ready', down: ['redis'] }),
+          JSON.stringify(probe.body) ===
+            JSON.stringify({
+              code: 'unavailable',
+              message: 'not ready: Redis is not answering',
+              down: ['redis'],
+            }),
       ),
       'not ready, naming Redis, during the outage',
     );
@@ -232,7 +237,10 @@ describe('triage through a Redis outage, as its own process', () => {
 
   it('starts and serves while Redis is down, not ready until it answers, then queues as usual', async () => {
     const { db, redis, practice, triage, url } = await startWorld({ redisDownAtBoot: true });
-    assert.deepEqual(await readiness(url), { status: 503, body: { status: 'not-ready', down: ['redis'] } });
+    assert.deepEqual(await readiness(url), {
+      status: 503,
+      body: { code: 'unavailable', message: 'not ready: Redis is not answering', down: ['redis'] },
+    });
     const token = processStaffToken(practice);
     const close = async (id: string) => {
       const response = await fetch(`${url}/consultations/${id}/close`, {

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 /**
  * `GET /readyz`: whether triage can do all its work now. `/health` stays the liveness check (the
@@ -24,8 +24,30 @@ export type ReadinessDependency = Static<typeof ReadinessDependency>;
 export const Ready = Type.Object({ status: Type.Literal('ready') });
 export type Ready = Static<typeof Ready>;
 
-export const NotReady = Type.Object({
-  status: Type.Literal('not-ready'),
-  down: Type.Array(ReadinessDependency),
-});
+/**
+ * Every service's 503 from `/readyz`: a refusal like any other (`code`, `message` in words), with
+ * `down` naming what it waits for, in the service's own dependency names.
+ */
+export const notReadyBody = <Dependency extends TSchema>(dependency: Dependency) =>
+  Type.Object({
+    code: Type.Literal('unavailable'),
+    message: Type.String(),
+    down: Type.Array(dependency, { minItems: 1 }),
+  });
+
+/** What a service's `/readyz` says is not answering, as a person reads it. */
+export function notReadyMessage<Dependency extends string>(
+  down: Dependency[],
+  words: Record<Dependency, string>,
+): string {
+  return `not ready: ${down.map((dependency) => words[dependency]).join('; ')}`;
+}
+
+/** Triage's and the record worker's: PostgreSQL and Redis, in words. */
+export const databaseAndRedisWords: Record<ReadinessDependency, string> = {
+  database: 'PostgreSQL is not answering',
+  redis: 'Redis is not answering',
+};
+
+export const NotReady = notReadyBody(ReadinessDependency);
 export type NotReady = Static<typeof NotReady>;
