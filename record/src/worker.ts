@@ -42,18 +42,25 @@ export function startWriteBackWorker(deps: WriteBackWorkerDeps): WriteBackWorker
       if (await markFailed(pool, job.data.consultationId, error.message)) deps.announce?.(job.data);
     })().catch((err: unknown) => logger.warn({ err, jobId: job.id }, 'could not record a failed write-back'));
   });
-  logRedisOutages(queue, logger);
+  // Redis back after an outage: what was closed meanwhile (never queued) or lost with an emptied Redis
+  // is queued at once, not when the next sweep finds it untouched for sweepAfterMs (2 minutes)
+  logRedisOutages(
+    queue,
+    logger,
+    () => void sweep(0).catch((error: unknown) => logger.warn({ err: error }, 'write-back sweep failed')),
+  );
 
-  async function sweep(): Promise<number> {
-    const lost = await listUntouchedPending(pool, { untouchedForMs: deps.sweepAfterMs, limit: 1000 });
+  /** Queues again the pending write-backs untouched for `untouchedForMs` whose job is not in the queue. */
+  async function sweep(untouchedForMs = deps.sweepAfterMs): Promise<number> {
+    const lost = await listUntouchedPending(pool, { untouchedForMs, limit: 1000 });
     let requeued = 0;
     for (const job of lost) if (await requeueWriteBack(queue, job)) requeued++;
     if (requeued > 0) logger.warn({ requeued }, 'queued again write-backs the queue had lost');
     return requeued;
   }
 
-  // while Redis is away nothing can be queued again: the rows wait, and the first sweep after it is
-  // back finds them (rather than a failed sweep logged every interval of the outage)
+  // while Redis is away nothing can be queued again: the rows wait for its return (above), rather
+  // than a failed sweep logged every interval of the outage
   const sweepWhileRedisAnswers = () => (queue.client.status === 'ready' ? sweep() : Promise.resolve(0));
   const sweeps = runEvery(deps.sweepIntervalMs, sweepWhileRedisAnswers, (error) =>
     logger.warn({ err: error }, 'write-back sweep failed'),
@@ -149,7 +156,7 @@ function takeJobsOnceRedisAnswers(
  * during an outage): the first of an outage is logged as an error, the rest at debug, and the
  * return of Redis once.
  */
-function logRedisOutages(queue: WriteBackQueue, logger: Logger): void {
+function logRedisOutages(queue: WriteBackQueue, logger: Logger, onBack: () => void): void {
   let down = false;
   queue.on('error', (error) => {
     if (down) return logger.debug({ err: error }, 'write-back queue error (Redis still unreachable)');
@@ -164,5 +171,6 @@ function logRedisOutages(queue: WriteBackQueue, logger: Logger): void {
     if (!down) return;
     down = false;
     logger.info('Redis back: taking write-back jobs again');
+    onBack();
   });
 }

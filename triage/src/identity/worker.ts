@@ -48,7 +48,7 @@ export function startTraceWorker(deps: TraceWorkerDeps): TraceWorker {
   return superviseOutboxQueue(queue, {
     name: 'trace',
     logger,
-    sweep: () => requeueLostTraces(deps),
+    sweep: (overdueForMs) => requeueLostTraces(deps, overdueForMs),
     sweepIntervalMs: deps.sweepIntervalMs,
   });
 }
@@ -90,9 +90,12 @@ async function trace(deps: TraceWorkerDeps, { subject }: ClaimedTrace): Promise<
   return { ...result, detailsSearch: detailsSearchOutcome(subject, match) };
 }
 
-async function requeueLostTraces(deps: TraceWorkerDeps): Promise<number> {
+async function requeueLostTraces(
+  deps: TraceWorkerDeps,
+  overdueForMs = deps.sweepAfterMs ?? 120_000,
+): Promise<number> {
   const overdue = await listOverdueTraces(deps.pool, {
-    overdueForMs: deps.sweepAfterMs ?? 120_000,
+    overdueForMs,
     limit: 200,
   });
   let requeued = 0;

@@ -74,7 +74,7 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Notificat
   return superviseOutboxQueue(queue, {
     name: 'notification',
     logger,
-    sweep: () => requeueLostNotifications(deps),
+    sweep: (overdueForMs) => requeueLostNotifications(deps, overdueForMs),
     sweepIntervalMs: deps.sweepIntervalMs,
   });
 }
@@ -188,8 +188,11 @@ async function checkNotificationDelivery(deps: Settled, job: Job<NotificationJob
 }
 
 /** Queues again the queued notifications whose job the queue has lost. */
-async function requeueLostNotifications(deps: NotificationWorkerDeps): Promise<number> {
-  const stale = await findStaleQueuedNotifications(deps.pool, deps.sweepAfterMs ?? 120_000);
+async function requeueLostNotifications(
+  deps: NotificationWorkerDeps,
+  overdueForMs = deps.sweepAfterMs ?? 120_000,
+): Promise<number> {
+  const stale = await findStaleQueuedNotifications(deps.pool, overdueForMs);
   let requeued = 0;
   // while Redis is down each is refused at once: the sweep fails, logs, and tries again next time
   for (const id of stale)
