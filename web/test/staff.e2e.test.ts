@@ -420,4 +420,87 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     assert.equal(await page.getByLabel('Show').inputValue(), 'open');
     assert.equal(await page.getByRole('link', { name: reference }).count(), 1, 'the open request is listed');
   });
+  /** A request of the practice's own in the queue, and its reference. */
+  async function queuedRequest(): Promise<{ id: string; reference: string }> {
+    const id = await seedConsultation(db.pool, practice.id);
+    const { rows } = await db.pool.query<{ reference: string }>(
+      'SELECT reference FROM consultation WHERE id = $1',
+      [id],
+    );
+    return { id, reference: rows[0]!.reference };
+  }
+
+  it('keeps the list right through a burst of changes made elsewhere, loading it a few times rather than once for each', async () => {
+    const { id, reference } = await queuedRequest();
+    const page = await newLocalPage(browser, { viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'clinician');
+    const row = page.locator('#queue-rows tr', { hasText: reference });
+    await row.waitFor();
+    let loads = 0;
+    page.on('request', (request) => {
+      if (request.url().includes('/consultations?status=new')) loads++;
+    });
+    // a colleague changes the request 41 times in a row: 41 live changes for this page
+    const admin = as(practice, 'admin');
+    const started = Date.now();
+    for (let n = 0; n < 41; n++) {
+      const priority = n % 2 === 0 ? 'urgent' : 'routine';
+      const changed = await admin.inject({
+        method: 'PATCH',
+        url: `/consultations/${id}`,
+        payload: { priority },
+      });
+      assert.equal(changed.statusCode, 200, changed.body);
+    }
+    const burstMs = Date.now() - started;
+    await row.getByText('urgent').waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // a load still owed has run by now
+    // at most one load a second while changes come, and one after them
+    assert.ok(
+      loads <= Math.ceil(burstMs / 1000) + 2,
+      `${loads} loads of the list for 41 changes heard over ${burstMs} ms`,
+    );
+    assert.equal(await page.locator('#queue-stale').isVisible(), false);
+  });
+
+  it('says the list is not up to date while triage refuses to reload it, and brings it up to date by itself', async () => {
+    const { id, reference } = await queuedRequest();
+    const page = await newLocalPage(browser, { viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'clinician');
+    const row = page.locator('#queue-rows tr', { hasText: reference });
+    await row.waitFor();
+    // the member of staff's rate limit reached (or triage answering 503): every reload refused
+    let refusing = true;
+    await page.route('**/consultations?status=new', (route) =>
+      refusing
+        ? route.fulfill({
+            status: 429,
+            contentType: 'application/json',
+            body: JSON.stringify({
+              code: 'tooManyRequests',
+              message: 'Too many requests: try again shortly',
+            }),
+          })
+        : route.continue(),
+    );
+    const changed = await as(practice, 'admin').inject({
+      method: 'PATCH',
+      url: `/consultations/${id}`,
+      payload: { priority: 'urgent' },
+    });
+    assert.equal(changed.statusCode, 200, changed.body);
+    const notice = page.locator('#queue-stale');
+    await notice.waitFor();
+    const words = (await notice.textContent()) ?? '';
+    assert.match(words, /This list is not up to date/);
+    assert.match(words, /could not be refreshed \(Too many requests: try again shortly\)/);
+    assert.match(words, /It shows the requests as they were at \d{2}:\d{2}:\d{2}\. Trying again by itself/);
+    assert.equal(await row.getByText('urgent').count(), 0, 'the change is not shown yet');
+    if (process.env.GPC_SCREENSHOT_DIR)
+      await page.screenshot({ path: `${process.env.GPC_SCREENSHOT_DIR}/staff-queue-stale.png` });
+
+    refusing = false;
+    await row.getByText('urgent').waitFor({ timeout: 15_000 });
+    await notice.waitFor({ state: 'hidden' });
+  });
 });

@@ -11,8 +11,10 @@ import { StaffClient, UnseenRepliesError } from './api';
 import { renderQueue } from './queue-view';
 import { showMatchError } from './record-view';
 import { renderRequest } from './request-view';
+import { CoalescedRefresh } from './refresh';
 import { dashboard, loadOpenRequest, loadQueueData, queueRefreshIn, type QueueFilter } from './state';
 import { hideUnseenReplies, showUnseenReplies } from './unseen-view';
+import { staleText } from './words';
 
 /**
  * The staff dashboard: sign in, the practice's queue kept live over socket.io, a request's detail,
@@ -26,14 +28,15 @@ const staffTokens = new BroadcastChannel('gpc-staff-token');
 
 const client = new StaffClient({
   signedOut: () => {
+    queueRefresh.stop();
+    openRequestRefresh.stop();
     show('sign-in');
     showSignedOut();
   },
   renewed: (accessToken) => staffTokens.postMessage({ staffId: client.staff?.id, accessToken }),
-  queueChanged: () => {
-    void loadQueue();
-    if (dashboard.openId) void openRequest(dashboard.openId, false);
-  },
+  // what is shown is loaded again, a burst of changes costing one load (refresh.ts); the queue,
+  // hidden while a request is open, is loaded again on going back
+  queueChanged: () => (dashboard.openId ? openRequestRefresh : queueRefresh).ask(),
 });
 
 function show(section: 'sign-in' | 'queue' | 'detail'): void {
@@ -47,6 +50,31 @@ function show(section: 'sign-in' | 'queue' | 'detail'): void {
 let queueLoads = 0;
 let requestLoads = 0;
 
+/** Says a view could not be refreshed, and when what it shows is from, until a load succeeds. */
+function staleNotice(view: 'list' | 'request', section: 'queue' | 'detail') {
+  let shownAt: Date | undefined;
+  return {
+    shown: () => (shownAt = new Date()),
+    failed: (error: unknown) => {
+      byId(`${section}-stale-text`).textContent = staleText(
+        view,
+        errorText(error, 'the service did not answer'),
+        shownAt,
+      );
+      byId(`${section}-stale`).hidden = false;
+    },
+    recovered: () => (byId(`${section}-stale`).hidden = true),
+  };
+}
+const queueStale = staleNotice('list', 'queue');
+const requestStale = staleNotice('request', 'detail');
+const refreshPace = { minGapMs: 1000, retryMs: 2000, maxRetryMs: 30_000 };
+const queueRefresh = new CoalescedRefresh(loadQueue, { ...refreshPace, ...queueStale });
+const openRequestRefresh = new CoalescedRefresh(
+  () => (dashboard.openId ? openRequest(dashboard.openId, false) : Promise.resolve()),
+  { ...refreshPace, ...requestStale },
+);
+
 async function loadQueue(): Promise<void> {
   if (!client.staff) return;
   const load = ++queueLoads;
@@ -54,11 +82,12 @@ async function loadQueue(): Promise<void> {
   const data = await loadQueueData(client, filter);
   if (load !== queueLoads || !client.staff) return;
   renderQueue(data, client.staff.id, (id) => void openRequest(id));
+  queueStale.shown();
   // a request falls overdue with no event: read the queue again when the next one is due
-  clearTimeout(queueRefresh);
-  queueRefresh = setTimeout(() => void loadQueue(), queueRefreshIn(data.items));
+  clearTimeout(overdueCheck);
+  overdueCheck = setTimeout(() => queueRefresh.ask(), queueRefreshIn(data.items));
 }
-let queueRefresh: ReturnType<typeof setTimeout> | undefined;
+let overdueCheck: ReturnType<typeof setTimeout> | undefined;
 
 /**
  * Loads and shows a request. `focus`: staff chose to open it (not a live update or a reload after an
@@ -70,8 +99,10 @@ async function openRequest(id: string, focus = true, shown = focus): Promise<voi
   const load = ++requestLoads;
   const request = await loadOpenRequest(client, id, shown);
   if (load !== requestLoads) return;
+  if (dashboard.openId !== id) byId('detail-stale').hidden = true; // another request's notice
   dashboard.openId = id;
   renderRequest(request, client.staff);
+  requestStale.shown();
   if (focus) show('detail');
 }
 
@@ -98,17 +129,17 @@ function signedIn(staff: NonNullable<StaffClient['staff']>): void {
   // only admins can change the practice's settings (triage refuses everyone else too)
   byId('settings-link-row').hidden = staff.role !== 'admin';
   show('queue');
-  void loadQueue();
+  queueRefresh.ask(true);
 }
 
 wireSignIn(client.signInFlow, (session) => signedIn(session.staff));
 
-byId('status-filter').addEventListener('change', () => void loadQueue());
+byId('status-filter').addEventListener('change', () => queueRefresh.ask(true));
 byId('back').addEventListener('click', (event) => {
   event.preventDefault();
   dashboard.openId = undefined;
   show('queue');
-  void loadQueue();
+  queueRefresh.ask(true);
 });
 
 byId('assign-me').addEventListener('click', () => {
@@ -220,7 +251,7 @@ onSubmit('close-form', () => {
       hideUnseenReplies();
       dashboard.openId = undefined;
       show('queue');
-      return loadQueue();
+      queueRefresh.ask(true);
     })
     .catch((error: unknown) => {
       if (!(error instanceof UnseenRepliesError)) return showError(errorText(error, 'Could not close'));

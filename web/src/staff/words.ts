@@ -95,3 +95,14 @@ export function notificationText(notification: NotificationView): string {
       return `Not sent: ${notification.lastError ?? 'the provider refused it'}`;
   }
 }
+
+/**
+ * Why a view shows what it does when it could not be refreshed: what failed, as of when it is, and
+ * that it is being tried again (staff must never take a stale list for the live one).
+ */
+export function staleText(view: 'list' | 'request', reason: string, shownAt: Date | undefined): string {
+  const as = shownAt
+    ? `It shows the ${view === 'list' ? 'requests' : 'request'} as they were at ${shownAt.toLocaleTimeString('en-GB')}`
+    : 'It may not show the latest changes';
+  return `This ${view} could not be refreshed (${reason}). ${as}. Trying again by itself…`;
+}
