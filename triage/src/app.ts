@@ -210,21 +210,38 @@ async function registerPlatform(app: FastifyInstance, deps: TriageAppDeps): Prom
   app.get('/.well-known/jwks.json', { schema: { hide: true } }, () => app.tokens.publicJwks());
 }
 
+/**
+ * Probes (`/healthz`, `/health`, `/readyz`) count in a bucket of their own per address: sharing the
+ * address's general one, a load balancer's or orchestrator's probes were refused 429 with everyone
+ * else from its address once that was used up (seen in a chaos run), and a refused probe takes a
+ * healthy replica out of service. Still bounded: each asks PostgreSQL (and Redis) something.
+ */
+const probeRateLimit = {
+  rateLimit: {
+    max: 600,
+    timeWindow: '1 minute',
+    keyGenerator: (request: { ip: string }) => `probe:${request.ip}`,
+  },
+};
+
 function registerHealth(app: FastifyInstance, pool: pg.Pool): void {
   // liveness for orchestrators: the process answers; never its dependencies, so an outage of
   // PostgreSQL or Redis marks triage not ready (`/readyz`) instead of having it restarted
-  app
-    .withTypeProvider<TypeBoxTypeProvider>()
-    .get(
-      '/healthz',
-      { logLevel: 'warn', schema: { summary: 'Liveness: the process answers', response: { 200: Live } } },
-      () => ({ status: 'live' as const }),
-    );
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/healthz',
+    {
+      logLevel: 'warn',
+      config: probeRateLimit,
+      schema: { summary: 'Liveness: the process answers', response: { 200: Live } },
+    },
+    () => ({ status: 'live' as const }),
+  );
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/health',
     {
       // probes poll this every few seconds: their requests are not worth a log line each
       logLevel: 'warn',
+      config: probeRateLimit,
       schema: { summary: 'Liveness and database reachability', response: { 200: Health, 503: Unavailable } },
     },
     async (_request, reply) => {
@@ -254,6 +271,7 @@ function registerReadiness(app: FastifyInstance, pool: pg.Pool, redis: RedisLink
     '/readyz',
     {
       logLevel: 'warn',
+      config: probeRateLimit,
       schema: { summary: 'Readiness: PostgreSQL and Redis answer', response: { 200: Ready, 503: NotReady } },
     },
     async (_request, reply) => {

@@ -126,6 +126,20 @@ describe('triage app', () => {
     assert.equal(huge.json<{ code: string }>().code, 'badRequest', 'a status we have no code of our own for');
   });
 
+  it('answers its probes from an address that has used up its general rate limit, in a bucket of their own', async (t) => {
+    const { app } = await startTriage(t);
+    const jwks = () => app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+    for (let n = 0; n < 300; n++) assert.equal((await jwks()).statusCode, 200);
+    assert.equal((await jwks()).statusCode, 429, "the address's general limit is used up");
+    for (const probe of ['/healthz', '/health', '/readyz'])
+      assert.equal((await app.inject({ method: 'GET', url: probe })).statusCode, 200, probe);
+    // bounded all the same: each asks the database
+    let last = 200;
+    for (let n = 0; n < 600 && last === 200; n++)
+      last = (await app.inject({ method: 'GET', url: '/healthz' })).statusCode;
+    assert.equal(last, 429, 'probes have a limit of their own');
+  });
+
   it('fails at boot naming a missing required key', () => {
     assert.throws(
       () => loadTriageConfig({ TRIAGE_DATABASE_URL: 'postgres://x' }),
