@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WriteBackView } from '@gpc/contracts';
-import { attentionReason, recordStatusText } from '../src/staff/words';
+import { attentionReason, recordStatusText, waitingText } from '../src/staff/words';
 
 const pending = (attempts: number, lastError: string | null): WriteBackView => ({
   status: 'pending',
@@ -39,5 +39,14 @@ describe("the dashboard's words for a summary on its way into the GP record", ()
       recordStatusText(pending(1, 'MESH did not answer')),
       'Not filed yet: the GP system has not accepted it so far, and it will keep trying',
     );
+  });
+});
+
+describe("the queue's Waiting column", () => {
+  it('says how long an open request has waited, and nothing for a closed one, which waits no longer', () => {
+    assert.equal(waitingText('new', 45), '45 min');
+    assert.equal(waitingText('awaiting_patient', 150), '2 h');
+    assert.equal(waitingText('in_progress', 3000), '2 d');
+    assert.equal(waitingText('closed', 3000), '—');
   });
 });

@@ -177,6 +177,7 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     await page.getByText('Inhaler running low').waitFor();
     await page.getByRole('button', { name: 'Assign to me' }).click();
     await page.locator('#detail-list').getByText('You', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Assign to me' }).waitFor({ state: 'hidden' });
     await page.getByLabel('Priority').selectOption('urgent');
     await page.locator('#detail-list').getByText('in progress, urgent').waitFor();
     // PDS verified the patient's details: a clinician confirms them, so the summary may be filed

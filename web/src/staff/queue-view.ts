@@ -1,7 +1,7 @@
 import type { IdentityStatus, QueueItem } from '@gpc/contracts';
 import { actionLink, byId, element, tableRow } from '../shared/nhsuk';
 import type { QueueData } from './state';
-import { assigneeLabel, attentionReason, recordStatusShort, statusLabel, waitingTime, when } from './words';
+import { assigneeLabel, attentionReason, recordStatusShort, statusLabel, waitingText, when } from './words';
 
 /** The queue section: requests in the queue, and closed ones whose summary needs someone first. */
 
@@ -32,7 +32,7 @@ export function renderQueue(queue: QueueData, me: string | undefined, open: Open
 
 /** How long it has waited, tagged when it is past the practice's response target and not actioned. */
 function waitingCell(item: QueueItem): string | Node {
-  const waited = waitingTime(item.ageMinutes);
+  const waited = waitingText(item.status, item.ageMinutes);
   if (!item.overdue) return waited;
   const cell = element('span');
   const due = item.dueAt

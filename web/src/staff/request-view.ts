@@ -30,6 +30,8 @@ export function renderRequest(request: OpenRequest, staff: StaffSession['staff']
   byId('notifications').hidden = detail.notifications.length === 0;
   byId<HTMLSelectElement>('priority').value = detail.priority;
   byId('actions').hidden = detail.status === 'closed';
+  // once it is theirs there is nothing to assign: the Assigned row says "You"
+  byId('assign-me').hidden = Boolean(staff) && detail.assignedTo === staff?.id;
   // two people should never work the same request without knowing
   const heldByColleague =
     detail.claimedBy && detail.claimedBy.id !== staff?.id ? detail.claimedBy : undefined;

@@ -1,4 +1,4 @@
-import type { NotificationView, WriteBackStatus, WriteBackView } from '@gpc/contracts';
+import type { ConsultationStatus, NotificationView, WriteBackStatus, WriteBackView } from '@gpc/contracts';
 
 /** The dashboard's data in words: dates, waiting times, statuses. No DOM. */
 
@@ -18,6 +18,10 @@ export const calendarDate = (isoDate: string): string =>
 export const statusLabel = (value: string): string => value.replace('_', ' ');
 
 /** How long a request has waited, in its largest whole unit. */
+/** How long an open request has waited; a closed one waits no longer. */
+export const waitingText = (status: ConsultationStatus, minutes: number): string =>
+  status === 'closed' ? '—' : waitingTime(minutes);
+
 export const waitingTime = (minutes: number): string =>
   minutes < 60
     ? `${minutes} min`
