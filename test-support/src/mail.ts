@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { storedSetting } from './secrets';
 
 export interface ReceivedMail {
   to: string[];
@@ -86,4 +87,25 @@ export async function startMailRelay(
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * Has the practice send its links to patients through `relay` (plain SMTP on loopback), stored as
+ * triage stores it (sealed). `pool` is the test database's.
+ */
+export async function sendPracticeMailThrough(
+  pool: { query(text: string, values: unknown[]): Promise<unknown> },
+  practiceId: string,
+  relay: Pick<MailRelay, 'port'>,
+): Promise<void> {
+  await pool.query('UPDATE practice SET notification_settings = $2 WHERE id = $1', [
+    practiceId,
+    storedSetting(practiceId, 'notification_settings', {
+      provider: 'smtp',
+      host: '127.0.0.1',
+      port: relay.port,
+      secure: false,
+      from: 'Riverside Surgery <riverside@example.org>',
+    }),
+  ]);
 }

@@ -14,7 +14,7 @@ import {
   startMailRelay,
   startRedis,
   startTestDatabase,
-  storedSetting,
+  sendPracticeMailThrough,
   waitFor,
   waitForTriageProcess,
   type ChildService,
@@ -79,16 +79,7 @@ async function startWorld(stack: CleanupStack): Promise<World> {
   // links to patients go by the practice's own mail relay
   const relay = await startMailRelay();
   stack.after(() => relay.close());
-  await db.pool.query('UPDATE practice SET notification_settings = $2 WHERE id = $1', [
-    practice.id,
-    storedSetting(practice.id, 'notification_settings', {
-      provider: 'smtp',
-      host: '127.0.0.1',
-      port: relay.port,
-      secure: false,
-      from: 'Riverside Surgery <riverside@example.org>',
-    }),
-  ]);
+  await sendPracticeMailThrough(db.pool, practice.id, relay);
   const port = await freePort();
   return {
     postgres,

@@ -19,7 +19,7 @@ import {
   startMailRelay,
   startRedis,
   startTestDatabase,
-  storedSetting,
+  sendPracticeMailThrough,
   testSecretsEnv,
   waitFor,
   type FaultAction,
@@ -70,17 +70,8 @@ async function startWorld(
   cleanup.after(() => relay.close());
   for (const proxy of [gpSystem, pdsProxy]) proxy.setRule(() => blocked);
   relay.refuseWith(451); // a temporary refusal: retried
-  await db.pool.query('UPDATE practice SET fhir_base_url = $2, notification_settings = $3 WHERE id = $1', [
-    practice.id,
-    gpSystem.url,
-    storedSetting(practice.id, 'notification_settings', {
-      provider: 'smtp',
-      host: '127.0.0.1',
-      port: relay.port,
-      secure: false,
-      from: 'Riverside Surgery <riverside@example.org>',
-    }),
-  ]);
+  await db.pool.query('UPDATE practice SET fhir_base_url = $2 WHERE id = $1', [practice.id, gpSystem.url]);
+  await sendPracticeMailThrough(db.pool, practice.id, relay);
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;

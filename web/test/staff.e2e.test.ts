@@ -398,7 +398,8 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     await attention.waitFor({ state: 'hidden' });
   });
 
-  it('shows the newest queue when the answers to two loads arrive out of order', async () => {
+  /** A new request in the practice's queue, and a clinician's dashboard showing it (its row). */
+  async function dashboardWithNewRequest() {
     const id = await seedConsultation(db.pool, practice.id);
     const { rows } = await db.pool.query<{ reference: string }>(
       'SELECT reference FROM consultation WHERE id = $1',
@@ -407,7 +408,13 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     const reference = rows[0]!.reference;
     const page = await newLocalPage(browser, { viewport: { width: 1280, height: 900 } });
     await signIn(page, 'clinician');
-    await page.getByRole('link', { name: reference }).waitFor();
+    const row = page.locator('#queue-rows tr', { hasText: reference });
+    await row.waitFor();
+    return { id, reference, page, row };
+  }
+
+  it('shows the newest queue when the answers to two loads arrive out of order', async () => {
+    const { reference, page } = await dashboardWithNewRequest();
     // the closed list answers slowly: it arrives after the open list asked for later
     await page.route('**/consultations?status=closed', async (route) => {
       await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -421,22 +428,9 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
     assert.equal(await page.getByLabel('Show').inputValue(), 'open');
     assert.equal(await page.getByRole('link', { name: reference }).count(), 1, 'the open request is listed');
   });
-  /** A request of the practice's own in the queue, and its reference. */
-  async function queuedRequest(): Promise<{ id: string; reference: string }> {
-    const id = await seedConsultation(db.pool, practice.id);
-    const { rows } = await db.pool.query<{ reference: string }>(
-      'SELECT reference FROM consultation WHERE id = $1',
-      [id],
-    );
-    return { id, reference: rows[0]!.reference };
-  }
 
   it('keeps the list right through a burst of changes made elsewhere, loading it a few times rather than once for each', async () => {
-    const { id, reference } = await queuedRequest();
-    const page = await newLocalPage(browser, { viewport: { width: 1280, height: 900 } });
-    await signIn(page, 'clinician');
-    const row = page.locator('#queue-rows tr', { hasText: reference });
-    await row.waitFor();
+    const { id, page, row } = await dashboardWithNewRequest();
     let loads = 0;
     page.on('request', (request) => {
       if (request.url().includes('/consultations?status=new')) loads++;
@@ -465,11 +459,7 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
   });
 
   it('says the list is not up to date while triage refuses to reload it, and brings it up to date by itself', async () => {
-    const { id, reference } = await queuedRequest();
-    const page = await newLocalPage(browser, { viewport: { width: 1280, height: 900 } });
-    await signIn(page, 'clinician');
-    const row = page.locator('#queue-rows tr', { hasText: reference });
-    await row.waitFor();
+    const { id, page, row } = await dashboardWithNewRequest();
     // the member of staff's rate limit reached (or triage answering 503): every reload refused
     let refusing = true;
     await page.route('**/consultations?status=new', (route) =>
