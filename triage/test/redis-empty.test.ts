@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
+import type { Pool } from 'pg';
 import { startLocalPds } from '@gpc/local-pds-server';
 import { seedPatients } from '@gpc/local-pds-server/seed';
 import { loadTriageConfig } from '@gpc/triage';
@@ -22,7 +23,10 @@ import {
   sendPracticeMailThrough,
   testSecretsEnv,
   waitFor,
+  type ChildService,
   type FaultAction,
+  type FaultProxy,
+  type MailRelay,
 } from '@gpc/test-support';
 
 /**
@@ -173,6 +177,38 @@ async function startWorld(
     for (const proxy of [gpSystem, pdsProxy]) proxy.setRule(() => ({ kind: 'pass' }));
     relay.refuseWith(undefined);
   };
+  const { allDone, assertEachOnce } = owedWork({
+    db,
+    submitted,
+    messaged,
+    closed,
+    fhir,
+    gpSystem,
+    pdsProxy,
+    relay,
+    triage,
+    record,
+  });
+  return { db, redis, gpSystem, pdsProxy, relay, readyz, oweOneOfEach, release, allDone, assertEachOnce };
+}
+
+/**
+ * Where the work `oweOneOfEach` made stands: how much of each kind is done and what is still owed
+ * (`allDone` waits for it all), and whether each piece was done exactly once (`assertEachOnce`).
+ */
+function owedWork(world: {
+  db: { pool: Pool };
+  submitted: string[];
+  messaged: { id: string; email: string }[];
+  closed: string[];
+  fhir: { base: string };
+  gpSystem: FaultProxy;
+  pdsProxy: FaultProxy;
+  relay: MailRelay;
+  triage: ChildService;
+  record: ChildService;
+}) {
+  const { db, submitted, messaged, closed, fhir, gpSystem, pdsProxy, relay, triage, record } = world;
   const count = async (sql: string, ids: string[]) =>
     (await db.pool.query<{ n: number }>(sql, [ids])).rows[0]!.n;
   /** How much of each kind is done, and each piece still owed with where it stands. */
@@ -245,7 +281,7 @@ async function startWorld(
       assert.doesNotMatch(service.output(), /missing 'error' handler|Unhandled error event/);
     }
   };
-  return { db, redis, gpSystem, pdsProxy, relay, readyz, oweOneOfEach, release, allDone, assertEachOnce };
+  return { allDone, assertEachOnce };
 }
 
 describe('triage and the record worker when Redis comes back empty', () => {
