@@ -68,7 +68,9 @@ function staleNotice(view: 'list' | 'request', section: 'queue' | 'detail') {
 }
 const queueStale = staleNotice('list', 'queue');
 const requestStale = staleNotice('request', 'detail');
-const refreshPace = { minGapMs: 1000, retryMs: 2000, maxRetryMs: 30_000 };
+// a queue load is 7 requests: at most 30 a minute (210 requests) leaves room under the member of
+// staff's 300 a minute for the open request's reloads and their own actions
+const refreshPace = { minGapMs: 2000, retryMs: 2000, maxRetryMs: 30_000 };
 const queueRefresh = new CoalescedRefresh(loadQueue, { ...refreshPace, ...queueStale });
 const openRequestRefresh = new CoalescedRefresh(
   () => (dashboard.openId ? openRequest(dashboard.openId, false) : Promise.resolve()),
