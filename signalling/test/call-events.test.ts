@@ -49,8 +49,9 @@ describe('a call node’s call events on their way to triage', async () => {
   };
   const stored = async (callId: string) =>
     (
-      await triage.db.pool.query<{ reason: string | null; samples: number }>(
-        `SELECT a.left_reason AS reason, (SELECT count(*)::int FROM video_call_quality q WHERE q.attendance_id = a.id) AS samples
+      await triage.db.pool.query<{ reason: string | null; samples: number; admitted: boolean }>(
+        `SELECT a.left_reason AS reason, (SELECT count(*)::int FROM video_call_quality q WHERE q.attendance_id = a.id) AS samples,
+                a.admitted_at IS NOT NULL AS admitted
            FROM video_call_attendance a WHERE a.call_id = $1`,
         [callId],
       )
@@ -71,15 +72,17 @@ describe('a call node’s call events on their way to triage', async () => {
     const events = outbox();
     const data = new CallData(events);
     data.joined(call, 'socket-1', patient);
+    data.admitted('socket-1');
+    data.admitted('socket-1'); // admitted once: the first admission stands
     data.quality('socket-1', report);
     data.left('socket-1', 'left');
     data.ended(call);
     await waitFor('posts refused while triage is down', () => proxy.requests.length >= 3);
-    assert.equal(events.pending, 4, 'nothing dropped while triage is away');
+    assert.equal(events.pending, 5, 'nothing dropped while triage is away');
     down = false;
     await waitFor('every event taken by triage', () => events.pending === 0);
     assert.ok(lostOne, 'one answer was lost after triage had recorded the post');
-    assert.deepEqual(await stored(call.callId), [{ reason: 'left', samples: 1 }]);
+    assert.deepEqual(await stored(call.callId), [{ reason: 'left', samples: 1, admitted: true }]);
   });
 
   it('drops the oldest quality summaries first when its queue is full, never the joins and leaves', async () => {
@@ -96,7 +99,7 @@ describe('a call node’s call events on their way to triage', async () => {
     assert.equal(events.dropped, 2);
     down = false;
     await waitFor('the queue posted', () => events.pending === 0);
-    assert.deepEqual(await stored(call.callId), [{ reason: 'disconnected', samples: 1 }]);
+    assert.deepEqual(await stored(call.callId), [{ reason: 'disconnected', samples: 1, admitted: false }]);
     const { rows } = await triage.db.pool.query<{ send_kbps: number }>(
       `SELECT q.send_kbps FROM video_call_quality q JOIN video_call_attendance a ON a.id = q.attendance_id
         WHERE a.call_id = $1`,

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID, type JsonWebKey } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { importJWK, SignJWT, type JWK } from 'jose';
-import { callEventsAudience, callNodeIssuer, type CallDataView, type CallEvent } from '@gpc/contracts';
+import {
+  callEventsAudience,
+  callNodeIssuer,
+  type CallDataView,
+  type CallEvent,
+  type QueueItem,
+} from '@gpc/contracts';
 import { generateSigningKey } from '@gpc/triage';
 import { seedConsultation, startTriage } from '@gpc/test-support';
 
@@ -174,6 +180,38 @@ describe('call data: call nodes post call events, staff read them, admins export
       [callId],
     );
     assert.deepEqual(rows, [{ left_reason: 'left', media_path: 'relay-tls', ended: true }]);
+  });
+
+  it('counts a request as actioned once its patient was admitted to one of its calls, not while they only waited', async () => {
+    const { callId, consultationId } = await newCall();
+    // an urgent request past its hour
+    await db.pool.query(
+      `UPDATE consultation SET priority = 'urgent', created_at = now() - interval '61 minutes' WHERE id = $1`,
+      [consultationId],
+    );
+    const overdue = async () => {
+      const items = (await clinician.inject({ url: '/consultations?limit=200' })).json<QueueItem[]>();
+      return items.find((item) => item.id === consultationId)?.overdue;
+    };
+    const [joined] = callEvents(callId);
+    assert.equal((await post([joined])).json<{ recorded: number }>().recorded, 1);
+    assert.equal(await overdue(), true, 'a patient left waiting: not actioned');
+
+    const admitted = {
+      type: 'admitted',
+      eventId: randomUUID(),
+      callId,
+      practiceId: practiceA.id,
+      at: new Date(Date.UTC(2026, 10, 28, 10, 0, 20)).toISOString(),
+      attendanceId: joined!.eventId,
+    };
+    assert.deepEqual((await post([admitted])).json(), { recorded: 1, alreadyRecorded: 0, notRecorded: 0 });
+    assert.deepEqual((await post([admitted])).json(), { recorded: 0, alreadyRecorded: 1, notRecorded: 0 });
+    assert.equal(await overdue(), false, 'the patient was seen by video: actioned');
+    const [call] = (await clinician.inject({ url: `/consultations/${consultationId}/calls` })).json<
+      CallDataView[]
+    >();
+    assert.equal(call?.attendances[0]?.admittedAt, admitted.at);
   });
 
   it('does not record events naming a call of another practice, or one triage never made', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { AttendanceView } from '@gpc/contracts';
 import { qualityBetween, readTotals } from '../src/call/quality-sampler';
 import { attendanceText, duration } from '../src/staff/calls-view';
 
@@ -67,10 +68,11 @@ describe('the call page’s quality summary, from getStats', () => {
 
 describe('call data in words on the request', () => {
   it('says when each person joined and left, how their media went and how well', () => {
-    const text = attendanceText({
+    const example: AttendanceView = {
       role: 'patient',
       name: 'Pat Example',
       joinedAt: '2026-11-28T10:00:00Z',
+      admittedAt: '2026-11-28T10:01:00Z',
       leftAt: '2026-11-28T10:12:00Z',
       leftReason: 'disconnected',
       mediaPath: 'relay-tcp',
@@ -85,8 +87,16 @@ describe('call data in words on the request', () => {
         freezeCount: 0,
         freezeSeconds: 0,
       },
-    });
-    assert.match(text, /left \d\d:\d\d \(connection dropped\)/);
+    };
+    const text = attendanceText(example);
+    assert.match(text, /^Joined \d\d:\d\d; admitted \d\d:\d\d; left \d\d:\d\d \(connection dropped\)/);
+    const waited = { role: 'patient' as const, admittedAt: null, leftAt: null, leftReason: null };
+    assert.match(attendanceText({ ...example, ...waited }), /; waiting to be admitted; still connected/);
+    assert.match(
+      attendanceText({ ...example, ...waited, leftAt: '2026-11-28T10:05:00Z', leftReason: 'left' }),
+      /; never admitted; left /,
+    );
+    assert.doesNotMatch(attendanceText({ ...example, role: 'clinician' }), /admitted/);
     assert.match(text, /media direct \(UDP\), then through the relay \(TCP\)/);
     assert.match(
       text,

@@ -262,6 +262,11 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
       { role: 'clinician', media_path: 'udp' },
       { role: 'patient', media_path: 'udp' },
     ]);
+    // the patient let in by Admit (the clinician is in as they join): the request has been actioned
+    assert.deepEqual(
+      (await callData('AND a.admitted_at IS NOT NULL')).rows.map((row) => row.role),
+      ['clinician', 'patient'],
+    );
 
     // no outcome is chosen for the clinician: closing without one is refused, saying so
     assert.equal(await page.getByLabel('Outcome').inputValue(), '', 'no outcome preselected');
@@ -297,14 +302,14 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
       .locator('#record-list')
       .getByText(/^Encounter\/.+, Composition\//)
       .waitFor();
-    // the request shows its video call: who joined and left, over which path, and how well
+    // the request shows its video call: who joined, was let in and left, over which path, and how well
     const patientInCall = page.locator('#call-list .nhsuk-summary-list__row', {
       hasText: 'Robin Sample (patient)',
     });
     await patientInCall.waitFor();
     assert.match(
       await patientInCall.innerText(),
-      /Joined \d\d:\d\d; left \d\d:\d\d \(left the call\); media direct \(UDP\); received \d+ kbps, sent \d+ kbps, [\d.]+% loss/,
+      /Joined \d\d:\d\d; admitted \d\d:\d\d; left \d\d:\d\d \(left the call\); media direct \(UDP\); received \d+ kbps, sent \d+ kbps, [\d.]+% loss/,
     );
     await page
       .locator('#call-list .nhsuk-summary-list__row', {

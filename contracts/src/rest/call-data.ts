@@ -46,6 +46,12 @@ export const CallLeftEvent = Type.Object(
   { additionalProperties: false },
 );
 
+/** That connection was let into the call: admitted from the waiting room, or joined already admitted. */
+export const CallAdmittedEvent = Type.Object(
+  { type: Type.Literal('admitted'), ...EventFields, attendanceId: Uuid },
+  { additionalProperties: false },
+);
+
 /** A page's quality summary (its media path with it) over the last `windowSeconds`. */
 export const CallQualityEvent = Type.Object(
   { type: Type.Literal('quality'), ...EventFields, attendanceId: Uuid, report: QualityReport },
@@ -58,7 +64,13 @@ export const CallEndedEvent = Type.Object(
   { additionalProperties: false },
 );
 
-export const CallEvent = Type.Union([CallJoinedEvent, CallLeftEvent, CallQualityEvent, CallEndedEvent]);
+export const CallEvent = Type.Union([
+  CallJoinedEvent,
+  CallAdmittedEvent,
+  CallLeftEvent,
+  CallQualityEvent,
+  CallEndedEvent,
+]);
 export type CallEvent = Static<typeof CallEvent>;
 
 /** How many events one post may carry. */
@@ -102,6 +114,8 @@ export const AttendanceView = Type.Object({
   role: OneOf(['clinician', 'patient', 'guest']),
   name: Type.String(),
   joinedAt: Type.String({ format: 'date-time' }),
+  /** When it was let into the call; null while it waited (or if it never was). */
+  admittedAt: Nullable(Type.String({ format: 'date-time' })),
   leftAt: Nullable(Type.String({ format: 'date-time' })),
   leftReason: Nullable(AttendanceEnd),
   /** The last path the page reported; null when it reported none. */

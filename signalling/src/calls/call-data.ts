@@ -24,6 +24,7 @@ interface OpenAttendance {
   call: CallDataRef;
   /** When this connection's last quality report was taken (the rate limit). */
   lastQualityAt: number;
+  admitted: boolean;
 }
 
 /**
@@ -46,7 +47,7 @@ export class CallData {
     const id = randomUUID();
     // the two ids alone: the event's contract takes no other field
     const ref = { callId: call.callId, practiceId: call.practiceId };
-    this.open.set(socketId, { id, call: ref, lastQualityAt: 0 });
+    this.open.set(socketId, { id, call: ref, lastQualityAt: 0, admitted: false });
     this.sink?.record({
       type: 'joined',
       eventId: id,
@@ -55,6 +56,20 @@ export class CallData {
       participantId: self.participantId,
       role: self.role,
       name: self.name,
+    });
+  }
+
+  /** The socket's attendance was let into the call (once: the first admission stands). */
+  admitted(socketId: string): void {
+    const attendance = this.open.get(socketId);
+    if (!attendance || attendance.admitted) return;
+    attendance.admitted = true;
+    this.sink?.record({
+      type: 'admitted',
+      eventId: randomUUID(),
+      ...attendance.call,
+      at: this.timestamp(),
+      attendanceId: attendance.id,
     });
   }
 

@@ -241,8 +241,10 @@ export class CallSession {
     this.broadcastParticipants();
     if (participant.anotherDevice) this.askClinicians(participant);
     // unless the socket went while the room opened: its attendance would never end
-    if (participant.socketId === sender.socketId)
+    if (participant.socketId === sender.socketId) {
       this.deps.callData.joined(this.ref, sender.socketId, asSeen(participant));
+      if (participant.state === 'admitted') this.deps.callData.admitted(sender.socketId);
+    }
     return {
       callId: this.id,
       self: asSeen(participant),
@@ -271,6 +273,7 @@ export class CallSession {
       target.anotherDevice = undefined;
     }
     target.state = 'admitted';
+    this.deps.callData.admitted(target.socketId);
     void this.socket(target.socketId)?.join(this.admittedOnly);
     this.deps.io.to(target.socketId).emit('admitted');
     // media made in the waiting room goes to the others now, and theirs to the newcomer

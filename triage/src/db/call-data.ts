@@ -23,6 +23,17 @@ export async function attendanceJoined(db: Queryable, event: EventOf<'joined'>):
   return (await attendanceExists(db, event.eventId)) ? 'alreadyRecorded' : 'notRecorded';
 }
 
+/** The connection was let into the call; once (the first admission recorded stands). */
+export async function attendanceAdmitted(db: Queryable, event: EventOf<'admitted'>): Promise<EventOutcome> {
+  const { rowCount } = await db.query(
+    `UPDATE video_call_attendance SET admitted_at = GREATEST(joined_at, $4::timestamptz)
+      WHERE id = $1 AND call_id = $2 AND practice_id::text = $3 AND admitted_at IS NULL`,
+    [event.attendanceId, event.callId, event.practiceId, event.at],
+  );
+  if (rowCount) return 'recorded';
+  return (await attendanceExists(db, event.attendanceId, event)) ? 'alreadyRecorded' : 'notRecorded';
+}
+
 /** The connection ended, and why; an attendance ends once (the first end recorded stands). */
 export async function attendanceLeft(db: Queryable, event: EventOf<'left'>): Promise<EventOutcome> {
   const { rowCount } = await db.query(
@@ -107,6 +118,7 @@ interface AttendanceRow {
   role: AttendanceView['role'] | null;
   display_name: string | null;
   joined_at: Date | null;
+  admitted_at: Date | null;
   left_at: Date | null;
   left_reason: AttendanceEnd | null;
   media_path: MediaPath | null;
@@ -130,7 +142,7 @@ async function attendanceRows(
 ): Promise<AttendanceRow[]> {
   const { rows } = await db.query<AttendanceRow>(
     `SELECT vc.id AS call_id, c.reference, vc.created_at, vc.ended_at, a.id AS attendance_id, a.role,
-            a.display_name, a.joined_at, a.left_at, a.left_reason, a.media_path, q.*, paths.paths
+            a.display_name, a.joined_at, a.admitted_at, a.left_at, a.left_reason, a.media_path, q.*, paths.paths
        FROM video_call vc
        JOIN consultation c ON c.id = vc.consultation_id
        LEFT JOIN video_call_attendance a ON a.call_id = vc.id
@@ -156,6 +168,7 @@ function attendanceView(row: AttendanceRow): AttendanceView {
     role: row.role!,
     name: row.display_name!,
     joinedAt: row.joined_at!.toISOString(),
+    admittedAt: row.admitted_at?.toISOString() ?? null,
     leftAt: row.left_at?.toISOString() ?? null,
     leftReason: row.left_reason,
     mediaPath: row.media_path,

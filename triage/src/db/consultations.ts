@@ -100,13 +100,15 @@ const toConsultationRecord = (row: DetailRow): ConsultationRecord => ({
  * When a request's first action is due, as SQL over the row `c`: created + the practice's response
  * target for its priority; NULL once it has been actioned. "Actioned" means a member of staff has
  * done something the patient's care moved on by: sent the patient a message (the first `message`
- * of author 'staff'), or closed the request. Opening, claiming, assigning or prioritising it is not
- * actioning it. A video call is not counted yet: calls live in signalling, which triage does not
- * hear from, so a request dealt with by a call alone stays overdue until it is closed (a false flag,
- * never a missed one). Recomputed on every read, so a change of priority or target applies at once.
+ * of author 'staff'), let the patient into one of its video calls (their attendance admitted, as the
+ * call node reports it), or closed the request. Opening, claiming, assigning or prioritising it is
+ * not actioning it, and neither is a call the patient never came into (a link sent, a patient left
+ * waiting). Recomputed on every read, so a change of priority or target applies at once.
  */
 const dueAtOf = (c: string) => `CASE WHEN ${c}.status = 'closed'
-    OR EXISTS (SELECT 1 FROM message m WHERE m.consultation_id = ${c}.id AND m.author = 'staff') THEN NULL
+    OR EXISTS (SELECT 1 FROM message m WHERE m.consultation_id = ${c}.id AND m.author = 'staff')
+    OR EXISTS (SELECT 1 FROM video_call vc JOIN video_call_attendance a ON a.call_id = vc.id
+                WHERE vc.consultation_id = ${c}.id AND a.role = 'patient' AND a.admitted_at IS NOT NULL) THEN NULL
   ELSE ${c}.created_at + make_interval(mins => (SELECT CASE ${c}.priority
       WHEN 'urgent' THEN p.response_target_urgent_minutes WHEN 'soon' THEN p.response_target_soon_minutes
       ELSE p.response_target_routine_minutes END FROM practice p WHERE p.id = ${c}.practice_id)) END`;

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { AppError, CallEventBatch, CallEventsAccepted, refusals, type CallEvent } from '@gpc/contracts';
 import type { CallNodeKeys } from '../auth/call-node-keys';
 import {
+  attendanceAdmitted,
   attendanceJoined,
   attendanceLeft,
   attendancesEndedWithCall,
@@ -67,6 +68,8 @@ async function recordCallEvent(db: Queryable, event: CallEvent): Promise<EventOu
   switch (event.type) {
     case 'joined':
       return attendanceJoined(db, event);
+    case 'admitted':
+      return attendanceAdmitted(db, event);
     case 'left':
       return attendanceLeft(db, event);
     case 'quality':

@@ -39,6 +39,16 @@ export function duration(seconds: number): string {
 export function attendanceText(attendance: AttendanceView): string {
   const parts = [
     `Joined ${time(attendance.joinedAt)}`,
+    // the clinician is in as they join; a patient or guest waits to be let in
+    ...(attendance.role === 'clinician'
+      ? []
+      : [
+          attendance.admittedAt
+            ? `admitted ${time(attendance.admittedAt)}`
+            : attendance.leftAt
+              ? 'never admitted'
+              : 'waiting to be admitted',
+        ]),
     attendance.leftAt
       ? `left ${time(attendance.leftAt)} (${leftWords[attendance.leftReason ?? 'left']})`
       : 'still connected',
