@@ -307,6 +307,10 @@ describe('staff dashboard in Chromium: sign in, live queue, assign, close, and t
       hasText: 'Robin Sample (patient)',
     });
     await patientInCall.waitFor();
+    if (process.env.GPC_SCREENSHOT_DIR) {
+      await patientInCall.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${process.env.GPC_SCREENSHOT_DIR}/staff-request-call-data.png` });
+    }
     assert.match(
       await patientInCall.innerText(),
       /Joined \d\d:\d\d; admitted \d\d:\d\d; left \d\d:\d\d \(left the call\); media direct \(UDP\); received \d+ kbps, sent \d+ kbps, [\d.]+% loss/,
