@@ -64,13 +64,7 @@ export class CallData {
     const attendance = this.open.get(socketId);
     if (!attendance || attendance.admitted) return;
     attendance.admitted = true;
-    this.sink?.record({
-      type: 'admitted',
-      eventId: randomUUID(),
-      ...attendance.call,
-      at: this.timestamp(),
-      attendanceId: attendance.id,
-    });
+    this.sink?.record({ type: 'admitted', ...this.eventOf(attendance) });
   }
 
   /** The socket's attendance ended, and why; the first reason given stands (a later disconnect adds nothing). */
@@ -78,14 +72,7 @@ export class CallData {
     const attendance = this.open.get(socketId);
     if (!attendance) return;
     this.open.delete(socketId);
-    this.sink?.record({
-      type: 'left',
-      eventId: randomUUID(),
-      ...attendance.call,
-      at: this.timestamp(),
-      attendanceId: attendance.id,
-      reason,
-    });
+    this.sink?.record({ type: 'left', ...this.eventOf(attendance), reason });
   }
 
   /**
@@ -99,14 +86,7 @@ export class CallData {
     if (now - attendance.lastQualityAt < qualityReportMinIntervalMs)
       throw new AppError('tooManyRequests', 'quality reports come too often');
     attendance.lastQualityAt = now;
-    this.sink?.record({
-      type: 'quality',
-      eventId: randomUUID(),
-      ...attendance.call,
-      at: this.timestamp(),
-      attendanceId: attendance.id,
-      report,
-    });
+    this.sink?.record({ type: 'quality', ...this.eventOf(attendance), report });
   }
 
   /** The call ended: triage ends its open attendances with it, so they are only forgotten here. */
@@ -115,6 +95,11 @@ export class CallData {
       if (attendance.call.callId === call.callId) this.open.delete(socketId);
     const { callId, practiceId } = call;
     this.sink?.record({ type: 'ended', eventId: randomUUID(), callId, practiceId, at: this.timestamp() });
+  }
+
+  /** What every event about one attendance carries: a new event id, the call, now, the attendance. */
+  private eventOf(attendance: OpenAttendance) {
+    return { eventId: randomUUID(), ...attendance.call, at: this.timestamp(), attendanceId: attendance.id };
   }
 
   private timestamp(): string {
