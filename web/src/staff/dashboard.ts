@@ -44,10 +44,9 @@ function show(section: 'sign-in' | 'queue' | 'detail'): void {
   byId(section).querySelector('h1')?.focus();
 }
 
-// Live changes, filters and actions each load again, and answers can arrive out of order: only the
-// newest load is shown, or an older answer would put back what has since changed (a summary shown
-// as being sent after it was filed).
-let queueLoads = 0;
+// A request is loaded again by live changes and by actions, and answers can arrive out of order:
+// only the newest load is shown, or an older answer would put back what has since changed (a summary
+// shown as being sent after it was filed). The queue's loads run one at a time (CoalescedRefresh).
 let requestLoads = 0;
 
 /** Says a view could not be refreshed, and when what it shows is from, until a load succeeds. */
@@ -79,10 +78,9 @@ const openRequestRefresh = new CoalescedRefresh(
 
 async function loadQueue(): Promise<void> {
   if (!client.staff) return;
-  const load = ++queueLoads;
   const filter = byId<HTMLSelectElement>('status-filter').value as QueueFilter;
   const data = await loadQueueData(client, filter);
-  if (load !== queueLoads || !client.staff) return;
+  if (!client.staff) return;
   renderQueue(data, client.staff.id, (id) => void openRequest(id));
   queueStale.shown();
   // a request falls overdue with no event: read the queue again when the next one is due
